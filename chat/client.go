@@ -1,0 +1,162 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Options configure a Client. Redis and User are required; zero values of the
+// rest take the defaults documented on each field.
+type Options struct {
+	// Redis is the connection (single node or cluster).
+	Redis redis.UniversalClient
+	// Keys is the key schema; zero means DefaultKeys().
+	Keys Keys
+	// User is this client's user name (validated with ValidateName).
+	User string
+	// PageSize is how many entries one history page holds (default 200).
+	PageSize int64
+	// MaxLen trims each stream to about this many entries on send (0 keeps all).
+	MaxLen int64
+	// MaxMessageBytes is the message size limit (default 16 KiB).
+	MaxMessageBytes int
+	// PingEvery is how long the subscription may be silent before the watchdog
+	// PINGs it (default 2s); DeadAfter is how long without any reply before it
+	// is declared dead and replaced (default 6s).
+	PingEvery, DeadAfter time.Duration
+	// MaxBackoff caps the reconnect delay (default 5s); see Backoff.
+	MaxBackoff time.Duration
+	// Logger receives diagnostics (default: discarded).
+	Logger *slog.Logger
+}
+
+// Client is one user's connection to rtchat: it sends, it subscribes, and it
+// delivers every message of its subscribed channels exactly once, in stream
+// order, on Events. Create it with New, start it with Start, stop it with
+// Close. A Client is safe for concurrent use.
+type Client struct {
+	opts     Options
+	rdb      redis.UniversalClient
+	keys     Keys
+	Channels *ChannelManager
+	Subs     *SubscriptionManager
+
+	events chan Event
+	outbox chan outgoing
+
+	mu     sync.Mutex
+	subs   map[string]*subState // joined channels by name
+	ps     *redis.PubSub        // current subscription, nil while down
+	state  StateEvent
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+type subState struct {
+	last streamID // newest id delivered
+}
+
+// New checks opts and returns a Client that is not yet receiving; call Start.
+func New(opts Options) (*Client, error) {
+	if opts.Redis == nil {
+		return nil, errors.New("new chat client: no Redis connection")
+	}
+	if err := ValidateName(opts.User); err != nil {
+		return nil, fmt.Errorf("user name: %w", err)
+	}
+	if opts.Keys == (Keys{}) {
+		opts.Keys = DefaultKeys()
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 200
+	}
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if opts.PingEvery <= 0 {
+		opts.PingEvery = 2 * time.Second
+	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = 6 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		opts:     opts,
+		rdb:      opts.Redis,
+		keys:     opts.Keys,
+		Channels: NewChannelManager(opts.Redis, opts.Keys),
+		Subs:     NewSubscriptionManager(opts.Redis, opts.Keys),
+		events:   make(chan Event, 256),
+		outbox:   make(chan outgoing, 1024),
+		subs:     make(map[string]*subState),
+		state:    StateEvent{State: StateConnecting},
+	}, nil
+}
+
+// User returns the client's user name.
+func (c *Client) User() string { return c.opts.User }
+
+// Keys returns the key schema in use.
+func (c *Client) Keys() Keys { return c.keys }
+
+// MaxMessageBytes returns the message size limit in force.
+func (c *Client) MaxMessageBytes() int { return c.opts.MaxMessageBytes }
+
+// Events delivers everything the client has to show, in order. It is closed
+// after Close returns. The consumer must keep reading: a stalled reader
+// stalls delivery (nothing is lost; the client catches up afterwards).
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Start registers the user and starts the receive loop and the outbox. The
+// loops run until ctx is cancelled or Close is called.
+func (c *Client) Start(ctx context.Context) error {
+	if _, err := c.Subs.RegisterUser(ctx, c.opts.User); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.cancel = cancel
+	c.done.Add(2)
+	go func() { defer c.done.Done(); c.receiveLoop(ctx) }()
+	go func() { defer c.done.Done(); c.sendLoop(ctx) }()
+	return nil
+}
+
+// Close stops the client's loops, waits for them, and closes Events. It does
+// not close the Redis connection, which the caller owns.
+func (c *Client) Close() error {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.done.Wait()
+	close(c.events)
+	return nil
+}
+
+// emit hands ev to the reader of Events, giving up when ctx ends.
+func (c *Client) emit(ctx context.Context, ev Event) bool {
+	select {
+	case c.events <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Joined reports whether the client is subscribed to channel.
+func (c *Client) Joined(channel string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.subs[channel]
+	return ok
+}

@@ -1,0 +1,192 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/faultproxy"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// produce sends n messages per producer from several producers concurrently,
+// each on its own connection.
+func produce(t *testing.T, ctx context.Context, opts *redis.Options, channel string, producers, n int, pause time.Duration) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, producers)
+	for p := range producers {
+		rdb := redis.NewClient(opts)
+		t.Cleanup(func() { _ = rdb.Close() })
+		c, err := chat.New(chat.Options{Redis: rdb, User: fmt.Sprintf("producer%d", p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if _, err := c.BroadcastMessage(ctx, channel, fmt.Sprintf("p%d-%d", p, i)); err != nil {
+					errs <- err
+					return
+				}
+				time.Sleep(pause)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func joinAll(t *testing.T, ctx context.Context, channel string, rs ...*recorder) {
+	t.Helper()
+	for _, r := range rs {
+		if _, err := r.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestConcurrentProducersAndConsumersSeeTheStream(t *testing.T) {
+	srv, rdb := startRedis(t)
+	ctx := ctxT(t)
+	var consumers []*recorder
+	for i := range 4 {
+		// Each consumer on its own connection pool.
+		consumers = append(consumers, newRecorder(t, srv.Client(t), fmt.Sprintf("c%d", i)))
+	}
+	joinAll(t, ctx, "general", consumers...)
+	produce(t, ctx, srv.Options(), "general", 4, 100, 0)
+	want := streamIDs(t, rdb, "general")
+	if len(want) != 400 {
+		t.Fatalf("stream holds %d entries, want 400", len(want))
+	}
+	for _, c := range consumers {
+		c.waitCount("general", 400, 20*time.Second)
+		assertSameIDs(t, c.User(), c.ids("general"), want)
+	}
+}
+
+func TestKilledSubscriptionCatchesUp(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	a, b := newRecorder(t, srv.Client(t), "alice"), newRecorder(t, srv.Client(t), "bob")
+	joinAll(t, ctx, "general", a, b)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		produce(t, ctx, srv.Options(), "general", 2, 150, 2*time.Millisecond)
+	}()
+	// Kill every Pub/Sub connection a few times while messages flow.
+	for range 3 {
+		time.Sleep(100 * time.Millisecond)
+		if err := rdb.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	want := streamIDs(t, rdb, "general")
+	for _, r := range []*recorder{a, b} {
+		r.waitCount("general", len(want), 20*time.Second)
+		assertSameIDs(t, r.User(), r.ids("general"), want)
+	}
+	if !a.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting }) {
+		t.Fatal("alice never reported reconnecting")
+	}
+}
+
+func TestLostReplyStoresOnce(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	c, err := chat.New(chat.Options{Redis: viaProxy, User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Channels.Create(ctx, "general", "", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	// Warm the script cache so the faulted request is the EVALSHA itself.
+	if _, err := c.BroadcastMessage(ctx, "general", "warm-up"); err != nil {
+		t.Fatal(err)
+	}
+	proxy.CutReplyTo("evalsha")
+	sent, err := c.BroadcastMessage(ctx, "general", "once")
+	if err != nil {
+		t.Fatalf("send with a lost reply failed: %v", err)
+	}
+	if proxy.Armed() {
+		t.Fatal("the fault never fired")
+	}
+	if !sent.Duplicate {
+		t.Fatalf("the retry was not recognised as a duplicate: %+v", sent)
+	}
+	xs := rdb.XRange(ctx, chat.DefaultKeys().Stream("general"), "-", "+").Val()
+	if len(xs) != 2 || xs[1].ID != sent.ID || xs[1].Values["text"] != "once" {
+		t.Fatalf("stream holds %v, want warm-up and one 'once' with id %s", xs, sent.ID)
+	}
+}
+
+func TestWatchdogReplacesFrozenSubscription(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	// Production watchdog timings: it must notice within 10 s.
+	r := newRecorder(t, viaProxy, "alice", func(o *chat.Options) { o.PingEvery, o.DeadAfter = 0, 0 })
+	joinAll(t, ctx, "general", r)
+	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
+	proxy.Freeze()
+	frozen := time.Now()
+	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	for i := range 5 {
+		if _, err := writer.BroadcastMessage(ctx, "general", fmt.Sprint("during freeze ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitCount("general", 5, 15*time.Second)
+	if took := time.Since(frozen); took > 10*time.Second {
+		t.Fatalf("the watchdog took %v to recover a frozen link", took)
+	}
+	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
+}
+
+func TestOutboxSurvivesRedisRestart(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly(), redistest.WithAOF())
+	ctx := ctxT(t)
+	r := newRecorder(t, srv.Client(t), "alice")
+	joinAll(t, ctx, "general", r)
+	srv.Kill()
+	var mids []string
+	for i := range 3 {
+		mid, err := r.Send(chat.Draft{Channel: "general", Text: fmt.Sprint("offline ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mids = append(mids, mid)
+	}
+	r.waitFor(10*time.Second, "a pending send", func() bool {
+		return r.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.SendEvent); return ok && s.Pending })
+	})
+	srv.Restart()
+	r.waitCount("general", 3, 20*time.Second)
+	got := streamIDs(t, rdb, "general")
+	assertSameIDs(t, "alice", r.ids("general"), got)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, m := range r.msgs["general"] {
+		if m.MsgID != mids[i] || m.Text != fmt.Sprint("offline ", i) {
+			t.Fatalf("message %d = %+v, want mid %s in order", i, m, mids[i])
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package chat
+
+// Keys builds every Redis key and Pub/Sub topic rtchat uses. All keys of one
+// channel share the hash tag "{name}", so a channel's writes are one atomic
+// step on one node of a Redis Cluster. The zero value is not useful; use
+// DefaultKeys or fill all three prefixes.
+//
+//	channel:{general}           Hash    id, name, description, created_by, created_at
+//	channel:{general}:members   Set     usernames subscribed to the channel
+//	channel:index               Set     names of all channels
+//	channel:events              Pub/Sub channel list changes
+//	message:{general}           Stream  the messages (mid, channel_id, user, text, ts, kind)
+//	message:{general}           Pub/Sub live copies of new entries (same name as the stream)
+//	message:{general}:sent:MID  String  stream id of a stored send, for idempotent retries (expires)
+//	user:{alice}                Hash    id, name, created_at
+//	user:{alice}:channels       Set     channels the user is subscribed to
+//
+// Keys is a plain value and safe for concurrent use.
+type Keys struct {
+	// ChannelPrefix starts channel keys (CHANNEL_PREFIX, default "channel:").
+	ChannelPrefix string
+	// MessagePrefix starts stream keys and live topics (MESSAGE_PREFIX, default "message:").
+	MessagePrefix string
+	// UserPrefix starts user keys (default "user:").
+	UserPrefix string
+}
+
+// DefaultKeys returns the default key schema.
+func DefaultKeys() Keys {
+	return Keys{ChannelPrefix: "channel:", MessagePrefix: "message:", UserPrefix: "user:"}
+}
+
+func tag(name string) string { return "{" + name + "}" }
+
+// Channel is the Hash holding a channel's id, name and description.
+func (k Keys) Channel(name string) string { return k.ChannelPrefix + tag(name) }
+
+// Members is the Set of users subscribed to a channel.
+func (k Keys) Members(name string) string { return k.ChannelPrefix + tag(name) + ":members" }
+
+// ChannelIndex is the Set of all channel names.
+func (k Keys) ChannelIndex() string { return k.ChannelPrefix + "index" }
+
+// ChannelEvents is the Pub/Sub topic that announces channel list changes.
+func (k Keys) ChannelEvents() string { return k.ChannelPrefix + "events" }
+
+// Stream is the Stream holding a channel's messages.
+func (k Keys) Stream(name string) string { return k.MessagePrefix + tag(name) }
+
+// Topic is the Pub/Sub topic carrying a channel's live messages.
+func (k Keys) Topic(name string) string { return k.MessagePrefix + tag(name) }
+
+// Sent is the key recording the stream id of the send with client-made id mid.
+func (k Keys) Sent(name, mid string) string { return k.MessagePrefix + tag(name) + ":sent:" + mid }
+
+// User is the Hash holding a user's id and name.
+func (k Keys) User(name string) string { return k.UserPrefix + tag(name) }
+
+// UserChannels is the Set of channels a user is subscribed to.
+func (k Keys) UserChannels(name string) string { return k.UserPrefix + tag(name) + ":channels" }
+
+// channelFromTopic returns the channel name of a live topic, if it is one.
+func (k Keys) channelFromTopic(topic string) (string, bool) {
+	rest, ok := cutPrefix(topic, k.MessagePrefix+"{")
+	if !ok || len(rest) < 2 || rest[len(rest)-1] != '}' {
+		return "", false
+	}
+	return rest[:len(rest)-1], true
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || s[:len(prefix)] != prefix {
+		return "", false
+	}
+	return s[len(prefix):], true
+}

@@ -1,0 +1,315 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// errDeadLink is why the watchdog replaces a subscription.
+var errDeadLink = errors.New("subscription silent past the watchdog deadline")
+
+// SubscribeToChannel subscribes the client's user to channel — the seed's
+// "subscribe → user added to the channel's set" and "live receipt": the user
+// joins the channel's member Set, a HistoryEvent with the newest page is
+// emitted, and from then on every new entry arrives once, in order, as a
+// MessageEvent. The channel must exist (see ChannelManager.Create). It
+// returns the channel's member count. Subscribing again is harmless and
+// emits nothing.
+func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64, error) {
+	if _, err := c.Channels.Get(ctx, channel); err != nil {
+		return 0, fmt.Errorf("subscribe: %w", err)
+	}
+	n, err := c.Subs.Add(ctx, c.opts.User, channel)
+	if err != nil {
+		return 0, err
+	}
+	if c.Joined(channel) {
+		return n, nil
+	}
+	page, more, err := c.History(ctx, channel, "")
+	if err != nil {
+		return 0, err
+	}
+	st := &subState{}
+	if len(page) > 0 {
+		st.last, _ = parseStreamID(page[len(page)-1].ID)
+	}
+	// The page goes out before the live subscription exists, so no live
+	// entry of this channel can overtake it.
+	if !c.emit(ctx, HistoryEvent{Channel: channel, Messages: page, Complete: !more}) {
+		return 0, ctx.Err()
+	}
+	c.mu.Lock()
+	if _, dup := c.subs[channel]; dup {
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.subs[channel] = st
+	ps := c.ps
+	c.mu.Unlock()
+	if ps != nil {
+		// An error here means the link is failing; the receive loop will
+		// start a fresh subscription that includes this channel.
+		_ = ps.Subscribe(ctx, c.keys.Topic(channel))
+	}
+	return n, nil
+}
+
+// Join creates channel if it is new (with an empty description) and
+// subscribes to it; it returns the channel.
+func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
+	if _, _, err := c.Channels.Create(ctx, channel, "", c.opts.User); err != nil {
+		return Channel{}, err
+	}
+	n, err := c.SubscribeToChannel(ctx, channel)
+	if err != nil {
+		return Channel{}, err
+	}
+	ch, err := c.Channels.Get(ctx, channel)
+	ch.Members = max(ch.Members, n)
+	return ch, err
+}
+
+// Leave unsubscribes the user from channel: no more live messages, and the
+// user leaves the member Set.
+func (c *Client) Leave(ctx context.Context, channel string) error {
+	c.mu.Lock()
+	delete(c.subs, channel)
+	ps := c.ps
+	c.mu.Unlock()
+	if ps != nil {
+		_ = ps.Unsubscribe(ctx, c.keys.Topic(channel))
+	}
+	return c.Subs.Remove(ctx, c.opts.User, channel)
+}
+
+// State returns the link's current state.
+func (c *Client) State() StateEvent {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *Client) setState(ctx context.Context, s StateEvent) {
+	c.mu.Lock()
+	changed := c.state.State != s.State || c.state.Attempt != s.Attempt
+	c.state = s
+	c.mu.Unlock()
+	if changed {
+		c.emit(ctx, s)
+	}
+}
+
+// receiveLoop keeps one subscription alive for all joined channels,
+// starting over with backoff whenever it fails.
+func (c *Client) receiveLoop(ctx context.Context) {
+	attempt := 0
+	for ctx.Err() == nil {
+		err := c.session(ctx, &attempt)
+		if ctx.Err() != nil {
+			return
+		}
+		attempt++
+		c.opts.Logger.Warn("subscription lost", "err", err, "attempt", attempt)
+		c.setState(ctx, StateEvent{State: StateReconnecting, Attempt: attempt, Err: err})
+		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
+			return
+		}
+	}
+}
+
+// session runs one Pub/Sub connection until it fails. On every subscription
+// confirmation it catches the channel up from the stream; a watchdog PINGs a
+// silent link and gives up on it after DeadAfter.
+func (c *Client) session(ctx context.Context, attempt *int) error {
+	ps := c.rdb.Subscribe(ctx)
+	defer func() {
+		c.mu.Lock()
+		if c.ps == ps {
+			c.ps = nil
+		}
+		c.mu.Unlock()
+		_ = ps.Close()
+	}()
+	c.mu.Lock()
+	c.ps = ps
+	topics := []string{c.keys.ChannelEvents()}
+	for name := range c.subs {
+		topics = append(topics, c.keys.Topic(name))
+	}
+	c.mu.Unlock()
+	if err := ps.Subscribe(ctx, topics...); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	heard := time.Now()
+	pinged := false
+	for {
+		tick := min(c.opts.PingEvery, time.Second)
+		msg, err := ps.ReceiveTimeout(ctx, tick)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			if !isTimeout(err) {
+				return err
+			}
+			silent := time.Since(heard)
+			if silent >= c.opts.DeadAfter {
+				return errDeadLink
+			}
+			if silent >= c.opts.PingEvery && !pinged {
+				if err := ps.Ping(ctx); err != nil {
+					return fmt.Errorf("ping subscription: %w", err)
+				}
+				pinged = true
+			}
+			continue
+		}
+		heard, pinged = time.Now(), false
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind != "subscribe" {
+				continue
+			}
+			if m.Channel == c.keys.ChannelEvents() {
+				// The first confirmation: the link is up.
+				*attempt = 0
+				c.setState(ctx, StateEvent{State: StateConnected})
+				c.emit(ctx, ChannelsChangedEvent{})
+				continue
+			}
+			if name, ok := c.keys.channelFromTopic(m.Channel); ok {
+				if err := c.catchUp(ctx, name); err != nil {
+					return err
+				}
+			}
+		case *redis.Message:
+			c.handleLive(ctx, m)
+		case *redis.Pong:
+		}
+	}
+}
+
+// handleLive delivers one live entry unless it was delivered already.
+func (c *Client) handleLive(ctx context.Context, m *redis.Message) {
+	if m.Channel == c.keys.ChannelEvents() {
+		c.emit(ctx, ChannelsChangedEvent{})
+		return
+	}
+	name, ok := c.keys.channelFromTopic(m.Channel)
+	if !ok {
+		return
+	}
+	msg, err := decodeLive(name, m.Payload)
+	if err != nil {
+		c.opts.Logger.Warn("undecodable live message", "channel", name, "err", err)
+		return
+	}
+	if msg.Ephemeral {
+		if c.Joined(name) {
+			c.emit(ctx, MessageEvent{Message: msg})
+		}
+		return
+	}
+	if c.advance(name, msg.ID) {
+		c.emit(ctx, MessageEvent{Message: msg})
+	}
+}
+
+// advance moves channel's last delivered id to id and reports true when id
+// is newer than anything delivered; false means drop it.
+func (c *Client) advance(channel, id string) bool {
+	sid, ok := parseStreamID(id)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.subs[channel]
+	if st == nil || !sid.after(st.last) {
+		return false
+	}
+	st.last = sid
+	return true
+}
+
+// catchUp delivers every entry of channel after the last delivered one,
+// page by page, and reports trimmed history.
+func (c *Client) catchUp(ctx context.Context, channel string) error {
+	c.mu.Lock()
+	st := c.subs[channel]
+	var last streamID
+	if st != nil {
+		last = st.last
+	}
+	c.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	if last != (streamID{}) {
+		c.checkTrimmed(ctx, channel, last)
+	}
+	after := last.String()
+	for {
+		msgs, err := c.ConsumeMessages(ctx, channel, after, 1000)
+		if err != nil {
+			return fmt.Errorf("catch up: %w", err)
+		}
+		for _, m := range msgs {
+			if c.advance(channel, m.ID) {
+				c.emit(ctx, MessageEvent{Message: m})
+			}
+			after = m.ID
+		}
+		if len(msgs) < 1000 {
+			return nil
+		}
+	}
+}
+
+// checkTrimmed emits a TruncatedEvent when entries after last were deleted
+// from channel's stream (by MAXLEN retention) before they could be shown.
+func (c *Client) checkTrimmed(ctx context.Context, channel string, last streamID) {
+	info, err := c.rdb.XInfoStream(ctx, c.keys.Stream(channel)).Result()
+	if err != nil {
+		return // missing stream, or a server without XINFO STREAM
+	}
+	if deleted, ok := parseStreamID(info.MaxDeletedEntryID); ok && deleted.after(last) {
+		c.emit(ctx, TruncatedEvent{Channel: channel})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Backoff returns the delay before reconnect attempt n (1-based):
+// exponential from 100 ms, doubled each attempt, capped at max, with full
+// jitter in its upper half so that many clients do not return in lockstep.
+func Backoff(n int, max time.Duration) time.Duration {
+	d := 100 * time.Millisecond
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,193 @@
+// Package faultproxy is a TCP proxy for tests that injects the faults a
+// network does: a link that goes silent without closing, a reply lost after
+// the request was applied, a connection cut. It only listens on 127.0.0.1.
+package faultproxy
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+)
+
+// Proxy forwards connections from Addr to a target address. It is safe for
+// concurrent use.
+type Proxy struct {
+	// Addr is the proxy's listening address (127.0.0.1:port).
+	Addr string
+
+	target string
+	ln     net.Listener
+
+	mu    sync.Mutex
+	conns map[*link]struct{}
+	cut   []byte // a request containing this loses its reply
+	wg    sync.WaitGroup
+}
+
+type link struct {
+	client, server net.Conn
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	frozen  bool
+	closed  bool
+	swallow bool // the next server reply is dropped and the link cut
+}
+
+// Start listens on a free loopback port and forwards to target until the
+// test ends.
+func Start(t testing.TB, target string) *Proxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("fault proxy: listen: %v", err)
+	}
+	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[*link]struct{}{}}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *Proxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		l := &link{client: c, server: s}
+		l.cond = sync.NewCond(&l.mu)
+		p.mu.Lock()
+		p.conns[l] = struct{}{}
+		p.mu.Unlock()
+		p.wg.Add(2)
+		go p.pipe(l, c, s, true)
+		go p.pipe(l, s, c, false)
+	}
+}
+
+// pipe copies from src to dst, honouring freezes and armed cuts.
+func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
+	defer p.wg.Done()
+	defer p.drop(l)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			chunk := buf[:n]
+			l.mu.Lock()
+			for l.frozen && !l.closed {
+				l.cond.Wait()
+			}
+			if l.closed {
+				l.mu.Unlock()
+				return
+			}
+			if !upstream && l.swallow {
+				l.mu.Unlock()
+				return // drop the reply: drop() closes both sides
+			}
+			if upstream {
+				p.mu.Lock()
+				if p.cut != nil && bytes.Contains(bytes.ToLower(chunk), p.cut) {
+					l.swallow, p.cut = true, nil
+				}
+				p.mu.Unlock()
+			}
+			l.mu.Unlock()
+			if _, werr := dst.Write(chunk); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *Proxy) drop(l *link) {
+	l.mu.Lock()
+	l.closed = true
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	_ = l.client.Close()
+	_ = l.server.Close()
+	p.mu.Lock()
+	delete(p.conns, l)
+	p.mu.Unlock()
+}
+
+// Freeze makes every open connection silent in both directions without
+// closing it, as a dropped link looks to both peers. New connections are
+// not affected.
+func (p *Proxy) Freeze() {
+	p.each(func(l *link) { l.frozen = true })
+}
+
+// Thaw undoes Freeze.
+func (p *Proxy) Thaw() {
+	p.each(func(l *link) { l.frozen = false; l.cond.Broadcast() })
+}
+
+// CutReplyTo arms a fault: the next request containing substr (case
+// insensitive) reaches the server, but its reply is dropped and the
+// connection is closed.
+func (p *Proxy) CutReplyTo(substr string) {
+	p.mu.Lock()
+	p.cut = bytes.ToLower([]byte(substr))
+	p.mu.Unlock()
+}
+
+// Armed reports whether a CutReplyTo fault is still waiting to fire.
+func (p *Proxy) Armed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cut != nil
+}
+
+// Conns returns the number of open connections.
+func (p *Proxy) Conns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns)
+}
+
+// Close stops the proxy and cuts every connection.
+func (p *Proxy) Close() {
+	if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return
+	}
+	p.mu.Lock()
+	ls := make([]*link, 0, len(p.conns))
+	for l := range p.conns {
+		ls = append(ls, l)
+	}
+	p.mu.Unlock()
+	for _, l := range ls {
+		p.drop(l)
+	}
+	p.wg.Wait()
+}
+
+func (p *Proxy) each(f func(*link)) {
+	p.mu.Lock()
+	ls := make([]*link, 0, len(p.conns))
+	for l := range p.conns {
+		ls = append(ls, l)
+	}
+	p.mu.Unlock()
+	for _, l := range ls {
+		l.mu.Lock()
+		f(l)
+		l.mu.Unlock()
+	}
+}
+

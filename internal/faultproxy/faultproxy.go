@@ -190,4 +190,3 @@ func (p *Proxy) each(f func(*link)) {
 		l.mu.Unlock()
 	}
 }
-

@@ -40,7 +40,9 @@ func WithPassword(p string) Option { return func(s *settings) { s.password = p }
 func WithAOF() Option { return func(s *settings) { s.aof = true } }
 
 // WithConfig passes extra "name value" config lines to redis-server.
-func WithConfig(lines ...string) Option { return func(s *settings) { s.extra = append(s.extra, lines...) } }
+func WithConfig(lines ...string) Option {
+	return func(s *settings) { s.extra = append(s.extra, lines...) }
+}
 
 // RealOnly skips the test (or fails it under RTCHAT_REQUIRE_REDIS=1) when no
 // redis-server is available, instead of falling back to the embedded server.

@@ -5,6 +5,7 @@ go 1.26.0
 require github.com/redis/go-redis/v9 v9.23.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0 // indirect
 	github.com/alicebob/miniredis/v2 v2.40.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect

@@ -1,0 +1,436 @@
+// Package config loads rtchat's configuration in layers — defaults, TOML
+// file, environment, flags — and validates the result. Loading never
+// panics: every problem is an error that names where the bad value came
+// from (file and key, variable, or flag) and why it is bad.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Secret is a string that never prints: fmt, %v, %#v, slog and JSON all see
+// "[redacted]" (or nothing when empty). Reveal returns the value.
+type Secret string
+
+// Reveal returns the secret's value, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer without revealing the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString implements fmt.GoStringer without revealing the value.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText keeps the value out of any encoded form of the config.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads the value from a config file.
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+
+// URL is a Redis URL that never prints its password: fmt, slog and JSON
+// see it with the password replaced. Reveal returns it whole.
+type URL string
+
+// Reveal returns the URL with its password, for the one place that needs it.
+func (u URL) Reveal() string { return string(u) }
+
+// String implements fmt.Stringer, hiding the password.
+func (u URL) String() string {
+	p, err := url.Parse(string(u))
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if _, has := p.User.Password(); has {
+		p.User = url.UserPassword(p.User.Username(), "redacted")
+	}
+	return p.String()
+}
+
+// GoString implements fmt.GoStringer, hiding the password.
+func (u URL) GoString() string { return strconv.Quote(u.String()) }
+
+// MarshalText keeps the password out of any encoded form of the config.
+func (u URL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText reads the URL from a config file.
+func (u *URL) UnmarshalText(b []byte) error { *u = URL(b); return nil }
+
+// Redis says how to reach Redis.
+type Redis struct {
+	// URL is redis://[user:pass@]host:port[/db] or rediss:// for TLS; it
+	// wins over Host/Port/DB when set.
+	URL URL `toml:"url"`
+	// Addrs lists cluster node addresses (host:port); several select the
+	// cluster client.
+	Addrs    []string `toml:"addrs"`
+	Host     string   `toml:"host"`
+	Port     int      `toml:"port"`
+	DB       int      `toml:"db"`
+	Username string   `toml:"username"`
+	Password Secret   `toml:"password"`
+	// Cluster forces the cluster client even with one address.
+	Cluster bool `toml:"cluster"`
+	// TLS turns on TLS (rediss:// does too); CAFile adds a CA to trust.
+	TLS    bool   `toml:"tls"`
+	CAFile string `toml:"ca_file"`
+	// InsecureSkipVerify turns certificate checks off; only by explicit choice.
+	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
+}
+
+// Config is rtchat's whole configuration. Load builds it; Validate checks it.
+type Config struct {
+	Redis Redis `toml:"redis"`
+	// User is the user name (RTCHAT_USER, else the login name).
+	User string `toml:"user"`
+	// Theme is a shipped theme's name or a theme file's path.
+	Theme string `toml:"theme"`
+	// Layout is "sidebar" (default) or "stacked".
+	Layout string `toml:"layout"`
+	// Mouse enables mouse support in the full-screen client.
+	Mouse bool `toml:"mouse"`
+	// PageSize is how many messages one history page holds.
+	PageSize int64 `toml:"page_size"`
+	// Retention trims each channel's stream to about this many entries
+	// (0 keeps everything; embedded mode defaults to EmbeddedRetention).
+	Retention int64 `toml:"retention"`
+	// MaxMessageBytes is the message size limit.
+	MaxMessageBytes int `toml:"max_message_bytes"`
+	// LogFile is where the application log goes.
+	LogFile string `toml:"log_file"`
+	// ChannelPrefix, MessagePrefix and UserPrefix start every key.
+	ChannelPrefix string `toml:"channel_prefix"`
+	MessagePrefix string `toml:"message_prefix"`
+	UserPrefix    string `toml:"user_prefix"`
+	// Embedded forces the embedded in-memory server.
+	Embedded bool `toml:"embedded"`
+
+	// File is the config file that was read, if any.
+	File string `toml:"-"`
+	// AddressSet is true when some layer named a Redis address (URL, addrs,
+	// host or port); without one rtchat may start the embedded server.
+	AddressSet bool `toml:"-"`
+	// RetentionSet is true when some layer set Retention.
+	RetentionSet bool `toml:"-"`
+	// Warnings are things the user should know but that do not stop rtchat.
+	Warnings []string `toml:"-"`
+}
+
+// EmbeddedRetention is the default retention in embedded mode, where the
+// in-memory server copies a whole stream on every history read.
+const EmbeddedRetention = 10000
+
+// Default returns the configuration before any file, variable or flag.
+func Default() Config {
+	return Config{
+		Redis:           Redis{Host: "localhost", Port: 6379},
+		Theme:           "default",
+		Layout:          "sidebar",
+		Mouse:           true,
+		PageSize:        200,
+		MaxMessageBytes: 16 << 10,
+		ChannelPrefix:   "channel:",
+		MessagePrefix:   "message:",
+		UserPrefix:      "user:",
+	}
+}
+
+// Flags holds the values given on the command line; nil means "not given".
+type Flags struct {
+	ConfigPath *string
+	User       *string
+	Redis      *string
+	Theme      *string
+	Embedded   *bool
+	LogFile    *string
+}
+
+// Source is where Load reads the environment and the user's home; tests
+// pass their own.
+type Source struct {
+	// Getenv returns an environment variable; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+	// LoginName returns the login name; nil means the OS's.
+	LoginName func() string
+}
+
+// Load builds the configuration: defaults, then the config file
+// (flags.ConfigPath, RTCHAT_CONFIG, else $XDG_CONFIG_HOME/rtchat/config.toml
+// when it exists), then the environment, then flags; then Validate.
+func Load(flags Flags, src Source) (Config, error) {
+	if src.Getenv == nil {
+		src.Getenv = os.LookupEnv
+	}
+	if src.LoginName == nil {
+		src.LoginName = loginName
+	}
+	c := Default()
+	path, explicit := configPath(flags, src.Getenv)
+	if path != "" {
+		if err := c.loadFile(path, explicit); err != nil {
+			return Config{}, err
+		}
+	}
+	if err := c.applyEnv(src.Getenv); err != nil {
+		return Config{}, err
+	}
+	c.applyFlags(flags)
+	if c.User == "" {
+		c.User = sanitizeLogin(src.LoginName())
+	}
+	if c.LogFile == "" {
+		c.LogFile = defaultLogFile(src.Getenv)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func configPath(flags Flags, getenv func(string) (string, bool)) (path string, explicit bool) {
+	if flags.ConfigPath != nil && *flags.ConfigPath != "" {
+		return *flags.ConfigPath, true
+	}
+	if p, ok := getenv("RTCHAT_CONFIG"); ok && p != "" {
+		return p, true
+	}
+	dir, _ := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, _ := getenv("HOME")
+		if home == "" {
+			return "", false
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "rtchat", "config.toml"), false
+}
+
+func (c *Config) applyEnv(getenv func(string) (string, bool)) error {
+	str := func(name string, dst *string) bool {
+		if v, ok := getenv(name); ok && v != "" {
+			*dst = v
+			return true
+		}
+		return false
+	}
+	num := func(name string, dst *int) (bool, error) {
+		v, ok := getenv(name)
+		if !ok || v == "" {
+			return false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return false, fmt.Errorf("environment variable %s=%q: not a whole number", name, v)
+		}
+		*dst = n
+		return true, nil
+	}
+	var u string
+	if str("REDIS_URL", &u) {
+		c.Redis.URL, c.AddressSet = URL(u), true
+	}
+	if str("REDIS_HOST", &c.Redis.Host) {
+		c.AddressSet = true
+	}
+	set, err := num("REDIS_PORT", &c.Redis.Port)
+	if err != nil {
+		return err
+	}
+	c.AddressSet = c.AddressSet || set
+	if _, err := num("REDIS_DB", &c.Redis.DB); err != nil {
+		return err
+	}
+	str("REDIS_USERNAME", &c.Redis.Username)
+	var pw string
+	if str("REDIS_PASSWORD", &pw) {
+		c.Redis.Password = Secret(pw)
+	}
+	str("CHANNEL_PREFIX", &c.ChannelPrefix)
+	str("MESSAGE_PREFIX", &c.MessagePrefix)
+	str("RTCHAT_USER", &c.User)
+	str("RTCHAT_THEME", &c.Theme)
+	str("RTCHAT_LOG_FILE", &c.LogFile)
+	return nil
+}
+
+func (c *Config) applyFlags(f Flags) {
+	if f.User != nil && *f.User != "" {
+		c.User = *f.User
+	}
+	if f.Redis != nil && *f.Redis != "" {
+		c.AddressSet = true
+		if strings.Contains(*f.Redis, ",") {
+			c.Redis.URL, c.Redis.Addrs = "", splitList(*f.Redis)
+		} else if strings.Contains(*f.Redis, "://") {
+			c.Redis.URL, c.Redis.Addrs = URL(*f.Redis), nil
+		} else {
+			c.Redis.URL, c.Redis.Addrs = URL("redis://"+*f.Redis), nil
+		}
+	}
+	if f.Theme != nil && *f.Theme != "" {
+		c.Theme = *f.Theme
+	}
+	if f.Embedded != nil && *f.Embedded {
+		c.Embedded = true
+	}
+	if f.LogFile != nil && *f.LogFile != "" {
+		c.LogFile = *f.LogFile
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var prefixRE = regexp.MustCompile(`^[^{}\s]{1,64}$`)
+
+// Validate checks every field; the error names the key and the reason.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if !nameRE.MatchString(c.User) {
+		bad("user", "%q is not a valid user name (use 1-64 of a-z, 0-9, '_', '-', starting with a letter or digit); set RTCHAT_USER or --user", c.User)
+	}
+	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
+		bad("redis.port", "%d is not a TCP port (1-65535)", c.Redis.Port)
+	}
+	if c.Redis.DB < 0 {
+		bad("redis.db", "%d is negative", c.Redis.DB)
+	}
+	if c.Redis.URL != "" {
+		u, err := url.Parse(c.Redis.URL.Reveal())
+		switch {
+		case err != nil:
+			bad("redis.url", "cannot be parsed as a URL")
+		case u.Scheme != "redis" && u.Scheme != "rediss":
+			bad("redis.url", "scheme %q is not redis:// or rediss://", u.Scheme)
+		case u.Host == "":
+			bad("redis.url", "has no host")
+		}
+	}
+	for _, a := range c.Redis.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("redis.addrs", "%q is not host:port", a)
+		}
+	}
+	if c.Redis.CAFile != "" {
+		if _, err := os.Stat(c.Redis.CAFile); err != nil {
+			bad("redis.ca_file", "cannot read %s", c.Redis.CAFile)
+		}
+	}
+	if c.Layout != "sidebar" && c.Layout != "stacked" {
+		bad("layout", "%q is not \"sidebar\" or \"stacked\"", c.Layout)
+	}
+	if c.PageSize < 1 || c.PageSize > 10000 {
+		bad("page_size", "%d is not between 1 and 10000", c.PageSize)
+	}
+	if c.Retention < 0 {
+		bad("retention", "%d is negative (0 keeps everything)", c.Retention)
+	}
+	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 1<<20 {
+		bad("max_message_bytes", "%d is not between 1 and 1048576", c.MaxMessageBytes)
+	}
+	for key, p := range map[string]string{"channel_prefix": c.ChannelPrefix, "message_prefix": c.MessagePrefix, "user_prefix": c.UserPrefix} {
+		if !prefixRE.MatchString(p) {
+			bad(key, "%q must be 1-64 characters without braces or spaces", p)
+		}
+	}
+	if c.ChannelPrefix == c.MessagePrefix || c.ChannelPrefix == c.UserPrefix || c.MessagePrefix == c.UserPrefix {
+		bad("channel_prefix", "channel, message and user prefixes must differ")
+	}
+	if c.Theme == "" {
+		bad("theme", "is empty")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	where := "configuration"
+	if c.File != "" {
+		where = c.File
+	}
+	return fmt.Errorf("%s: %w", where, errors.Join(errs...))
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+func loginName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// sanitizeLogin turns a login name into a valid user name: lower case,
+// other characters replaced by '-'.
+func sanitizeLogin(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	out := strings.TrimLeft(b.String(), "-_")
+	if len(out) > 64 {
+		out = out[:64]
+	}
+	return out
+}
+
+func defaultLogFile(getenv func(string) (string, bool)) string {
+	dir, _ := getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, _ := getenv("HOME")
+		if home == "" {
+			return filepath.Join(os.TempDir(), "rtchat.log")
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "rtchat", "rtchat.log")
+}
+
+// String describes the configuration for logs, without the password.
+func (c Config) String() string {
+	return fmt.Sprintf("user=%s server=%s theme=%s layout=%s page_size=%d retention=%d max_message_bytes=%d log_file=%s",
+		c.User, c.Server(), c.Theme, c.Layout, c.PageSize, c.Retention, c.MaxMessageBytes, c.LogFile)
+}
+
+// Server describes where rtchat connects, without credentials.
+func (c Config) Server() string {
+	switch {
+	case len(c.Redis.Addrs) > 0:
+		return "cluster " + strings.Join(c.Redis.Addrs, ",")
+	case c.Redis.URL != "":
+		u, err := url.Parse(c.Redis.URL.Reveal())
+		if err != nil {
+			return "(unparsable URL)"
+		}
+		u.User = nil
+		return u.String()
+	default:
+		return net.JoinHostPort(c.Redis.Host, strconv.Itoa(c.Redis.Port))
+	}
+}

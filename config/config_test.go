@@ -1,0 +1,209 @@
+package config_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rtchat/rtchat/config"
+)
+
+// env returns a Source with exactly these variables and login name "tester".
+func env(vars map[string]string) config.Source {
+	return config.Source{
+		Getenv:    func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+		LoginName: func() string { return "Tester.Name" },
+	}
+}
+
+func writeFile(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDefaults(t *testing.T) {
+	c, err := config.Load(config.Flags{}, env(map[string]string{"HOME": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Redis.Host != "localhost" || c.Redis.Port != 6379 || c.Redis.DB != 0 || c.ChannelPrefix != "channel:" || c.MessagePrefix != "message:" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if c.User != "tester-name" {
+		t.Fatalf("user from login name = %q", c.User)
+	}
+	if c.AddressSet {
+		t.Fatal("no layer named an address, yet AddressSet is true")
+	}
+	if !strings.HasSuffix(c.LogFile, filepath.Join(".local", "state", "rtchat", "rtchat.log")) {
+		t.Fatalf("default log file = %q", c.LogFile)
+	}
+}
+
+func TestLayersFieldByField(t *testing.T) {
+	file := writeFile(t, `
+user = "fromfile"
+theme = "dark"
+[redis]
+host = "filehost"
+port = 7000
+db = 2
+`, 0o600)
+	c, err := config.Load(config.Flags{ConfigPath: &file, Theme: ptr("light")}, env(map[string]string{
+		"REDIS_PORT": "7001", "RTCHAT_USER": "fromenv", "CHANNEL_PREFIX": "ch:",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, got, want string }{
+		{"host from file", c.Redis.Host, "filehost"},
+		{"port from env over file", fmt.Sprint(c.Redis.Port), "7001"},
+		{"db from file", fmt.Sprint(c.Redis.DB), "2"},
+		{"user from env over file", c.User, "fromenv"},
+		{"theme from flag over file", c.Theme, "light"},
+		{"prefix from env", c.ChannelPrefix, "ch:"},
+		{"message prefix default", c.MessagePrefix, "message:"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	if !c.AddressSet || c.File != file {
+		t.Errorf("AddressSet=%v File=%q", c.AddressSet, c.File)
+	}
+}
+
+func TestURLTakesPasswordFromEnvironment(t *testing.T) {
+	c, err := config.Load(config.Flags{Redis: ptr("redis://127.0.0.1:6390/3")}, env(map[string]string{"REDIS_PASSWORD": "s3cret", "REDIS_USERNAME": "chat"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := c.RedisOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Addrs[0] != "127.0.0.1:6390" || o.DB != 3 || o.Password != "s3cret" || o.Username != "chat" || o.IsClusterMode {
+		t.Fatalf("options = %+v", o)
+	}
+	c2, _ := config.Load(config.Flags{Redis: ptr("redis://:inurl@127.0.0.1:6390")}, env(map[string]string{"REDIS_PASSWORD": "env"}))
+	if o2, _ := c2.RedisOptions(); o2.Password != "inurl" {
+		t.Fatalf("a URL's own password must win, got %q", o2.Password)
+	}
+	c3, _ := config.Load(config.Flags{Redis: ptr("127.0.0.1:7000,127.0.0.1:7001")}, env(nil))
+	if o3, _ := c3.RedisOptions(); !o3.IsClusterMode || len(o3.Addrs) != 2 {
+		t.Fatalf("address list = %+v", o3)
+	}
+	c4, _ := config.Load(config.Flags{Redis: ptr("rediss://127.0.0.1:6390")}, env(nil))
+	if o4, _ := c4.RedisOptions(); o4.TLSConfig == nil || o4.TLSConfig.InsecureSkipVerify {
+		t.Fatalf("rediss:// must turn on verified TLS: %+v", o4.TLSConfig)
+	}
+}
+
+func TestPasswordNeverPrinted(t *testing.T) {
+	file := writeFile(t, "[redis]\npassword = \"hunter2-file\"\n", 0o600)
+	c, err := config.Load(config.Flags{ConfigPath: &file, Redis: ptr("redis://u:hunter2-url@127.0.0.1:1")}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%v %+v %#v %s %v", c, c, c, c.Server(), c.Redis)
+	js, _ := json.Marshal(c)
+	sb.Write(js)
+	slog.New(slog.NewTextHandler(&sb, nil)).Info("cfg", "config", c, "redis", c.Redis)
+	for _, secret := range []string{"hunter2-file", "hunter2-url"} {
+		if strings.Contains(sb.String(), secret) {
+			t.Fatalf("password %q printed in: %s", secret, sb.String())
+		}
+	}
+	if c.Redis.Password.Reveal() != "hunter2-file" {
+		t.Fatal("Reveal lost the password")
+	}
+}
+
+func TestWorldReadablePasswordFileWarns(t *testing.T) {
+	file := writeFile(t, "[redis]\npassword = \"x\"\n", 0o644)
+	c, err := config.Load(config.Flags{ConfigPath: &file}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "chmod 600") {
+		t.Fatalf("warnings = %v", c.Warnings)
+	}
+	file2 := writeFile(t, "[redis]\npassword = \"x\"\n", 0o600)
+	if c2, _ := config.Load(config.Flags{ConfigPath: &file2}, env(nil)); len(c2.Warnings) != 0 {
+		t.Fatalf("a private file warned: %v", c2.Warnings)
+	}
+}
+
+func TestBadInputNamesWhereAndWhy(t *testing.T) {
+	for name, tc := range map[string]struct {
+		file  string
+		env   map[string]string
+		flags config.Flags
+		want  []string
+	}{
+		"unknown key":       {file: "colour = 1\n", want: []string{"config.toml", "unknown key colour"}},
+		"unknown table key": {file: "[redis]\nhots = \"x\"\n", want: []string{"unknown key redis.hots"}},
+		"wrong type":        {file: "page_size = \"many\"\n", want: []string{"config.toml", "page_size"}},
+		"syntax":            {file: "user = \n", want: []string{"config.toml", "line 1"}},
+		"bad port":          {file: "[redis]\nport = 70000\n", want: []string{"config.toml", "redis.port", "70000"}},
+		"bad layout":        {file: "layout = \"diagonal\"\n", want: []string{"layout", "diagonal"}},
+		"bad user":          {env: map[string]string{"RTCHAT_USER": "Bad User"}, want: []string{"user", "Bad User"}},
+		"env port":          {env: map[string]string{"REDIS_PORT": "abc"}, want: []string{"REDIS_PORT", "abc"}},
+		"bad scheme":        {flags: config.Flags{Redis: ptr("http://x:1")}, want: []string{"redis.url", "http"}},
+		"missing file":      {flags: config.Flags{ConfigPath: ptr("/nonexistent/rtchat.toml")}, want: []string{"/nonexistent/rtchat.toml"}},
+		"bad prefix":        {env: map[string]string{"MESSAGE_PREFIX": "m{"}, want: []string{"message_prefix"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			flags := tc.flags
+			if tc.file != "" {
+				p := writeFile(t, tc.file, 0o600)
+				flags.ConfigPath = &p
+			}
+			_, err := config.Load(flags, env(tc.env))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestXDGConfigFileIsRead(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "rtchat"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rtchat", "config.toml"), []byte("user = \"xdg\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(config.Flags{}, env(map[string]string{"XDG_CONFIG_HOME": dir}))
+	if err != nil || c.User != "xdg" {
+		t.Fatalf("user = %q, err = %v", c.User, err)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	p := "../config.example.toml"
+	c, err := config.Load(config.Flags{ConfigPath: &p}, env(nil))
+	if err != nil {
+		t.Fatalf("config.example.toml does not load: %v", err)
+	}
+	if c.Redis.Port != 6379 || c.PageSize != 200 {
+		t.Fatalf("example differs from defaults: %+v", c)
+	}
+}

@@ -1,0 +1,53 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// loadFile decodes the TOML file at path over c, strictly: an unknown key
+// or a value of the wrong type is an error naming the file and the key. A
+// missing file is an error only when the path was given explicitly.
+func (c *Config) loadFile(path string, explicit bool) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !explicit {
+			return nil
+		}
+		return fmt.Errorf("read config file %s: %w", path, err)
+	}
+	before := *c
+	md, err := toml.DecodeFile(path, c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return fmt.Errorf("config file %s: line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return fmt.Errorf("config file %s: unknown key %s (see config.example.toml for the keys)", path, strings.Join(keys, ", "))
+	}
+	c.File = path
+	for _, k := range []string{"redis.url", "redis.host", "redis.port", "redis.addrs"} {
+		if md.IsDefined(strings.Split(k, ".")...) {
+			c.AddressSet = true
+		}
+	}
+	if md.IsDefined("retention") {
+		c.RetentionSet = true
+	}
+	if c.Redis.Password != before.Redis.Password && info.Mode().Perm()&0o077 != 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s holds a password and can be read by other users; run: chmod 600 %s", path, path))
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisOptions turns the Redis settings into go-redis options for one code
+// path (redis.NewUniversalClient) whether the target is one node or a
+// cluster. A URL without a password takes Redis.Password.
+func (c Config) RedisOptions() (*redis.UniversalOptions, error) {
+	o := &redis.UniversalOptions{
+		Username: c.Redis.Username,
+		Password: c.Redis.Password.Reveal(),
+		DB:       c.Redis.DB,
+	}
+	useTLS := c.Redis.TLS
+	switch {
+	case len(c.Redis.Addrs) > 0:
+		o.Addrs = c.Redis.Addrs
+		o.IsClusterMode = true
+	case c.Redis.URL != "":
+		u, err := redis.ParseURL(c.Redis.URL.Reveal())
+		if err != nil {
+			// The parse error may quote the URL, password included: drop it.
+			_ = err
+			return nil, fmt.Errorf("redis.url %s: cannot be parsed; write it as redis://[user:password@]host:port[/db]", c.Server())
+		}
+		o.Addrs = []string{u.Addr}
+		o.DB = u.DB
+		if u.Username != "" {
+			o.Username = u.Username
+		}
+		if u.Password != "" {
+			o.Password = u.Password
+		}
+		useTLS = useTLS || u.TLSConfig != nil
+	default:
+		o.Addrs = []string{net.JoinHostPort(c.Redis.Host, strconv.Itoa(c.Redis.Port))}
+	}
+	if c.Redis.Cluster {
+		o.IsClusterMode = true
+	}
+	if useTLS {
+		cfg, err := c.tlsConfig(o.Addrs[0])
+		if err != nil {
+			return nil, err
+		}
+		o.TLSConfig = cfg
+	}
+	return o, nil
+}
+
+func (c Config) tlsConfig(addr string) (*tls.Config, error) {
+	host, _, _ := net.SplitHostPort(addr)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host, InsecureSkipVerify: c.Redis.InsecureSkipVerify}
+	if c.Redis.CAFile != "" {
+		pem, err := os.ReadFile(c.Redis.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("redis.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis.ca_file %s: no PEM certificate in it", c.Redis.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}

@@ -35,6 +35,10 @@ func (c *Client) ConsumeMessages(ctx context.Context, channel, after string, cou
 // before ("" for the newest page), oldest first, and whether older entries
 // remain. One page costs one XREVRANGE whatever the stream's length.
 func (c *Client) History(ctx context.Context, channel, before string) (msgs []Message, more bool, err error) {
+	return c.history(ctx, channel, before, c.opts.PageSize)
+}
+
+func (c *Client) history(ctx context.Context, channel, before string, pageSize int64) (msgs []Message, more bool, err error) {
 	if err := ValidateName(channel); err != nil {
 		return nil, false, err
 	}
@@ -43,12 +47,12 @@ func (c *Client) History(ctx context.Context, channel, before string) (msgs []Me
 		end = "(" + before
 	}
 	// Ask for one extra entry to learn whether an older page exists.
-	xs, err := c.rdb.XRevRangeN(ctx, c.keys.Stream(channel), end, "-", c.opts.PageSize+1).Result()
+	xs, err := c.rdb.XRevRangeN(ctx, c.keys.Stream(channel), end, "-", pageSize+1).Result()
 	if err != nil {
 		return nil, false, fmt.Errorf("read history of %q: %w", channel, err)
 	}
-	if int64(len(xs)) > c.opts.PageSize {
-		xs, more = xs[:c.opts.PageSize], true
+	if int64(len(xs)) > pageSize {
+		xs, more = xs[:pageSize], true
 	}
 	slices.Reverse(xs)
 	return decodeAll(channel, xs), more, nil

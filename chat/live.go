@@ -29,12 +29,20 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 	if err != nil {
 		return 0, err
 	}
+	return n, c.Follow(ctx, channel, c.opts.PageSize)
+}
+
+// Follow delivers channel live, like SubscribeToChannel, without making the
+// user a member (for "rtchat tail -f"): a HistoryEvent with the newest
+// pageSize entries, then every new entry once, in order. Following a
+// channel already followed emits nothing.
+func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) error {
 	if c.Joined(channel) {
-		return n, nil
+		return nil
 	}
-	page, more, err := c.History(ctx, channel, "")
+	page, more, err := c.history(ctx, channel, "", pageSize)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	st := &subState{}
 	if len(page) > 0 {
@@ -43,12 +51,12 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
 	if !c.emit(ctx, HistoryEvent{Channel: channel, Messages: page, Complete: !more}) {
-		return 0, ctx.Err()
+		return ctx.Err()
 	}
 	c.mu.Lock()
 	if _, dup := c.subs[channel]; dup {
 		c.mu.Unlock()
-		return n, nil
+		return nil
 	}
 	c.subs[channel] = st
 	ps := c.ps
@@ -58,7 +66,30 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 		// start a fresh subscription that includes this channel.
 		_ = ps.Subscribe(ctx, c.keys.Topic(channel))
 	}
-	return n, nil
+	return nil
+}
+
+// Rejoin recreates the user and every joined channel (idempotently) after
+// the server lost its data — an embedded server that was replaced.
+func (c *Client) Rejoin(ctx context.Context) error {
+	if _, err := c.Subs.RegisterUser(ctx, c.opts.User); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	names := make([]string, 0, len(c.subs))
+	for n := range c.subs {
+		names = append(names, n)
+	}
+	c.mu.Unlock()
+	for _, n := range names {
+		if _, _, err := c.Channels.Create(ctx, n, "", c.opts.User); err != nil {
+			return err
+		}
+		if _, err := c.Subs.Add(ctx, c.opts.User, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Join creates channel if it is new (with an empty description) and

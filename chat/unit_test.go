@@ -132,15 +132,15 @@ func TestRetryable(t *testing.T) {
 
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain ☕ سلام":         "plain ☕ سلام",
-		"\x1b[2J":              `\x1b[2J`,
-		"a\x07b":               `a\x07b`,
-		"bad \xff utf8":        "bad \uFFFD utf8",
-		"two\nlines\tand tab":  "two\nlines\tand tab",
-		"c1 \u009b31m":         `c1 \x9b31m`,
-		"bidi \u202eevil":      `bidi \u202eevil`,
-		"[red]tags stay[-]":    "[red]tags stay[-]",
-		"del\x7f":              `del\x7f`,
+		"plain ☕ سلام":        "plain ☕ سلام",
+		"\x1b[2J":             `\x1b[2J`,
+		"a\x07b":              `a\x07b`,
+		"bad \xff utf8":       "bad \uFFFD utf8",
+		"two\nlines\tand tab": "two\nlines\tand tab",
+		"c1 \u009b31m":        `c1 \x9b31m`,
+		"bidi \u202eevil":     `bidi \u202eevil`,
+		"[red]tags stay[-]":   "[red]tags stay[-]",
+		"del\x7f":             `del\x7f`,
 		"emoji 👋🏽 family 👨‍👩‍👧": "emoji 👋🏽 family 👨‍👩‍👧",
 	} {
 		if got := chat.Printable(in); got != want {

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/config"
+	"github.com/rtchat/rtchat/internal/embedded"
+)
+
+// conn is a live connection to Redis, real or embedded.
+type conn struct {
+	rdb redis.UniversalClient
+	// host is the embedded server this process runs, if any.
+	host *embedded.Server
+	// embeddedID is the id of the embedded server we are on ("" for real Redis).
+	embeddedID string
+	// server describes where we are connected, without credentials.
+	server string
+}
+
+// Embedded reports whether the server is an embedded (in-memory) one.
+func (c *conn) Embedded() bool { return c.embeddedID != "" }
+
+// Close closes the client, then the server this process hosts.
+func (c *conn) Close() {
+	_ = c.rdb.Close()
+	if c.host != nil {
+		c.host.Close()
+	}
+}
+
+// connect reaches the configured Redis. When no address was configured and
+// nothing answers on localhost:6379, it starts the embedded server there
+// (SPEC §4); with --embedded it always does, on a free port if 6379 is taken.
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer) (*conn, error) {
+	if cfg.Embedded {
+		srv, err := embedded.Start(embedded.DefaultAddr)
+		if err != nil {
+			if srv, err = embedded.Start("127.0.0.1:0"); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(notice, "rtchat: port 6379 is taken; the embedded server listens on %s (join it with --redis redis://%s)\n", srv.Addr, srv.Addr)
+		}
+		return hostedConn(ctx, cfg, srv, log)
+	}
+	opts, err := cfg.RedisOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.DialTimeout = 2 * time.Second
+	if !cfg.AddressSet {
+		opts.DialTimeout = 300 * time.Millisecond
+	}
+	rdb := redis.NewUniversalClient(opts)
+	perr := rdb.Ping(ctx).Err()
+	if perr == nil {
+		return joinedConn(ctx, cfg, rdb, log)
+	}
+	_ = rdb.Close()
+	if cfg.AddressSet || !unreachable(perr) {
+		return nil, connectError(cfg, perr)
+	}
+	log.Info("no Redis on localhost:6379; starting the embedded server", "err", perr)
+	srv, err := embedded.Start(embedded.DefaultAddr)
+	if err != nil {
+		return nil, fmt.Errorf("nothing answers on localhost:6379 and the embedded server could not start there (%w); start redis-server, or run rtchat --embedded", err)
+	}
+	return hostedConn(ctx, cfg, srv, log)
+}
+
+// joinedConn finishes a connection to a server someone else runs.
+func joinedConn(ctx context.Context, cfg *config.Config, rdb redis.UniversalClient, log *slog.Logger) (*conn, error) {
+	id, err := embedded.Marker(ctx, rdb)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, connectError(cfg, err)
+	}
+	c := &conn{rdb: rdb, embeddedID: id, server: cfg.Server()}
+	if c.Embedded() {
+		applyEmbeddedRetention(cfg)
+		log.Info("joined an embedded server", "server", c.server)
+	} else {
+		log.Info("connected", "server", c.server)
+	}
+	return c, nil
+}
+
+// hostedConn connects to the embedded server this process just started.
+func hostedConn(ctx context.Context, cfg *config.Config, srv *embedded.Server, log *slog.Logger) (*conn, error) {
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		srv.Close()
+		return nil, fmt.Errorf("connect to the embedded server on %s: %w", srv.Addr, err)
+	}
+	applyEmbeddedRetention(cfg)
+	log.Info("hosting the embedded server", "addr", srv.Addr)
+	return &conn{rdb: rdb, host: srv, embeddedID: srv.ID, server: srv.Addr}, nil
+}
+
+func applyEmbeddedRetention(cfg *config.Config) {
+	if !cfg.RetentionSet {
+		cfg.Retention = config.EmbeddedRetention
+	}
+}
+
+// unreachable reports whether err means nothing is listening (or answering).
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// connectError turns a failed first contact into one sentence that says
+// what to do.
+func connectError(cfg *config.Config, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "WRONGPASS"), strings.Contains(msg, "invalid password"), strings.Contains(msg, "invalid username-password"):
+		return fmt.Errorf("Redis at %s refused the user name or password; check REDIS_PASSWORD (and REDIS_USERNAME) or the redis.password key", cfg.Server())
+	case strings.Contains(msg, "NOAUTH"):
+		return fmt.Errorf("Redis at %s needs a password; set REDIS_PASSWORD or the redis.password key", cfg.Server())
+	case strings.Contains(msg, "NOPERM"):
+		return fmt.Errorf("Redis at %s does not allow this user rtchat's commands; see the README's ACL recipe", cfg.Server())
+	case unreachable(err):
+		return fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", cfg.Server())
+	}
+	return fmt.Errorf("connect to Redis at %s: %w", cfg.Server(), err)
+}
+
+// openLog opens the application log file, creating its folder; on failure
+// it logs nowhere and says so once on notice.
+func openLog(cfg config.Config, notice io.Writer) (*slog.Logger, func()) {
+	if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o700); err == nil {
+		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err == nil {
+			log := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			redis.SetLogger(redisLogger{log})
+			return log, func() { _ = f.Close() }
+		}
+	}
+	fmt.Fprintf(notice, "rtchat: cannot write the log file %s; set --log-file or log_file to a writable path\n", cfg.LogFile)
+	redis.SetLogger(redisLogger{slog.New(slog.DiscardHandler)})
+	return slog.New(slog.DiscardHandler), func() {}
+}
+
+// redisLogger sends go-redis's own messages to the application log instead
+// of stderr (which would scribble over the full-screen window).
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Debug("go-redis: " + fmt.Sprintf(format, v...))
+}
+
+// describe turns an error into the one sentence printed on stderr.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, chat.ErrMessageTooLong):
+		return strings.TrimPrefix(err.Error(), "send: ") + "; shorten it or raise max_message_bytes"
+	case errors.Is(err, chat.ErrEmptyMessage):
+		return "the message is empty; type some text"
+	}
+	return err.Error()
+}

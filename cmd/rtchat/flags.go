@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rtchat/rtchat/config"
+)
+
+// commonFlags are the flags every command that talks to Redis takes.
+type commonFlags struct {
+	config, user, redis, theme, logFile string
+	embedded                            bool
+}
+
+func (f *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "config file `PATH` (default $XDG_CONFIG_HOME/rtchat/config.toml)")
+	fs.StringVar(&f.user, "user", "", "user `NAME` (default RTCHAT_USER, then the login name)")
+	fs.StringVar(&f.redis, "redis", "", "Redis `URL` (redis://, rediss://) or comma-separated cluster addresses")
+	fs.StringVar(&f.theme, "theme", "", "theme `NAME|PATH` (default, dark, light, terminal, or a file)")
+	fs.StringVar(&f.logFile, "log-file", "", "application log `PATH` (default $XDG_STATE_HOME/rtchat/rtchat.log)")
+	fs.BoolVar(&f.embedded, "embedded", false, "use the embedded in-memory server (a free port when 6379 is taken)")
+}
+
+// load builds the configuration from the flags given.
+func (f *commonFlags) load() (config.Config, error) {
+	var fl config.Flags
+	set := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	fl.ConfigPath, fl.User, fl.Redis, fl.Theme, fl.LogFile = set(f.config), set(f.user), set(f.redis), set(f.theme), set(f.logFile)
+	if f.embedded {
+		fl.Embedded = &f.embedded
+	}
+	return config.Load(fl, config.Source{})
+}
+
+// newFlagSet returns a flag set for a command whose usage names its
+// arguments; errors and help go to w.
+func newFlagSet(name, args, summary string, w io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "Usage: rtchat %s %s\n  %s\n\nFlags:\n", name, args, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, allowing flags after positional arguments too
+// ("rtchat tail general -n 5").
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+		if len(args) == 0 || !strings.HasPrefix(args[0], "-") || args[0] == "-" {
+			// Keep collecting positionals until the next flag.
+			for len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-") {
+				pos, args = append(pos, args[0]), args[1:]
+			}
+			if len(args) == 0 {
+				return pos, nil
+			}
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// isolate points every config and log path at a temp dir and clears the
+// variables a developer's shell may have set.
+func isolate(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir + "/config", "XDG_STATE_HOME": dir + "/state",
+		"RTCHAT_USER": "tester", "RTCHAT_CONFIG": "", "REDIS_URL": "", "REDIS_HOST": "", "REDIS_PORT": "", "REDIS_PASSWORD": "", "REDIS_USERNAME": "", "REDIS_DB": ""} {
+		t.Setenv(k, v)
+	}
+}
+
+// rtchat runs the command in-process and returns exit code, stdout, stderr.
+func rtchat(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, args, stdio{in: strings.NewReader(stdin), out: &out, err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestSendThenTailJSON(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	url := srv.URL()
+	texts := []string{"hello", "سلام دنیا", "emoji 👋🏽👨‍👩‍👧 ☕", "[red]x[-] \x1b[2J"}
+	var ids []string
+	for _, text := range texts {
+		code, out, errs := rtchat(t, "", "send", "--redis", url, "general", text)
+		if code != 0 {
+			t.Fatalf("send %q: exit %d, stderr %q", text, code, errs)
+		}
+		ids = append(ids, strings.TrimSpace(out))
+	}
+	code, out, errs := rtchat(t, "", "tail", "-n", "5", "--json", "--redis", url, "general")
+	if code != 0 {
+		t.Fatalf("tail: exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != len(texts) {
+		t.Fatalf("tail printed %d lines:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v", i, err)
+		}
+		if m["id"] != ids[i] || m["channel"] != "general" || m["user"] != "tester" || m["text"] != texts[i] {
+			t.Fatalf("line %d = %v, want id %s text %q", i, m, ids[i], texts[i])
+		}
+		ts, err := time.Parse(time.RFC3339, m["ts"])
+		if err != nil || ts.Location() != time.UTC || time.Since(ts) > time.Minute {
+			t.Fatalf("ts %q is not a recent RFC 3339 UTC time: %v", m["ts"], err)
+		}
+	}
+	// -n limits, and the plain format neutralises terminal escapes.
+	_, out, _ = rtchat(t, "", "tail", "-n", "1", "--redis", url, "general")
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `[red]x[-] \x1b[2J`) || strings.Count(out, "\n") != 1 {
+		t.Fatalf("plain tail = %q", out)
+	}
+}
+
+func TestSendFromStdin(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	code, _, errs := rtchat(t, "line one\nline two\n", "send", "--redis", srv.URL(), "general", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, out, _ := rtchat(t, "", "tail", "--json", "--redis", srv.URL(), "general")
+	if !strings.Contains(out, `"text":"line one\nline two"`) {
+		t.Fatalf("tail = %s", out)
+	}
+}
+
+func TestBadInputExitsWithOneLine(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	for name, tc := range map[string]struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		"invalid channel":    {args: []string{"send", "--redis", srv.URL(), "Bad!", "x"}, want: "invalid"},
+		"oversized":          {stdin: strings.Repeat("x", 20000), args: []string{"send", "--redis", srv.URL(), "general", "-"}, want: "limit is 16384"},
+		"missing channel":    {args: []string{"tail", "--redis", srv.URL(), "nowhere"}, want: "does not exist"},
+		"unreachable":        {args: []string{"tail", "--redis", "redis://127.0.0.1:1", "general"}, want: "cannot reach Redis at redis://127.0.0.1:1"},
+		"bad config":         {args: []string{"channels", "--config", "/nonexistent.toml"}, want: "/nonexistent.toml"},
+		"bad -n":             {args: []string{"tail", "-n", "-4", "--redis", srv.URL(), "general"}, want: "out of range"},
+		"empty message":      {args: []string{"send", "--redis", srv.URL(), "general", "  "}, want: "empty"},
+		"no channel to send": {args: []string{"send", "--redis", srv.URL(), "general"}, want: "Usage: rtchat send"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out, errs := rtchat(t, tc.stdin, tc.args...)
+			if code == 0 {
+				t.Fatalf("exit 0, stdout %q", out)
+			}
+			if !strings.Contains(errs, tc.want) {
+				t.Fatalf("stderr %q lacks %q", errs, tc.want)
+			}
+			if !strings.HasPrefix(errs, "Usage:") && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Fatalf("stderr is not one line: %q", errs)
+			}
+		})
+	}
+}
+
+func TestChannelsAndVersion(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	rtchat(t, "", "send", "--redis", srv.URL(), "general", "hi")
+	rtchat(t, "", "send", "--redis", srv.URL(), "random", "hi")
+	code, out, _ := rtchat(t, "", "channels", "--json", "--redis", srv.URL())
+	if code != 0 || !strings.Contains(out, `"name":"general"`) || !strings.Contains(out, `"name":"random"`) {
+		t.Fatalf("channels = %d %s", code, out)
+	}
+	if code, out, _ := rtchat(t, "", "--version"); code != 0 || out != "rtchat "+version+"\n" {
+		t.Fatalf("--version = %d %q", code, out)
+	}
+	if code, _, errs := rtchat(t, "", "send", "--help"); code != 0 || !strings.Contains(errs, "Usage: rtchat send") {
+		t.Fatalf("send --help = %d %q", code, errs)
+	}
+}
+
+func TestWrongPasswordIsExplained(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.WithPassword("right-pass"))
+	t.Setenv("REDIS_PASSWORD", "wrong-pass")
+	code, out, errs := rtchat(t, "", "channels", "--redis", "redis://"+srv.Addr)
+	if code == 0 || !strings.Contains(errs, "refused the user name or password") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if strings.Contains(out+errs, "wrong-pass") || strings.Contains(out+errs, "right-pass") {
+		t.Fatal("a password was printed")
+	}
+	t.Setenv("REDIS_PASSWORD", "right-pass")
+	if code, _, errs := rtchat(t, "", "channels", "--redis", "redis://"+srv.Addr); code != 0 {
+		t.Fatalf("with the right password: exit %d %q", code, errs)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitOutput waits until buf holds want lines.
+func waitOutput(t *testing.T, buf *syncBuffer, lines int, timeout time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if buf.String() != "" && len(got) >= lines {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %d lines; have:\n%s", lines, buf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestTailFollowPrintsEachMessageOnce(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	rtchat(t, "", "send", "--redis", srv.URL(), "general", "before")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"tail", "-f", "--json", "-n", "10", "--redis", srv.URL(), "general"}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	}()
+	waitOutput(t, &out, 1, 10*time.Second)
+	for i := range 20 {
+		if code, _, errs := rtchat(t, "", "send", "--redis", srv.URL(), "general", fmt.Sprint("live ", i)); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	lines := waitOutput(t, &out, 21, 10*time.Second)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("tail -f exit %d: %s", code, errb.String())
+	}
+	seen := map[string]bool{}
+	for i, l := range lines {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		if seen[m["id"]] {
+			t.Fatalf("id %s printed twice", m["id"])
+		}
+		seen[m["id"]] = true
+		want := "before"
+		if i > 0 {
+			want = fmt.Sprint("live ", i-1)
+		}
+		if m["text"] != want {
+			t.Fatalf("line %d text %q, want %q", i, m["text"], want)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+// Command rtchat is a real-time chat for the terminal on Redis.
+//
+//	rtchat [flags]                     full-screen chat
+//	rtchat send [flags] CHANNEL TEXT…  post one message; prints its stream id
+//	rtchat tail [flags] CHANNEL        print the last -n messages; -f follows
+//	rtchat channels [--json]           list channels
+//	rtchat serve [--addr A]            run the embedded server in the foreground
+//	rtchat --version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is rtchat's version, shown by --version and in the header.
+const version = "0.1.0"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// stdio is where a command reads and writes; tests pass buffers.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// command is one subcommand of rtchat.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string, io stdio) error
+}
+
+func commands() []command {
+	return []command{
+		{"send", "[flags] CHANNEL TEXT…", "post one message (TEXT - reads it from stdin); prints its stream id", runSend},
+		{"tail", "[flags] CHANNEL", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
+		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
+		{"serve", "[--addr 127.0.0.1:6379]", "run the embedded in-memory server in the foreground", runServe},
+	}
+}
+
+// run executes rtchat with args and returns the exit code.
+func run(ctx context.Context, args []string, io stdio) int {
+	err := dispatch(ctx, args, io)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(io.err, "rtchat: %s\n", describe(err))
+		return 1
+	}
+}
+
+// errUsage marks a usage error whose message was already printed.
+var errUsage = errors.New("usage")
+
+func dispatch(ctx context.Context, args []string, io stdio) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "--version", "-version", "version":
+			fmt.Fprintf(io.out, "rtchat %s\n", version)
+			return nil
+		case "help":
+			usage(io.out)
+			return nil
+		}
+		for _, c := range commands() {
+			if args[0] == c.name {
+				return c.run(ctx, args[1:], io)
+			}
+		}
+	}
+	return runChat(ctx, args, io)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "rtchat %s — real-time chat for the terminal on Redis\n\nUsage:\n", version)
+	fmt.Fprintf(w, "  rtchat [flags]%*s%s\n", 22-len(" [flags]"), "", "full-screen chat")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  rtchat %s %s\n      %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintf(w, "  rtchat --version\n\nRun 'rtchat COMMAND --help' for a command's flags.\n")
+}

@@ -160,3 +160,37 @@ func (c *Client) Joined(channel string) bool {
 	_, ok := c.subs[channel]
 	return ok
 }
+
+// ListChannels returns every channel (see ChannelManager.List).
+func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) { return c.Channels.List(ctx) }
+
+// MyChannels returns the channels the user is subscribed to, as stored in
+// Redis (they survive restarts of the client).
+func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
+	return c.Subs.Channels(ctx, c.opts.User)
+}
+
+// SetTopic sets channel's description.
+func (c *Client) SetTopic(ctx context.Context, channel, topic string) error {
+	return c.Channels.UpdateDescription(ctx, channel, topic)
+}
+
+// DeleteChannel deletes channel if the user created it, and leaves it.
+func (c *Client) DeleteChannel(ctx context.Context, channel string) error {
+	if err := c.Channels.Delete(ctx, channel, c.opts.User); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.subs, channel)
+	ps := c.ps
+	c.mu.Unlock()
+	if ps != nil {
+		_ = ps.Unsubscribe(ctx, c.keys.Topic(channel))
+	}
+	return nil
+}
+
+// Members returns the users subscribed to channel.
+func (c *Client) Members(ctx context.Context, channel string) ([]string, error) {
+	return c.Subs.Members(ctx, channel)
+}

@@ -3,8 +3,148 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/embedded"
+	"github.com/rtchat/rtchat/themes"
+	"github.com/rtchat/rtchat/ui"
 )
 
+// The chat client is what the UI talks to.
+var _ ui.Backend = (*chat.Client)(nil)
+
+// embeddedNotice is the line every window on an embedded server shows.
+const embeddedNotice = "embedded server: messages live in memory only while the window hosting it runs; start redis-server for durable history"
+
+// runChat runs the full-screen client.
 func runChat(ctx context.Context, args []string, io stdio) error {
-	return errors.New("the full-screen client is not built yet")
+	return runChatOn(ctx, args, io, nil)
+}
+
+// runChatOn runs the full-screen client on screen (nil: the terminal).
+func runChatOn(ctx context.Context, args []string, io stdio, screen tcell.Screen) error {
+	var f commonFlags
+	fs := newFlagSet("", "[flags]", "Open the full-screen chat. Type /help inside for commands and keys.", io.err)
+	f.register(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("unknown command %q; run 'rtchat help' for the commands", pos[0])
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	theme, err := themes.Load(cfg.Theme)
+	if err != nil {
+		return err
+	}
+	log, closeLog := openLog(cfg, io.err)
+	defer closeLog()
+	log.Info("starting", "config", cfg.String())
+	cn, err := connect(ctx, &cfg, log, io.err)
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	client, err := newClient(cfg, cn, log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := client.Start(ctx); err != nil {
+		return connectError(&cfg, err)
+	}
+	defer client.Close()
+
+	notices := append([]string(nil), cfg.Warnings...)
+	if cn.Embedded() {
+		notices = append(notices, embeddedNotice)
+		if cn.host != nil {
+			notices = append(notices, "this window hosts the embedded server on "+cn.host.Addr+"; other rtchat windows on this machine join it")
+		}
+	}
+	app := ui.New(ui.Options{
+		Backend:  client,
+		Theme:    theme,
+		Layout:   cfg.Layout,
+		Mouse:    cfg.Mouse,
+		Version:  version,
+		Server:   cn.server,
+		LogFile:  cfg.LogFile,
+		Embedded: cn.Embedded(),
+		Notices:  notices,
+		Screen:   screen,
+	})
+	var wg sync.WaitGroup
+	if cn.Embedded() && cn.addr != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchEmbedded(ctx, cn, client, app, log)
+		}()
+	}
+	err = app.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// watchEmbedded keeps an embedded chat going when the window hosting the
+// server quits: the first window to notice starts a new server on the same
+// address (history is lost, and every window says so); the others join it.
+func watchEmbedded(ctx context.Context, cn *conn, client *chat.Client, app *ui.App, log *slog.Logger) {
+	known := cn.embeddedID
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		id, err := embedded.Marker(ctx, cn.rdb)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if !isRefused(err) || cn.host != nil {
+				continue
+			}
+			srv, err := embedded.Start(cn.addr)
+			if err != nil {
+				continue // another window took over first
+			}
+			log.Info("took over hosting the embedded server", "addr", srv.Addr)
+			cn.host, known = srv, srv.ID
+			if err := client.Rejoin(ctx); err != nil {
+				log.Warn("rejoin after takeover", "err", err)
+			}
+			app.Notify("the window hosting the embedded server closed; this window hosts it now on %s — earlier history is gone", srv.Addr)
+			continue
+		}
+		if id != known && id != "" {
+			known = id
+			if err := client.Rejoin(ctx); err != nil {
+				log.Warn("rejoin on a new embedded server", "err", err)
+			}
+			app.Notify("the embedded server was restarted by another window — earlier history is gone")
+		}
+	}
+}
+
+// isRefused reports whether err is a network failure (the server is gone),
+// as opposed to a reply from a server.
+func isRefused(err error) bool {
+	var op *net.OpError
+	return unreachable(err) || errors.As(err, &op)
 }

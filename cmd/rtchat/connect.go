@@ -28,6 +28,8 @@ type conn struct {
 	embeddedID string
 	// server describes where we are connected, without credentials.
 	server string
+	// addr is the host:port of a single-node server.
+	addr string
 }
 
 // Embedded reports whether the server is an embedded (in-memory) one.
@@ -88,6 +90,9 @@ func joinedConn(ctx context.Context, cfg *config.Config, rdb redis.UniversalClie
 		return nil, connectError(cfg, err)
 	}
 	c := &conn{rdb: rdb, embeddedID: id, server: cfg.Server()}
+	if o, err := cfg.RedisOptions(); err == nil && !o.IsClusterMode {
+		c.addr = o.Addrs[0]
+	}
 	if c.Embedded() {
 		applyEmbeddedRetention(cfg)
 		log.Info("joined an embedded server", "server", c.server)
@@ -107,7 +112,7 @@ func hostedConn(ctx context.Context, cfg *config.Config, srv *embedded.Server, l
 	}
 	applyEmbeddedRetention(cfg)
 	log.Info("hosting the embedded server", "addr", srv.Addr)
-	return &conn{rdb: rdb, host: srv, embeddedID: srv.ID, server: srv.Addr}, nil
+	return &conn{rdb: rdb, host: srv, embeddedID: srv.ID, server: srv.Addr, addr: srv.Addr}, nil
 }
 
 func applyEmbeddedRetention(cfg *config.Config) {

@@ -1,0 +1,261 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rtchat/rtchat/chat"
+)
+
+// logFor returns channel's log, creating it.
+func (a *App) logFor(name string) *channelLog {
+	l := a.logs[name]
+	if l == nil {
+		l = newChannelLog(name)
+		a.logs[name] = l
+	}
+	return l
+}
+
+// systemLine adds one of rtchat's own lines to the shown channel's log.
+func (a *App) systemLine(format string, args ...any) {
+	a.addLine(newSystemLine(lineSystem, fmt.Sprintf(format, args...)))
+}
+
+// errorLine adds a red line saying what went wrong and what to do.
+func (a *App) errorLine(format string, args ...any) {
+	a.addLine(newSystemLine(lineError, fmt.Sprintf(format, args...)))
+}
+
+func (a *App) addLine(l *line) {
+	if a.current == "" {
+		a.notices = append(a.notices, l.text[l.nameEnd:])
+		return
+	}
+	a.logFor(a.current).append(l)
+}
+
+// selectChannel shows channel name, joining it first if needed.
+func (a *App) selectChannel(name string) {
+	a.app.SetFocus(a.input)
+	if a.joined[name] {
+		a.switchTo(name)
+		return
+	}
+	a.join(name)
+}
+
+// join creates and subscribes to channel name, then shows it.
+func (a *App) join(name string) {
+	if err := chat.ValidateName(name); err != nil {
+		a.errorLine("%q is not a valid channel name: use 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit", name)
+		return
+	}
+	a.background(func(ctx context.Context) func() {
+		ch, err := a.be.Join(ctx, name)
+		if err != nil {
+			return func() { a.errorLine("could not join #%s: %v", name, err) }
+		}
+		return func() {
+			a.joinedChannel(ch, true)
+			a.systemLine("joined #%s (%d member%s)", name, ch.Members, plural(int(ch.Members)))
+		}
+	})
+	a.spawnRefresh()
+}
+
+// joinedChannel records a successful join and shows it when show is set.
+func (a *App) joinedChannel(ch chat.Channel, show bool) {
+	a.joined[ch.Name] = true
+	a.channels[ch.Name] = ch
+	a.logFor(ch.Name)
+	if show || a.current == "" {
+		a.switchTo(ch.Name)
+	}
+	a.updateList()
+	a.updateBars()
+	a.fetchMembers(ch.Name)
+}
+
+// switchTo shows channel name.
+func (a *App) switchTo(name string) {
+	a.current = name
+	l := a.logFor(name)
+	l.unread = 0
+	for _, n := range a.notices {
+		l.append(newSystemLine(lineSystem, n))
+	}
+	a.notices = nil
+	a.logv.SetLog(l)
+	a.list.SetCurrent(name)
+	a.updateList()
+	a.updateBars()
+}
+
+// cycle shows the next (delta 1) or previous (-1) joined channel.
+func (a *App) cycle(delta int) {
+	var names []string
+	for _, it := range a.list.items {
+		if it.joined {
+			names = append(names, it.name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	i := 0
+	for k, n := range names {
+		if n == a.current {
+			i = k
+		}
+	}
+	a.switchTo(names[(i+delta+len(names))%len(names)])
+}
+
+// jump shows the nth channel of the list (1-based).
+func (a *App) jump(n int) {
+	if n >= 1 && n <= len(a.list.items) {
+		a.selectChannel(a.list.items[n-1].name)
+	}
+}
+
+// loadOlder fetches the page before the oldest line of l.
+func (a *App) loadOlder(l *channelLog) {
+	l.loading = true
+	before := l.firstID()
+	a.background(func(ctx context.Context) func() {
+		msgs, more, err := a.be.History(ctx, l.name, before)
+		return func() {
+			l.loading = false
+			if err != nil {
+				a.errorLine("could not load older messages of #%s: %v", l.name, err)
+				return
+			}
+			l.more = more
+			l.prepend(msgs, a.be.User())
+		}
+	})
+}
+
+// send queues text for the shown channel and shows it as pending.
+func (a *App) send(text string, kind chat.Kind) {
+	if a.current == "" {
+		a.errorLine("no channel is open; type /join NAME first")
+		return
+	}
+	if !a.joined[a.current] {
+		a.errorLine("you are not subscribed to #%s; type /join %s to send here", a.current, a.current)
+		return
+	}
+	mid, err := a.be.Send(chat.Draft{Channel: a.current, Text: text, Kind: kind})
+	if err != nil {
+		switch {
+		case errors.Is(err, chat.ErrMessageTooLong):
+			a.errorLine("%v; nothing was sent — shorten it and press Enter again", err)
+		case errors.Is(err, chat.ErrEmptyMessage):
+		default:
+			a.errorLine("not sent: %v", err)
+		}
+		return
+	}
+	me := a.be.User()
+	pending := newMessageLine(chat.Message{MsgID: mid, User: me, Text: text, Kind: kind, Time: time.Now()}, me)
+	pending.id = ""
+	pending.state = stateSending
+	l := a.logFor(a.current)
+	l.append(pending)
+	a.logv.Live()
+	a.updateBars()
+}
+
+// spawnRefresh re-reads the channel list in the background.
+func (a *App) spawnRefresh() { a.spawn(a.refreshChannels) }
+
+// fetchMembers caches channel's member names for completion and counts.
+func (a *App) fetchMembers(name string) {
+	a.background(func(ctx context.Context) func() {
+		m, err := a.be.Members(ctx, name)
+		if err != nil {
+			return nil
+		}
+		return func() {
+			a.members[name] = m
+			if c, ok := a.channels[name]; ok {
+				c.Members = int64(len(m))
+				a.channels[name] = c
+				a.updateBars()
+			}
+		}
+	})
+}
+
+// handleEvent applies one Backend event (on the UI goroutine).
+func (a *App) handleEvent(ev chat.Event) {
+	me := a.be.User()
+	switch e := ev.(type) {
+	case chat.HistoryEvent:
+		l := a.logFor(e.Channel)
+		if !l.historyLoaded {
+			l.historyLoaded = true
+			l.more = !e.Complete
+			l.prepend(e.Messages, me)
+		} else {
+			for _, m := range e.Messages {
+				l.addMessage(m, me)
+			}
+		}
+		for _, m := range e.Messages {
+			a.authors[m.User] = true
+		}
+	case chat.MessageEvent:
+		m := e.Message
+		l := a.logFor(m.Channel)
+		if l.addMessage(m, me) && m.Channel != a.current && m.User != me && !m.Ephemeral {
+			l.unread++
+			a.updateList()
+		}
+		a.authors[m.User] = true
+		a.updateBars()
+	case chat.SendEvent:
+		l := a.logs[e.Channel]
+		if l == nil {
+			return
+		}
+		p := l.findPending(e.MsgID)
+		if p == nil {
+			return
+		}
+		switch {
+		case e.Err != nil:
+			p.state = stateFailed
+			p.text += "  ⟨not sent: " + sanitize(e.Err.Error()) + "⟩"
+			p.wrapWidth = 0
+		case e.Pending:
+			p.state = stateWaiting
+			p.text += "  ⟨waiting for the connection⟩"
+			p.wrapWidth = 0
+		case !a.joined[e.Channel]:
+			// We left: the live copy will not come; the id says it is stored.
+			p.state, p.id = stateStored, e.ID
+		}
+		a.updateBars()
+	case chat.StateEvent:
+		switch e.State {
+		case chat.StateConnected:
+			if a.conn != "connected" && a.conn != "connecting" {
+				a.systemLine("connected again; caught up with every channel")
+			}
+			a.conn = "connected"
+		case chat.StateReconnecting:
+			a.conn = fmt.Sprintf("reconnecting (attempt %d)", e.Attempt)
+		}
+		a.updateBars()
+	case chat.ChannelsChangedEvent:
+		a.spawnRefresh()
+	case chat.TruncatedEvent:
+		l := a.logFor(e.Channel)
+		l.append(newSystemLine(lineSystem, "history truncated: older messages were trimmed from the stream before this window could show them"))
+	}
+}

@@ -1,0 +1,410 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/themes"
+)
+
+// Options configure an App.
+type Options struct {
+	// Backend is the chat core (required).
+	Backend Backend
+	// Theme colours the screen; Layout is "sidebar" (default) or "stacked".
+	Theme  themes.Theme
+	Layout string
+	// Mouse turns mouse support on.
+	Mouse bool
+	// Version, Server and LogFile are shown in the header, /whoami and /log.
+	Version, Server, LogFile string
+	// Embedded says the server is the in-memory embedded one.
+	Embedded bool
+	// Notices are system lines shown at start.
+	Notices []string
+	// Screen replaces the terminal (tests pass a simulation screen).
+	Screen tcell.Screen
+}
+
+// App is the full-screen client. Create it with New and call Run once.
+type App struct {
+	opts Options
+	be   Backend
+	app  *tview.Application
+	st   *styles
+
+	header, status *tview.TextView
+	list           *ChannelList
+	logv           *LogView
+	input          *tview.TextArea
+	inputRow       *tview.Flex // the flex that holds the input, for resizing
+	pages          *tview.Pages
+
+	logs     map[string]*channelLog
+	channels map[string]chat.Channel // every channel, from the last refresh
+	joined   map[string]bool
+	members  map[string][]string // member names per channel, for completion
+	authors  map[string]bool     // every author seen, for completion
+	current  string
+	conn     string
+	notices  []string // system lines waiting for the first channel
+
+	history  []string // sent inputs, oldest first
+	histPos  int
+	complete completion
+
+	// themeFile is the theme file to watch ("" for a shipped theme); the
+	// watcher goroutine reads it, the UI goroutine sets it.
+	themeFile atomic.Value
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds the App's widgets; nothing runs until Run.
+func New(opts Options) *App {
+	a := &App{
+		opts:     opts,
+		be:       opts.Backend,
+		app:      tview.NewApplication(),
+		st:       newStyles(opts.Theme),
+		logs:     map[string]*channelLog{},
+		channels: map[string]chat.Channel{},
+		joined:   map[string]bool{},
+		members:  map[string][]string{},
+		authors:  map[string]bool{},
+		conn:     "connecting",
+		notices:  opts.Notices,
+	}
+	if opts.Screen != nil {
+		a.app.SetScreen(opts.Screen)
+	}
+	a.build()
+	return a
+}
+
+func (a *App) build() {
+	a.header = tview.NewTextView().SetDynamicColors(false).SetWrap(false)
+	a.status = tview.NewTextView().SetDynamicColors(false).SetWrap(false)
+	a.list = NewChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
+	a.logv = NewLogView(a.st, a.loadOlder)
+	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
+	a.input.SetInputCapture(a.inputKey)
+	a.input.SetChangedFunc(a.resizeInput)
+
+	var body *tview.Flex
+	if a.opts.Layout == "stacked" {
+		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(a.header, 1, 0, false).
+			AddItem(a.list, 5, 0, false).
+			AddItem(a.input, 1, 0, true).
+			AddItem(a.logv, 0, 1, false).
+			AddItem(a.status, 1, 0, false)
+		body = a.inputRow
+	} else {
+		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(a.logv, 0, 1, false).
+			AddItem(a.input, 1, 0, true)
+		middle := tview.NewFlex().
+			AddItem(a.list, 22, 0, false).
+			AddItem(a.inputRow, 0, 1, true)
+		body = tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(a.header, 1, 0, false).
+			AddItem(middle, 0, 1, true).
+			AddItem(a.status, 1, 0, false)
+	}
+	a.pages = tview.NewPages().AddPage("main", body, true, true)
+	a.app.SetRoot(a.pages, true).SetFocus(a.input)
+	a.app.EnableMouse(a.opts.Mouse).EnablePaste(true)
+	a.app.SetInputCapture(a.globalKey)
+	a.applyTheme(a.opts.Theme)
+}
+
+// Run shows the window until the user quits or ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	a.ctx, a.cancel = context.WithCancel(ctx)
+	defer a.cancel()
+	a.spawn(a.pump)
+	a.spawn(a.startup)
+	a.spawn(a.watchTheme)
+	// Stop when the caller's context ends (SIGTERM, SIGHUP).
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			a.stopAfterWorkers()
+		case <-stopped:
+		}
+	}()
+	err := a.app.Run()
+	a.cancel()
+	// Workers stop on the cancelled context; one stuck posting to a loop
+	// that has ended (a lost terminal) must not hold the exit up.
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
+	if err != nil {
+		return fmt.Errorf("run the terminal window: %w", err)
+	}
+	return nil
+}
+
+// Notify shows a system line in the current channel. It is for goroutines
+// other than the UI goroutine (it posts to it).
+func (a *App) Notify(format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	a.post(func() { a.systemLine("%s", text) })
+}
+
+// quit ends the App from the UI goroutine: workers first, then the loop.
+func (a *App) quit() {
+	a.cancel()
+	go a.stopAfterWorkers()
+}
+
+func (a *App) stopAfterWorkers() {
+	a.cancel()
+	a.wg.Wait()
+	a.app.Stop()
+}
+
+// spawn runs f on a goroutine the App owns and waits for at exit.
+func (a *App) spawn(f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+// background runs a blocking call off the UI goroutine and posts its
+// result handler back to it.
+func (a *App) background(work func(ctx context.Context) func()) {
+	a.spawn(func() {
+		if then := work(a.ctx); then != nil {
+			a.post(then)
+		}
+	})
+}
+
+// post runs f on the UI goroutine and redraws. Only goroutines other than
+// the UI goroutine may call it.
+func (a *App) post(f func()) {
+	if a.ctx.Err() != nil {
+		return
+	}
+	a.app.QueueUpdateDraw(f)
+}
+
+// pump hands Backend events to the UI goroutine in order, in batches so
+// that a flood costs one redraw per batch, not one per message.
+func (a *App) pump() {
+	events := a.be.Events()
+	for {
+		var batch []chat.Event
+		select {
+		case <-a.ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			batch = append(batch, ev)
+		}
+	more:
+		for len(batch) < 1000 {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					break more
+				}
+				batch = append(batch, ev)
+			default:
+				break more
+			}
+		}
+		a.post(func() {
+			for _, ev := range batch {
+				a.handleEvent(ev)
+			}
+		})
+	}
+}
+
+// startup joins the user's channels (or general) and shows the first.
+func (a *App) startup() {
+	mine, err := a.be.MyChannels(a.ctx)
+	if err != nil {
+		a.post(func() { a.errorLine("could not read your channels (%v); type /join NAME to open one", err) })
+		return
+	}
+	if len(mine) == 0 {
+		mine = []string{"general"}
+	}
+	var first string
+	for _, name := range mine {
+		ch, err := a.be.Join(a.ctx, name)
+		if a.ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			a.post(func() { a.errorLine("could not join #%s: %v", name, err) })
+			continue
+		}
+		a.post(func() { a.joinedChannel(ch, first == "") })
+		if first == "" {
+			first = name
+		}
+	}
+	a.refreshChannels()
+}
+
+// refreshChannels re-reads the channel list (from a worker goroutine).
+func (a *App) refreshChannels() {
+	list, err := a.be.ListChannels(a.ctx)
+	if err != nil {
+		return
+	}
+	a.post(func() {
+		a.channels = map[string]chat.Channel{}
+		for _, c := range list {
+			a.channels[c.Name] = c
+		}
+		a.updateList()
+		a.updateBars()
+	})
+}
+
+// updateList rebuilds the channel list: joined channels first, then the
+// others, each group by name.
+func (a *App) updateList() {
+	names := map[string]bool{}
+	for n := range a.channels {
+		names[n] = true
+	}
+	for n := range a.joined {
+		names[n] = true
+	}
+	items := make([]channelItem, 0, len(names))
+	for n := range names {
+		it := channelItem{name: n, joined: a.joined[n]}
+		if l := a.logs[n]; l != nil {
+			it.unread = l.unread
+		}
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].joined != items[j].joined {
+			return items[i].joined
+		}
+		return items[i].name < items[j].name
+	})
+	a.list.SetItems(items)
+	a.list.SetCurrent(a.current)
+}
+
+// updateBars redraws the header and the status bar.
+func (a *App) updateBars() {
+	head := " rtchat " + a.opts.Version
+	if a.current != "" {
+		head += "  ·  #" + a.current
+		if d := a.channels[a.current].Description; d != "" {
+			head += " — " + d
+		}
+	}
+	a.header.SetText(escape(head))
+	var parts []string
+	if a.current != "" {
+		parts = append(parts, "#"+a.current)
+		if a.joined[a.current] {
+			parts = append(parts, "subscribed")
+		} else {
+			parts = append(parts, "not subscribed (/join "+a.current+")")
+		}
+	}
+	conn := a.conn
+	if a.opts.Embedded && a.conn == "connected" {
+		conn = "embedded (in memory)"
+	}
+	parts = append(parts, conn, a.be.User())
+	if c, ok := a.channels[a.current]; ok {
+		parts = append(parts, fmt.Sprintf("%d member%s", c.Members, plural(int(c.Members))))
+	}
+	if n := a.pendingCount(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d unsent", n))
+	}
+	a.status.SetText(escape(" " + strings.Join(parts, " · ")))
+}
+
+func (a *App) pendingCount() int {
+	n := 0
+	for _, l := range a.logs {
+		n += l.pendingCount()
+	}
+	return n
+}
+
+// applyTheme recolours every part of the screen.
+func (a *App) applyTheme(t themes.Theme) {
+	*a.st = *newStyles(t)
+	a.opts.Theme = t
+	a.themeFile.Store(t.File)
+	a.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
+	a.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
+	a.input.SetTextStyle(a.st.input).SetPlaceholderStyle(a.st.inputPlaceholder).SetBackgroundColor(t.Input.Background.Color)
+}
+
+// watchTheme re-reads the theme file in use when it changes, so editing
+// it recolours the window within a second.
+func (a *App) watchTheme() {
+	var file string
+	var last time.Time
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now, _ := a.themeFile.Load().(string)
+		if now == "" {
+			file = ""
+			continue
+		}
+		fi, err := os.Stat(now)
+		if err != nil {
+			continue
+		}
+		if now != file {
+			file, last = now, fi.ModTime()
+			continue
+		}
+		if fi.ModTime().Equal(last) {
+			continue
+		}
+		last = fi.ModTime()
+		t, err := themes.Load(file)
+		a.post(func() {
+			if err != nil {
+				a.errorLine("%v; keeping the current colours", err)
+				return
+			}
+			a.applyTheme(t)
+		})
+	}
+}

@@ -1,0 +1,248 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// LogView shows one channel's log. It keeps no copy of the text: it draws
+// the visible rows of the channelLog it is given, wrapping each line once
+// per width, so a frame costs the same with a hundred lines or a million,
+// and older pages are prepended without re-rendering anything.
+//
+// Keys (routed to it by the App): PgUp/PgDn scroll a page, Home goes to
+// the top (and loads older messages), End returns to live. The mouse wheel
+// scrolls three rows. Scrolling up past the top asks for an older page
+// through the onTop callback. It must be used on the UI goroutine only.
+type LogView struct {
+	*tview.Box
+	log    *channelLog
+	styles *styles
+	// onTop is called (on the UI goroutine) when the user scrolls past the
+	// oldest loaded line.
+	onTop func(*channelLog)
+	width int // inner width at the last draw
+	high  int // inner height at the last draw
+}
+
+// NewLogView returns an empty log view.
+func NewLogView(st *styles, onTop func(*channelLog)) *LogView {
+	return &LogView{Box: tview.NewBox(), styles: st, onTop: onTop, width: 80, high: 24}
+}
+
+// SetLog switches the view to another channel's log.
+func (v *LogView) SetLog(l *channelLog) { v.log = l }
+
+// Draw draws the visible rows, bottom up from the anchor.
+func (v *LogView) Draw(screen tcell.Screen) {
+	v.Box.SetBackgroundColor(v.styles.log.bg)
+	v.Box.DrawForSubclass(screen, v)
+	x, y, w, h := v.GetInnerRect()
+	if w <= 0 || h <= 0 {
+		return
+	}
+	v.width, v.high = w, h
+	for row := y; row < y+h; row++ {
+		fill(screen, x, row, w, v.styles.log.base)
+	}
+	c := v.log
+	if c == nil || len(c.lines) == 0 {
+		if c != nil && c.loading {
+			drawText(screen, x, y, w, "loading older messages…", v.styles.log.system)
+		}
+		return
+	}
+	i, r := v.bottom()
+	bottom := y + h - 1
+	if !c.follow && c.newCount > 0 {
+		v.drawMarker(screen, x, bottom, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)))
+		bottom--
+	}
+	for row := bottom; row >= y && i >= 0; row-- {
+		v.drawRow(screen, x, row, w, c.lines[i], r)
+		if r--; r < 0 {
+			if i--; i >= 0 {
+				r = c.lines[i].rowCount(w) - 1
+			}
+		}
+	}
+	if c.loading {
+		fill(screen, x, y, w, v.styles.log.base)
+		drawText(screen, x, y, w, "loading older messages…", v.styles.log.system)
+	}
+}
+
+// bottom returns the line and row drawn on the bottom row.
+func (v *LogView) bottom() (int, int) {
+	c := v.log
+	if c.follow {
+		last := len(c.lines) - 1
+		return last, c.lines[last].rowCount(v.width) - 1
+	}
+	c.anchor = min(max(c.anchor, 0), len(c.lines)-1)
+	c.anchorRow = min(max(c.anchorRow, 0), c.lines[c.anchor].rowCount(v.width)-1)
+	return c.anchor, c.anchorRow
+}
+
+func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) {
+	if l.sep != "" {
+		if r == 0 {
+			v.drawMarker(screen, x, y, w, l.sep)
+			return
+		}
+		r--
+	}
+	l.layout(w)
+	start, end := int(l.rows[2*r]), int(l.rows[2*r+1])
+	col := x
+	if r > 0 {
+		col += 2 // continuation indent
+	}
+	body := v.styles.bodyStyle(l)
+	// The row may cross the time stamp, the name and the body.
+	for _, part := range []struct {
+		from, to int
+		style    tcell.Style
+	}{
+		{0, l.timeEnd, v.styles.log.timestamp},
+		{l.timeEnd, l.nameEnd, v.styles.nameStyle(l)},
+		{l.nameEnd, len(l.text), body},
+	} {
+		a, b := max(start, part.from), min(end, part.to)
+		if a < b {
+			col += drawText(screen, col, y, x+w-col, l.text[a:b], part.style)
+		}
+	}
+}
+
+func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string) {
+	st := v.styles.log.separator
+	for i := range w {
+		screen.SetContent(x+i, y, '─', nil, st)
+	}
+	lw := textWidth(label)
+	if lw < w {
+		drawText(screen, x+(w-lw)/2, y, lw, label, st)
+	}
+}
+
+// ScrollUp moves the view n rows towards older lines, asking for an older
+// page when it reaches the top.
+func (v *LogView) ScrollUp(n int) {
+	c := v.log
+	if c == nil || len(c.lines) == 0 {
+		v.requestOlder()
+		return
+	}
+	i, r := v.bottom()
+	c.follow = false
+	for ; n > 0; n-- {
+		if r > 0 {
+			r--
+		} else if i > 0 {
+			i--
+			r = c.lines[i].rowCount(v.width) - 1
+		} else {
+			break
+		}
+	}
+	c.anchor, c.anchorRow = i, r
+	// Keep a full screen above the bottom row; reaching the top loads more.
+	v.clampTop()
+}
+
+// clampTop keeps a full screen of rows above the bottom row where there is
+// one; at the top of what is loaded it asks for an older page.
+func (v *LogView) clampTop() {
+	c := v.log
+	if above := v.rowsAtOrAbove(c.anchor, c.anchorRow, v.high); above < v.high {
+		v.ScrollDown(v.high - above)
+		v.requestOlder()
+	}
+}
+
+// ScrollDown moves the view n rows towards newer lines; reaching the
+// newest row returns to live.
+func (v *LogView) ScrollDown(n int) {
+	c := v.log
+	if c == nil || len(c.lines) == 0 || c.follow {
+		return
+	}
+	i, r := v.bottom()
+	for ; n > 0; n-- {
+		if r < c.lines[i].rowCount(v.width)-1 {
+			r++
+		} else if i < len(c.lines)-1 {
+			i, r = i+1, 0
+		} else {
+			break
+		}
+	}
+	c.anchor, c.anchorRow = i, r
+	if i == len(c.lines)-1 && r == c.lines[i].rowCount(v.width)-1 {
+		v.Live()
+	}
+}
+
+// PageUp and PageDown scroll by a screen less one row.
+func (v *LogView) PageUp()   { v.ScrollUp(max(v.high-1, 1)) }
+func (v *LogView) PageDown() { v.ScrollDown(max(v.high-1, 1)) }
+
+// Top scrolls to the oldest loaded line and asks for older ones.
+func (v *LogView) Top() {
+	c := v.log
+	if c == nil || len(c.lines) == 0 {
+		v.requestOlder()
+		return
+	}
+	c.follow, c.anchor, c.anchorRow = false, 0, 0
+	v.clampTop()
+}
+
+// Live returns to the newest line and follows new ones.
+func (v *LogView) Live() {
+	if v.log != nil {
+		v.log.follow, v.log.newCount = true, 0
+	}
+}
+
+func (v *LogView) rowsAtOrAbove(i, r, limit int) int {
+	n := r + 1
+	for i--; i >= 0 && n < limit; i-- {
+		n += v.log.lines[i].rowCount(v.width)
+	}
+	return n
+}
+
+func (v *LogView) requestOlder() {
+	if c := v.log; c != nil && c.more && !c.loading && v.onTop != nil {
+		v.onTop(c)
+	}
+}
+
+// MouseHandler scrolls on the wheel.
+func (v *LogView) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+	return v.WrapMouseHandler(func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		if !v.InRect(event.Position()) {
+			return false, nil
+		}
+		switch action {
+		case tview.MouseScrollUp:
+			v.ScrollUp(3)
+			return true, nil
+		case tview.MouseScrollDown:
+			v.ScrollDown(3)
+			return true, nil
+		}
+		return false, nil
+	})
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

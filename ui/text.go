@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"github.com/rivo/uniseg"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// sanitize neutralises control characters, terminal escapes and invalid
+// UTF-8 in text from users or Redis (see chat.Printable); newlines and tabs
+// stay for the log's own layout.
+func sanitize(s string) string { return chat.Printable(s) }
+
+// escape makes untrusted text safe for a tview widget that interprets style
+// tags: sanitized, tags escaped, and on one line.
+func escape(s string) string {
+	s = sanitize(s)
+	s = strings.NewReplacer("\n", " ", "\t", " ").Replace(s)
+	return tview.Escape(s)
+}
+
+// drawText draws s at (x, y) in style, grapheme by grapheme, clipped to
+// maxWidth cells, without interpreting anything in it. It returns the
+// number of cells used.
+func drawText(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Style) int {
+	used := 0
+	state := -1
+	for s != "" {
+		var cluster string
+		var w int
+		cluster, s, w, state = uniseg.FirstGraphemeClusterInString(s, state)
+		if cluster == "\t" {
+			cluster, w = " ", 1
+		}
+		if w == 0 {
+			continue
+		}
+		if used+w > maxWidth {
+			break
+		}
+		screen.Put(x+used, y, cluster, style)
+		used += w
+	}
+	return used
+}
+
+// textWidth is the number of cells s takes.
+func textWidth(s string) int { return uniseg.StringWidth(s) }
+
+// fill paints width cells at (x, y) with spaces in style.
+func fill(screen tcell.Screen, x, y, width int, style tcell.Style) {
+	for i := range width {
+		screen.SetContent(x+i, y, ' ', nil, style)
+	}
+}
+
+// wrap splits s into rows of at most width cells, breaking after spaces
+// where it can and inside words where it must; a newline always breaks.
+// Continuation rows are indented by indent cells (counted in width). It
+// returns the byte offsets where rows start and end: row i is
+// s[rows[2i]:rows[2i+1]].
+func wrap(s string, width, indent int) []int32 {
+	if width < 2 {
+		width = 2
+	}
+	if indent >= width/2 {
+		indent = 0
+	}
+	var rows []int32
+	start, col, lastSpace := 0, 0, -1
+	limit := width
+	state := -1
+	pos := 0
+	for pos < len(s) {
+		cluster, rest, w, st := uniseg.FirstGraphemeClusterInString(s[pos:], state)
+		state = st
+		next := len(s) - len(rest)
+		if cluster == "\n" || cluster == "\r\n" {
+			rows = append(rows, int32(start), int32(pos))
+			start, col, lastSpace, limit = next, 0, -1, width-indent
+			pos = next
+			continue
+		}
+		if cluster == "\t" {
+			w = 1
+		}
+		if col+w > limit && col > 0 {
+			if lastSpace > start {
+				rows = append(rows, int32(start), int32(lastSpace))
+				col -= textWidth(s[start:lastSpace])
+				start = lastSpace
+			} else {
+				rows = append(rows, int32(start), int32(pos))
+				start, col = pos, 0
+			}
+			lastSpace, limit = -1, width-indent
+			// Re-measure what moved to the new row.
+			col = textWidth(s[start:pos])
+		}
+		col += w
+		if cluster == " " {
+			lastSpace = next
+		}
+		pos = next
+	}
+	rows = append(rows, int32(start), int32(len(s)))
+	return rows
+}

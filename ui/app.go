@@ -94,8 +94,9 @@ func New(opts Options) *App {
 }
 
 func (a *App) build() {
-	a.header = tview.NewTextView().SetDynamicColors(false).SetWrap(false)
-	a.status = tview.NewTextView().SetDynamicColors(false).SetWrap(false)
+	// Both interpret style tags; everything they show passes escape.
+	a.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
+	a.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
 	a.list = NewChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
 	a.logv = NewLogView(a.st, a.loadOlder)
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")

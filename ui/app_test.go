@@ -1,0 +1,174 @@
+package ui_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/ui"
+)
+
+// startClient starts a chat client for user on rdb, stopped at test end.
+func startClient(t *testing.T, rdb redis.UniversalClient, user string) *chat.Client {
+	t.Helper()
+	c, err := chat.New(chat.Options{Redis: rdb, User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = c.Close() })
+	return c
+}
+
+// drain reads a client's events so it never stalls.
+func drain(t *testing.T, c *chat.Client) {
+	go func() {
+		for range c.Events() {
+		}
+	}()
+}
+
+func TestChatFlowOnRealRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+
+	alice := startClient(t, srv.Client(t), "alice")
+	s := newTestScreen(100, 30)
+	_, done, runErr := runApp(t, ui.Options{Backend: alice, Screen: s, Mouse: true})
+	s.waitText(t, "#general · subscribed")
+
+	s.typeText("/join one", true)
+	s.waitText(t, "joined #one")
+	s.typeText("/join two", true)
+	s.waitText(t, "joined #two")
+	s.waitText(t, "#two · subscribed")
+	s.typeText("hello two", true)
+	s.waitText(t, "alice: hello two")
+
+	if _, err := bob.Join(ctx, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.BroadcastMessage(ctx, "one", "bob says hi in one"); err != nil {
+		t.Fatal(err)
+	}
+	// Not shown in #two; an unread count appears on #one.
+	s.waitFor(t, "unread count on one", func(txt string) bool {
+		_, y, ok := s.find("● one")
+		return ok && strings.HasSuffix(strings.TrimSpace(s.row(y)[:min(len(s.row(y)), 40)]), " 1")
+	})
+	if strings.Contains(s.text(), "bob says hi") {
+		t.Fatal("#one's message shown in #two")
+	}
+	x, y, _ := s.find("● one")
+	s.click(x+2, y)
+	s.waitText(t, "bob: bob says hi in one")
+	s.waitText(t, "#one · subscribed")
+	if strings.Contains(s.text(), "hello two") {
+		t.Fatal("#two's message shown in #one")
+	}
+
+	// Alt+Down goes to the next joined channel (general, one, two).
+	s.key(tcell.KeyDown, tcell.ModAlt)
+	s.waitText(t, "#two · subscribed")
+	s.waitText(t, "alice: hello two")
+
+	s.typeText("/leave", true)
+	s.waitText(t, "you left #two")
+	s.waitText(t, "#two · not subscribed")
+	s.typeText("still here?", true)
+	s.waitText(t, "type /join two to send here")
+
+	s.typeText("/channels", true)
+	s.waitText(t, "3 channels:")
+	s.waitText(t, "#general")
+
+	s.typeText("/nosuch", true)
+	s.waitText(t, "unknown command /nosuch; type /help")
+	s.typeText("/join", true)
+	s.waitText(t, "/join needs <channel>")
+
+	s.typeText("/quit", true)
+	select {
+	case <-done:
+		if *runErr != nil {
+			t.Fatalf("Run returned %v", *runErr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("/quit did not end the App")
+	}
+	if got := streamLen(t, rdb, "two"); got != 1 {
+		t.Fatalf("#two holds %d messages, want 1", got)
+	}
+}
+
+func streamLen(t *testing.T, rdb redis.UniversalClient, channel string) int64 {
+	n, err := rdb.XLen(context.Background(), chat.DefaultKeys().Stream(channel)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestHostileTextShownAsTyped(t *testing.T) {
+	srv := redistest.Start(t)
+	alice := startClient(t, srv.Client(t), "alice")
+	bob := startClient(t, srv.Client(t), "bob")
+	drain(t, bob)
+	s := newTestScreen(100, 20)
+	runApp(t, ui.Options{Backend: alice, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	if _, err := bob.BroadcastMessage(context.Background(), "general", "[red]x[-] [\"a\"]b[\"\"] \x1b[2J\x07 \u202eevil"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitText(t, `bob: [red]x[-] ["a"]b[""] \x1b[2J\x07 \u202eevil`)
+	s.typeText(`typed [blue]tags[""]`, true)
+	s.waitText(t, `alice: typed [blue]tags[""]`)
+	// A channel description with tags shows as typed in the header.
+	s.typeText("/topic [yellow]topic[-]", true)
+	s.waitText(t, "#general — [yellow]topic[-]")
+}
+
+func TestOlderPagesLoadOnScrollUp(t *testing.T) {
+	f := newFakeBackend("alice")
+	f.mine = []string{"big"}
+	for i := range 1000 {
+		f.add("big", "bob", "message "+strconv.Itoa(i), fixedTime.Add(time.Duration(i)*time.Second))
+	}
+	s := newTestScreen(80, 24)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "message 999")
+	// The first page holds 800..999; Home goes to its top and loads 600..799.
+	s.key(tcell.KeyHome, tcell.ModNone)
+	s.waitText(t, "message 800")
+	for range 20 {
+		s.key(tcell.KeyPgUp, tcell.ModNone)
+	}
+	s.waitText(t, "message 6")
+	if strings.Contains(s.text(), "message 999") {
+		t.Fatal("scrolled up, yet the newest message is still shown")
+	}
+	// A new message while scrolled up does not move the view.
+	before := s.text()
+	if _, err := f.Send(chat.Draft{Channel: "big", Text: "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	s.waitText(t, "1 new message")
+	if strings.Contains(s.text(), "fresh") {
+		t.Fatal("the view was yanked to the new message")
+	}
+	_ = before
+	s.key(tcell.KeyEnd, tcell.ModNone)
+	s.waitText(t, "alice: fresh")
+}

@@ -1,0 +1,104 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rtchat/rtchat/chat"
+)
+
+// fakeBackend is an in-memory Backend with fixed content, for screens that
+// must look the same on every run (golden files, benchmarks).
+type fakeBackend struct {
+	user   string
+	events chan chat.Event
+	mu     sync.Mutex
+	chans  map[string]*chat.Channel
+	msgs   map[string][]chat.Message
+	mine   []string
+	seq    int
+}
+
+func newFakeBackend(user string) *fakeBackend {
+	return &fakeBackend{user: user, events: make(chan chat.Event, 1<<16), chans: map[string]*chat.Channel{}, msgs: map[string][]chat.Message{}}
+}
+
+// fixedTime is when the fake conversation happens (UTC; tests set time.Local).
+var fixedTime = time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)
+
+// add stores messages in channel, created if needed.
+func (f *fakeBackend) add(channel, user, text string, at time.Time) chat.Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.chans[channel] == nil {
+		f.chans[channel] = &chat.Channel{ID: "id-" + channel, Name: channel}
+	}
+	f.seq++
+	m := chat.Message{ID: fmt.Sprintf("%d-0", 1_000_000+f.seq), Channel: channel, User: user, Text: text, Time: at, MsgID: fmt.Sprint("m", f.seq)}
+	f.msgs[channel] = append(f.msgs[channel], m)
+	return m
+}
+
+func (f *fakeBackend) User() string              { return f.user }
+func (f *fakeBackend) Events() <-chan chat.Event { return f.events }
+func (f *fakeBackend) Pending() int              { return 0 }
+
+func (f *fakeBackend) Join(ctx context.Context, channel string) (chat.Channel, error) {
+	f.mu.Lock()
+	if f.chans[channel] == nil {
+		f.chans[channel] = &chat.Channel{ID: "id-" + channel, Name: channel}
+	}
+	f.chans[channel].Members = 2
+	ch := *f.chans[channel]
+	msgs := f.msgs[channel]
+	f.mu.Unlock()
+	page, more := msgs, false
+	if len(page) > 200 {
+		page, more = page[len(page)-200:], true
+	}
+	f.events <- chat.HistoryEvent{Channel: channel, Messages: page, Complete: !more}
+	return ch, nil
+}
+
+func (f *fakeBackend) Leave(ctx context.Context, channel string) error { return nil }
+
+func (f *fakeBackend) Send(d chat.Draft) (string, error) {
+	m := f.add(d.Channel, f.user, d.Text, fixedTime)
+	f.events <- chat.MessageEvent{Message: m}
+	return m.MsgID, nil
+}
+
+func (f *fakeBackend) History(ctx context.Context, channel, before string) ([]chat.Message, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msgs := f.msgs[channel]
+	i := sort.Search(len(msgs), func(i int) bool { return !chat.IDAfter(before, msgs[i].ID) })
+	lo := max(i-200, 0)
+	return append([]chat.Message(nil), msgs[lo:i]...), lo > 0, nil
+}
+
+func (f *fakeBackend) ListChannels(ctx context.Context) ([]chat.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []chat.Channel
+	for _, c := range f.chans {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (f *fakeBackend) MyChannels(ctx context.Context) ([]string, error) { return f.mine, nil }
+func (f *fakeBackend) SetTopic(ctx context.Context, channel, topic string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.chans[channel].Description = topic
+	return nil
+}
+func (f *fakeBackend) DeleteChannel(ctx context.Context, channel string) error { return nil }
+func (f *fakeBackend) Members(ctx context.Context, channel string) ([]string, error) {
+	return []string{"alice", "bob"}, nil
+}

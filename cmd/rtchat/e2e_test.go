@@ -59,7 +59,9 @@ func (tm *tmux) window(name string, env []string, command string) {
 
 func (tm *tmux) screen(name string) string { return tm.run("capture-pane", "-p", "-t", name) }
 
-func (tm *tmux) keys(name string, keys ...string) { tm.run(append([]string{"send-keys", "-t", name}, keys...)...) }
+func (tm *tmux) keys(name string, keys ...string) {
+	tm.run(append([]string{"send-keys", "-t", name}, keys...)...)
+}
 
 // typeLine types text literally and presses Enter.
 func (tm *tmux) typeLine(name, text string) {

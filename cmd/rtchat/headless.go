@@ -310,17 +310,19 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	defer stop()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	last := 0
+	lastOpen, lastTotal := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintf(io.err, "rtchat: embedded server stopped\n")
 			return nil
 		case <-tick.C:
-			if n := srv.Connections(); n != last {
-				fmt.Fprintf(io.err, "rtchat: %s %d client connection(s)\n", time.Now().Format("15:04:05"), n)
-				last = n
+			open, total := srv.Connections()
+			if open == lastOpen && total == lastTotal {
+				continue
 			}
+			fmt.Fprintf(io.err, "rtchat: %s %d new connection(s), %d open\n", time.Now().Format("15:04:05"), total-lastTotal, open)
+			lastOpen, lastTotal = open, total
 		}
 	}
 }

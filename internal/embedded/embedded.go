@@ -48,8 +48,11 @@ func Start(addr string) (*Server, error) {
 	return s, nil
 }
 
-// Connections returns the number of open client connections.
-func (s *Server) Connections() int { return s.m.CurrentConnectionCount() }
+// Connections returns the number of open client connections and the
+// number ever accepted.
+func (s *Server) Connections() (open, total int) {
+	return s.m.CurrentConnectionCount(), s.m.TotalConnectionCount()
+}
 
 // Close stops the server; its data is gone.
 func (s *Server) Close() { s.m.Close() }

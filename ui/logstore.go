@@ -62,7 +62,7 @@ func (l *line) layout(width int) {
 	if l.wrapWidth == width && l.rows != nil {
 		return
 	}
-	l.rows = wrap(l.text, width, 2)
+	l.rows = wrap(l.text, width)
 	l.wrapWidth = width
 }
 

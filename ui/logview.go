@@ -98,7 +98,7 @@ func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) {
 	start, end := int(l.rows[2*r]), int(l.rows[2*r+1])
 	col := x
 	if r > 0 {
-		col += 2 // continuation indent
+		col += contIndent(w)
 	}
 	body := v.styles.bodyStyle(l)
 	// The row may cross the time stamp, the name and the body.

@@ -57,31 +57,35 @@ func fill(screen tcell.Screen, x, y, width int, style tcell.Style) {
 	}
 }
 
-// wrap splits s into rows of at most width cells, breaking after spaces
-// where it can and inside words where it must; a newline always breaks.
-// Continuation rows are indented by indent cells (counted in width). It
-// returns the byte offsets where rows start and end: row i is
-// s[rows[2i]:rows[2i+1]].
-func wrap(s string, width, indent int) []int32 {
-	if width < 2 {
-		width = 2
+// contIndent is how far continuation rows are indented at width.
+func contIndent(width int) int {
+	if width < 8 {
+		return 0
 	}
-	if indent >= width/2 {
-		indent = 0
-	}
+	return 2
+}
+
+// wrap splits s into rows of at most width cells (continuation rows at most
+// width-contIndent(width)), breaking after spaces where it can and inside
+// words where it must; a newline always breaks. It returns the byte
+// offsets where rows start and end: row i is s[rows[2i]:rows[2i+1]].
+func wrap(s string, width int) []int32 {
+	width = max(width, 2)
+	indent := contIndent(width)
 	var rows []int32
-	start, col, lastSpace := 0, 0, -1
-	limit := width
+	start, col, lastSpace, limit := 0, 0, -1, width
+	newRow := func(end, next int) {
+		rows = append(rows, int32(start), int32(end))
+		start, lastSpace, limit = next, -1, width-indent
+	}
 	state := -1
-	pos := 0
-	for pos < len(s) {
+	for pos := 0; pos < len(s); {
 		cluster, rest, w, st := uniseg.FirstGraphemeClusterInString(s[pos:], state)
 		state = st
 		next := len(s) - len(rest)
 		if cluster == "\n" || cluster == "\r\n" {
-			rows = append(rows, int32(start), int32(pos))
-			start, col, lastSpace, limit = next, 0, -1, width-indent
-			pos = next
+			newRow(pos, next)
+			col, pos = 0, next
 			continue
 		}
 		if cluster == "\t" {
@@ -89,16 +93,16 @@ func wrap(s string, width, indent int) []int32 {
 		}
 		if col+w > limit && col > 0 {
 			if lastSpace > start {
-				rows = append(rows, int32(start), int32(lastSpace))
-				col -= textWidth(s[start:lastSpace])
-				start = lastSpace
+				newRow(lastSpace, lastSpace)
 			} else {
-				rows = append(rows, int32(start), int32(pos))
-				start, col = pos, 0
+				newRow(pos, pos)
 			}
-			lastSpace, limit = -1, width-indent
-			// Re-measure what moved to the new row.
 			col = textWidth(s[start:pos])
+			if col+w > limit && col > 0 {
+				// What moved down still leaves no room: break before this one.
+				newRow(pos, pos)
+				col = 0
+			}
 		}
 		col += w
 		if cluster == " " {

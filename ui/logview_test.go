@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/themes"
+)
+
+// filledLog returns a channel log of n messages of mixed lengths.
+func filledLog(n int) *channelLog {
+	l := newChannelLog("bench")
+	base := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	msgs := make([]chat.Message, n)
+	for i := range msgs {
+		text := fmt.Sprintf("message %d: %s", i, strings.Repeat("lorem ipsum dolor ", i%7))
+		msgs[i] = chat.Message{ID: fmt.Sprintf("%d-0", 1_000_000+i), User: fmt.Sprint("user", i%5), Text: text, Time: base.Add(time.Duration(i) * time.Second)}
+	}
+	l.prepend(msgs, "user0")
+	return l
+}
+
+func newTestView(l *channelLog, w, h int) (*LogView, tcell.SimulationScreen) {
+	screen := tcell.NewSimulationScreen("UTF-8")
+	_ = screen.Init()
+	screen.SetSize(w, h)
+	v := NewLogView(newStyles(themes.Default()), func(*channelLog) {})
+	v.SetRect(0, 0, w, h)
+	v.SetLog(l)
+	return v, screen
+}
+
+// TestFrameTouchesOnlyVisibleLines: a frame lays out the lines it shows,
+// not the history, so its cost cannot grow with the history loaded.
+func TestFrameTouchesOnlyVisibleLines(t *testing.T) {
+	for _, n := range []int{1_000, 100_000} {
+		l := filledLog(n)
+		v, screen := newTestView(l, 80, 24)
+		v.Draw(screen)
+		v.PageUp()
+		v.PageUp()
+		v.Draw(screen)
+		laidOut := 0
+		for _, ln := range l.lines {
+			if ln.rows != nil {
+				laidOut++
+			}
+		}
+		if laidOut > 3*24 {
+			t.Fatalf("%d messages: %d lines laid out for a 24-row view", n, laidOut)
+		}
+	}
+}
+
+func TestWrapKeepsEveryByte(t *testing.T) {
+	for _, s := range []string{
+		"short",
+		"a line with words that must wrap at the edge of the view somewhere",
+		"averyveryveryverylongwordwithoutanyspacesthatmustbehardwrapped",
+		"سلام دنیا این یک پیام طولانی است که باید شکسته شود در چند خط",
+		"emoji 👋🏽👨‍👩‍👧☕ wide 漢字漢字漢字漢字漢字漢字漢字漢字",
+		"two\nlines\n",
+	} {
+		for _, w := range []int{5, 10, 23} {
+			rows := wrap(s, w)
+			var b strings.Builder
+			prevEnd := 0
+			for i := 0; i < len(rows); i += 2 {
+				start, end := int(rows[i]), int(rows[i+1])
+				b.WriteString(s[prevEnd:start]) // a newline the wrap consumed
+				b.WriteString(s[start:end])
+				limit := w
+				if i > 0 {
+					limit = w - contIndent(w)
+				}
+				if got := textWidth(strings.TrimRight(s[start:end], " ")); got > limit {
+					t.Errorf("wrap(%q, %d) row %q is %d cells wide", s, w, s[start:end], got)
+				}
+				prevEnd = end
+			}
+			if b.String() != s && b.String()+"\n" != s {
+				t.Errorf("wrap(%q, %d) lost text: %q", s, w, b.String())
+			}
+		}
+	}
+}
+
+func TestScrollKeepsViewOnAppendAndPrepend(t *testing.T) {
+	l := filledLog(500)
+	v, screen := newTestView(l, 80, 24)
+	v.Draw(screen)
+	v.PageUp()
+	anchorLine := l.lines[l.anchor]
+	l.addMessage(chat.Message{ID: "9999999-0", User: "bob", Text: "new", Time: time.Now()}, "me")
+	if l.lines[l.anchor] != anchorLine || l.newCount != 1 {
+		t.Fatal("an append moved the scrolled-up view")
+	}
+	l.prepend([]chat.Message{{ID: "1-0", User: "old", Text: "older"}}, "me")
+	if l.lines[l.anchor] != anchorLine {
+		t.Fatal("a prepend moved the view")
+	}
+	v.Live()
+	if !l.follow || l.newCount != 0 {
+		t.Fatal("Live did not return to the newest line")
+	}
+}
+
+func BenchmarkLogFrame(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		for _, size := range [][2]int{{80, 24}, {200, 60}} {
+			l := filledLog(n)
+			v, screen := newTestView(l, size[0], size[1])
+			v.Draw(screen)
+			b.Run(fmt.Sprintf("draw/%dk/%dx%d", n/1000, size[0], size[1]), func(b *testing.B) {
+				for b.Loop() {
+					v.Draw(screen)
+					screen.Show()
+				}
+			})
+			b.Run(fmt.Sprintf("append+draw/%dk/%dx%d", n/1000, size[0], size[1]), func(b *testing.B) {
+				i := 0
+				for b.Loop() {
+					i++
+					l.addMessage(chat.Message{ID: fmt.Sprintf("%d-0", 5_000_000+i), User: "bob", Text: "a new message", Time: time.Now()}, "me")
+					v.Draw(screen)
+					screen.Show()
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkSanitize(b *testing.B) {
+	s := "[red]hello[-] world \x1b[2J سلام 👋 " + strings.Repeat("plain text ", 10)
+	for b.Loop() {
+		_ = escape(s)
+	}
+}
+
+func BenchmarkWrap(b *testing.B) {
+	s := strings.Repeat("lorem ipsum dolor sit amet ", 20)
+	for b.Loop() {
+		_ = wrap(s, 80)
+	}
+}

@@ -62,8 +62,8 @@ type App struct {
 	histPos  int
 	complete completion
 
-	// themeFile is the theme file to watch ("" for a shipped theme); the
-	// watcher goroutine reads it, the UI goroutine sets it.
+	// themeFile is the theme file to watch (a themeWatch; file "" for a
+	// shipped theme); the UI goroutine sets it, the watcher reads it.
 	themeFile atomic.Value
 
 	ctx    context.Context
@@ -127,6 +127,12 @@ func (a *App) build() {
 	a.pages = tview.NewPages().AddPage("main", body, true, true)
 	a.app.SetRoot(a.pages, true).SetFocus(a.input)
 	a.app.EnableMouse(a.opts.Mouse).EnablePaste(true)
+	if !a.opts.Mouse {
+		// The terminal keeps its own selection; ignore any mouse report.
+		a.app.SetMouseCapture(func(ev *tcell.EventMouse, action tview.MouseAction) (*tcell.EventMouse, tview.MouseAction) {
+			return nil, action
+		})
+	}
 	a.app.SetInputCapture(a.globalKey)
 	a.applyTheme(a.opts.Theme)
 }
@@ -363,17 +369,26 @@ func (a *App) pendingCount() int {
 func (a *App) applyTheme(t themes.Theme) {
 	*a.st = *newStyles(t)
 	a.opts.Theme = t
-	a.themeFile.Store(t.File)
+	w := themeWatch{file: t.File}
+	if fi, err := os.Stat(t.File); err == nil {
+		w.mod = fi.ModTime()
+	}
+	a.themeFile.Store(w)
 	a.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
 	a.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
 	a.input.SetTextStyle(a.st.input).SetPlaceholderStyle(a.st.inputPlaceholder).SetBackgroundColor(t.Input.Background.Color)
 }
 
+// themeWatch is the theme file in use and its modification time when it
+// was loaded.
+type themeWatch struct {
+	file string
+	mod  time.Time
+}
+
 // watchTheme re-reads the theme file in use when it changes, so editing
 // it recolours the window within a second.
 func (a *App) watchTheme() {
-	var file string
-	var last time.Time
 	tick := time.NewTicker(300 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -382,24 +397,18 @@ func (a *App) watchTheme() {
 			return
 		case <-tick.C:
 		}
-		now, _ := a.themeFile.Load().(string)
-		if now == "" {
-			file = ""
+		w, _ := a.themeFile.Load().(themeWatch)
+		if w.file == "" {
 			continue
 		}
-		fi, err := os.Stat(now)
-		if err != nil {
+		fi, err := os.Stat(w.file)
+		if err != nil || fi.ModTime().Equal(w.mod) {
 			continue
 		}
-		if now != file {
-			file, last = now, fi.ModTime()
-			continue
-		}
-		if fi.ModTime().Equal(last) {
-			continue
-		}
-		last = fi.ModTime()
-		t, err := themes.Load(file)
+		// Remember this version even if it does not parse, so a broken
+		// file is reported once, not every tick.
+		a.themeFile.CompareAndSwap(w, themeWatch{file: w.file, mod: fi.ModTime()})
+		t, err := themes.Load(w.file)
 		a.post(func() {
 			if err != nil {
 				a.errorLine("%v; keeping the current colours", err)

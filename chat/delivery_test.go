@@ -3,6 +3,7 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,6 +101,9 @@ func TestKilledSubscriptionCatchesUp(t *testing.T) {
 	if !a.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting }) {
 		t.Fatal("alice never reported reconnecting")
 	}
+	if a.hasEvent(func(e chat.Event) bool { _, ok := e.(chat.TruncatedEvent); return ok }) {
+		t.Fatal("a reconnect without trimming reported truncated history")
+	}
 }
 
 func TestLostReplyStoresOnce(t *testing.T) {
@@ -192,4 +196,93 @@ func TestOutboxSurvivesRedisRestart(t *testing.T) {
 			t.Fatalf("message %d = %+v, want mid %s in order", i, m, mids[i])
 		}
 	}
+}
+
+func TestSlowClientDroppedByOutputBufferLimitLosesNothing(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	if err := rdb.ConfigSet(ctx, "client-output-buffer-limit", "pubsub 65536 16384 1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	slow, err := chat.New(chat.Options{Redis: srv.Client(t), User: "slow", MaxBackoff: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); _ = slow.Close() })
+	if err := slow.Start(cctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := slow.Join(ctx, "flood"); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody reads slow's events while 22 MB are published: its receive
+	// loop stalls, Redis's output buffer for it overflows, Redis drops it.
+	writer, _ := chat.New(chat.Options{Redis: rdb, User: "writer"})
+	text := strings.Repeat("x", 1500)
+	for i := range 15000 {
+		if _, err := writer.BroadcastMessage(ctx, "flood", fmt.Sprint(i, text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := streamIDs(t, rdb, "flood")
+	var got []string
+	reconnected := false
+	deadline := time.After(30 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case ev := <-slow.Events():
+			switch e := ev.(type) {
+			case chat.HistoryEvent:
+				for _, m := range e.Messages {
+					got = append(got, m.ID)
+				}
+			case chat.MessageEvent:
+				got = append(got, e.Message.ID)
+			case chat.StateEvent:
+				reconnected = reconnected || e.State == chat.StateReconnecting
+			}
+		case <-deadline:
+			t.Fatalf("slow client got %d of %d messages", len(got), len(want))
+		}
+	}
+	assertSameIDs(t, "slow", got, want)
+	if !reconnected {
+		t.Fatal("Redis never dropped the slow client; the test did not test the limit")
+	}
+}
+
+func TestTrimmedHistoryIsReported(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	r := newRecorder(t, viaProxy, "alice")
+	joinAll(t, ctx, "general", r)
+	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob", MaxLen: 10})
+	if _, err := writer.BroadcastMessage(ctx, "general", "seen"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitCount("general", 1, 5*time.Second)
+	// alice is cut off while 500 messages arrive and all but ~10 are trimmed.
+	proxy.Down()
+	for i := range 500 {
+		if _, err := writer.ProduceMessage(ctx, "general", fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.XTrimMaxLen(ctx, chat.DefaultKeys().Stream("general"), 10).Err(); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Up()
+	r.waitFor(15*time.Second, "a history-truncated event", func() bool {
+		return r.hasEvent(func(e chat.Event) bool { tr, ok := e.(chat.TruncatedEvent); return ok && tr.Channel == "general" })
+	})
+	// What is still in the stream arrives, once.
+	want := streamIDs(t, rdb, "general")
+	r.waitFor(10*time.Second, "the stream's tail", func() bool {
+		ids := r.msgs["general"]
+		return len(ids) > 0 && ids[len(ids)-1].ID == want[len(want)-1]
+	})
 }

@@ -40,13 +40,17 @@ func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) err
 	if c.Joined(channel) {
 		return nil
 	}
-	page, more, err := c.history(ctx, channel, "", pageSize)
+	page, more, err := c.history(ctx, channel, "", max(pageSize, 1))
 	if err != nil {
 		return err
 	}
 	st := &subState{}
 	if len(page) > 0 {
 		st.last, _ = parseStreamID(page[len(page)-1].ID)
+	}
+	if pageSize <= 0 {
+		// Only what comes after now.
+		page, more = nil, more || len(page) > 0
 	}
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
@@ -304,14 +308,22 @@ func (c *Client) catchUp(ctx context.Context, channel string) error {
 	}
 }
 
-// checkTrimmed emits a TruncatedEvent when entries after last were deleted
-// from channel's stream (by MAXLEN retention) before they could be shown.
+// checkTrimmed emits a TruncatedEvent when channel's stream was trimmed
+// past last (the newest entry the client showed) while the client was away:
+// last is gone, yet older than what remains, so entries after it may have
+// gone too. (Redis records no exact count of what trimming removed.)
 func (c *Client) checkTrimmed(ctx context.Context, channel string, last streamID) {
-	info, err := c.rdb.XInfoStream(ctx, c.keys.Stream(channel)).Result()
-	if err != nil {
-		return // missing stream, or a server without XINFO STREAM
+	key := c.keys.Stream(channel)
+	pipe := c.rdb.Pipeline()
+	self := pipe.XRangeN(ctx, key, last.String(), last.String(), 1)
+	first := pipe.XRangeN(ctx, key, "-", "+", 1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
 	}
-	if deleted, ok := parseStreamID(info.MaxDeletedEntryID); ok && deleted.after(last) {
+	if len(self.Val()) > 0 || len(first.Val()) == 0 {
+		return
+	}
+	if oldest, ok := parseStreamID(first.Val()[0].ID); ok && oldest.after(last) {
 		c.emit(ctx, TruncatedEvent{Channel: channel})
 	}
 }

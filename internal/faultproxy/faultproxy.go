@@ -23,6 +23,7 @@ type Proxy struct {
 	mu    sync.Mutex
 	conns map[*link]struct{}
 	cut   []byte // a request containing this loses its reply
+	down  bool   // refuse connections (accept and close at once)
 	wg    sync.WaitGroup
 }
 
@@ -57,6 +58,13 @@ func (p *Proxy) accept() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		down := p.down
+		p.mu.Unlock()
+		if down {
+			_ = c.Close()
+			continue
 		}
 		s, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -130,6 +138,28 @@ func (p *Proxy) drop(l *link) {
 // not affected.
 func (p *Proxy) Freeze() {
 	p.each(func(l *link) { l.frozen = true })
+}
+
+// Down cuts every connection and refuses new ones until Up, as a server
+// that went away.
+func (p *Proxy) Down() {
+	p.mu.Lock()
+	p.down = true
+	ls := make([]*link, 0, len(p.conns))
+	for l := range p.conns {
+		ls = append(ls, l)
+	}
+	p.mu.Unlock()
+	for _, l := range ls {
+		p.drop(l)
+	}
+}
+
+// Up accepts connections again after Down.
+func (p *Proxy) Up() {
+	p.mu.Lock()
+	p.down = false
+	p.mu.Unlock()
 }
 
 // Thaw undoes Freeze.

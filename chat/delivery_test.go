@@ -98,10 +98,10 @@ func TestKilledSubscriptionCatchesUp(t *testing.T) {
 		r.waitCount("general", len(want), 20*time.Second)
 		assertSameIDs(t, r.User(), r.ids("general"), want)
 	}
-	if !a.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting }) {
+	if !a.sawEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting }) {
 		t.Fatal("alice never reported reconnecting")
 	}
-	if a.hasEvent(func(e chat.Event) bool { _, ok := e.(chat.TruncatedEvent); return ok }) {
+	if a.sawEvent(func(e chat.Event) bool { _, ok := e.(chat.TruncatedEvent); return ok }) {
 		t.Fatal("a reconnect without trimming reported truncated history")
 	}
 }

@@ -99,6 +99,14 @@ func (r *recorder) ids(channel string) []string {
 	return out
 }
 
+// sawEvent reports whether an event matching match arrived.
+func (r *recorder) sawEvent(match func(chat.Event) bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hasEvent(match)
+}
+
+// hasEvent is sawEvent for callers that hold r.mu (waitFor conditions).
 func (r *recorder) hasEvent(match func(chat.Event) bool) bool {
 	for _, e := range r.evs {
 		if match(e) {

@@ -21,8 +21,18 @@ func (c *Config) loadFile(path string, explicit bool) error {
 		}
 		return fmt.Errorf("read config file %s: %w", path, err)
 	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file %s: %w", path, err)
+	}
+	return c.decode(path, data, info.Mode().Perm())
+}
+
+// decode applies the TOML text of the config file at path (whose
+// permissions are perm) over c.
+func (c *Config) decode(path string, data []byte, perm fs.FileMode) error {
 	before := *c
-	md, err := toml.DecodeFile(path, c)
+	md, err := toml.Decode(string(data), c)
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
@@ -46,7 +56,7 @@ func (c *Config) loadFile(path string, explicit bool) error {
 	if md.IsDefined("retention") {
 		c.RetentionSet = true
 	}
-	if c.Redis.Password != before.Redis.Password && info.Mode().Perm()&0o077 != 0 {
+	if c.Redis.Password != before.Redis.Password && perm&0o077 != 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s holds a password and can be read by other users; run: chmod 600 %s", path, path))
 	}
 	return nil

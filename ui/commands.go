@@ -64,14 +64,20 @@ var keyHelp = [][2]string{
 	{"Ctrl+C", "quit"},
 }
 
-// runInput handles one line of input: a command or a message.
-func (a *App) runInput(text string) {
-	if strings.TrimSpace(text) == "" {
-		return
-	}
+// parsed is one line of input, understood: a message to send, or a
+// command with its argument, or a usage error to show.
+type parsed struct {
+	message string       // text to send when cmd is nil and problem is ""
+	cmd     *commandSpec // the command, if the line is one
+	arg     string
+	problem string // what is wrong and what to type instead
+}
+
+// parseInput understands one line of input. It never fails: bad usage
+// comes back as a problem to show.
+func parseInput(text string) parsed {
 	if !strings.HasPrefix(text, "/") || strings.HasPrefix(text, "//") {
-		a.send(strings.TrimPrefix(text, "/"), chat.KindText)
-		return
+		return parsed{message: strings.TrimPrefix(text, "/")}
 	}
 	name, arg, _ := strings.Cut(strings.TrimPrefix(text, "/"), " ")
 	arg = strings.TrimSpace(arg)
@@ -81,17 +87,31 @@ func (a *App) runInput(text string) {
 		}
 		switch {
 		case c.arg == argNone && arg != "":
-			a.errorLine("/%s takes no argument; type /%s", c.name, c.name)
+			return parsed{problem: fmt.Sprintf("/%s takes no argument; type /%s", c.name, c.name)}
 		case (c.arg == argText || c.arg == argChannel || c.arg == argTheme) && arg == "":
-			a.errorLine("/%s needs %s; type /%s %s", c.name, c.args, c.name, c.args)
-		case c.arg == argChannel && strings.ContainsRune(arg, ' '):
-			a.errorLine("/%s takes one channel name; type /%s %s", c.name, c.name, c.args)
-		default:
-			c.run(a, arg)
+			return parsed{problem: fmt.Sprintf("/%s needs %s; type /%s %s", c.name, c.args, c.name, c.args)}
+		case c.arg == argChannel && strings.ContainsAny(arg, " \n\t"):
+			return parsed{problem: fmt.Sprintf("/%s takes one channel name; type /%s %s", c.name, c.name, c.args)}
 		}
+		return parsed{cmd: &c, arg: arg}
+	}
+	return parsed{problem: fmt.Sprintf("unknown command /%s; type /help for the list (start with // to send text beginning with /)", name)}
+}
+
+// runInput handles one line of input: a command or a message.
+func (a *App) runInput(text string) {
+	if strings.TrimSpace(text) == "" {
 		return
 	}
-	a.errorLine("unknown command /%s; type /help for the list (start with // to send text beginning with /)", sanitize(name))
+	p := parseInput(text)
+	switch {
+	case p.problem != "":
+		a.errorLine("%s", p.problem)
+	case p.cmd != nil:
+		p.cmd.run(a, p.arg)
+	default:
+		a.send(p.message, chat.KindText)
+	}
 }
 
 func (a *App) cmdJoin(arg string) {

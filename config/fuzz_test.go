@@ -1,0 +1,29 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("user = \"alice\"\n[redis]\nport = 6380\npassword = \"pw\"\n"))
+	f.Add([]byte("colour = 1\n"))
+	f.Add([]byte("[redis]\nurl = \"redis://u:secret@h:1/2\"\n"))
+	f.Add([]byte("page_size = \"many\""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := Default()
+		c.User = "fuzzer"
+		err := c.decode("fuzz.toml", data, 0o644)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.toml") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		// Whatever was decoded, printing it never shows the password.
+		if pw := c.Redis.Password.Reveal(); len(pw) > 3 && strings.Contains(c.String(), pw) {
+			t.Fatalf("password printed: %s", c.String())
+		}
+		_ = c.Validate()
+	})
+}

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -79,21 +78,32 @@ func (c *Client) Fanout(ctx context.Context, channel, after string) (n int, last
 		if err != nil {
 			return n, last, fmt.Errorf("fan out: %w", err)
 		}
+		if len(msgs) == 0 {
+			return n, last, nil
+		}
+		// The entry before the first one, so receivers can spot a gap.
+		prev := ""
+		before, err := c.rdb.XRevRangeN(ctx, c.keys.Stream(channel), "("+msgs[0].ID, "-", 1).Result()
+		if err != nil {
+			return n, last, fmt.Errorf("fan out %q: %w", channel, err)
+		}
+		if len(before) > 0 {
+			prev = before[0].ID
+		}
 		pipe := c.rdb.Pipeline()
 		for _, m := range msgs {
-			body, err := json.Marshal(liveBody{MsgID: m.MsgID, User: m.User, Text: m.Text, TS: m.Time.UnixMilli(), Kind: m.Kind})
+			payload, err := encodeLive(m, prev)
 			if err != nil {
-				return n, last, fmt.Errorf("fan out: encode %s: %w", m.ID, err)
+				return n, last, fmt.Errorf("fan out: %w", err)
 			}
-			pipe.Publish(ctx, c.keys.Topic(channel), m.ID+"\n"+m.ChannelID+"\n"+string(body))
+			pipe.Publish(ctx, c.keys.Topic(channel), payload)
+			prev = m.ID
 		}
-		if len(msgs) > 0 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				return n, last, fmt.Errorf("fan out %q: %w", channel, err)
-			}
-			n += len(msgs)
-			last = msgs[len(msgs)-1].ID
+		if _, err := pipe.Exec(ctx); err != nil {
+			return n, last, fmt.Errorf("fan out %q: %w", channel, err)
 		}
+		n += len(msgs)
+		last = msgs[len(msgs)-1].ID
 		if len(msgs) < 1000 {
 			return n, last, nil
 		}

@@ -286,3 +286,32 @@ func TestTrimmedHistoryIsReported(t *testing.T) {
 		return len(ids) > 0 && ids[len(ids)-1].ID == want[len(want)-1]
 	})
 }
+
+func TestEntriesFromOtherToolsArriveInOrder(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	r := newRecorder(t, rdb, "alice")
+	joinAll(t, ctx, "general", r)
+	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
+	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	key := chat.DefaultKeys().Stream("general")
+	if _, err := writer.BroadcastMessage(ctx, "general", "one"); err != nil {
+		t.Fatal(err)
+	}
+	// Another tool appends without publishing; the next live message
+	// reveals the gap and the client reads it from the stream.
+	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"user", "script", "text", "two"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.BroadcastMessage(ctx, "general", "three"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitCount("general", 3, 5*time.Second)
+	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
+	// On a quiet channel, such an entry shows up within a few seconds.
+	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"user", "script", "text", "four"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitCount("general", 4, 10*time.Second)
+	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
+}

@@ -26,11 +26,11 @@ func FuzzDecodeEntry(f *testing.F) {
 }
 
 func FuzzDecodeLive(f *testing.F) {
-	f.Add("1-0\nc1\n{\"mid\":\"m\",\"user\":\"a\",\"text\":\"hi\",\"ts\":1}")
-	f.Add("\n\n{}")
+	f.Add("2-0\n1-0\nc1\n{\"mid\":\"m\",\"user\":\"a\",\"text\":\"hi\",\"ts\":1}")
+	f.Add("\n\n\n{}")
 	f.Add("garbage")
 	f.Fuzz(func(t *testing.T, payload string) {
-		m, err := decodeLive("general", payload)
+		m, _, err := decodeLive("general", payload)
 		if err != nil {
 			return
 		}

@@ -203,6 +203,11 @@ func (c *Client) session(ctx context.Context, attempt *int) error {
 					return fmt.Errorf("ping subscription: %w", err)
 				}
 				pinged = true
+				// A quiet moment: pick up entries that other tools added
+				// to the streams without publishing them.
+				if err := c.catchUpAll(ctx); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -220,41 +225,64 @@ func (c *Client) session(ctx context.Context, attempt *int) error {
 				continue
 			}
 			if name, ok := c.keys.channelFromTopic(m.Channel); ok {
+				c.checkTrimmed(ctx, name)
 				if err := c.catchUp(ctx, name); err != nil {
 					return err
 				}
 			}
 		case *redis.Message:
-			c.handleLive(ctx, m)
+			if err := c.handleLive(ctx, m); err != nil {
+				return err
+			}
 		case *redis.Pong:
 		}
 	}
 }
 
-// handleLive delivers one live entry unless it was delivered already.
-func (c *Client) handleLive(ctx context.Context, m *redis.Message) {
+// handleLive delivers one live entry unless it was delivered already. When
+// the entry before it in the stream is not the last one delivered, the
+// client missed something (a lost Pub/Sub message, or an entry another tool
+// added without publishing) and reads the gap from the stream first.
+func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 	if m.Channel == c.keys.ChannelEvents() {
 		c.emit(ctx, ChannelsChangedEvent{})
-		return
+		return nil
 	}
 	name, ok := c.keys.channelFromTopic(m.Channel)
 	if !ok {
-		return
+		return nil
 	}
-	msg, err := decodeLive(name, m.Payload)
+	msg, prev, err := decodeLive(name, m.Payload)
 	if err != nil {
 		c.opts.Logger.Warn("undecodable live message", "channel", name, "err", err)
-		return
+		return nil
 	}
 	if msg.Ephemeral {
 		if c.Joined(name) {
 			c.emit(ctx, MessageEvent{Message: msg})
 		}
-		return
+		return nil
+	}
+	if c.gapBefore(name, prev) {
+		return c.catchUp(ctx, name)
 	}
 	if c.advance(name, msg.ID) {
 		c.emit(ctx, MessageEvent{Message: msg})
 	}
+	return nil
+}
+
+// gapBefore reports whether prev — the stream entry before a live one —
+// comes after the last entry delivered in channel.
+func (c *Client) gapBefore(channel, prev string) bool {
+	p, ok := parseStreamID(prev)
+	if !ok {
+		return false // "" (nothing before it) or "?" (unknown)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.subs[channel]
+	return st != nil && p.after(st.last)
 }
 
 // advance moves channel's last delivered id to id and reports true when id
@@ -274,6 +302,22 @@ func (c *Client) advance(channel, id string) bool {
 	return true
 }
 
+// catchUpAll catches up every joined channel.
+func (c *Client) catchUpAll(ctx context.Context) error {
+	c.mu.Lock()
+	names := make([]string, 0, len(c.subs))
+	for n := range c.subs {
+		names = append(names, n)
+	}
+	c.mu.Unlock()
+	for _, n := range names {
+		if err := c.catchUp(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // catchUp delivers every entry of channel after the last delivered one,
 // page by page, and reports trimmed history.
 func (c *Client) catchUp(ctx context.Context, channel string) error {
@@ -286,9 +330,6 @@ func (c *Client) catchUp(ctx context.Context, channel string) error {
 	c.mu.Unlock()
 	if st == nil {
 		return nil
-	}
-	if last != (streamID{}) {
-		c.checkTrimmed(ctx, channel, last)
 	}
 	after := last.String()
 	for {
@@ -312,7 +353,17 @@ func (c *Client) catchUp(ctx context.Context, channel string) error {
 // past last (the newest entry the client showed) while the client was away:
 // last is gone, yet older than what remains, so entries after it may have
 // gone too. (Redis records no exact count of what trimming removed.)
-func (c *Client) checkTrimmed(ctx context.Context, channel string, last streamID) {
+func (c *Client) checkTrimmed(ctx context.Context, channel string) {
+	c.mu.Lock()
+	st := c.subs[channel]
+	var last streamID
+	if st != nil {
+		last = st.last
+	}
+	c.mu.Unlock()
+	if last == (streamID{}) {
+		return
+	}
 	key := c.keys.Stream(channel)
 	pipe := c.rdb.Pipeline()
 	self := pipe.XRangeN(ctx, key, last.String(), last.String(), 1)

@@ -30,6 +30,9 @@ local prev = redis.call('GET', KEYS[2])
 if prev then return {prev, 0, 0} end
 local cid = redis.call('HGET', KEYS[3], 'id')
 if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
+local prev = ''
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if top[1] then prev = top[1][1] end
 local args = {KEYS[1]}
 local maxlen = tonumber(ARGV[6])
 if maxlen and maxlen > 0 then
@@ -42,12 +45,17 @@ local id = redis.call('XADD', unpack(args))
 redis.call('SET', KEYS[2], id, 'EX', tonumber(ARGV[8]))
 local n = 0
 if ARGV[9] == '1' then
-  n = redis.call('PUBLISH', ARGV[7], id .. '\n' .. cid .. '\n' .. ARGV[10])
+  n = redis.call('PUBLISH', ARGV[7], id .. '\n' .. prev .. '\n' .. cid .. '\n' .. ARGV[10])
 end
 return {id, n, 1}
 `)
 
-// liveBody is the JSON part of a live payload "id\nchannel_id\n{...}".
+// A live payload is "id\nprev\nchannel_id\n{json}": the stream id, the id
+// of the entry before it in the stream ("" for none, "?" when unknown) so a
+// receiver can tell that it missed something, the channel's id, and the
+// liveBody. Ephemeral messages have neither id nor prev.
+
+// liveBody is the JSON part of a live payload.
 type liveBody struct {
 	MsgID string `json:"mid"`
 	User  string `json:"user"`
@@ -158,31 +166,40 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 	if err != nil {
 		return 0, fmt.Errorf("encode message: %w", err)
 	}
-	n, err := c.rdb.Publish(ctx, c.keys.Topic(channel), "\n\n"+string(body)).Result()
+	n, err := c.rdb.Publish(ctx, c.keys.Topic(channel), "\n\n\n"+string(body)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish to %q: %w", channel, err)
 	}
 	return n, nil
 }
 
-// decodeLive parses a live payload "id\nchannel_id\n{json}".
-func decodeLive(channel, payload string) (Message, error) {
-	id, rest, ok1 := strings.Cut(payload, "\n")
-	cid, body, ok2 := strings.Cut(rest, "\n")
-	if !ok1 || !ok2 {
-		return Message{}, errors.New("live payload has no header")
+// encodeLive builds the live payload of a stored message.
+func encodeLive(m Message, prev string) (string, error) {
+	body, err := json.Marshal(liveBody{MsgID: m.MsgID, User: m.User, Text: m.Text, TS: m.Time.UnixMilli(), Kind: m.Kind})
+	if err != nil {
+		return "", fmt.Errorf("encode %s: %w", m.ID, err)
+	}
+	return m.ID + "\n" + prev + "\n" + m.ChannelID + "\n" + string(body), nil
+}
+
+// decodeLive parses a live payload; prev is the id of the entry before it
+// ("" none, "?" unknown).
+func decodeLive(channel, payload string) (m Message, prev string, err error) {
+	parts := strings.SplitN(payload, "\n", 4)
+	if len(parts) != 4 {
+		return Message{}, "", errors.New("live payload has no header")
 	}
 	var b liveBody
-	if err := json.Unmarshal([]byte(body), &b); err != nil {
-		return Message{}, fmt.Errorf("live payload: %w", err)
+	if err := json.Unmarshal([]byte(parts[3]), &b); err != nil {
+		return Message{}, "", fmt.Errorf("live payload: %w", err)
 	}
-	m := Message{ID: id, Channel: channel, ChannelID: cid, MsgID: b.MsgID, User: b.User,
-		Text: b.Text, Time: time.UnixMilli(b.TS), Kind: b.Kind, Ephemeral: id == ""}
+	m = Message{ID: parts[0], Channel: channel, ChannelID: parts[2], MsgID: b.MsgID, User: b.User,
+		Text: b.Text, Time: time.UnixMilli(b.TS), Kind: b.Kind, Ephemeral: parts[0] == ""}
 	if m.Kind != KindText && m.Kind != KindAction {
 		m.Malformed = "unknown kind " + strconv.Quote(string(m.Kind))
 		m.Kind = KindText
 	}
-	return m, nil
+	return m, parts[1], nil
 }
 
 // outgoing is one queued send.

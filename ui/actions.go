@@ -139,15 +139,16 @@ func (a *App) loadOlder(l *channelLog) {
 	})
 }
 
-// send queues text for the shown channel and shows it as pending.
-func (a *App) send(text string, kind chat.Kind) {
+// send queues text for the shown channel and shows it as pending. It
+// reports false when nothing was queued (the input then keeps the text).
+func (a *App) send(text string, kind chat.Kind) bool {
 	if a.current == "" {
 		a.errorLine("no channel is open; type /join NAME first")
-		return
+		return false
 	}
 	if !a.joined[a.current] {
 		a.errorLine("you are not subscribed to #%s; type /join %s to send here", a.current, a.current)
-		return
+		return false
 	}
 	mid, err := a.be.Send(chat.Draft{Channel: a.current, Text: text, Kind: kind})
 	if err != nil {
@@ -155,10 +156,11 @@ func (a *App) send(text string, kind chat.Kind) {
 		case errors.Is(err, chat.ErrMessageTooLong):
 			a.errorLine("%v; nothing was sent — shorten it and press Enter again", err)
 		case errors.Is(err, chat.ErrEmptyMessage):
+			return true
 		default:
 			a.errorLine("not sent: %v", err)
 		}
-		return
+		return false
 	}
 	me := a.be.User()
 	pending := newMessageLine(chat.Message{MsgID: mid, User: me, Text: text, Kind: kind, Time: time.Now()}, me)
@@ -168,6 +170,7 @@ func (a *App) send(text string, kind chat.Kind) {
 	l.append(pending)
 	a.logv.Live()
 	a.updateBars()
+	return true
 }
 
 // spawnRefresh re-reads the channel list in the background.

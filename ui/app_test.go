@@ -172,3 +172,49 @@ func TestOlderPagesLoadOnScrollUp(t *testing.T) {
 	s.key(tcell.KeyEnd, tcell.ModNone)
 	s.waitText(t, "alice: fresh")
 }
+
+func TestBadInputGetsOneLineAndKeepsTheText(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	alice := startClient(t, srv.Client(t), "alice")
+	s := newTestScreen(120, 24)
+	runApp(t, ui.Options{Backend: alice, Screen: s})
+	s.waitText(t, "#general · subscribed")
+
+	s.typeText("/join Bad!", true)
+	s.waitText(t, `"Bad!" is not a valid channel name`)
+
+	// Pasted, as such a text would be (typing it would take minutes).
+	s.PostEventWait(tcell.NewEventPaste(true))
+	s.typeText(strings.Repeat("x", chat.DefaultMaxMessageBytes+1), false)
+	s.PostEventWait(tcell.NewEventPaste(false))
+	s.waitText(t, "xxxxxxxxxx")
+	s.key(tcell.KeyEnter, 0)
+	s.waitText(t, "the limit is 16384; nothing was sent")
+	if !strings.Contains(inputRow(s), "xxxxxxxx") {
+		t.Fatalf("the oversized text was dropped from the input: %q", inputRow(s))
+	}
+	if n := streamLen(t, rdb, "general"); n != 0 {
+		t.Fatalf("an oversized message was stored (%d entries)", n)
+	}
+
+	// An entry written by another tool, with missing and odd fields.
+	key := chat.DefaultKeys().Stream("general")
+	if err := rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: key, Values: []any{"foo", "bar"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: key, Values: []any{"user", "tool", "text", "from a script", "kind", "weird"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+	if _, err := bob.BroadcastMessage(context.Background(), "general", "after the odd ones"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitText(t, "bob: after the odd ones")
+	s.waitText(t, "?: ⟨odd entry: no user, no text⟩")
+	s.waitText(t, `tool: from a script ⟨odd entry: unknown kind "weird"⟩`)
+	if !strings.Contains(inputRow(s), "xxxxxxxx") {
+		t.Fatal("the input lost the oversized text")
+	}
+}

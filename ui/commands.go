@@ -98,19 +98,23 @@ func parseInput(text string) parsed {
 	return parsed{problem: fmt.Sprintf("unknown command /%s; type /help for the list (start with // to send text beginning with /)", name)}
 }
 
-// runInput handles one line of input: a command or a message.
-func (a *App) runInput(text string) {
+// runInput handles one line of input: a command or a message. It reports
+// false when the line could not be taken as it is (a usage error, a
+// message too long), so the input keeps it for mending.
+func (a *App) runInput(text string) bool {
 	if strings.TrimSpace(text) == "" {
-		return
+		return true
 	}
 	p := parseInput(text)
 	switch {
 	case p.problem != "":
 		a.errorLine("%s", p.problem)
+		return false
 	case p.cmd != nil:
 		p.cmd.run(a, p.arg)
+		return true
 	default:
-		a.send(p.message, chat.KindText)
+		return a.send(p.message, chat.KindText)
 	}
 }
 

@@ -74,12 +74,13 @@ func (a *App) inputKey(ev *tcell.EventKey) *tcell.EventKey {
 			a.input.SetText(text+"\n", true)
 			return nil
 		}
-		a.input.SetText("", false)
 		if strings.TrimSpace(text) != "" {
 			a.history = append(a.history, text)
 		}
 		a.histPos = len(a.history)
-		a.runInput(text)
+		if a.runInput(text) {
+			a.input.SetText("", false)
+		}
 		return nil
 	case tcell.KeyTab:
 		a.tabComplete(text)

@@ -61,10 +61,10 @@ func TestPasteKeepsLinesInOneMessage(t *testing.T) {
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "#general · subscribed")
 	// A bracketed paste, as the terminal sends it.
-	_ = s.PostEvent(tcell.NewEventPaste(true))
+	s.PostEventWait(tcell.NewEventPaste(true))
 	s.typeText("line one", true)
 	s.typeText("line two", false)
-	_ = s.PostEvent(tcell.NewEventPaste(false))
+	s.PostEventWait(tcell.NewEventPaste(false))
 	s.waitText(t, "line two")
 	s.key(tcell.KeyEnter, 0)
 	s.waitText(t, "alice: line one")

@@ -81,11 +81,17 @@ func newMessageLine(m chat.Message, me string) *line {
 	default:
 		name, body = user+": ", sanitize(m.Text)
 	}
+	note := func(n string) {
+		if body != "" {
+			body += " "
+		}
+		body += n
+	}
 	if m.Malformed != "" {
-		body += " ⟨odd entry: " + sanitize(m.Malformed) + "⟩"
+		note("⟨odd entry: " + sanitize(m.Malformed) + "⟩")
 	}
 	if m.Ephemeral {
-		body += " ⟨not stored⟩"
+		note("⟨not stored⟩")
 	}
 	l.text = stamp + name + body
 	l.timeEnd = len(stamp)

@@ -89,6 +89,10 @@ func TestChatFlowOnRealRedis(t *testing.T) {
 	s.waitText(t, "#two · not subscribed")
 	s.typeText("still here?", true)
 	s.waitText(t, "type /join two to send here")
+	if inputRow(s) != "still here?" {
+		t.Fatalf("the refused text left the input: %q", inputRow(s))
+	}
+	s.key(tcell.KeyCtrlU, tcell.ModCtrl) // clear the line
 
 	s.typeText("/channels", true)
 	s.waitText(t, "3 channels:")

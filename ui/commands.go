@@ -99,8 +99,9 @@ func parseInput(text string) parsed {
 }
 
 // runInput handles one line of input: a command or a message. It reports
-// false when the line could not be taken as it is (a usage error, a
-// message too long), so the input keeps it for mending.
+// false when a message could not be sent as it is (too long, not
+// subscribed), so the input keeps it for mending; a command's usage error
+// clears the line, as the red line says what to type.
 func (a *App) runInput(text string) bool {
 	if strings.TrimSpace(text) == "" {
 		return true
@@ -109,7 +110,7 @@ func (a *App) runInput(text string) bool {
 	switch {
 	case p.problem != "":
 		a.errorLine("%s", p.problem)
-		return false
+		return true
 	case p.cmd != nil:
 		p.cmd.run(a, p.arg)
 		return true

@@ -138,6 +138,10 @@ func connectError(cfg *config.Config, err error) error {
 		return fmt.Errorf("Redis at %s needs a password; set REDIS_PASSWORD or the redis.password key", cfg.Server())
 	case strings.Contains(msg, "NOPERM"):
 		return fmt.Errorf("Redis at %s does not allow this user rtchat's commands; see the README's ACL recipe", cfg.Server())
+	case strings.Contains(msg, "certificate"):
+		return fmt.Errorf("Redis at %s presented a TLS certificate rtchat does not trust; give its CA with redis.ca_file (redis.insecure_skip_verify = true turns the check off, for tests only)", cfg.Server())
+	case strings.Contains(msg, "tls: ") || strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return fmt.Errorf("TLS with Redis at %s failed; check that the server speaks TLS on that port (rediss://) or use redis:// for a plain one", cfg.Server())
 	case unreachable(err):
 		return fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", cfg.Server())
 	}

@@ -174,3 +174,24 @@ func TestPasswordNeverInOutputOrLog(t *testing.T) {
 		t.Fatalf("the password appeared:\noutput:\n%s\nlog:\n%s", all.String(), log)
 	}
 }
+
+func TestTLSWithCAFile(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.WithTLS())
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[redis]\nca_file = \""+srv.CAFile+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := "rediss://" + srv.TLSAddr
+	if code, _, errs := rtchat(t, "", "send", "--config", cfg, "--redis", url, "general", "over tls"); code != 0 {
+		t.Fatalf("send over TLS: %s", errs)
+	}
+	if code, out, errs := rtchat(t, "", "tail", "--config", cfg, "--redis", url, "general"); code != 0 || !strings.Contains(out, "over tls") {
+		t.Fatalf("tail over TLS: %d %q %q", code, out, errs)
+	}
+	// Without the CA the certificate is not trusted, and rtchat says so.
+	code, _, errs := rtchat(t, "", "channels", "--redis", url)
+	if code == 0 || !strings.Contains(errs, "TLS certificate rtchat does not trust; give its CA with redis.ca_file") {
+		t.Fatalf("an untrusted certificate was accepted: %d %q", code, errs)
+	}
+}

@@ -30,6 +30,7 @@ type settings struct {
 	aof      bool
 	extra    []string
 	realOnly bool
+	tls      bool
 }
 
 // WithPassword makes the server require password (requirepass).
@@ -56,6 +57,9 @@ type Server struct {
 	Password string
 	// Embedded is true when this is the miniredis fallback.
 	Embedded bool
+	// TLSAddr and CAFile are set by WithTLS: the TLS port and the CA that
+	// signed its certificate.
+	TLSAddr, CAFile string
 
 	t    testing.TB
 	dir  string
@@ -105,6 +109,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	if set.password != "" {
 		s.args = append(s.args, "--requirepass", set.password)
+	}
+	if set.tls {
+		s.args = append(s.args, s.tlsArgs(t)...)
 	}
 	for _, l := range set.extra {
 		name, value, _ := strings.Cut(l, " ")

@@ -30,22 +30,19 @@ local prev = redis.call('GET', KEYS[2])
 if prev then return {prev, 0, 0} end
 local cid = redis.call('HGET', KEYS[3], 'id')
 if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
-local prev = ''
+local before = ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if top[1] then prev = top[1][1] end
-local args = {KEYS[1]}
-local maxlen = tonumber(ARGV[6])
-if maxlen and maxlen > 0 then
-  args[#args+1] = 'MAXLEN'; args[#args+1] = '~'; args[#args+1] = ARGV[6]
+if top[1] then before = top[1][1] end
+local id
+if ARGV[6] ~= '0' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'mid', ARGV[1], 'channel_id', cid, 'user', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
+else
+  id = redis.call('XADD', KEYS[1], '*', 'mid', ARGV[1], 'channel_id', cid, 'user', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
 end
-for _, v in ipairs({'*', 'mid', ARGV[1], 'channel_id', cid, 'user', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5]}) do
-  args[#args+1] = v
-end
-local id = redis.call('XADD', unpack(args))
-redis.call('SET', KEYS[2], id, 'EX', tonumber(ARGV[8]))
+redis.call('SET', KEYS[2], id, 'EX', ARGV[8])
 local n = 0
 if ARGV[9] == '1' then
-  n = redis.call('PUBLISH', ARGV[7], id .. '\n' .. prev .. '\n' .. cid .. '\n' .. ARGV[10])
+  n = redis.call('PUBLISH', ARGV[7], id .. '\n' .. before .. '\n' .. cid .. '\n' .. ARGV[10])
 end
 return {id, n, 1}
 `)

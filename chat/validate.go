@@ -3,7 +3,6 @@ package chat
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -27,7 +26,6 @@ var (
 // NameRule is the documented rule for channel and user names.
 const NameRule = "[a-z0-9][a-z0-9_-]{0,63}"
 
-var nameRE = regexp.MustCompile(`^` + NameRule + `$`)
 
 // DefaultMaxMessageBytes is the default message size limit (16 KiB).
 const DefaultMaxMessageBytes = 16 << 10
@@ -35,7 +33,7 @@ const DefaultMaxMessageBytes = 16 << 10
 // ValidateName checks a channel or user name against NameRule. The error
 // wraps ErrInvalidName and says what the rule is.
 func ValidateName(name string) error {
-	if nameRE.MatchString(name) {
+	if validName(name) {
 		return nil
 	}
 	return fmt.Errorf("%w %q: use 1-64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit", ErrInvalidName, truncateForError(name))
@@ -55,6 +53,24 @@ func CleanText(text string, max int) (string, error) {
 		return "", fmt.Errorf("%w: %d bytes, the limit is %d", ErrMessageTooLong, len(text), max)
 	}
 	return text, nil
+}
+
+// validName matches NameRule without a regular expression (it is on the
+// send path).
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case (c == '_' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func truncateForError(s string) string {

@@ -31,7 +31,7 @@ func (a *App) errorLine(format string, args ...any) {
 
 func (a *App) addLine(l *line) {
 	if a.current == "" {
-		a.notices = append(a.notices, l.text[l.nameEnd:])
+		a.notices = append(a.notices, l.text)
 		return
 	}
 	a.logFor(a.current).append(l)
@@ -124,7 +124,7 @@ func (a *App) jump(n int) {
 // loadOlder fetches the page before the oldest line of l.
 func (a *App) loadOlder(l *channelLog) {
 	l.loading = true
-	before := l.firstID()
+	before := l.firstID().String()
 	a.background(func(ctx context.Context) func() {
 		msgs, more, err := a.be.History(ctx, l.name, before)
 		return func() {
@@ -163,11 +163,8 @@ func (a *App) send(text string, kind chat.Kind) bool {
 		return false
 	}
 	me := a.be.User()
-	pending := newMessageLine(chat.Message{MsgID: mid, User: me, Text: text, Kind: kind, Time: time.Now()}, me)
-	pending.id = ""
-	pending.state = stateSending
-	l := a.logFor(a.current)
-	l.append(pending)
+	pending := newMessageLine(chat.Message{MsgID: mid, User: me, Text: text, Kind: kind, Time: time.Now()}, me, nil)
+	a.logFor(a.current).addPending(mid, pending)
 	a.logv.Live()
 	a.updateBars()
 	return true
@@ -233,15 +230,13 @@ func (a *App) handleEvent(ev chat.Event) {
 		switch {
 		case e.Err != nil:
 			p.state = stateFailed
-			p.text += "  ⟨not sent: " + sanitize(e.Err.Error()) + "⟩"
-			p.wrapWidth = 0
+			p.note("⟨not sent: " + sanitize(e.Err.Error()) + "⟩")
 		case e.Pending:
 			p.state = stateWaiting
-			p.text += "  ⟨waiting for the connection⟩"
-			p.wrapWidth = 0
+			p.note("⟨waiting for the connection⟩")
 		case !a.joined[e.Channel]:
 			// We left: the live copy will not come; the id says it is stored.
-			p.state, p.id = stateStored, e.ID
+			l.stored(e.MsgID, e.ID)
 		}
 		a.updateBars()
 	case chat.StateEvent:

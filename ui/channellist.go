@@ -72,8 +72,7 @@ func (l *ChannelList) cursorName() string {
 
 // Draw draws the visible rows.
 func (l *ChannelList) Draw(screen tcell.Screen) {
-	l.Box.SetBackgroundColor(l.styles.theme.Channels.Background.Color)
-	l.Box.DrawForSubclass(screen, l)
+	// Every cell is written once, as in LogView.
 	x, y, w, h := l.GetInnerRect()
 	if w <= 0 || h <= 0 {
 		return
@@ -85,9 +84,9 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 		l.offset = l.cursor - h + 1
 	}
 	for row := range h {
-		fill(screen, x, y+row, w, l.styles.channels)
 		i := l.offset + row
 		if i >= len(l.items) {
+			fill(screen, x, y+row, w, l.styles.channels)
 			continue
 		}
 		it := l.items[i]
@@ -97,7 +96,6 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 		}
 		if it.name == l.current || (l.HasFocus() && i == l.cursor) {
 			st = l.styles.channelSel
-			fill(screen, x, y+row, w, st)
 		}
 		mark := "  "
 		if it.joined {
@@ -113,7 +111,10 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 			if it.name == l.current {
 				cs = st
 			}
+			fill(screen, x+used, y+row, w-used-len(count), st)
 			drawText(screen, x+w-len(count), y+row, len(count), count, cs)
+		} else {
+			fill(screen, x+used, y+row, w-used, st)
 		}
 	}
 }

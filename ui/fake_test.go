@@ -20,10 +20,11 @@ type fakeBackend struct {
 	msgs   map[string][]chat.Message
 	mine   []string
 	seq    int
+	lastMs map[string]int64
 }
 
 func newFakeBackend(user string) *fakeBackend {
-	return &fakeBackend{user: user, events: make(chan chat.Event, 1<<16), chans: map[string]*chat.Channel{}, msgs: map[string][]chat.Message{}}
+	return &fakeBackend{user: user, events: make(chan chat.Event, 1<<16), chans: map[string]*chat.Channel{}, msgs: map[string][]chat.Message{}, lastMs: map[string]int64{}}
 }
 
 // fixedTime is when the fake conversation happens (UTC; tests set time.Local).
@@ -37,7 +38,10 @@ func (f *fakeBackend) add(channel, user, text string, at time.Time) chat.Message
 		f.chans[channel] = &chat.Channel{ID: "id-" + channel, Name: channel}
 	}
 	f.seq++
-	m := chat.Message{ID: fmt.Sprintf("%d-0", 1_000_000+f.seq), Channel: channel, User: user, Text: text, Time: at, MsgID: fmt.Sprint("m", f.seq)}
+	// Stream ids carry the time the entry was stored, and only grow.
+	ms := max(at.UnixMilli(), f.lastMs[channel])
+	f.lastMs[channel] = ms
+	m := chat.Message{ID: fmt.Sprintf("%d-%d", ms, f.seq), Channel: channel, User: user, Text: text, Time: at, MsgID: fmt.Sprint("m", f.seq)}
 	f.msgs[channel] = append(f.msgs[channel], m)
 	return m
 }

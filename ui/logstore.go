@@ -2,22 +2,26 @@ package ui
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
 
 // lineKind says what a log line is, which decides its colours.
-type lineKind int
+type lineKind uint8
 
 const (
 	lineMessage lineKind = iota
+	lineAction           // "/me": "* alice waves"
 	lineSystem
 	lineError
 )
 
 // sendState is the delivery state of one of our own messages.
-type sendState int
+type sendState uint8
 
 const (
 	stateStored  sendState = iota // in the stream
@@ -26,87 +30,139 @@ const (
 	stateFailed                   // refused; see the text
 )
 
-// line is one entry of a channel's log: a message or a system line, with
-// its text laid out once ("[15:04] alice: hello") and its rows wrapped
-// lazily, per width, only when drawn.
+// line is one entry of a channel's log: a message or a system line. It is
+// kept small — a log may hold a million of them — so it holds the text as
+// received (not copied when it needs no escaping) and lays out the time
+// stamp, the author and the wrapped rows only when it is drawn.
 type line struct {
+	text string // the body, sanitized
+	user string // author (interned per log)
+	// id is the stream id; for system and pending lines it has no
+	// sequence (see entryID) and only says when the line was made.
+	id    entryID
+	lay   *layout
 	kind  lineKind
-	id    string // stream id; "" for system and pending lines
-	mid   string // client-made message id (our own sends)
-	user  string
-	own   bool
-	when  time.Time
 	state sendState
-	// text is the whole line, sanitized; [0:timeEnd) is the time stamp and
-	// [timeEnd:nameEnd) the author, which take their own colours.
-	text             string
-	timeEnd, nameEnd int
-	// sep is the day separator drawn above the line ("" for none).
-	sep string
-
-	wrapWidth int
-	rows      []int32 // start/end byte offsets of each wrapped row
+	own   bool
+	// sepBefore draws a day separator above the line.
+	sepBefore bool
 }
+
+// entryID is a stream id in 16 bytes instead of a string: milliseconds,
+// and the sequence plus one, so that a zero sequence means "no entry" (a
+// system or pending line, whose ms is the time it was made).
+type entryID struct{ ms, seq uint64 }
+
+// parseEntryID parses "ms-seq"; it returns ok false for anything else.
+func parseEntryID(s string) (entryID, bool) {
+	msPart, seqPart, _ := strings.Cut(s, "-")
+	ms, err1 := strconv.ParseUint(msPart, 10, 64)
+	seq, err2 := strconv.ParseUint(seqPart, 10, 64)
+	if err1 != nil || err2 != nil || seq == math.MaxUint64 {
+		return entryID{}, false
+	}
+	return entryID{ms: ms, seq: seq + 1}, true
+}
+
+// stored reports whether the id names a stream entry.
+func (e entryID) stored() bool { return e.seq != 0 }
+
+func (e entryID) after(o entryID) bool { return e.ms > o.ms || (e.ms == o.ms && e.seq > o.seq) }
+
+// String returns the stream id ("" when there is none).
+func (e entryID) String() string {
+	if !e.stored() {
+		return ""
+	}
+	return strconv.FormatUint(e.ms, 10) + "-" + strconv.FormatUint(e.seq-1, 10)
+}
+
+// layout is a line laid out for one width: the full text with its time
+// stamp and author, where those end, and the wrapped rows.
+type layout struct {
+	width            int
+	full             string
+	timeEnd, nameEnd int
+	rows             []int32 // start/end byte offsets of each wrapped row
+}
+
+func (l *line) time() time.Time { return time.UnixMilli(int64(l.id.ms)) }
+
+// layout returns the line laid out at width, computing it when needed.
+func (l *line) layout(width int) *layout {
+	if l.lay != nil && l.lay.width == width {
+		return l.lay
+	}
+	stamp := "[" + l.time().Local().Format("15:04") + "] "
+	var name string
+	switch l.kind {
+	case lineMessage:
+		name = l.user + ": "
+	case lineAction:
+		name = "* " + l.user + " "
+	case lineSystem:
+		name = "-- "
+	case lineError:
+		name = "!! "
+	}
+	full := stamp + name + l.text
+	l.lay = &layout{width: width, full: full, timeEnd: len(stamp), nameEnd: len(stamp) + len(name), rows: wrap(full, width)}
+	return l.lay
+}
+
+// relayout forgets the layout after the text or state changed.
+func (l *line) relayout() { l.lay = nil }
 
 // rowCount returns how many screen rows the line takes at width.
 func (l *line) rowCount(width int) int {
-	l.layout(width)
-	n := len(l.rows) / 2
-	if l.sep != "" {
+	n := len(l.layout(width).rows) / 2
+	if l.sepBefore {
 		n++
 	}
 	return n
 }
 
-func (l *line) layout(width int) {
-	if l.wrapWidth == width && l.rows != nil {
-		return
-	}
-	l.rows = wrap(l.text, width)
-	l.wrapWidth = width
-}
-
-// newMessageLine lays out a chat message.
-func newMessageLine(m chat.Message, me string) *line {
-	l := &line{kind: lineMessage, id: m.ID, mid: m.MsgID, user: m.User, own: m.User == me, when: m.Time}
-	stamp := "[" + m.Time.Local().Format("15:04") + "] "
+// newMessageLine makes the line of a chat message; names interns user names.
+func newMessageLine(m chat.Message, me string, names map[string]string) *line {
 	user := sanitize(m.User)
 	if user == "" {
 		user = "?"
 	}
-	var name, body string
-	switch {
-	case m.Kind == chat.KindAction:
-		name, body = "* "+user+" ", sanitize(m.Text)
-	default:
-		name, body = user+": ", sanitize(m.Text)
+	if u, ok := names[user]; ok {
+		user = u
+	} else if names != nil {
+		names[user] = user
 	}
-	note := func(n string) {
-		if body != "" {
-			body += " "
-		}
-		body += n
+	l := &line{kind: lineMessage, user: user, own: m.User == me, text: sanitize(m.Text)}
+	if id, ok := parseEntryID(m.ID); ok {
+		l.id = id // its time is when Redis stored it
+	} else {
+		l.id.ms = uint64(max(m.Time.UnixMilli(), 0))
+	}
+	if m.Kind == chat.KindAction {
+		l.kind = lineAction
 	}
 	if m.Malformed != "" {
-		note("⟨odd entry: " + sanitize(m.Malformed) + "⟩")
+		l.note("⟨odd entry: " + sanitize(m.Malformed) + "⟩")
 	}
 	if m.Ephemeral {
-		note("⟨not stored⟩")
+		l.note("⟨not stored⟩")
 	}
-	l.text = stamp + name + body
-	l.timeEnd = len(stamp)
-	l.nameEnd = len(stamp) + len(name)
 	return l
 }
 
-// newSystemLine lays out one of rtchat's own lines.
-func newSystemLine(kind lineKind, text string) *line {
-	stamp := "[" + time.Now().Format("15:04") + "] "
-	prefix := "-- "
-	if kind == lineError {
-		prefix = "!! "
+// note appends a remark to the line's text.
+func (l *line) note(n string) {
+	if l.text != "" {
+		l.text += " "
 	}
-	return &line{kind: kind, text: stamp + prefix + sanitize(text), timeEnd: len(stamp), nameEnd: len(stamp)}
+	l.text += n
+	l.relayout()
+}
+
+// newSystemLine makes one of rtchat's own lines.
+func newSystemLine(kind lineKind, text string) *line {
+	return &line{kind: kind, text: sanitize(text), id: entryID{ms: uint64(time.Now().UnixMilli())}}
 }
 
 // channelLog is everything one channel's log shows, plus its scroll
@@ -127,37 +183,49 @@ type channelLog struct {
 	newCount int
 	// unread counts messages that arrived while another channel was shown.
 	unread int
+	// names interns user names, so a million lines hold a few strings.
+	names map[string]string
+	// pending holds our own lines not yet stored, by client-made id.
+	pending map[string]*line
 }
 
 func newChannelLog(name string) *channelLog {
-	return &channelLog{name: name, follow: true}
+	return &channelLog{name: name, follow: true, names: map[string]string{}, pending: map[string]*line{}}
+}
+
+// addPending shows one of our messages that is on its way, under its
+// client-made id mid.
+func (c *channelLog) addPending(mid string, l *line) {
+	l.state = stateSending
+	c.pending[mid] = l
+	c.append(l)
 }
 
 // lastID is the stream id of the newest stored message shown.
-func (c *channelLog) lastID() string {
+func (c *channelLog) lastID() entryID {
 	for i := len(c.lines) - 1; i >= 0; i-- {
-		if c.lines[i].id != "" {
+		if c.lines[i].id.stored() {
 			return c.lines[i].id
 		}
 	}
-	return ""
+	return entryID{}
 }
 
 // firstID is the stream id of the oldest message shown.
-func (c *channelLog) firstID() string {
+func (c *channelLog) firstID() entryID {
 	for _, l := range c.lines {
-		if l.id != "" {
+		if l.id.stored() {
 			return l.id
 		}
 	}
-	return ""
+	return entryID{}
 }
 
 // append adds l at the end, with a day separator when the date changed.
 func (c *channelLog) append(l *line) {
-	if l.kind == lineMessage {
-		if prev := c.lastDated(len(c.lines)); prev != nil && !sameDay(prev.when, l.when) {
-			l.sep = daySeparator(l.when)
+	if l.isMessage() {
+		if prev := c.lastDated(len(c.lines)); prev != nil && !sameDay(prev.id.ms, l.id.ms) {
+			l.sepBefore = true
 		}
 		if !c.follow {
 			c.newCount++
@@ -169,18 +237,19 @@ func (c *channelLog) append(l *line) {
 // addMessage shows m: it replaces our pending line for it if there is one,
 // drops it if already shown, and otherwise appends it.
 func (c *channelLog) addMessage(m chat.Message, me string) bool {
-	if m.ID != "" && !chat.IDAfter(m.ID, c.lastID()) {
+	if id, ok := parseEntryID(m.ID); ok && !id.after(c.lastID()) {
 		return false
 	}
-	if m.MsgID != "" && m.User == me {
+	if p := c.pending[m.MsgID]; p != nil && m.User == me {
+		delete(c.pending, m.MsgID)
 		for i := len(c.lines) - 1; i >= 0; i-- {
-			if l := c.lines[i]; l.id == "" && l.mid == m.MsgID {
+			if c.lines[i] == p {
 				c.remove(i)
 				break
 			}
 		}
 	}
-	c.append(newMessageLine(m, me))
+	c.append(newMessageLine(m, me, c.names))
 	return true
 }
 
@@ -197,12 +266,12 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 	first := c.firstID()
 	batch := make([]*line, 0, len(msgs))
 	for _, m := range msgs {
-		if first != "" && !chat.IDAfter(first, m.ID) {
+		if id, ok := parseEntryID(m.ID); ok && first.stored() && !first.after(id) {
 			continue
 		}
-		l := newMessageLine(m, me)
-		if n := len(batch); n > 0 && !sameDay(batch[n-1].when, l.when) {
-			l.sep = daySeparator(l.when)
+		l := newMessageLine(m, me, c.names)
+		if n := len(batch); n > 0 && !sameDay(batch[n-1].id.ms, l.id.ms) {
+			l.sepBefore = true
 		}
 		batch = append(batch, l)
 	}
@@ -211,11 +280,7 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 	}
 	if len(c.lines) > 0 {
 		if next := c.firstDated(); next != nil {
-			next.sep = ""
-			if !sameDay(batch[len(batch)-1].when, next.when) {
-				next.sep = daySeparator(next.when)
-			}
-			next.wrapWidth = 0
+			next.sepBefore = !sameDay(batch[len(batch)-1].id.ms, next.id.ms)
 		}
 	}
 	c.lines = append(batch, c.lines...)
@@ -226,7 +291,7 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 
 func (c *channelLog) lastDated(before int) *line {
 	for i := before - 1; i >= 0; i-- {
-		if c.lines[i].kind == lineMessage {
+		if c.lines[i].isMessage() {
 			return c.lines[i]
 		}
 	}
@@ -235,37 +300,46 @@ func (c *channelLog) lastDated(before int) *line {
 
 func (c *channelLog) firstDated() *line {
 	for _, l := range c.lines {
-		if l.kind == lineMessage {
+		if l.isMessage() {
 			return l
 		}
 	}
 	return nil
 }
+
+// isMessage reports whether the line is a chat message (not rtchat's own).
+func (l *line) isMessage() bool { return l.kind == lineMessage || l.kind == lineAction }
 
 // findPending returns our pending line for message id mid.
-func (c *channelLog) findPending(mid string) *line {
-	for i := len(c.lines) - 1; i >= 0; i-- {
-		if l := c.lines[i]; l.id == "" && l.mid == mid {
-			return l
+func (c *channelLog) findPending(mid string) *line { return c.pending[mid] }
+
+// stored marks our pending line mid as stored with stream id (for when
+// its live copy will not come: we left the channel).
+func (c *channelLog) stored(mid, id string) {
+	if p := c.pending[mid]; p != nil {
+		p.state = stateStored
+		if sid, ok := parseEntryID(id); ok {
+			p.id = sid
 		}
+		delete(c.pending, mid)
 	}
-	return nil
 }
 
-// pendingCount counts our messages not yet stored.
+// pendingCount counts our messages not yet stored (failed ones are not
+// waiting for anything).
 func (c *channelLog) pendingCount() int {
 	n := 0
-	for _, l := range c.lines {
-		if l.mid != "" && l.id == "" && l.state != stateFailed {
+	for _, p := range c.pending {
+		if p.state != stateFailed {
 			n++
 		}
 	}
 	return n
 }
 
-func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.Local().Date()
-	by, bm, bd := b.Local().Date()
+func sameDay(a, b uint64) bool {
+	ay, am, ad := time.UnixMilli(int64(a)).Local().Date()
+	by, bm, bd := time.UnixMilli(int64(b)).Local().Date()
 	return ay == by && am == bm && ad == bd
 }
 

@@ -35,42 +35,40 @@ func NewLogView(st *styles, onTop func(*channelLog)) *LogView {
 // SetLog switches the view to another channel's log.
 func (v *LogView) SetLog(l *channelLog) { v.log = l }
 
-// Draw draws the visible rows, bottom up from the anchor.
+// Draw draws the visible rows, bottom up from the anchor. Every cell is
+// written once: text, then the rest of its row in the background (the Box
+// does not paint it first; that would double the cost of a frame).
 func (v *LogView) Draw(screen tcell.Screen) {
-	v.Box.SetBackgroundColor(v.styles.log.bg)
-	v.Box.DrawForSubclass(screen, v)
 	x, y, w, h := v.GetInnerRect()
 	if w <= 0 || h <= 0 {
 		return
 	}
 	v.width, v.high = w, h
-	for row := y; row < y+h; row++ {
-		fill(screen, x, row, w, v.styles.log.base)
-	}
+	base := v.styles.log.base
 	c := v.log
-	if c == nil || len(c.lines) == 0 {
-		if c != nil && c.loading {
-			drawText(screen, x, y, w, "loading older messages…", v.styles.log.system)
+	row := y + h - 1
+	if c != nil && len(c.lines) > 0 {
+		i, r := v.bottom()
+		if !c.follow && c.newCount > 0 {
+			v.drawMarker(screen, x, row, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)))
+			row--
 		}
-		return
-	}
-	i, r := v.bottom()
-	bottom := y + h - 1
-	if !c.follow && c.newCount > 0 {
-		v.drawMarker(screen, x, bottom, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)))
-		bottom--
-	}
-	for row := bottom; row >= y && i >= 0; row-- {
-		v.drawRow(screen, x, row, w, c.lines[i], r)
-		if r--; r < 0 {
-			if i--; i >= 0 {
-				r = c.lines[i].rowCount(w) - 1
+		for ; row >= y && i >= 0; row-- {
+			used := v.drawRow(screen, x, row, w, c.lines[i], r)
+			fill(screen, x+used, row, w-used, base)
+			if r--; r < 0 {
+				if i--; i >= 0 {
+					r = c.lines[i].rowCount(w) - 1
+				}
 			}
 		}
 	}
-	if c.loading {
-		fill(screen, x, y, w, v.styles.log.base)
-		drawText(screen, x, y, w, "loading older messages…", v.styles.log.system)
+	for ; row >= y; row-- {
+		fill(screen, x, row, w, base)
+	}
+	if c != nil && c.loading {
+		used := drawText(screen, x, y, w, "loading older messages…", v.styles.log.system)
+		fill(screen, x+used, y, w-used, base)
 	}
 }
 
@@ -86,18 +84,20 @@ func (v *LogView) bottom() (int, int) {
 	return c.anchor, c.anchorRow
 }
 
-func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) {
-	if l.sep != "" {
+// drawRow draws row r of line l and returns the cells it used.
+func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int {
+	if l.sepBefore {
 		if r == 0 {
-			v.drawMarker(screen, x, y, w, l.sep)
-			return
+			v.drawMarker(screen, x, y, w, daySeparator(l.time()))
+			return w
 		}
 		r--
 	}
-	l.layout(w)
-	start, end := int(l.rows[2*r]), int(l.rows[2*r+1])
+	lay := l.layout(w)
+	start, end := int(lay.rows[2*r]), int(lay.rows[2*r+1])
 	col := x
 	if r > 0 {
+		fill(screen, x, y, contIndent(w), v.styles.log.base)
 		col += contIndent(w)
 	}
 	body := v.styles.bodyStyle(l)
@@ -106,15 +106,16 @@ func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) {
 		from, to int
 		style    tcell.Style
 	}{
-		{0, l.timeEnd, v.styles.log.timestamp},
-		{l.timeEnd, l.nameEnd, v.styles.nameStyle(l)},
-		{l.nameEnd, len(l.text), body},
+		{0, lay.timeEnd, v.styles.log.timestamp},
+		{lay.timeEnd, lay.nameEnd, v.styles.nameStyle(l)},
+		{lay.nameEnd, len(lay.full), body},
 	} {
 		a, b := max(start, part.from), min(end, part.to)
 		if a < b {
-			col += drawText(screen, col, y, x+w-col, l.text[a:b], part.style)
+			col += drawText(screen, col, y, x+w-col, lay.full[a:b], part.style)
 		}
 	}
+	return col - x
 }
 
 func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string) {

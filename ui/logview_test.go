@@ -18,7 +18,7 @@ func filledLog(n int) *channelLog {
 	msgs := make([]chat.Message, n)
 	for i := range msgs {
 		text := fmt.Sprintf("message %d: %s", i, strings.Repeat("lorem ipsum dolor ", i%7))
-		msgs[i] = chat.Message{ID: fmt.Sprintf("%d-0", 1_000_000+i), User: fmt.Sprint("user", i%5), Text: text, Time: base.Add(time.Duration(i) * time.Second)}
+		msgs[i] = chat.Message{ID: fmt.Sprintf("%d-0", base.Add(time.Duration(i)*time.Second).UnixMilli()), User: fmt.Sprint("user", i%5), Text: text, Time: base.Add(time.Duration(i) * time.Second)}
 	}
 	l.prepend(msgs, "user0")
 	return l
@@ -46,7 +46,7 @@ func TestFrameTouchesOnlyVisibleLines(t *testing.T) {
 		v.Draw(screen)
 		laidOut := 0
 		for _, ln := range l.lines {
-			if ln.rows != nil {
+			if ln.lay != nil {
 				laidOut++
 			}
 		}
@@ -95,7 +95,7 @@ func TestScrollKeepsViewOnAppendAndPrepend(t *testing.T) {
 	v.Draw(screen)
 	v.PageUp()
 	anchorLine := l.lines[l.anchor]
-	l.addMessage(chat.Message{ID: "9999999-0", User: "bob", Text: "new", Time: time.Now()}, "me")
+	l.addMessage(chat.Message{ID: fmt.Sprintf("%d-0", time.Now().UnixMilli()), User: "bob", Text: "new", Time: time.Now()}, "me")
 	if l.lines[l.anchor] != anchorLine || l.newCount != 1 {
 		t.Fatal("an append moved the scrolled-up view")
 	}
@@ -125,7 +125,7 @@ func BenchmarkLogFrame(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					i++
-					l.addMessage(chat.Message{ID: fmt.Sprintf("%d-0", 5_000_000+i), User: "bob", Text: "a new message", Time: time.Now()}, "me")
+					l.addMessage(chat.Message{ID: fmt.Sprintf("%d-%d", time.Now().UnixMilli(), i), User: "bob", Text: "a new message", Time: time.Now()}, "me")
 					v.Draw(screen)
 					screen.Show()
 				}

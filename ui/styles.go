@@ -65,7 +65,7 @@ func (s *styles) userStyle(name string) tcell.Style {
 
 func (s *styles) nameStyle(l *line) tcell.Style {
 	switch {
-	case l.kind != lineMessage:
+	case !l.isMessage():
 		return s.bodyStyle(l)
 	case l.own:
 		return s.log.own

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// join measures the time to the first page on a short and a long stream.
+func (b *bench) join(ctx context.Context) ([]result, error) {
+	small, large, rounds := 1_000, 1_000_000, 300
+	if b.quick {
+		large, rounds = 100_000, 50
+	}
+	rdb := redis.NewClient(b.opts)
+	defer rdb.Close()
+	c, err := chat.New(chat.Options{Redis: rdb, User: "joiner", PageSize: 200})
+	if err != nil {
+		return nil, err
+	}
+	var out []result
+	var smallP50 float64
+	for _, size := range []int{small, large} {
+		channel := fmt.Sprintf("bench-join-%d", size)
+		key := chat.DefaultKeys().Stream(channel)
+		if err := fill(ctx, rdb, key, size); err != nil {
+			return nil, err
+		}
+		b.say("stream of %d entries filled", size)
+		raw := measure(rounds, func() error { return rdb.XRevRangeN(ctx, key, "+", "-", 200).Err() })
+		rt := measure(rounds, func() error { _, _, err := c.History(ctx, channel, ""); return err })
+		_ = rdb.Del(ctx, key).Err()
+		r := result{Scenario: "join", Case: fmt.Sprintf("first page of a %d-entry stream", size), Rtchat: rt, Raw: raw,
+			Ratio: map[string]float64{"p50": ratio(rt.P50, raw.P50), "p99": ratio(rt.P99, raw.P99)}}
+		if size == small {
+			smallP50 = rt.P50
+			r.Target = "reference for the long stream"
+		} else {
+			r.Ratio["vs_small"] = ratio(rt.P50, smallP50)
+			r.Target = fmt.Sprintf("p50 ≤ 1.2× the %d-entry stream", small)
+			r.Met = met(r.Ratio["vs_small"] <= 1.2)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// fill appends n rtchat-shaped entries to key.
+func fill(ctx context.Context, rdb *redis.Client, key string, n int) error {
+	_ = rdb.Del(ctx, key).Err()
+	const batch = 5000
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	for done := 0; done < n; done += batch {
+		pipe := rdb.Pipeline()
+		for i := done; i < min(done+batch, n); i++ {
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{
+				"mid", "m" + strconv.Itoa(i), "channel_id", "c1", "user", "user" + strconv.Itoa(i%7),
+				"text", "message number " + strconv.Itoa(i) + " with some ordinary words in it", "ts", ts, "kind", ""}})
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("fill %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// measure times op rounds times (after a few warm-up calls).
+func measure(rounds int, op func() error) side {
+	for range 5 {
+		_ = op()
+	}
+	lat := make([]time.Duration, 0, rounds)
+	start := time.Now()
+	for range rounds {
+		t := time.Now()
+		if err := op(); err != nil {
+			return side{Lost: 1}
+		}
+		lat = append(lat, time.Since(t))
+	}
+	s := summarize(lat)
+	s.Throughput = round(float64(rounds) / time.Since(start).Seconds())
+	return s
+}

@@ -1,0 +1,24 @@
+package ui_test
+
+import (
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/ui"
+)
+
+func TestCtrlNAndAltDigitSwitch(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(100, 24)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	s.waitText(t, "● random")
+	s.key(tcell.KeyCtrlN, tcell.ModCtrl)
+	s.waitText(t, "#random · subscribed")
+	s.key(tcell.KeyCtrlP, tcell.ModCtrl)
+	s.waitText(t, "#general · subscribed")
+	s.InjectKey(tcell.KeyRune, '2', tcell.ModAlt)
+	s.waitText(t, "#random · subscribed")
+	s.InjectKey(tcell.KeyRune, '3', tcell.ModAlt) // ops: not joined yet, so it joins
+	s.waitText(t, "#ops · subscribed")
+}

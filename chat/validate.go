@@ -26,7 +26,6 @@ var (
 // NameRule is the documented rule for channel and user names.
 const NameRule = "[a-z0-9][a-z0-9_-]{0,63}"
 
-
 // DefaultMaxMessageBytes is the default message size limit (16 KiB).
 const DefaultMaxMessageBytes = 16 << 10
 

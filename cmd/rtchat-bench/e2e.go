@@ -139,7 +139,8 @@ func (b *bench) e2e(ctx context.Context) ([]result, error) {
 			Target: "p50 ≤ 1.3×, p99 ≤ 1.5× raw; 0 lost"}
 		r.Met = met(r.Ratio["p50"] <= 1.3 && r.Ratio["p99"] <= 1.5 && rt.Lost == 0 && raw.Lost == 0)
 		out = append(out, r)
-		b.say("%s: rtchat p50 %.0fµs p99 %.0fµs, raw p50 %.0fµs p99 %.0fµs", r.Case, rt.P50, rt.P99, raw.P50, raw.P99)
+		b.say("%s: rtchat p50 %.0fµs p99 %.0fµs, raw p50 %.0fµs p99 %.0fµs (send call p50/p99: rtchat %.0f/%.0fµs, raw %.0f/%.0fµs)",
+			r.Case, rt.P50, rt.P99, raw.P50, raw.P99, rt.Extra["send_call_p50_us"], rt.Extra["send_call_p99_us"], raw.Extra["send_call_p50_us"], raw.Extra["send_call_p99_us"])
 	}
 	return out, nil
 }
@@ -192,13 +193,21 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 		return side{}, err
 	}
 	start := time.Now()
-	err = pace(ctx, rate, total, func(int) error { _, err := sender.BroadcastMessage(ctx, channel, stamp()); return err })
+	sendLat := make([]time.Duration, 0, total)
+	err = pace(ctx, rate, total, func(int) error {
+		t := time.Now()
+		_, err := sender.BroadcastMessage(ctx, channel, stamp())
+		sendLat = append(sendLat, time.Since(t))
+		return err
+	})
 	if err != nil {
 		return side{}, err
 	}
 	lat, lost := drainWait(rs, total)
 	s := summarize(lat)
 	s.Lost = lost
+	sl := summarize(sendLat)
+	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
 	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
 	_ = sendRdb.Del(ctx, chat.DefaultKeys().Stream(channel), chat.DefaultKeys().Channel(channel)).Err()
 	return s, nil
@@ -242,12 +251,20 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 		return side{}, err
 	}
 	start := time.Now()
-	if err := pace(ctx, rate, total, func(int) error { return send(stamp()) }); err != nil {
+	sendLat := make([]time.Duration, 0, total)
+	if err := pace(ctx, rate, total, func(int) error {
+		t := time.Now()
+		err := send(stamp())
+		sendLat = append(sendLat, time.Since(t))
+		return err
+	}); err != nil {
 		return side{}, err
 	}
 	lat, lost := drainWait(rs, total)
 	s := summarize(lat)
 	s.Lost = lost
+	sl := summarize(sendLat)
+	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
 	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
 	_ = rdb.Del(ctx, key).Err()
 	return s, nil

@@ -114,9 +114,12 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	if o.asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printTable(out, rep)
 	}
-	printTable(out, rep)
 	var lost int64
 	for _, r := range rep.Results {
 		lost += r.Rtchat.Lost + r.Raw.Lost

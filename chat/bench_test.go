@@ -1,0 +1,46 @@
+package chat
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+func BenchmarkDecodeEntry(b *testing.B) {
+	values := map[string]any{"mid": "0123456789abcdef", "channel_id": "c1", "user": "alice", "text": "a message of ordinary length, about sixty bytes of text here", "ts": "1764115200000", "kind": ""}
+	for b.Loop() {
+		_ = decodeEntry("general", "1764115200000-0", values)
+	}
+}
+
+func BenchmarkEncodeDecodeLive(b *testing.B) {
+	m := Message{ID: "1764115200000-0", ChannelID: "c1", MsgID: "0123456789abcdef", User: "alice", Text: "a message of ordinary length, about sixty bytes of text here", Time: time.UnixMilli(1764115200000)}
+	for b.Loop() {
+		p, err := encodeLive(m, "1764115199999-0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := decodeLive("general", p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSend(b *testing.B) {
+	srv := redistest.Start(b)
+	c, err := New(Options{Redis: srv.Client(b), User: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := c.Channels.Create(ctx, "bench", "", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := c.BroadcastMessage(ctx, "bench", "a message of ordinary length, about sixty bytes of text here"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

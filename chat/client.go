@@ -50,12 +50,17 @@ type Client struct {
 	events chan Event
 	outbox chan outgoing
 
-	mu     sync.Mutex
-	subs   map[string]*subState // joined channels by name
-	ps     *redis.PubSub        // current subscription, nil while down
-	state  StateEvent
-	cancel context.CancelFunc
-	done   sync.WaitGroup
+	mu    sync.Mutex
+	subs  map[string]*subState // joined channels by name
+	plain *link                // the plain Pub/Sub link
+	// On a Redis Cluster, live messages use sharded Pub/Sub: one link per
+	// master node, for the channels whose slots it owns.
+	cluster *redis.ClusterClient
+	shards  map[string]*link // by master address
+	loopCtx context.Context  // the context of the receive loops, once started
+	state   StateEvent
+	cancel  context.CancelFunc
+	done    sync.WaitGroup
 }
 
 type subState struct {
@@ -91,7 +96,11 @@ func New(opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	cluster, _ := opts.Redis.(*redis.ClusterClient)
 	return &Client{
+		cluster:  cluster,
+		shards:   map[string]*link{},
+		plain:    &link{},
 		opts:     opts,
 		rdb:      opts.Redis,
 		keys:     opts.Keys,
@@ -129,6 +138,16 @@ func (c *Client) Start(ctx context.Context) error {
 	c.done.Add(2)
 	go func() { defer c.done.Done(); c.receiveLoop(ctx) }()
 	go func() { defer c.done.Done(); c.sendLoop(ctx) }()
+	c.mu.Lock()
+	c.loopCtx = ctx
+	pending := make([]*link, 0, len(c.shards))
+	for _, l := range c.shards {
+		pending = append(pending, l)
+	}
+	c.mu.Unlock()
+	for _, l := range pending {
+		c.startShard(ctx, l)
+	}
 	return nil
 }
 
@@ -180,13 +199,7 @@ func (c *Client) DeleteChannel(ctx context.Context, channel string) error {
 	if err := c.Channels.Delete(ctx, channel, c.opts.User); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	delete(c.subs, channel)
-	ps := c.ps
-	c.mu.Unlock()
-	if ps != nil {
-		_ = ps.Unsubscribe(ctx, c.keys.Topic(channel))
-	}
+	c.unfollow(ctx, channel)
 	return nil
 }
 

@@ -91,12 +91,17 @@ func (c *Client) Fanout(ctx context.Context, channel, after string) (n int, last
 			prev = before[0].ID
 		}
 		pipe := c.rdb.Pipeline()
+		topic := c.keys.Topic(channel)
 		for _, m := range msgs {
 			payload, err := encodeLive(m, prev)
 			if err != nil {
 				return n, last, fmt.Errorf("fan out: %w", err)
 			}
-			pipe.Publish(ctx, c.keys.Topic(channel), payload)
+			if c.cluster != nil {
+				pipe.SPublish(ctx, topic, payload)
+			} else {
+				pipe.Publish(ctx, topic, payload)
+			}
 			prev = m.ID
 		}
 		if _, err := pipe.Exec(ctx); err != nil {

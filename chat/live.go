@@ -63,14 +63,8 @@ func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) err
 		return nil
 	}
 	c.subs[channel] = st
-	ps := c.ps
 	c.mu.Unlock()
-	if ps != nil {
-		// An error here means the link is failing; the receive loop will
-		// start a fresh subscription that includes this channel.
-		_ = ps.Subscribe(ctx, c.keys.Topic(channel))
-	}
-	return nil
+	return c.carry(ctx, channel)
 }
 
 // Rejoin recreates the user and every joined channel (idempotently) after
@@ -114,13 +108,7 @@ func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
 // Leave unsubscribes the user from channel: no more live messages, and the
 // user leaves the member Set.
 func (c *Client) Leave(ctx context.Context, channel string) error {
-	c.mu.Lock()
-	delete(c.subs, channel)
-	ps := c.ps
-	c.mu.Unlock()
-	if ps != nil {
-		_ = ps.Unsubscribe(ctx, c.keys.Topic(channel))
-	}
+	c.unfollow(ctx, channel)
 	return c.Subs.Remove(ctx, c.opts.User, channel)
 }
 
@@ -138,104 +126,6 @@ func (c *Client) setState(ctx context.Context, s StateEvent) {
 	c.mu.Unlock()
 	if changed {
 		c.emit(ctx, s)
-	}
-}
-
-// receiveLoop keeps one subscription alive for all joined channels,
-// starting over with backoff whenever it fails.
-func (c *Client) receiveLoop(ctx context.Context) {
-	attempt := 0
-	for ctx.Err() == nil {
-		err := c.session(ctx, &attempt)
-		if ctx.Err() != nil {
-			return
-		}
-		attempt++
-		c.opts.Logger.Warn("subscription lost", "err", err, "attempt", attempt)
-		c.setState(ctx, StateEvent{State: StateReconnecting, Attempt: attempt, Err: err})
-		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
-			return
-		}
-	}
-}
-
-// session runs one Pub/Sub connection until it fails. On every subscription
-// confirmation it catches the channel up from the stream; a watchdog PINGs a
-// silent link and gives up on it after DeadAfter.
-func (c *Client) session(ctx context.Context, attempt *int) error {
-	ps := c.rdb.Subscribe(ctx)
-	defer func() {
-		c.mu.Lock()
-		if c.ps == ps {
-			c.ps = nil
-		}
-		c.mu.Unlock()
-		_ = ps.Close()
-	}()
-	c.mu.Lock()
-	c.ps = ps
-	topics := []string{c.keys.ChannelEvents()}
-	for name := range c.subs {
-		topics = append(topics, c.keys.Topic(name))
-	}
-	c.mu.Unlock()
-	if err := ps.Subscribe(ctx, topics...); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	heard := time.Now()
-	pinged := false
-	for {
-		tick := min(c.opts.PingEvery, time.Second)
-		msg, err := ps.ReceiveTimeout(ctx, tick)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			if !isTimeout(err) {
-				return err
-			}
-			silent := time.Since(heard)
-			if silent >= c.opts.DeadAfter {
-				return errDeadLink
-			}
-			if silent >= c.opts.PingEvery && !pinged {
-				if err := ps.Ping(ctx); err != nil {
-					return fmt.Errorf("ping subscription: %w", err)
-				}
-				pinged = true
-				// A quiet moment: pick up entries that other tools added
-				// to the streams without publishing them.
-				if err := c.catchUpAll(ctx); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		heard, pinged = time.Now(), false
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if m.Kind != "subscribe" {
-				continue
-			}
-			if m.Channel == c.keys.ChannelEvents() {
-				// The first confirmation: the link is up.
-				*attempt = 0
-				c.setState(ctx, StateEvent{State: StateConnected})
-				c.emit(ctx, ChannelsChangedEvent{})
-				continue
-			}
-			if name, ok := c.keys.channelFromTopic(m.Channel); ok {
-				c.checkTrimmed(ctx, name)
-				if err := c.catchUp(ctx, name); err != nil {
-					return err
-				}
-			}
-		case *redis.Message:
-			if err := c.handleLive(ctx, m); err != nil {
-				return err
-			}
-		case *redis.Pong:
-		}
 	}
 }
 

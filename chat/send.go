@@ -22,7 +22,8 @@ const sentTTL = 24 * time.Hour
 //
 //	KEYS: 1 stream, 2 sent record, 3 channel hash (all one hash tag)
 //	ARGV: 1 mid, 2 user, 3 text, 4 ts, 5 kind, 6 maxlen (0: keep all),
-//	      7 topic, 8 sent ttl (s), 9 publish ("1"/"0"), 10 live body (JSON)
+//	      7 topic, 8 sent ttl (s), 9 publish ("0" no, "1" PUBLISH, "2" SPUBLISH
+//	      on a cluster), 10 live body (JSON)
 //
 // It returns {stream id, receivers, stored (1) or already stored (0)}.
 var sendScript = redis.NewScript(`
@@ -41,8 +42,11 @@ else
 end
 redis.call('SET', KEYS[2], id, 'EX', ARGV[8])
 local n = 0
+local payload = id .. '\n' .. before .. '\n' .. cid .. '\n' .. ARGV[10]
 if ARGV[9] == '1' then
-  n = redis.call('PUBLISH', ARGV[7], id .. '\n' .. before .. '\n' .. cid .. '\n' .. ARGV[10])
+  n = redis.call('PUBLISH', ARGV[7], payload)
+elseif ARGV[9] == '2' then
+  n = redis.call('SPUBLISH', ARGV[7], payload)
 end
 return {id, n, 1}
 `)
@@ -103,7 +107,10 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool) (Sent, error)
 		return Sent{}, fmt.Errorf("encode message: %w", err)
 	}
 	pub := "0"
-	if publish {
+	switch {
+	case publish && c.cluster != nil:
+		pub = "2"
+	case publish:
 		pub = "1"
 	}
 	keys := []string{c.keys.Stream(d.Channel), c.keys.Sent(d.Channel, d.MsgID), c.keys.Channel(d.Channel)}
@@ -163,11 +170,19 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 	if err != nil {
 		return 0, fmt.Errorf("encode message: %w", err)
 	}
-	n, err := c.rdb.Publish(ctx, c.keys.Topic(channel), "\n\n\n"+string(body)).Result()
+	n, err := c.publish(ctx, c.keys.Topic(channel), "\n\n\n"+string(body)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish to %q: %w", channel, err)
 	}
 	return n, nil
+}
+
+// publish sends a live payload: sharded on a cluster, plain otherwise.
+func (c *Client) publish(ctx context.Context, topic, payload string) *redis.IntCmd {
+	if c.cluster != nil {
+		return c.rdb.SPublish(ctx, topic, payload)
+	}
+	return c.rdb.Publish(ctx, topic, payload)
 }
 
 // encodeLive builds the live payload of a stored message.

@@ -228,3 +228,22 @@ func TestTailFollowPrintsEachMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestSendAndTailOnACluster(t *testing.T) {
+	isolate(t)
+	cl := redistest.StartCluster(t, 3, 0)
+	addrs := cl.URLs()
+	for i := range 3 {
+		if code, _, errs := rtchat(t, "", "send", "--redis", addrs, fmt.Sprint("room", i), "on the cluster"); code != 0 {
+			t.Fatalf("send to a cluster: %s", errs)
+		}
+	}
+	code, out, errs := rtchat(t, "", "tail", "--json", "--redis", addrs, "room2")
+	if code != 0 || !strings.Contains(out, `"text":"on the cluster"`) {
+		t.Fatalf("tail on a cluster: %d %q %q", code, out, errs)
+	}
+	code, out, _ = rtchat(t, "", "channels", "--redis", addrs)
+	if code != 0 || strings.Count(out, "room") != 3 {
+		t.Fatalf("channels on a cluster: %q", out)
+	}
+}

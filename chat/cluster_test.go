@@ -1,0 +1,166 @@
+package chat_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// TestClusterChannelsOnEveryMaster: channels whose keys live on each of
+// three masters; several producers and consumers; every consumer's list
+// equals each channel's stream.
+func TestClusterChannelsOnEveryMaster(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	keys := chat.DefaultKeys()
+	// Pick channel names until every master owns at least one.
+	owners := map[string][]string{}
+	var channels []string
+	for i := 0; len(owners) < 3 && i < 100; i++ {
+		name := fmt.Sprintf("room%d", i)
+		m := cl.MasterOf(t, keys.Stream(name))
+		if len(owners[m]) < 1 {
+			owners[m] = append(owners[m], name)
+			channels = append(channels, name)
+		}
+	}
+	if len(owners) != 3 {
+		t.Fatalf("channels landed on %d masters, want 3", len(owners))
+	}
+	var consumers []*recorder
+	for i := range 3 {
+		r := newRecorder(t, cl.Client(t), fmt.Sprint("reader", i))
+		for _, ch := range channels {
+			if _, err := r.Join(ctx, ch); err != nil {
+				t.Fatalf("join %s on the cluster: %v", ch, err)
+			}
+		}
+		consumers = append(consumers, r)
+	}
+	for p := range 3 {
+		c, err := chat.New(chat.Options{Redis: cl.Client(t), User: fmt.Sprint("writer", p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			for _, ch := range channels {
+				if _, err := c.BroadcastMessage(ctx, ch, fmt.Sprintf("w%d m%d", p, i)); err != nil {
+					t.Fatalf("send to %s: %v", ch, err)
+				}
+			}
+		}
+	}
+	rdb := cl.Client(t)
+	for _, ch := range channels {
+		want := streamIDs(t, rdb, ch)
+		if len(want) != 60 {
+			t.Fatalf("%s holds %d entries, want 60", ch, len(want))
+		}
+		for _, r := range consumers {
+			r.waitCount(ch, 60, 20*time.Second)
+			assertSameIDs(t, r.User()+" in "+ch, r.ids(ch), want)
+		}
+	}
+	// Live delivery used sharded Pub/Sub on each channel's own master.
+	for master, names := range owners {
+		node := redis.NewClient(&redis.Options{Addr: master})
+		defer node.Close()
+		for _, n := range names {
+			sub, err := node.PubSubShardNumSub(ctx, keys.Topic(n)).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sub[keys.Topic(n)] != 3 {
+				t.Fatalf("%s on %s has %d sharded subscribers, want 3", n, master, sub[keys.Topic(n)])
+			}
+			plain, _ := node.PubSubNumSub(ctx, keys.Topic(n)).Result()
+			if plain[keys.Topic(n)] != 0 {
+				t.Fatalf("%s has %d plain subscribers; live delivery must be sharded", n, plain[keys.Topic(n)])
+			}
+		}
+	}
+	for _, r := range consumers {
+		if r.sawEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting }) {
+			t.Fatalf("%s lost its link on a healthy cluster", r.User())
+		}
+	}
+	list, err := consumers[0].ListChannels(ctx)
+	if err != nil || len(list) != len(channels) {
+		t.Fatalf("ListChannels on the cluster = %d channels, %v", len(list), err)
+	}
+}
+
+// TestClusterFailover: a master is killed and its replica takes over;
+// clients re-route their sharded subscriptions, catch up, and lose and
+// repeat nothing.
+func TestClusterFailover(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	keys := chat.DefaultKeys()
+	channel := "failover"
+	master := cl.MasterOf(t, keys.Stream(channel))
+	readers := []*recorder{
+		newRecorder(t, cl.Client(t), "reader0"),
+		newRecorder(t, cl.Client(t), "reader1"),
+	}
+	for _, r := range readers {
+		if _, err := r.Join(ctx, channel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writer := newRecorder(t, cl.Client(t), "writer", func(o *chat.Options) { o.MaxBackoff = 500 * time.Millisecond })
+	if _, err := writer.Join(ctx, channel); err != nil {
+		t.Fatal(err)
+	}
+	send := func(from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := writer.Send(chat.Draft{Channel: channel, Text: fmt.Sprint("m", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send(0, 30)
+	for _, r := range append(readers, writer) {
+		r.waitCount(channel, 30, 20*time.Second)
+	}
+	// Let the replica have everything before its master dies (Redis
+	// replication is asynchronous; that is not what this test is about).
+	cl.WaitReplicated(t, master)
+	cl.Node(master).Kill()
+	send(30, 60) // queued in the outbox while the slot has no master
+	t.Cleanup(func() {
+		if t.Failed() {
+			n, _ := cl.Client(t).XLen(context.Background(), keys.Stream(channel)).Result()
+			t.Logf("stream length %d; writer events:", n)
+			writer.mu.Lock()
+			for _, e := range writer.evs {
+				if _, ok := e.(chat.MessageEvent); !ok {
+					if s, ok := e.(chat.StateEvent); ok && s.Err != nil {
+						t.Logf("  state %v: %v", s.State, s.Err)
+					}
+				}
+			}
+			writer.mu.Unlock()
+		}
+	})
+	for _, r := range append(readers, writer) {
+		r.waitCount(channel, 60, 60*time.Second)
+	}
+	if now := cl.MasterOf(t, keys.Stream(channel)); now == master {
+		t.Fatalf("the slot still belongs to the killed master %s", master)
+	}
+	want := streamIDs(t, cl.Client(t), channel)
+	if len(want) != 60 {
+		t.Fatalf("the stream holds %d entries after failover, want 60", len(want))
+	}
+	for _, r := range append(readers, writer) {
+		assertSameIDs(t, r.User(), r.ids(channel), want)
+	}
+}

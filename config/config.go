@@ -240,7 +240,7 @@ func (c *Config) applyEnv(getenv func(string) (string, bool)) error {
 	}
 	var u string
 	if str("REDIS_URL", &u) {
-		c.Redis.URL, c.AddressSet = URL(u), true
+		c.setAddress(u)
 	}
 	if str("REDIS_HOST", &c.Redis.Host) {
 		c.AddressSet = true
@@ -271,14 +271,7 @@ func (c *Config) applyFlags(f Flags) {
 		c.User = *f.User
 	}
 	if f.Redis != nil && *f.Redis != "" {
-		c.AddressSet = true
-		if strings.Contains(*f.Redis, ",") {
-			c.Redis.URL, c.Redis.Addrs = "", splitList(*f.Redis)
-		} else if strings.Contains(*f.Redis, "://") {
-			c.Redis.URL, c.Redis.Addrs = URL(*f.Redis), nil
-		} else {
-			c.Redis.URL, c.Redis.Addrs = URL("redis://"+*f.Redis), nil
-		}
+		c.setAddress(*f.Redis)
 	}
 	if f.Theme != nil && *f.Theme != "" {
 		c.Theme = *f.Theme
@@ -288,6 +281,27 @@ func (c *Config) applyFlags(f Flags) {
 	}
 	if f.LogFile != nil && *f.LogFile != "" {
 		c.LogFile = *f.LogFile
+	}
+}
+
+// setAddress takes --redis or REDIS_URL: a URL, a host:port, or several
+// comma-separated node addresses of a cluster.
+func (c *Config) setAddress(v string) {
+	c.AddressSet = true
+	switch {
+	case strings.Contains(v, ","):
+		var addrs []string
+		for _, a := range splitList(v) {
+			if u, err := url.Parse(a); err == nil && u.Host != "" && strings.Contains(a, "://") {
+				a = u.Host
+			}
+			addrs = append(addrs, a)
+		}
+		c.Redis.URL, c.Redis.Addrs = "", addrs
+	case strings.Contains(v, "://"):
+		c.Redis.URL, c.Redis.Addrs = URL(v), nil
+	default:
+		c.Redis.URL, c.Redis.Addrs = URL("redis://"+v), nil
 	}
 }
 

@@ -103,6 +103,10 @@ func TestURLTakesPasswordFromEnvironment(t *testing.T) {
 	if o3, _ := c3.RedisOptions(); !o3.IsClusterMode || len(o3.Addrs) != 2 {
 		t.Fatalf("address list = %+v", o3)
 	}
+	c5, _ := config.Load(config.Flags{}, env(map[string]string{"REDIS_URL": "redis://127.0.0.1:7000, 127.0.0.1:7001"}))
+	if o5, _ := c5.RedisOptions(); !o5.IsClusterMode || len(o5.Addrs) != 2 || o5.Addrs[0] != "127.0.0.1:7000" {
+		t.Fatalf("REDIS_URL list = %+v", o5)
+	}
 	c4, _ := config.Load(config.Flags{Redis: ptr("rediss://127.0.0.1:6390")}, env(nil))
 	if o4, _ := c4.RedisOptions(); o4.TLSConfig == nil || o4.TLSConfig.InsecureSkipVerify {
 		t.Fatalf("rediss:// must turn on verified TLS: %+v", o4.TLSConfig)

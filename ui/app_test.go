@@ -222,3 +222,26 @@ func TestBadInputGetsOneLineAndKeepsTheText(t *testing.T) {
 		t.Fatal("the input lost the oversized text")
 	}
 }
+
+func TestWindowOnACluster(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	alice := startClient(t, cl.Client(t), "alice")
+	bob := startClient(t, cl.Client(t), "bob")
+	drain(t, bob)
+	s := newTestScreen(100, 20)
+	runApp(t, ui.Options{Backend: alice, Screen: s})
+	s.waitText(t, "#general · subscribed · connected")
+	for _, ch := range []string{"one", "two", "three"} {
+		s.typeText("/join "+ch, true)
+		s.waitText(t, "#"+ch+" · subscribed")
+		if _, err := bob.Join(context.Background(), ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bob.BroadcastMessage(context.Background(), ch, "bob in "+ch); err != nil {
+			t.Fatal(err)
+		}
+		s.waitText(t, "bob: bob in "+ch)
+		s.typeText("alice in "+ch, true)
+		s.waitText(t, "alice: alice in "+ch)
+	}
+}

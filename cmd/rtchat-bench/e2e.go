@@ -134,7 +134,11 @@ func (b *bench) e2e(ctx context.Context) ([]result, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := result{Scenario: "e2e", Case: fmt.Sprintf("%d receiver(s), %d msg/s", n, rate), Rtchat: rt, Raw: raw,
+		where := ""
+		if b.cluster != nil {
+			where = ", cluster"
+		}
+		r := result{Scenario: "e2e", Case: fmt.Sprintf("%d receiver(s), %d msg/s%s", n, rate, where), Rtchat: rt, Raw: raw,
 			Ratio:  map[string]float64{"p50": ratio(rt.P50, raw.P50), "p99": ratio(rt.P99, raw.P99)},
 			Target: "p50 ≤ 1.3×, p99 ≤ 1.5× raw; 0 lost"}
 		r.Met = met(r.Ratio["p50"] <= 1.3 && r.Ratio["p99"] <= 1.5 && rt.Lost == 0 && raw.Lost == 0)
@@ -150,7 +154,7 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	channel := fmt.Sprintf("bench-e2e-%d", time.Now().UnixNano()%1e9)
-	sendRdb := redis.NewClient(b.opts)
+	sendRdb := b.newClient(0)
 	defer sendRdb.Close()
 	sender, err := chat.New(chat.Options{Redis: sendRdb, User: "sender"})
 	if err != nil {
@@ -162,9 +166,7 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	rs := make([]*receiver, n)
 	var wg sync.WaitGroup
 	for i := range rs {
-		opts := *b.opts
-		opts.PoolSize = 2
-		rdb := redis.NewClient(&opts)
+		rdb := b.newClient(2)
 		defer rdb.Close()
 		c, err := chat.New(chat.Options{Redis: rdb, User: fmt.Sprint("r", i)})
 		if err != nil {
@@ -218,15 +220,18 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	key := fmt.Sprintf("bench:raw:{%d}", time.Now().UnixNano()%1e9)
-	rdb := redis.NewClient(b.opts)
+	rdb := b.newClient(0)
 	defer rdb.Close()
 	rs := make([]*receiver, n)
 	for i := range rs {
-		opts := *b.opts
-		opts.PoolSize = 1
-		sub := redis.NewClient(&opts)
+		sub := b.newClient(1)
 		defer sub.Close()
-		ps := sub.Subscribe(ctx, key)
+		var ps *redis.PubSub
+		if b.cluster != nil {
+			ps = sub.SSubscribe(ctx, key)
+		} else {
+			ps = sub.Subscribe(ctx, key)
+		}
 		defer ps.Close()
 		if _, err := ps.Receive(ctx); err != nil {
 			return side{}, err
@@ -243,7 +248,11 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	send := func(text string) error {
 		pipe := rdb.Pipeline()
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"text", text}})
-		pipe.Publish(ctx, key, text)
+		if b.cluster != nil {
+			pipe.SPublish(ctx, key, text)
+		} else {
+			pipe.Publish(ctx, key, text)
+		}
 		_, err := pipe.Exec(ctx)
 		return err
 	}

@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.BoolVar(&o.quick, "quick", false, "a short smoke run of every scenario (CI)")
 	fs.StringVar(&scen, "scenarios", "e2e,send,join,ui", "comma-separated scenarios to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	onCluster := fs.Bool("cluster", false, "run e2e against a local 3-master Redis Cluster it starts (sharded Pub/Sub on both paths)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -92,6 +93,14 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	}
 	rep := report{Machine: machine(), Quick: o.quick, Started: time.Now().UTC().Format(time.RFC3339)}
 	b := &bench{opts: opts, quick: o.quick, log: errw}
+	if *onCluster {
+		cl, err := startCluster(ctx)
+		if err != nil {
+			return err
+		}
+		defer cl.stop()
+		b.cluster = cl.addrs
+	}
 	steps := []struct {
 		name string
 		run  func(context.Context) ([]result, error)
@@ -132,9 +141,21 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 
 // bench holds what every scenario needs.
 type bench struct {
-	opts  *redis.Options
-	quick bool
-	log   io.Writer
+	opts    *redis.Options
+	cluster []string // node addresses when e2e runs on a cluster
+	quick   bool
+	log     io.Writer
+}
+
+// newClient returns a client for the server (or the cluster) under test;
+// poolSize 0 keeps go-redis's default.
+func (b *bench) newClient(poolSize int) redis.UniversalClient {
+	if b.cluster != nil {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: b.cluster, PoolSize: poolSize})
+	}
+	opts := *b.opts
+	opts.PoolSize = poolSize
+	return redis.NewClient(&opts)
 }
 
 func (b *bench) say(format string, args ...any) { fmt.Fprintf(b.log, "  "+format+"\n", args...) }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,7 +22,7 @@ type redisProc struct {
 
 // startRedis starts redis-server on a free loopback port, without
 // persistence, and waits until it answers.
-func startRedis(ctx context.Context) (*redisProc, error) {
+func startRedis(ctx context.Context, extra ...string) (*redisProc, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, fmt.Errorf("redis-server is not on PATH; install it or pass --redis")
 	}
@@ -35,8 +36,9 @@ func startRedis(ctx context.Context) (*redisProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", dir, "--protected-mode", "no", "--logfile", dir+"/redis.log")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", dir, "--protected-mode", "no", "--logfile", dir + "/redis.log"}, extra...)
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start redis-server: %w", err)
 	}
@@ -61,4 +63,58 @@ func (p *redisProc) stop() {
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 	_ = os.RemoveAll(p.dir)
+}
+
+// localCluster is a 3-master Redis Cluster the bench started.
+type localCluster struct {
+	addrs []string
+	procs []*redisProc
+}
+
+// startCluster starts three cluster-enabled redis-servers and joins them
+// with redis-cli --cluster create.
+func startCluster(ctx context.Context) (*localCluster, error) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		return nil, fmt.Errorf("redis-cli is not on PATH; install it (redis-tools) for --cluster")
+	}
+	cl := &localCluster{}
+	for range 3 {
+		p, err := startRedis(ctx, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		if err != nil {
+			cl.stop()
+			return nil, err
+		}
+		cl.procs = append(cl.procs, p)
+		cl.addrs = append(cl.addrs, p.addr)
+	}
+	args := append([]string{"--cluster", "create"}, cl.addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
+		cl.stop()
+		return nil, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok := true
+		for _, a := range cl.addrs {
+			c := redis.NewClient(&redis.Options{Addr: a})
+			info, err := c.ClusterInfo(ctx).Result()
+			_ = c.Close()
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+		}
+		if ok {
+			return cl, nil
+		}
+		if time.Now().After(deadline) {
+			cl.stop()
+			return nil, fmt.Errorf("the local cluster did not reach cluster_state:ok")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (cl *localCluster) stop() {
+	for _, p := range cl.procs {
+		p.stop()
+	}
 }

@@ -246,4 +246,25 @@ func TestSendAndTailOnACluster(t *testing.T) {
 	if code != 0 || strings.Count(out, "room") != 3 {
 		t.Fatalf("channels on a cluster: %q", out)
 	}
+
+	// tail -f follows live through sharded Pub/Sub (REDIS_URL as a list).
+	t.Setenv("REDIS_URL", addrs)
+	ctx, cancel := context.WithCancel(context.Background())
+	var fout, ferr syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"tail", "-f", "--json", "room1"}, stdio{in: strings.NewReader(""), out: &fout, err: &ferr})
+	}()
+	waitOutput(t, &fout, 1, 10*time.Second)
+	for i := range 5 {
+		if code, _, errs := rtchat(t, "", "send", "room1", fmt.Sprint("live ", i)); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	lines := waitOutput(t, &fout, 6, 10*time.Second)
+	cancel()
+	<-done
+	if !strings.Contains(lines[5], `"text":"live 4"`) {
+		t.Fatalf("tail -f on a cluster printed %q", lines)
+	}
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Backend is what the UI needs from the chat core. *chat.Client satisfies
-// it; tests may pass their own. Every method but User, Send, Pending and
-// Events may block and is called off the UI goroutine.
+// it; tests may pass their own. Every method but User, Send and Events may
+// block and is called off the UI goroutine.
 type Backend interface {
 	// User is the user name this client speaks as.
 	User() string
@@ -20,8 +20,6 @@ type Backend interface {
 	Leave(ctx context.Context, channel string) error
 	// Send queues a message; its fate arrives as SendEvents.
 	Send(d chat.Draft) (string, error)
-	// Pending counts queued sends not yet handed to Redis.
-	Pending() int
 	// History returns the page of channel before stream id before.
 	History(ctx context.Context, channel, before string) ([]chat.Message, bool, error)
 	// ListChannels returns every channel.

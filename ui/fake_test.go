@@ -48,7 +48,6 @@ func (f *fakeBackend) add(channel, user, text string, at time.Time) chat.Message
 
 func (f *fakeBackend) User() string              { return f.user }
 func (f *fakeBackend) Events() <-chan chat.Event { return f.events }
-func (f *fakeBackend) Pending() int              { return 0 }
 
 func (f *fakeBackend) Join(ctx context.Context, channel string) (chat.Channel, error) {
 	f.mu.Lock()

@@ -95,7 +95,6 @@ type benchBackend struct {
 
 func (f *benchBackend) User() string              { return "me" }
 func (f *benchBackend) Events() <-chan chat.Event { return f.events }
-func (f *benchBackend) Pending() int              { return 0 }
 func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, error) {
 	f.mu.Lock()
 	msgs := f.msgs[name]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -151,10 +153,7 @@ func (c *Client) shardLoop(ctx context.Context, l *link) {
 			return
 		}
 		c.mu.Lock()
-		names := make([]string, 0, len(l.names))
-		for n := range l.names {
-			names = append(names, n)
-		}
+		names := slices.Collect(maps.Keys(l.names))
 		c.mu.Unlock()
 		for _, n := range names {
 			if err := c.carry(ctx, n); err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -73,13 +75,7 @@ func (c *Client) Rejoin(ctx context.Context) error {
 	if _, err := c.Subs.RegisterUser(ctx, c.opts.User); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	names := make([]string, 0, len(c.subs))
-	for n := range c.subs {
-		names = append(names, n)
-	}
-	c.mu.Unlock()
-	for _, n := range names {
+	for _, n := range c.joinedNames() {
 		if _, _, err := c.Channels.Create(ctx, n, "", c.opts.User); err != nil {
 			return err
 		}
@@ -192,15 +188,16 @@ func (c *Client) advance(channel, id string) bool {
 	return true
 }
 
+// joinedNames returns the channels the client follows.
+func (c *Client) joinedNames() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Collect(maps.Keys(c.subs))
+}
+
 // catchUpAll catches up every joined channel.
 func (c *Client) catchUpAll(ctx context.Context) error {
-	c.mu.Lock()
-	names := make([]string, 0, len(c.subs))
-	for n := range c.subs {
-		names = append(names, n)
-	}
-	c.mu.Unlock()
-	for _, n := range names {
+	for _, n := range c.joinedNames() {
 		if err := c.catchUp(ctx, n); err != nil {
 			return err
 		}

@@ -149,6 +149,29 @@ func (b *bench) e2e(ctx context.Context) ([]result, error) {
 	return out, nil
 }
 
+// measureDelivery sends total stamped messages at rate, timing each send
+// call, then summarizes what the receivers got.
+func measureDelivery(ctx context.Context, rs []*receiver, rate, total int, send func() error) (side, error) {
+	start := time.Now()
+	sendLat := make([]time.Duration, 0, total)
+	err := pace(ctx, rate, total, func(int) error {
+		t := time.Now()
+		err := send()
+		sendLat = append(sendLat, time.Since(t))
+		return err
+	})
+	if err != nil {
+		return side{}, err
+	}
+	lat, lost := drainWait(rs, total)
+	s := summarize(lat)
+	s.Lost = lost
+	sl := summarize(sendLat)
+	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
+	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
+	return s, nil
+}
+
 // e2eRtchat: one rtchat sender, n full chat clients receiving.
 func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -194,23 +217,13 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	if err := warmUp(ctx, rs, func() error { _, err := sender.BroadcastMessage(ctx, channel, "warm"); return err }); err != nil {
 		return side{}, err
 	}
-	start := time.Now()
-	sendLat := make([]time.Duration, 0, total)
-	err = pace(ctx, rate, total, func(int) error {
-		t := time.Now()
+	s, err := measureDelivery(ctx, rs, rate, total, func() error {
 		_, err := sender.BroadcastMessage(ctx, channel, stamp())
-		sendLat = append(sendLat, time.Since(t))
 		return err
 	})
 	if err != nil {
 		return side{}, err
 	}
-	lat, lost := drainWait(rs, total)
-	s := summarize(lat)
-	s.Lost = lost
-	sl := summarize(sendLat)
-	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
-	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
 	_ = sendRdb.Del(ctx, chat.DefaultKeys().Stream(channel), chat.DefaultKeys().Channel(channel)).Err()
 	return s, nil
 }
@@ -259,22 +272,10 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	if err := warmUp(ctx, rs, func() error { return send("warm") }); err != nil {
 		return side{}, err
 	}
-	start := time.Now()
-	sendLat := make([]time.Duration, 0, total)
-	if err := pace(ctx, rate, total, func(int) error {
-		t := time.Now()
-		err := send(stamp())
-		sendLat = append(sendLat, time.Since(t))
-		return err
-	}); err != nil {
+	s, err := measureDelivery(ctx, rs, rate, total, func() error { return send(stamp()) })
+	if err != nil {
 		return side{}, err
 	}
-	lat, lost := drainWait(rs, total)
-	s := summarize(lat)
-	s.Lost = lost
-	sl := summarize(sendLat)
-	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
-	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
 	_ = rdb.Del(ctx, key).Err()
 	return s, nil
 }

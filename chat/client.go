@@ -116,12 +116,6 @@ func New(opts Options) (*Client, error) {
 // User returns the client's user name.
 func (c *Client) User() string { return c.opts.User }
 
-// Keys returns the key schema in use.
-func (c *Client) Keys() Keys { return c.keys }
-
-// MaxMessageBytes returns the message size limit in force.
-func (c *Client) MaxMessageBytes() int { return c.opts.MaxMessageBytes }
-
 // Events delivers everything the client has to show, in order. It is closed
 // after Close returns. The consumer must keep reading: a stalled reader
 // stalls delivery (nothing is lost; the client catches up afterwards).

@@ -78,16 +78,13 @@ type Sent struct {
 }
 
 // Draft is a message to send: Text in Channel, of Kind, with the client-made
-// MsgID (made by NewMsgID) that makes retries land once.
+// MsgID that makes retries land once (Send makes one when it is empty).
 type Draft struct {
 	Channel string
 	Text    string
 	Kind    Kind
 	MsgID   string
 }
-
-// NewMsgID returns a fresh client-made message id.
-func NewMsgID() string { return newID() }
 
 // store runs the send script for d, publishing live when publish is set.
 func (c *Client) store(ctx context.Context, d Draft, publish bool) (Sent, error) {
@@ -147,11 +144,6 @@ func (c *Client) ProduceMessage(ctx context.Context, channel, text string) (stri
 // sent. A retry with the same Draft.MsgID (see Send) is stored once.
 func (c *Client) BroadcastMessage(ctx context.Context, channel, text string) (Sent, error) {
 	return c.store(ctx, Draft{Channel: channel, Text: text}, true)
-}
-
-// SendDraft is BroadcastMessage for a prepared Draft (kind and message id).
-func (c *Client) SendDraft(ctx context.Context, d Draft) (Sent, error) {
-	return c.store(ctx, d, true)
 }
 
 // PublishMessage publishes text to channel's live subscribers without storing
@@ -271,9 +263,6 @@ func (c *Client) sendLoop(ctx context.Context) {
 		}
 	}
 }
-
-// Pending returns how many queued sends have not been handed to Redis yet.
-func (c *Client) Pending() int { return len(c.outbox) }
 
 // Retryable reports whether err is a connection problem worth retrying (as
 // opposed to a refusal by Redis or by validation).

@@ -49,6 +49,11 @@ type Client struct {
 
 	events chan Event
 	outbox chan outgoing
+	// emitMu lets Close close events only once no emit is under way;
+	// closing unblocks emits that wait for a reader.
+	emitMu  sync.RWMutex
+	closed  bool
+	closing chan struct{}
 
 	mu    sync.Mutex
 	subs  map[string]*subState // joined channels by name
@@ -107,6 +112,7 @@ func New(opts Options) (*Client, error) {
 		Channels: NewChannelManager(opts.Redis, opts.Keys),
 		Subs:     NewSubscriptionManager(opts.Redis, opts.Keys),
 		events:   make(chan Event, 256),
+		closing:  make(chan struct{}),
 		outbox:   make(chan outgoing, 1024),
 		subs:     make(map[string]*subState),
 		state:    StateEvent{State: StateConnecting},
@@ -145,23 +151,36 @@ func (c *Client) Start(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the client's loops, waits for them, and closes Events. It does
-// not close the Redis connection, which the caller owns.
+// Close stops the client's loops, waits for them, and closes Events;
+// calls still under way on other goroutines give up. It does not close the
+// Redis connection, which the caller owns. Call it once.
 func (c *Client) Close() error {
+	close(c.closing)
 	if c.cancel != nil {
 		c.cancel()
 	}
 	c.done.Wait()
+	c.emitMu.Lock()
+	c.closed = true
 	close(c.events)
+	c.emitMu.Unlock()
 	return nil
 }
 
-// emit hands ev to the reader of Events, giving up when ctx ends.
+// emit hands ev to the reader of Events, giving up when ctx ends or the
+// client closes.
 func (c *Client) emit(ctx context.Context, ev Event) bool {
+	c.emitMu.RLock()
+	defer c.emitMu.RUnlock()
+	if c.closed {
+		return false
+	}
 	select {
 	case c.events <- ev:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-c.closing:
 		return false
 	}
 }

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -146,5 +147,26 @@ func TestPrintable(t *testing.T) {
 		if got := chat.Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCloseWhileJoining(t *testing.T) {
+	_, rdb := startRedis(t)
+	for range 20 {
+		c, err := chat.New(chat.Options{Redis: rdb, User: "closer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			// Nobody reads Events: the join's history blocks until Close.
+			_, _ = c.Join(context.Background(), "general")
+		}()
+		_ = c.Close()
+		<-done
 	}
 }

@@ -13,6 +13,7 @@ func TestCtrlNAndAltDigitSwitch(t *testing.T) {
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "#general · subscribed")
 	s.waitText(t, "● random")
+	s.waitText(t, "  ops") // the list is complete: Alt+3 has a third item
 	s.key(tcell.KeyCtrlN, tcell.ModCtrl)
 	s.waitText(t, "#random · subscribed")
 	s.key(tcell.KeyCtrlP, tcell.ModCtrl)

@@ -56,7 +56,8 @@ type App struct {
 	authors  map[string]bool     // every author seen, for completion
 	current  string
 	conn     string
-	notices  []string // system lines waiting for the first channel
+	notices  []string    // system lines waiting for the first channel
+	notes    chan string // lines from Notify, shown by the pump
 
 	history  []string // sent inputs, oldest first
 	histPos  int
@@ -85,6 +86,7 @@ func New(opts Options) *App {
 		authors:  map[string]bool{},
 		conn:     "connecting",
 		notices:  opts.Notices,
+		notes:    make(chan string, 8),
 	}
 	if opts.Screen != nil {
 		a.app.SetScreen(opts.Screen)
@@ -171,10 +173,13 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 // Notify shows a system line in the current channel. It is for goroutines
-// other than the UI goroutine (it posts to it).
+// other than the UI goroutine, and never blocks: the event pump shows the
+// line (a burst of more than a few notices drops the excess).
 func (a *App) Notify(format string, args ...any) {
-	text := fmt.Sprintf(format, args...)
-	a.post(func() { a.systemLine("%s", text) })
+	select {
+	case a.notes <- fmt.Sprintf(format, args...):
+	default:
+	}
 }
 
 // quit ends the App from the UI goroutine: workers first, then the loop.
@@ -226,6 +231,9 @@ func (a *App) pump() {
 		select {
 		case <-a.ctx.Done():
 			return
+		case note := <-a.notes:
+			a.post(func() { a.systemLine("%s", note) })
+			continue
 		case ev, ok := <-events:
 			if !ok {
 				return

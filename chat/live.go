@@ -205,17 +205,23 @@ func (c *Client) catchUpAll(ctx context.Context) error {
 	return nil
 }
 
-// catchUp delivers every entry of channel after the last delivered one,
-// page by page, and reports trimmed history.
-func (c *Client) catchUp(ctx context.Context, channel string) error {
+// lastShown returns the newest id delivered in channel, and whether the
+// client follows channel at all.
+func (c *Client) lastShown(channel string) (streamID, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	st := c.subs[channel]
-	var last streamID
-	if st != nil {
-		last = st.last
-	}
-	c.mu.Unlock()
 	if st == nil {
+		return streamID{}, false
+	}
+	return st.last, true
+}
+
+// catchUp delivers every entry of channel after the last delivered one,
+// page by page.
+func (c *Client) catchUp(ctx context.Context, channel string) error {
+	last, ok := c.lastShown(channel)
+	if !ok {
 		return nil
 	}
 	after := last.String()
@@ -241,14 +247,8 @@ func (c *Client) catchUp(ctx context.Context, channel string) error {
 // last is gone, yet older than what remains, so entries after it may have
 // gone too. (Redis records no exact count of what trimming removed.)
 func (c *Client) checkTrimmed(ctx context.Context, channel string) {
-	c.mu.Lock()
-	st := c.subs[channel]
-	var last streamID
-	if st != nil {
-		last = st.last
-	}
-	c.mu.Unlock()
-	if last == (streamID{}) {
+	last, ok := c.lastShown(channel)
+	if !ok || last == (streamID{}) {
 		return
 	}
 	key := c.keys.Stream(channel)

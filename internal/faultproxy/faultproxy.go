@@ -145,14 +145,26 @@ func (p *Proxy) Freeze() {
 func (p *Proxy) Down() {
 	p.mu.Lock()
 	p.down = true
+	p.mu.Unlock()
+	p.dropAll()
+}
+
+// dropAll cuts every open connection.
+func (p *Proxy) dropAll() {
+	for _, l := range p.links() {
+		p.drop(l)
+	}
+}
+
+// links returns the open connections.
+func (p *Proxy) links() []*link {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	ls := make([]*link, 0, len(p.conns))
 	for l := range p.conns {
 		ls = append(ls, l)
 	}
-	p.mu.Unlock()
-	for _, l := range ls {
-		p.drop(l)
-	}
+	return ls
 }
 
 // Up accepts connections again after Down.
@@ -195,26 +207,12 @@ func (p *Proxy) Close() {
 	if err := p.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return
 	}
-	p.mu.Lock()
-	ls := make([]*link, 0, len(p.conns))
-	for l := range p.conns {
-		ls = append(ls, l)
-	}
-	p.mu.Unlock()
-	for _, l := range ls {
-		p.drop(l)
-	}
+	p.dropAll()
 	p.wg.Wait()
 }
 
 func (p *Proxy) each(f func(*link)) {
-	p.mu.Lock()
-	ls := make([]*link, 0, len(p.conns))
-	for l := range p.conns {
-		ls = append(ls, l)
-	}
-	p.mu.Unlock()
-	for _, l := range ls {
+	for _, l := range p.links() {
 		l.mu.Lock()
 		f(l)
 		l.mu.Unlock()

@@ -3,7 +3,6 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -133,25 +132,9 @@ func streamIDs(t testing.TB, rdb redis.UniversalClient, channel string) []string
 // assertSameIDs fails unless got equals want exactly (same ids, same order).
 func assertSameIDs(t testing.TB, who string, got, want []string) {
 	t.Helper()
-	if slices.Equal(got, want) {
-		return
+	if diff := redistest.DiffIDs(got, want); diff != "" {
+		t.Fatalf("%s %s", who, diff)
 	}
-	seen := map[string]int{}
-	for _, id := range got {
-		seen[id]++
-	}
-	var dups, missing []string
-	for id, n := range seen {
-		if n > 1 {
-			dups = append(dups, id)
-		}
-	}
-	for _, id := range want {
-		if seen[id] == 0 {
-			missing = append(missing, id)
-		}
-	}
-	t.Fatalf("%s delivered %d ids, the stream holds %d; duplicates %v; missing %v", who, len(got), len(want), dups, missing)
 }
 
 func startRedis(t testing.TB, opts ...redistest.Option) (*redistest.Server, *redis.Client) {

@@ -89,16 +89,14 @@ func (c *Client) Rejoin(ctx context.Context) error {
 // Join creates channel if it is new (with an empty description) and
 // subscribes to it; it returns the channel.
 func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
-	if _, _, err := c.Channels.Create(ctx, channel, "", c.opts.User); err != nil {
-		return Channel{}, err
-	}
-	n, err := c.SubscribeToChannel(ctx, channel)
+	ch, _, err := c.Channels.Create(ctx, channel, "", c.opts.User)
 	if err != nil {
 		return Channel{}, err
 	}
-	ch, err := c.Channels.Get(ctx, channel)
-	ch.Members = max(ch.Members, n)
-	return ch, err
+	if ch.Members, err = c.SubscribeToChannel(ctx, channel); err != nil {
+		return Channel{}, err
+	}
+	return ch, nil
 }
 
 // Leave unsubscribes the user from channel: no more live messages, and the

@@ -191,7 +191,8 @@ func (a *App) fetchMembers(name string) {
 	})
 }
 
-// handleEvent applies one Backend event (on the UI goroutine).
+// handleEvent applies one Backend event (on the UI goroutine). The caller
+// redraws the channel list and the bars once per batch of events.
 func (a *App) handleEvent(ev chat.Event) {
 	me := a.be.User()
 	switch e := ev.(type) {
@@ -214,10 +215,8 @@ func (a *App) handleEvent(ev chat.Event) {
 		l := a.logFor(m.Channel)
 		if l.addMessage(m, me) && m.Channel != a.current && m.User != me && !m.Ephemeral {
 			l.unread++
-			a.updateList()
 		}
 		a.authors[m.User] = true
-		a.updateBars()
 	case chat.SendEvent:
 		l := a.logs[e.Channel]
 		if l == nil {
@@ -238,7 +237,6 @@ func (a *App) handleEvent(ev chat.Event) {
 			// We left: the live copy will not come; the id says it is stored.
 			l.stored(e.MsgID, e.ID)
 		}
-		a.updateBars()
 	case chat.StateEvent:
 		switch e.State {
 		case chat.StateConnected:
@@ -249,7 +247,6 @@ func (a *App) handleEvent(ev chat.Event) {
 		case chat.StateReconnecting:
 			a.conn = fmt.Sprintf("reconnecting (attempt %d)", e.Attempt)
 		}
-		a.updateBars()
 	case chat.ChannelsChangedEvent:
 		a.spawnRefresh()
 	case chat.TruncatedEvent:

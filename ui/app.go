@@ -256,6 +256,9 @@ func (a *App) pump() {
 			for _, ev := range batch {
 				a.handleEvent(ev)
 			}
+			// Unread counts, pending sends and the link state: once a batch.
+			a.updateList()
+			a.updateBars()
 		})
 	}
 }

@@ -41,28 +41,11 @@ func waitEqual(t *testing.T, who string, l *idLog, want []string, timeout time.D
 			return
 		}
 		if time.Now().After(deadline) {
-			seen := map[string]int{}
-			for _, id := range got {
-				seen[id]++
-			}
-			var dups, missing []string
-			for id, n := range seen {
-				if n > 1 {
-					dups = append(dups, id)
-				}
-			}
-			for _, id := range want {
-				if seen[id] == 0 {
-					missing = append(missing, id)
-				}
-			}
-			t.Fatalf("%s delivered %d ids, the stream holds %d; %d duplicates %v; %d missing %v", who, len(got), len(want), len(dups), head(dups), len(missing), head(missing))
+			t.Fatalf("%s %s", who, redistest.DiffIDs(got, want))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-func head(s []string) []string { return s[:min(len(s), 5)] }
 
 // startTailF runs "rtchat tail -f --json channel" as a process and records
 // the ids it prints (all history, then live).

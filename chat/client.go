@@ -32,6 +32,10 @@ type Options struct {
 	PingEvery, DeadAfter time.Duration
 	// MaxBackoff caps the reconnect delay (default 5s); see Backoff.
 	MaxBackoff time.Duration
+	// PresenceEvery is how often the client renews its presence (default
+	// 5s); PresenceTTL is how long the user stays online after the last
+	// renewal, e.g. after a crash (default 15s).
+	PresenceEvery, PresenceTTL time.Duration
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -49,11 +53,15 @@ type Client struct {
 
 	events chan Event
 	outbox chan outgoing
+	typing chan string // channels to send a typing notice to
+	// sessionID names this client in the user's presence Set.
+	sessionID string
 	// emitMu lets Close close events only once no emit is under way;
 	// closing unblocks emits that wait for a reader.
-	emitMu  sync.RWMutex
-	closed  bool
-	closing chan struct{}
+	emitMu    sync.RWMutex
+	closed    bool
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	mu    sync.Mutex
 	subs  map[string]*subState // joined channels by name
@@ -64,6 +72,7 @@ type Client struct {
 	shards  map[string]*link // by master address
 	loopCtx context.Context  // the context of the receive loops, once started
 	state   StateEvent
+	typedAt map[string]time.Time // last typing notice per channel
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -98,24 +107,33 @@ func New(opts Options) (*Client, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 5 * time.Second
 	}
+	if opts.PresenceEvery <= 0 {
+		opts.PresenceEvery = 5 * time.Second
+	}
+	if opts.PresenceTTL <= 0 {
+		opts.PresenceTTL = 3 * opts.PresenceEvery
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	cluster, _ := opts.Redis.(*redis.ClusterClient)
 	return &Client{
-		cluster:  cluster,
-		shards:   map[string]*link{},
-		plain:    &link{},
-		opts:     opts,
-		rdb:      opts.Redis,
-		keys:     opts.Keys,
-		Channels: NewChannelManager(opts.Redis, opts.Keys),
-		Subs:     NewSubscriptionManager(opts.Redis, opts.Keys),
-		events:   make(chan Event, 256),
-		closing:  make(chan struct{}),
-		outbox:   make(chan outgoing, 1024),
-		subs:     make(map[string]*subState),
-		state:    StateEvent{State: StateConnecting},
+		cluster:   cluster,
+		shards:    map[string]*link{},
+		plain:     &link{},
+		opts:      opts,
+		rdb:       opts.Redis,
+		keys:      opts.Keys,
+		Channels:  NewChannelManager(opts.Redis, opts.Keys),
+		Subs:      NewSubscriptionManager(opts.Redis, opts.Keys),
+		events:    make(chan Event, 256),
+		closing:   make(chan struct{}),
+		outbox:    make(chan outgoing, 1024),
+		typing:    make(chan string, 4),
+		sessionID: newID(),
+		typedAt:   map[string]time.Time{},
+		subs:      make(map[string]*subState),
+		state:     StateEvent{State: StateConnecting},
 	}, nil
 }
 
@@ -135,9 +153,11 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
-	c.done.Add(2)
+	c.done.Add(4)
 	go func() { defer c.done.Done(); c.receiveLoop(ctx) }()
 	go func() { defer c.done.Done(); c.sendLoop(ctx) }()
+	go func() { defer c.done.Done(); c.presenceLoop(ctx) }()
+	go func() { defer c.done.Done(); c.typingLoop(ctx) }()
 	c.mu.Lock()
 	c.loopCtx = ctx
 	pending := make([]*link, 0, len(c.shards))
@@ -153,17 +173,19 @@ func (c *Client) Start(ctx context.Context) error {
 
 // Close stops the client's loops, waits for them, and closes Events;
 // calls still under way on other goroutines give up. It does not close the
-// Redis connection, which the caller owns. Call it once.
+// Redis connection, which the caller owns. Closing again does nothing.
 func (c *Client) Close() error {
-	close(c.closing)
-	if c.cancel != nil {
-		c.cancel()
-	}
-	c.done.Wait()
-	c.emitMu.Lock()
-	c.closed = true
-	close(c.events)
-	c.emitMu.Unlock()
+	c.closeOnce.Do(func() {
+		close(c.closing)
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.done.Wait()
+		c.emitMu.Lock()
+		c.closed = true
+		close(c.events)
+		c.emitMu.Unlock()
+	})
 	return nil
 }
 

@@ -8,12 +8,35 @@ type Event interface{ isEvent() }
 type MessageEvent struct{ Message Message }
 
 // HistoryEvent carries the newest page of a channel just joined, oldest
-// first. Complete is true when the page holds the whole stream.
+// first. Complete is true when the page holds the whole stream. ReadID is
+// the user's read marker in the channel ("" when the user never read it)
+// and Unread counts the entries after it up to the end of the page (live
+// entries come after the page, so a reader adds those as they arrive).
 type HistoryEvent struct {
 	Channel  string
 	Messages []Message
 	Complete bool
+	ReadID   string
+	Unread   Unread
 }
+
+// Unread counts the messages of a channel after the user's read marker,
+// other users' only.
+type Unread struct {
+	// Count is how many; Mentions how many of them mention the user.
+	Count, Mentions int
+	// More is true when there were more than Count (counting stops at
+	// UnreadLimit entries, so a long absence costs one bounded read).
+	More bool
+}
+
+// ReadEvent says that the user's read marker in Channel moved to ID — in
+// this terminal or in another one of the same user.
+type ReadEvent struct{ Channel, ID string }
+
+// TypingEvent says that User is typing in Channel now (at most every
+// TypingEvery; it is never stored).
+type TypingEvent struct{ Channel, User string }
 
 // TruncatedEvent says that entries of Channel newer than the last one shown
 // were trimmed from the stream before the client could catch up.
@@ -69,3 +92,5 @@ func (TruncatedEvent) isEvent()       {}
 func (ChannelsChangedEvent) isEvent() {}
 func (StateEvent) isEvent()           {}
 func (SendEvent) isEvent()            {}
+func (ReadEvent) isEvent()            {}
+func (TypingEvent) isEvent()          {}

@@ -14,6 +14,9 @@ package chat
 //	message:{general}:sent:MID  String  stream id of a stored send, for idempotent retries (expires)
 //	user:{alice}                Hash    id, name, created_at
 //	user:{alice}:channels       Set     channels the user is subscribed to
+//	user:{alice}:read           Hash    channel → stream id of the newest message read
+//	user:{alice}:online         ZSet    session id → when its heartbeat expires (ms)
+//	user:{alice}:events         Pub/Sub read markers moved (for the user's other terminals)
 //
 // Keys is a plain value and safe for concurrent use.
 type Keys struct {
@@ -58,6 +61,17 @@ func (k Keys) User(name string) string { return k.UserPrefix + tag(name) }
 
 // UserChannels is the Set of channels a user is subscribed to.
 func (k Keys) UserChannels(name string) string { return k.UserPrefix + tag(name) + ":channels" }
+
+// ReadMarks is the Hash of a user's read markers: channel → stream id.
+func (k Keys) ReadMarks(name string) string { return k.UserPrefix + tag(name) + ":read" }
+
+// Online is the Sorted Set of a user's live sessions, scored by the time
+// (ms) their heartbeat expires.
+func (k Keys) Online(name string) string { return k.UserPrefix + tag(name) + ":online" }
+
+// UserEvents is the Pub/Sub topic telling a user's terminals that a read
+// marker moved.
+func (k Keys) UserEvents(name string) string { return k.UserPrefix + tag(name) + ":events" }
 
 // channelFromTopic returns the channel name of a live topic, if it is one.
 func (k Keys) channelFromTopic(topic string) (string, bool) {

@@ -190,7 +190,7 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 			topics = append(topics, c.keys.Topic(name))
 		}
 	default:
-		topics = append(topics, c.keys.ChannelEvents())
+		topics = append(topics, c.keys.ChannelEvents(), c.keys.UserEvents(c.opts.User))
 		if c.cluster == nil {
 			for name := range c.subs {
 				topics = append(topics, c.keys.Topic(name))

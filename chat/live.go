@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -50,13 +51,22 @@ func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) err
 	if len(page) > 0 {
 		st.last, _ = parseStreamID(page[len(page)-1].ID)
 	}
+	ev := HistoryEvent{Channel: channel}
 	if pageSize <= 0 {
 		// Only what comes after now.
 		page, more = nil, more || len(page) > 0
+	} else {
+		if ev.ReadID, err = c.ReadMarker(ctx, channel); err != nil {
+			return err
+		}
+		if ev.Unread, err = c.unread(ctx, channel, ev.ReadID, page, !more); err != nil {
+			return err
+		}
 	}
+	ev.Messages, ev.Complete = page, !more
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
-	if !c.emit(ctx, HistoryEvent{Channel: channel, Messages: page, Complete: !more}) {
+	if !c.emit(ctx, ev) {
 		return ctx.Err()
 	}
 	c.mu.Lock()
@@ -128,12 +138,22 @@ func (c *Client) setState(ctx context.Context, s StateEvent) {
 // client missed something (a lost Pub/Sub message, or an entry another tool
 // added without publishing) and reads the gap from the stream first.
 func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
-	if m.Channel == c.keys.ChannelEvents() {
+	switch m.Channel {
+	case c.keys.ChannelEvents():
 		c.emit(ctx, ChannelsChangedEvent{})
+		return nil
+	case c.keys.UserEvents(c.opts.User):
+		c.handleUserEvent(ctx, m.Payload)
 		return nil
 	}
 	name, ok := c.keys.channelFromTopic(m.Channel)
 	if !ok {
+		return nil
+	}
+	if user, ok := strings.CutPrefix(m.Payload, typingPrefix); ok {
+		if user != c.opts.User && ValidateName(user) == nil && c.Joined(name) {
+			c.emit(ctx, TypingEvent{Channel: name, User: user})
+		}
 		return nil
 	}
 	msg, prev, err := decodeLive(name, m.Payload)

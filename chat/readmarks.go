@@ -1,0 +1,126 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// UnreadLimit is how many entries after a read marker a join reads at most
+// to count the unread ones; beyond it the count says "more".
+const UnreadLimit = 999
+
+// markScript moves a read marker forward, never back (two terminals of one
+// user may report in any order), and tells the user's terminals.
+//
+//	KEYS: 1 the user's read-marker Hash
+//	ARGV: 1 channel, 2 stream id, 3 the user's events topic
+//
+// It returns 1 when the marker moved, 0 when it was already there or later.
+var markScript = redis.NewScript(`
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local cms, cseq = parse(cur)
+  local nms, nseq = parse(ARGV[2])
+  if cms and (nms < cms or (nms == cms and nseq <= cseq)) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[1] .. '\n' .. ARGV[2])
+return 1
+`)
+
+// MarkRead records that the user has read channel up to stream id id. The
+// marker only moves forward; when it moves, every terminal of the user gets
+// a ReadEvent (this one too).
+func (c *Client) MarkRead(ctx context.Context, channel, id string) error {
+	if err := ValidateName(channel); err != nil {
+		return err
+	}
+	if _, ok := parseStreamID(id); !ok {
+		return fmt.Errorf("mark %q read: %q is not a stream id", channel, id)
+	}
+	user := c.opts.User
+	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(user)}, channel, id, c.keys.UserEvents(user)).Err()
+	if err != nil {
+		return fmt.Errorf("mark %q read: %w", channel, err)
+	}
+	return nil
+}
+
+// ReadMarker returns the user's read marker in channel ("" when the user
+// never read it).
+func (c *Client) ReadMarker(ctx context.Context, channel string) (string, error) {
+	id, err := c.rdb.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel).Result()
+	if err == redis.Nil {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read marker of %q: %w", channel, err)
+	}
+	return id, nil
+}
+
+// unread counts other users' entries of channel after stream id marker up
+// to the end of page (the newest page, oldest first). The entries the page
+// holds are counted from it; older ones cost one XRANGE of at most
+// UnreadLimit entries. A channel never read (marker "") has nothing unread:
+// its history is not news.
+func (c *Client) unread(ctx context.Context, channel, marker string, page []Message, complete bool) (Unread, error) {
+	var u Unread
+	if marker == "" || len(page) == 0 || !IDAfter(page[len(page)-1].ID, marker) {
+		return u, nil
+	}
+	count := func(m Message) {
+		if m.User == c.opts.User || !IDAfter(m.ID, marker) {
+			return
+		}
+		u.Count++
+		if Mentions(m.Text, c.opts.User) {
+			u.Mentions++
+		}
+	}
+	if !complete && !IDAfter(marker, page[0].ID) && marker != page[0].ID {
+		// The marker is older than the page: count what lies between.
+		xs, err := c.rdb.XRangeN(ctx, c.keys.Stream(channel), "("+marker, "("+page[0].ID, UnreadLimit+1).Result()
+		if err != nil {
+			return u, fmt.Errorf("count unread in %q: %w", channel, err)
+		}
+		if len(xs) > UnreadLimit {
+			xs, u.More = xs[:UnreadLimit], true
+		}
+		for _, m := range decodeAll(channel, xs) {
+			count(m)
+		}
+	}
+	for _, m := range page {
+		count(m)
+	}
+	return u, nil
+}
+
+// handleUserEvent turns a message on the user's events topic into a
+// ReadEvent ("channel\nid").
+func (c *Client) handleUserEvent(ctx context.Context, payload string) {
+	channel, id, ok := strings.Cut(payload, "\n")
+	if !ok || ValidateName(channel) != nil {
+		return
+	}
+	if _, ok := parseStreamID(id); ok {
+		c.emit(ctx, ReadEvent{Channel: channel, ID: id})
+	}
+}
+
+// ReadMarkers returns every read marker of the user: channel → stream id.
+func (c *Client) ReadMarkers(ctx context.Context) (map[string]string, error) {
+	m, err := c.rdb.HGetAll(ctx, c.keys.ReadMarks(c.opts.User)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read markers of %s: %w", c.opts.User, err)
+	}
+	return m, nil
+}

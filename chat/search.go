@@ -1,0 +1,146 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Search limits: one call scans at most SearchScan entries inside Redis
+// (a few milliseconds of its time) and returns at most its limit of hits,
+// so a search of a long stream is many short calls, never one long one,
+// and the client holds only the hits.
+const (
+	SearchScan  = 2000
+	searchChunk = 500
+)
+
+// searchScript scans a stream backwards from a cursor and returns the
+// entries whose text contains the needle (ASCII letters compared in lower
+// case).
+//
+//	KEYS: 1 stream
+//	ARGV: 1 upper end of the scan ("+" or "(" id), 2 needle (lower case),
+//	      3 hits wanted, 4 entries to scan at most, 5 chunk size
+//
+// It returns {hits (entries as XREVRANGE gives them), id of the last entry
+// scanned, 1 when the start of the stream was reached, entries scanned}.
+var searchScript = redis.NewScript(`
+local want, budget, chunk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local hi, hits, scanned, last = ARGV[1], {}, 0, ''
+while scanned < budget do
+  local n = math.min(chunk, budget - scanned)
+  local batch = redis.call('XREVRANGE', KEYS[1], hi, '-', 'COUNT', n)
+  for _, e in ipairs(batch) do
+    scanned = scanned + 1
+    last = e[1]
+    local f = e[2]
+    for i = 1, #f, 2 do
+      if f[i] == 'text' then
+        if string.find(string.lower(f[i + 1]), ARGV[2], 1, true) then
+          hits[#hits + 1] = e
+        end
+        break
+      end
+    end
+    if #hits >= want then return {hits, last, 0, scanned} end
+  end
+  if #batch < n then return {hits, last, 1, scanned} end
+  hi = '(' .. last
+end
+return {hits, last, 0, scanned}
+`)
+
+// SearchPage is one page of search results, newest first.
+type SearchPage struct {
+	Hits []Message
+	// Next is the cursor of the following page; Done is true when the
+	// whole stream has been searched.
+	Next string
+	Done bool
+	// Scanned counts the entries this page looked at.
+	Scanned int
+}
+
+// Search looks for query in the text of channel's messages, newest first,
+// on the server: it returns up to limit hits found in the next SearchScan
+// entries before cursor ("" starts at the newest entry). A page may hold
+// fewer hits and still not be Done; ask again with its Next.
+func (c *Client) Search(ctx context.Context, channel, query, cursor string, limit int) (SearchPage, error) {
+	if err := ValidateName(channel); err != nil {
+		return SearchPage{}, err
+	}
+	needle := asciiLower(strings.TrimSpace(query))
+	if needle == "" {
+		return SearchPage{}, fmt.Errorf("search %q: %w", channel, ErrEmptyMessage)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	hi := "+"
+	if cursor != "" {
+		if _, ok := parseStreamID(cursor); !ok {
+			return SearchPage{}, fmt.Errorf("search %q: %q is not a stream id", channel, cursor)
+		}
+		hi = "(" + cursor
+	}
+	res, err := searchScript.Run(ctx, c.rdb, []string{c.keys.Stream(channel)}, hi, needle, limit, SearchScan, searchChunk).Slice()
+	if err != nil {
+		return SearchPage{}, fmt.Errorf("search %q: %w", channel, err)
+	}
+	if len(res) != 4 {
+		return SearchPage{}, fmt.Errorf("search %q: unexpected reply", channel)
+	}
+	raw, _ := res[0].([]any)
+	last, _ := res[1].(string)
+	done, _ := res[2].(int64)
+	scanned, _ := res[3].(int64)
+	page := SearchPage{Next: last, Done: done == 1 || last == "", Scanned: int(scanned)}
+	for _, h := range raw {
+		if id, values, ok := scriptEntry(h); ok {
+			page.Hits = append(page.Hits, decodeEntry(channel, id, values))
+		}
+	}
+	return page, nil
+}
+
+// scriptEntry reads one stream entry as a script returns it: {id, {f, v, …}}.
+func scriptEntry(v any) (string, map[string]any, bool) {
+	e, ok := v.([]any)
+	if !ok || len(e) != 2 {
+		return "", nil, false
+	}
+	id, _ := e[0].(string)
+	fields, _ := e[1].([]any)
+	values := make(map[string]any, len(fields)/2)
+	for i := 0; i+1 < len(fields); i += 2 {
+		if k, ok := fields[i].(string); ok {
+			values[k] = fields[i+1]
+		}
+	}
+	return id, values, id != ""
+}
+
+// Around returns the messages of channel around stream id id: up to n
+// before it, the entry itself, and up to n after it, oldest first.
+func (c *Client) Around(ctx context.Context, channel, id string, n int64) ([]Message, error) {
+	if err := ValidateName(channel); err != nil {
+		return nil, err
+	}
+	if _, ok := parseStreamID(id); !ok {
+		return nil, fmt.Errorf("read around in %q: %q is not a stream id", channel, id)
+	}
+	key := c.keys.Stream(channel)
+	pipe := c.rdb.Pipeline()
+	before := pipe.XRevRangeN(ctx, key, "("+id, "-", n)
+	after := pipe.XRangeN(ctx, key, id, "+", n+1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, err)
+	}
+	xs := before.Val()
+	slices.Reverse(xs)
+	return decodeAll(channel, append(xs, after.Val()...)), nil
+}

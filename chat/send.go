@@ -224,6 +224,7 @@ func (c *Client) Send(d Draft) (string, error) {
 	if d.MsgID == "" {
 		d.MsgID = newID()
 	}
+	c.sentMessage(d.Channel)
 	select {
 	case c.outbox <- outgoing{d}:
 		return d.MsgID, nil

@@ -94,7 +94,10 @@ func TestReadMarkersMoveForwardAndReachEveryTerminal(t *testing.T) {
 	}
 	for _, a := range []*recorder{a1, a2} {
 		a.waitFor(5*time.Second, "the read marker", func() bool {
-			return a.hasEvent(func(e chat.Event) bool { r, ok := e.(chat.ReadEvent); return ok && r == chat.ReadEvent{Channel: "general", ID: ids[1]} })
+			return a.hasEvent(func(e chat.Event) bool {
+				r, ok := e.(chat.ReadEvent)
+				return ok && r == chat.ReadEvent{Channel: "general", ID: ids[1]}
+			})
 		})
 	}
 	// Older markers never win, whatever order terminals report in.

@@ -38,6 +38,14 @@ func (c *Client) Typing(channel string) {
 	}
 }
 
+// sentMessage lets the next keystroke in channel announce typing again at
+// once (the message just sent ended the previous bout).
+func (c *Client) sentMessage(channel string) {
+	c.mu.Lock()
+	delete(c.typedAt, channel)
+	c.mu.Unlock()
+}
+
 // typingLoop publishes the typing notices queued by Typing.
 func (c *Client) typingLoop(ctx context.Context) {
 	for {

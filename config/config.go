@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/rtchat/rtchat/keymap"
 )
 
 // Secret is a string that never prints: fmt, %v, %#v, slog and JSON all see
@@ -109,8 +112,15 @@ type Config struct {
 	Retention int64 `toml:"retention"`
 	// MaxMessageBytes is the message size limit.
 	MaxMessageBytes int `toml:"max_message_bytes"`
-	// LogFile is where the application log goes.
-	LogFile string `toml:"log_file"`
+	// LogFile is where the application log goes; LogLevel how much it
+	// says: "debug", "info" (default), "warn" or "error".
+	LogFile  string `toml:"log_file"`
+	LogLevel string `toml:"log_level"`
+	// Bell rings the terminal bell when a new message mentions the user.
+	Bell bool `toml:"bell"`
+	// Keys rebinds the window's keys: action → comma-separated keys (see
+	// package keymap); Bindings gives the result.
+	Keys map[string]string `toml:"keys"`
 	// ChannelPrefix, MessagePrefix and UserPrefix start every key.
 	ChannelPrefix string `toml:"channel_prefix"`
 	MessagePrefix string `toml:"message_prefix"`
@@ -140,6 +150,8 @@ func Default() Config {
 		Theme:           "default",
 		Layout:          "sidebar",
 		Mouse:           true,
+		Bell:            true,
+		LogLevel:        "info",
 		PageSize:        200,
 		MaxMessageBytes: 16 << 10,
 		ChannelPrefix:   "channel:",
@@ -156,6 +168,7 @@ type Flags struct {
 	Theme      *string
 	Embedded   *bool
 	LogFile    *string
+	LogLevel   *string
 }
 
 // Source is where Load reads the environment and the user's home; tests
@@ -263,6 +276,7 @@ func (c *Config) applyEnv(getenv func(string) (string, bool)) error {
 	str("RTCHAT_USER", &c.User)
 	str("RTCHAT_THEME", &c.Theme)
 	str("RTCHAT_LOG_FILE", &c.LogFile)
+	str("RTCHAT_LOG_LEVEL", &c.LogLevel)
 	return nil
 }
 
@@ -281,6 +295,9 @@ func (c *Config) applyFlags(f Flags) {
 	}
 	if f.LogFile != nil && *f.LogFile != "" {
 		c.LogFile = *f.LogFile
+	}
+	if f.LogLevel != nil && *f.LogLevel != "" {
+		c.LogLevel = *f.LogLevel
 	}
 }
 
@@ -376,6 +393,12 @@ func (c *Config) Validate() error {
 	if c.Theme == "" {
 		bad("theme", "is empty")
 	}
+	if _, err := c.SlogLevel(); err != nil {
+		bad("log_level", "%v", err)
+	}
+	if _, err := keymap.Bindings(c.Keys); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -384,6 +407,25 @@ func (c *Config) Validate() error {
 		where = c.File
 	}
 	return fmt.Errorf("%s: %w", where, errors.Join(errs...))
+}
+
+// Bindings returns the window's keys: action → canonical key names.
+func (c *Config) Bindings() map[string][]string {
+	b, err := keymap.Bindings(c.Keys)
+	if err != nil {
+		// Validate refused such a configuration; fall back to the defaults.
+		b, _ = keymap.Bindings(nil)
+	}
+	return b
+}
+
+// SlogLevel returns LogLevel as a slog level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil || strings.ContainsAny(c.LogLevel, "+-") {
+		return 0, fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -428,8 +470,8 @@ func defaultLogFile(getenv func(string) (string, bool)) string {
 
 // String describes the configuration for logs, without the password.
 func (c Config) String() string {
-	return fmt.Sprintf("user=%s server=%s theme=%s layout=%s page_size=%d retention=%d max_message_bytes=%d log_file=%s",
-		c.User, c.Server(), c.Theme, c.Layout, c.PageSize, c.Retention, c.MaxMessageBytes, c.LogFile)
+	return fmt.Sprintf("user=%s server=%s theme=%s layout=%s page_size=%d retention=%d max_message_bytes=%d log_file=%s log_level=%s",
+		c.User, c.Server(), c.Theme, c.Layout, c.PageSize, c.Retention, c.MaxMessageBytes, c.LogFile, c.LogLevel)
 }
 
 // Server describes where rtchat connects, without credentials.

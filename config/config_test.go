@@ -167,6 +167,11 @@ func TestBadInputNamesWhereAndWhy(t *testing.T) {
 		"bad scheme":        {flags: config.Flags{Redis: ptr("http://x:1")}, want: []string{"redis.url", "http"}},
 		"missing file":      {flags: config.Flags{ConfigPath: ptr("/nonexistent/rtchat.toml")}, want: []string{"/nonexistent/rtchat.toml"}},
 		"bad prefix":        {env: map[string]string{"MESSAGE_PREFIX": "m{"}, want: []string{"message_prefix"}},
+		"bad key":           {file: "[keys]\nhelp = \"Hyper+H\"\n", want: []string{"config.toml", "keys.help", "Hyper+H"}},
+		"unknown action":    {file: "[keys]\nfly = \"F5\"\n", want: []string{"config.toml", "keys.fly", "unknown action"}},
+		"key twice":         {file: "[keys]\nhelp = \"F5\"\nquit = \"F5\"\n", want: []string{"config.toml", "F5", "also given"}},
+		"key not text":      {file: "[keys]\nhelp = 5\n", want: []string{"config.toml", "keys.help"}},
+		"bad log level":     {file: "log_level = \"loud\"\n", want: []string{"config.toml", "log_level", "loud"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			flags := tc.flags
@@ -207,7 +212,36 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.toml does not load: %v", err)
 	}
-	if c.Redis.Port != 6379 || c.PageSize != 200 {
-		t.Fatalf("example differs from defaults: %+v", c)
+	c.File, c.Keys = "", nil // the example spells out the default keys
+	d, err := config.Load(config.Flags{}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.File = ""
+	if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", d) {
+		t.Fatalf("the example differs from the defaults:\n%+v\n%+v", c, d)
+	}
+	ex, _ := config.Load(config.Flags{ConfigPath: &p}, env(nil))
+	if fmt.Sprint(ex.Bindings()) != fmt.Sprint(d.Bindings()) {
+		t.Fatalf("the example's keys differ from the defaults:\n%v\n%v", ex.Bindings(), d.Bindings())
+	}
+}
+
+func TestKeysAndLogLevel(t *testing.T) {
+	p := writeFile(t, "log_level = \"debug\"\nbell = false\n[keys]\nhelp = \"F12\"\nquick_switch = \"ctrl+g, alt+k\"\n", 0o600)
+	c, err := config.Load(config.Flags{ConfigPath: &p}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lv, _ := c.SlogLevel(); lv != slog.LevelDebug || c.Bell {
+		t.Fatalf("level %v bell %v", lv, c.Bell)
+	}
+	b := c.Bindings()
+	if fmt.Sprint(b["help"]) != "[F12]" || fmt.Sprint(b["quick_switch"]) != "[Ctrl+G Alt+K]" || fmt.Sprint(b["next_unread"]) != "[Alt+A]" {
+		t.Fatalf("bindings %v", b)
+	}
+	c, err = config.Load(config.Flags{ConfigPath: &p, LogLevel: ptr("warn")}, env(map[string]string{"RTCHAT_LOG_LEVEL": "error"}))
+	if lv, _ := c.SlogLevel(); err != nil || lv != slog.LevelWarn {
+		t.Fatalf("flag over env: %v %v", lv, err)
 	}
 }

@@ -82,6 +82,7 @@ type Theme struct {
 		SelectedForeground Color `toml:"selected_foreground"`
 		Joined             Color `toml:"joined"`
 		Unread             Color `toml:"unread"`
+		Mention            Color `toml:"mention"`
 	} `toml:"channels"`
 	Log struct {
 		Pair
@@ -91,6 +92,7 @@ type Theme struct {
 		Error     Color `toml:"error"`
 		Pending   Color `toml:"pending"`
 		Separator Color `toml:"separator"`
+		Mention   Color `toml:"mention"`
 	} `toml:"log"`
 	Input struct {
 		Pair

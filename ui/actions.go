@@ -83,7 +83,7 @@ func (a *App) joinedChannel(ch chat.Channel, show bool) {
 func (a *App) switchTo(name string) {
 	a.current = name
 	l := a.logFor(name)
-	l.unread = 0
+	l.markNewSince()
 	for _, n := range a.notices {
 		l.append(newSystemLine(lineSystem, n))
 	}
@@ -181,14 +181,19 @@ func (a *App) fetchMembers(name string) {
 			return nil
 		}
 		return func() {
-			a.members[name] = m
-			if c, ok := a.channels[name]; ok {
-				c.Members = int64(len(m))
-				a.channels[name] = c
-				a.updateBars()
-			}
+			a.setMembers(name, m)
+			a.updateBars()
 		}
 	})
+}
+
+// setMembers records channel's member names (for completion and counts).
+func (a *App) setMembers(name string, m []string) {
+	a.members[name] = m
+	if c, ok := a.channels[name]; ok {
+		c.Members = int64(len(m))
+		a.channels[name] = c
+	}
 }
 
 // handleEvent applies one Backend event (on the UI goroutine). The caller
@@ -207,16 +212,33 @@ func (a *App) handleEvent(ev chat.Event) {
 				l.addMessage(m, me)
 			}
 		}
+		// The counts run to the end of this page; live messages add on.
+		if id, ok := parseEntryID(e.ReadID); ok && !l.readID.after(id) {
+			l.readID = id
+			l.unread, l.mentions, l.unreadMore = e.Unread.Count, e.Unread.Mentions, e.Unread.More
+		}
+		if e.Channel == a.current {
+			l.markNewSince()
+		}
 		for _, m := range e.Messages {
 			a.authors[m.User] = true
 		}
 	case chat.MessageEvent:
 		m := e.Message
 		l := a.logFor(m.Channel)
-		if l.addMessage(m, me) && m.Channel != a.current && m.User != me && !m.Ephemeral {
-			l.unread++
+		if l.addMessage(m, me) {
+			a.countNew(l, m)
 		}
+		a.stoppedTyping(m.Channel, m.User)
 		a.authors[m.User] = true
+	case chat.ReadEvent:
+		if id, ok := parseEntryID(e.ID); ok {
+			a.applyRead(e.Channel, id)
+		}
+	case chat.TypingEvent:
+		if a.joined[e.Channel] {
+			a.typed(e.Channel, e.User)
+		}
 	case chat.SendEvent:
 		l := a.logs[e.Channel]
 		if l == nil {
@@ -242,6 +264,8 @@ func (a *App) handleEvent(ev chat.Event) {
 		case chat.StateConnected:
 			if a.conn != "connected" && a.conn != "connecting" {
 				a.systemLine("connected again; caught up with every channel")
+				a.refreshReadMarkers()
+				a.resendMarks()
 			}
 			a.conn = "connected"
 		case chat.StateReconnecting:

@@ -25,6 +25,11 @@ type Options struct {
 	Layout string
 	// Mouse turns mouse support on.
 	Mouse bool
+	// Bell rings the terminal bell when new messages mention the user.
+	Bell bool
+	// Keys binds actions to keys (see package keymap); nil means the
+	// defaults.
+	Keys map[string][]string
 	// Version, Server and LogFile are shown in the header, /whoami and /log.
 	Version, Server, LogFile string
 	// Embedded says the server is the in-memory embedded one.
@@ -48,6 +53,7 @@ type App struct {
 	input          *tview.TextArea
 	inputRow       *tview.Flex // the flex that holds the input, for resizing
 	pages          *tview.Pages
+	overlay        *overlay // the open overlay, if any
 
 	logs     map[string]*channelLog
 	channels map[string]chat.Channel // every channel, from the last refresh
@@ -58,6 +64,23 @@ type App struct {
 	conn     string
 	notices  []string    // system lines waiting for the first channel
 	notes    chan string // lines from Notify, shown by the pump
+
+	bindings map[string][]string // action → keys
+	keys     map[string]string   // key → action
+
+	// online lists who is online in the channel (polled); typing who is
+	// typing where, and until when.
+	online map[string][]string
+	typing map[string]map[string]time.Time
+	// Read markers on their way to Redis: the newest wanted per channel,
+	// and the channels with a MarkRead under way.
+	markWant map[string]entryID
+	marking  map[string]bool
+	// bell asks the next frame to ring; title is the terminal title set.
+	bell  bool
+	title string
+	// search is the search being shown, if any.
+	search *searchView
 
 	history  []string // sent inputs, oldest first
 	histPos  int
@@ -87,6 +110,12 @@ func New(opts Options) *App {
 		conn:     "connecting",
 		notices:  opts.Notices,
 		notes:    make(chan string, 8),
+		bindings: opts.Keys,
+		keys:     bindKeys(opts.Keys),
+		online:   map[string][]string{},
+		typing:   map[string]map[string]time.Time{},
+		markWant: map[string]entryID{},
+		marking:  map[string]bool{},
 	}
 	if opts.Screen != nil {
 		a.app.SetScreen(opts.Screen)
@@ -103,7 +132,7 @@ func (a *App) build() {
 	a.logv = NewLogView(a.st, a.loadOlder)
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
 	a.input.SetInputCapture(a.inputKey)
-	a.input.SetChangedFunc(a.resizeInput)
+	a.input.SetChangedFunc(a.inputChanged)
 
 	var body *tview.Flex
 	if a.opts.Layout == "stacked" {
@@ -136,6 +165,7 @@ func (a *App) build() {
 		})
 	}
 	a.app.SetInputCapture(a.globalKey)
+	a.app.SetBeforeDrawFunc(a.beforeDraw)
 	a.applyTheme(a.opts.Theme)
 }
 
@@ -146,6 +176,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.spawn(a.pump)
 	a.spawn(a.startup)
 	a.spawn(a.watchTheme)
+	a.spawn(a.ticker)
 	// Stop when the caller's context ends (SIGTERM, SIGHUP).
 	stopped := make(chan struct{})
 	defer close(stopped)
@@ -321,7 +352,7 @@ func (a *App) updateList() {
 	for n := range names {
 		it := channelItem{name: n, joined: a.joined[n]}
 		if l := a.logs[n]; l != nil {
-			it.unread = l.unread
+			it.unread, it.mentions, it.more = l.unread, l.mentions, l.unreadMore
 		}
 		items = append(items, it)
 	}
@@ -362,8 +393,14 @@ func (a *App) updateBars() {
 	if c, ok := a.channels[a.current]; ok {
 		parts = append(parts, fmt.Sprintf("%d member%s", c.Members, plural(int(c.Members))))
 	}
+	if on, ok := a.online[a.current]; ok {
+		parts = append(parts, fmt.Sprintf("%d online", len(on)))
+	}
 	if n := a.pendingCount(); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d unsent", n))
+	}
+	if t := a.typingText(a.current); t != "" {
+		parts = append(parts, t)
 	}
 	a.status.SetText(escape(" " + strings.Join(parts, " · ")))
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Backend is what the UI needs from the chat core. *chat.Client satisfies
-// it; tests may pass their own. Every method but User, Send and Events may
-// block and is called off the UI goroutine.
+// it; tests may pass their own. Every method but User, Send, Typing and
+// Events may block and is called off the UI goroutine.
 type Backend interface {
 	// User is the user name this client speaks as.
 	User() string
@@ -32,4 +32,19 @@ type Backend interface {
 	DeleteChannel(ctx context.Context, channel string) error
 	// Members lists a channel's subscribers.
 	Members(ctx context.Context, channel string) ([]string, error)
+	// Online lists the members of a channel with a live session now.
+	Online(ctx context.Context, channel string) ([]string, error)
+	// MarkRead moves the user's read marker in channel forward to id; the
+	// user's terminals hear of it as ReadEvents.
+	MarkRead(ctx context.Context, channel, id string) error
+	// ReadMarkers returns the user's read markers: channel → stream id.
+	ReadMarkers(ctx context.Context) (map[string]string, error)
+	// Typing tells the channel that the user is typing (throttled; never
+	// blocks).
+	Typing(channel string)
+	// Search returns the next page of messages of channel containing
+	// query, newest first, before cursor ("" for the newest).
+	Search(ctx context.Context, channel, query, cursor string, limit int) (chat.SearchPage, error)
+	// Around returns up to n messages each side of stream id id.
+	Around(ctx context.Context, channel, id string, n int64) ([]chat.Message, error)
 }

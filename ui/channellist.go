@@ -9,9 +9,11 @@ import (
 
 // channelItem is one row of the channel list.
 type channelItem struct {
-	name   string
-	joined bool
-	unread int
+	name     string
+	joined   bool
+	unread   int
+	mentions int
+	more     bool // more unread than counted
 }
 
 // ChannelList shows every channel: joined ones marked "●", unread counts
@@ -101,17 +103,25 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 		if it.joined {
 			mark = "● "
 		}
-		count := ""
+		count, ment := "", ""
 		if it.unread > 0 {
 			count = fmt.Sprintf(" %d", min(it.unread, 999))
+			if it.more || it.unread > 999 {
+				count += "+"
+			}
+		}
+		if it.mentions > 0 {
+			ment = fmt.Sprintf(" @%d", min(it.mentions, 99))
 		}
 		used := drawText(screen, x, y+row, w, mark+sanitize(it.name), st)
-		if count != "" && used+len(count) <= w {
-			cs := l.styles.channelUnread
+		tail := len(count) + len(ment)
+		if tail > 0 && used+tail <= w {
+			cs, ms := l.styles.channelUnread, l.styles.channelMention
 			if it.name == l.current {
-				cs = st
+				cs, ms = st, st
 			}
-			fill(screen, x+used, y+row, w-used-len(count), st)
+			fill(screen, x+used, y+row, w-used-tail, st)
+			drawText(screen, x+w-tail, y+row, len(ment), ment, ms)
 			drawText(screen, x+w-len(count), y+row, len(count), count, cs)
 		} else {
 			fill(screen, x+used, y+row, w-used, st)

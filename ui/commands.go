@@ -42,26 +42,22 @@ func commandTable() []commandSpec {
 		{"topic", "<text>", "set the current channel's description", argText, (*App).cmdTopic},
 		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, (*App).cmdDelete},
 		{"theme", "<name|path>", "switch colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, (*App).cmdTheme},
+		{"who", "", "list the current channel's members, who is online and who is away", argNone, (*App).cmdWho},
+		{"search", "<text>", "search the current channel's history on the server (newest first)", argText, (*App).cmdSearch},
 		{"whoami", "", "show your user name and the server", argNone, (*App).cmdWhoami},
 		{"log", "", "show where the application log is", argNone, (*App).cmdLog},
-		{"help", "", "list commands and keys", argNone, (*App).cmdHelp},
+		{"help", "", "show every command and key (also F1; Esc closes)", argNone, (*App).cmdHelp},
 		{"quit", "", "leave rtchat (asks first if messages are unsent)", argNone, (*App).cmdQuit},
 	}
 }
 
-// keyHelp lists the keys, for /help.
-var keyHelp = [][2]string{
-	{"Enter", "send the message or run the command"},
-	{"Alt+Enter", "new line in the message"},
-	{"Up / Down", "recall earlier inputs"},
-	{"Tab", "complete a command, channel or user name"},
-	{"PgUp / PgDn", "scroll the log (past the top loads older messages)"},
-	{"Home / End", "top of the log / back to live (when the input is empty)"},
-	{"Alt+Up / Alt+Down, Ctrl+P / Ctrl+N", "previous / next joined channel"},
-	{"Alt+1 … Alt+9", "open the nth channel of the list"},
-	{"Shift+Tab or F2", "move to the channel list (Up/Down, Enter; Esc back)"},
-	{"Mouse", "click a channel; wheel scrolls the log"},
-	{"Ctrl+C", "quit"},
+// Commands returns the names of every slash command, in /help's order.
+func Commands() []string {
+	var names []string
+	for _, c := range commandTable() {
+		names = append(names, c.name)
+	}
+	return names
 }
 
 // parsed is one line of input, understood: a message to send, or a
@@ -244,17 +240,7 @@ func (a *App) cmdLog(string) {
 	a.systemLine("application log: %s", a.opts.LogFile)
 }
 
-func (a *App) cmdHelp(string) {
-	a.systemLine("commands:")
-	for _, c := range commandTable() {
-		a.systemLine("  /%-9s %-12s %s", c.name, c.args, c.help)
-	}
-	a.systemLine("  text without a leading / is sent to the current channel")
-	a.systemLine("keys:")
-	for _, k := range keyHelp {
-		a.systemLine("  %-36s %s", k[0], k[1])
-	}
-}
+func (a *App) cmdHelp(string) { a.showHelp() }
 
 func (a *App) cmdQuit(string) {
 	if n := a.pendingCount(); n > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ type fakeBackend struct {
 	mine   []string
 	seq    int
 	lastMs map[string]int64
+	typed  int // Typing calls
 }
 
 func newFakeBackend(user string) *fakeBackend {
@@ -104,4 +106,49 @@ func (f *fakeBackend) SetTopic(ctx context.Context, channel, topic string) error
 func (f *fakeBackend) DeleteChannel(ctx context.Context, channel string) error { return nil }
 func (f *fakeBackend) Members(ctx context.Context, channel string) ([]string, error) {
 	return []string{"alice", "bob"}, nil
+}
+
+func (f *fakeBackend) Online(_ context.Context, channel string) ([]string, error) {
+	return f.Members(context.Background(), channel)
+}
+func (f *fakeBackend) MarkRead(context.Context, string, string) error { return nil }
+func (f *fakeBackend) ReadMarkers(context.Context) (map[string]string, error) {
+	return map[string]string{}, nil
+}
+func (f *fakeBackend) Typing(string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.typed++
+}
+
+func (f *fakeBackend) typedCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.typed
+}
+
+func (f *fakeBackend) Search(_ context.Context, channel, query, _ string, limit int) (chat.SearchPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var p chat.SearchPage
+	msgs := f.msgs[channel]
+	for i := len(msgs) - 1; i >= 0 && len(p.Hits) < limit; i-- {
+		if strings.Contains(strings.ToLower(msgs[i].Text), strings.ToLower(query)) {
+			p.Hits = append(p.Hits, msgs[i])
+		}
+	}
+	p.Done = true
+	return p, nil
+}
+
+func (f *fakeBackend) Around(_ context.Context, channel, id string, n int64) ([]chat.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msgs := f.msgs[channel]
+	for i, m := range msgs {
+		if m.ID == id {
+			return append([]chat.Message(nil), msgs[max(0, i-int(n)):min(len(msgs), i+int(n)+1)]...), nil
+		}
+	}
+	return nil, nil
 }

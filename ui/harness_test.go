@@ -27,6 +27,30 @@ type testScreen struct {
 	rows   []string
 	styles [][]tcell.Style
 	shown  chan struct{}
+	title  string
+	beeps  int
+}
+
+// Beep counts the bells rung.
+func (s *testScreen) Beep() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beeps++
+	return nil
+}
+
+// SetTitle records the terminal title.
+func (s *testScreen) SetTitle(title string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.title = title
+}
+
+// bells returns how many times the bell rang, and the title.
+func (s *testScreen) bells() (int, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.beeps, s.title
 }
 
 func newTestScreen(w, h int) *testScreen {

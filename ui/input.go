@@ -15,53 +15,6 @@ type completion struct {
 	result string // the input text the last Tab produced
 }
 
-// globalKey handles keys that work wherever the focus is.
-func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
-	if ev.Key() == tcell.KeyCtrlC && a.pages.HasPage("confirm") {
-		a.quit()
-		return nil
-	}
-	if a.pages.HasPage("confirm") {
-		return ev
-	}
-	alt := ev.Modifiers()&tcell.ModAlt != 0
-	switch ev.Key() {
-	case tcell.KeyCtrlC:
-		a.cmdQuit("")
-		return nil
-	case tcell.KeyCtrlN:
-		a.cycle(1)
-		return nil
-	case tcell.KeyCtrlP:
-		a.cycle(-1)
-		return nil
-	case tcell.KeyUp, tcell.KeyDown:
-		if alt {
-			a.cycle(map[bool]int{true: -1, false: 1}[ev.Key() == tcell.KeyUp])
-			return nil
-		}
-	case tcell.KeyPgUp:
-		a.logv.PageUp()
-		return nil
-	case tcell.KeyPgDn:
-		a.logv.PageDown()
-		return nil
-	case tcell.KeyF2, tcell.KeyBacktab:
-		if a.list.HasFocus() {
-			a.app.SetFocus(a.input)
-		} else {
-			a.app.SetFocus(a.list)
-		}
-		return nil
-	case tcell.KeyRune:
-		if alt && ev.Rune() >= '1' && ev.Rune() <= '9' {
-			a.jump(int(ev.Rune() - '0'))
-			return nil
-		}
-	}
-	return ev
-}
-
 // inputKey handles the keys of the input line.
 func (a *App) inputKey(ev *tcell.EventKey) *tcell.EventKey {
 	text := a.input.GetText()

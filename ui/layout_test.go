@@ -41,7 +41,7 @@ func TestLayoutGolden(t *testing.T) {
 				s.waitText(t, "Lorem ipsum")
 				s.waitText(t, "● random")
 				s.waitText(t, "ops")
-				s.waitText(t, "2 members")
+				s.waitText(t, "2 members · 2 online")
 				golden(t, name, s.text()+"\n")
 			})
 		}

@@ -18,6 +18,7 @@ const (
 	lineAction           // "/me": "* alice waves"
 	lineSystem
 	lineError
+	lineNewSince // the "new since you were here" marker
 )
 
 // sendState is the delivery state of one of our own messages.
@@ -44,6 +45,8 @@ type line struct {
 	kind  lineKind
 	state sendState
 	own   bool
+	// mention is set when the message mentions the user.
+	mention bool
 	// sepBefore draws a day separator above the line.
 	sepBefore bool
 }
@@ -115,6 +118,9 @@ func (l *line) relayout() { l.lay = nil }
 
 // rowCount returns how many screen rows the line takes at width.
 func (l *line) rowCount(width int) int {
+	if l.kind == lineNewSince {
+		return 1
+	}
 	n := len(l.layout(width).rows) / 2
 	if l.sepBefore {
 		n++
@@ -133,7 +139,8 @@ func newMessageLine(m chat.Message, me string, names map[string]string) *line {
 	} else if names != nil {
 		names[user] = user
 	}
-	l := &line{kind: lineMessage, user: user, own: m.User == me, text: sanitize(m.Text)}
+	own := m.User == me
+	l := &line{kind: lineMessage, user: user, own: own, text: sanitize(m.Text), mention: !own && chat.Mentions(m.Text, me)}
 	if id, ok := parseEntryID(m.ID); ok {
 		l.id = id // its time is when Redis stored it
 	} else {
@@ -181,8 +188,11 @@ type channelLog struct {
 	anchor, anchorRow int
 	// newCount counts messages that arrived while scrolled up.
 	newCount int
-	// unread counts messages that arrived while another channel was shown.
-	unread int
+	// readID is the user's read marker; unread and mentions count other
+	// users' messages after it (unreadMore: more than counted).
+	readID           entryID
+	unread, mentions int
+	unreadMore       bool
 	// names interns user names, so a million lines hold a few strings.
 	names map[string]string
 	// pending holds our own lines not yet stored, by client-made id.
@@ -305,6 +315,55 @@ func (c *channelLog) firstDated() *line {
 		}
 	}
 	return nil
+}
+
+// markNewSince puts the "new since you were here" marker before the first
+// message of another user after the read marker (at the top when that
+// message is older than what is loaded), removing an earlier marker.
+func (c *channelLog) markNewSince() {
+	for i, l := range c.lines {
+		if l.kind == lineNewSince {
+			c.remove(i)
+			break
+		}
+	}
+	if c.unread == 0 {
+		return
+	}
+	at := -1
+	for i, l := range c.lines {
+		if l.isMessage() && !l.own && l.id.stored() && l.id.after(c.readID) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return
+	}
+	marker := &line{kind: lineNewSince, id: entryID{ms: c.lines[at].id.ms}}
+	c.lines = append(c.lines[:at], append([]*line{marker}, c.lines[at:]...)...)
+	if !c.follow && c.anchor >= at {
+		c.anchor++
+	}
+}
+
+// countUnread recounts unread messages and mentions after the read marker
+// from the lines loaded; it reports false (changing nothing) when the
+// marker is older than the loaded lines and older history remains.
+func (c *channelLog) countUnread() bool {
+	if c.more && c.firstID().after(c.readID) {
+		return false
+	}
+	c.unread, c.mentions, c.unreadMore = 0, 0, false
+	for _, l := range c.lines {
+		if l.isMessage() && !l.own && l.id.stored() && l.id.after(c.readID) {
+			c.unread++
+			if l.mention {
+				c.mentions++
+			}
+		}
+	}
+	return true
 }
 
 // isMessage reports whether the line is a chat message (not rtchat's own).

@@ -50,7 +50,7 @@ func (v *LogView) Draw(screen tcell.Screen) {
 	if c != nil && len(c.lines) > 0 {
 		i, r := v.bottom()
 		if !c.follow && c.newCount > 0 {
-			v.drawMarker(screen, x, row, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)))
+			v.drawMarker(screen, x, row, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)), v.styles.log.separator)
 			row--
 		}
 		for ; row >= y && i >= 0; row-- {
@@ -86,9 +86,13 @@ func (v *LogView) bottom() (int, int) {
 
 // drawRow draws row r of line l and returns the cells it used.
 func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int {
+	if l.kind == lineNewSince {
+		v.drawMarker(screen, x, y, w, " new since you were here ", v.styles.log.mention)
+		return w
+	}
 	if l.sepBefore {
 		if r == 0 {
-			v.drawMarker(screen, x, y, w, daySeparator(l.time()))
+			v.drawMarker(screen, x, y, w, daySeparator(l.time()), v.styles.log.separator)
 			return w
 		}
 		r--
@@ -118,8 +122,7 @@ func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int 
 	return col - x
 }
 
-func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string) {
-	st := v.styles.log.separator
+func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string, st tcell.Style) {
 	for i := range w {
 		screen.SetContent(x+i, y, '─', nil, st)
 	}

@@ -13,7 +13,7 @@ type styles struct {
 	header, status, input           tcell.Style
 	inputPlaceholder                tcell.Style
 	channels, channelSel, channelOn tcell.Style
-	channelUnread                   tcell.Style
+	channelUnread, channelMention   tcell.Style
 	log                             logStyles
 	users                           []tcell.Style
 }
@@ -21,7 +21,7 @@ type styles struct {
 type logStyles struct {
 	bg                                  tcell.Color
 	base, timestamp, own, system, error tcell.Style
-	pending, separator                  tcell.Style
+	pending, separator, mention         tcell.Style
 }
 
 func newStyles(t themes.Theme) *styles {
@@ -39,6 +39,7 @@ func newStyles(t themes.Theme) *styles {
 		channelSel:       tcell.StyleDefault.Background(t.Channels.SelectedBackground.Color).Foreground(t.Channels.SelectedForeground.Color),
 		channelOn:        pair(t.Channels.Pair).Foreground(t.Channels.Joined.Color).Bold(true),
 		channelUnread:    pair(t.Channels.Pair).Foreground(t.Channels.Unread.Color).Bold(true),
+		channelMention:   pair(t.Channels.Pair).Foreground(t.Channels.Mention.Color).Bold(true),
 		log: logStyles{
 			bg:        t.Log.Background.Color,
 			base:      lb,
@@ -48,6 +49,7 @@ func newStyles(t themes.Theme) *styles {
 			error:     lb.Foreground(t.Log.Error.Color).Bold(true),
 			pending:   lb.Foreground(t.Log.Pending.Color).Dim(true),
 			separator: lb.Foreground(t.Log.Separator.Color),
+			mention:   lb.Foreground(t.Log.Mention.Color).Bold(true),
 		},
 	}
 	for _, c := range t.Users.Colors {
@@ -82,6 +84,8 @@ func (s *styles) bodyStyle(l *line) tcell.Style {
 		return s.log.error
 	case l.state != stateStored:
 		return s.log.pending
+	case l.mention:
+		return s.log.mention
 	default:
 		return s.log.base
 	}

@@ -118,7 +118,19 @@ func (f *benchBackend) MyChannels(context.Context) ([]string, error)      { retu
 func (f *benchBackend) SetTopic(context.Context, string, string) error    { return nil }
 func (f *benchBackend) DeleteChannel(context.Context, string) error       { return nil }
 func (f *benchBackend) Members(context.Context, string) ([]string, error) { return []string{"me"}, nil }
-func (f *benchBackend) emit(ev chat.Event)                                { f.events <- ev }
+func (f *benchBackend) Online(context.Context, string) ([]string, error)  { return []string{"me"}, nil }
+func (f *benchBackend) MarkRead(context.Context, string, string) error    { return nil }
+func (f *benchBackend) ReadMarkers(context.Context) (map[string]string, error) {
+	return map[string]string{}, nil
+}
+func (f *benchBackend) Typing(string) {}
+func (f *benchBackend) Search(context.Context, string, string, string, int) (chat.SearchPage, error) {
+	return chat.SearchPage{Done: true}, nil
+}
+func (f *benchBackend) Around(context.Context, string, string, int64) ([]chat.Message, error) {
+	return nil, nil
+}
+func (f *benchBackend) emit(ev chat.Event) { f.events <- ev }
 
 // messages makes n messages of channel, with ids from base.
 func messages(channel string, n, base int) ([]chat.Message, int) {

@@ -78,6 +78,8 @@ func runChatOn(ctx context.Context, args []string, io stdio, screen tcell.Screen
 		Theme:    theme,
 		Layout:   cfg.Layout,
 		Mouse:    cfg.Mouse,
+		Bell:     cfg.Bell,
+		Keys:     cfg.Bindings(),
 		Version:  version,
 		Server:   cn.server,
 		LogFile:  cfg.LogFile,

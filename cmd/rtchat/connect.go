@@ -154,7 +154,8 @@ func openLog(cfg config.Config, notice io.Writer) (*slog.Logger, func()) {
 	if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o700); err == nil {
 		f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 		if err == nil {
-			log := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			level, _ := cfg.SlogLevel() // Validate checked it
+			log := slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
 			redis.SetLogger(redisLogger{log})
 			return log, func() { _ = f.Close() }
 		}

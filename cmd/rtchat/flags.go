@@ -12,8 +12,8 @@ import (
 
 // commonFlags are the flags every command that talks to Redis takes.
 type commonFlags struct {
-	config, user, redis, theme, logFile string
-	embedded                            bool
+	config, user, redis, theme, logFile, logLevel string
+	embedded                                      bool
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {
@@ -22,6 +22,7 @@ func (f *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.redis, "redis", "", "Redis `URL` (redis://, rediss://) or comma-separated cluster addresses")
 	fs.StringVar(&f.theme, "theme", "", "theme `NAME|PATH` (default, dark, light, terminal, or a file)")
 	fs.StringVar(&f.logFile, "log-file", "", "application log `PATH` (default $XDG_STATE_HOME/rtchat/rtchat.log)")
+	fs.StringVar(&f.logLevel, "log-level", "", "how much the log says: `debug|info|warn|error` (default info)")
 	fs.BoolVar(&f.embedded, "embedded", false, "use the embedded in-memory server (a free port when 6379 is taken)")
 }
 
@@ -35,6 +36,7 @@ func (f *commonFlags) load() (config.Config, error) {
 		return &s
 	}
 	fl.ConfigPath, fl.User, fl.Redis, fl.Theme, fl.LogFile = set(f.config), set(f.user), set(f.redis), set(f.theme), set(f.logFile)
+	fl.LogLevel = set(f.logLevel)
 	if f.embedded {
 		fl.Embedded = &f.embedded
 	}

@@ -1,0 +1,211 @@
+// Package keymap names the full-screen client's configurable actions, their
+// default keys, and the way keys are written in the config file ("Ctrl+K",
+// "Alt+A", "F1", "Shift+Tab", "Alt+Down"). It knows no terminal library: the
+// ui package turns key events into the same canonical names.
+package keymap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Action is one thing a key can do.
+type Action struct {
+	// Name is the action's key in the config file's [keys] table.
+	Name string
+	// Default is the keys bound to it unless configured, comma-separated.
+	Default string
+	// Help says what it does, for the help overlay and the README.
+	Help string
+}
+
+// Actions lists every configurable action, in the order help shows them.
+var Actions = []Action{
+	{"help", "F1", "show every key and command"},
+	{"quick_switch", "Ctrl+K", "quick switcher: type to filter channels, Enter opens, Esc closes"},
+	{"next_unread", "Alt+A", "next channel with unread messages, mentions first"},
+	{"next_channel", "Ctrl+N, Alt+Down", "next joined channel"},
+	{"prev_channel", "Ctrl+P, Alt+Up", "previous joined channel"},
+	{"channel_list", "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
+	{"page_up", "PgUp", "scroll the log up (past the top loads older messages)"},
+	{"page_down", "PgDn", "scroll the log down (at the bottom: live again)"},
+	{"quit", "Ctrl+C", "quit (asks first if messages are unsent)"},
+}
+
+// Fixed lists the keys of the input line, which cannot be rebound.
+var Fixed = [][2]string{
+	{"Enter", "send the message or run the command"},
+	{"Alt+Enter", "new line in the message"},
+	{"Up / Down", "recall earlier inputs"},
+	{"Tab", "complete a command, channel or user name"},
+	{"Home / End", "top of the log / back to live (when the input is empty)"},
+	{"Alt+1 … Alt+9", "open the nth channel of the list"},
+	{"Esc", "close a dialog or overlay"},
+	{"Mouse", "click a channel; wheel scrolls the log (mouse = false: the terminal selects text)"},
+}
+
+// reserved are canonical keys the input line needs.
+var reserved = map[string]bool{
+	"Enter": true, "Alt+Enter": true, "Shift+Enter": true, "Tab": true, "Up": true, "Down": true,
+	"Left": true, "Right": true, "Home": true, "End": true, "Backspace": true, "Delete": true, "Esc": true,
+}
+
+// named are the keys written by name, in canonical spelling.
+var named = map[string]string{}
+
+func init() {
+	for _, n := range []string{"Up", "Down", "Left", "Right", "PgUp", "PgDn", "Home", "End", "Insert",
+		"Delete", "Esc", "Tab", "Enter", "Backspace"} {
+		named[strings.ToLower(n)] = n
+	}
+	for i := 1; i <= 12; i++ {
+		named[fmt.Sprintf("f%d", i)] = fmt.Sprintf("F%d", i)
+	}
+	for i := '1'; i <= '9'; i++ {
+		reserved["Alt+"+string(i)] = true
+	}
+	named["pageup"], named["pagedown"], named["escape"], named["return"], named["del"] = "PgUp", "PgDn", "Esc", "Enter", "Delete"
+}
+
+// Canonical parses one key as written in the config file and returns its
+// canonical name: modifiers in the order Ctrl, Alt, Shift, then the key
+// ("ctrl+k" → "Ctrl+K", "alt+down" → "Alt+Down", "shift+tab" → "Shift+Tab").
+func Canonical(spec string) (string, error) {
+	parts := strings.Split(strings.TrimSpace(spec), "+")
+	if len(parts) == 0 || strings.TrimSpace(parts[len(parts)-1]) == "" {
+		return "", fmt.Errorf("%q is not a key; write e.g. Ctrl+K, Alt+A, F1 or Shift+Tab", spec)
+	}
+	var ctrl, alt, shift bool
+	for _, m := range parts[:len(parts)-1] {
+		switch strings.ToLower(strings.TrimSpace(m)) {
+		case "ctrl", "control", "c":
+			ctrl = true
+		case "alt", "meta", "m":
+			alt = true
+		case "shift", "s":
+			shift = true
+		default:
+			return "", fmt.Errorf("%q is not a key: %q is not Ctrl, Alt or Shift", spec, m)
+		}
+	}
+	key := strings.TrimSpace(parts[len(parts)-1])
+	var name string
+	switch r := []rune(key); {
+	case named[strings.ToLower(key)] != "":
+		name = named[strings.ToLower(key)]
+	case len(r) == 1 && r[0] >= 'a' && r[0] <= 'z', len(r) == 1 && r[0] >= 'A' && r[0] <= 'Z':
+		name = strings.ToUpper(key)
+	case len(r) == 1 && r[0] > ' ' && r[0] < 0x7f:
+		name = key
+	default:
+		return "", fmt.Errorf("%q is not a key; write e.g. Ctrl+K, Alt+A, F1 or Shift+Tab", spec)
+	}
+	single := len(name) == 1
+	switch {
+	case single && !ctrl && !alt:
+		return "", fmt.Errorf("%q is a plain character, which the input needs; add Ctrl+ or Alt+", spec)
+	case single && ctrl && (name < "A" || name > "Z"):
+		return "", fmt.Errorf("%q: a terminal sends Ctrl only with a letter; use Alt+%s", spec, name)
+	case single && ctrl && strings.Contains("HIM", name):
+		return "", fmt.Errorf("%q is the same key as %s in a terminal; choose another letter", spec, map[string]string{"H": "Backspace", "I": "Tab", "M": "Enter"}[name])
+	case single && shift:
+		return "", fmt.Errorf("%q: write the character itself instead of Shift+", spec)
+	case name == "Tab" && shift && !ctrl && !alt:
+		return "Shift+Tab", nil
+	}
+	var b strings.Builder
+	if ctrl {
+		b.WriteString("Ctrl+")
+	}
+	if alt {
+		b.WriteString("Alt+")
+	}
+	if shift {
+		b.WriteString("Shift+")
+	}
+	b.WriteString(name)
+	return b.String(), nil
+}
+
+// Bindings returns every action's canonical keys: the defaults, with the
+// actions in overrides (action → comma-separated keys; "" unbinds) replaced.
+// A key given in overrides leaves any default action that had it. The error
+// names the action and says what is wrong: an unknown action, a key that
+// does not parse or that the input line needs, or one key given to two
+// actions.
+func Bindings(overrides map[string]string) (map[string][]string, error) {
+	known := map[string]bool{}
+	for _, a := range Actions {
+		known[a.Name] = true
+	}
+	var names []string
+	for n := range overrides {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !known[n] {
+			return nil, fmt.Errorf("keys.%s: unknown action; the actions are %s", n, actionNames())
+		}
+	}
+	out := map[string][]string{}
+	// The configured keys first: they win over defaults.
+	owner := map[string]string{}
+	for _, n := range names {
+		keys, err := parseList(n, overrides[n])
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if o, dup := owner[k]; dup && o != n {
+				return nil, fmt.Errorf("keys.%s: %s is also given to %s; choose one", n, k, o)
+			}
+			owner[k] = n
+		}
+		out[n] = keys
+	}
+	for _, a := range Actions {
+		if _, set := overrides[a.Name]; set {
+			continue
+		}
+		keys, err := parseList(a.Name, a.Default)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if _, taken := owner[k]; !taken {
+				owner[k] = a.Name
+				out[a.Name] = append(out[a.Name], k)
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseList parses an action's comma-separated keys.
+func parseList(action, spec string) ([]string, error) {
+	var keys []string
+	for _, s := range strings.Split(spec, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		k, err := Canonical(s)
+		if err != nil {
+			return nil, fmt.Errorf("keys.%s: %w", action, err)
+		}
+		if reserved[k] {
+			return nil, fmt.Errorf("keys.%s: %s is used by the input line; choose another key", action, k)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func actionNames() string {
+	names := make([]string, len(Actions))
+	for i, a := range Actions {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
+}

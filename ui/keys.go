@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/keymap"
+)
+
+// keyName returns the canonical name of a key event, spelled as package
+// keymap spells configured keys ("Ctrl+K", "Alt+A", "Alt+Down", "F1",
+// "Shift+Tab"), or "" for a plain character being typed.
+func keyName(ev *tcell.EventKey) string {
+	mods := ev.Modifiers()
+	var b strings.Builder
+	k := ev.Key()
+	switch {
+	case k == tcell.KeyRune:
+		if mods&tcell.ModAlt == 0 {
+			return ""
+		}
+		if mods&tcell.ModCtrl != 0 {
+			b.WriteString("Ctrl+")
+		}
+		b.WriteString("Alt+")
+		b.WriteString(strings.ToUpper(string(ev.Rune())))
+		return b.String()
+	case k == tcell.KeyBacktab:
+		return "Shift+Tab"
+	case k >= tcell.KeyCtrlA && k <= tcell.KeyCtrlZ && k != tcell.KeyBackspace && k != tcell.KeyTab && k != tcell.KeyEnter:
+		b.WriteString("Ctrl+")
+		if mods&tcell.ModAlt != 0 {
+			b.WriteString("Alt+")
+		}
+		b.WriteByte(byte('A' + k - tcell.KeyCtrlA))
+		return b.String()
+	}
+	name, ok := keyNames[k]
+	if !ok {
+		return ""
+	}
+	if mods&tcell.ModCtrl != 0 {
+		b.WriteString("Ctrl+")
+	}
+	if mods&tcell.ModAlt != 0 {
+		b.WriteString("Alt+")
+	}
+	if mods&tcell.ModShift != 0 {
+		b.WriteString("Shift+")
+	}
+	b.WriteString(name)
+	return b.String()
+}
+
+var keyNames = map[tcell.Key]string{
+	tcell.KeyUp: "Up", tcell.KeyDown: "Down", tcell.KeyLeft: "Left", tcell.KeyRight: "Right",
+	tcell.KeyPgUp: "PgUp", tcell.KeyPgDn: "PgDn", tcell.KeyHome: "Home", tcell.KeyEnd: "End",
+	tcell.KeyInsert: "Insert", tcell.KeyDelete: "Delete", tcell.KeyEscape: "Esc", tcell.KeyTab: "Tab",
+	tcell.KeyEnter: "Enter", tcell.KeyBackspace: "Backspace", tcell.KeyBackspace2: "Backspace",
+	tcell.KeyF1: "F1", tcell.KeyF2: "F2", tcell.KeyF3: "F3", tcell.KeyF4: "F4", tcell.KeyF5: "F5",
+	tcell.KeyF6: "F6", tcell.KeyF7: "F7", tcell.KeyF8: "F8", tcell.KeyF9: "F9", tcell.KeyF10: "F10",
+	tcell.KeyF11: "F11", tcell.KeyF12: "F12",
+}
+
+// bindKeys turns action → keys into the lookup the key handler uses.
+func bindKeys(bindings map[string][]string) map[string]string {
+	if bindings == nil {
+		bindings, _ = keymap.Bindings(nil)
+	}
+	out := map[string]string{}
+	for action, keys := range bindings {
+		for _, k := range keys {
+			out[k] = action
+		}
+	}
+	return out
+}
+
+// globalKey handles keys that work wherever the focus is: the configured
+// actions, and Alt+1…9. A dialog or an overlay gets every other key.
+func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
+	action := a.keys[keyName(ev)]
+	switch {
+	case a.pages.HasPage("confirm"):
+		if action == "quit" {
+			a.quit()
+			return nil
+		}
+		return ev
+	case a.overlay != nil:
+		if action == "quit" {
+			a.closeOverlay()
+			a.cmdQuit("")
+			return nil
+		}
+		return ev
+	}
+	switch action {
+	case "quit":
+		a.cmdQuit("")
+	case "help":
+		a.showHelp()
+	case "quick_switch":
+		a.showSwitcher()
+	case "next_unread":
+		a.nextUnread()
+	case "next_channel":
+		a.cycle(1)
+	case "prev_channel":
+		a.cycle(-1)
+	case "channel_list":
+		if a.list.HasFocus() {
+			a.app.SetFocus(a.input)
+		} else {
+			a.app.SetFocus(a.list)
+		}
+	case "page_up":
+		a.logv.PageUp()
+	case "page_down":
+		a.logv.PageDown()
+	default:
+		if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
+			a.jump(int(ev.Rune() - '0'))
+			return nil
+		}
+		if ev.Key() == tcell.KeyCtrlC {
+			// Unbound from quit: tview would stop the window without asking.
+			return nil
+		}
+		return ev
+	}
+	return nil
+}
+
+// helpRows lists every command of the command table and every key, with
+// the keys bound now.
+func (a *App) helpRows() []overlayRow {
+	var rows []overlayRow
+	head := func(s string) { rows = append(rows, overlayRow{text: s, style: a.st.log.system.Bold(true)}) }
+	item := func(l, r string) {
+		rows = append(rows, overlayRow{text: fmt.Sprintf("  %-28s %s", l, r), style: a.st.log.base})
+	}
+	for _, sec := range helpSections(a.bindings) {
+		head(sec.title)
+		for _, it := range sec.items {
+			item(it[0], it[1])
+		}
+		rows = append(rows, overlayRow{})
+	}
+	return rows[:len(rows)-1]
+}
+
+// helpSection is one part of the help: commands, keys, input keys.
+type helpSection struct {
+	title string
+	items [][2]string
+}
+
+// helpSections builds the help from the command table and the key map;
+// the overlay and the README (HelpMarkdown) both show it.
+func helpSections(bindings map[string][]string) []helpSection {
+	if bindings == nil {
+		bindings, _ = keymap.Bindings(nil)
+	}
+	cmds := helpSection{title: "Commands"}
+	for _, c := range commandTable() {
+		cmds.items = append(cmds.items, [2]string{strings.TrimSpace("/" + c.name + " " + c.args), c.help})
+	}
+	cmds.items = append(cmds.items, [2]string{"text", "anything not starting with / is sent to the current channel (// sends a leading /)"})
+	keys := helpSection{title: "Keys (configurable in [keys])"}
+	for _, act := range keymap.Actions {
+		bound := strings.Join(bindings[act.Name], ", ")
+		if bound == "" {
+			bound = "(unbound)"
+		}
+		keys.items = append(keys.items, [2]string{bound, act.Help + " [" + act.Name + "]"})
+	}
+	input := helpSection{title: "Input keys"}
+	input.items = append(input.items, keymap.Fixed...)
+	return []helpSection{cmds, keys, input}
+}
+
+// HelpMarkdown is the help as the README shows it: a table per section,
+// with the default keys when bindings is nil.
+func HelpMarkdown(bindings map[string][]string) string {
+	var b strings.Builder
+	for i, sec := range helpSections(bindings) {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "**%s**\n\n| | |\n|---|---|\n", sec.title)
+		for _, it := range sec.items {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", strings.ReplaceAll(it[0], "|", "\\|"), strings.ReplaceAll(it[1], "|", "\\|"))
+		}
+	}
+	return b.String()
+}
+
+// showHelp opens the help overlay; Esc closes it.
+func (a *App) showHelp() {
+	o := newOverlay(a.st, "help · Esc closes")
+	o.setRows(a.helpRows())
+	a.showOverlay(o)
+}

@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+)
+
+// overlayRow is one row of an overlay: plain text (never style tags; the
+// overlay sanitizes it) in a style; only rows with pick set can be
+// selected.
+type overlayRow struct {
+	text  string
+	style tcell.Style
+	pick  bool
+}
+
+// overlay is a framed list drawn over the window: the help, the quick
+// switcher, search results and a message in its context. With a filter it
+// has a query line that the user types into. It must be used on the UI
+// goroutine only.
+//
+// Keys: Up/Down (and Ctrl+P/Ctrl+N) move, PgUp/PgDn page, Enter picks,
+// Esc closes; with a filter, typing edits the query. Reaching the last
+// row calls onEnd (to load more).
+type overlay struct {
+	*tview.Box
+	st     *styles
+	filter bool
+	query  string
+	rows   []overlayRow
+	sel    int // index of the selected row; -1 when none can be picked
+	offset int
+	footer string
+
+	onQuery func(q string)
+	onPick  func(row int)
+	// onNoPick is called on Enter when no row is selected.
+	onNoPick func()
+	onClose  func()
+	onEnd    func()
+}
+
+func newOverlay(st *styles, title string) *overlay {
+	o := &overlay{Box: tview.NewBox(), st: st, sel: -1}
+	o.SetBorder(true).SetTitle(" " + escape(title) + " ").
+		SetBackgroundColor(st.theme.Log.Background.Color).
+		SetBorderStyle(st.log.separator).SetTitleColor(st.theme.Log.Foreground.Color)
+	return o
+}
+
+// setRows replaces the rows, keeping the selection on a pickable row.
+func (o *overlay) setRows(rows []overlayRow) {
+	o.rows = rows
+	if o.sel >= len(rows) || o.sel < 0 || !rows[o.sel].pick {
+		o.sel = o.next(-1, 1)
+	}
+}
+
+// next returns the first pickable row from i+step on in direction step
+// (or the current selection when there is none).
+func (o *overlay) next(i, step int) int {
+	for j := i + step; j >= 0 && j < len(o.rows); j += step {
+		if o.rows[j].pick {
+			return j
+		}
+	}
+	if i >= 0 && i < len(o.rows) && o.rows[i].pick {
+		return i
+	}
+	return -1
+}
+
+// listHeight is how many rows the list part shows.
+func (o *overlay) listHeight() int {
+	_, _, _, h := o.GetInnerRect()
+	if o.filter {
+		h -= 2
+	}
+	if o.footer != "" {
+		h--
+	}
+	return max(h, 0)
+}
+
+// Draw draws the query line, the visible rows and the footer.
+func (o *overlay) Draw(screen tcell.Screen) {
+	o.Box.DrawForSubclass(screen, o)
+	x, y, w, h := o.GetInnerRect()
+	if w <= 0 || h <= 0 {
+		return
+	}
+	base := o.st.log.base
+	if o.filter {
+		used := drawText(screen, x, y, w, "> "+oneLine(o.query), base.Bold(true))
+		if used < w {
+			screen.SetContent(x+used, y, '▏', nil, base)
+		}
+		for i := range w {
+			screen.SetContent(x+i, y+1, '─', nil, o.st.log.separator)
+		}
+		y, h = y+2, h-2
+	}
+	if o.footer != "" {
+		h--
+		drawText(screen, x, y+h, w, oneLine(o.footer), o.st.log.system)
+	}
+	if h <= 0 {
+		return
+	}
+	if o.sel >= 0 {
+		if o.sel < o.offset {
+			o.offset = o.sel
+		}
+		if o.sel >= o.offset+h {
+			o.offset = o.sel - h + 1
+		}
+	}
+	o.offset = max(min(o.offset, len(o.rows)-h), 0)
+	for r := 0; r < h && o.offset+r < len(o.rows); r++ {
+		i := o.offset + r
+		st := o.rows[i].style
+		if i == o.sel {
+			st = o.st.channelSel
+		}
+		used := drawText(screen, x, y+r, w, oneLine(o.rows[i].text), st)
+		fill(screen, x+used, y+r, w-used, st)
+	}
+}
+
+// move changes the selection by n pickable rows (or scrolls when nothing
+// can be picked).
+func (o *overlay) move(n int) {
+	if o.sel < 0 {
+		o.offset = max(o.offset+n, 0)
+		if o.offset+o.listHeight() >= len(o.rows) && o.onEnd != nil {
+			o.onEnd()
+		}
+		return
+	}
+	step := 1
+	if n < 0 {
+		step, n = -1, -n
+	}
+	for ; n > 0; n-- {
+		o.sel = o.next(o.sel, step)
+	}
+	if o.next(o.sel, 1) == o.sel && o.onEnd != nil {
+		o.onEnd()
+	}
+}
+
+// InputHandler moves, picks, closes and edits the query.
+func (o *overlay) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
+	return o.WrapInputHandler(func(ev *tcell.EventKey, setFocus func(p tview.Primitive)) {
+		page := max(o.listHeight()-1, 1)
+		switch ev.Key() {
+		case tcell.KeyEscape:
+			o.onClose()
+		case tcell.KeyUp, tcell.KeyCtrlP:
+			o.move(-1)
+		case tcell.KeyDown, tcell.KeyCtrlN:
+			o.move(1)
+		case tcell.KeyPgUp:
+			o.move(-page)
+		case tcell.KeyPgDn:
+			o.move(page)
+		case tcell.KeyHome:
+			o.offset = 0
+			if o.sel >= 0 {
+				o.sel = o.next(-1, 1)
+			}
+		case tcell.KeyEnd:
+			o.move(len(o.rows))
+		case tcell.KeyEnter:
+			switch {
+			case o.sel >= 0 && o.onPick != nil:
+				o.onPick(o.sel)
+			case o.sel < 0 && o.onNoPick != nil:
+				o.onNoPick()
+			}
+		case tcell.KeyBackspace, tcell.KeyBackspace2:
+			if o.filter && o.query != "" {
+				r := []rune(o.query)
+				o.query = string(r[:len(r)-1])
+				o.onQuery(o.query)
+			}
+		case tcell.KeyRune:
+			if o.filter && ev.Modifiers()&tcell.ModAlt == 0 {
+				o.query += string(ev.Rune())
+				o.onQuery(o.query)
+			}
+		}
+	})
+}
+
+// MouseHandler picks the clicked row and scrolls on the wheel.
+func (o *overlay) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+	return o.WrapMouseHandler(func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		mx, my := event.Position()
+		if !o.InRect(mx, my) {
+			return false, nil
+		}
+		switch action {
+		case tview.MouseScrollUp:
+			o.move(-1)
+		case tview.MouseScrollDown:
+			o.move(1)
+		case tview.MouseLeftClick:
+			_, y, _, _ := o.GetInnerRect()
+			if o.filter {
+				y += 2
+			}
+			if i := o.offset + my - y; i >= 0 && i < len(o.rows) && o.rows[i].pick {
+				o.sel = i
+				if o.onPick != nil {
+					o.onPick(i)
+				}
+			}
+		default:
+			return false, nil
+		}
+		return true, nil
+	})
+}
+
+// showOverlay puts o over the middle of the window, with focus.
+func (a *App) showOverlay(o *overlay) {
+	if o.onClose == nil {
+		o.onClose = a.closeOverlay
+	}
+	frame := tview.NewFlex().
+		AddItem(nil, 0, 1, false).
+		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
+			AddItem(nil, 0, 1, false).
+			AddItem(o, 0, 8, true).
+			AddItem(nil, 0, 1, false), 0, 8, true).
+		AddItem(nil, 0, 1, false)
+	a.pages.RemovePage("overlay")
+	a.pages.AddPage("overlay", frame, true, true)
+	a.overlay = o
+	a.app.SetFocus(o)
+}
+
+// closeOverlay removes the overlay and returns to the input.
+func (a *App) closeOverlay() {
+	a.pages.RemovePage("overlay")
+	a.overlay = nil
+	a.app.SetFocus(a.input)
+}
+
+// oneLine makes untrusted text safe to draw on one row: sanitized, with
+// line breaks shown as "⏎".
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ⏎ ", "\n", " ⏎ ", "\r", " ").Replace(sanitize(s))
+}

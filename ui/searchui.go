@@ -1,0 +1,146 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rtchat/rtchat/chat"
+)
+
+// searchPage is how many hits one page of search results adds.
+const searchPage = 20
+
+// searchView is a /search being shown: the hits so far and where the
+// server-side scan goes on from. Only the UI goroutine touches it.
+type searchView struct {
+	channel, query string
+	hits           []chat.Message
+	cursor         string // where the next call scans from
+	pageHits       int    // hits found for the page being filled
+	scanned        int
+	done, loading  bool
+	err            error
+	o              *overlay
+}
+
+// cmdSearch searches the current channel's history for arg, newest first,
+// in the server, page by page: only the hits come to the client.
+func (a *App) cmdSearch(arg string) {
+	name := a.current
+	if name == "" {
+		a.errorLine("no channel is open; type /join NAME, then /search TEXT")
+		return
+	}
+	s := &searchView{channel: name, query: arg}
+	s.o = newOverlay(a.st, fmt.Sprintf("search #%s for %q · Enter: show in context · Esc closes", name, arg))
+	s.o.onEnd = func() { a.searchNextPage(s) }
+	s.o.onPick = func(i int) {
+		if i < len(s.hits) {
+			a.showContext(s, s.hits[i])
+		}
+	}
+	s.o.onClose = func() {
+		a.search = nil
+		a.closeOverlay()
+	}
+	a.search = s
+	a.renderSearch(s)
+	a.showOverlay(s.o)
+	a.searchNextPage(s)
+}
+
+// searchNextPage starts filling the next page of hits.
+func (a *App) searchNextPage(s *searchView) {
+	if s.loading || s.done || s.err != nil {
+		return
+	}
+	s.pageHits = 0
+	a.searchStep(s)
+}
+
+// searchStep makes one bounded call to the server and shows what it found;
+// it goes on while the page has room and the stream has more.
+func (a *App) searchStep(s *searchView) {
+	s.loading = true
+	a.renderSearch(s)
+	cursor := s.cursor
+	a.background(func(ctx context.Context) func() {
+		page, err := a.be.Search(ctx, s.channel, s.query, cursor, searchPage-s.pageHits)
+		return func() {
+			s.loading = false
+			if a.search != s {
+				return // closed meanwhile
+			}
+			if err != nil {
+				s.err = err
+				a.renderSearch(s)
+				return
+			}
+			s.hits = append(s.hits, page.Hits...)
+			s.pageHits += len(page.Hits)
+			s.scanned += page.Scanned
+			s.cursor, s.done = page.Next, page.Done
+			a.renderSearch(s)
+			if !s.done && s.pageHits < searchPage {
+				a.searchStep(s)
+			}
+		}
+	})
+}
+
+// renderSearch shows the hits and the state of the scan.
+func (a *App) renderSearch(s *searchView) {
+	rows := make([]overlayRow, 0, len(s.hits)+1)
+	for _, m := range s.hits {
+		rows = append(rows, overlayRow{text: a.messageRow(m), style: a.st.log.base, pick: true})
+	}
+	o := s.o
+	o.setRows(rows)
+	switch {
+	case s.err != nil:
+		o.footer = fmt.Sprintf("the search stopped: %v; press Esc and try /search again", s.err)
+	case s.loading:
+		o.footer = fmt.Sprintf("searching… %d found in %d messages", len(s.hits), s.scanned)
+	case s.done && len(s.hits) == 0:
+		o.footer = fmt.Sprintf("no message of #%s contains %q", s.channel, s.query)
+	case s.done:
+		o.footer = fmt.Sprintf("%d found in %d messages · the whole channel was searched", len(s.hits), s.scanned)
+	default:
+		o.footer = fmt.Sprintf("%d found in %d messages · move past the last one for more", len(s.hits), s.scanned)
+	}
+}
+
+// messageRow is a message on one row: date, time, author and text.
+func (a *App) messageRow(m chat.Message) string {
+	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, m.Text)
+}
+
+// showContext shows hit with the messages around it; Esc returns to the
+// results.
+func (a *App) showContext(s *searchView, hit chat.Message) {
+	a.background(func(ctx context.Context) func() {
+		msgs, err := a.be.Around(ctx, s.channel, hit.ID, 10)
+		return func() {
+			if a.search != s {
+				return
+			}
+			if err != nil {
+				s.o.footer = fmt.Sprintf("could not read the messages around it: %v", err)
+				return
+			}
+			o := newOverlay(a.st, fmt.Sprintf("#%s around %s · Esc: back to the results", s.channel, hit.Time.Local().Format("2006-01-02 15:04")))
+			rows := make([]overlayRow, len(msgs))
+			sel := -1
+			for i, m := range msgs {
+				rows[i] = overlayRow{text: a.messageRow(m), style: a.st.log.base}
+				if m.ID == hit.ID {
+					rows[i].style, rows[i].pick, sel = a.st.log.mention, true, i
+				}
+			}
+			o.setRows(rows)
+			o.sel = sel
+			o.onClose = func() { a.showOverlay(s.o) }
+			a.showOverlay(o)
+		}
+	})
+}

@@ -1,0 +1,415 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/faultproxy"
+	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/keymap"
+	"github.com/rtchat/rtchat/ui"
+)
+
+// window is one user's full-screen client on a simulation screen.
+type window struct {
+	*testScreen
+	client *chat.Client
+	stop   func()
+}
+
+// openWindow starts a chat client for user on rdb and a window on it; the
+// window and the client stop with close (or at the end of the test).
+func openWindow(t *testing.T, rdb redis.UniversalClient, user string, opts ui.Options, tweak ...func(*chat.Options)) *window {
+	t.Helper()
+	co := chat.Options{Redis: rdb, User: user, PingEvery: 500 * time.Millisecond, DeadAfter: 2 * time.Second, MaxBackoff: 300 * time.Millisecond}
+	for _, f := range tweak {
+		f(&co)
+	}
+	c, err := chat.New(co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestScreen(100, 30)
+	opts.Backend, opts.Screen = c, s
+	stopApp, _, _ := runApp(t, opts)
+	w := &window{testScreen: s, client: c}
+	w.stop = func() { stopApp(); cancel(); _ = c.Close() }
+	t.Cleanup(w.stop)
+	return w
+}
+
+// listRow returns the channel list row of channel (the left 22 columns).
+func (w *window) listRow(channel string) string {
+	for y := range 30 {
+		r := w.row(y)
+		if len(r) > 22 {
+			r = string([]rune(r)[:22])
+		}
+		if strings.Contains(r, " "+channel+" ") || strings.HasSuffix(r, " "+channel) {
+			return strings.TrimSpace(r)
+		}
+	}
+	return ""
+}
+
+// waitList waits until channel's list row ends with suffix ("" for no count).
+func (w *window) waitList(t *testing.T, channel, suffix string) {
+	t.Helper()
+	w.waitFor(t, fmt.Sprintf("#%s's row to end in %q", channel, suffix), func(string) bool {
+		r := w.listRow(channel)
+		if suffix == "" {
+			return strings.HasSuffix(r, channel)
+		}
+		return strings.HasSuffix(r, suffix)
+	})
+}
+
+func send(t *testing.T, c *chat.Client, channel, text string) {
+	t.Helper()
+	if _, err := c.BroadcastMessage(context.Background(), channel, text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+	if _, err := bob.Join(context.Background(), "news"); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, "news", "old news, read before")
+
+	w := openWindow(t, rdb, "alice", ui.Options{Bell: true, Mouse: true})
+	w.waitText(t, "#general · subscribed")
+	w.typeText("/join news", true)
+	w.waitText(t, "old news, read before")
+	w.typeText("/join general", true)
+	w.waitText(t, "#general · subscribed")
+	w.stop()
+
+	// While alice is away.
+	send(t, bob, "news", "first while away")
+	send(t, bob, "news", "@alice can you check the deploy?")
+	send(t, bob, "news", "third")
+
+	w = openWindow(t, rdb, "alice", ui.Options{Bell: true, Mouse: true})
+	w.waitText(t, "#general · subscribed")
+	w.waitList(t, "news", "@1 3")
+	if n, title := w.bells(); title != "(1) rtchat" || n != 0 {
+		t.Fatalf("title %q and %d bells after a restart; want (1) rtchat and no bell for old news", title, n)
+	}
+	// A new mention while away rings once and counts.
+	send(t, bob, "news", "alice, one more thing")
+	w.waitList(t, "news", "@2 4")
+	w.waitFor(t, "the bell", func(string) bool { n, title := w.bells(); return n == 1 && title == "(2) rtchat" })
+
+	x, y, _ := w.find("● news")
+	w.click(x+2, y)
+	w.waitText(t, "#news · subscribed")
+	w.waitText(t, "new since you were here")
+	// The marker sits right above the first unread message.
+	_, my, _ := w.find("new since you were here")
+	if !strings.Contains(w.row(my+1), "first while away") {
+		t.Fatalf("the marker is not above the first unread message:\n%s", w.text())
+	}
+	// The mention is highlighted.
+	mx, mline, _ := w.find("@alice can you check")
+	fx, fy, _ := w.find("first while away")
+	if w.style(mx, mline) == w.style(fx, fy) {
+		t.Fatal("the mention is drawn like any other message")
+	}
+	w.waitList(t, "news", "")
+	w.waitFor(t, "the title to clear", func(string) bool { _, title := w.bells(); return title == "rtchat" })
+}
+
+func TestReadingInOneTerminalClearsTheOther(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+	w1 := openWindow(t, rdb, "alice", ui.Options{Mouse: true})
+	w1.waitText(t, "#general · subscribed")
+	w1.typeText("/join news", true)
+	w1.waitText(t, "#news · subscribed")
+	w1.typeText("/join general", true)
+	w1.waitText(t, "#general · subscribed")
+	w2 := openWindow(t, rdb, "alice", ui.Options{Mouse: true})
+	w2.waitText(t, "#general · subscribed")
+	w2.waitList(t, "news", "")
+
+	if _, err := bob.Join(context.Background(), "news"); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, "news", "one")
+	send(t, bob, "news", "two")
+	w1.waitList(t, "news", " 2")
+	w2.waitList(t, "news", " 2")
+
+	x, y, _ := w1.find("● news")
+	w1.click(x+2, y)
+	w1.waitText(t, "bob: two")
+	w2.waitList(t, "news", "")
+	if r := w2.listRow("news"); strings.HasSuffix(r, "2") {
+		t.Fatalf("w2 still shows unread: %q", r)
+	}
+}
+
+func TestNextUnreadGoesToMentionsFirst(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	for _, ch := range []string{"aaa", "bbb", "ccc"} {
+		w.typeText("/join "+ch, true)
+		w.waitText(t, "#"+ch+" · subscribed")
+		if _, err := bob.Join(context.Background(), ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.typeText("/join general", true)
+	w.waitText(t, "#general · subscribed")
+	send(t, bob, "aaa", "plain in aaa")
+	send(t, bob, "ccc", "hey alice in ccc")
+	send(t, bob, "bbb", "plain in bbb")
+	w.waitList(t, "aaa", " 1")
+	w.waitList(t, "bbb", " 1")
+	w.waitList(t, "ccc", "@1 1")
+
+	altA := func() { w.InjectKey(tcell.KeyRune, 'a', tcell.ModAlt) }
+	altA()
+	w.waitText(t, "#ccc · subscribed") // the mention first
+	altA()
+	w.waitText(t, "#aaa · subscribed") // then unread, in list order
+	altA()
+	w.waitText(t, "#bbb · subscribed")
+	altA()
+	w.waitText(t, "no unread messages in other channels")
+}
+
+func TestPresenceAndWho(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	fast := func(o *chat.Options) { o.PresenceEvery, o.PresenceTTL = 200*time.Millisecond, time.Second }
+	w := openWindow(t, rdb, "alice", ui.Options{}, fast)
+	w.waitText(t, "#general · subscribed")
+	// bob's terminal reaches Redis through a proxy we can cut: a crash,
+	// with no goodbye.
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	c, err := chat.New(chat.Options{Redis: viaProxy, User: "bob", PresenceEvery: 200 * time.Millisecond, PresenceTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); _ = c.Close() })
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, c)
+	if _, err := c.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitText(t, "2 members · 2 online")
+	w.typeText("/who", true)
+	w.waitText(t, "#general: 2 of 2 members online")
+	w.waitText(t, "online: alice, bob")
+
+	proxy.Down()
+	w.waitText(t, "2 members · 1 online")
+	w.typeText("/who", true)
+	w.waitText(t, "#general: 1 of 2 members online")
+	w.waitText(t, "away: bob")
+}
+
+func TestTypingIndicatorShownAndCleared(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	w1 := openWindow(t, rdb, "alice", ui.Options{})
+	w2 := openWindow(t, rdb, "bob", ui.Options{})
+	w1.waitText(t, "#general · subscribed")
+	w2.waitText(t, "#general · subscribed")
+	waitTopicSubscribers(t, rdb, "general", 2)
+
+	w2.typeText("hello ali", false)
+	w1.waitText(t, "bob is typing…")
+	if strings.Contains(w2.text(), "is typing") {
+		t.Fatal("bob is told that he is typing")
+	}
+	w2.typeText("ce", true)
+	w1.waitText(t, "bob: hello alice")
+	w1.waitFor(t, "the notice to go with the message", func(s string) bool { return !strings.Contains(s, "is typing") })
+
+	// Typing that stops clears by itself.
+	w2.typeText("wait", false)
+	w1.waitText(t, "bob is typing…")
+	start := time.Now()
+	w1.waitFor(t, "the notice to expire", func(s string) bool { return !strings.Contains(s, "is typing") })
+	if d := time.Since(start); d > chat.TypingShownFor+2*time.Second {
+		t.Fatalf("the notice stayed %v", d)
+	}
+}
+
+func TestTypingACommandIsNotAnnounced(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(100, 30)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	s.typeText("/who", false)
+	s.waitText(t, "/who")
+	if n := f.typedCount(); n != 0 {
+		t.Fatalf("typing a command told the channel %d times", n)
+	}
+	s.typeText(" x", true)
+	s.typeText("hi", false)
+	s.waitFor(t, "a typing notice", func(string) bool { return f.typedCount() > 0 })
+}
+
+// waitTopicSubscribers waits until channel's live topic has n subscribers.
+func waitTopicSubscribers(t *testing.T, rdb *redis.Client, channel string, n int64) {
+	t.Helper()
+	topic := chat.DefaultKeys().Topic(channel)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := rdb.PubSubNumSub(context.Background(), topic).Result()
+		if err == nil && got[topic] >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %v subscribers, want %d", channel, got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestQuickSwitcherFilters(t *testing.T) {
+	f := conversation()
+	f.add("operations", "erin", "ops talk", fixedTime)
+	f.add("design", "erin", "pixels", fixedTime)
+	s := newTestScreen(100, 30)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	s.waitText(t, "operations")
+	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
+	s.waitText(t, "switch channel")
+	s.waitText(t, "#design")
+	s.typeText("opn", false) // fuzzy: o-p-…-n
+	s.waitFor(t, "only #operations", func(txt string) bool {
+		return strings.Contains(txt, "> opn") && strings.Contains(txt, "#operations") && !strings.Contains(txt, "#design")
+	})
+	s.key(tcell.KeyBackspace2, tcell.ModNone)
+	s.key(tcell.KeyBackspace2, tcell.ModNone)
+	s.waitText(t, "#ops") // "o" matches ops, operations, random…
+	s.typeText("ps", false)
+	s.key(tcell.KeyEnter, tcell.ModNone)
+	s.waitText(t, "#ops · subscribed") // the prefix match wins
+	s.waitFor(t, "the switcher to close", func(txt string) bool { return !strings.Contains(txt, "switch channel") })
+
+	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
+	s.waitText(t, "switch channel")
+	s.key(tcell.KeyEscape, tcell.ModNone)
+	s.waitFor(t, "Esc to close it", func(txt string) bool { return !strings.Contains(txt, "switch channel") })
+	s.waitText(t, "#ops · subscribed")
+}
+
+func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(120, 60)
+	keys, err := keymap.Bindings(map[string]string{"help": "F5", "quick_switch": "ctrl+g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runApp(t, ui.Options{Backend: f, Screen: s, Keys: keys})
+	s.waitText(t, "#general · subscribed")
+	s.key(tcell.KeyF5, tcell.ModNone)
+	s.waitText(t, "help · Esc closes")
+	txt := s.text()
+	for _, c := range ui.Commands() {
+		if !strings.Contains(txt, "/"+c) {
+			t.Errorf("the help does not list /%s", c)
+		}
+	}
+	for _, want := range []string{"F5", "Ctrl+G", "Alt+A", "Ctrl+N, Alt+Down", "Alt+Enter"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("the help does not list %s", want)
+		}
+	}
+	s.key(tcell.KeyEscape, tcell.ModNone)
+	s.waitFor(t, "Esc to close it", func(txt string) bool { return !strings.Contains(txt, "help · Esc closes") })
+	// The rebound key works; the default one no longer does.
+	s.key(tcell.KeyF1, tcell.ModNone)
+	s.key(tcell.KeyCtrlG, tcell.ModCtrl)
+	s.waitText(t, "switch channel")
+	if strings.Contains(s.text(), "help · Esc closes") {
+		t.Fatal("F1 still opens the help after it was rebound")
+	}
+	s.key(tcell.KeyEscape, tcell.ModNone)
+	s.typeText("/help", true)
+	s.waitText(t, "help · Esc closes")
+}
+
+func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	key := chat.DefaultKeys().Stream("general")
+	const total = 100_000
+	base := time.Now().Add(-time.Hour).UnixMilli()
+	for from := 0; from < total; from += 10_000 {
+		pipe := rdb.Pipeline()
+		for i := from; i < from+10_000; i++ {
+			text := fmt.Sprint("filler message ", i)
+			if i%2000 == 7 {
+				text = fmt.Sprintf("the deploy KEY%05d went out", i)
+			}
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, ID: fmt.Sprintf("%d-%d", base, i+1), Values: []any{"user", "bob", "text", text, "ts", fmt.Sprint(base)}})
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.typeText("/search deploy key", true)
+	w.waitText(t, "search #general for \"deploy key\"")
+	// The first page: 20 hits, newest first, and the scan stopped there.
+	w.waitText(t, "20 found in")
+	w.waitText(t, "KEY98007")
+	if strings.Contains(w.text(), "KEY58007") {
+		t.Fatal("the first page went past 20 hits")
+	}
+	footer := w.text()
+	if !strings.Contains(footer, "move past the last one for more") {
+		t.Fatalf("no way to more results:\n%s", footer)
+	}
+	// Moving past the last hit loads the rest, page by page.
+	const all = "50 found in 100000 messages · the whole channel was searched"
+	for i := 0; i < 500 && !strings.Contains(w.text(), all); i++ {
+		w.key(tcell.KeyDown, tcell.ModNone)
+		time.Sleep(20 * time.Millisecond)
+	}
+	w.waitText(t, all)
+	// Enter shows the selected hit in its context.
+	w.key(tcell.KeyHome, tcell.ModNone)
+	w.key(tcell.KeyEnter, tcell.ModNone)
+	w.waitText(t, "Esc: back to the results")
+	w.waitText(t, "filler message 98")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	w.waitText(t, "search #general for")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	w.waitFor(t, "the search to close", func(s string) bool { return !strings.Contains(s, "search #general for") })
+}

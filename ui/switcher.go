@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// fuzzyScore matches query against name as a subsequence, ignoring case.
+// Lower scores are better: a prefix beats a substring, which beats
+// scattered letters (fewer gaps first). ok is false when it does not match.
+func fuzzyScore(name, query string) (score int, ok bool) {
+	n, q := strings.ToLower(name), strings.ToLower(query)
+	switch i := strings.Index(n, q); {
+	case q == "":
+		return 0, true
+	case i == 0:
+		return 0, true
+	case i > 0:
+		return 100 + i, true
+	}
+	gaps, last := 0, -1
+	pos := 0
+	for _, r := range q {
+		j := strings.IndexRune(n[pos:], r)
+		if j < 0 {
+			return 0, false
+		}
+		if last >= 0 && pos+j != last+1 {
+			gaps++
+		}
+		last = pos + j
+		pos += j + len(string(r))
+	}
+	return 1000 + 10*gaps + len(n), true
+}
+
+// switcherMatches returns the channels matching query, best first; among
+// equals, joined channels and then those with unread messages lead.
+func (a *App) switcherMatches(query string) []channelItem {
+	type scored struct {
+		channelItem
+		score int
+	}
+	var out []scored
+	for _, it := range a.list.items {
+		if s, ok := fuzzyScore(it.name, query); ok {
+			out = append(out, scored{it, s})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		x, y := out[i], out[j]
+		switch {
+		case x.score != y.score:
+			return x.score < y.score
+		case x.joined != y.joined:
+			return x.joined
+		case (x.unread > 0) != (y.unread > 0):
+			return x.unread > 0
+		}
+		return x.name < y.name
+	})
+	items := make([]channelItem, len(out))
+	for i, s := range out {
+		items[i] = s.channelItem
+	}
+	return items
+}
+
+// showSwitcher opens the quick switcher: type to filter the channels,
+// Enter opens the selected one, Esc closes.
+func (a *App) showSwitcher() {
+	o := newOverlay(a.st, "switch channel · type to filter · Enter opens · Esc closes")
+	o.filter = true
+	var shown []channelItem
+	refresh := func(q string) {
+		shown = a.switcherMatches(q)
+		rows := make([]overlayRow, 0, len(shown))
+		for _, it := range shown {
+			text := "  #" + it.name
+			if it.joined {
+				text = "● #" + it.name
+			}
+			if it.mentions > 0 {
+				text += fmt.Sprintf("  @%d", it.mentions)
+			}
+			if it.unread > 0 {
+				text += fmt.Sprintf("  %d unread", it.unread)
+			}
+			st := a.st.log.base
+			if it.mentions > 0 {
+				st = a.st.log.mention
+			}
+			rows = append(rows, overlayRow{text: text, style: st, pick: true})
+		}
+		o.setRows(rows)
+		o.sel = o.next(-1, 1)
+		o.footer = ""
+		if len(rows) == 0 {
+			o.footer = "no channel matches; Enter joins #" + q + " (a new channel)"
+		}
+	}
+	o.onQuery = refresh
+	o.onPick = func(i int) {
+		a.closeOverlay()
+		a.selectChannel(shown[i].name)
+	}
+	// Enter with no match joins (creates) the channel typed, like /join.
+	o.onNoPick = func() {
+		if o.query != "" {
+			a.closeOverlay()
+			a.join(strings.TrimPrefix(o.query, "#"))
+		}
+	}
+	refresh("")
+	a.showOverlay(o)
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rtchat/rtchat/config"
+	"github.com/rtchat/rtchat/keymap"
 )
 
 // env returns a Source with exactly these variables and login name "tester".
@@ -222,6 +223,11 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("the example differs from the defaults:\n%+v\n%+v", c, d)
 	}
 	ex, _ := config.Load(config.Flags{ConfigPath: &p}, env(nil))
+	for _, a := range keymap.Actions {
+		if _, ok := ex.Keys[a.Name]; !ok {
+			t.Errorf("config.example.toml's [keys] does not show %s", a.Name)
+		}
+	}
 	if fmt.Sprint(ex.Bindings()) != fmt.Sprint(d.Bindings()) {
 		t.Fatalf("the example's keys differ from the defaults:\n%v\n%v", ex.Bindings(), d.Bindings())
 	}

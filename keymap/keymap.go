@@ -41,8 +41,8 @@ var Fixed = [][2]string{
 	{"Tab", "complete a command, channel or user name"},
 	{"Home / End", "top of the log / back to live (when the input is empty)"},
 	{"Alt+1 … Alt+9", "open the nth channel of the list"},
-	{"Esc", "close a dialog or overlay"},
-	{"Mouse", "click a channel; wheel scrolls the log (mouse = false: the terminal selects text)"},
+	{"Esc", "close the help, switcher or search"},
+	{"Mouse", "click a channel, wheel scrolls; Shift+drag selects text"},
 }
 
 // reserved are canonical keys the input line needs.

@@ -136,19 +136,26 @@ func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 // helpRows lists every command of the command table and every key, with
 // the keys bound now.
 func (a *App) helpRows() []overlayRow {
-	var rows []overlayRow
-	head := func(s string) { rows = append(rows, overlayRow{text: s, style: a.st.log.system.Bold(true)}) }
-	item := func(l, r string) {
-		rows = append(rows, overlayRow{text: fmt.Sprintf("  %-28s %s", l, r), style: a.st.log.base})
-	}
-	for _, sec := range helpSections(a.bindings) {
-		head(sec.title)
+	sections := helpSections(a.bindings)
+	left := 0
+	for _, sec := range sections {
 		for _, it := range sec.items {
-			item(it[0], it[1])
+			left = max(left, textWidth(it[0]))
 		}
-		rows = append(rows, overlayRow{})
 	}
-	return rows[:len(rows)-1]
+	left = min(left, 24)
+	var rows []overlayRow
+	for i, sec := range sections {
+		if i > 0 {
+			rows = append(rows, overlayRow{})
+		}
+		rows = append(rows, overlayRow{text: sec.title, style: a.st.log.system.Bold(true)})
+		for _, it := range sec.items {
+			pad := strings.Repeat(" ", max(left-textWidth(it[0]), 0))
+			rows = append(rows, overlayRow{text: "  " + it[0] + pad + "  " + it[1], style: a.st.log.base})
+		}
+	}
+	return rows
 }
 
 // helpSection is one part of the help: commands, keys, input keys.
@@ -167,14 +174,14 @@ func helpSections(bindings map[string][]string) []helpSection {
 	for _, c := range commandTable() {
 		cmds.items = append(cmds.items, [2]string{strings.TrimSpace("/" + c.name + " " + c.args), c.help})
 	}
-	cmds.items = append(cmds.items, [2]string{"text", "anything not starting with / is sent to the current channel (// sends a leading /)"})
-	keys := helpSection{title: "Keys (configurable in [keys])"}
+	cmds.items = append(cmds.items, [2]string{"TEXT", "sent to the current channel (//TEXT sends /TEXT)"})
+	keys := helpSection{title: "Keys (rebind them in the config file's [keys] table)"}
 	for _, act := range keymap.Actions {
 		bound := strings.Join(bindings[act.Name], ", ")
 		if bound == "" {
 			bound = "(unbound)"
 		}
-		keys.items = append(keys.items, [2]string{bound, act.Help + " [" + act.Name + "]"})
+		keys.items = append(keys.items, [2]string{bound, act.Help})
 	}
 	input := helpSection{title: "Input keys"}
 	input.items = append(input.items, keymap.Fixed...)
@@ -182,24 +189,39 @@ func helpSections(bindings map[string][]string) []helpSection {
 }
 
 // HelpMarkdown is the help as the README shows it: a table per section,
-// with the default keys when bindings is nil.
+// with the default keys when bindings is nil, and each key's action name
+// for the config file.
 func HelpMarkdown(bindings map[string][]string) string {
 	var b strings.Builder
 	for i, sec := range helpSections(bindings) {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "**%s**\n\n| | |\n|---|---|\n", sec.title)
+		fmt.Fprintf(&b, "**%s**\n\n", sec.title)
+		if i == 1 {
+			b.WriteString("| key | does | `[keys]` action |\n|---|---|---|\n")
+			for k, it := range sec.items {
+				fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", strings.ReplaceAll(it[0], "|", "\\|"), mdCell(it[1]), keymap.Actions[k].Name)
+			}
+			continue
+		}
+		b.WriteString("| | |\n|---|---|\n")
 		for _, it := range sec.items {
-			fmt.Fprintf(&b, "| `%s` | %s |\n", strings.ReplaceAll(it[0], "|", "\\|"), strings.ReplaceAll(it[1], "|", "\\|"))
+			fmt.Fprintf(&b, "| `%s` | %s |\n", strings.ReplaceAll(it[0], "|", "\\|"), mdCell(it[1]))
 		}
 	}
 	return b.String()
+}
+
+// mdCell makes text safe in a Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "<", "&lt;", "*", "\\*", "_", "\\_").Replace(s)
 }
 
 // showHelp opens the help overlay; Esc closes it.
 func (a *App) showHelp() {
 	o := newOverlay(a.st, "help · Esc closes")
 	o.setRows(a.helpRows())
+	o.footer = "Up/Down, PgUp/PgDn scroll · Esc closes"
 	a.showOverlay(o)
 }

@@ -147,6 +147,7 @@ func TestReadingInOneTerminalClearsTheOther(t *testing.T) {
 	w1.waitText(t, "#general · subscribed")
 	w2 := openWindow(t, rdb, "alice", ui.Options{Mouse: true})
 	w2.waitText(t, "#general · subscribed")
+	w2.waitText(t, "● news") // joined from the user's channels, not just listed
 	w2.waitList(t, "news", "")
 
 	if _, err := bob.Join(context.Background(), "news"); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,10 +101,29 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 		t.Fatal("no live message as the ACL user")
 	}
 	for name, err := range map[string]error{
-		"topic":    c.SetTopic(ctx, "acl", "x"),
-		"members":  func() error { _, err := c.Members(ctx, "acl"); return err }(),
-		"mine":     func() error { _, err := c.MyChannels(ctx); return err }(),
-		"history":  func() error { _, _, err := c.History(ctx, "acl", ""); return err }(),
+		"topic":   c.SetTopic(ctx, "acl", "x"),
+		"members": func() error { _, err := c.Members(ctx, "acl"); return err }(),
+		"mine":    func() error { _, err := c.MyChannels(ctx); return err }(),
+		"history": func() error { _, _, err := c.History(ctx, "acl", ""); return err }(),
+		"read": func() error {
+			msgs, _, err := c.History(ctx, "acl", "")
+			if err != nil || len(msgs) == 0 {
+				return fmt.Errorf("no history: %v", err)
+			}
+			if err := c.MarkRead(ctx, "acl", msgs[0].ID); err != nil {
+				return err
+			}
+			_, err = c.ReadMarkers(ctx)
+			return err
+		}(),
+		"online": func() error {
+			on, err := c.Online(ctx, "acl")
+			if err == nil && (len(on) != 1 || on[0] != "acluser") {
+				err = fmt.Errorf("online = %v, want the ACL user's heartbeat", on)
+			}
+			return err
+		}(),
+		"search":   func() error { _, err := c.Search(ctx, "acl", "live", "", 10); return err }(),
 		"leave":    c.Leave(ctx, "acl"),
 		"delete":   c.DeleteChannel(ctx, "acl"),
 		"channels": func() error { _, err := c.ListChannels(ctx); return err }(),

@@ -63,6 +63,11 @@ func (c *Client) ReadMarker(ctx context.Context, channel string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("read marker of %q: %w", channel, err)
 	}
+	if _, ok := parseStreamID(id); !ok {
+		// Written by something else: as good as never read.
+		c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", id)
+		return "", nil
+	}
 	return id, nil
 }
 

@@ -158,6 +158,17 @@ func TestUnreadCountedOnJoinAfterRestart(t *testing.T) {
 	if h.ReadID != first.ID || h.Unread != (chat.Unread{Count: 20, Mentions: 1}) {
 		t.Fatalf("history: read %s unread %+v, want read %s and 20 unread with 1 mention", h.ReadID, h.Unread, first.ID)
 	}
+	// An odd marker written by another tool counts as never read.
+	if err := rdb.HSet(ctx, chat.DefaultKeys().ReadMarks("dave"), "general", "yesterday").Err(); err != nil {
+		t.Fatal(err)
+	}
+	d := newRecorder(t, rdb, "dave", small)
+	if _, err := d.Join(ctx, "general"); err != nil {
+		t.Fatalf("join with an odd read marker: %v", err)
+	}
+	if h := history(d, "general"); h.Unread != (chat.Unread{}) || h.ReadID != "" {
+		t.Fatalf("dave: %+v", h)
+	}
 	// A user who never read the channel has nothing unread.
 	c := newRecorder(t, rdb, "carol", small)
 	if _, err := c.Join(ctx, "general"); err != nil {

@@ -253,6 +253,20 @@ func (a *App) post(f func()) {
 	a.app.QueueUpdateDraw(f)
 }
 
+// update runs f on the UI goroutine and redraws only when f reports that
+// it changed something. Only goroutines other than the UI goroutine may
+// call it.
+func (a *App) update(f func() bool) {
+	if a.ctx.Err() != nil {
+		return
+	}
+	a.app.QueueUpdate(func() {
+		if f() {
+			a.app.ForceDraw()
+		}
+	})
+}
+
 // pump hands Backend events to the UI goroutine in order, in batches so
 // that a flood costs one redraw per batch, not one per message.
 func (a *App) pump() {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -168,7 +169,8 @@ func (a *App) nextUnread() {
 	a.switchTo(name)
 }
 
-// ticker refreshes presence and expires typing notices.
+// ticker refreshes presence and expires typing notices. It redraws only
+// when something changed, so an idle window stays idle.
 func (a *App) ticker() {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -178,43 +180,47 @@ func (a *App) ticker() {
 		case <-a.ctx.Done():
 			return
 		case now := <-tick.C:
-			poll := now.Sub(lastOnline) >= onlineEvery
-			if poll {
+			if now.Sub(lastOnline) >= onlineEvery {
 				lastOnline = now
+				a.update(func() bool { a.refreshOnline(); return false })
 			}
-			a.post(func() {
-				expired := a.expireTyping(now)
-				if poll {
-					a.refreshOnline()
+			a.update(func() bool {
+				if !a.expireTyping(now) {
+					return false
 				}
-				if expired {
-					a.updateBars()
-				}
+				a.updateBars()
+				return true
 			})
 		}
 	}
 }
 
-// refreshOnline reads who is online in the current channel.
+// refreshOnline reads who is online in the current channel (and its
+// member count, which others' joins change).
 func (a *App) refreshOnline() {
 	name := a.current
 	if name == "" || !a.joined[name] {
 		return
 	}
-	a.background(func(ctx context.Context) func() {
-		members, err := a.be.Members(ctx, name)
+	a.spawn(func() {
+		members, err := a.be.Members(a.ctx, name)
 		if err != nil {
-			return nil
+			return
 		}
-		on, err := a.be.Online(ctx, name)
+		on, err := a.be.Online(a.ctx, name)
 		if err != nil {
-			return nil
+			return
 		}
-		return func() {
+		a.update(func() bool {
+			prev, known := a.online[name]
+			if known && slices.Equal(prev, on) && slices.Equal(a.members[name], members) {
+				return false
+			}
 			a.setMembers(name, members)
 			a.online[name] = on
 			a.updateBars()
-		}
+			return true
+		})
 	})
 }
 

@@ -50,11 +50,19 @@ func (c *Client) history(ctx context.Context, channel, before string, pageSize i
 	if err != nil {
 		return nil, false, fmt.Errorf("read history of %q: %w", channel, err)
 	}
-	if int64(len(xs)) > pageSize {
-		xs, more = xs[:pageSize], true
+	msgs, more = page(channel, xs, pageSize)
+	return msgs, more, nil
+}
+
+// page turns an XREVRANGE of pageSize+1 entries into a page, oldest first,
+// and whether older entries remain.
+func page(channel string, xs []redis.XMessage, pageSize int64) ([]Message, bool) {
+	more := int64(len(xs)) > pageSize
+	if more {
+		xs = xs[:pageSize]
 	}
 	slices.Reverse(xs)
-	return decodeAll(channel, xs), more, nil
+	return decodeAll(channel, xs), more
 }
 
 func decodeAll(channel string, xs []redis.XMessage) []Message {

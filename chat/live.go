@@ -43,27 +43,11 @@ func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) err
 	if c.Joined(channel) {
 		return nil
 	}
-	page, more, err := c.history(ctx, channel, "", max(pageSize, 1))
+	ev, last, err := c.firstPage(ctx, channel, pageSize)
 	if err != nil {
 		return err
 	}
-	st := &subState{}
-	if len(page) > 0 {
-		st.last, _ = parseStreamID(page[len(page)-1].ID)
-	}
-	ev := HistoryEvent{Channel: channel}
-	if pageSize <= 0 {
-		// Only what comes after now.
-		page, more = nil, more || len(page) > 0
-	} else {
-		if ev.ReadID, err = c.ReadMarker(ctx, channel); err != nil {
-			return err
-		}
-		if ev.Unread, err = c.unread(ctx, channel, ev.ReadID, page, !more); err != nil {
-			return err
-		}
-	}
-	ev.Messages, ev.Complete = page, !more
+	st := &subState{last: last}
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
 	if !c.emit(ctx, ev) {
@@ -77,6 +61,42 @@ func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) err
 	c.subs[channel] = st
 	c.mu.Unlock()
 	return c.carry(ctx, channel)
+}
+
+// firstPage reads the newest page of channel and the user's read marker in
+// one round trip, and counts what is unread; last is the newest entry's id,
+// the point to follow from. With pageSize ≤ 0 the event holds no messages:
+// only what comes after now is wanted.
+func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64) (ev HistoryEvent, last streamID, err error) {
+	if err := ValidateName(channel); err != nil {
+		return ev, last, err
+	}
+	n := max(pageSize, 1)
+	pipe := c.rdb.Pipeline()
+	xs := pipe.XRevRangeN(ctx, c.keys.Stream(channel), "+", "-", n+1)
+	mark := pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	if err := xs.Err(); err != nil {
+		return ev, last, fmt.Errorf("read history of %q: %w", channel, err)
+	}
+	if err := mark.Err(); err != nil && err != redis.Nil {
+		return ev, last, fmt.Errorf("read marker of %q: %w", channel, err)
+	}
+	ev.Channel = channel
+	msgs, more := page(channel, xs.Val(), n)
+	if len(msgs) > 0 {
+		last, _ = parseStreamID(msgs[len(msgs)-1].ID)
+	}
+	if pageSize <= 0 {
+		ev.Complete = !more && len(msgs) == 0
+		return ev, last, nil
+	}
+	ev.Messages, ev.Complete = msgs, !more
+	ev.ReadID = c.validMarker(channel, mark.Val())
+	if ev.Unread, err = c.unread(ctx, channel, ev.ReadID, msgs, !more); err != nil {
+		return HistoryEvent{}, last, err
+	}
+	return ev, last, nil
 }
 
 // Rejoin recreates the user and every joined channel (idempotently) after

@@ -63,12 +63,19 @@ func (c *Client) ReadMarker(ctx context.Context, channel string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("read marker of %q: %w", channel, err)
 	}
+	return c.validMarker(channel, id), nil
+}
+
+// validMarker returns a read marker as stored, or "" (never read) for one
+// that is not a stream id — written by something else.
+func (c *Client) validMarker(channel, id string) string {
 	if _, ok := parseStreamID(id); !ok {
-		// Written by something else: as good as never read.
-		c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", id)
-		return "", nil
+		if id != "" {
+			c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", id)
+		}
+		return ""
 	}
-	return id, nil
+	return id
 }
 
 // unread counts other users' entries of channel after stream id marker up

@@ -164,3 +164,51 @@ func TestClusterFailover(t *testing.T) {
 		assertSameIDs(t, r.User(), r.ids(channel), want)
 	}
 }
+
+// TestClusterReadMarkersPresenceTypingSearch: the features that follow a
+// user across terminals work on a cluster too (read markers are published
+// from a script, typing notices are sharded, presence spans slots).
+func TestClusterReadMarkersPresenceTypingSearch(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	a1 := newRecorder(t, cl.Client(t), "alice")
+	a2 := newRecorder(t, cl.Client(t), "alice")
+	bob := newRecorder(t, cl.Client(t), "bob")
+	for _, r := range []*recorder{a1, a2, bob} {
+		if _, err := r.Join(ctx, "room"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := bob.BroadcastMessage(ctx, "room", "find me, alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2.waitCount("room", 1, 10*time.Second)
+	if err := a1.MarkRead(ctx, "room", s.ID); err != nil {
+		t.Fatal(err)
+	}
+	a2.waitFor(10*time.Second, "the read marker from the other terminal", func() bool {
+		return a2.hasEvent(func(e chat.Event) bool { r, ok := e.(chat.ReadEvent); return ok && r.ID == s.ID })
+	})
+	on, err := bob.Online(ctx, "room")
+	if err != nil || len(on) != 2 {
+		t.Fatalf("online on a cluster: %v %v", on, err)
+	}
+	page, err := bob.Search(ctx, "room", "FIND", "", 5)
+	if err != nil || len(page.Hits) != 1 || !page.Done {
+		t.Fatalf("search on a cluster: %+v %v", page, err)
+	}
+	// Typing goes over sharded Pub/Sub: a notice may go out before a1's
+	// shard link holds the channel, so try once per throttle period.
+	typed := func() bool {
+		return a1.sawEvent(func(e chat.Event) bool { ty, ok := e.(chat.TypingEvent); return ok && ty.User == "bob" })
+	}
+	for try := 0; !typed(); try++ {
+		if try == 4 {
+			t.Fatal("no typing notice on a cluster")
+		}
+		bob.Typing("room")
+		time.Sleep(chat.TypingEvery + 100*time.Millisecond)
+	}
+}

@@ -187,6 +187,20 @@ func (a *App) fetchMembers(name string) {
 	})
 }
 
+// firstMark gives a channel the user never read a read marker: what it
+// holds now is not news, what comes later is unread, also after a restart
+// and in channels joined but never shown.
+func (a *App) firstMark(l *channelLog) {
+	id := l.lastID()
+	if !id.stored() {
+		id = entryID{ms: 0, seq: 2} // "0-1": before any entry
+	}
+	if !l.readID.after(id) {
+		l.readID = id
+	}
+	a.sendMark(l.name, id)
+}
+
 // setMembers records channel's member names (for completion and counts).
 func (a *App) setMembers(name string, m []string) {
 	a.members[name] = m
@@ -216,6 +230,8 @@ func (a *App) handleEvent(ev chat.Event) {
 		if id, ok := parseEntryID(e.ReadID); ok && !l.readID.after(id) {
 			l.readID = id
 			l.unread, l.mentions, l.unreadMore = e.Unread.Count, e.Unread.Mentions, e.Unread.More
+		} else if e.ReadID == "" {
+			a.firstMark(l)
 		}
 		if e.Channel == a.current {
 			l.markNewSince()

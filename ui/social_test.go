@@ -91,22 +91,42 @@ func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
 	}
 	send(t, bob, "news", "old news, read before")
 
+	// alice joined #side elsewhere (rtchat send, another tool) and has
+	// never looked at it.
+	if _, err := bob.Join(context.Background(), "side"); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, "side", "side history")
+	elsewhere := startClient(t, rdb, "alice")
+	drain(t, elsewhere)
+	for _, ch := range []string{"general", "side"} {
+		if _, err := elsewhere.Join(context.Background(), ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	w := openWindow(t, rdb, "alice", ui.Options{Bell: true, Mouse: true})
 	w.waitText(t, "#general · subscribed")
+	w.waitText(t, "● side")
+	w.waitList(t, "side", "") // its history is not news
 	w.typeText("/join news", true)
 	w.waitText(t, "old news, read before")
 	w.typeText("/join general", true)
 	w.waitText(t, "#general · subscribed")
+	waitMarker(t, rdb, "alice", "side")
+	waitMarker(t, rdb, "alice", "news")
 	w.stop()
 
 	// While alice is away.
 	send(t, bob, "news", "first while away")
 	send(t, bob, "news", "@alice can you check the deploy?")
 	send(t, bob, "news", "third")
+	send(t, bob, "side", "new on the side")
 
 	w = openWindow(t, rdb, "alice", ui.Options{Bell: true, Mouse: true})
 	w.waitText(t, "#general · subscribed")
 	w.waitList(t, "news", "@1 3")
+	w.waitList(t, "side", " 1") // joined, never shown, still counted
 	if n, title := w.bells(); title != "(1) rtchat" || n != 0 {
 		t.Fatalf("title %q and %d bells after a restart; want (1) rtchat and no bell for old news", title, n)
 	}
@@ -132,6 +152,18 @@ func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
 	}
 	w.waitList(t, "news", "")
 	w.waitFor(t, "the title to clear", func(string) bool { _, title := w.bells(); return title == "rtchat" })
+}
+
+// waitMarker waits until user has a read marker in channel.
+func waitMarker(t *testing.T, rdb *redis.Client, user, channel string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for rdb.HGet(context.Background(), chat.DefaultKeys().ReadMarks(user), channel).Val() == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no read marker in #%s", user, channel)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestReadingInOneTerminalClearsTheOther(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/internal/faultproxy"
+	"github.com/rtchat/rtchat/internal/redistest"
 )
 
 func TestMentions(t *testing.T) {
@@ -47,23 +48,6 @@ func history(r *recorder, channel string) chat.HistoryEvent {
 		return false
 	})
 	return h
-}
-
-// waitSubscribers waits until channel's live topic has n subscribers, so
-// that an ephemeral notice published next reaches all of them.
-func waitSubscribers(t *testing.T, rdb *redis.Client, channel string, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, err := rdb.PubSubNumSub(context.Background(), chat.DefaultKeys().Topic(channel)).Result()
-		if err == nil && got[chat.DefaultKeys().Topic(channel)] >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has %v live subscribers, want %d", channel, got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func TestReadMarkersMoveForwardAndReachEveryTerminal(t *testing.T) {
@@ -279,7 +263,7 @@ func TestTypingNoticesAreThrottledAndNotStored(t *testing.T) {
 		}
 		return n
 	}
-	waitSubscribers(t, rdb, "general", 2)
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 2)
 	for range 20 {
 		alice.Typing("general")
 	}

@@ -276,7 +276,7 @@ func TestTypingIndicatorShownAndCleared(t *testing.T) {
 	w2 := openWindow(t, rdb, "bob", ui.Options{})
 	w1.waitText(t, "#general · subscribed")
 	w2.waitText(t, "#general · subscribed")
-	waitTopicSubscribers(t, rdb, "general", 2)
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 2)
 
 	w2.typeText("hello ali", false)
 	w1.waitText(t, "bob is typing…")
@@ -310,23 +310,6 @@ func TestTypingACommandIsNotAnnounced(t *testing.T) {
 	s.typeText(" x", true)
 	s.typeText("hi", false)
 	s.waitFor(t, "a typing notice", func(string) bool { return f.typedCount() > 0 })
-}
-
-// waitTopicSubscribers waits until channel's live topic has n subscribers.
-func waitTopicSubscribers(t *testing.T, rdb *redis.Client, channel string, n int64) {
-	t.Helper()
-	topic := chat.DefaultKeys().Topic(channel)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, err := rdb.PubSubNumSub(context.Background(), topic).Result()
-		if err == nil && got[topic] >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has %v subscribers, want %d", channel, got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func TestQuickSwitcherFilters(t *testing.T) {

@@ -152,7 +152,7 @@ func (a *App) helpRows() []overlayRow {
 		rows = append(rows, overlayRow{text: sec.title, style: a.st.log.system.Bold(true)})
 		for _, it := range sec.items {
 			pad := strings.Repeat(" ", max(left-textWidth(it[0]), 0))
-			rows = append(rows, overlayRow{text: "  " + it[0] + pad + "  " + it[1], style: a.st.log.base})
+			rows = append(rows, overlayRow{text: "  " + it[0] + pad + "  " + it[1], style: a.st.log.base, indent: left + 4})
 		}
 	}
 	return rows

@@ -14,6 +14,8 @@ type overlayRow struct {
 	text  string
 	style tcell.Style
 	pick  bool
+	// indent is where the continuation lines of a long row start.
+	indent int
 }
 
 // overlay is a framed list drawn over the window: the help, the quick
@@ -109,24 +111,55 @@ func (o *overlay) Draw(screen tcell.Screen) {
 	if h <= 0 {
 		return
 	}
-	if o.sel >= 0 {
-		if o.sel < o.offset {
-			o.offset = o.sel
+	// Long rows wrap; lines[i] are row i's line offsets at this width.
+	lines := make([][]int32, len(o.rows))
+	count := func(i int) int {
+		if lines[i] == nil {
+			lines[i] = wrapIndent(oneLine(o.rows[i].text), w, o.rows[i].indent)
 		}
-		if o.sel >= o.offset+h {
-			o.offset = o.sel - h + 1
+		return len(lines[i]) / 2
+	}
+	if o.sel >= 0 {
+		o.offset = min(o.offset, o.sel)
+		for used := o.linesBetween(count, o.offset, o.sel); used > h && o.offset < o.sel; {
+			used -= count(o.offset)
+			o.offset++
 		}
 	}
-	o.offset = max(min(o.offset, len(o.rows)-h), 0)
-	for r := 0; r < h && o.offset+r < len(o.rows); r++ {
-		i := o.offset + r
+	// Never scroll past the point where the last row reaches the bottom.
+	last, tail := len(o.rows), 0
+	for last > 0 && tail+count(last-1) <= h {
+		last--
+		tail += count(last)
+	}
+	o.offset = max(min(o.offset, last), 0)
+	row := 0
+	for i := o.offset; i < len(o.rows) && row < h; i++ {
 		st := o.rows[i].style
 		if i == o.sel {
 			st = o.st.channelSel
 		}
-		used := drawText(screen, x, y+r, w, oneLine(o.rows[i].text), st)
-		fill(screen, x+used, y+r, w-used, st)
+		text := oneLine(o.rows[i].text)
+		n := count(i)
+		for k := 0; k < n && row < h; k, row = k+1, row+1 {
+			col := 0
+			if k > 0 {
+				col = min(o.rows[i].indent, w-1)
+				fill(screen, x, y+row, col, st)
+			}
+			used := drawText(screen, x+col, y+row, w-col, text[lines[i][2*k]:lines[i][2*k+1]], st)
+			fill(screen, x+col+used, y+row, w-col-used, st)
+		}
 	}
+}
+
+// linesBetween counts the lines of rows from to to, inclusive.
+func (o *overlay) linesBetween(count func(int) int, from, to int) int {
+	n := 0
+	for i := from; i <= to; i++ {
+		n += count(i)
+	}
+	return n
 }
 
 // move changes the selection by n pickable rows (or scrolls when nothing

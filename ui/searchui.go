@@ -92,7 +92,7 @@ func (a *App) searchStep(s *searchView) {
 func (a *App) renderSearch(s *searchView) {
 	rows := make([]overlayRow, 0, len(s.hits)+1)
 	for _, m := range s.hits {
-		rows = append(rows, overlayRow{text: a.messageRow(m), style: a.st.log.base, pick: true})
+		rows = append(rows, overlayRow{text: a.messageRow(m), style: a.st.log.base, pick: true, indent: 18})
 	}
 	o := s.o
 	o.setRows(rows)
@@ -132,7 +132,7 @@ func (a *App) showContext(s *searchView, hit chat.Message) {
 			rows := make([]overlayRow, len(msgs))
 			sel := -1
 			for i, m := range msgs {
-				rows[i] = overlayRow{text: a.messageRow(m), style: a.st.log.base}
+				rows[i] = overlayRow{text: a.messageRow(m), style: a.st.log.base, indent: 18}
 				if m.ID == hit.ID {
 					rows[i].style, rows[i].pick, sel = a.st.log.mention, true, i
 				}

@@ -429,3 +429,25 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 	w.key(tcell.KeyEscape, tcell.ModNone)
 	w.waitFor(t, "the search to close", func(s string) bool { return !strings.Contains(s, "search #general for") })
 }
+
+func TestOverlayWrapsLongRowsOnASmallScreen(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(80, 24)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	s.key(tcell.KeyF1, tcell.ModNone)
+	s.waitText(t, "help · Esc closes")
+	// The end of a long description goes on the next row, under its column.
+	_, y, ok := s.find("/join <channel>")
+	if !ok {
+		t.Fatalf("no /join row:\n%s", s.text())
+	}
+	if next := s.row(y + 1); !strings.Contains(next, "switch to it") || strings.Contains(next, "/") {
+		t.Fatalf("the /join row did not wrap onto the next row:\n%s", s.text())
+	}
+	// Scrolling reaches the last row and stops there.
+	for range 60 {
+		s.key(tcell.KeyDown, tcell.ModNone)
+	}
+	s.waitText(t, "Shift+drag selects text")
+}

@@ -71,7 +71,13 @@ func contIndent(width int) int {
 // offsets where rows start and end: row i is s[rows[2i]:rows[2i+1]].
 func wrap(s string, width int) []int32 {
 	width = max(width, 2)
-	indent := contIndent(width)
+	return wrapIndent(s, width, contIndent(width))
+}
+
+// wrapIndent is wrap with continuation rows indent cells narrower.
+func wrapIndent(s string, width, indent int) []int32 {
+	width = max(width, 2)
+	indent = min(max(indent, 0), width-1)
 	var rows []int32
 	start, col, lastSpace, limit := 0, 0, -1, width
 	newRow := func(end, next int) {

@@ -113,19 +113,24 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 		if it.mentions > 0 {
 			ment = fmt.Sprintf(" @%d", min(it.mentions, 99))
 		}
-		used := drawText(screen, x, y+row, w, mark+sanitize(it.name), st)
+		// A blank last column keeps counts and names off the log's text.
+		inner := w
+		if w >= 12 {
+			inner = w - 1
+		}
+		used := drawText(screen, x, y+row, inner, mark+sanitize(it.name), st)
 		tail := len(count) + len(ment)
-		if tail > 0 && used+tail <= w {
+		if tail > 0 && used+tail <= inner {
 			cs, ms := l.styles.channelUnread, l.styles.channelMention
 			if it.name == l.current {
 				cs, ms = st, st
 			}
-			fill(screen, x+used, y+row, w-used-tail, st)
-			drawText(screen, x+w-tail, y+row, len(ment), ment, ms)
-			drawText(screen, x+w-len(count), y+row, len(count), count, cs)
-		} else {
-			fill(screen, x+used, y+row, w-used, st)
+			fill(screen, x+used, y+row, inner-used-tail, st)
+			drawText(screen, x+inner-tail, y+row, len(ment), ment, ms)
+			drawText(screen, x+inner-len(count), y+row, len(count), count, cs)
+			used = inner
 		}
+		fill(screen, x+used, y+row, w-used, st)
 	}
 }
 

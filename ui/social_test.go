@@ -51,12 +51,10 @@ func openWindow(t *testing.T, rdb redis.UniversalClient, user string, opts ui.Op
 // listRow returns the channel list row of channel (the left 22 columns).
 func (w *window) listRow(channel string) string {
 	for y := range 30 {
-		r := w.row(y)
-		if len(r) > 22 {
-			r = string([]rune(r)[:22])
-		}
-		if strings.Contains(r, " "+channel+" ") || strings.HasSuffix(r, " "+channel) {
-			return strings.TrimSpace(r)
+		r := []rune(w.row(y))
+		r = r[:min(len(r), 22)]
+		if row := strings.TrimSpace(string(r)); strings.Contains(row, " "+channel+" ") || strings.HasSuffix(row, " "+channel) {
+			return row
 		}
 	}
 	return ""

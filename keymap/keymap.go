@@ -46,26 +46,34 @@ var Fixed = [][2]string{
 }
 
 // reserved are canonical keys the input line needs.
-var reserved = map[string]bool{
-	"Enter": true, "Alt+Enter": true, "Shift+Enter": true, "Tab": true, "Up": true, "Down": true,
-	"Left": true, "Right": true, "Home": true, "End": true, "Backspace": true, "Delete": true, "Esc": true,
-}
+var reserved = reservedKeys()
 
-// named are the keys written by name, in canonical spelling.
-var named = map[string]string{}
-
-func init() {
-	for _, n := range []string{"Up", "Down", "Left", "Right", "PgUp", "PgDn", "Home", "End", "Insert",
-		"Delete", "Esc", "Tab", "Enter", "Backspace"} {
-		named[strings.ToLower(n)] = n
-	}
-	for i := 1; i <= 12; i++ {
-		named[fmt.Sprintf("f%d", i)] = fmt.Sprintf("F%d", i)
+func reservedKeys() map[string]bool {
+	r := map[string]bool{}
+	for _, k := range []string{"Enter", "Alt+Enter", "Shift+Enter", "Tab", "Up", "Down", "Left", "Right",
+		"Home", "End", "Backspace", "Delete", "Esc"} {
+		r[k] = true
 	}
 	for i := '1'; i <= '9'; i++ {
-		reserved["Alt+"+string(i)] = true
+		r["Alt+"+string(i)] = true
 	}
-	named["pageup"], named["pagedown"], named["escape"], named["return"], named["del"] = "PgUp", "PgDn", "Esc", "Enter", "Delete"
+	return r
+}
+
+// named maps the lower-case spellings of keys written by name to their
+// canonical spelling.
+var named = namedKeys()
+
+func namedKeys() map[string]string {
+	n := map[string]string{"pageup": "PgUp", "pagedown": "PgDn", "escape": "Esc", "return": "Enter", "del": "Delete"}
+	for _, k := range []string{"Up", "Down", "Left", "Right", "PgUp", "PgDn", "Home", "End", "Insert",
+		"Delete", "Esc", "Tab", "Enter", "Backspace"} {
+		n[strings.ToLower(k)] = k
+	}
+	for i := 1; i <= 12; i++ {
+		n[fmt.Sprintf("f%d", i)] = fmt.Sprintf("F%d", i)
+	}
+	return n
 }
 
 // Canonical parses one key as written in the config file and returns its

@@ -193,6 +193,8 @@ type channelLog struct {
 	readID           entryID
 	unread, mentions int
 	unreadMore       bool
+	// newSince is the "new since you were here" line, if shown.
+	newSince *line
 	// names interns user names, so a million lines hold a few strings.
 	names map[string]string
 	// pending holds our own lines not yet stored, by client-made id.
@@ -319,44 +321,57 @@ func (c *channelLog) firstDated() *line {
 
 // markNewSince puts the "new since you were here" marker before the first
 // message of another user after the read marker (at the top when that
-// message is older than what is loaded), removing an earlier marker.
+// message is older than what is loaded), removing an earlier marker. It
+// looks only at the newest lines, so a switch costs the same with a
+// million lines loaded.
 func (c *channelLog) markNewSince() {
-	for i, l := range c.lines {
-		if l.kind == lineNewSince {
-			c.remove(i)
-			break
+	if c.newSince != nil {
+		for i := len(c.lines) - 1; i >= 0; i-- {
+			if c.lines[i] == c.newSince {
+				c.remove(i)
+				break
+			}
 		}
+		c.newSince = nil
 	}
 	if c.unread == 0 {
 		return
 	}
 	at := -1
-	for i, l := range c.lines {
-		if l.isMessage() && !l.own && l.id.stored() && l.id.after(c.readID) {
-			at = i
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		l := c.lines[i]
+		if l.id.stored() && !l.id.after(c.readID) {
 			break
+		}
+		if l.isMessage() && !l.own && l.id.stored() {
+			at = i
 		}
 	}
 	if at < 0 {
 		return
 	}
-	marker := &line{kind: lineNewSince, id: entryID{ms: c.lines[at].id.ms}}
-	c.lines = append(c.lines[:at], append([]*line{marker}, c.lines[at:]...)...)
+	c.newSince = &line{kind: lineNewSince, id: entryID{ms: c.lines[at].id.ms}}
+	c.lines = append(c.lines[:at], append([]*line{c.newSince}, c.lines[at:]...)...)
 	if !c.follow && c.anchor >= at {
 		c.anchor++
 	}
 }
 
 // countUnread recounts unread messages and mentions after the read marker
-// from the lines loaded; it reports false (changing nothing) when the
-// marker is older than the loaded lines and older history remains.
+// from the lines loaded (the newest ones only); it reports false, changing
+// nothing, when the marker is older than the loaded lines and older
+// history remains.
 func (c *channelLog) countUnread() bool {
 	if c.more && c.firstID().after(c.readID) {
 		return false
 	}
 	c.unread, c.mentions, c.unreadMore = 0, 0, false
-	for _, l := range c.lines {
-		if l.isMessage() && !l.own && l.id.stored() && l.id.after(c.readID) {
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		l := c.lines[i]
+		if l.id.stored() && !l.id.after(c.readID) {
+			break
+		}
+		if l.isMessage() && !l.own && l.id.stored() {
 			c.unread++
 			if l.mention {
 				c.mentions++

@@ -147,3 +147,41 @@ func BenchmarkWrap(b *testing.B) {
 		_ = wrap(s, 80)
 	}
 }
+
+// TestNewSinceMarker: the marker goes above the first unread message of
+// another user, moves when placed again, and the recount after a read
+// elsewhere looks at the unread lines only.
+func TestNewSinceMarker(t *testing.T) {
+	l := filledLog(100_000) // user0 is "me": every fifth message is mine
+	n := len(l.lines)
+	l.readID = l.lines[n-11].id
+	l.unread = 1
+	l.markNewSince()
+	// Unread: messages n-10…n-1; n-10 is mine, so the marker goes before n-9.
+	at := -1
+	for i, ln := range l.lines {
+		if ln.kind == lineNewSince {
+			if at >= 0 {
+				t.Fatal("two markers")
+			}
+			at = i
+		}
+	}
+	if at != n-9 || l.lines[at+1].own {
+		t.Fatalf("marker at %d (of %d lines), before %q", at, len(l.lines), l.lines[at+1].text)
+	}
+	if !l.countUnread() || l.unread != 8 {
+		t.Fatalf("recount: %d unread after the marker, want 8 (10 less my 2)", l.unread)
+	}
+	l.readID = l.lastID()
+	l.countUnread()
+	l.markNewSince()
+	for _, ln := range l.lines {
+		if ln.kind == lineNewSince {
+			t.Fatal("the marker stayed with nothing unread")
+		}
+	}
+	if len(l.lines) != n {
+		t.Fatalf("%d lines, want %d", len(l.lines), n)
+	}
+}

@@ -56,6 +56,9 @@ type Client struct {
 	typing chan string // channels to send a typing notice to
 	// sessionID names this client in the user's presence Set.
 	sessionID string
+	// The plain link's own topics, built once (they are compared with
+	// every live message's topic).
+	eventsTopic, userTopic string
 	// emitMu lets Close close events only once no emit is under way;
 	// closing unblocks emits that wait for a reader.
 	emitMu    sync.RWMutex
@@ -118,22 +121,24 @@ func New(opts Options) (*Client, error) {
 	}
 	cluster, _ := opts.Redis.(*redis.ClusterClient)
 	return &Client{
-		cluster:   cluster,
-		shards:    map[string]*link{},
-		plain:     &link{},
-		opts:      opts,
-		rdb:       opts.Redis,
-		keys:      opts.Keys,
-		Channels:  NewChannelManager(opts.Redis, opts.Keys),
-		Subs:      NewSubscriptionManager(opts.Redis, opts.Keys),
-		events:    make(chan Event, 256),
-		closing:   make(chan struct{}),
-		outbox:    make(chan outgoing, 1024),
-		typing:    make(chan string, 4),
-		sessionID: newID(),
-		typedAt:   map[string]time.Time{},
-		subs:      make(map[string]*subState),
-		state:     StateEvent{State: StateConnecting},
+		cluster:     cluster,
+		shards:      map[string]*link{},
+		plain:       &link{},
+		opts:        opts,
+		rdb:         opts.Redis,
+		keys:        opts.Keys,
+		Channels:    NewChannelManager(opts.Redis, opts.Keys),
+		Subs:        NewSubscriptionManager(opts.Redis, opts.Keys),
+		events:      make(chan Event, 256),
+		closing:     make(chan struct{}),
+		outbox:      make(chan outgoing, 1024),
+		typing:      make(chan string, 4),
+		sessionID:   newID(),
+		eventsTopic: opts.Keys.ChannelEvents(),
+		userTopic:   opts.Keys.UserEvents(opts.User),
+		typedAt:     map[string]time.Time{},
+		subs:        make(map[string]*subState),
+		state:       StateEvent{State: StateConnecting},
 	}, nil
 }
 

@@ -191,9 +191,9 @@ func TestClusterReadMarkersPresenceTypingSearch(t *testing.T) {
 	a2.waitFor(10*time.Second, "the read marker from the other terminal", func() bool {
 		return a2.hasEvent(func(e chat.Event) bool { r, ok := e.(chat.ReadEvent); return ok && r.ID == s.ID })
 	})
-	on, err := bob.Online(ctx, "room")
-	if err != nil || len(on) != 2 {
-		t.Fatalf("online on a cluster: %v %v", on, err)
+	who, err := bob.Who(ctx, "room")
+	if err != nil || len(who.Online) != 2 {
+		t.Fatalf("online on a cluster: %+v %v", who, err)
 	}
 	page, err := bob.Search(ctx, "room", "FIND", "", 5)
 	if err != nil || len(page.Hits) != 1 || !page.Done {

@@ -190,7 +190,7 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 			topics = append(topics, c.keys.Topic(name))
 		}
 	default:
-		topics = append(topics, c.keys.ChannelEvents(), c.keys.UserEvents(c.opts.User))
+		topics = append(topics, c.eventsTopic, c.userTopic)
 		if c.cluster == nil {
 			for name := range c.subs {
 				topics = append(topics, c.keys.Topic(name))
@@ -253,7 +253,7 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 			default:
 				continue
 			}
-			if m.Channel == c.keys.ChannelEvents() {
+			if m.Channel == c.eventsTopic {
 				// The plain link's first confirmation: the link is up.
 				*attempt = 0
 				c.setState(ctx, StateEvent{State: StateConnected})

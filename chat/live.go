@@ -159,10 +159,10 @@ func (c *Client) setState(ctx context.Context, s StateEvent) {
 // added without publishing) and reads the gap from the stream first.
 func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 	switch m.Channel {
-	case c.keys.ChannelEvents():
+	case c.eventsTopic:
 		c.emit(ctx, ChannelsChangedEvent{})
 		return nil
-	case c.keys.UserEvents(c.opts.User):
+	case c.userTopic:
 		c.handleUserEvent(ctx, m.Payload)
 		return nil
 	}

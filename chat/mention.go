@@ -1,7 +1,5 @@
 package chat
 
-import "strings"
-
 // Mentions reports whether text mentions user: "@user" or the bare name as
 // a whole word, in any letter case. A word ends where a character that may
 // not appear in a name (see NameRule) begins, so "alice" is mentioned in
@@ -10,18 +8,33 @@ func Mentions(text, user string) bool {
 	if user == "" {
 		return false
 	}
-	lower := asciiLower(text)
-	for from := 0; ; {
-		i := strings.Index(lower[from:], user)
-		if i < 0 {
-			return false
-		}
-		start, end := from+i, from+i+len(user)
-		if (start == 0 || !nameByte(lower[start-1])) && (end == len(lower) || !nameByte(lower[end])) {
+	// Compared in place, ASCII letters folded: this runs for every message
+	// a window shows, so it allocates nothing.
+	for i := 0; i+len(user) <= len(text); i++ {
+		if (i == 0 || !nameByte(lowerByte(text[i-1]))) && hasFoldedPrefix(text[i:], user) &&
+			(i+len(user) == len(text) || !nameByte(lowerByte(text[i+len(user)]))) {
 			return true
 		}
-		from = start + 1
 	}
+	return false
+}
+
+// hasFoldedPrefix reports whether s starts with lower (all lower case),
+// ignoring the case of ASCII letters in s.
+func hasFoldedPrefix(s, lower string) bool {
+	for j := 0; j < len(lower); j++ {
+		if lowerByte(s[j]) != lower[j] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerByte(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // nameByte reports whether b may appear in a name.
@@ -29,19 +42,11 @@ func nameByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '-'
 }
 
-// asciiLower lowers A-Z only, keeping every byte offset (names are ASCII,
-// and the search script lowers the same way).
+// asciiLower lowers A-Z only, like the search script's string.lower.
 func asciiLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 'A' && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
+	b := []byte(s)
+	for i := range b {
+		b[i] = lowerByte(b[i])
 	}
-	return s
+	return string(b)
 }

@@ -52,15 +52,18 @@ func (c *Client) presenceLoop(ctx context.Context) {
 	}
 }
 
-// Online returns the members of channel who have a live session now,
-// sorted. It costs the member Set and one ZCOUNT per member, pipelined.
-func (c *Client) Online(ctx context.Context, channel string) ([]string, error) {
+// Presence is who belongs to a channel and who of them is online now;
+// both sorted.
+type Presence struct {
+	Members, Online []string
+}
+
+// Who returns channel's members and those of them with a live session now.
+// It costs the member Set and one ZCOUNT per member, pipelined.
+func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
 	members, err := c.Subs.Members(ctx, channel)
-	if err != nil {
-		return nil, err
-	}
-	if len(members) == 0 {
-		return nil, nil
+	if err != nil || len(members) == 0 {
+		return Presence{Members: members}, err
 	}
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	pipe := c.rdb.Pipeline()
@@ -69,13 +72,13 @@ func (c *Client) Online(ctx context.Context, channel string) ([]string, error) {
 		counts[i] = pipe.ZCount(ctx, c.keys.Online(u), "("+now, "+inf")
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("who is online in %q: %w", channel, err)
+		return Presence{}, fmt.Errorf("who is online in %q: %w", channel, err)
 	}
-	var online []string
+	p := Presence{Members: members}
 	for i, u := range members {
 		if counts[i].Val() > 0 {
-			online = append(online, u)
+			p.Online = append(p.Online, u)
 		}
 	}
-	return online, nil
+	return p, nil
 }

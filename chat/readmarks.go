@@ -45,25 +45,11 @@ func (c *Client) MarkRead(ctx context.Context, channel, id string) error {
 	if _, ok := parseStreamID(id); !ok {
 		return fmt.Errorf("mark %q read: %q is not a stream id", channel, id)
 	}
-	user := c.opts.User
-	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(user)}, channel, id, c.keys.UserEvents(user)).Err()
+	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(c.opts.User)}, channel, id, c.userTopic).Err()
 	if err != nil {
 		return fmt.Errorf("mark %q read: %w", channel, err)
 	}
 	return nil
-}
-
-// ReadMarker returns the user's read marker in channel ("" when the user
-// never read it).
-func (c *Client) ReadMarker(ctx context.Context, channel string) (string, error) {
-	id, err := c.rdb.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel).Result()
-	if err == redis.Nil {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read marker of %q: %w", channel, err)
-	}
-	return c.validMarker(channel, id), nil
 }
 
 // validMarker returns a read marker as stored, or "" (never read) for one

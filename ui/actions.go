@@ -242,8 +242,8 @@ func (a *App) handleEvent(ev chat.Event) {
 	case chat.MessageEvent:
 		m := e.Message
 		l := a.logFor(m.Channel)
-		if l.addMessage(m, me) {
-			a.countNew(l, m)
+		if ln := l.addMessage(m, me); ln != nil {
+			a.countNew(l, ln, m)
 		}
 		a.stoppedTyping(m.Channel, m.User)
 		a.authors[m.User] = true

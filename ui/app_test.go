@@ -14,10 +14,15 @@ import (
 	"github.com/rtchat/rtchat/ui"
 )
 
-// startClient starts a chat client for user on rdb, stopped at test end.
-func startClient(t *testing.T, rdb redis.UniversalClient, user string) *chat.Client {
+// startClient starts a chat client for user on rdb, stopped at test end
+// (or earlier with Close); tweak adjusts its options.
+func startClient(t *testing.T, rdb redis.UniversalClient, user string, tweak ...func(*chat.Options)) *chat.Client {
 	t.Helper()
-	c, err := chat.New(chat.Options{Redis: rdb, User: user})
+	opts := chat.Options{Redis: rdb, User: user}
+	for _, f := range tweak {
+		f(&opts)
+	}
+	c, err := chat.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

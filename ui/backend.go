@@ -32,8 +32,8 @@ type Backend interface {
 	DeleteChannel(ctx context.Context, channel string) error
 	// Members lists a channel's subscribers.
 	Members(ctx context.Context, channel string) ([]string, error)
-	// Online lists the members of a channel with a live session now.
-	Online(ctx context.Context, channel string) ([]string, error)
+	// Who lists a channel's members and those with a live session now.
+	Who(ctx context.Context, channel string) (chat.Presence, error)
 	// MarkRead moves the user's read marker in channel forward to id; the
 	// user's terminals hear of it as ReadEvents.
 	MarkRead(ctx context.Context, channel, id string) error

@@ -108,8 +108,9 @@ func (f *fakeBackend) Members(ctx context.Context, channel string) ([]string, er
 	return []string{"alice", "bob"}, nil
 }
 
-func (f *fakeBackend) Online(_ context.Context, channel string) ([]string, error) {
-	return f.Members(context.Background(), channel)
+func (f *fakeBackend) Who(ctx context.Context, channel string) (chat.Presence, error) {
+	m, err := f.Members(ctx, channel)
+	return chat.Presence{Members: m, Online: m}, err
 }
 func (f *fakeBackend) MarkRead(context.Context, string, string) error { return nil }
 func (f *fakeBackend) ReadMarkers(context.Context) (map[string]string, error) {

@@ -247,10 +247,11 @@ func (c *channelLog) append(l *line) {
 }
 
 // addMessage shows m: it replaces our pending line for it if there is one,
-// drops it if already shown, and otherwise appends it.
-func (c *channelLog) addMessage(m chat.Message, me string) bool {
+// drops it if already shown, and otherwise appends it. It returns the line
+// added, or nil.
+func (c *channelLog) addMessage(m chat.Message, me string) *line {
 	if id, ok := parseEntryID(m.ID); ok && !id.after(c.lastID()) {
-		return false
+		return nil
 	}
 	if p := c.pending[m.MsgID]; p != nil && m.User == me {
 		delete(c.pending, m.MsgID)
@@ -261,8 +262,9 @@ func (c *channelLog) addMessage(m chat.Message, me string) bool {
 			}
 		}
 	}
-	c.append(newMessageLine(m, me, c.names))
-	return true
+	l := newMessageLine(m, me, c.names)
+	c.append(l)
+	return l
 }
 
 // remove deletes line i, keeping the view where it was.

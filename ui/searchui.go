@@ -63,9 +63,9 @@ func (a *App) searchNextPage(s *searchView) {
 func (a *App) searchStep(s *searchView) {
 	s.loading = true
 	a.renderSearch(s)
-	cursor := s.cursor
+	cursor, want := s.cursor, searchPage-s.pageHits
 	a.background(func(ctx context.Context) func() {
-		page, err := a.be.Search(ctx, s.channel, s.query, cursor, searchPage-s.pageHits)
+		page, err := a.be.Search(ctx, s.channel, s.query, cursor, want)
 		return func() {
 			s.loading = false
 			if a.search != s {

@@ -119,22 +119,21 @@ func (a *App) refreshReadMarkers() {
 	})
 }
 
-// countNew counts a live message m of another user in its log's unread
-// and mentions, and asks for the bell when it mentions the user.
-func (a *App) countNew(l *channelLog, m chat.Message) {
-	id, ok := parseEntryID(m.ID)
-	if !ok || m.Ephemeral || m.User == a.be.User() || !id.after(l.readID) {
+// countNew counts ln, the line of a live message m, in its log's unread
+// and mentions when another user wrote it, and asks for the bell when it
+// mentions the user.
+func (a *App) countNew(l *channelLog, ln *line, m chat.Message) {
+	if ln.own || m.Ephemeral || !ln.id.stored() || !ln.id.after(l.readID) {
 		return
 	}
-	mention := chat.Mentions(m.Text, a.be.User())
-	if mention {
+	if ln.mention {
 		a.bell = true
 	}
 	if m.Channel == a.current && l.follow {
 		return // read at the next frame
 	}
 	l.unread++
-	if mention {
+	if ln.mention {
 		l.mentions++
 	}
 }
@@ -203,25 +202,27 @@ func (a *App) refreshOnline() {
 		return
 	}
 	a.spawn(func() {
-		members, err := a.be.Members(a.ctx, name)
-		if err != nil {
-			return
-		}
-		on, err := a.be.Online(a.ctx, name)
+		who, err := a.be.Who(a.ctx, name)
 		if err != nil {
 			return
 		}
 		a.update(func() bool {
 			prev, known := a.online[name]
-			if known && slices.Equal(prev, on) && slices.Equal(a.members[name], members) {
+			if known && slices.Equal(prev, who.Online) && slices.Equal(a.members[name], who.Members) {
 				return false
 			}
-			a.setMembers(name, members)
-			a.online[name] = on
-			a.updateBars()
+			a.setPresence(name, who)
 			return true
 		})
 	})
+}
+
+// setPresence records channel's members and who of them is online, and
+// shows the counts.
+func (a *App) setPresence(name string, who chat.Presence) {
+	a.setMembers(name, who.Members)
+	a.online[name] = who.Online
+	a.updateBars()
 }
 
 // expireTyping forgets typing notices older than chat.TypingShownFor and
@@ -293,23 +294,16 @@ func (a *App) cmdWho(string) {
 		return
 	}
 	a.background(func(ctx context.Context) func() {
-		members, err := a.be.Members(ctx, name)
+		who, err := a.be.Who(ctx, name)
 		if err != nil {
-			return func() { a.errorLine("could not list the members of #%s: %v", name, err) }
-		}
-		on, err := a.be.Online(ctx, name)
-		if err != nil {
-			return func() { a.errorLine("could not tell who is online in #%s: %v", name, err) }
+			return func() { a.errorLine("could not tell who is in #%s: %v", name, err) }
 		}
 		return func() {
-			a.online[name] = on
-			online := map[string]bool{}
-			for _, u := range on {
-				online[u] = true
-			}
+			a.setPresence(name, who)
+			on, members := who.Online, who.Members
 			var away []string
 			for _, u := range members {
-				if !online[u] {
+				if !slices.Contains(on, u) {
 					away = append(away, u)
 				}
 			}
@@ -320,7 +314,6 @@ func (a *App) cmdWho(string) {
 			if len(away) > 0 {
 				a.systemLine("  away: %s", strings.Join(away, ", "))
 			}
-			a.updateBars()
 		}
 	})
 }

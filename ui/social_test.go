@@ -19,32 +19,22 @@ import (
 // window is one user's full-screen client on a simulation screen.
 type window struct {
 	*testScreen
-	client *chat.Client
-	stop   func()
+	stop func()
 }
 
 // openWindow starts a chat client for user on rdb and a window on it; the
 // window and the client stop with close (or at the end of the test).
 func openWindow(t *testing.T, rdb redis.UniversalClient, user string, opts ui.Options, tweak ...func(*chat.Options)) *window {
 	t.Helper()
-	co := chat.Options{Redis: rdb, User: user, PingEvery: 500 * time.Millisecond, DeadAfter: 2 * time.Second, MaxBackoff: 300 * time.Millisecond}
-	for _, f := range tweak {
-		f(&co)
+	fast := func(o *chat.Options) {
+		o.PingEvery, o.DeadAfter, o.MaxBackoff = 500*time.Millisecond, 2*time.Second, 300*time.Millisecond
 	}
-	c, err := chat.New(co)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := startClient(t, rdb, user, append([]func(*chat.Options){fast}, tweak...)...)
 	s := newTestScreen(100, 30)
 	opts.Backend, opts.Screen = c, s
 	stopApp, _, _ := runApp(t, opts)
-	w := &window{testScreen: s, client: c}
-	w.stop = func() { stopApp(); cancel(); _ = c.Close() }
-	t.Cleanup(w.stop)
+	w := &window{testScreen: s}
+	w.stop = func() { stopApp(); _ = c.Close() }
 	return w
 }
 
@@ -242,17 +232,9 @@ func TestPresenceAndWho(t *testing.T) {
 	proxy := faultproxy.Start(t, srv.Addr)
 	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1})
 	t.Cleanup(func() { _ = viaProxy.Close() })
-	c, err := chat.New(chat.Options{Redis: viaProxy, User: "bob", PresenceEvery: 200 * time.Millisecond, PresenceTTL: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); _ = c.Close() })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := startClient(t, viaProxy, "bob", fast)
 	drain(t, c)
-	if _, err := c.Join(ctx, "general"); err != nil {
+	if _, err := c.Join(context.Background(), "general"); err != nil {
 		t.Fatal(err)
 	}
 	w.waitText(t, "2 members · 2 online")

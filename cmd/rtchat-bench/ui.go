@@ -118,8 +118,10 @@ func (f *benchBackend) MyChannels(context.Context) ([]string, error)      { retu
 func (f *benchBackend) SetTopic(context.Context, string, string) error    { return nil }
 func (f *benchBackend) DeleteChannel(context.Context, string) error       { return nil }
 func (f *benchBackend) Members(context.Context, string) ([]string, error) { return []string{"me"}, nil }
-func (f *benchBackend) Online(context.Context, string) ([]string, error)  { return []string{"me"}, nil }
-func (f *benchBackend) MarkRead(context.Context, string, string) error    { return nil }
+func (f *benchBackend) Who(context.Context, string) (chat.Presence, error) {
+	return chat.Presence{Members: []string{"me"}, Online: []string{"me"}}, nil
+}
+func (f *benchBackend) MarkRead(context.Context, string, string) error { return nil }
 func (f *benchBackend) ReadMarkers(context.Context) (map[string]string, error) {
 	return map[string]string{}, nil
 }

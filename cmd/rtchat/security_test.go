@@ -117,9 +117,9 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 			return err
 		}(),
 		"online": func() error {
-			on, err := c.Online(ctx, "acl")
-			if err == nil && (len(on) != 1 || on[0] != "acluser") {
-				err = fmt.Errorf("online = %v, want the ACL user's heartbeat", on)
+			who, err := c.Who(ctx, "acl")
+			if err == nil && (len(who.Online) != 1 || who.Online[0] != "acluser") {
+				err = fmt.Errorf("online = %v, want the ACL user's heartbeat", who.Online)
 			}
 			return err
 		}(),

@@ -3,17 +3,19 @@ package chat
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// ChannelManager creates, updates, deletes and lists channels (the seed's
-// "channel manager" role). Channel info lives in a Hash per channel; the set
+// ChannelManager creates, updates, deletes and lists channels (the original
+// request's "channel manager" role). Channel info lives in a Hash per channel; the set
 // of names in one index Set. It is safe for concurrent use.
 type ChannelManager struct {
 	rdb  redis.UniversalClient
@@ -25,37 +27,56 @@ func NewChannelManager(rdb redis.UniversalClient, keys Keys) *ChannelManager {
 	return &ChannelManager{rdb: rdb, keys: keys}
 }
 
-// createScript creates a channel's hash unless it exists; it returns 1 when
-// it created the channel. All its keys share the channel's hash tag.
+// createScript creates a channel's hash unless it exists, and gives a
+// hash without an id (written by another tool) the id it is offered; it
+// returns 1 when it created the channel. Its keys share the channel's
+// hash tag.
 var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSETNX', KEYS[1], 'id', ARGV[1])
+  return 0
+end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'description', ARGV[3], 'created_by', ARGV[4], 'created_at', ARGV[5])
 return 1
 `)
 
 // Create makes channel name with a description, created by user. It is
 // idempotent: creating an existing channel changes nothing and returns it
-// with created false.
+// with created false. A new channel's id is the next number of a counter,
+// so the id every message carries costs a byte or two.
 func (m *ChannelManager) Create(ctx context.Context, name, description, user string) (ch Channel, created bool, err error) {
 	if err := ValidateName(name); err != nil {
 		return Channel{}, false, err
 	}
-	now := time.Now()
-	n, err := createScript.Run(ctx, m.rdb, []string{m.keys.Channel(name)},
-		newID(), name, description, user, strconv.FormatInt(now.UnixMilli(), 10)).Int()
+	// One round trip for a channel that exists (the common case): its
+	// hash, its member count, and the index entry (idempotent; it heals a
+	// crash between the steps of an earlier Create).
+	pipe := m.rdb.Pipeline()
+	h := pipe.HGetAll(ctx, m.keys.Channel(name))
+	n := pipe.SCard(ctx, m.keys.Members(name))
+	pipe.SAdd(ctx, m.keys.ChannelIndex(), name)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
+	}
+	if h.Val()["id"] != "" {
+		ch = channelFromHash(name, h.Val())
+		ch.Members = n.Val()
+		return ch, false, nil
+	}
+	seq, err := m.rdb.Incr(ctx, m.keys.ChannelSeq()).Result()
 	if err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
 	}
-	// The index lives in another slot; adding to it is idempotent, so a
-	// crash between the two steps heals on the next Create.
-	if err := m.rdb.SAdd(ctx, m.keys.ChannelIndex(), name).Err(); err != nil {
-		return Channel{}, false, fmt.Errorf("index channel %q: %w", name, err)
+	made, err := createScript.Run(ctx, m.rdb, []string{m.keys.Channel(name)},
+		strconv.FormatInt(seq, 10), name, description, user, strconv.FormatInt(time.Now().UnixMilli(), 10)).Int()
+	if err != nil {
+		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, CleanRedisError(err))
 	}
-	if n == 1 {
+	if made == 1 {
 		m.announce(ctx)
 	}
 	ch, err = m.Get(ctx, name)
-	return ch, n == 1, err
+	return ch, made == 1, err
 }
 
 // Get returns channel name with its member count, or an error wrapping
@@ -100,9 +121,9 @@ redis.call('HSET', KEYS[1], 'description', ARGV[1])
 return 1
 `)
 
-// Delete removes channel name — its hash, its stream and its member set —
-// when user created it; otherwise the error wraps ErrNotOwner. Members'
-// own channel sets are cleaned lazily by List and Channels.
+// Delete removes channel name — its hash, its stream and its member set,
+// then its entries in the index and in its members' channel sets — when
+// user created it; otherwise the error wraps ErrNotOwner.
 func (m *ChannelManager) Delete(ctx context.Context, name, user string) error {
 	ch, err := m.Get(ctx, name)
 	if err != nil {
@@ -135,11 +156,15 @@ func (m *ChannelManager) Delete(ctx context.Context, name, user string) error {
 }
 
 // List returns every channel, sorted by name, with member counts. Index
-// entries whose hash is gone are skipped (and removed).
+// entries without a hash are skipped (a channel being created, or one a
+// crash left half made; Create completes it). A channel whose
+// keys hold values of the wrong type (written by another tool) is skipped
+// too: the channels that could be read come back with an *OddKeysError
+// naming the others.
 func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 	names, err := m.rdb.SMembers(ctx, m.keys.ChannelIndex()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("list channels: %w", err)
+		return nil, fmt.Errorf("list channels: %w", CleanRedisError(err))
 	}
 	sort.Strings(names)
 	pipe := m.rdb.Pipeline()
@@ -150,25 +175,54 @@ func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 		counts[i] = pipe.SCard(ctx, m.keys.Members(n))
 	}
 	if len(names) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, fmt.Errorf("list channels: %w", err)
-		}
+		_, _ = pipe.Exec(ctx) // each reply is checked below
 	}
 	out := make([]Channel, 0, len(names))
-	var gone []any
+	var odd OddKeysError
 	for i, n := range names {
+		if err := odd.check(m.keys.Channel(n), hashes[i].Err()); err != nil {
+			return nil, fmt.Errorf("list channels: %w", err)
+		}
+		if err := odd.check(m.keys.Members(n), counts[i].Err()); err != nil {
+			return nil, fmt.Errorf("list channels: %w", err)
+		}
+		if hashes[i].Err() != nil || counts[i].Err() != nil {
+			continue
+		}
 		if len(hashes[i].Val()) == 0 {
-			gone = append(gone, n)
 			continue
 		}
 		ch := channelFromHash(n, hashes[i].Val())
 		ch.Members = counts[i].Val()
 		out = append(out, ch)
 	}
-	if len(gone) > 0 {
-		_ = m.rdb.SRem(ctx, m.keys.ChannelIndex(), gone...).Err()
+	if len(odd.Keys) > 0 {
+		return out, &odd
 	}
 	return out, nil
+}
+
+// OddKeysError says that keys rtchat reads hold values of another type
+// (written by another tool); what could be read was read without them.
+type OddKeysError struct{ Keys []string }
+
+func (e *OddKeysError) Error() string {
+	return fmt.Sprintf("skipped %s: %s a value of the wrong type (written by another tool?); delete or rename %s",
+		strings.Join(e.Keys, ", "), map[bool]string{true: "it holds", false: "they hold"}[len(e.Keys) == 1],
+		map[bool]string{true: "it", false: "them"}[len(e.Keys) == 1])
+}
+
+// check records key as odd when err is a WRONGTYPE reply; any other error
+// is returned.
+func (e *OddKeysError) check(key string, err error) error {
+	switch {
+	case err == nil, err == redis.Nil:
+		return nil
+	case redis.HasErrorPrefix(err, "WRONGTYPE"):
+		e.Keys = append(e.Keys, key)
+		return nil
+	}
+	return CleanRedisError(err)
 }
 
 // announce tells every client that the channel list changed. It is best
@@ -176,6 +230,10 @@ func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 func (m *ChannelManager) announce(ctx context.Context) {
 	_ = m.rdb.Publish(ctx, m.keys.ChannelEvents(), "changed").Err()
 }
+
+// membersChanged starts the notice, on the channel-list topic, that a
+// channel's members changed: "members:" + channel.
+const membersChanged = "members:"
 
 func channelFromHash(name string, h map[string]string) Channel {
 	ch := Channel{ID: h["id"], Name: name, Description: h["description"], CreatedBy: h["created_by"]}
@@ -185,10 +243,17 @@ func channelFromHash(name string, h map[string]string) Channel {
 	return ch
 }
 
-// newID returns a random 128-bit id in hex, used for channel, user and
-// message ids made by the client.
+// newID returns a random 128-bit id in hex, used for user and session ids.
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails since Go 1.24
 	return hex.EncodeToString(b[:])
+}
+
+// newMsgID returns a client-made message id: 72 random bits in 12
+// characters of base64url (every stored message carries one).
+func newMsgID() string {
+	var b [9]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

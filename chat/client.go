@@ -6,9 +6,30 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+)
+
+// Defaults, in one place: config and ui use these too.
+const (
+	// DefaultPageSize is how many entries one history page holds.
+	DefaultPageSize = 200
+	// DefaultMaxMessageBytes is the default message size limit (16 KiB).
+	DefaultMaxMessageBytes = 16 << 10
+	// DefaultPingEvery is how long a subscription may be silent before the
+	// watchdog PINGs it; DefaultDeadAfter how long without any reply before
+	// it is declared dead and replaced.
+	DefaultPingEvery = 4 * time.Second
+	DefaultDeadAfter = 8 * time.Second
+	// DefaultPresenceEvery is how often a client renews its presence; a
+	// user stays online for 3 times that after the last renewal.
+	DefaultPresenceEvery = 15 * time.Second
+	// DefaultSendTimeout is how long a direct send (BroadcastMessage and
+	// the like) keeps retrying a lost connection, e.g. through a cluster
+	// failover, before it gives up.
+	DefaultSendTimeout = 20 * time.Second
 )
 
 // Options configure a Client. Redis and User are required; zero values of the
@@ -20,24 +41,59 @@ type Options struct {
 	Keys Keys
 	// User is this client's user name (validated with ValidateName).
 	User string
-	// PageSize is how many entries one history page holds (default 200).
+	// PageSize is how many entries one history page holds (DefaultPageSize).
 	PageSize int64
 	// MaxLen trims each stream to about this many entries on send (0 keeps all).
 	MaxLen int64
-	// MaxMessageBytes is the message size limit (default 16 KiB).
+	// MaxMessageBytes is the message size limit (DefaultMaxMessageBytes).
 	MaxMessageBytes int
-	// PingEvery is how long the subscription may be silent before the watchdog
-	// PINGs it (default 2s); DeadAfter is how long without any reply before it
-	// is declared dead and replaced (default 6s).
+	// PingEvery and DeadAfter time the watchdog (DefaultPingEvery,
+	// DefaultDeadAfter).
 	PingEvery, DeadAfter time.Duration
 	// MaxBackoff caps the reconnect delay (default 5s); see Backoff.
 	MaxBackoff time.Duration
-	// PresenceEvery is how often the client renews its presence (default
-	// 5s); PresenceTTL is how long the user stays online after the last
-	// renewal, e.g. after a crash (default 15s).
+	// PresenceEvery is how often the client renews its presence
+	// (DefaultPresenceEvery); PresenceTTL is how long the user stays online
+	// after the last renewal, e.g. after a crash (3 × PresenceEvery).
 	PresenceEvery, PresenceTTL time.Duration
+	// SendTimeout bounds the retries of a direct send (DefaultSendTimeout).
+	SendTimeout time.Duration
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
+}
+
+// withDefaults checks o and fills in the defaults.
+func (o Options) withDefaults() (Options, error) {
+	if o.Redis == nil {
+		return o, errors.New("new chat client: no Redis connection")
+	}
+	if err := ValidateName(o.User); err != nil {
+		return o, fmt.Errorf("user name: %w", err)
+	}
+	if o.Keys == (Keys{}) {
+		o.Keys = DefaultKeys()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	def(&o.PingEvery, DefaultPingEvery)
+	def(&o.DeadAfter, DefaultDeadAfter)
+	def(&o.MaxBackoff, 5*time.Second)
+	def(&o.PresenceEvery, DefaultPresenceEvery)
+	def(&o.PresenceTTL, 3*o.PresenceEvery)
+	def(&o.SendTimeout, DefaultSendTimeout)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
 }
 
 // Client is one user's connection to rtchat: it sends, it subscribes, and it
@@ -48,17 +104,18 @@ type Client struct {
 	opts     Options
 	rdb      redis.UniversalClient
 	keys     Keys
-	Channels *ChannelManager
-	Subs     *SubscriptionManager
+	channels *ChannelManager
+	subs     *SubscriptionManager
+	// cluster is set on a Redis Cluster, where live messages use sharded
+	// Pub/Sub (see links.go).
+	cluster *redis.ClusterClient
 
 	events chan Event
 	outbox chan outgoing
 	typing chan string // channels to send a typing notice to
 	// sessionID names this client in the user's presence Set.
 	sessionID string
-	// The plain link's own topics, built once (they are compared with
-	// every live message's topic).
-	eventsTopic, userTopic string
+	clock     serverClock
 	// emitMu lets Close close events only once no emit is under way;
 	// closing unblocks emits that wait for a reader.
 	emitMu    sync.RWMutex
@@ -66,80 +123,59 @@ type Client struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	mu    sync.Mutex
-	subs  map[string]*subState // joined channels by name
-	plain *link                // the plain Pub/Sub link
-	// On a Redis Cluster, live messages use sharded Pub/Sub: one link per
-	// master node, for the channels whose slots it owns.
-	cluster *redis.ClusterClient
-	shards  map[string]*link // by master address
-	loopCtx context.Context  // the context of the receive loops, once started
+	mu      sync.Mutex
+	follows map[string]*follow // followed channels by name
+	plain   *link              // the plain Pub/Sub link
+	shards  map[string]*link   // sharded links by master address (cluster)
+	loopCtx context.Context    // the context of the receive loops, once started
 	state   StateEvent
 	typedAt map[string]time.Time // last typing notice per channel
-	cancel  context.CancelFunc
-	done    sync.WaitGroup
-}
-
-type subState struct {
-	last streamID // newest id delivered
+	// known is the newest id the client knows in channels it does not
+	// follow (from its own sends), the start of a retried send's search;
+	// ids are the channel ids it learnt from its sends.
+	known  map[string]ID
+	ids    map[string]string
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+	// wake tells the watcher that the set of followed channels changed.
+	wake chan struct{}
+	// presence carries notes from the receive loop to the presence loop.
+	presence chan presenceNote
+	// due is set while a stream read put off by readSoon waits;
+	// resetting while the client registers again after a data loss.
+	due, resetting atomic.Bool
 }
 
 // New checks opts and returns a Client that is not yet receiving; call Start.
 func New(opts Options) (*Client, error) {
-	if opts.Redis == nil {
-		return nil, errors.New("new chat client: no Redis connection")
-	}
-	if err := ValidateName(opts.User); err != nil {
-		return nil, fmt.Errorf("user name: %w", err)
-	}
-	if opts.Keys == (Keys{}) {
-		opts.Keys = DefaultKeys()
-	}
-	if opts.PageSize <= 0 {
-		opts.PageSize = 200
-	}
-	if opts.MaxMessageBytes <= 0 {
-		opts.MaxMessageBytes = DefaultMaxMessageBytes
-	}
-	if opts.PingEvery <= 0 {
-		opts.PingEvery = 2 * time.Second
-	}
-	if opts.DeadAfter <= 0 {
-		opts.DeadAfter = 6 * time.Second
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 5 * time.Second
-	}
-	if opts.PresenceEvery <= 0 {
-		opts.PresenceEvery = 5 * time.Second
-	}
-	if opts.PresenceTTL <= 0 {
-		opts.PresenceTTL = 3 * opts.PresenceEvery
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	cluster, _ := opts.Redis.(*redis.ClusterClient)
-	return &Client{
-		cluster:     cluster,
-		shards:      map[string]*link{},
-		plain:       &link{},
-		opts:        opts,
-		rdb:         opts.Redis,
-		keys:        opts.Keys,
-		Channels:    NewChannelManager(opts.Redis, opts.Keys),
-		Subs:        NewSubscriptionManager(opts.Redis, opts.Keys),
-		events:      make(chan Event, 256),
-		closing:     make(chan struct{}),
-		outbox:      make(chan outgoing, 1024),
-		typing:      make(chan string, 4),
-		sessionID:   newID(),
-		eventsTopic: opts.Keys.ChannelEvents(),
-		userTopic:   opts.Keys.UserEvents(opts.User),
-		typedAt:     map[string]time.Time{},
-		subs:        make(map[string]*subState),
-		state:       StateEvent{State: StateConnecting},
-	}, nil
+	c := &Client{
+		cluster:   cluster,
+		shards:    map[string]*link{},
+		opts:      opts,
+		rdb:       opts.Redis,
+		keys:      opts.Keys,
+		channels:  NewChannelManager(opts.Redis, opts.Keys),
+		subs:      NewSubscriptionManager(opts.Redis, opts.Keys),
+		events:    make(chan Event, 256),
+		closing:   make(chan struct{}),
+		outbox:    make(chan outgoing, 1024),
+		typing:    make(chan string, 4),
+		sessionID: newID(),
+		typedAt:   map[string]time.Time{},
+		follows:   make(map[string]*follow),
+		known:     map[string]ID{},
+		ids:       map[string]string{},
+		presence:  make(chan presenceNote, 64),
+		state:     StateEvent{State: StateConnecting},
+		wake:      make(chan struct{}, 1),
+	}
+	c.plain = &link{own: []string{opts.Keys.ChannelEvents(), opts.Keys.UserEvents(opts.User), opts.Keys.PresenceEvents()}}
+	return c, nil
 }
 
 // User returns the client's user name.
@@ -153,16 +189,15 @@ func (c *Client) Events() <-chan Event { return c.events }
 // Start registers the user and starts the receive loop and the outbox. The
 // loops run until ctx is cancelled or Close is called.
 func (c *Client) Start(ctx context.Context) error {
-	if _, err := c.Subs.RegisterUser(ctx, c.opts.User); err != nil {
+	if _, err := c.subs.RegisterUser(ctx, c.opts.User); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
-	c.done.Add(4)
-	go func() { defer c.done.Done(); c.receiveLoop(ctx) }()
-	go func() { defer c.done.Done(); c.sendLoop(ctx) }()
-	go func() { defer c.done.Done(); c.presenceLoop(ctx) }()
-	go func() { defer c.done.Done(); c.typingLoop(ctx) }()
+	for _, loop := range []func(context.Context){c.receiveLoop, c.sendLoop, c.presenceLoop, c.typingLoop, c.watchLoop} {
+		c.done.Add(1)
+		go func() { defer c.done.Done(); loop(ctx) }()
+	}
 	c.mu.Lock()
 	c.loopCtx = ctx
 	pending := make([]*link, 0, len(c.shards))
@@ -216,34 +251,41 @@ func (c *Client) emit(ctx context.Context, ev Event) bool {
 func (c *Client) Joined(channel string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.subs[channel]
+	_, ok := c.follows[channel]
 	return ok
 }
 
+// CreateChannel makes channel name with a description unless it exists
+// (see ChannelManager.Create).
+func (c *Client) CreateChannel(ctx context.Context, name, description string) (Channel, bool, error) {
+	return c.channels.Create(ctx, name, description, c.opts.User)
+}
+
+// Channel returns channel name with its member count; the error wraps
+// ErrNoSuchChannel when there is none.
+func (c *Client) Channel(ctx context.Context, name string) (Channel, error) {
+	return c.channels.Get(ctx, name)
+}
+
 // ListChannels returns every channel (see ChannelManager.List).
-func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) { return c.Channels.List(ctx) }
+func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) { return c.channels.List(ctx) }
 
 // MyChannels returns the channels the user is subscribed to, as stored in
 // Redis (they survive restarts of the client).
 func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
-	return c.Subs.Channels(ctx, c.opts.User)
+	return c.subs.Channels(ctx, c.opts.User)
 }
 
 // SetTopic sets channel's description.
 func (c *Client) SetTopic(ctx context.Context, channel, topic string) error {
-	return c.Channels.UpdateDescription(ctx, channel, topic)
+	return c.channels.UpdateDescription(ctx, channel, topic)
 }
 
 // DeleteChannel deletes channel if the user created it, and leaves it.
 func (c *Client) DeleteChannel(ctx context.Context, channel string) error {
-	if err := c.Channels.Delete(ctx, channel, c.opts.User); err != nil {
+	if err := c.channels.Delete(ctx, channel, c.opts.User); err != nil {
 		return err
 	}
 	c.unfollow(ctx, channel)
 	return nil
-}
-
-// Members returns the users subscribed to channel.
-func (c *Client) Members(ctx context.Context, channel string) ([]string, error) {
-	return c.Subs.Members(ctx, channel)
 }

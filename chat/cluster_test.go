@@ -195,7 +195,7 @@ func TestClusterReadMarkersPresenceTypingSearch(t *testing.T) {
 	if err != nil || len(who.Online) != 2 {
 		t.Fatalf("online on a cluster: %+v %v", who, err)
 	}
-	page, err := bob.Search(ctx, "room", "FIND", "", 5)
+	page, err := bob.Search(ctx, "room", "FIND", chat.ID{}, 5)
 	if err != nil || len(page.Hits) != 1 || !page.Done {
 		t.Fatalf("search on a cluster: %+v %v", page, err)
 	}

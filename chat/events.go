@@ -9,14 +9,15 @@ type MessageEvent struct{ Message Message }
 
 // HistoryEvent carries the newest page of a channel just joined, oldest
 // first. Complete is true when the page holds the whole stream. ReadID is
-// the user's read marker in the channel ("" when the user never read it)
-// and Unread counts the entries after it up to the end of the page (live
-// entries come after the page, so a reader adds those as they arrive).
+// the user's read marker in the channel (the zero ID when the user never
+// read it) and Unread counts the entries after it up to the end of the
+// page (live entries come after the page, so a reader adds those as they
+// arrive).
 type HistoryEvent struct {
 	Channel  string
 	Messages []Message
 	Complete bool
-	ReadID   string
+	ReadID   ID
 	Unread   Unread
 }
 
@@ -32,7 +33,10 @@ type Unread struct {
 
 // ReadEvent says that the user's read marker in Channel moved to ID — in
 // this terminal or in another one of the same user.
-type ReadEvent struct{ Channel, ID string }
+type ReadEvent struct {
+	Channel string
+	ID      ID
+}
 
 // TypingEvent says that User is typing in Channel now (at most every
 // TypingEvery; it is never stored).
@@ -43,8 +47,18 @@ type TypingEvent struct{ Channel, User string }
 type TruncatedEvent struct{ Channel string }
 
 // ChannelsChangedEvent says the channel list changed (created, deleted,
-// described); re-read it with ChannelManager.List.
+// described); re-read it with ListChannels.
 type ChannelsChangedEvent struct{}
+
+// ResetEvent says that the server lost its data (FLUSHALL, or a restart
+// without persistence) and the client has registered the user and its
+// memberships again. History before the loss is gone; read markers that
+// only the reader holds should be stored again.
+type ResetEvent struct{}
+
+// NoticeEvent is something the user should know that stops nothing: a
+// key of the wrong type that was skipped, for instance.
+type NoticeEvent struct{ Text string }
 
 // State is the condition of the client's link to Redis.
 type State int
@@ -53,6 +67,9 @@ type State int
 const (
 	StateConnecting State = iota
 	StateConnected
+	// StateStalled: the link is open but the server has not answered the
+	// watchdog for a while (paused, overloaded, or a dead network).
+	StateStalled
 	StateReconnecting
 )
 
@@ -60,6 +77,8 @@ func (s State) String() string {
 	switch s {
 	case StateConnected:
 		return "connected"
+	case StateStalled:
+		return "no answer from Redis"
 	case StateReconnecting:
 		return "reconnecting"
 	default:
@@ -76,13 +95,13 @@ type StateEvent struct {
 }
 
 // SendEvent reports the fate of a message queued with Send. Pending is true
-// while it waits for the link (it will be retried); otherwise ID holds its
-// stream id, or Err why it can never be sent.
+// while it waits for the link (it will be retried; the StateEvents say
+// why); otherwise ID holds its stream id, or Err why it can never be sent.
 type SendEvent struct {
 	MsgID   string
 	Channel string
 	Pending bool
-	ID      string
+	ID      ID
 	Err     error
 }
 
@@ -94,3 +113,7 @@ func (StateEvent) isEvent()           {}
 func (SendEvent) isEvent()            {}
 func (ReadEvent) isEvent()            {}
 func (TypingEvent) isEvent()          {}
+func (ResetEvent) isEvent()           {}
+func (NoticeEvent) isEvent()          {}
+func (PresenceEvent) isEvent()        {}
+func (MembersEvent) isEvent()         {}

@@ -40,7 +40,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	msgs, _ := alice.ConsumeMessages(ctx, "general", "", 10)
+	msgs, _ := alice.ConsumeMessages(ctx, "general", chat.ID{}, 10)
 	for _, m := range msgs {
 		fmt.Printf("%s: %s (mentions bob: %v)\n", m.User, m.Text, chat.Mentions(m.Text, "bob"))
 	}

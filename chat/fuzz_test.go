@@ -11,7 +11,7 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5 string) {
 		values := map[string]any{k1: v1, k2: v2, k3: v3, k4: v4, k5: v5}
 		m := decodeEntry("general", id, values)
-		if m.ID != id || m.Channel != "general" {
+		if parsed, ok := parseID(id); (ok && m.ID != parsed) || (!ok && m.Malformed == "") || m.Channel != "general" {
 			t.Fatalf("decodeEntry changed id or channel: %+v", m)
 		}
 		if m.Kind != KindText && m.Kind != KindAction {
@@ -37,7 +37,7 @@ func FuzzDecodeLive(f *testing.F) {
 		if m.Kind != KindText && m.Kind != KindAction {
 			t.Fatalf("unknown kind %q let through", m.Kind)
 		}
-		if m.Ephemeral != (m.ID == "") {
+		if m.Ephemeral != m.ID.IsZero() {
 			t.Fatalf("ephemeral flag wrong for %+v", m)
 		}
 	})

@@ -81,6 +81,12 @@ func (r *recorder) waitFor(timeout time.Duration, what string, cond func() bool)
 	}
 }
 
+// waitConnected waits until the client's link is up.
+func (r *recorder) waitConnected() {
+	r.t.Helper()
+	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
+}
+
 // waitCount waits until channel holds n messages.
 func (r *recorder) waitCount(channel string, n int, timeout time.Duration) {
 	r.t.Helper()
@@ -93,7 +99,7 @@ func (r *recorder) ids(channel string) []string {
 	defer r.mu.Unlock()
 	out := make([]string, 0, len(r.msgs[channel]))
 	for _, m := range r.msgs[channel] {
-		out = append(out, m.ID)
+		out = append(out, m.ID.String())
 	}
 	return out
 }

@@ -8,15 +8,17 @@ package chat
 //	channel:{general}           Hash    id, name, description, created_by, created_at
 //	channel:{general}:members   Set     usernames subscribed to the channel
 //	channel:index               Set     names of all channels
-//	channel:events              Pub/Sub channel list changes
-//	message:{general}           Stream  the messages (mid, channel_id, user, text, ts, kind)
+//	channel:seq                 String  the last channel id handed out (a counter)
+//	channel:events              Pub/Sub channel list and membership changes
+//	message:{general}           Stream  the messages (user, text, ts, mid, channel_id[, kind])
 //	message:{general}           Pub/Sub live copies of new entries (same name as the stream)
-//	message:{general}:sent:MID  String  stream id of a stored send, for idempotent retries (expires)
 //	user:{alice}                Hash    id, name, created_at
 //	user:{alice}:channels       Set     channels the user is subscribed to
 //	user:{alice}:read           Hash    channel → stream id of the newest message read
 //	user:{alice}:online         ZSet    session id → when its heartbeat expires (ms)
 //	user:{alice}:events         Pub/Sub read markers moved (for the user's other terminals)
+//	user:presence               ZSet    user → when their last session's heartbeat expires (ms)
+//	user:presence               Pub/Sub "+alice" came online, "-alice" went away
 //
 // Keys is a plain value and safe for concurrent use.
 type Keys struct {
@@ -53,8 +55,8 @@ func (k Keys) Stream(name string) string { return k.MessagePrefix + tag(name) }
 // Topic is the Pub/Sub topic carrying a channel's live messages.
 func (k Keys) Topic(name string) string { return k.MessagePrefix + tag(name) }
 
-// Sent is the key recording the stream id of the send with client-made id mid.
-func (k Keys) Sent(name, mid string) string { return k.MessagePrefix + tag(name) + ":sent:" + mid }
+// ChannelSeq is the counter that hands out channel ids.
+func (k Keys) ChannelSeq() string { return k.ChannelPrefix + "seq" }
 
 // User is the Hash holding a user's id and name.
 func (k Keys) User(name string) string { return k.UserPrefix + tag(name) }
@@ -73,6 +75,14 @@ func (k Keys) Online(name string) string { return k.UserPrefix + tag(name) + ":o
 // marker moved.
 func (k Keys) UserEvents(name string) string { return k.UserPrefix + tag(name) + ":events" }
 
+// Presence is the Sorted Set of online users, scored by when the
+// heartbeat of their latest session expires (ms).
+func (k Keys) Presence() string { return k.UserPrefix + "presence" }
+
+// PresenceEvents is the Pub/Sub topic where users come online ("+name")
+// and go away ("-name").
+func (k Keys) PresenceEvents() string { return k.UserPrefix + "presence" }
+
 // channelFromTopic returns the channel name of a live topic, if it is one.
 func (k Keys) channelFromTopic(topic string) (string, bool) {
 	rest, ok := cutPrefix(topic, k.MessagePrefix+"{")
@@ -81,6 +91,9 @@ func (k Keys) channelFromTopic(topic string) (string, bool) {
 	}
 	return rest[:len(rest)-1], true
 }
+
+// channelFromStream returns the channel name of a stream key, if it is one.
+func (k Keys) channelFromStream(key string) (string, bool) { return k.channelFromTopic(key) }
 
 func cutPrefix(s, prefix string) (string, bool) {
 	if len(s) < len(prefix) || s[:len(prefix)] != prefix {

@@ -15,7 +15,9 @@ type User struct {
 }
 
 // Channel is a named conversation. Names are unique; ID is assigned when the
-// channel is created. Members is filled in by ChannelManager.List and Get.
+// channel is created (a short number from a counter; channels made by older
+// versions have 32 hex digits). Members is filled in by ChannelManager.List
+// and Get.
 type Channel struct {
 	ID          string
 	Name        string
@@ -39,8 +41,8 @@ const (
 // Message is one entry of a channel's stream, or one ephemeral Pub/Sub
 // message when Ephemeral is set.
 type Message struct {
-	// ID is the stream entry id ("1700000000000-0"); empty for ephemeral messages.
-	ID string
+	// ID is the stream entry id; the zero ID for ephemeral messages.
+	ID ID
 	// Channel is the channel's name; ChannelID its id at the time of sending.
 	Channel   string
 	ChannelID string
@@ -59,62 +61,33 @@ type Message struct {
 	Malformed string
 }
 
-// Stream entry field names: the on-the-wire contract of a stored message.
+// Stream entry field names: the on-the-wire contract of a stored message
+// (docs/DESIGN.md, "Entry format"). An entry rtchat writes holds, in this
+// order, user, text, ts, mid and channel_id, and kind only when it is not
+// plain text: entries with the same fields in the same order share their
+// field names inside Redis, so the names cost nothing per message.
 const (
-	fieldMsgID     = "mid"
-	fieldChannelID = "channel_id"
 	fieldUser      = "user"
 	fieldText      = "text"
 	fieldTime      = "ts"
+	fieldMsgID     = "mid"
+	fieldChannelID = "channel_id"
 	fieldKind      = "kind"
 )
 
-// streamID is a parsed stream entry id, comparable in stream order.
-type streamID struct{ ms, seq uint64 }
-
-// parseStreamID parses "ms-seq" (or "ms"); ok is false for anything else.
-func parseStreamID(s string) (streamID, bool) {
-	msPart, seqPart, hasSeq := strings.Cut(s, "-")
-	ms, err := strconv.ParseUint(msPart, 10, 64)
-	if err != nil {
-		return streamID{}, false
-	}
-	var seq uint64
-	if hasSeq {
-		if seq, err = strconv.ParseUint(seqPart, 10, 64); err != nil {
-			return streamID{}, false
-		}
-	}
-	return streamID{ms, seq}, true
-}
-
-func (a streamID) after(b streamID) bool {
-	return a.ms > b.ms || (a.ms == b.ms && a.seq > b.seq)
-}
-
-func (a streamID) String() string {
-	return strconv.FormatUint(a.ms, 10) + "-" + strconv.FormatUint(a.seq, 10)
-}
-
-// IDAfter reports whether stream id a comes after stream id b. An id that does
-// not parse sorts before every valid one.
-func IDAfter(a, b string) bool {
-	pa, okA := parseStreamID(a)
-	pb, okB := parseStreamID(b)
-	switch {
-	case !okA:
-		return false
-	case !okB:
-		return true
-	}
-	return pa.after(pb)
-}
+// maxTimestamp is the last millisecond of the year 9999: a ts beyond it (or
+// before 1970) cannot be written as RFC 3339 and is marked odd.
+const maxTimestamp = 253402300799999
 
 // decodeEntry turns a stream entry into a Message. It never fails: missing or
 // odd fields are recorded in Message.Malformed.
-func decodeEntry(channel, id string, values map[string]any) Message {
-	m := Message{ID: id, Channel: channel}
+func decodeEntry(channel, rawID string, values map[string]any) Message {
 	var problems []string
+	id, ok := parseID(rawID)
+	if !ok {
+		problems = append(problems, "odd id")
+	}
+	m := Message{ID: id, Channel: channel}
 	str := func(field string, required bool) string {
 		v, ok := values[field]
 		if !ok {
@@ -135,25 +108,41 @@ func decodeEntry(channel, id string, values map[string]any) Message {
 	m.User = str(fieldUser, true)
 	m.Text = str(fieldText, true)
 	m.Kind = Kind(str(fieldKind, false))
+	if m.User != "" && !validName(m.User) {
+		problems = append(problems, "user is not a valid name")
+	}
 	if m.Kind != KindText && m.Kind != KindAction {
-		problems = append(problems, "unknown kind "+strconv.Quote(string(m.Kind)))
+		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
 		m.Kind = KindText
 	}
 	if ts := str(fieldTime, false); ts != "" {
 		ms, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil {
+		switch {
+		case err != nil:
 			problems = append(problems, "ts is not a number")
-		} else {
+		case ms < 0 || ms > maxTimestamp:
+			problems = append(problems, "ts is out of range")
+		default:
 			m.Time = time.UnixMilli(ms)
 		}
 	}
-	if m.Time.IsZero() {
-		if sid, ok := parseStreamID(id); ok {
-			m.Time = time.UnixMilli(int64(sid.ms))
-		}
+	if m.Time.IsZero() && id.MS <= maxTimestamp {
+		m.Time = id.Time()
 	}
 	if len(problems) > 0 {
 		m.Malformed = strings.Join(problems, ", ")
 	}
 	return m
+}
+
+// entryFields lists the field/value pairs of m as XADD takes them, in the
+// order documented at fieldUser.
+func entryFields(m Message) []any {
+	f := make([]any, 0, 12)
+	f = append(f, fieldUser, m.User, fieldText, m.Text, fieldTime, strconv.FormatInt(m.Time.UnixMilli(), 10),
+		fieldMsgID, m.MsgID, fieldChannelID, m.ChannelID)
+	if m.Kind != KindText {
+		f = append(f, fieldKind, string(m.Kind))
+	}
+	return f
 }

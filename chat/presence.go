@@ -4,52 +4,50 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Presence: every running client is a session of its user. It keeps an
-// entry in the user's Sorted Set Keys.Online, scored by when it expires,
-// and renews it every Options.PresenceEvery. A user is online while any
-// entry has not expired, so a crashed terminal stops counting within
-// Options.PresenceTTL, and a second terminal of the same user keeps the
-// user online when the first one quits.
+// Presence travels as changes, so an idle window costs Redis a few
+// commands a minute however many people it watches (docs/DESIGN.md,
+// "Presence"):
+//
+//   - Every running client is a session of its user: an entry in the
+//     user's Sorted Set Keys.Online, scored by when it expires, renewed
+//     every Options.PresenceEvery. The user's score in the shared Sorted Set
+//     Keys.Presence is the latest expiry of any of their sessions.
+//   - A client that starts publishes "+user" on Keys.PresenceEvents; the
+//     last session of a user to quit cleanly removes the user and
+//     publishes "-user". A crashed session just stops renewing.
+//   - A client reads the scores of the people it watches (the members of
+//     the channels it joined) once, with one ZMSCORE, then follows the
+//     events; it reads them again only when a score it knows runs out,
+//     which tells it whether that person renewed or went away.
 
-// heartbeat renews the session's presence entry and drops expired ones.
-func (c *Client) heartbeat(ctx context.Context) error {
-	now := time.Now()
-	key := c.keys.Online(c.opts.User)
-	pipe := c.rdb.TxPipeline()
-	pipe.ZAdd(ctx, key, redis.Z{Score: float64(now.Add(c.opts.PresenceTTL).UnixMilli()), Member: c.sessionID})
-	pipe.ZRemRangeByScore(ctx, key, "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
-	pipe.PExpire(ctx, key, 2*c.opts.PresenceTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("presence heartbeat: %w", err)
-	}
-	return nil
+// presenceFloor is the least time between two reads of the watched
+// people's scores.
+const presenceFloor = 10 * time.Second
+
+// PresenceEvent says that User came online or went away.
+type PresenceEvent struct {
+	User   string
+	Online bool
 }
 
-// presenceLoop beats until ctx ends, then removes the session's entry.
-func (c *Client) presenceLoop(ctx context.Context) {
-	tick := time.NewTicker(c.opts.PresenceEvery)
-	defer tick.Stop()
-	for {
-		if err := c.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			c.opts.Logger.Debug("presence", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			// A clean exit: offline at once, not after the TTL.
-			bye, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			defer cancel()
-			if err := c.rdb.ZRem(bye, c.keys.Online(c.opts.User), c.sessionID).Err(); err != nil {
-				c.opts.Logger.Debug("presence: remove session", "err", err)
-			}
-			return
-		case <-tick.C:
-		}
-	}
+// MembersEvent gives the members of a joined channel after they changed.
+type MembersEvent struct {
+	Channel string
+	Members []string
+}
+
+// presenceNote is what the receive loop tells the presence loop.
+type presenceNote struct {
+	user   string
+	online bool
+	// watch adds people to watch (channel members).
+	watch []string
 }
 
 // Presence is who belongs to a channel and who of them is online now;
@@ -58,27 +56,284 @@ type Presence struct {
 	Members, Online []string
 }
 
-// Who returns channel's members and those of them with a live session now.
-// It costs the member Set and one ZCOUNT per member, pipelined.
+// heartbeat renews the session's presence; first is the session's first
+// beat. It reports whether the session's entry had vanished since the last
+// beat (the server lost its data, or the client was frozen past the TTL).
+func (c *Client) heartbeat(ctx context.Context, first bool) (vanished bool, err error) {
+	now := time.Now()
+	exp := float64(now.Add(c.opts.PresenceTTL).UnixMilli())
+	pipe := c.rdb.Pipeline()
+	mine := pipe.ZAdd(ctx, c.keys.Online(c.opts.User), redis.Z{Score: exp, Member: c.sessionID})
+	pipe.ZAddGT(ctx, c.keys.Presence(), redis.Z{Score: exp, Member: c.opts.User})
+	if first {
+		pipe.ZRemRangeByScore(ctx, c.keys.Online(c.opts.User), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
+		pipe.Publish(ctx, c.keys.PresenceEvents(), "+"+c.opts.User)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, fmt.Errorf("presence heartbeat: %w", err)
+	}
+	return !first && mine.Val() == 1, nil
+}
+
+// goodbye ends the session's presence on a clean exit: the user goes
+// offline at once unless another session of theirs lives on.
+func (c *Client) goodbye(ctx context.Context) error {
+	key := c.keys.Online(c.opts.User)
+	pipe := c.rdb.Pipeline()
+	pipe.ZRem(ctx, key, c.sessionID)
+	left := pipe.ZCount(ctx, key, "("+strconv.FormatInt(time.Now().UnixMilli(), 10), "+inf")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	if left.Val() > 0 {
+		return nil
+	}
+	pipe = c.rdb.Pipeline()
+	pipe.ZRem(ctx, c.keys.Presence(), c.opts.User)
+	pipe.Publish(ctx, c.keys.PresenceEvents(), "-"+c.opts.User)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// presenceLoop beats until ctx ends, then says goodbye. Meanwhile it keeps
+// track of who of the watched people is online and emits PresenceEvents.
+func (c *Client) presenceLoop(ctx context.Context) {
+	tick := time.NewTicker(c.opts.PresenceEvery)
+	defer tick.Stop()
+	p := presenceTracker{until: map[string]time.Time{}, on: map[string]bool{}}
+	first := true
+	for {
+		vanished, err := c.heartbeat(ctx, first)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			c.opts.Logger.Debug("presence", "err", err)
+		case err == nil:
+			first = false
+		}
+		if vanished {
+			if err := c.checkWiped(ctx); err != nil {
+				c.opts.Logger.Debug("presence: check for a wiped server", "err", err)
+			}
+		}
+		for !c.presenceWait(ctx, tick, &p) {
+		}
+		if ctx.Err() != nil {
+			// A clean exit: offline at once, not after the TTL.
+			bye, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			if err := c.goodbye(bye); err != nil {
+				c.opts.Logger.Debug("presence: goodbye", "err", err)
+			}
+			cancel()
+			return
+		}
+	}
+}
+
+// presenceWait handles one thing the presence loop hears; it reports true
+// when it is time to beat again, or to stop.
+func (c *Client) presenceWait(ctx context.Context, tick *time.Ticker, p *presenceTracker) bool {
+	var expiry <-chan time.Time
+	if wait, ok := p.nextCheck(); ok {
+		t := time.NewTimer(max(wait, 0))
+		defer t.Stop()
+		expiry = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return true
+	case n := <-c.presence:
+		c.notePresence(ctx, p, n)
+	case <-expiry:
+		c.refreshPresence(ctx, p, p.expired())
+	case <-tick.C:
+		return true
+	}
+	return false
+}
+
+// presenceTracker is the presence loop's view of the watched people.
+type presenceTracker struct {
+	// until is when each watched person's known score runs out (zero:
+	// offline); on says who was last reported online.
+	until map[string]time.Time
+	on    map[string]bool
+	// lastRead is when the scores were last read.
+	lastRead time.Time
+}
+
+// nextCheck returns how long until the earliest known score runs out
+// (never sooner than presenceFloor after the last read).
+func (p *presenceTracker) nextCheck() (time.Duration, bool) {
+	var first time.Time
+	for _, t := range p.until {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if first.IsZero() {
+		return 0, false
+	}
+	return time.Until(maxTime(first, p.lastRead.Add(presenceFloor))), true
+}
+
+// expired lists the people whose known score has run out.
+func (p *presenceTracker) expired() []string {
+	var out []string
+	now := time.Now()
+	for u, t := range p.until {
+		if !t.IsZero() && !t.After(now) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// notePresence applies a note from the receive loop.
+func (c *Client) notePresence(ctx context.Context, p *presenceTracker, n presenceNote) {
+	if n.watch != nil {
+		var fresh []string
+		for _, u := range n.watch {
+			if _, ok := p.until[u]; !ok {
+				p.until[u] = time.Time{}
+				fresh = append(fresh, u)
+			}
+		}
+		c.refreshPresence(ctx, p, fresh)
+		return
+	}
+	if _, watched := p.until[n.user]; !watched {
+		return
+	}
+	if n.online {
+		p.until[n.user] = time.Now().Add(c.opts.PresenceTTL)
+	} else {
+		p.until[n.user] = time.Time{}
+	}
+	c.reportPresence(ctx, p, n.user)
+}
+
+// refreshPresence reads the scores of users and reports what changed.
+func (c *Client) refreshPresence(ctx context.Context, p *presenceTracker, users []string) {
+	if len(users) == 0 {
+		return
+	}
+	p.lastRead = time.Now()
+	scores, err := c.rdb.ZMScore(ctx, c.keys.Presence(), users...).Result()
+	if err != nil {
+		c.opts.Logger.Debug("presence: read scores", "err", err)
+		// Try again at the floor, not in a tight loop.
+		for _, u := range users {
+			if t := p.until[u]; !t.IsZero() {
+				p.until[u] = time.Now().Add(presenceFloor)
+			}
+		}
+		return
+	}
+	now := time.Now()
+	for i, u := range users {
+		until := time.UnixMilli(int64(scores[i]))
+		if scores[i] == 0 || !until.After(now) {
+			until = time.Time{}
+		}
+		p.until[u] = until
+		c.reportPresence(ctx, p, u)
+	}
+}
+
+// reportPresence emits a PresenceEvent when user's state changed.
+func (c *Client) reportPresence(ctx context.Context, p *presenceTracker, user string) {
+	on := !p.until[user].IsZero()
+	if p.on[user] == on {
+		return
+	}
+	p.on[user] = on
+	c.emit(ctx, PresenceEvent{User: user, Online: on})
+}
+
+// watchPeople asks the presence loop to follow users.
+func (c *Client) watchPeople(users []string) {
+	if len(users) == 0 {
+		return
+	}
+	select {
+	case c.presence <- presenceNote{watch: users}:
+	case <-c.closing:
+	}
+}
+
+// handlePresence turns a message on the presence topic ("+user" or
+// "-user") into a note for the presence loop.
+func (c *Client) handlePresence(payload string) {
+	if len(payload) < 2 || (payload[0] != '+' && payload[0] != '-') || !validName(payload[1:]) {
+		return
+	}
+	select {
+	case c.presence <- presenceNote{user: payload[1:], online: payload[0] == '+'}:
+	default: // a hint; the next read of the scores corrects a lost one
+	}
+}
+
+// Who returns channel's members and those of them with a live session now:
+// the member Set, then one ZMSCORE.
 func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
-	members, err := c.Subs.Members(ctx, channel)
+	members, err := c.subs.Members(ctx, channel)
 	if err != nil || len(members) == 0 {
 		return Presence{Members: members}, err
 	}
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	pipe := c.rdb.Pipeline()
-	counts := make([]*redis.IntCmd, len(members))
-	for i, u := range members {
-		counts[i] = pipe.ZCount(ctx, c.keys.Online(u), "("+now, "+inf")
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	scores, err := c.rdb.ZMScore(ctx, c.keys.Presence(), members...).Result()
+	if err != nil {
 		return Presence{}, fmt.Errorf("who is online in %q: %w", channel, err)
 	}
+	now := float64(time.Now().UnixMilli())
 	p := Presence{Members: members}
 	for i, u := range members {
-		if counts[i].Val() > 0 {
+		if scores[i] > now {
 			p.Online = append(p.Online, u)
 		}
 	}
 	return p, nil
+}
+
+// handleMembers re-reads the members of channel, when the client follows
+// it, after a "members changed" notice, and emits them.
+func (c *Client) handleMembers(ctx context.Context, channel string) {
+	if !c.Joined(channel) {
+		return
+	}
+	members, err := c.subs.Members(ctx, channel)
+	if err != nil {
+		c.opts.Logger.Debug("members changed", "channel", channel, "err", err)
+		return
+	}
+	c.emit(ctx, MembersEvent{Channel: channel, Members: members})
+	c.watchPeople(members)
+}
+
+// handleOwn handles a message on one of the plain link's own topics; it
+// reports false for any other topic.
+func (c *Client) handleOwn(ctx context.Context, m *redis.Message) bool {
+	switch m.Channel {
+	case c.plain.own[0]: // the channel list
+		if name, ok := strings.CutPrefix(m.Payload, membersChanged); ok {
+			if validName(name) {
+				c.handleMembers(ctx, name)
+			}
+			return true
+		}
+		c.emit(ctx, ChannelsChangedEvent{})
+	case c.plain.own[1]: // the user's own events
+		c.handleUserEvent(ctx, m.Payload)
+	case c.plain.own[2]: // presence
+		c.handlePresence(m.Payload)
+	default:
+		return false
+	}
+	return true
 }

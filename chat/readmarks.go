@@ -38,28 +38,29 @@ return 1
 // MarkRead records that the user has read channel up to stream id id. The
 // marker only moves forward; when it moves, every terminal of the user gets
 // a ReadEvent (this one too).
-func (c *Client) MarkRead(ctx context.Context, channel, id string) error {
+func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
 	if err := ValidateName(channel); err != nil {
 		return err
 	}
-	if _, ok := parseStreamID(id); !ok {
-		return fmt.Errorf("mark %q read: %q is not a stream id", channel, id)
+	if id.IsZero() {
+		return fmt.Errorf("mark %q read: no stream id", channel)
 	}
-	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(c.opts.User)}, channel, id, c.userTopic).Err()
+	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(c.opts.User)}, channel, id.String(), c.plain.own[1]).Err()
 	if err != nil {
 		return fmt.Errorf("mark %q read: %w", channel, err)
 	}
 	return nil
 }
 
-// validMarker returns a read marker as stored, or "" (never read) for one
-// that is not a stream id — written by something else.
-func (c *Client) validMarker(channel, id string) string {
-	if _, ok := parseStreamID(id); !ok {
-		if id != "" {
-			c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", id)
+// validMarker returns a read marker as stored, or the zero ID (never read)
+// for one that is not a stream id — written by something else.
+func (c *Client) validMarker(channel, raw string) ID {
+	id, ok := parseID(raw)
+	if !ok {
+		if raw != "" {
+			c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", raw)
 		}
-		return ""
+		return ID{}
 	}
 	return id
 }
@@ -67,15 +68,15 @@ func (c *Client) validMarker(channel, id string) string {
 // unread counts other users' entries of channel after stream id marker up
 // to the end of page (the newest page, oldest first). The entries the page
 // holds are counted from it; older ones cost one XRANGE of at most
-// UnreadLimit entries. A channel never read (marker "") has nothing unread:
-// its history is not news.
-func (c *Client) unread(ctx context.Context, channel, marker string, page []Message, complete bool) (Unread, error) {
+// UnreadLimit entries. A channel never read (the zero marker) has nothing
+// unread: its history is not news.
+func (c *Client) unread(ctx context.Context, channel string, marker ID, page []Message, complete bool) (Unread, error) {
 	var u Unread
-	if marker == "" || len(page) == 0 || !IDAfter(page[len(page)-1].ID, marker) {
+	if marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
 		return u, nil
 	}
 	count := func(m Message) {
-		if m.User == c.opts.User || !IDAfter(m.ID, marker) {
+		if m.User == c.opts.User || !m.ID.After(marker) {
 			return
 		}
 		u.Count++
@@ -83,9 +84,9 @@ func (c *Client) unread(ctx context.Context, channel, marker string, page []Mess
 			u.Mentions++
 		}
 	}
-	if !complete && !IDAfter(marker, page[0].ID) && marker != page[0].ID {
+	if !complete && page[0].ID.After(marker) {
 		// The marker is older than the page: count what lies between.
-		xs, err := c.rdb.XRangeN(ctx, c.keys.Stream(channel), "("+marker, "("+page[0].ID, UnreadLimit+1).Result()
+		xs, err := c.rdb.XRangeN(ctx, c.keys.Stream(channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1).Result()
 		if err != nil {
 			return u, fmt.Errorf("count unread in %q: %w", channel, err)
 		}
@@ -105,20 +106,28 @@ func (c *Client) unread(ctx context.Context, channel, marker string, page []Mess
 // handleUserEvent turns a message on the user's events topic into a
 // ReadEvent ("channel\nid").
 func (c *Client) handleUserEvent(ctx context.Context, payload string) {
-	channel, id, ok := strings.Cut(payload, "\n")
-	if !ok || ValidateName(channel) != nil {
+	channel, raw, ok := strings.Cut(payload, "\n")
+	if !ok || !validName(channel) {
 		return
 	}
-	if _, ok := parseStreamID(id); ok {
+	if id, ok := parseID(raw); ok && !id.IsZero() {
 		c.emit(ctx, ReadEvent{Channel: channel, ID: id})
 	}
 }
 
-// ReadMarkers returns every read marker of the user: channel → stream id.
-func (c *Client) ReadMarkers(ctx context.Context) (map[string]string, error) {
+// ReadMarkers returns every read marker of the user: channel → stream id
+// (markers that are not stream ids, written by something else, are left
+// out).
+func (c *Client) ReadMarkers(ctx context.Context) (map[string]ID, error) {
 	m, err := c.rdb.HGetAll(ctx, c.keys.ReadMarks(c.opts.User)).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read markers of %s: %w", c.opts.User, err)
+		return nil, fmt.Errorf("read markers of %s: %w", c.opts.User, CleanRedisError(err))
 	}
-	return m, nil
+	out := make(map[string]ID, len(m))
+	for ch, raw := range m {
+		if id, ok := parseID(raw); ok && !id.IsZero() {
+			out[ch] = id
+		}
+	}
+	return out, nil
 }

@@ -59,7 +59,7 @@ type SearchPage struct {
 	Hits []Message
 	// Next is the cursor of the following page; Done is true when the
 	// whole stream has been searched.
-	Next string
+	Next ID
 	Done bool
 	// Scanned counts the entries this page looked at.
 	Scanned int
@@ -67,9 +67,9 @@ type SearchPage struct {
 
 // Search looks for query in the text of channel's messages, newest first,
 // on the server: it returns up to limit hits found in the next SearchScan
-// entries before cursor ("" starts at the newest entry). A page may hold
-// fewer hits and still not be Done; ask again with its Next.
-func (c *Client) Search(ctx context.Context, channel, query, cursor string, limit int) (SearchPage, error) {
+// entries before cursor (the zero ID starts at the newest entry). A page
+// may hold fewer hits and still not be Done; ask again with its Next.
+func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, limit int) (SearchPage, error) {
 	if err := ValidateName(channel); err != nil {
 		return SearchPage{}, err
 	}
@@ -80,16 +80,9 @@ func (c *Client) Search(ctx context.Context, channel, query, cursor string, limi
 	if limit <= 0 {
 		limit = 50
 	}
-	hi := "+"
-	if cursor != "" {
-		if _, ok := parseStreamID(cursor); !ok {
-			return SearchPage{}, fmt.Errorf("search %q: %q is not a stream id", channel, cursor)
-		}
-		hi = "(" + cursor
-	}
-	res, err := searchScript.Run(ctx, c.rdb, []string{c.keys.Stream(channel)}, hi, needle, limit, SearchScan, searchChunk).Slice()
+	res, err := searchScript.Run(ctx, c.rdb, []string{c.keys.Stream(channel)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
 	if err != nil {
-		return SearchPage{}, fmt.Errorf("search %q: %w", channel, err)
+		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
 	}
 	if len(res) != 4 {
 		return SearchPage{}, fmt.Errorf("search %q: unexpected reply", channel)
@@ -98,7 +91,8 @@ func (c *Client) Search(ctx context.Context, channel, query, cursor string, limi
 	last, _ := res[1].(string)
 	done, _ := res[2].(int64)
 	scanned, _ := res[3].(int64)
-	page := SearchPage{Next: last, Done: done == 1 || last == "", Scanned: int(scanned)}
+	next, _ := parseID(last)
+	page := SearchPage{Next: next, Done: done == 1 || next.IsZero(), Scanned: int(scanned)}
 	for _, h := range raw {
 		if id, values, ok := scriptEntry(h); ok {
 			page.Hits = append(page.Hits, decodeEntry(channel, id, values))
@@ -126,17 +120,17 @@ func scriptEntry(v any) (string, map[string]any, bool) {
 
 // Around returns the messages of channel around stream id id: up to n
 // before it, the entry itself, and up to n after it, oldest first.
-func (c *Client) Around(ctx context.Context, channel, id string, n int64) ([]Message, error) {
+func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]Message, error) {
 	if err := ValidateName(channel); err != nil {
 		return nil, err
 	}
-	if _, ok := parseStreamID(id); !ok {
-		return nil, fmt.Errorf("read around in %q: %q is not a stream id", channel, id)
+	if id.IsZero() {
+		return nil, fmt.Errorf("read around in %q: no stream id", channel)
 	}
 	key := c.keys.Stream(channel)
 	pipe := c.rdb.Pipeline()
-	before := pipe.XRevRangeN(ctx, key, "("+id, "-", n)
-	after := pipe.XRangeN(ctx, key, id, "+", n+1)
+	before := pipe.XRevRangeN(ctx, key, id.exclusive("+"), "-", n)
+	after := pipe.XRangeN(ctx, key, id.String(), "+", n+1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, err)
 	}

@@ -50,17 +50,17 @@ func TestProduceAndConsume(t *testing.T) {
 	_, rdb := startRedis(t)
 	ctx := ctxT(t)
 	alice := newRecorder(t, rdb, "alice")
-	ch, _, err := alice.Channels.Create(ctx, "general", "", "alice")
+	ch, _, err := alice.CreateChannel(ctx, "general", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := "سلام دنیا 👋🏽 [red]x[-]"
 	before := time.Now().Add(-time.Second)
 	id, err := alice.ProduceMessage(ctx, "general", text)
-	if err != nil || id == "" {
+	if err != nil || id.IsZero() {
 		t.Fatalf("ProduceMessage = %q, %v", id, err)
 	}
-	msgs, err := alice.ConsumeMessages(ctx, "general", "", 0)
+	msgs, err := alice.ConsumeMessages(ctx, "general", chat.ID{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestConsumedMessagesReachSubscribers(t *testing.T) {
 	_, rdb := startRedis(t)
 	ctx := ctxT(t)
 	producer := newRecorder(t, rdb, "producer")
-	if _, _, err := producer.Channels.Create(ctx, "general", "", "producer"); err != nil {
+	if _, _, err := producer.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
 	var subs []*recorder
@@ -108,12 +108,12 @@ func TestConsumedMessagesReachSubscribers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, last, err := producer.Fanout(ctx, "general", "")
+	n, last, err := producer.Fanout(ctx, "general", chat.ID{})
 	if err != nil || n != 5 {
 		t.Fatalf("Fanout = %d, %q, %v", n, last, err)
 	}
 	// Fanning out again must not duplicate anything.
-	if _, _, err := producer.Fanout(ctx, "general", ""); err != nil {
+	if _, _, err := producer.Fanout(ctx, "general", chat.ID{}); err != nil {
 		t.Fatal(err)
 	}
 	want := streamIDs(t, rdb, "general")
@@ -132,11 +132,11 @@ func TestBroadcastAndHistoryPages(t *testing.T) {
 	}
 	for i := range 25 {
 		s, err := alice.BroadcastMessage(ctx, "general", fmt.Sprintf("m%02d", i))
-		if err != nil || s.ID == "" || s.Duplicate {
+		if err != nil || s.ID.IsZero() || s.Duplicate {
 			t.Fatalf("BroadcastMessage = %+v, %v", s, err)
 		}
 	}
-	page, more, err := alice.History(ctx, "general", "")
+	page, more, err := alice.History(ctx, "general", chat.ID{})
 	if err != nil || !more || len(page) != 10 || page[0].Text != "m15" || page[9].Text != "m24" {
 		t.Fatalf("newest page = %d msgs, more=%v, err=%v", len(page), more, err)
 	}
@@ -156,7 +156,7 @@ func TestJoinLoadsOnlyTheNewestPage(t *testing.T) {
 	_, rdb := startRedis(t)
 	ctx := ctxT(t)
 	w := newRecorder(t, rdb, "writer")
-	if _, _, err := w.Channels.Create(ctx, "big", "", "writer"); err != nil {
+	if _, _, err := w.CreateChannel(ctx, "big", ""); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 500 {
@@ -189,7 +189,7 @@ func TestOddEntriesDecodeMarked(t *testing.T) {
 	key := chat.DefaultKeys().Stream("general")
 	rdb.XAdd(ctx, redisXAdd{key, []any{"foo", "bar"}}.args())
 	rdb.XAdd(ctx, redisXAdd{key, []any{"user", "tool", "text", "hi", "ts", "yesterday", "kind", "weird"}}.args())
-	msgs, err := r.ConsumeMessages(ctx, "general", "", 0)
+	msgs, err := r.ConsumeMessages(ctx, "general", chat.ID{}, 0)
 	if err != nil || len(msgs) != 2 {
 		t.Fatalf("ConsumeMessages = %v, %v", msgs, err)
 	}

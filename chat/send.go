@@ -2,73 +2,101 @@ package chat
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"net"
+	"regexp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// sentTTL is how long a send's idempotency record lives: a retry after that
-// would be stored again.
-const sentTTL = 24 * time.Hour
-
-// sendScript is the one atomic step of a send (SPEC §9). It stores the entry
-// unless the client-made id was already stored, and publishes the stored
-// entry live when asked.
+// sendScript is the one atomic step of a send (docs/DESIGN.md, "Send"):
+// it appends the entry to the channel's stream and publishes the stored
+// entry, its id and its predecessor's id live. A retried send first looks
+// for its client-made id among the entries added while its earlier tries
+// may have reached the server, and returns that entry if one did.
 //
-//	KEYS: 1 stream, 2 sent record, 3 channel hash (all one hash tag)
-//	ARGV: 1 mid, 2 user, 3 text, 4 ts, 5 kind, 6 maxlen (0: keep all),
-//	      7 topic, 8 sent ttl (s), 9 publish ("0" no, "1" PUBLISH, "2" SPUBLISH
-//	      on a cluster), 10 live body (JSON)
+//	KEYS: 1 stream, 2 channel hash
+//	ARGV: 1 maxlen ("0": keep all), 2 topic, 3 publish ("0" no, "1" PUBLISH,
+//	      "2" SPUBLISH on a cluster), 4 live fields (without channel_id),
+//	      5 retry window ("" on a first try, else "seen first_ago last_ago":
+//	      the newest id the sender knew before its first try and how many ms
+//	      ago its first and last uncertain tries were), 6… the entry's
+//	      field/value pairs: user, text, ts, mid (13), channel_id (15, ""
+//	      to read it from the channel hash), then any others
 //
-// It returns {stream id, receivers, stored (1) or already stored (0)}.
-var sendScript = redis.NewScript(`
-local prev = redis.call('GET', KEYS[2])
-if prev then return {prev, 0, 0} end
-local cid = redis.call('HGET', KEYS[3], 'id')
-if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
-local before = ''
+// It returns {stream id, receivers, 1 stored or 0 already stored, channel id}.
+// The previous id is read with XREVRANGE rather than kept in a key of our
+// own, so entries other tools add show up as a gap at the next live entry.
+const sendScriptSource = `
+if ARGV[5] ~= '' then
+  local seen, first, last = string.match(ARGV[5], '^(%S*) (%d+) (%d+)$')
+  if not first then return redis.error_reply('ERR bad retry window') end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local lo = math.max(now - tonumber(first) - 5000, 0)
+  local start = string.format('%.0f', lo)
+  local sms = tonumber(string.match(seen, '^(%d+)-'))
+  if sms and sms >= lo then start = '(' .. seen end
+  local stop = string.format('%.0f', now - tonumber(last) + 5000)
+  for _ = 1, 100 do
+    local batch = redis.call('XRANGE', KEYS[1], start, stop, 'COUNT', 200)
+    for _, e in ipairs(batch) do
+      local f = e[2]
+      for i = 1, #f, 2 do
+        if f[i] == 'mid' then
+          if f[i + 1] == ARGV[13] then return {e[1], 0, 0, ''} end
+          break
+        end
+      end
+    end
+    if #batch < 200 then break end
+    start = '(' .. batch[#batch][1]
+  end
+end
+local cid = ARGV[15]
+if cid == '' then
+  cid = redis.call('HGET', KEYS[2], 'id')
+  if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
+  ARGV[15] = cid
+end
+local prev = ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if top[1] then before = top[1][1] end
+if top[1] then
+  prev = top[1][1]
+elseif redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.error_reply('NOCHANNEL channel does not exist')
+end
 local id
-if ARGV[6] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[6], '*', 'mid', ARGV[1], 'channel_id', cid, 'user', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
+if ARGV[1] ~= '0' then
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
 else
-  id = redis.call('XADD', KEYS[1], '*', 'mid', ARGV[1], 'channel_id', cid, 'user', ARGV[2], 'text', ARGV[3], 'ts', ARGV[4], 'kind', ARGV[5])
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
 end
-redis.call('SET', KEYS[2], id, 'EX', ARGV[8])
 local n = 0
-local payload = id .. '\n' .. before .. '\n' .. cid .. '\n' .. ARGV[10]
-if ARGV[9] == '1' then
-  n = redis.call('PUBLISH', ARGV[7], payload)
-elseif ARGV[9] == '2' then
-  n = redis.call('SPUBLISH', ARGV[7], payload)
+if ARGV[3] ~= '0' then
+  local payload = 'v2\n' .. id .. '\n' .. prev .. '\nchannel_id:' .. string.len(cid) .. ':' .. cid .. ARGV[4]
+  if ARGV[3] == '1' then
+    n = redis.call('PUBLISH', ARGV[2], payload)
+  else
+    n = redis.call('SPUBLISH', ARGV[2], payload)
+  end
 end
-return {id, n, 1}
-`)
+return {id, n, 1, cid}
+`
 
-// A live payload is "id\nprev\nchannel_id\n{json}": the stream id, the id
-// of the entry before it in the stream ("" for none, "?" when unknown) so a
-// receiver can tell that it missed something, the channel's id, and the
-// liveBody. Ephemeral messages have neither id nor prev.
+var sendScript = redis.NewScript(sendScriptSource)
 
-// liveBody is the JSON part of a live payload.
-type liveBody struct {
-	MsgID string `json:"mid"`
-	User  string `json:"user"`
-	Text  string `json:"text"`
-	TS    int64  `json:"ts"`
-	Kind  Kind   `json:"kind,omitempty"`
-}
+// retryMargin widens a retried send's search on both sides, for clocks
+// that drift (the search window is measured on the sender's clock and
+// placed on the server's).
+const retryMargin = 5 * time.Second
 
 // Sent says what a send did.
 type Sent struct {
 	// ID is the stream id of the stored entry.
-	ID string
+	ID ID
 	// MsgID is the client-made id the entry carries.
 	MsgID string
 	// Receivers is how many subscriptions got it live (0 on a deduplicated retry).
@@ -86,8 +114,91 @@ type Draft struct {
 	MsgID   string
 }
 
-// store runs the send script for d, publishing live when publish is set.
-func (c *Client) store(ctx context.Context, d Draft, publish bool) (Sent, error) {
+// tries remembers the tries of one send that may have reached the server,
+// so that a retry looks for the entry they may have stored (and only a
+// retry pays for that search).
+type tries struct {
+	// seen is the newest id of the channel the client knew before the
+	// first try: anything a try stored comes after it.
+	seen ID
+	// first and last are when the first and the last uncertain try were
+	// made (monotonic clock); uncertain is false while none was.
+	first, last time.Time
+	uncertain   bool
+}
+
+// window is the script's retry argument: "" while no try was uncertain.
+func (t *tries) window(readTimeout time.Duration) string {
+	if !t.uncertain {
+		return ""
+	}
+	first := time.Since(t.first)
+	last := max(time.Since(t.last)-readTimeout, 0)
+	return fmt.Sprintf("%s %d %d", t.seen, first.Milliseconds(), last.Milliseconds())
+}
+
+// uncertainTry records a try that failed in a way that leaves open whether
+// the server ran it: the request may have been written before the
+// connection broke.
+func (t *tries) uncertainTry(at time.Time) {
+	if !t.uncertain {
+		t.first, t.uncertain = at, true
+	}
+	t.last = at
+}
+
+// mayHaveRun reports whether a try that failed with err may have been
+// applied: the request could have reached the server. A refused
+// connection, a pool with no connection, or a reply from Redis (which
+// the script gives only before it writes anything) say it was not.
+func mayHaveRun(err error) bool {
+	var rerr redis.Error
+	var op *net.OpError
+	switch {
+	case err == nil, errors.As(err, &rerr):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	case errors.Is(err, redis.ErrPoolTimeout):
+		return false
+	}
+	return true
+}
+
+// noRetry makes go-redis run a command once: a retried send must go
+// through the script's duplicate search, which go-redis's own retries
+// would skip (they resend the first try as it was).
+type noRetry struct{ *redis.Cmd }
+
+// NoRetry tells go-redis not to resend the command.
+func (noRetry) NoRetry() bool { return true }
+
+// runSend runs the send script once, loading it into the script cache
+// when Redis lacks it.
+func (c *Client) runSend(ctx context.Context, keys []string, args []any) ([]any, error) {
+	run := func(name, code string) ([]any, error) {
+		argv := make([]any, 0, 3+len(keys)+len(args))
+		argv = append(argv, name, code, len(keys))
+		for _, k := range keys {
+			argv = append(argv, k)
+		}
+		argv = append(argv, args...)
+		cmd := noRetry{redis.NewCmd(ctx, argv...)}
+		_ = c.rdb.Process(ctx, cmd)
+		return cmd.Slice()
+	}
+	res, err := run("evalsha", sendScript.Hash())
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		res, err = run("eval", sendScriptSource)
+	}
+	return res, err
+}
+
+// store sends d, publishing it live when publish is set: one try, then, as
+// long as again allows, more tries with the same client-made id after
+// errors that may pass. A try that may have been applied makes the next
+// one search for its entry instead of adding another.
+func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(attempt int, err error) bool) (Sent, error) {
 	if err := ValidateName(d.Channel); err != nil {
 		return Sent{}, err
 	}
@@ -96,13 +207,9 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool) (Sent, error)
 		return Sent{}, err
 	}
 	if d.MsgID == "" {
-		d.MsgID = newID()
+		d.MsgID = newMsgID()
 	}
-	now := time.Now().UnixMilli()
-	body, err := json.Marshal(liveBody{MsgID: d.MsgID, User: c.opts.User, Text: text, TS: now, Kind: d.Kind})
-	if err != nil {
-		return Sent{}, fmt.Errorf("encode message: %w", err)
-	}
+	m := Message{User: c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID}
 	pub := "0"
 	switch {
 	case publish && c.cluster != nil:
@@ -110,46 +217,138 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool) (Sent, error)
 	case publish:
 		pub = "1"
 	}
-	keys := []string{c.keys.Stream(d.Channel), c.keys.Sent(d.Channel, d.MsgID), c.keys.Channel(d.Channel)}
-	res, err := sendScript.Run(ctx, c.rdb, keys,
-		d.MsgID, c.opts.User, text, strconv.FormatInt(now, 10), string(d.Kind), c.opts.MaxLen,
-		c.keys.Topic(d.Channel), int64(sentTTL/time.Second), pub, string(body)).Slice()
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "NOCHANNEL") {
-			return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, ErrNoSuchChannel)
+	t := tries{seen: c.knownID(d.Channel)}
+	keys := []string{c.keys.Stream(d.Channel), c.keys.Channel(d.Channel)}
+	for attempt := 1; ; attempt++ {
+		m.ChannelID = c.channelID(d.Channel)
+		args := append([]any{c.opts.MaxLen, c.keys.Topic(d.Channel), pub, liveFields(m), t.window(c.readTimeout())}, entryFields(m)...)
+		at := time.Now()
+		res, err := c.runSend(ctx, keys, args)
+		if err == nil {
+			return c.sent(d, res)
 		}
-		return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, err)
+		if mayHaveRun(err) {
+			t.uncertainTry(at)
+		}
+		err = sendError(d.Channel, err)
+		if !Retryable(err) || !again(attempt, err) {
+			return Sent{}, err
+		}
+		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
+			return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, ctx.Err())
+		}
 	}
-	if len(res) != 3 {
+}
+
+// sent reads the send script's reply.
+func (c *Client) sent(d Draft, res []any) (Sent, error) {
+	if len(res) != 4 {
 		return Sent{}, fmt.Errorf("send to %q: unexpected reply %v", d.Channel, res)
 	}
-	id, _ := res[0].(string)
+	raw, _ := res[0].(string)
+	id, err := ParseID(raw)
+	if err != nil {
+		return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, err)
+	}
 	n, _ := res[1].(int64)
 	stored, _ := res[2].(int64)
+	if cid, _ := res[3].(string); cid != "" {
+		c.rememberChannel(d.Channel, cid, id)
+	}
+	c.clock.observe(id.MS)
 	return Sent{ID: id, MsgID: d.MsgID, Receivers: n, Duplicate: stored == 0}, nil
 }
 
+// sendError turns a failed send into an error callers can branch on.
+func sendError(channel string, err error) error {
+	switch {
+	case redis.HasErrorPrefix(err, "NOCHANNEL"):
+		return fmt.Errorf("send to %q: %w", channel, ErrNoSuchChannel)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("send to %q: %w", channel, err)
+	}
+	return fmt.Errorf("send to %q: %w", channel, CleanRedisError(err))
+}
+
+// readTimeout is how long go-redis waits for a reply (its default when
+// the connection's options do not say).
+func (c *Client) readTimeout() time.Duration {
+	if o, ok := c.rdb.(interface{ Options() *redis.Options }); ok && o.Options().ReadTimeout > 0 {
+		return o.Options().ReadTimeout
+	}
+	return 3 * time.Second
+}
+
+// channelID returns the id of channel if the client knows it ("" lets the
+// send script read it).
+func (c *Client) channelID(channel string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ids[channel]
+}
+
+// knownID returns the newest id the client knows to be in channel's
+// stream (from its reads and its sends; never from a live payload, which
+// anyone may forge).
+func (c *Client) knownID(channel string) ID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.known[channel]
+}
+
+// noteKnown records that id is in channel's stream. Callers may hold a
+// follow's mu (never the other way round).
+func (c *Client) noteKnown(channel string, id ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id.After(c.known[channel]) {
+		c.known[channel] = id
+	}
+}
+
+// rememberChannel records channel's id and an id known to be in its stream.
+func (c *Client) rememberChannel(channel, cid string, id ID) {
+	c.mu.Lock()
+	if cid != "" {
+		c.ids[channel] = cid
+	}
+	c.mu.Unlock()
+	c.noteKnown(channel, id)
+}
+
+// within returns a retry policy that keeps trying for d.
+func within(d time.Duration) func(int, error) bool {
+	deadline := time.Now().Add(d)
+	return func(int, error) bool { return time.Now().Before(deadline) }
+}
+
 // ProduceMessage appends text to channel's stream (XADD) without publishing
-// it live — the seed's "message producer". It returns the stream id. Live
-// subscribers see the entry when they next catch up, or when a Consumer fans
-// it out.
-func (c *Client) ProduceMessage(ctx context.Context, channel, text string) (string, error) {
-	s, err := c.store(ctx, Draft{Channel: channel, Text: text}, false)
+// it live — the original request's "message producer". It returns the
+// stream id. Live subscribers see the entry when a Client's watcher fans it
+// out (Fanout), or when they next catch up.
+func (c *Client) ProduceMessage(ctx context.Context, channel, text string) (ID, error) {
+	s, err := c.store(ctx, Draft{Channel: channel, Text: text}, false, within(c.opts.SendTimeout))
 	return s.ID, err
 }
 
 // BroadcastMessage stores text in channel's stream and publishes the stored
-// entry to every live subscriber in one atomic step — the seed's "send →
-// produced to the stream and published live", the way every chat message is
-// sent. A retry with the same Draft.MsgID (see Send) is stored once.
+// entry to every live subscriber in one atomic step — the original
+// request's "send → produced to the stream and published live", the way
+// every chat message is sent. It retries lost connections for up to
+// Options.SendTimeout; a retry after a lost reply is stored once.
 func (c *Client) BroadcastMessage(ctx context.Context, channel, text string) (Sent, error) {
-	return c.store(ctx, Draft{Channel: channel, Text: text}, true)
+	return c.Broadcast(ctx, Draft{Channel: channel, Text: text})
+}
+
+// Broadcast is BroadcastMessage for a whole Draft (kind, client-made id).
+func (c *Client) Broadcast(ctx context.Context, d Draft) (Sent, error) {
+	return c.store(ctx, d, true, within(c.opts.SendTimeout))
 }
 
 // PublishMessage publishes text to channel's live subscribers without storing
-// it (Pub/Sub alone, at most once) — the seed's "message publisher". It
-// returns how many subscriptions received it. Receivers get it as a Message
-// with Ephemeral set and no ID.
+// it (Pub/Sub alone, at most once) — the original request's "message
+// publisher". It returns how many subscriptions received it. Receivers get
+// it as a Message with Ephemeral set and the zero ID.
 func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int64, error) {
 	if err := ValidateName(channel); err != nil {
 		return 0, err
@@ -158,11 +357,8 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 	if err != nil {
 		return 0, err
 	}
-	body, err := json.Marshal(liveBody{MsgID: newID(), User: c.opts.User, Text: text, TS: time.Now().UnixMilli()})
-	if err != nil {
-		return 0, fmt.Errorf("encode message: %w", err)
-	}
-	n, err := c.publish(ctx, c.keys.Topic(channel), "\n\n\n"+string(body)).Result()
+	m := Message{MsgID: newMsgID(), User: c.opts.User, Text: text, Time: time.Now()}
+	n, err := c.publish(ctx, c.keys.Topic(channel), liveVersion+"\n\n"+liveFields(m)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish to %q: %w", channel, err)
 	}
@@ -175,35 +371,6 @@ func (c *Client) publish(ctx context.Context, topic, payload string) *redis.IntC
 		return c.rdb.SPublish(ctx, topic, payload)
 	}
 	return c.rdb.Publish(ctx, topic, payload)
-}
-
-// encodeLive builds the live payload of a stored message.
-func encodeLive(m Message, prev string) (string, error) {
-	body, err := json.Marshal(liveBody{MsgID: m.MsgID, User: m.User, Text: m.Text, TS: m.Time.UnixMilli(), Kind: m.Kind})
-	if err != nil {
-		return "", fmt.Errorf("encode %s: %w", m.ID, err)
-	}
-	return m.ID + "\n" + prev + "\n" + m.ChannelID + "\n" + string(body), nil
-}
-
-// decodeLive parses a live payload; prev is the id of the entry before it
-// ("" none, "?" unknown).
-func decodeLive(channel, payload string) (m Message, prev string, err error) {
-	parts := strings.SplitN(payload, "\n", 4)
-	if len(parts) != 4 {
-		return Message{}, "", errors.New("live payload has no header")
-	}
-	var b liveBody
-	if err := json.Unmarshal([]byte(parts[3]), &b); err != nil {
-		return Message{}, "", fmt.Errorf("live payload: %w", err)
-	}
-	m = Message{ID: parts[0], Channel: channel, ChannelID: parts[2], MsgID: b.MsgID, User: b.User,
-		Text: b.Text, Time: time.UnixMilli(b.TS), Kind: b.Kind, Ephemeral: parts[0] == ""}
-	if m.Kind != KindText && m.Kind != KindAction {
-		m.Malformed = "unknown kind " + strconv.Quote(string(m.Kind))
-		m.Kind = KindText
-	}
-	return m, parts[1], nil
 }
 
 // outgoing is one queued send.
@@ -222,66 +389,84 @@ func (c *Client) Send(d Draft) (string, error) {
 		return "", err
 	}
 	if d.MsgID == "" {
-		d.MsgID = newID()
+		d.MsgID = newMsgID()
 	}
 	c.sentMessage(d.Channel)
 	select {
 	case c.outbox <- outgoing{d}:
 		return d.MsgID, nil
 	default:
-		return "", errors.New("too many messages waiting to be sent; wait for the connection to come back")
+		return "", errors.New("too many messages are waiting to be sent; wait for the connection to come back")
 	}
 }
 
-// sendLoop sends queued drafts in order, retrying each with backoff while
-// the error is a connection problem.
+// sendLoop sends queued drafts in order, retrying each with backoff for as
+// long as the error may pass.
 func (c *Client) sendLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case o := <-c.outbox:
-			for attempt := 1; ; attempt++ {
-				s, err := c.store(ctx, o.draft, true)
-				if err == nil {
-					c.emit(ctx, SendEvent{MsgID: o.draft.MsgID, Channel: o.draft.Channel, ID: s.ID})
-					break
-				}
-				if ctx.Err() != nil {
-					return
-				}
-				if !Retryable(err) {
-					c.emit(ctx, SendEvent{MsgID: o.draft.MsgID, Channel: o.draft.Channel, Err: err})
-					break
-				}
+			d := o.draft
+			s, err := c.store(ctx, d, true, func(attempt int, err error) bool {
 				if attempt == 1 {
-					c.emit(ctx, SendEvent{MsgID: o.draft.MsgID, Channel: o.draft.Channel, Pending: true})
+					c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, Pending: true})
 				}
-				if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
-					return
-				}
+				return true
+			})
+			if ctx.Err() != nil {
+				return
 			}
+			c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, ID: s.ID, Err: err})
 		}
 	}
 }
 
-// Retryable reports whether err is a connection problem worth retrying (as
-// opposed to a refusal by Redis or by validation).
+// Retryable reports whether err may pass if the same call is tried again:
+// a connection problem, a server that is loading, failing over or
+// unwritable for a moment, or one that now wants a password (given by a
+// restart of rtchat). Refusals by Redis and by validation are final.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNotOwner, context.Canceled} {
+	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNotOwner, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}
 	}
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
-		// Replies from Redis: only "still starting"-style ones are transient.
-		msg := rerr.Error()
-		return strings.HasPrefix(msg, "LOADING") || strings.HasPrefix(msg, "CLUSTERDOWN") ||
-			strings.HasPrefix(msg, "TRYAGAIN") || strings.HasPrefix(msg, "MASTERDOWN") || strings.HasPrefix(msg, "READONLY")
+		return redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
+			redis.IsMasterDownError(err) || redis.IsReadOnlyError(err) || redis.IsAuthError(err) || redis.IsMaxClientsError(err)
 	}
 	return true
 }
+
+// scriptSuffix is what Redis adds to an error raised inside a script:
+// ". script: <sha>, on @user_script:12."
+var scriptSuffix = regexp.MustCompile(`(?:\.)? script: [0-9a-f]{40}, on @user_script:\d+\.?$|^ERR Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: `)
+
+// CleanRedisError drops the script id and line number Redis adds to an
+// error raised inside a script, which mean nothing to a user; the error
+// still matches go-redis's predicates.
+func CleanRedisError(err error) error {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return err
+	}
+	msg := scriptSuffix.ReplaceAllString(rerr.Error(), "")
+	if msg == rerr.Error() {
+		return err
+	}
+	return cleanedError{msg: msg, err: err}
+}
+
+type cleanedError struct {
+	msg string
+	err error
+}
+
+func (e cleanedError) Error() string { return e.msg }
+func (e cleanedError) Unwrap() error { return e.err }

@@ -35,14 +35,14 @@ func (s *soakClient) run(ctx context.Context) {
 		switch e := ev.(type) {
 		case chat.HistoryEvent:
 			for _, m := range e.Messages {
-				s.ids = append(s.ids, m.ID)
+				s.ids = append(s.ids, m.ID.String())
 			}
 		case chat.MessageEvent:
-			s.ids = append(s.ids, e.Message.ID)
+			s.ids = append(s.ids, e.Message.ID.String())
 		case chat.SendEvent:
 			if e.Err != nil {
 				s.failed = e.Err
-			} else if e.ID != "" {
+			} else if !e.ID.IsZero() {
 				s.stored++
 			}
 		}
@@ -58,7 +58,7 @@ func TestSoak(t *testing.T) {
 	rdb := srv.Client(t)
 	ctx := context.Background()
 	setup, _ := chat.New(chat.Options{Redis: rdb, User: "setup"})
-	if _, _, err := setup.Channels.Create(ctx, "soak", "", "setup"); err != nil {
+	if _, _, err := setup.CreateChannel(ctx, "soak", ""); err != nil {
 		t.Fatal(err)
 	}
 	cctx, cancel := context.WithCancel(ctx)

@@ -61,7 +61,7 @@ func TestReadMarkersMoveForwardAndReachEveryTerminal(t *testing.T) {
 	if _, err := bob.Join(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	var ids []chat.ID
 	for i := range 3 {
 		s, err := bob.BroadcastMessage(ctx, "general", fmt.Sprint("m", i))
 		if err != nil {
@@ -76,6 +76,7 @@ func TestReadMarkersMoveForwardAndReachEveryTerminal(t *testing.T) {
 		if _, err := a.Join(ctx, "general"); err != nil {
 			t.Fatal(err)
 		}
+		a.waitConnected() // a terminal hears of markers once it listens
 	}
 	if err := a1.MarkRead(ctx, "general", ids[1]); err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestReadMarkersMoveForwardAndReachEveryTerminal(t *testing.T) {
 	if got, _ := a1.ReadMarkers(ctx); got["general"] != ids[1] {
 		t.Fatalf("marker = %s after an older report, want %s", got["general"], ids[1])
 	}
-	if err := a1.MarkRead(ctx, "general", "not-an-id"); err == nil {
+	if err := a1.MarkRead(ctx, "general", chat.ID{}); err == nil {
 		t.Fatal("MarkRead took a bad id")
 	}
 	all, err := a1.ReadMarkers(ctx)
@@ -154,7 +155,7 @@ func TestUnreadCountedOnJoinAfterRestart(t *testing.T) {
 	if _, err := d.Join(ctx, "general"); err != nil {
 		t.Fatalf("join with an odd read marker: %v", err)
 	}
-	if h := history(d, "general"); h.Unread != (chat.Unread{}) || h.ReadID != "" {
+	if h := history(d, "general"); h.Unread != (chat.Unread{}) || !h.ReadID.IsZero() {
 		t.Fatalf("dave: %+v", h)
 	}
 	// A user who never read the channel has nothing unread.
@@ -162,7 +163,7 @@ func TestUnreadCountedOnJoinAfterRestart(t *testing.T) {
 	if _, err := c.Join(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	if h := history(c, "general"); h.Unread != (chat.Unread{}) || h.ReadID != "" {
+	if h := history(c, "general"); h.Unread != (chat.Unread{}) || !h.ReadID.IsZero() {
 		t.Fatalf("carol: %+v", h.Unread)
 	}
 }
@@ -316,7 +317,7 @@ func TestSearchPagesThroughALongStream(t *testing.T) {
 		}
 	}
 	var got []string
-	cursor, calls := "", 0
+	cursor, calls := chat.ID{}, 0
 	for {
 		page, err := c.Search(ctx, "big", "NEEDLE", cursor, 5)
 		if err != nil {
@@ -327,7 +328,7 @@ func TestSearchPagesThroughALongStream(t *testing.T) {
 			t.Fatalf("one call scanned %d entries and returned %d hits", page.Scanned, len(page.Hits))
 		}
 		for _, h := range page.Hits {
-			got = append(got, h.ID)
+			got = append(got, h.ID.String())
 		}
 		if page.Done {
 			break
@@ -340,11 +341,12 @@ func TestSearchPagesThroughALongStream(t *testing.T) {
 	if calls < total/chat.SearchScan {
 		t.Fatalf("%d calls for %d entries: not paged", calls, total)
 	}
-	around, err := c.Around(ctx, "big", want[0], 3)
-	if err != nil || len(around) != 7 || around[3].ID != want[0] {
+	first, _ := chat.ParseID(want[0])
+	around, err := c.Around(ctx, "big", first, 3)
+	if err != nil || len(around) != 7 || around[3].ID != first {
 		t.Fatalf("Around = %d messages, %v", len(around), err)
 	}
-	if _, err := c.Search(ctx, "big", "  ", "", 5); err == nil {
+	if _, err := c.Search(ctx, "big", "  ", chat.ID{}, 5); err == nil {
 		t.Fatal("an empty query was accepted")
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// SubscriptionManager records who is subscribed to what (the seed's
-// "subscription manager" role): a channel's members in one Set, a user's
+// SubscriptionManager records who is subscribed to what (the original
+// request's "subscription manager" role): a channel's members in one Set, a user's
 // channels in another. Both writes are idempotent, so they need no
 // cross-slot transaction. It is safe for concurrent use.
 type SubscriptionManager struct {
@@ -32,22 +32,47 @@ func (s *SubscriptionManager) Add(ctx context.Context, user, channel string) (in
 	if err := ValidateName(channel); err != nil {
 		return 0, err
 	}
-	if err := s.rdb.SAdd(ctx, s.keys.UserChannels(user), channel).Err(); err != nil {
+	// Both Sets are written idempotently, in one round trip (on a cluster
+	// they may live on two nodes; no transaction is needed).
+	pipe := s.rdb.Pipeline()
+	mine := pipe.SAdd(ctx, s.keys.UserChannels(user), channel)
+	added := pipe.SAdd(ctx, s.keys.Members(channel), user)
+	n := pipe.SCard(ctx, s.keys.Members(channel))
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	for _, err := range []error{added.Err(), n.Err()} {
+		if err != nil {
+			return 0, fmt.Errorf("subscribe %s to %q: %w", user, channel, CleanRedisError(err))
+		}
+	}
+	if added.Val() > 0 {
+		s.announce(ctx, channel)
+	}
+	var odd OddKeysError
+	if err := odd.check(s.keys.UserChannels(user), mine.Err()); err != nil {
 		return 0, fmt.Errorf("subscribe %s to %q: %w", user, channel, err)
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.SAdd(ctx, s.keys.Members(channel), user)
-	n := pipe.SCard(ctx, s.keys.Members(channel))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("subscribe %s to %q: %w", user, channel, err)
+	if len(odd.Keys) > 0 {
+		// The membership stands; only the user's own list could not
+		// record it (the channel will not reopen at the next start).
+		return n.Val(), &odd
 	}
 	return n.Val(), nil
 }
 
+// announce tells the channel's followers that its members changed (best
+// effort: they also re-read members when they reconnect).
+func (s *SubscriptionManager) announce(ctx context.Context, channel string) {
+	_ = s.rdb.Publish(ctx, s.keys.ChannelEvents(), membersChanged+channel).Err()
+}
+
 // Remove unsubscribes user from channel.
 func (s *SubscriptionManager) Remove(ctx context.Context, user, channel string) error {
-	if err := s.rdb.SRem(ctx, s.keys.Members(channel), user).Err(); err != nil {
+	removed, err := s.rdb.SRem(ctx, s.keys.Members(channel), user).Result()
+	if err != nil {
 		return fmt.Errorf("unsubscribe %s from %q: %w", user, channel, err)
+	}
+	if removed > 0 {
+		s.announce(ctx, channel)
 	}
 	if err := s.rdb.SRem(ctx, s.keys.UserChannels(user), channel).Err(); err != nil {
 		return fmt.Errorf("unsubscribe %s from %q: %w", user, channel, err)
@@ -68,6 +93,9 @@ func (s *SubscriptionManager) Members(ctx context.Context, channel string) ([]st
 // Channels returns the channels user is subscribed to, sorted.
 func (s *SubscriptionManager) Channels(ctx context.Context, user string) ([]string, error) {
 	c, err := s.rdb.SMembers(ctx, s.keys.UserChannels(user)).Result()
+	if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		return nil, fmt.Errorf("channels of %s: %w", user, &OddKeysError{Keys: []string{s.keys.UserChannels(user)}})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("channels of %s: %w", user, err)
 	}
@@ -82,7 +110,7 @@ func (s *SubscriptionManager) RegisterUser(ctx context.Context, name string) (Us
 	}
 	key := s.keys.User(name)
 	pipe := s.rdb.Pipeline()
-	pipe.HSetNX(ctx, key, "id", newID())
+	pipe.HSetNX(ctx, key, "id", newMsgID())
 	pipe.HSetNX(ctx, key, "name", name)
 	pipe.HSetNX(ctx, key, "created_at", strconv.FormatInt(time.Now().UnixMilli(), 10))
 	h := pipe.HGetAll(ctx, key)

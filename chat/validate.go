@@ -19,15 +19,17 @@ var (
 	ErrNoSuchChannel = errors.New("no such channel")
 	// ErrNotOwner: only the user who created a channel may delete it.
 	ErrNotOwner = errors.New("not the channel's creator")
-	// ErrClosed: the client was closed.
-	ErrClosed = errors.New("client closed")
+	// ErrAuth: Redis refused the connection's password, or asks for one it
+	// did not ask for before (it was restarted with requirepass).
+	ErrAuth = errors.New("Redis asks for a password")
 )
 
-// NameRule is the documented rule for channel and user names.
-const NameRule = "[a-z0-9][a-z0-9_-]{0,63}"
-
-// DefaultMaxMessageBytes is the default message size limit (16 KiB).
-const DefaultMaxMessageBytes = 16 << 10
+// NameRule is the documented rule for channel and user names; NameHint
+// says it in words.
+const (
+	NameRule = "[a-z0-9][a-z0-9_-]{0,63}"
+	NameHint = "use 1-64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit"
+)
 
 // ValidateName checks a channel or user name against NameRule. The error
 // wraps ErrInvalidName and says what the rule is.
@@ -35,23 +37,65 @@ func ValidateName(name string) error {
 	if validName(name) {
 		return nil
 	}
-	return fmt.Errorf("%w %q: use 1-64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit", ErrInvalidName, truncateForError(name))
+	return fmt.Errorf("%w %q: %s", ErrInvalidName, truncateForError(name), NameHint)
 }
 
-// CleanText prepares message text for sending: invalid UTF-8 becomes U+FFFD,
-// and the result must be non-blank and at most max bytes. Everything else is
-// kept exactly as typed (escaping for display is the UI's job).
+// CleanText prepares message text for sending: invalid UTF-8 becomes
+// U+FFFD, blank lines at the start and the end go, and a run of blank lines
+// inside is cut to maxBlankRun (a paste of a thousand newlines must not
+// put a thousand empty rows in everyone's log). The result must be
+// non-blank and, as given, at most max bytes. Everything else is kept
+// exactly as typed (escaping for display is the UI's job).
 func CleanText(text string, max int) (string, error) {
+	if max > 0 && len(text) > max {
+		return "", fmt.Errorf("%w: %d bytes, the limit is %d", ErrMessageTooLong, len(text), max)
+	}
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
+	text = TidyBlankLines(text)
 	if strings.TrimSpace(text) == "" {
 		return "", ErrEmptyMessage
 	}
 	if max > 0 && len(text) > max {
-		return "", fmt.Errorf("%w: %d bytes, the limit is %d", ErrMessageTooLong, len(text), max)
+		return "", fmt.Errorf("%w: %d bytes once invalid UTF-8 is replaced, the limit is %d", ErrMessageTooLong, len(text), max)
 	}
 	return text, nil
+}
+
+// maxBlankRun is the most blank lines in a row a message keeps.
+const maxBlankRun = 2
+
+// TidyBlankLines drops blank lines (empty or only spaces and tabs) at the
+// start and the end of text and cuts longer runs of them inside to
+// maxBlankRun. Text without a blank line comes back as it is.
+func TidyBlankLines(text string) string {
+	if !strings.Contains(text, "\n") {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	blank := func(l string) bool { return strings.Trim(l, " \t\r") == "" }
+	start, end := 0, len(lines)
+	for start < end && blank(lines[start]) {
+		start++
+	}
+	for end > start && blank(lines[end-1]) {
+		end--
+	}
+	out := make([]string, 0, end-start)
+	run := 0
+	for _, l := range lines[start:end] {
+		if blank(l) {
+			if run++; run > maxBlankRun {
+				continue
+			}
+			l = ""
+		} else {
+			run = 0
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 // validName matches NameRule without a regular expression (it is on the

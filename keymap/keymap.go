@@ -20,17 +20,30 @@ type Action struct {
 	Help string
 }
 
+// The actions' names, as the config file's [keys] table writes them.
+const (
+	Help        = "help"
+	QuickSwitch = "quick_switch"
+	NextUnread  = "next_unread"
+	NextChannel = "next_channel"
+	PrevChannel = "prev_channel"
+	ChannelList = "channel_list"
+	PageUp      = "page_up"
+	PageDown    = "page_down"
+	Quit        = "quit"
+)
+
 // Actions lists every configurable action, in the order help shows them.
 var Actions = []Action{
-	{"help", "F1", "show every key and command"},
-	{"quick_switch", "Ctrl+K", "quick switcher: type to filter channels, Enter opens, Esc closes"},
-	{"next_unread", "Alt+A", "next channel with unread messages, mentions first"},
-	{"next_channel", "Ctrl+N, Alt+Down", "next joined channel"},
-	{"prev_channel", "Ctrl+P, Alt+Up", "previous joined channel"},
-	{"channel_list", "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
-	{"page_up", "PgUp", "scroll the log up (past the top loads older messages)"},
-	{"page_down", "PgDn", "scroll the log down (at the bottom: live again)"},
-	{"quit", "Ctrl+C", "quit (asks first if messages are unsent)"},
+	{Help, "F1", "show every key and command"},
+	{QuickSwitch, "Ctrl+K", "quick switcher: type to filter channels, Enter opens, Esc closes"},
+	{NextUnread, "Alt+A", "next channel with unread messages, mentions first"},
+	{NextChannel, "Ctrl+N, Alt+Down", "next joined channel"},
+	{PrevChannel, "Ctrl+P, Alt+Up", "previous joined channel"},
+	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
+	{PageUp, "PgUp", "scroll the log up (past the top loads older messages)"},
+	{PageDown, "PgDn", "scroll the log down (at the bottom: live again)"},
+	{Quit, "Ctrl+C", "quit (asks first if messages are unsent)"},
 }
 
 // Fixed lists the keys of the input line, which cannot be rebound.

@@ -13,6 +13,25 @@ import (
 	"github.com/rtchat/rtchat/themes"
 )
 
+// Sizes and pauses of the window, in one place.
+const (
+	// listWidth is the channel list's width in the sidebar layout;
+	// stackedListHeight its height in the stacked one.
+	listWidth         = 22
+	stackedListHeight = 5
+	// maxInputRows is the most rows the input grows to.
+	maxInputRows = 6
+	// eventBatch is the most Backend events applied per redraw.
+	eventBatch = 1000
+	// tickEvery is how often typing notices are expired.
+	tickEvery = 500 * time.Millisecond
+	// exitWait is how long Run waits for its workers after the window
+	// closed.
+	exitWait = 2 * time.Second
+	// DefaultMaxLines is how many lines a channel's log keeps unless told.
+	DefaultMaxLines = 5000
+)
+
 // Options configure an App.
 type Options struct {
 	// Backend is the chat core (required).
@@ -27,6 +46,9 @@ type Options struct {
 	// Keys binds actions to keys (see package keymap); nil means the
 	// defaults.
 	Keys map[string][]string
+	// MaxLines is how many lines each channel's log keeps in memory
+	// (DefaultMaxLines when 0); older ones load again on scroll-up.
+	MaxLines int
 	// Version, Server and LogFile are shown in the header, /whoami and /log.
 	Version, Server, LogFile string
 	// Embedded says the server is the in-memory embedded one.
@@ -41,38 +63,33 @@ type Options struct {
 type App struct {
 	opts Options
 	be   Backend
+	me   string
 	app  *tview.Application
 	st   *styles
 
-	header, status *tview.TextView
-	list           *ChannelList
-	logv           *LogView
-	input          *tview.TextArea
-	inputRow       *tview.Flex // the flex that holds the input, for resizing
-	pages          *tview.Pages
-	overlay        *overlay // the open overlay, if any
+	bars     *bars
+	list     *channelList
+	logv     *logView
+	input    *tview.TextArea
+	inputRow *tview.Flex // the flex that holds the input, for resizing
+	pages    *tview.Pages
+	overlay  *overlay // the open overlay, if any
 
-	logs     map[string]*channelLog
-	channels map[string]chat.Channel // every channel, from the last refresh
-	joined   map[string]bool
-	members  map[string][]string // member names per channel, for completion
-	authors  map[string]bool     // every author seen, for completion
+	channels map[string]*channel
 	current  string
-	conn     string
-	notices  []string    // system lines waiting for the first channel
-	notes    chan string // lines from Notify, shown by the pump
+	// sys is the log shown while no channel is open: rtchat's own lines.
+	sys *channelLog
+	// conn is the state of the link to Redis.
+	conn chat.StateEvent
+	// online says who is online (of the people in joined channels).
+	online  map[string]bool
+	authors map[string]bool // every author seen, for completion
+	notes   chan string     // lines from Notify, shown by the pump
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
+	actions  map[string]func(a *App)
 
-	// online lists who is online in the channel (polled); typing who is
-	// typing where, and until when.
-	online map[string][]string
-	typing map[string]map[string]time.Time
-	// Read markers on their way to Redis: the newest wanted per channel,
-	// and the channels with a MarkRead under way.
-	markWant map[string]entryID
-	marking  map[string]bool
 	// bell asks the next frame to ring; title is the terminal title set.
 	bell  bool
 	title string
@@ -94,25 +111,27 @@ type App struct {
 
 // New builds the App's widgets; nothing runs until Run.
 func New(opts Options) *App {
+	if opts.MaxLines <= 0 {
+		opts.MaxLines = DefaultMaxLines
+	}
 	a := &App{
 		opts:     opts,
 		be:       opts.Backend,
+		me:       opts.Backend.User(),
 		app:      tview.NewApplication(),
 		st:       newStyles(opts.Theme),
-		logs:     map[string]*channelLog{},
-		channels: map[string]chat.Channel{},
-		joined:   map[string]bool{},
-		members:  map[string][]string{},
+		channels: map[string]*channel{},
+		sys:      newChannelLog(""),
+		conn:     chat.StateEvent{State: chat.StateConnecting},
+		online:   map[string]bool{},
 		authors:  map[string]bool{},
-		conn:     "connecting",
-		notices:  opts.Notices,
 		notes:    make(chan string, 8),
 		bindings: opts.Keys,
 		keys:     bindKeys(opts.Keys),
-		online:   map[string][]string{},
-		typing:   map[string]map[string]time.Time{},
-		markWant: map[string]entryID{},
-		marking:  map[string]bool{},
+		actions:  actionHandlers(),
+	}
+	for _, n := range opts.Notices {
+		a.sys.append(newSystemLine(lineSystem, n))
 	}
 	if opts.Screen != nil {
 		a.app.SetScreen(opts.Screen)
@@ -122,11 +141,10 @@ func New(opts Options) *App {
 }
 
 func (a *App) build() {
-	// Both interpret style tags; everything they show passes escape.
-	a.header = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
-	a.status = tview.NewTextView().SetDynamicColors(true).SetWrap(false)
-	a.list = NewChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
-	a.logv = NewLogView(a.st, a.loadOlder)
+	a.bars = newBars()
+	a.list = newChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
+	a.logv = newLogView(a.st, a.loadOlder, a.markShown)
+	a.logv.SetLog(a.sys)
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
 	a.input.SetInputCapture(a.inputKey)
 	a.input.SetChangedFunc(a.inputChanged)
@@ -134,23 +152,23 @@ func (a *App) build() {
 	var body *tview.Flex
 	if a.opts.Layout == "stacked" {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(a.header, 1, 0, false).
-			AddItem(a.list, 5, 0, false).
+			AddItem(a.bars.header, 1, 0, false).
+			AddItem(a.list, stackedListHeight, 0, false).
 			AddItem(a.input, 1, 0, true).
 			AddItem(a.logv, 0, 1, false).
-			AddItem(a.status, 1, 0, false)
+			AddItem(a.bars.status, 1, 0, false)
 		body = a.inputRow
 	} else {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.logv, 0, 1, false).
 			AddItem(a.input, 1, 0, true)
 		middle := tview.NewFlex().
-			AddItem(a.list, 22, 0, false).
+			AddItem(a.list, listWidth, 0, false).
 			AddItem(a.inputRow, 0, 1, true)
 		body = tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(a.header, 1, 0, false).
+			AddItem(a.bars.header, 1, 0, false).
 			AddItem(middle, 0, 1, true).
-			AddItem(a.status, 1, 0, false)
+			AddItem(a.bars.status, 1, 0, false)
 	}
 	a.pages = tview.NewPages().AddPage("main", body, true, true)
 	a.app.SetRoot(a.pages, true).SetFocus(a.input)
@@ -164,6 +182,7 @@ func (a *App) build() {
 	a.app.SetInputCapture(a.globalKey)
 	a.app.SetBeforeDrawFunc(a.beforeDraw)
 	a.applyTheme(a.opts.Theme)
+	a.refreshBars()
 }
 
 // Run shows the window until the user quits or ctx ends.
@@ -192,7 +211,7 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { a.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(exitWait):
 	}
 	if err != nil {
 		return fmt.Errorf("run the terminal window: %w", err)
@@ -223,13 +242,7 @@ func (a *App) stopAfterWorkers() {
 }
 
 // spawn runs f on a goroutine the App owns and waits for at exit.
-func (a *App) spawn(f func()) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		f()
-	}()
-}
+func (a *App) spawn(f func()) { a.wg.Go(f) }
 
 // background runs a blocking call off the UI goroutine and posts its
 // result handler back to it.
@@ -237,6 +250,24 @@ func (a *App) background(work func(ctx context.Context) func()) {
 	a.spawn(func() {
 		if then := work(a.ctx); then != nil {
 			a.post(then)
+		}
+	})
+}
+
+// try runs a blocking call in the background; when it fails, the error
+// line says what was being done ("could not <what>: <error>"), and when it
+// succeeds, then runs on the UI goroutine (then may be nil).
+func (a *App) try(what string, work func(ctx context.Context) error, then func()) {
+	a.background(func(ctx context.Context) func() {
+		err := work(ctx)
+		return func() {
+			if err != nil {
+				a.errorLine("could not %s: %v", what, err)
+				return
+			}
+			if then != nil {
+				then()
+			}
 		}
 	})
 }
@@ -283,7 +314,7 @@ func (a *App) pump() {
 			batch = append(batch, ev)
 		}
 	more:
-		for len(batch) < 1000 {
+		for len(batch) < eventBatch {
 			select {
 			case ev, ok := <-events:
 				if !ok {
@@ -298,9 +329,10 @@ func (a *App) pump() {
 			for _, ev := range batch {
 				a.handleEvent(ev)
 			}
-			// Unread counts, pending sends and the link state: once a batch.
-			a.updateList()
-			a.updateBars()
+			// Read markers, unread counts, pending sends and the link
+			// state: once a batch.
+			a.markShown()
+			a.refresh()
 		})
 	}
 }
@@ -309,13 +341,12 @@ func (a *App) pump() {
 func (a *App) startup() {
 	mine, err := a.be.MyChannels(a.ctx)
 	if err != nil {
-		a.post(func() { a.errorLine("could not read your channels (%v); type /join NAME to open one", err) })
-		return
+		a.post(func() { a.errorLine("could not read your channels (%v); opening #general", err) })
 	}
 	if len(mine) == 0 {
 		mine = []string{"general"}
 	}
-	var first string
+	first := true
 	for _, name := range mine {
 		ch, err := a.be.Join(a.ctx, name)
 		if a.ctx.Err() != nil {
@@ -325,10 +356,9 @@ func (a *App) startup() {
 			a.post(func() { a.errorLine("could not join #%s: %v", name, err) })
 			continue
 		}
-		a.post(func() { a.joinedChannel(ch, first == "") })
-		if first == "" {
-			first = name
-		}
+		show := first
+		a.post(func() { a.joinedChannel(ch, show) })
+		first = false
 	}
 	a.refreshChannels()
 }
@@ -336,15 +366,37 @@ func (a *App) startup() {
 // refreshChannels re-reads the channel list (from a worker goroutine).
 func (a *App) refreshChannels() {
 	list, err := a.be.ListChannels(a.ctx)
-	if err != nil {
+	if err != nil && list == nil {
 		return
 	}
 	a.post(func() {
-		a.channels = map[string]chat.Channel{}
-		for _, c := range list {
-			a.channels[c.Name] = c
+		if err != nil {
+			a.errorLine("%v", err) // some channels could not be read
 		}
-		a.updateList()
-		a.updateBars()
+		seen := map[string]bool{}
+		for _, info := range list {
+			c := a.channel(info.Name)
+			c.info, c.known = info, true
+			seen[info.Name] = true
+		}
+		for name, c := range a.channels {
+			if !seen[name] && !c.joined {
+				c.known = false // deleted
+			}
+		}
+		a.refresh()
 	})
 }
+
+// channel returns the state of channel name, creating it.
+func (a *App) channel(name string) *channel {
+	c := a.channels[name]
+	if c == nil {
+		c = newChannel(name, a.opts.MaxLines)
+		a.channels[name] = c
+	}
+	return c
+}
+
+// shown returns the channel on screen, or nil.
+func (a *App) shown() *channel { return a.channels[a.current] }

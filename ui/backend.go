@@ -20,8 +20,9 @@ type Backend interface {
 	Leave(ctx context.Context, channel string) error
 	// Send queues a message; its fate arrives as SendEvents.
 	Send(d chat.Draft) (string, error)
-	// History returns the page of channel before stream id before.
-	History(ctx context.Context, channel, before string) ([]chat.Message, bool, error)
+	// History returns the page of channel before stream id before (the
+	// zero ID for the newest page), and whether older entries remain.
+	History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error)
 	// ListChannels returns every channel.
 	ListChannels(ctx context.Context) ([]chat.Channel, error)
 	// MyChannels returns the channels the user is subscribed to.
@@ -30,21 +31,19 @@ type Backend interface {
 	SetTopic(ctx context.Context, channel, topic string) error
 	// DeleteChannel deletes a channel the user created.
 	DeleteChannel(ctx context.Context, channel string) error
-	// Members lists a channel's subscribers.
-	Members(ctx context.Context, channel string) ([]string, error)
 	// Who lists a channel's members and those with a live session now.
 	Who(ctx context.Context, channel string) (chat.Presence, error)
 	// MarkRead moves the user's read marker in channel forward to id; the
 	// user's terminals hear of it as ReadEvents.
-	MarkRead(ctx context.Context, channel, id string) error
+	MarkRead(ctx context.Context, channel string, id chat.ID) error
 	// ReadMarkers returns the user's read markers: channel → stream id.
-	ReadMarkers(ctx context.Context) (map[string]string, error)
+	ReadMarkers(ctx context.Context) (map[string]chat.ID, error)
 	// Typing tells the channel that the user is typing (throttled; never
 	// blocks).
 	Typing(channel string)
 	// Search returns the next page of messages of channel containing
-	// query, newest first, before cursor ("" for the newest).
-	Search(ctx context.Context, channel, query, cursor string, limit int) (chat.SearchPage, error)
+	// query, newest first, before cursor (the zero ID for the newest).
+	Search(ctx context.Context, channel, query string, cursor chat.ID, limit int) (chat.SearchPage, error)
 	// Around returns up to n messages each side of stream id id.
-	Around(ctx context.Context, channel, id string, n int64) ([]chat.Message, error)
+	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
 }

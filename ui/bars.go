@@ -1,28 +1,121 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
 )
+
+// bars are the header and the status bar. Both interpret style tags, so
+// everything they show passes escape.
+type bars struct {
+	header, status *tview.TextView
+}
+
+func newBars() *bars {
+	return &bars{
+		header: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
+		status: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
+	}
+}
+
+// barsView is what the bars show.
+type barsView struct {
+	version, user string
+	// channel is the channel on screen ("" for none), topic its
+	// description, joined whether the user is subscribed.
+	channel, topic string
+	joined         bool
+	conn           string
+	// members and online count the channel's people (-1: not known).
+	members, online int
+	unsent          int
+	typing          string
+}
+
+// show draws v.
+func (b *bars) show(v barsView) {
+	head := " rtchat " + v.version
+	if v.channel != "" {
+		head += "  ·  #" + v.channel
+		if v.topic != "" {
+			head += " — " + v.topic
+		}
+	}
+	b.header.SetText(escape(head))
+	var parts []string
+	if v.channel != "" {
+		parts = append(parts, "#"+v.channel)
+		if v.joined {
+			parts = append(parts, "subscribed")
+		} else {
+			parts = append(parts, "not subscribed (/join "+v.channel+")")
+		}
+	}
+	parts = append(parts, v.conn, v.user)
+	if v.members >= 0 {
+		parts = append(parts, fmt.Sprintf("%d member%s", v.members, plural(v.members)))
+	}
+	if v.online >= 0 {
+		parts = append(parts, fmt.Sprintf("%d online", v.online))
+	}
+	if v.unsent > 0 {
+		parts = append(parts, fmt.Sprintf("%d unsent", v.unsent))
+	}
+	if v.typing != "" {
+		parts = append(parts, v.typing)
+	}
+	b.status.SetText(escape(" " + strings.Join(parts, " · ")))
+}
+
+// connText says how the link to Redis is, for the status bar.
+func (a *App) connText() string {
+	switch s := a.conn; {
+	case s.State == chat.StateConnected && a.opts.Embedded:
+		return "embedded (in memory)"
+	case s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth):
+		return "Redis asks for a password: quit and start rtchat with REDIS_PASSWORD"
+	case s.State == chat.StateReconnecting:
+		return fmt.Sprintf("reconnecting (attempt %d)", s.Attempt)
+	default:
+		return s.State.String()
+	}
+}
+
+// refreshBars redraws the header and the status bar.
+func (a *App) refreshBars() {
+	v := barsView{version: a.opts.Version, user: a.me, conn: a.connText(), members: -1, online: -1, unsent: a.pendingCount()}
+	if c := a.shown(); c != nil {
+		v.channel, v.topic, v.joined = c.name, c.info.Description, c.joined
+		if c.known || c.joined {
+			v.members = int(c.info.Members)
+		}
+		if c.members != nil {
+			v.online = c.onlineCount(a.online)
+		}
+		v.typing = c.typingText()
+	}
+	a.bars.show(v)
+}
+
+// refresh redraws the channel list and the bars.
+func (a *App) refresh() {
+	a.updateList()
+	a.refreshBars()
+}
 
 // updateList rebuilds the channel list: joined channels first, then the
 // others, each group by name.
 func (a *App) updateList() {
-	names := map[string]bool{}
-	for n := range a.channels {
-		names[n] = true
-	}
-	for n := range a.joined {
-		names[n] = true
-	}
-	items := make([]channelItem, 0, len(names))
-	for n := range names {
-		it := channelItem{name: n, joined: a.joined[n]}
-		if l := a.logs[n]; l != nil {
-			it.unread, it.mentions, it.more = l.unread, l.mentions, l.unreadMore
+	items := make([]channelItem, 0, len(a.channels))
+	for _, c := range a.channels {
+		if c.known || c.joined {
+			items = append(items, c.item())
 		}
-		items = append(items, it)
 	}
 	sort.Slice(items, func(i, j int) bool {
 		if items[i].joined != items[j].joined {
@@ -34,49 +127,11 @@ func (a *App) updateList() {
 	a.list.SetCurrent(a.current)
 }
 
-// updateBars redraws the header and the status bar.
-func (a *App) updateBars() {
-	head := " rtchat " + a.opts.Version
-	if a.current != "" {
-		head += "  ·  #" + a.current
-		if d := a.channels[a.current].Description; d != "" {
-			head += " — " + d
-		}
-	}
-	a.header.SetText(escape(head))
-	var parts []string
-	if a.current != "" {
-		parts = append(parts, "#"+a.current)
-		if a.joined[a.current] {
-			parts = append(parts, "subscribed")
-		} else {
-			parts = append(parts, "not subscribed (/join "+a.current+")")
-		}
-	}
-	conn := a.conn
-	if a.opts.Embedded && a.conn == "connected" {
-		conn = "embedded (in memory)"
-	}
-	parts = append(parts, conn, a.be.User())
-	if c, ok := a.channels[a.current]; ok {
-		parts = append(parts, fmt.Sprintf("%d member%s", c.Members, plural(int(c.Members))))
-	}
-	if on, ok := a.online[a.current]; ok {
-		parts = append(parts, fmt.Sprintf("%d online", len(on)))
-	}
-	if n := a.pendingCount(); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d unsent", n))
-	}
-	if t := a.typingText(a.current); t != "" {
-		parts = append(parts, t)
-	}
-	a.status.SetText(escape(" " + strings.Join(parts, " · ")))
-}
-
+// pendingCount counts our messages on their way, in every channel.
 func (a *App) pendingCount() int {
 	n := 0
-	for _, l := range a.logs {
-		n += l.pendingCount()
+	for _, c := range a.channels {
+		n += c.log.pendingCount()
 	}
 	return n
 }

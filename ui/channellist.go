@@ -16,14 +16,14 @@ type channelItem struct {
 	more     bool // more unread than counted
 }
 
-// ChannelList shows every channel: joined ones marked "●", unread counts
+// channelList shows every channel: joined ones marked "●", unread counts
 // on the right, the shown channel highlighted. Names are drawn as plain
 // text, never as style tags.
 //
 // Keys when focused: Up/Down move, Enter opens the channel under the
 // cursor, Esc returns to the input. A mouse click opens a channel. It must
 // be used on the UI goroutine only.
-type ChannelList struct {
+type channelList struct {
 	*tview.Box
 	items    []channelItem
 	current  string // the channel shown in the log
@@ -34,28 +34,28 @@ type ChannelList struct {
 	onDone   func()
 }
 
-// NewChannelList returns an empty list; onSelect is called with the name
+// newChannelList returns an empty list; onSelect is called with the name
 // of the channel the user picks, onDone when the user leaves the list.
-func NewChannelList(st *styles, onSelect func(string), onDone func()) *ChannelList {
-	l := &ChannelList{Box: tview.NewBox(), styles: st, onSelect: onSelect, onDone: onDone}
+func newChannelList(st *styles, onSelect func(string), onDone func()) *channelList {
+	l := &channelList{Box: tview.NewBox(), styles: st, onSelect: onSelect, onDone: onDone}
 	l.SetBorderPadding(0, 0, 0, 0)
 	return l
 }
 
 // SetItems replaces the rows, keeping the cursor on the same channel.
-func (l *ChannelList) SetItems(items []channelItem) {
+func (l *channelList) SetItems(items []channelItem) {
 	name := l.cursorName()
 	l.items = items
 	l.moveCursorTo(name)
 }
 
 // SetCurrent highlights channel name as the one shown.
-func (l *ChannelList) SetCurrent(name string) {
+func (l *channelList) SetCurrent(name string) {
 	l.current = name
 	l.moveCursorTo(name)
 }
 
-func (l *ChannelList) moveCursorTo(name string) {
+func (l *channelList) moveCursorTo(name string) {
 	for i, it := range l.items {
 		if it.name == name {
 			l.cursor = i
@@ -65,7 +65,7 @@ func (l *ChannelList) moveCursorTo(name string) {
 	l.cursor = min(l.cursor, max(len(l.items)-1, 0))
 }
 
-func (l *ChannelList) cursorName() string {
+func (l *channelList) cursorName() string {
 	if l.cursor >= 0 && l.cursor < len(l.items) {
 		return l.items[l.cursor].name
 	}
@@ -73,7 +73,7 @@ func (l *ChannelList) cursorName() string {
 }
 
 // Draw draws the visible rows.
-func (l *ChannelList) Draw(screen tcell.Screen) {
+func (l *channelList) Draw(screen tcell.Screen) {
 	// Every cell is written once, as in LogView.
 	x, y, w, h := l.GetInnerRect()
 	if w <= 0 || h <= 0 {
@@ -118,9 +118,12 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 		if w >= 12 {
 			inner = w - 1
 		}
-		used := drawText(screen, x, y+row, inner, mark+sanitize(it.name), st)
 		tail := len(count) + len(ment)
-		if tail > 0 && used+tail <= inner {
+		if tail+len(mark)+4 > inner {
+			tail, count, ment = 0, "", ""
+		}
+		used := drawText(screen, x, y+row, inner-tail, ellipsis(mark+sanitize(it.name), inner-tail), st)
+		if tail > 0 {
 			cs, ms := l.styles.channelUnread, l.styles.channelMention
 			if it.name == l.current {
 				cs, ms = st, st
@@ -135,7 +138,7 @@ func (l *ChannelList) Draw(screen tcell.Screen) {
 }
 
 // InputHandler moves the cursor and opens channels.
-func (l *ChannelList) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
+func (l *channelList) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
 	return l.WrapInputHandler(func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
 		switch event.Key() {
 		case tcell.KeyUp:
@@ -157,7 +160,7 @@ func (l *ChannelList) InputHandler() func(event *tcell.EventKey, setFocus func(p
 }
 
 // MouseHandler opens the clicked channel and scrolls on the wheel.
-func (l *ChannelList) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+func (l *channelList) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 	return l.WrapMouseHandler(func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 		mx, my := event.Position()
 		if !l.InRect(mx, my) {
@@ -180,4 +183,26 @@ func (l *ChannelList) MouseHandler() func(action tview.MouseAction, event *tcell
 		}
 		return false, nil
 	})
+}
+
+// ellipsis cuts s to width cells, ending it with "…" when it was longer,
+// so that two long names that share a beginning still look different.
+func ellipsis(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if textWidth(s) <= width {
+		return s
+	}
+	var b []rune
+	w := 0
+	for _, r := range s {
+		rw := textWidth(string(r))
+		if w+rw > width-1 {
+			break
+		}
+		b = append(b, r)
+		w += rw
+	}
+	return string(b) + "…"
 }

@@ -19,16 +19,35 @@ const (
 	argNone    argKind = iota
 	argText            // free text, required
 	argChannel         // a channel name, required
-	argOptChannel
-	argTheme
+	argTheme           // a theme name or file, required
 )
 
+// completions returns what Tab offers for an argument of this kind
+// (free text completes user names).
+func (k argKind) completions(a *App) []string {
+	switch k {
+	case argChannel:
+		var names []string
+		for n, c := range a.channels {
+			if c.known || c.joined {
+				names = append(names, n)
+			}
+		}
+		return names
+	case argTheme:
+		return themes.Names()
+	case argText:
+		return a.userNames()
+	}
+	return nil
+}
+
 // commandSpec is one slash command: the table below drives parsing, /help
-// and Tab completion.
+// and Tab completion. run returns what went wrong; runInput shows it.
 type commandSpec struct {
 	name, args, help string
 	arg              argKind
-	run              func(a *App, arg string)
+	run              func(a *App, arg string) error
 }
 
 // commandTable lists every command, in the order /help shows them.
@@ -84,7 +103,7 @@ func parseInput(text string) parsed {
 		switch {
 		case c.arg == argNone && arg != "":
 			return parsed{problem: fmt.Sprintf("/%s takes no argument; type /%s", c.name, c.name)}
-		case (c.arg == argText || c.arg == argChannel || c.arg == argTheme) && arg == "":
+		case c.arg != argNone && arg == "":
 			return parsed{problem: fmt.Sprintf("/%s needs %s; type /%s %s", c.name, c.args, c.name, c.args)}
 		case c.arg == argChannel && strings.ContainsAny(arg, " \n\t"):
 			return parsed{problem: fmt.Sprintf("/%s takes one channel name; type /%s %s", c.name, c.name, c.args)}
@@ -94,10 +113,11 @@ func parseInput(text string) parsed {
 	return parsed{problem: fmt.Sprintf("unknown command /%s; type /help for the list (start with // to send text beginning with /)", name)}
 }
 
-// runInput handles one line of input: a command or a message. It reports
-// false when a message could not be sent as it is (too long, not
-// subscribed), so the input keeps it for mending; a command's usage error
-// clears the line, as the red line says what to type.
+// runInput handles one line of input: a command or a message, and shows
+// what went wrong in one red line. It reports false when a message could
+// not be sent as it is (too long, not subscribed), so the input keeps it
+// for mending; a command's error clears the line, as the red line says
+// what to type.
 func (a *App) runInput(text string) bool {
 	if strings.TrimSpace(text) == "" {
 		return true
@@ -108,146 +128,121 @@ func (a *App) runInput(text string) bool {
 		a.errorLine("%s", p.problem)
 		return true
 	case p.cmd != nil:
-		p.cmd.run(a, p.arg)
+		if err := p.cmd.run(a, p.arg); err != nil {
+			a.errorLine("%v", err)
+		}
 		return true
-	default:
-		return a.send(p.message, chat.KindText)
 	}
+	if err := a.send(p.message, chat.KindText); err != nil {
+		a.errorLine("%v", err)
+		return false
+	}
+	return true
 }
 
-func (a *App) cmdJoin(arg string) {
-	a.join(strings.TrimPrefix(arg, "#"))
-}
+func (a *App) cmdJoin(arg string) error { return a.join(strings.TrimPrefix(arg, "#")) }
 
-func (a *App) cmdLeave(string) {
-	name := a.current
-	if name == "" || !a.joined[name] {
-		a.errorLine("you are not subscribed to a channel here; type /join NAME")
-		return
-	}
-	a.background(func(ctx context.Context) func() {
-		err := a.be.Leave(ctx, name)
-		return func() {
-			if err != nil {
-				a.errorLine("could not leave #%s: %v", name, err)
-				return
+func (a *App) cmdLeave(string) error { return a.leave() }
+
+func (a *App) cmdChannels(string) error {
+	var list []chat.Channel
+	a.try("list channels", func(ctx context.Context) (err error) {
+		list, err = a.be.ListChannels(ctx)
+		if list != nil && err != nil {
+			a.Notify("%v", err) // some channels were skipped
+			err = nil
+		}
+		return err
+	}, func() {
+		if len(list) == 0 {
+			a.systemLine("no channels yet; type /join NAME to create one")
+			return
+		}
+		a.systemLine("%d channel%s:", len(list), plural(len(list)))
+		for _, ch := range list {
+			mark := " "
+			if c := a.channels[ch.Name]; c != nil && c.joined {
+				mark = "●"
 			}
-			delete(a.joined, name)
-			a.logFor(name).append(newSystemLine(lineSystem, fmt.Sprintf("you left #%s; type /join %s to come back", name, name)))
-			a.updateList()
-			a.updateBars()
-			a.fetchMembers(name)
+			text := fmt.Sprintf("%s #%s — %d member%s", mark, ch.Name, ch.Members, plural(int(ch.Members)))
+			if ch.Description != "" {
+				text += ": " + ch.Description
+			}
+			a.systemLine("%s", text)
 		}
 	})
+	return nil
 }
 
-func (a *App) cmdChannels(string) {
-	a.background(func(ctx context.Context) func() {
-		list, err := a.be.ListChannels(ctx)
-		return func() {
-			if err != nil {
-				a.errorLine("could not list channels: %v", err)
-				return
-			}
-			if len(list) == 0 {
-				a.systemLine("no channels yet; type /join NAME to create one")
-				return
-			}
-			a.systemLine("%d channel%s:", len(list), plural(len(list)))
-			for _, c := range list {
-				mark := " "
-				if a.joined[c.Name] {
-					mark = "●"
-				}
-				line := fmt.Sprintf("%s #%s — %d member%s", mark, c.Name, c.Members, plural(int(c.Members)))
-				if c.Description != "" {
-					line += ": " + c.Description
-				}
-				a.systemLine("%s", line)
-			}
-		}
-	})
-}
+func (a *App) cmdSend(arg string) error { return a.send(arg, chat.KindText) }
+func (a *App) cmdMe(arg string) error   { return a.send(arg, chat.KindAction) }
 
-func (a *App) cmdSend(arg string) { a.send(arg, chat.KindText) }
-func (a *App) cmdMe(arg string)   { a.send(arg, chat.KindAction) }
-
-func (a *App) cmdTopic(arg string) {
-	name := a.current
-	if name == "" {
-		a.errorLine("no channel is open; type /join NAME first")
-		return
+func (a *App) cmdTopic(arg string) error {
+	c := a.shown()
+	if c == nil {
+		return errNoChannel
 	}
-	a.background(func(ctx context.Context) func() {
-		err := a.be.SetTopic(ctx, name, arg)
-		return func() {
-			if err != nil {
-				a.errorLine("could not set the topic of #%s: %v", name, err)
-				return
-			}
-			c := a.channels[name]
-			c.Description = arg
-			a.channels[name] = c
-			a.systemLine("topic of #%s: %s", name, arg)
-			a.updateBars()
-		}
+	a.try("set the topic of #"+c.name, func(ctx context.Context) error { return a.be.SetTopic(ctx, c.name, arg) }, func() {
+		c.info.Description = arg
+		a.systemLine("topic of #%s: %s", c.name, arg)
+		a.refreshBars()
 	})
+	return nil
 }
 
-func (a *App) cmdDelete(arg string) {
+func (a *App) cmdDelete(arg string) error {
 	name := strings.TrimPrefix(arg, "#")
 	if err := chat.ValidateName(name); err != nil {
-		a.errorLine("%q is not a valid channel name; type /delete NAME", name)
-		return
+		return fmt.Errorf("%q is not a valid channel name; type /delete NAME", name)
 	}
 	a.confirm(fmt.Sprintf("Delete #%s and all its messages for everyone?", name), func() {
-		a.background(func(ctx context.Context) func() {
-			err := a.be.DeleteChannel(ctx, name)
-			return func() {
-				if err != nil {
-					a.errorLine("could not delete #%s: %v", name, err)
-					return
-				}
-				delete(a.joined, name)
-				delete(a.channels, name)
-				a.systemLine("deleted #%s", name)
-				a.updateList()
-				a.updateBars()
+		a.try("delete #"+name, func(ctx context.Context) error { return a.be.DeleteChannel(ctx, name) }, func() {
+			if c := a.channels[name]; c != nil {
+				c.joined, c.known = false, false
 			}
+			a.systemLine("deleted #%s", name)
+			a.refresh()
 		})
 	})
+	return nil
 }
 
-func (a *App) cmdTheme(arg string) {
+func (a *App) cmdTheme(arg string) error {
 	t, err := themes.Load(arg)
 	if err != nil {
-		a.errorLine("%v", err)
-		return
+		return err
 	}
 	a.applyTheme(t)
 	a.systemLine("theme %s", t.Name)
+	return nil
 }
 
-func (a *App) cmdWhoami(string) {
+func (a *App) cmdWhoami(string) error {
 	mode := ""
 	if a.opts.Embedded {
 		mode = " (embedded, in memory)"
 	}
-	a.systemLine("you are %s on %s%s", a.be.User(), a.opts.Server, mode)
+	a.systemLine("you are %s on %s%s", a.me, a.opts.Server, mode)
+	return nil
 }
 
-func (a *App) cmdLog(string) {
+func (a *App) cmdLog(string) error {
 	a.systemLine("application log: %s", a.opts.LogFile)
+	return nil
 }
 
-func (a *App) cmdHelp(string) { a.showHelp() }
+func (a *App) cmdHelp(string) error {
+	a.showHelp()
+	return nil
+}
 
-func (a *App) cmdQuit(string) {
+func (a *App) cmdQuit(string) error {
 	if n := a.pendingCount(); n > 0 {
 		a.confirm(fmt.Sprintf("%d message%s not sent yet. Quit anyway and lose %s?", n, plural(n), map[bool]string{true: "it", false: "them"}[n == 1]), a.quit)
-		return
+		return nil
 	}
 	a.quit()
+	return nil
 }
 
 // confirm asks a yes/no question in a dialog and runs yes on Yes.
@@ -264,7 +259,28 @@ func (a *App) confirm(question string, yes func()) {
 	a.app.SetFocus(modal)
 }
 
-// completions returns the candidates for the word being typed in text.
+// userNames returns everyone seen in the window: authors and the members
+// of the channel on screen.
+func (a *App) userNames() []string {
+	users := map[string]bool{}
+	for u := range a.authors {
+		users[u] = true
+	}
+	if c := a.shown(); c != nil {
+		for _, u := range c.members {
+			users[u] = true
+		}
+	}
+	out := make([]string, 0, len(users))
+	for u := range users {
+		out = append(out, u)
+	}
+	return out
+}
+
+// completions returns the candidates for the word being typed in text:
+// command names, then whatever the command's argument kind offers (a
+// message completes user names, "name: " at the start of a line).
 func (a *App) completions(text string) (prefix string, cands []string) {
 	if !strings.Contains(text, " ") && strings.HasPrefix(text, "/") {
 		for _, c := range commandTable() {
@@ -274,29 +290,21 @@ func (a *App) completions(text string) (prefix string, cands []string) {
 	}
 	cut := strings.LastIndexAny(text, " \n") + 1
 	prefix, word := text[:cut], text[cut:]
-	cmd, _, _ := strings.Cut(text, " ")
-	switch cmd {
-	case "/join", "/delete":
-		for n := range a.channels {
-			cands = append(cands, n)
-		}
-	case "/theme":
-		cands = themes.Names()
-	default:
-		users := map[string]bool{}
-		for u := range a.authors {
-			users[u] = true
-		}
-		for _, u := range a.members[a.current] {
-			users[u] = true
-		}
-		for u := range users {
-			if prefix == "" {
-				cands = append(cands, u+": ")
-			} else {
-				cands = append(cands, u+" ")
+	kind, suffix := argText, " "
+	if name, _, isCmd := strings.Cut(text, " "); strings.HasPrefix(text, "/") && isCmd {
+		for _, c := range commandTable() {
+			if "/"+c.name == name {
+				kind = c.arg
 			}
 		}
+	} else if prefix == "" {
+		suffix = ": "
+	}
+	for _, c := range kind.completions(a) {
+		if kind == argText {
+			c += suffix
+		}
+		cands = append(cands, c)
 	}
 	sort.Strings(cands)
 	return prefix, filterPrefix(cands, strings.TrimPrefix(word, "@"))

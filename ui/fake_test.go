@@ -43,7 +43,7 @@ func (f *fakeBackend) add(channel, user, text string, at time.Time) chat.Message
 	// Stream ids carry the time the entry was stored, and only grow.
 	ms := max(at.UnixMilli(), f.lastMs[channel])
 	f.lastMs[channel] = ms
-	m := chat.Message{ID: fmt.Sprintf("%d-%d", ms, f.seq), Channel: channel, User: user, Text: text, Time: at, MsgID: fmt.Sprint("m", f.seq)}
+	m := chat.Message{ID: chat.ID{MS: uint64(ms), Seq: uint64(f.seq)}, Channel: channel, User: user, Text: text, Time: at, MsgID: fmt.Sprint("m", f.seq)}
 	f.msgs[channel] = append(f.msgs[channel], m)
 	return m
 }
@@ -65,6 +65,10 @@ func (f *fakeBackend) Join(ctx context.Context, channel string) (chat.Channel, e
 		page, more = page[len(page)-200:], true
 	}
 	f.events <- chat.HistoryEvent{Channel: channel, Messages: page, Complete: !more}
+	// As the chat client does: the members, then who of them is online.
+	f.events <- chat.MembersEvent{Channel: channel, Members: []string{"alice", "bob"}}
+	f.events <- chat.PresenceEvent{User: "alice", Online: true}
+	f.events <- chat.PresenceEvent{User: "bob", Online: true}
 	return ch, nil
 }
 
@@ -76,11 +80,14 @@ func (f *fakeBackend) Send(d chat.Draft) (string, error) {
 	return m.MsgID, nil
 }
 
-func (f *fakeBackend) History(ctx context.Context, channel, before string) ([]chat.Message, bool, error) {
+func (f *fakeBackend) History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	msgs := f.msgs[channel]
-	i := sort.Search(len(msgs), func(i int) bool { return !chat.IDAfter(before, msgs[i].ID) })
+	i := len(msgs)
+	if !before.IsZero() {
+		i = sort.Search(len(msgs), func(i int) bool { return !before.After(msgs[i].ID) })
+	}
 	lo := max(i-200, 0)
 	return append([]chat.Message(nil), msgs[lo:i]...), lo > 0, nil
 }
@@ -104,17 +111,13 @@ func (f *fakeBackend) SetTopic(ctx context.Context, channel, topic string) error
 	return nil
 }
 func (f *fakeBackend) DeleteChannel(ctx context.Context, channel string) error { return nil }
-func (f *fakeBackend) Members(ctx context.Context, channel string) ([]string, error) {
-	return []string{"alice", "bob"}, nil
-}
-
 func (f *fakeBackend) Who(ctx context.Context, channel string) (chat.Presence, error) {
-	m, err := f.Members(ctx, channel)
-	return chat.Presence{Members: m, Online: m}, err
+	m := []string{"alice", "bob"}
+	return chat.Presence{Members: m, Online: m}, nil
 }
-func (f *fakeBackend) MarkRead(context.Context, string, string) error { return nil }
-func (f *fakeBackend) ReadMarkers(context.Context) (map[string]string, error) {
-	return map[string]string{}, nil
+func (f *fakeBackend) MarkRead(context.Context, string, chat.ID) error { return nil }
+func (f *fakeBackend) ReadMarkers(context.Context) (map[string]chat.ID, error) {
+	return map[string]chat.ID{}, nil
 }
 func (f *fakeBackend) Typing(string) {
 	f.mu.Lock()
@@ -128,7 +131,7 @@ func (f *fakeBackend) typedCount() int {
 	return f.typed
 }
 
-func (f *fakeBackend) Search(_ context.Context, channel, query, _ string, limit int) (chat.SearchPage, error) {
+func (f *fakeBackend) Search(_ context.Context, channel, query string, _ chat.ID, limit int) (chat.SearchPage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var p chat.SearchPage
@@ -142,7 +145,7 @@ func (f *fakeBackend) Search(_ context.Context, channel, query, _ string, limit 
 	return p, nil
 }
 
-func (f *fakeBackend) Around(_ context.Context, channel, id string, n int64) ([]chat.Message, error) {
+func (f *fakeBackend) Around(_ context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	msgs := f.msgs[channel]

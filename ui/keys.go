@@ -77,60 +77,63 @@ func bindKeys(bindings map[string][]string) map[string]string {
 	return out
 }
 
+// actionHandlers says what each configurable action does; a test checks
+// that every action of package keymap has one.
+func actionHandlers() map[string]func(a *App) {
+	return map[string]func(a *App){
+		keymap.Help:        (*App).showHelp,
+		keymap.QuickSwitch: (*App).showSwitcher,
+		keymap.NextUnread:  (*App).nextUnread,
+		keymap.NextChannel: func(a *App) { a.cycle(1) },
+		keymap.PrevChannel: func(a *App) { a.cycle(-1) },
+		keymap.ChannelList: (*App).toggleList,
+		keymap.PageUp:      func(a *App) { a.logv.PageUp() },
+		keymap.PageDown:    func(a *App) { a.logv.PageDown() },
+		keymap.Quit:        func(a *App) { _ = a.cmdQuit("") },
+	}
+}
+
+// toggleList moves the focus between the channel list and the input.
+func (a *App) toggleList() {
+	if a.list.HasFocus() {
+		a.app.SetFocus(a.input)
+	} else {
+		a.app.SetFocus(a.list)
+	}
+}
+
 // globalKey handles keys that work wherever the focus is: the configured
 // actions, and Alt+1…9. A dialog or an overlay gets every other key.
 func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 	action := a.keys[keyName(ev)]
 	switch {
 	case a.pages.HasPage("confirm"):
-		if action == "quit" {
+		if action == keymap.Quit {
 			a.quit()
 			return nil
 		}
 		return ev
 	case a.overlay != nil:
-		if action == "quit" {
+		if action == keymap.Quit {
 			a.closeOverlay()
-			a.cmdQuit("")
+			_ = a.cmdQuit("")
 			return nil
 		}
 		return ev
 	}
-	switch action {
-	case "quit":
-		a.cmdQuit("")
-	case "help":
-		a.showHelp()
-	case "quick_switch":
-		a.showSwitcher()
-	case "next_unread":
-		a.nextUnread()
-	case "next_channel":
-		a.cycle(1)
-	case "prev_channel":
-		a.cycle(-1)
-	case "channel_list":
-		if a.list.HasFocus() {
-			a.app.SetFocus(a.input)
-		} else {
-			a.app.SetFocus(a.list)
-		}
-	case "page_up":
-		a.logv.PageUp()
-	case "page_down":
-		a.logv.PageDown()
-	default:
-		if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
-			a.jump(int(ev.Rune() - '0'))
-			return nil
-		}
-		if ev.Key() == tcell.KeyCtrlC {
-			// Unbound from quit: tview would stop the window without asking.
-			return nil
-		}
-		return ev
+	if run, ok := a.actions[action]; ok {
+		run(a)
+		return nil
 	}
-	return nil
+	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
+		a.jump(int(ev.Rune() - '0'))
+		return nil
+	}
+	if ev.Key() == tcell.KeyCtrlC {
+		// Unbound from quit: tview would stop the window without asking.
+		return nil
+	}
+	return ev
 }
 
 // helpRows lists every command of the command table and every key, with

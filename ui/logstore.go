@@ -2,9 +2,7 @@ package ui
 
 import (
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
@@ -31,53 +29,28 @@ const (
 	stateFailed                   // refused; see the text
 )
 
-// line is one entry of a channel's log: a message or a system line. It is
-// kept small — a log may hold a million of them — so it holds the text as
-// received (not copied when it needs no escaping) and lays out the time
-// stamp, the author and the wrapped rows only when it is drawn.
+// line is one entry of a channel's log: a message or a system line. Lines
+// are stored by value, one slice per channel, and kept small — a log may
+// hold many thousands — so a line holds the text as received (not copied
+// when it needs no escaping) and lays out the time stamp, the author and
+// the wrapped rows only when it is drawn.
 type line struct {
 	text string // the body, sanitized
 	user string // author (interned per log)
-	// id is the stream id; for system and pending lines it has no
-	// sequence (see entryID) and only says when the line was made.
-	id    entryID
+	// id is the stream id of a stored message. For other lines (stored
+	// false) id.MS is when the line was made and id.Seq numbers our
+	// pending messages (0 for system lines).
+	id    chat.ID
 	lay   *layout
 	kind  lineKind
 	state sendState
-	own   bool
+	// stored is true when id names a stream entry.
+	stored bool
+	own    bool
 	// mention is set when the message mentions the user.
 	mention bool
 	// sepBefore draws a day separator above the line.
 	sepBefore bool
-}
-
-// entryID is a stream id in 16 bytes instead of a string: milliseconds,
-// and the sequence plus one, so that a zero sequence means "no entry" (a
-// system or pending line, whose ms is the time it was made).
-type entryID struct{ ms, seq uint64 }
-
-// parseEntryID parses "ms-seq"; it returns ok false for anything else.
-func parseEntryID(s string) (entryID, bool) {
-	msPart, seqPart, _ := strings.Cut(s, "-")
-	ms, err1 := strconv.ParseUint(msPart, 10, 64)
-	seq, err2 := strconv.ParseUint(seqPart, 10, 64)
-	if err1 != nil || err2 != nil || seq == math.MaxUint64 {
-		return entryID{}, false
-	}
-	return entryID{ms: ms, seq: seq + 1}, true
-}
-
-// stored reports whether the id names a stream entry.
-func (e entryID) stored() bool { return e.seq != 0 }
-
-func (e entryID) after(o entryID) bool { return e.ms > o.ms || (e.ms == o.ms && e.seq > o.seq) }
-
-// String returns the stream id ("" when there is none).
-func (e entryID) String() string {
-	if !e.stored() {
-		return ""
-	}
-	return strconv.FormatUint(e.ms, 10) + "-" + strconv.FormatUint(e.seq-1, 10)
 }
 
 // layout is a line laid out for one width: the full text with its time
@@ -89,7 +62,7 @@ type layout struct {
 	rows             []int32 // start/end byte offsets of each wrapped row
 }
 
-func (l *line) time() time.Time { return time.UnixMilli(int64(l.id.ms)) }
+func (l *line) time() time.Time { return time.UnixMilli(int64(min(l.id.MS, 1<<62))) }
 
 // layout returns the line laid out at width, computing it when needed.
 func (l *line) layout(width int) *layout {
@@ -128,8 +101,24 @@ func (l *line) rowCount(width int) int {
 	return n
 }
 
+// isMessage reports whether the line is a chat message (not rtchat's own).
+func (l *line) isMessage() bool { return l.kind == lineMessage || l.kind == lineAction }
+
+// countable reports whether the line is another user's stored message,
+// the kind that counts as unread.
+func (l *line) countable() bool { return l.isMessage() && !l.own && l.stored }
+
+// note appends a remark to the line's text.
+func (l *line) note(n string) {
+	if l.text != "" {
+		l.text += " "
+	}
+	l.text += n
+	l.relayout()
+}
+
 // newMessageLine makes the line of a chat message; names interns user names.
-func newMessageLine(m chat.Message, me string, names map[string]string) *line {
+func newMessageLine(m chat.Message, me string, names map[string]string) line {
 	user := sanitize(m.User)
 	if user == "" {
 		user = "?"
@@ -140,11 +129,11 @@ func newMessageLine(m chat.Message, me string, names map[string]string) *line {
 		names[user] = user
 	}
 	own := m.User == me
-	l := &line{kind: lineMessage, user: user, own: own, text: sanitize(m.Text), mention: !own && chat.Mentions(m.Text, me)}
-	if id, ok := parseEntryID(m.ID); ok {
-		l.id = id // its time is when Redis stored it
+	l := line{kind: lineMessage, user: user, own: own, text: sanitize(chat.TidyBlankLines(m.Text)), mention: !own && chat.Mentions(m.Text, me)}
+	if !m.ID.IsZero() {
+		l.id, l.stored = m.ID, true // its time is when Redis stored it
 	} else {
-		l.id.ms = uint64(max(m.Time.UnixMilli(), 0))
+		l.id.MS = uint64(max(m.Time.UnixMilli(), 0))
 	}
 	if m.Kind == chat.KindAction {
 		l.kind = lineAction
@@ -158,25 +147,17 @@ func newMessageLine(m chat.Message, me string, names map[string]string) *line {
 	return l
 }
 
-// note appends a remark to the line's text.
-func (l *line) note(n string) {
-	if l.text != "" {
-		l.text += " "
-	}
-	l.text += n
-	l.relayout()
-}
-
 // newSystemLine makes one of rtchat's own lines.
-func newSystemLine(kind lineKind, text string) *line {
-	return &line{kind: kind, text: sanitize(text), id: entryID{ms: uint64(time.Now().UnixMilli())}}
+func newSystemLine(kind lineKind, text string) line {
+	return line{kind: kind, text: sanitize(text), id: chat.ID{MS: uint64(time.Now().UnixMilli())}}
 }
 
 // channelLog is everything one channel's log shows, plus its scroll
-// position. The App owns it; only the UI goroutine touches it.
+// position and the counts of what is unread. Only the UI goroutine
+// touches it.
 type channelLog struct {
 	name  string
-	lines []*line
+	lines []line
 	// more is true while older history remains in the stream; loading
 	// while a page of it is on its way.
 	more, loading bool
@@ -190,53 +171,77 @@ type channelLog struct {
 	newCount int
 	// readID is the user's read marker; unread and mentions count other
 	// users' messages after it (unreadMore: more than counted).
-	readID           entryID
+	readID           chat.ID
 	unread, mentions int
 	unreadMore       bool
-	// newSince is the "new since you were here" line, if shown.
-	newSince *line
-	// names interns user names, so a million lines hold a few strings.
+	// newSince is true while the "new since you were here" line is shown.
+	newSince bool
+	// names interns user names, so many lines hold a few strings.
 	names map[string]string
-	// pending holds our own lines not yet stored, by client-made id.
-	pending map[string]*line
+	// pending maps our messages not yet stored, by client-made id, to the
+	// number their line carries in id.Seq.
+	pending   map[string]uint64
+	pendingNo uint64
+	// maxLines is how many lines the log keeps (0: no limit); older ones
+	// are dropped and load again from the stream on scroll-up.
+	maxLines int
 }
 
 func newChannelLog(name string) *channelLog {
-	return &channelLog{name: name, follow: true, names: map[string]string{}, pending: map[string]*line{}}
+	return &channelLog{name: name, follow: true, names: map[string]string{}, pending: map[string]uint64{}}
 }
 
 // addPending shows one of our messages that is on its way, under its
 // client-made id mid.
-func (c *channelLog) addPending(mid string, l *line) {
-	l.state = stateSending
-	c.pending[mid] = l
+func (c *channelLog) addPending(mid string, l line) {
+	c.pendingNo++
+	l.state, l.stored, l.id.Seq = stateSending, false, c.pendingNo
+	c.pending[mid] = c.pendingNo
 	c.append(l)
 }
 
-// lastID is the stream id of the newest stored message shown.
-func (c *channelLog) lastID() entryID {
+// findPending returns the index of our pending line mid, or -1.
+func (c *channelLog) findPending(mid string) int {
+	no, ok := c.pending[mid]
+	if !ok {
+		return -1
+	}
+	return c.lastIndex(func(l *line) bool { return !l.stored && l.id.Seq == no })
+}
+
+// lastIndex returns the index of the newest line for which match holds,
+// or -1: the one reverse scan of the log.
+func (c *channelLog) lastIndex(match func(*line) bool) int {
 	for i := len(c.lines) - 1; i >= 0; i-- {
-		if c.lines[i].id.stored() {
-			return c.lines[i].id
+		if match(&c.lines[i]) {
+			return i
 		}
 	}
-	return entryID{}
+	return -1
+}
+
+// lastID is the stream id of the newest stored message shown.
+func (c *channelLog) lastID() chat.ID {
+	if i := c.lastIndex(func(l *line) bool { return l.stored }); i >= 0 {
+		return c.lines[i].id
+	}
+	return chat.ID{}
 }
 
 // firstID is the stream id of the oldest message shown.
-func (c *channelLog) firstID() entryID {
-	for _, l := range c.lines {
-		if l.id.stored() {
-			return l.id
+func (c *channelLog) firstID() chat.ID {
+	for i := range c.lines {
+		if c.lines[i].stored {
+			return c.lines[i].id
 		}
 	}
-	return entryID{}
+	return chat.ID{}
 }
 
 // append adds l at the end, with a day separator when the date changed.
-func (c *channelLog) append(l *line) {
+func (c *channelLog) append(l line) {
 	if l.isMessage() {
-		if prev := c.lastDated(len(c.lines)); prev != nil && !sameDay(prev.id.ms, l.id.ms) {
+		if prev := c.lastIndex((*line).isMessage); prev >= 0 && !sameDay(c.lines[prev].id.MS, l.id.MS) {
 			l.sepBefore = true
 		}
 		if !c.follow {
@@ -244,47 +249,97 @@ func (c *channelLog) append(l *line) {
 		}
 	}
 	c.lines = append(c.lines, l)
+	c.trim()
 }
 
 // addMessage shows m: it replaces our pending line for it if there is one,
-// drops it if already shown, and otherwise appends it. It returns the line
-// added, or nil.
+// drops it if already shown, and otherwise adds it in stream order. It
+// returns the line added, or nil.
 func (c *channelLog) addMessage(m chat.Message, me string) *line {
-	if id, ok := parseEntryID(m.ID); ok && !id.after(c.lastID()) {
-		return nil
+	if !m.ID.IsZero() && !m.ID.After(c.lastID()) {
+		// Older than the newest shown: a repeat, or a real entry that
+		// came after a forged live one (see chat's chain.go).
+		return c.insert(m, me)
 	}
-	if p := c.pending[m.MsgID]; p != nil && m.User == me {
+	if no, ok := c.pending[m.MsgID]; ok && m.User == me {
 		delete(c.pending, m.MsgID)
-		for i := len(c.lines) - 1; i >= 0; i-- {
-			if c.lines[i] == p {
-				c.remove(i)
-				break
-			}
+		if i := c.lastIndex(func(l *line) bool { return !l.stored && l.id.Seq == no }); i >= 0 {
+			c.remove(i)
 		}
 	}
-	l := newMessageLine(m, me, c.names)
-	c.append(l)
-	return l
+	c.append(newMessageLine(m, me, c.names))
+	return &c.lines[len(c.lines)-1]
+}
+
+// insert puts m where its id belongs among the newest lines, unless a line
+// with that id is shown; it returns the line, or nil.
+func (c *channelLog) insert(m chat.Message, me string) *line {
+	if !m.ID.After(c.firstID()) {
+		return nil // older than what is loaded: history pages bring it
+	}
+	at := len(c.lines)
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		l := &c.lines[i]
+		if !l.stored {
+			continue
+		}
+		if l.id == m.ID {
+			return nil
+		}
+		if !l.id.After(m.ID) {
+			break
+		}
+		at = i
+	}
+	c.lines = slices.Insert(c.lines, at, newMessageLine(m, me, c.names))
+	if !c.follow && c.anchor >= at {
+		c.anchor++
+	}
+	return &c.lines[at]
 }
 
 // remove deletes line i, keeping the view where it was.
 func (c *channelLog) remove(i int) {
-	c.lines = append(c.lines[:i], c.lines[i+1:]...)
+	c.lines = slices.Delete(c.lines, i, i+1)
 	if !c.follow && c.anchor >= i && c.anchor > 0 {
 		c.anchor--
 	}
 }
 
+// trim drops the oldest lines when the log holds more than maxLines (with
+// a quarter more as slack, so trimming is rare), never lines the view
+// shows: what goes loads again from the stream on scroll-up.
+func (c *channelLog) trim() {
+	if c.maxLines <= 0 || len(c.lines) <= c.maxLines+c.maxLines/4 {
+		return
+	}
+	drop := len(c.lines) - c.maxLines
+	if !c.follow {
+		drop = min(drop, c.anchor-c.maxLines/4)
+	}
+	if drop <= 0 {
+		return
+	}
+	c.lines = slices.Delete(c.lines, 0, drop)
+	if !c.follow {
+		c.anchor -= drop
+	}
+	if i := slices.IndexFunc(c.lines, func(l line) bool { return l.isMessage() }); i >= 0 {
+		c.lines[i].sepBefore = false
+	}
+	c.more = true
+}
+
 // prepend inserts an older page before everything shown, keeping the view.
 func (c *channelLog) prepend(msgs []chat.Message, me string) {
 	first := c.firstID()
-	batch := make([]*line, 0, len(msgs))
+	batch := make([]line, 0, len(msgs)+len(c.lines))
 	for _, m := range msgs {
-		if id, ok := parseEntryID(m.ID); ok && first.stored() && !first.after(id) {
+		if !first.IsZero() && !m.ID.IsZero() && !first.After(m.ID) {
 			continue
 		}
 		l := newMessageLine(m, me, c.names)
-		if n := len(batch); n > 0 && !sameDay(batch[n-1].id.ms, l.id.ms) {
+		if n := len(batch); n > 0 && !sameDay(batch[n-1].id.MS, l.id.MS) {
 			l.sepBefore = true
 		}
 		batch = append(batch, l)
@@ -292,70 +347,55 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 	if len(batch) == 0 {
 		return
 	}
-	if len(c.lines) > 0 {
-		if next := c.firstDated(); next != nil {
-			next.sepBefore = !sameDay(batch[len(batch)-1].id.ms, next.id.ms)
-		}
+	added := len(batch)
+	if next := slices.IndexFunc(c.lines, func(l line) bool { return l.isMessage() }); next >= 0 {
+		c.lines[next].sepBefore = !sameDay(batch[added-1].id.MS, c.lines[next].id.MS)
 	}
 	c.lines = append(batch, c.lines...)
 	if !c.follow {
-		c.anchor += len(batch)
+		c.anchor += added
 	}
-}
-
-func (c *channelLog) lastDated(before int) *line {
-	for i := before - 1; i >= 0; i-- {
-		if c.lines[i].isMessage() {
-			return c.lines[i]
-		}
-	}
-	return nil
-}
-
-func (c *channelLog) firstDated() *line {
-	for _, l := range c.lines {
-		if l.isMessage() {
-			return l
-		}
-	}
-	return nil
 }
 
 // markNewSince puts the "new since you were here" marker before the first
 // message of another user after the read marker (at the top when that
 // message is older than what is loaded), removing an earlier marker. It
-// looks only at the newest lines, so a switch costs the same with a
-// million lines loaded.
+// looks only at the newest lines, so a switch costs the same with many
+// lines loaded.
 func (c *channelLog) markNewSince() {
-	if c.newSince != nil {
-		for i := len(c.lines) - 1; i >= 0; i-- {
-			if c.lines[i] == c.newSince {
-				c.remove(i)
-				break
-			}
+	if c.newSince {
+		if i := c.lastIndex(func(l *line) bool { return l.kind == lineNewSince }); i >= 0 {
+			c.remove(i)
 		}
-		c.newSince = nil
+		c.newSince = false
 	}
 	if c.unread == 0 {
 		return
 	}
 	at := -1
-	for i := len(c.lines) - 1; i >= 0; i-- {
-		l := c.lines[i]
-		if l.id.stored() && !l.id.after(c.readID) {
-			break
-		}
-		if l.isMessage() && !l.own && l.id.stored() {
-			at = i
-		}
-	}
+	c.unreadLines(func(i int) { at = i })
 	if at < 0 {
 		return
 	}
-	c.newSince = &line{kind: lineNewSince, id: entryID{ms: c.lines[at].id.ms}}
-	c.lines = append(c.lines[:at], append([]*line{c.newSince}, c.lines[at:]...)...)
+	c.lines = slices.Insert(c.lines, at, line{kind: lineNewSince, id: chat.ID{MS: c.lines[at].id.MS}})
+	c.newSince = true
 	if !c.follow && c.anchor >= at {
 		c.anchor++
+	}
+}
+
+// unreadLines calls f with the index of every unread line (another user's
+// stored message after the read marker), newest first, looking at the
+// newest lines only.
+func (c *channelLog) unreadLines(f func(i int)) {
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		l := &c.lines[i]
+		if l.stored && !l.id.After(c.readID) {
+			return
+		}
+		if l.countable() {
+			f(i)
+		}
 	}
 }
 
@@ -364,58 +404,66 @@ func (c *channelLog) markNewSince() {
 // nothing, when the marker is older than the loaded lines and older
 // history remains.
 func (c *channelLog) countUnread() bool {
-	if c.more && c.firstID().after(c.readID) {
+	if c.more && c.firstID().After(c.readID) {
 		return false
 	}
 	c.unread, c.mentions, c.unreadMore = 0, 0, false
-	for i := len(c.lines) - 1; i >= 0; i-- {
-		l := c.lines[i]
-		if l.id.stored() && !l.id.after(c.readID) {
-			break
+	c.unreadLines(func(i int) {
+		c.unread++
+		if c.lines[i].mention {
+			c.mentions++
 		}
-		if l.isMessage() && !l.own && l.id.stored() {
-			c.unread++
-			if l.mention {
-				c.mentions++
-			}
-		}
-	}
+	})
 	return true
 }
 
-// isMessage reports whether the line is a chat message (not rtchat's own).
-func (l *line) isMessage() bool { return l.kind == lineMessage || l.kind == lineAction }
-
-// findPending returns our pending line for message id mid.
-func (c *channelLog) findPending(mid string) *line { return c.pending[mid] }
+// read moves the read marker to id and recounts what is unread (see
+// countUnread); with nothing newer loaded, nothing is unread.
+func (c *channelLog) read(id chat.ID) {
+	if !id.After(c.readID) {
+		return
+	}
+	c.readID = id
+	if !c.countUnread() && !c.lastID().After(id) {
+		c.unread, c.mentions, c.unreadMore = 0, 0, false
+	}
+}
 
 // stored marks our pending line mid as stored with stream id (for when
 // its live copy will not come: we left the channel).
-func (c *channelLog) stored(mid, id string) {
-	if p := c.pending[mid]; p != nil {
-		p.state = stateStored
-		if sid, ok := parseEntryID(id); ok {
-			p.id = sid
-		}
-		delete(c.pending, mid)
+func (c *channelLog) stored(mid string, id chat.ID) {
+	if i := c.findPending(mid); i >= 0 {
+		l := &c.lines[i]
+		l.state, l.stored, l.id = stateStored, true, id
+		l.relayout()
+	}
+	delete(c.pending, mid)
+}
+
+// failed marks our pending line mid as refused, saying why; it no longer
+// waits for anything.
+func (c *channelLog) failed(mid, why string) {
+	if i := c.findPending(mid); i >= 0 {
+		c.lines[i].state = stateFailed
+		c.lines[i].note("⟨not sent: " + sanitize(why) + "⟩")
+	}
+	delete(c.pending, mid)
+}
+
+// waiting marks our pending line mid as waiting for the connection.
+func (c *channelLog) waiting(mid string) {
+	if i := c.findPending(mid); i >= 0 && c.lines[i].state == stateSending {
+		c.lines[i].state = stateWaiting
+		c.lines[i].note("⟨waiting for the connection⟩")
 	}
 }
 
-// pendingCount counts our messages not yet stored (failed ones are not
-// waiting for anything).
-func (c *channelLog) pendingCount() int {
-	n := 0
-	for _, p := range c.pending {
-		if p.state != stateFailed {
-			n++
-		}
-	}
-	return n
-}
+// pendingCount counts our messages on their way.
+func (c *channelLog) pendingCount() int { return len(c.pending) }
 
 func sameDay(a, b uint64) bool {
-	ay, am, ad := time.UnixMilli(int64(a)).Local().Date()
-	by, bm, bd := time.UnixMilli(int64(b)).Local().Date()
+	ay, am, ad := time.UnixMilli(int64(min(a, 1<<62))).Local().Date()
+	by, bm, bd := time.UnixMilli(int64(min(b, 1<<62))).Local().Date()
 	return ay == by && am == bm && ad == bd
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/rivo/tview"
 )
 
-// LogView shows one channel's log. It keeps no copy of the text: it draws
+// logView shows one channel's log. It keeps no copy of the text: it draws
 // the visible rows of the channelLog it is given, wrapping each line once
 // per width, so a frame costs the same with a hundred lines or a million,
 // and older pages are prepended without re-rendering anything.
@@ -16,29 +16,30 @@ import (
 // the top (and loads older messages), End returns to live. The mouse wheel
 // scrolls three rows. Scrolling up past the top asks for an older page
 // through the onTop callback. It must be used on the UI goroutine only.
-type LogView struct {
+type logView struct {
 	*tview.Box
 	log    *channelLog
 	styles *styles
 	// onTop is called (on the UI goroutine) when the user scrolls past the
-	// oldest loaded line.
-	onTop func(*channelLog)
-	width int // inner width at the last draw
-	high  int // inner height at the last draw
+	// oldest loaded line; onLive when the view returns to the newest one.
+	onTop  func(*channelLog)
+	onLive func()
+	width  int // inner width at the last draw
+	high   int // inner height at the last draw
 }
 
-// NewLogView returns an empty log view.
-func NewLogView(st *styles, onTop func(*channelLog)) *LogView {
-	return &LogView{Box: tview.NewBox(), styles: st, onTop: onTop, width: 80, high: 24}
+// newLogView returns an empty log view.
+func newLogView(st *styles, onTop func(*channelLog), onLive func()) *logView {
+	return &logView{Box: tview.NewBox(), styles: st, onTop: onTop, onLive: onLive, width: 80, high: 24}
 }
 
 // SetLog switches the view to another channel's log.
-func (v *LogView) SetLog(l *channelLog) { v.log = l }
+func (v *logView) SetLog(l *channelLog) { v.log = l }
 
 // Draw draws the visible rows, bottom up from the anchor. Every cell is
 // written once: text, then the rest of its row in the background (the Box
 // does not paint it first; that would double the cost of a frame).
-func (v *LogView) Draw(screen tcell.Screen) {
+func (v *logView) Draw(screen tcell.Screen) {
 	x, y, w, h := v.GetInnerRect()
 	if w <= 0 || h <= 0 {
 		return
@@ -54,7 +55,7 @@ func (v *LogView) Draw(screen tcell.Screen) {
 			row--
 		}
 		for ; row >= y && i >= 0; row-- {
-			used := v.drawRow(screen, x, row, w, c.lines[i], r)
+			used := v.drawRow(screen, x, row, w, &c.lines[i], r)
 			fill(screen, x+used, row, w-used, base)
 			if r--; r < 0 {
 				if i--; i >= 0 {
@@ -73,7 +74,7 @@ func (v *LogView) Draw(screen tcell.Screen) {
 }
 
 // bottom returns the line and row drawn on the bottom row.
-func (v *LogView) bottom() (int, int) {
+func (v *logView) bottom() (int, int) {
 	c := v.log
 	if c.follow {
 		last := len(c.lines) - 1
@@ -85,7 +86,7 @@ func (v *LogView) bottom() (int, int) {
 }
 
 // drawRow draws row r of line l and returns the cells it used.
-func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int {
+func (v *logView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int {
 	if l.kind == lineNewSince {
 		v.drawMarker(screen, x, y, w, " new since you were here ", v.styles.log.mention)
 		return w
@@ -122,7 +123,7 @@ func (v *LogView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int 
 	return col - x
 }
 
-func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string, st tcell.Style) {
+func (v *logView) drawMarker(screen tcell.Screen, x, y, w int, label string, st tcell.Style) {
 	for i := range w {
 		screen.SetContent(x+i, y, '─', nil, st)
 	}
@@ -134,7 +135,7 @@ func (v *LogView) drawMarker(screen tcell.Screen, x, y, w int, label string, st 
 
 // ScrollUp moves the view n rows towards older lines, asking for an older
 // page when it reaches the top.
-func (v *LogView) ScrollUp(n int) {
+func (v *logView) ScrollUp(n int) {
 	c := v.log
 	if c == nil || len(c.lines) == 0 {
 		v.requestOlder()
@@ -159,7 +160,7 @@ func (v *LogView) ScrollUp(n int) {
 
 // clampTop keeps a full screen of rows above the bottom row where there is
 // one; at the top of what is loaded it asks for an older page.
-func (v *LogView) clampTop() {
+func (v *logView) clampTop() {
 	c := v.log
 	if above := v.rowsAtOrAbove(c.anchor, c.anchorRow, v.high); above < v.high {
 		v.ScrollDown(v.high - above)
@@ -169,7 +170,7 @@ func (v *LogView) clampTop() {
 
 // ScrollDown moves the view n rows towards newer lines; reaching the
 // newest row returns to live.
-func (v *LogView) ScrollDown(n int) {
+func (v *logView) ScrollDown(n int) {
 	c := v.log
 	if c == nil || len(c.lines) == 0 || c.follow {
 		return
@@ -191,11 +192,11 @@ func (v *LogView) ScrollDown(n int) {
 }
 
 // PageUp and PageDown scroll by a screen less one row.
-func (v *LogView) PageUp()   { v.ScrollUp(max(v.high-1, 1)) }
-func (v *LogView) PageDown() { v.ScrollDown(max(v.high-1, 1)) }
+func (v *logView) PageUp()   { v.ScrollUp(max(v.high-1, 1)) }
+func (v *logView) PageDown() { v.ScrollDown(max(v.high-1, 1)) }
 
 // Top scrolls to the oldest loaded line and asks for older ones.
-func (v *LogView) Top() {
+func (v *logView) Top() {
 	c := v.log
 	if c == nil || len(c.lines) == 0 {
 		v.requestOlder()
@@ -206,13 +207,16 @@ func (v *LogView) Top() {
 }
 
 // Live returns to the newest line and follows new ones.
-func (v *LogView) Live() {
+func (v *logView) Live() {
 	if v.log != nil {
 		v.log.follow, v.log.newCount = true, 0
 	}
+	if v.onLive != nil {
+		v.onLive()
+	}
 }
 
-func (v *LogView) rowsAtOrAbove(i, r, limit int) int {
+func (v *logView) rowsAtOrAbove(i, r, limit int) int {
 	n := r + 1
 	for i--; i >= 0 && n < limit; i-- {
 		n += v.log.lines[i].rowCount(v.width)
@@ -220,14 +224,14 @@ func (v *LogView) rowsAtOrAbove(i, r, limit int) int {
 	return n
 }
 
-func (v *LogView) requestOlder() {
+func (v *logView) requestOlder() {
 	if c := v.log; c != nil && c.more && !c.loading && v.onTop != nil {
 		v.onTop(c)
 	}
 }
 
 // MouseHandler scrolls on the wheel.
-func (v *LogView) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+func (v *logView) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 	return v.WrapMouseHandler(func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 		if !v.InRect(event.Position()) {
 			return false, nil

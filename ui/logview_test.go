@@ -18,17 +18,17 @@ func filledLog(n int) *channelLog {
 	msgs := make([]chat.Message, n)
 	for i := range msgs {
 		text := fmt.Sprintf("message %d: %s", i, strings.Repeat("lorem ipsum dolor ", i%7))
-		msgs[i] = chat.Message{ID: fmt.Sprintf("%d-0", base.Add(time.Duration(i)*time.Second).UnixMilli()), User: fmt.Sprint("user", i%5), Text: text, Time: base.Add(time.Duration(i) * time.Second)}
+		msgs[i] = chat.Message{ID: chat.ID{MS: uint64(base.Add(time.Duration(i) * time.Second).UnixMilli())}, User: fmt.Sprint("user", i%5), Text: text, Time: base.Add(time.Duration(i) * time.Second)}
 	}
 	l.prepend(msgs, "user0")
 	return l
 }
 
-func newTestView(l *channelLog, w, h int) (*LogView, tcell.SimulationScreen) {
+func newTestView(l *channelLog, w, h int) (*logView, tcell.SimulationScreen) {
 	screen := tcell.NewSimulationScreen("UTF-8")
 	_ = screen.Init()
 	screen.SetSize(w, h)
-	v := NewLogView(newStyles(themes.Default()), func(*channelLog) {})
+	v := newLogView(newStyles(themes.Default()), func(*channelLog) {}, nil)
 	v.SetRect(0, 0, w, h)
 	v.SetLog(l)
 	return v, screen
@@ -95,11 +95,11 @@ func TestScrollKeepsViewOnAppendAndPrepend(t *testing.T) {
 	v.Draw(screen)
 	v.PageUp()
 	anchorLine := l.lines[l.anchor]
-	l.addMessage(chat.Message{ID: fmt.Sprintf("%d-0", time.Now().UnixMilli()), User: "bob", Text: "new", Time: time.Now()}, "me")
+	l.addMessage(chat.Message{ID: chat.ID{MS: uint64(time.Now().UnixMilli())}, User: "bob", Text: "new", Time: time.Now()}, "me")
 	if l.lines[l.anchor] != anchorLine || l.newCount != 1 {
 		t.Fatal("an append moved the scrolled-up view")
 	}
-	l.prepend([]chat.Message{{ID: "1-0", User: "old", Text: "older"}}, "me")
+	l.prepend([]chat.Message{{ID: chat.ID{MS: 1}, User: "old", Text: "older"}}, "me")
 	if l.lines[l.anchor] != anchorLine {
 		t.Fatal("a prepend moved the view")
 	}
@@ -125,7 +125,7 @@ func BenchmarkLogFrame(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					i++
-					l.addMessage(chat.Message{ID: fmt.Sprintf("%d-%d", time.Now().UnixMilli(), i), User: "bob", Text: "a new message", Time: time.Now()}, "me")
+					l.addMessage(chat.Message{ID: chat.ID{MS: uint64(time.Now().UnixMilli()), Seq: uint64(i)}, User: "bob", Text: "a new message", Time: time.Now()}, "me")
 					v.Draw(screen)
 					screen.Show()
 				}

@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +50,7 @@ func TestOfflineSendsArePendingThenSent(t *testing.T) {
 
 	// The link comes back: the message is stored and shown as sent.
 	be.events <- chat.StateEvent{State: chat.StateConnected}
-	id := fmt.Sprintf("%d-0", time.Now().UnixMilli())
+	id := chat.ID{MS: uint64(time.Now().UnixMilli())}
 	be.events <- chat.SendEvent{MsgID: "mid-typed offline", Channel: "general", ID: id}
 	be.events <- chat.MessageEvent{Message: chat.Message{ID: id, Channel: "general", MsgID: "mid-typed offline", User: "alice", Text: "typed offline", Time: time.Now()}}
 	s.waitText(t, "connected again")

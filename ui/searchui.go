@@ -15,7 +15,7 @@ const searchPage = 20
 type searchView struct {
 	channel, query string
 	hits           []chat.Message
-	cursor         string // where the next call scans from
+	cursor         chat.ID // where the next call scans from
 	pageHits       int    // hits found for the page being filled
 	scanned        int
 	done, loading  bool
@@ -25,11 +25,10 @@ type searchView struct {
 
 // cmdSearch searches the current channel's history for arg, newest first,
 // in the server, page by page: only the hits come to the client.
-func (a *App) cmdSearch(arg string) {
+func (a *App) cmdSearch(arg string) error {
 	name := a.current
 	if name == "" {
-		a.errorLine("no channel is open; type /join NAME, then /search TEXT")
-		return
+		return errNoChannel
 	}
 	s := &searchView{channel: name, query: arg}
 	s.o = newOverlay(a.st, fmt.Sprintf("search #%s for %q · Enter: show in context · Esc closes", name, arg))
@@ -47,6 +46,7 @@ func (a *App) cmdSearch(arg string) {
 	a.renderSearch(s)
 	a.showOverlay(s.o)
 	a.searchNextPage(s)
+	return nil
 }
 
 // searchNextPage starts filling the next page of hits.

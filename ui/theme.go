@@ -16,8 +16,8 @@ func (a *App) applyTheme(t themes.Theme) {
 		w.mod = fi.ModTime()
 	}
 	a.themeFile.Store(w)
-	a.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
-	a.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
+	a.bars.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
+	a.bars.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
 	a.input.SetTextStyle(a.st.input).SetPlaceholderStyle(a.st.inputPlaceholder).SetBackgroundColor(t.Input.Background.Color)
 }
 

@@ -183,7 +183,7 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	if err != nil {
 		return side{}, err
 	}
-	if _, _, err := sender.Channels.Create(ctx, channel, "", "sender"); err != nil {
+	if _, _, err := sender.CreateChannel(ctx, channel, ""); err != nil {
 		return side{}, err
 	}
 	rs := make([]*receiver, n)

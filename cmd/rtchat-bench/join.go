@@ -32,7 +32,7 @@ func (b *bench) join(ctx context.Context) ([]result, error) {
 		}
 		b.say("stream of %d entries filled", size)
 		raw := measure(rounds, func() error { return rdb.XRevRangeN(ctx, key, "+", "-", 200).Err() })
-		rt := measure(rounds, func() error { _, _, err := c.History(ctx, channel, ""); return err })
+		rt := measure(rounds, func() error { _, _, err := c.History(ctx, channel, chat.ID{}); return err })
 		_ = rdb.Del(ctx, key).Err()
 		r := result{Scenario: "join", Case: fmt.Sprintf("first page of a %d-entry stream", size), Rtchat: rt, Raw: raw,
 			Ratio: map[string]float64{"p50": ratio(rt.P50, raw.P50), "p99": ratio(rt.P99, raw.P99)}}

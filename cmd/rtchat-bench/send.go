@@ -24,7 +24,7 @@ func (b *bench) send(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := c.Channels.Create(ctx, channel, "", "sender"); err != nil {
+	if _, _, err := c.CreateChannel(ctx, channel, ""); err != nil {
 		return nil, err
 	}
 	text := "a message of ordinary length, about sixty bytes of text here"

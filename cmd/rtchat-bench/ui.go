@@ -104,7 +104,7 @@ func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, err
 }
 func (f *benchBackend) Leave(context.Context, string) error { return nil }
 func (f *benchBackend) Send(d chat.Draft) (string, error)   { return "m", nil }
-func (f *benchBackend) History(context.Context, string, string) ([]chat.Message, bool, error) {
+func (f *benchBackend) History(context.Context, string, chat.ID) ([]chat.Message, bool, error) {
 	return nil, false, nil
 }
 func (f *benchBackend) ListChannels(context.Context) ([]chat.Channel, error) {
@@ -117,19 +117,18 @@ func (f *benchBackend) ListChannels(context.Context) ([]chat.Channel, error) {
 func (f *benchBackend) MyChannels(context.Context) ([]string, error)      { return f.mine, nil }
 func (f *benchBackend) SetTopic(context.Context, string, string) error    { return nil }
 func (f *benchBackend) DeleteChannel(context.Context, string) error       { return nil }
-func (f *benchBackend) Members(context.Context, string) ([]string, error) { return []string{"me"}, nil }
 func (f *benchBackend) Who(context.Context, string) (chat.Presence, error) {
 	return chat.Presence{Members: []string{"me"}, Online: []string{"me"}}, nil
 }
-func (f *benchBackend) MarkRead(context.Context, string, string) error { return nil }
-func (f *benchBackend) ReadMarkers(context.Context) (map[string]string, error) {
-	return map[string]string{}, nil
+func (f *benchBackend) MarkRead(context.Context, string, chat.ID) error { return nil }
+func (f *benchBackend) ReadMarkers(context.Context) (map[string]chat.ID, error) {
+	return map[string]chat.ID{}, nil
 }
 func (f *benchBackend) Typing(string) {}
-func (f *benchBackend) Search(context.Context, string, string, string, int) (chat.SearchPage, error) {
+func (f *benchBackend) Search(context.Context, string, string, chat.ID, int) (chat.SearchPage, error) {
 	return chat.SearchPage{Done: true}, nil
 }
-func (f *benchBackend) Around(context.Context, string, string, int64) ([]chat.Message, error) {
+func (f *benchBackend) Around(context.Context, string, chat.ID, int64) ([]chat.Message, error) {
 	return nil, nil
 }
 func (f *benchBackend) emit(ev chat.Event) { f.events <- ev }
@@ -141,7 +140,7 @@ func messages(channel string, n, base int) ([]chat.Message, int) {
 	t0 := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 	for i := range msgs {
 		text := fmt.Sprintf("message %d of the history, with a few words to wrap %s", i, strings.Repeat("lorem ", i%9))
-		msgs[i] = chat.Message{ID: fmt.Sprintf("%d-%d", t0.UnixMilli()+int64(i), base), Channel: channel, User: fmt.Sprint("user", i%6), Text: text, Time: t0.Add(time.Duration(i) * time.Millisecond)}
+		msgs[i] = chat.Message{ID: chat.ID{MS: uint64(t0.UnixMilli() + int64(i)), Seq: uint64(base)}, Channel: channel, User: fmt.Sprint("user", i%6), Text: text, Time: t0.Add(time.Duration(i) * time.Millisecond)}
 		bytes += len(text)
 	}
 	return msgs, bytes
@@ -241,9 +240,9 @@ func (b *bench) uiFrames(n int, size [2]int, frames int) (side, error) {
 	}
 	screen.takeFrames()
 	for i := range frames {
-		id := fmt.Sprintf("%d-%d", time.Now().UnixMilli(), i)
-		be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "bench", User: "bob", Text: "new " + id, Time: time.Now()}})
-		want := "new " + id
+		id := chat.ID{MS: uint64(time.Now().UnixMilli()), Seq: uint64(i)}
+		be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "bench", User: "bob", Text: "new " + id.String(), Time: time.Now()}})
+		want := "new " + id.String()
 		if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-3)+screen.row(-4), want) }, 10*time.Second); err != nil {
 			return side{}, err
 		}
@@ -373,8 +372,8 @@ func (b *bench) uiEcho() (result, error) {
 				time.Sleep(d)
 			}
 			for k := i; k < i+10; k++ {
-				id := fmt.Sprintf("%d-0", 3_000_000+k)
-				be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "flood", User: "bot", Text: "flood " + id, Time: time.Now()}})
+				id := chat.ID{MS: uint64(3_000_000 + k)}
+				be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "flood", User: "bot", Text: "flood " + id.String(), Time: time.Now()}})
 			}
 			sent = i + 10
 		}

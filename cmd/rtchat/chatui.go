@@ -23,14 +23,14 @@ var _ ui.Backend = (*chat.Client)(nil)
 const embeddedNotice = "embedded server: messages live in memory only while the window hosting it runs; start redis-server for durable history"
 
 // runChat runs the full-screen client.
-func runChat(ctx context.Context, args []string, io stdio) error {
-	return runChatOn(ctx, args, io, nil)
+func runChat(ctx context.Context, args []string, std stdio) error {
+	return runChatOn(ctx, args, std, nil)
 }
 
 // runChatOn runs the full-screen client on screen (nil: the terminal).
-func runChatOn(ctx context.Context, args []string, io stdio, screen tcell.Screen) error {
+func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Screen) error {
 	var f commonFlags
-	fs := newFlagSet("", "[flags]", "Open the full-screen chat. Type /help inside for commands and keys.", io.err)
+	fs := newFlagSet("", "[flags]", "Open the full-screen chat. Type /help inside for commands and keys.", std.err)
 	f.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -47,10 +47,10 @@ func runChatOn(ctx context.Context, args []string, io stdio, screen tcell.Screen
 	if err != nil {
 		return err
 	}
-	log, closeLog := openLog(cfg, io.err)
+	log, closeLog := openLog(cfg, std.err)
 	defer closeLog()
 	log.Info("starting", "config", cfg.String())
-	cn, err := connect(ctx, &cfg, log, io.err)
+	cn, err := connect(ctx, &cfg, log, std.err)
 	if err != nil {
 		return err
 	}

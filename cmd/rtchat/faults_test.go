@@ -102,11 +102,11 @@ func startRecorder(t *testing.T, rdb redis.UniversalClient, user, channel string
 			switch e := ev.(type) {
 			case chat.HistoryEvent:
 				for _, m := range e.Messages {
-					l.add(m.ID)
+					l.add(m.ID.String())
 				}
 			case chat.MessageEvent:
 				if !e.Message.Ephemeral {
-					l.add(e.Message.ID)
+					l.add(e.Message.ID.String())
 				}
 			}
 		}
@@ -150,7 +150,7 @@ func producer(t *testing.T, rdb redis.UniversalClient, user, channel string, n i
 			case s.Err != nil:
 				errc <- s.Err
 				return
-			case s.ID != "":
+			case !s.ID.IsZero():
 				if stored++; stored == n {
 					errc <- nil
 					return
@@ -168,7 +168,7 @@ func TestKillAndRestartRedisLosesNothing(t *testing.T) {
 	bin := buildRtchat(t)
 	keys := chat.DefaultKeys()
 	setup, _ := chat.New(chat.Options{Redis: rdb, User: "setup"})
-	if _, _, err := setup.Channels.Create(ctx, "general", "", "setup"); err != nil {
+	if _, _, err := setup.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
 	tailed := startTailF(t, bin, srv.URL(), "general")

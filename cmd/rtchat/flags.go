@@ -49,7 +49,7 @@ func newFlagSet(name, args, summary string, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprintf(w, "Usage: rtchat %s %s\n  %s\n\nFlags:\n", name, args, summary)
+		fmt.Fprintf(w, "Usage: %s\n  %s\n\nFlags:\n", strings.Join(strings.Fields("rtchat "+name+" "+args), " "), summary)
 		fs.PrintDefaults()
 	}
 	return fs

@@ -7,15 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
-	"github.com/rtchat/rtchat/internal/embedded"
 )
 
 // session is what a headless command needs: configuration, log, connection
@@ -28,16 +23,16 @@ type session struct {
 	close  func()
 }
 
-func openSession(ctx context.Context, f *commonFlags, io stdio) (*session, error) {
+func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range cfg.Warnings {
-		fmt.Fprintf(io.err, "rtchat: warning: %s\n", w)
+		fmt.Fprintf(std.err, "rtchat: warning: %s\n", w)
 	}
-	log, closeLog := openLog(cfg, io.err)
-	cn, err := connect(ctx, &cfg, log, io.err)
+	log, closeLog := openLog(cfg, std.err)
+	cn, err := connect(ctx, &cfg, log, std.err)
 	if err != nil {
 		closeLog()
 		return nil, err
@@ -63,9 +58,13 @@ func newClient(cfg config.Config, cn *conn, log *slog.Logger) (*chat.Client, err
 	})
 }
 
-func runSend(ctx context.Context, args []string, io stdio) error {
+// maxStdin is the most a message read from standard input may be (the
+// configured limit is checked after; this only bounds the read).
+const maxStdin = 1 << 20
+
+func runSend(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("send", "[flags] CHANNEL TEXT…", "Post one message to CHANNEL (created if new) and print its stream id. TEXT - reads the message from standard input.", io.err)
+	fs := newFlagSet("send", "[flags] CHANNEL TEXT…", "Post one message to CHANNEL (created if new) and print its stream id. TEXT - reads the message from standard input.", std.err)
 	f.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -80,13 +79,13 @@ func runSend(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("channel name: %w", err)
 	}
 	if text == "-" {
-		b, err := readLimited(io.in, 1<<20+1)
+		b, err := io.ReadAll(io.LimitReader(std.in, maxStdin+1))
 		if err != nil {
 			return fmt.Errorf("read the message from standard input: %w", err)
 		}
 		text = strings.TrimSuffix(string(b), "\n")
 	}
-	s, err := openSession(ctx, &f, io)
+	s, err := openSession(ctx, &f, std)
 	if err != nil {
 		return err
 	}
@@ -94,33 +93,30 @@ func runSend(ctx context.Context, args []string, io stdio) error {
 	if _, err := chat.CleanText(text, s.cfg.MaxMessageBytes); err != nil {
 		return err
 	}
-	if _, _, err := s.client.Channels.Create(ctx, channel, "", s.cfg.User); err != nil {
+	if _, _, err := s.client.CreateChannel(ctx, channel, ""); err != nil {
 		return err
 	}
 	sent, err := s.client.BroadcastMessage(ctx, channel, text)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(io.out, sent.ID)
+	fmt.Fprintln(std.out, sent.ID)
 	return nil
-}
-
-func readLimited(r io.Reader, n int64) ([]byte, error) {
-	return io.ReadAll(io.LimitReader(r, n))
 }
 
 // jsonMessage is one line of "tail --json".
 type jsonMessage struct {
-	ID      string `json:"id"`
-	Channel string `json:"channel"`
-	User    string `json:"user"`
-	Text    string `json:"text"`
-	TS      string `json:"ts"`
+	ID      chat.ID `json:"id"`
+	Channel string  `json:"channel"`
+	User    string  `json:"user"`
+	Text    string  `json:"text"`
+	TS      string  `json:"ts"`
+	Odd     string  `json:"odd,omitempty"`
 }
 
-func runTail(ctx context.Context, args []string, io stdio) error {
+func runTail(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("tail", "[flags] CHANNEL", "Print the last -n messages of CHANNEL; with -f keep printing new ones as they arrive, without loss or repeats.", io.err)
+	fs := newFlagSet("tail", "[flags] CHANNEL", "Print the last -n messages of CHANNEL; with -f keep printing new ones as they arrive, without loss or repeats.", std.err)
 	f.register(fs)
 	n := fs.Int("n", 20, "how many recent messages to print")
 	follow := fs.Bool("f", false, "follow: keep printing new messages")
@@ -140,18 +136,18 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 	if *n < 0 || *n > 100000 {
 		return fmt.Errorf("-n %d is out of range; use 0 to 100000", *n)
 	}
-	s, err := openSession(ctx, &f, io)
+	s, err := openSession(ctx, &f, std)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if _, err := s.client.Channels.Get(ctx, channel); err != nil {
+	if _, err := s.client.Channel(ctx, channel); err != nil {
 		if errors.Is(err, chat.ErrNoSuchChannel) {
 			return fmt.Errorf("channel %q does not exist; list channels with 'rtchat channels'", channel)
 		}
 		return err
 	}
-	print := func(m chat.Message) error { return printMessage(io.out, m, *asJSON) }
+	print := func(m chat.Message) error { return printMessage(std.out, m, *asJSON) }
 	if !*follow {
 		msgs, err := lastN(ctx, s.client, channel, *n)
 		if err != nil {
@@ -164,13 +160,13 @@ func runTail(ctx context.Context, args []string, io stdio) error {
 		}
 		return nil
 	}
-	return followChannel(ctx, s.client, channel, int64(*n), print, io.err)
+	return followChannel(ctx, s.client, channel, int64(*n), print, std.err)
 }
 
 // lastN returns the newest n messages of channel, oldest first.
 func lastN(ctx context.Context, c *chat.Client, channel string, n int) ([]chat.Message, error) {
 	var out []chat.Message
-	before := ""
+	var before chat.ID
 	for len(out) < n {
 		page, more, err := c.History(ctx, channel, before)
 		if err != nil {
@@ -190,7 +186,7 @@ func lastN(ctx context.Context, c *chat.Client, channel string, n int) ([]chat.M
 
 // followChannel prints channel's last n messages and then every new one,
 // through the same lossless delivery as the full-screen client, until ctx
-// ends.
+// ends. What happens to the link is said on notice.
 func followChannel(ctx context.Context, c *chat.Client, channel string, n int64, print func(chat.Message) error, notice io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -200,6 +196,7 @@ func followChannel(ctx context.Context, c *chat.Client, channel string, n int64,
 	defer c.Close()
 	errc := make(chan error, 1)
 	go func() { errc <- c.Follow(ctx, channel, max(n, 0)) }()
+	lost := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -209,48 +206,74 @@ func followChannel(ctx context.Context, c *chat.Client, channel string, n int64,
 				return err
 			}
 		case ev := <-c.Events():
-			switch e := ev.(type) {
-			case chat.HistoryEvent:
-				for _, m := range e.Messages {
-					if err := print(m); err != nil {
-						return err
-					}
-				}
-			case chat.MessageEvent:
-				if e.Message.Ephemeral {
-					continue
-				}
-				if err := print(e.Message); err != nil {
-					return err
-				}
-			case chat.StateEvent:
-				if e.State == chat.StateReconnecting && e.Attempt == 1 {
-					fmt.Fprintf(notice, "rtchat: lost the connection to Redis; reconnecting…\n")
-				}
-			case chat.TruncatedEvent:
-				fmt.Fprintf(notice, "rtchat: history truncated: older messages of %s were trimmed before they could be shown\n", e.Channel)
+			if err := tailEvent(ev, print, notice, &lost); err != nil {
+				return err
 			}
 		}
 	}
 }
 
+// tailEvent prints one event of "tail -f"; lost says whether the link is
+// down, so that its return is said once.
+func tailEvent(ev chat.Event, print func(chat.Message) error, notice io.Writer, lost *bool) error {
+	switch e := ev.(type) {
+	case chat.HistoryEvent:
+		for _, m := range e.Messages {
+			if err := print(m); err != nil {
+				return err
+			}
+		}
+	case chat.MessageEvent:
+		if !e.Message.Ephemeral {
+			return print(e.Message)
+		}
+	case chat.StateEvent:
+		switch {
+		case e.State == chat.StateReconnecting && errors.Is(e.Err, chat.ErrAuth) && !*lost:
+			fmt.Fprintf(notice, "rtchat: Redis now asks for a password; stop and start again with REDIS_PASSWORD set\n")
+			*lost = true
+		case e.State == chat.StateReconnecting && !*lost:
+			fmt.Fprintf(notice, "rtchat: lost the connection to Redis; reconnecting…\n")
+			*lost = true
+		case e.State == chat.StateStalled && !*lost:
+			fmt.Fprintf(notice, "rtchat: no answer from Redis; waiting…\n")
+			*lost = true
+		case e.State == chat.StateConnected && *lost:
+			fmt.Fprintf(notice, "rtchat: connected to Redis again; nothing was missed\n")
+			*lost = false
+		}
+	case chat.TruncatedEvent:
+		fmt.Fprintf(notice, "rtchat: history truncated: older messages of %s were trimmed before they could be shown\n", e.Channel)
+	case chat.ResetEvent:
+		fmt.Fprintf(notice, "rtchat: the server lost its data (flushed, or restarted without saving); earlier history is gone\n")
+	case chat.NoticeEvent:
+		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
+	}
+	return nil
+}
+
+// rfc3339Milli is tail --json's time format.
+const rfc3339Milli = "2006-01-02T15:04:05.000Z07:00"
+
 func printMessage(w io.Writer, m chat.Message, asJSON bool) error {
 	var err error
 	if asJSON {
 		var b []byte
-		b, err = json.Marshal(jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Text, TS: m.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+		b, err = json.Marshal(jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Text, TS: m.Time.UTC().Format(rfc3339Milli), Odd: m.Malformed})
 		if err == nil {
 			_, err = fmt.Fprintf(w, "%s\n", b)
 		}
 	} else {
-		line := fmt.Sprintf("[%s] %s: %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, m.Text)
+		stamp := "[" + m.Time.Local().Format("2006-01-02 15:04") + "] "
+		head := m.User + ": "
 		if m.Kind == chat.KindAction {
-			line = fmt.Sprintf("[%s] * %s %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, m.Text)
+			head = "* " + m.User + " "
 		}
+		text := m.Text
 		if m.Malformed != "" {
-			line += " (odd entry: " + m.Malformed + ")"
+			text += " (odd entry: " + m.Malformed + ")"
 		}
-		_, err = fmt.Fprintln(w, chat.Printable(line))
+		_, err = fmt.Fprintln(w, stamp+chat.Printable(head)+indentLines(chat.Printable(chat.TidyBlankLines(text))))
 	}
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -258,9 +281,17 @@ func printMessage(w io.Writer, m chat.Message, asJSON bool) error {
 	return nil
 }
 
-func runChannels(ctx context.Context, args []string, io stdio) error {
+// continuation starts every line of a message after its first, so that no
+// line of a message can pass for another message (or channel) the way a
+// forged "[08:29] bob: …" would.
+const continuation = "    │ "
+
+// indentLines indents every line of s after the first.
+func indentLines(s string) string { return strings.ReplaceAll(s, "\n", "\n"+continuation) }
+
+func runChannels(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("channels", "[flags]", "List every channel with its description and member count.", io.err)
+	fs := newFlagSet("channels", "[flags]", "List every channel with its description and member count.", std.err)
 	f.register(fs)
 	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","name","description","members","created_by"}`)
 	pos, err := parse(fs, args)
@@ -271,58 +302,29 @@ func runChannels(ctx context.Context, args []string, io stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, err := openSession(ctx, &f, io)
+	s, err := openSession(ctx, &f, std)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	list, err := s.client.Channels.List(ctx)
-	if err != nil {
+	list, err := s.client.ListChannels(ctx)
+	var odd *chat.OddKeysError
+	switch {
+	case errors.As(err, &odd):
+		fmt.Fprintf(std.err, "rtchat: %v\n", odd)
+	case err != nil:
 		return err
 	}
 	for _, c := range list {
 		if *asJSON {
 			b, _ := json.Marshal(map[string]any{"id": c.ID, "name": c.Name, "description": c.Description, "members": c.Members, "created_by": c.CreatedBy})
-			fmt.Fprintf(io.out, "%s\n", b)
+			fmt.Fprintf(std.out, "%s\n", b)
 			continue
 		}
-		fmt.Fprintf(io.out, "%-20s %4d  %s\n", c.Name, c.Members, chat.Printable(c.Description))
+		fmt.Fprintf(std.out, "%-20s %4d  %s\n", c.Name, c.Members, indentLines(chat.Printable(c.Description)))
 	}
 	if len(list) == 0 && !*asJSON {
-		fmt.Fprintln(io.err, "no channels yet; create one with 'rtchat send NAME TEXT' or /join NAME")
+		fmt.Fprintln(std.err, "no channels yet; create one with 'rtchat send NAME TEXT' or /join NAME")
 	}
 	return nil
-}
-
-func runServe(ctx context.Context, args []string, io stdio) error {
-	fs := newFlagSet("serve", "[--addr 127.0.0.1:6379]", "Run the embedded in-memory server in the foreground until Ctrl+C. Data lives only as long as this process.", io.err)
-	addr := fs.String("addr", embedded.DefaultAddr, "address to listen on (loopback recommended)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	srv, err := embedded.Start(*addr)
-	if err != nil {
-		return fmt.Errorf("%w; is another server already listening there?", err)
-	}
-	defer srv.Close()
-	fmt.Fprintf(io.err, "rtchat: embedded server listening on %s (in memory only; Ctrl+C stops it)\n", srv.Addr)
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	lastOpen, lastTotal := 0, 0
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(io.err, "rtchat: embedded server stopped\n")
-			return nil
-		case <-tick.C:
-			open, total := srv.Connections()
-			if open == lastOpen && total == lastTotal {
-				continue
-			}
-			fmt.Fprintf(io.err, "rtchat: %s %d new connection(s), %d open\n", time.Now().Format("15:04:05"), total-lastTotal, open)
-			lastOpen, lastTotal = open, total
-		}
-	}
 }

@@ -38,7 +38,7 @@ type stdio struct {
 // command is one subcommand of rtchat.
 type command struct {
 	name, args, summary string
-	run                 func(ctx context.Context, args []string, io stdio) error
+	run                 func(ctx context.Context, args []string, std stdio) error
 }
 
 func commands() []command {
@@ -46,20 +46,20 @@ func commands() []command {
 		{"send", "[flags] CHANNEL TEXT…", "post one message (TEXT - reads it from stdin); prints its stream id", runSend},
 		{"tail", "[flags] CHANNEL", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
-		{"serve", "[--addr 127.0.0.1:6379]", "run the embedded in-memory server in the foreground", runServe},
+		{"serve", "[--addr 127.0.0.1:6379] [--password-file FILE] [--allow-remote]", "run the embedded in-memory server in the foreground", runServe},
 	}
 }
 
 // run executes rtchat with args and returns the exit code.
-func run(ctx context.Context, args []string, io stdio) int {
-	err := dispatch(ctx, args, io)
+func run(ctx context.Context, args []string, std stdio) int {
+	err := dispatch(ctx, args, std)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
 	default:
-		fmt.Fprintf(io.err, "rtchat: %s\n", describe(err))
+		fmt.Fprintf(std.err, "rtchat: %s\n", describe(err))
 		return 1
 	}
 }
@@ -67,23 +67,23 @@ func run(ctx context.Context, args []string, io stdio) int {
 // errUsage marks a usage error whose message was already printed.
 var errUsage = errors.New("usage")
 
-func dispatch(ctx context.Context, args []string, io stdio) error {
+func dispatch(ctx context.Context, args []string, std stdio) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "--version", "-version", "version":
-			fmt.Fprintf(io.out, "rtchat %s\n", version)
+			fmt.Fprintf(std.out, "rtchat %s\n", version)
 			return nil
 		case "help":
-			usage(io.out)
+			usage(std.out)
 			return nil
 		}
 		for _, c := range commands() {
 			if args[0] == c.name {
-				return c.run(ctx, args[1:], io)
+				return c.run(ctx, args[1:], std)
 			}
 		}
 	}
-	return runChat(ctx, args, io)
+	return runChat(ctx, args, std)
 }
 
 func usage(w io.Writer) {

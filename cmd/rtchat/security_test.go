@@ -102,11 +102,11 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"topic":   c.SetTopic(ctx, "acl", "x"),
-		"members": func() error { _, err := c.Members(ctx, "acl"); return err }(),
+		"members": func() error { _, err := c.Who(ctx, "acl"); return err }(),
 		"mine":    func() error { _, err := c.MyChannels(ctx); return err }(),
-		"history": func() error { _, _, err := c.History(ctx, "acl", ""); return err }(),
+		"history": func() error { _, _, err := c.History(ctx, "acl", chat.ID{}); return err }(),
 		"read": func() error {
-			msgs, _, err := c.History(ctx, "acl", "")
+			msgs, _, err := c.History(ctx, "acl", chat.ID{})
 			if err != nil || len(msgs) == 0 {
 				return fmt.Errorf("no history: %v", err)
 			}
@@ -123,7 +123,7 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 			}
 			return err
 		}(),
-		"search":   func() error { _, err := c.Search(ctx, "acl", "live", "", 10); return err }(),
+		"search":   func() error { _, err := c.Search(ctx, "acl", "live", chat.ID{}, 10); return err }(),
 		"leave":    c.Leave(ctx, "acl"),
 		"delete":   c.DeleteChannel(ctx, "acl"),
 		"channels": func() error { _, err := c.ListChannels(ctx); return err }(),

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -34,8 +33,15 @@ type Server struct {
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port).
-func Start(addr string) (*Server, error) {
+func Start(addr string) (*Server, error) { return StartWith(addr, "") }
+
+// StartWith listens on addr and, when password is not empty, requires it
+// of every client (AUTH, or REDIS_PASSWORD for rtchat).
+func StartWith(addr, password string) (*Server, error) {
 	m := miniredis.NewMiniRedis()
+	if password != "" {
+		m.RequireAuth(password)
+	}
 	if err := m.StartAddr(addr); err != nil {
 		return nil, fmt.Errorf("start the embedded server on %s: %w", addr, err)
 	}
@@ -62,7 +68,7 @@ func (s *Server) Close() { s.m.Close() }
 // when it is not an embedded server (a real Redis).
 func Marker(ctx context.Context, rdb redis.UniversalClient) (string, error) {
 	id, err := rdb.Get(ctx, MarkerKey).Result()
-	if err == redis.Nil || (err != nil && strings.HasPrefix(err.Error(), "NOPERM")) {
+	if err == redis.Nil || redis.IsPermissionError(err) {
 		// No marker, or an ACL user who may not read it: a real Redis.
 		return "", nil
 	}

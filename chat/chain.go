@@ -1,0 +1,156 @@
+package chat
+
+import (
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// The stream is the source of truth; live entries only bring it sooner
+// (docs/DESIGN.md). Anyone who may publish to a channel's topic can publish
+// anything there, so a live entry is shown only when it follows what the
+// client has shown (its prev is the last id shown) and its id is not ahead
+// of the server's clock. Anything else makes the client read the stream
+// after the last point it read from the stream and show what is there.
+// Nothing published can therefore move the client past a real entry it has
+// not shown: a real entry always follows the real entry before it, so the
+// first one after a forged live entry fails the check and the stream read
+// that follows brings it (and every other real entry) in.
+
+// clockSkew is how far ahead of the server's clock (as the client knows
+// it) a live entry's id may be before it is refused.
+const clockSkew = 3 * time.Second
+
+// maxUnread is how many live deliveries a channel's chain remembers past
+// its floor before it moves the floor up (see chain.delivered).
+const maxUnread = 256
+
+// verdict is what to do with a live entry.
+type verdict uint8
+
+const (
+	deliverIt  verdict = iota // it follows what was shown: show it
+	dropIt                    // it was shown already
+	readStream                // it does not follow, or is not plausible: read the stream
+	refuseIt                  // its id is ahead of the server's clock: log it, read the stream
+)
+
+// chain is what the client knows of one channel's stream. Only the
+// goroutine that delivers the channel touches it (under Client.mu).
+type chain struct {
+	// last is the newest entry delivered (live or from the stream).
+	last ID
+	// floor is the newest entry read from the stream: every stream entry up
+	// to it has been delivered.
+	floor ID
+	// live lists entries delivered from live payloads after floor, oldest
+	// first, so that a repeat of one of them is dropped, not read for.
+	live []ID
+}
+
+// newChain starts a chain at id, the newest entry read from the stream.
+func newChain(id ID) *chain { return &chain{last: id, floor: id} }
+
+// offer decides what to do with a live entry id whose stream predecessor
+// is prev, the server's clock being about now.
+func (c *chain) offer(id, prev ID, now serverTime) verdict {
+	switch {
+	case now.ahead(id):
+		return refuseIt
+	case prev == c.last && id.After(c.last):
+		return deliverIt
+	case !id.After(c.last) && (id == c.last || !id.After(c.floor) || slices.Contains(c.live, id)):
+		return dropIt
+	}
+	return readStream
+}
+
+// delivered records that live entry id was shown. When the chain remembers
+// too many live deliveries it moves the floor up to the newest of them that
+// is comfortably behind the server's clock: a real entry yet to come gets a
+// later id than that, so no read can be needed from before it.
+func (c *chain) delivered(id ID, now serverTime) {
+	c.last = id
+	c.live = append(c.live, id)
+	if len(c.live) <= maxUnread {
+		return
+	}
+	settled := -1
+	for i, l := range c.live {
+		if now.settled(l) {
+			settled = i
+		}
+	}
+	if settled >= 0 {
+		c.floor = c.live[settled]
+		c.live = slices.Delete(c.live, 0, settled+1)
+	}
+}
+
+// shouldDeliver reports whether id, read from the stream after the floor,
+// still has to be shown (it was not delivered live).
+func (c *chain) shouldDeliver(id ID) bool {
+	return id.After(c.floor) && !slices.Contains(c.live, id)
+}
+
+// read records that the stream was read after the floor up to its end,
+// whose newest entry is newest (zero when nothing was there). What the
+// stream holds is now what was shown last: a live delivery that the
+// stream does not hold is no longer what the next entry must follow.
+func (c *chain) read(newest ID) {
+	if newest.After(c.floor) {
+		c.floor = newest
+	}
+	c.last = c.floor
+	c.live = c.live[:0]
+}
+
+// serverTime is the server's clock as a client knows it: ms is its best
+// estimate now (0 when the client knows nothing of it).
+type serverTime struct{ ms uint64 }
+
+// ahead reports whether id is further ahead of the server's clock than
+// clockSkew.
+func (t serverTime) ahead(id ID) bool {
+	return t.ms > 0 && id.MS > t.ms+uint64(clockSkew/time.Millisecond)
+}
+
+// settled reports whether id lies safely behind the server's clock: no
+// entry added from now on can get an earlier id.
+func (t serverTime) settled(id ID) bool {
+	return t.ms > uint64(2*clockSkew/time.Millisecond) && id.MS+uint64(2*clockSkew/time.Millisecond) < t.ms
+}
+
+// serverClock tracks the offset between the local clock and the server's,
+// learnt from ids the server gave (stream reads, send replies) and from
+// TIME. It only ever moves the estimate forward: each observation is a
+// lower bound of the server's time when it was made. Safe for concurrent
+// use.
+type serverClock struct {
+	offset atomic.Int64 // server ms - local ms; valid when known
+	known  atomic.Bool
+}
+
+// observe records that the server's clock read at least ms now.
+func (s *serverClock) observe(ms uint64) {
+	if ms == 0 || ms > maxTimestamp {
+		return
+	}
+	off := int64(ms) - time.Now().UnixMilli()
+	for {
+		cur := s.offset.Load()
+		if s.known.Load() && off <= cur {
+			return
+		}
+		if s.offset.CompareAndSwap(cur, off) {
+			s.known.Store(true)
+			return
+		}
+	}
+}
+
+// now returns the estimate of the server's clock. Before anything was
+// observed it assumes the server's clock is the local one.
+func (s *serverClock) now() serverTime {
+	return serverTime{ms: uint64(max(time.Now().UnixMilli()+s.offset.Load(), 1))}
+}

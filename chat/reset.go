@@ -1,0 +1,75 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// A server can lose its data while clients stay connected (FLUSHALL) or
+// come back empty after a restart without persistence. The client notices
+// when its user's record, written at Start, is gone — checked when the
+// plain link (re)subscribes and when the presence heartbeat finds its own
+// session entry vanished — and then registers the user, its channels and
+// its memberships again, and says so once with a ResetEvent.
+
+// checkWiped registers everything again if the server lost its data.
+func (c *Client) checkWiped(ctx context.Context) error {
+	n, err := c.rdb.Exists(ctx, c.keys.User(c.opts.User)).Result()
+	if err != nil {
+		if ctx.Err() == nil {
+			c.opts.Logger.Debug("check for a wiped server", "err", err)
+		}
+		return nil // the link's own errors end the session; this is a probe
+	}
+	if n == 1 || !c.resetting.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer c.resetting.Store(false)
+	c.opts.Logger.Warn("the server lost its data; registering the user and channels again")
+	c.mu.Lock()
+	for _, f := range c.follows {
+		f.mu.Lock()
+		f.reset = true
+		f.mu.Unlock()
+	}
+	c.mu.Unlock()
+	if err := c.Rejoin(ctx); err != nil {
+		return fmt.Errorf("register again after the server lost its data: %w", err)
+	}
+	c.emit(ctx, ResetEvent{})
+	return nil
+}
+
+// Rejoin recreates the user, every followed channel and the memberships
+// (idempotently) after the server lost its data.
+func (c *Client) Rejoin(ctx context.Context) error {
+	if _, err := c.subs.RegisterUser(ctx, c.opts.User); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	type followed struct {
+		name   string
+		member bool
+	}
+	var all []followed
+	for name, f := range c.follows {
+		all = append(all, followed{name, f.member})
+	}
+	c.mu.Unlock()
+	for _, f := range all {
+		ch, _, err := c.channels.Create(ctx, f.name, "", c.opts.User)
+		if err != nil {
+			return err
+		}
+		c.rememberChannel(f.name, ch.ID, ID{})
+		if !f.member {
+			continue
+		}
+		var odd *OddKeysError
+		if _, err := c.subs.Add(ctx, c.opts.User, f.name); err != nil && !errors.As(err, &odd) {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// errDeadLink is why the watchdog replaces a subscription.
+var errDeadLink = errors.New("subscription silent past the watchdog deadline")
+
+// session runs one Pub/Sub connection of link l until it fails: it
+// subscribes to everything l carries, then hands each message to dispatch
+// while a watchdog guards against a connection that went silent. Ending
+// ctx closes the connection at once, so Close never waits for a read.
+func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
+	ps, err := c.subscribe(ctx, l)
+	if err != nil {
+		return err
+	}
+	defer c.endSession(l, ps)
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
+	wd := newWatchdog(c.opts.PingEvery, c.opts.DeadAfter)
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, wd.tick())
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := c.readDue(ctx); err != nil {
+			return err
+		}
+		if err != nil {
+			if !isTimeout(err) {
+				return err
+			}
+			if err := wd.quiet(ctx, ps); err != nil {
+				if !l.sharded() {
+					c.stalled(ctx, err)
+				}
+				return err
+			}
+			if !l.sharded() && wd.overdue() {
+				c.stalled(ctx, errNoAnswer)
+			}
+			continue
+		}
+		if wd.heard() && !l.sharded() {
+			c.recovered(ctx)
+		}
+		if err := c.dispatch(ctx, l, msg, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// subscribe opens a subscription for l with every topic it carries.
+func (c *Client) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) {
+	ps := l.open(ctx, c.rdb)
+	c.mu.Lock()
+	l.ps = ps
+	c.mu.Unlock()
+	if err := l.subscribe(ctx, ps, c.topicsOf(l)...); err != nil {
+		c.endSession(l, ps)
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	return ps, nil
+}
+
+// endSession forgets and closes a subscription.
+func (c *Client) endSession(l *link, ps *redis.PubSub) {
+	c.mu.Lock()
+	if l.ps == ps {
+		l.ps = nil
+	}
+	c.mu.Unlock()
+	_ = ps.Close()
+}
+
+// errNoAnswer says the watchdog's PING went unanswered for a while.
+var errNoAnswer = errors.New("no answer from Redis")
+
+// watchdog notices a subscription that went silent: after pingEvery of
+// silence it PINGs, and after deadAfter without any reply it gives up on
+// the connection (go-redis alone would not notice a dead peer for
+// minutes; docs/DESIGN.md, "Watchdog").
+type watchdog struct {
+	pingEvery, deadAfter time.Duration
+	last                 time.Time
+	pinged               bool
+}
+
+func newWatchdog(pingEvery, deadAfter time.Duration) *watchdog {
+	return &watchdog{pingEvery: pingEvery, deadAfter: deadAfter, last: time.Now()}
+}
+
+// tick is how long one receive may wait.
+func (w *watchdog) tick() time.Duration { return min(w.pingEvery, time.Second) }
+
+// heard records that something arrived; it reports whether a PING was
+// waiting for an answer.
+func (w *watchdog) heard() bool {
+	was := w.pinged
+	w.last, w.pinged = time.Now(), false
+	return was
+}
+
+// quiet handles a receive that timed out: it PINGs once the link was
+// silent for pingEvery and fails it after deadAfter.
+func (w *watchdog) quiet(ctx context.Context, ps *redis.PubSub) error {
+	silent := time.Since(w.last)
+	if silent >= w.deadAfter {
+		return errDeadLink
+	}
+	if silent >= w.pingEvery && !w.pinged {
+		w.pinged = true
+		if err := ps.Ping(ctx); err != nil {
+			return fmt.Errorf("ping subscription: %w", err)
+		}
+	}
+	return nil
+}
+
+// overdue reports whether the PING's answer is late (more than a second
+// past what a healthy server needs), so the link cannot be called up.
+func (w *watchdog) overdue() bool {
+	return w.pinged && time.Since(w.last) >= w.pingEvery+time.Second
+}
+
+// dispatch handles one message of a subscription: a (re)subscription
+// confirmation catches its channel up from the stream; a live message is
+// delivered.
+func (c *Client) dispatch(ctx context.Context, l *link, msg any, attempt *int) error {
+	switch m := msg.(type) {
+	case *redis.Subscription:
+		return c.subscribed(ctx, l, m, attempt)
+	case *redis.Message:
+		return c.handleLive(ctx, m)
+	}
+	return nil
+}
+
+// subscribed handles a subscription confirmation.
+func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription, attempt *int) error {
+	switch m.Kind {
+	case "subscribe", "ssubscribe":
+	case "sunsubscribe":
+		// The server drops a shard channel whose slot moved.
+		if name, ok := c.keys.channelFromTopic(m.Channel); ok && c.carries(l, name) {
+			return errSlotMoved
+		}
+		return nil
+	default:
+		return nil
+	}
+	if !l.sharded() && m.Channel == l.own[0] {
+		// The plain link's first confirmation: the link is up.
+		*attempt = 0
+		if err := c.checkWiped(ctx); err != nil {
+			return err
+		}
+		c.setState(ctx, StateEvent{State: StateConnected})
+		c.emit(ctx, ChannelsChangedEvent{})
+		return nil
+	}
+	if name, ok := c.keys.channelFromTopic(m.Channel); ok {
+		c.checkTrimmed(ctx, name)
+		return c.catchUp(ctx, name)
+	}
+	return nil
+}
+
+// stalled reports that the plain link has not heard from Redis for a
+// while: it is not called connected until it hears again.
+func (c *Client) stalled(ctx context.Context, why error) {
+	c.mu.Lock()
+	up := c.state.State == StateConnected
+	c.mu.Unlock()
+	if up {
+		c.setState(ctx, StateEvent{State: StateStalled, Err: why})
+	}
+}
+
+// recovered undoes stalled when the link answers again.
+func (c *Client) recovered(ctx context.Context) {
+	c.mu.Lock()
+	was := c.state.State == StateStalled
+	c.mu.Unlock()
+	if was {
+		c.setState(ctx, StateEvent{State: StateConnected})
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/rtchat/rtchat/chat"
+)
+
+// handleEvent applies one Backend event (on the UI goroutine): each event
+// is one call into the channel it concerns. The caller marks what is shown
+// as read and redraws the list and the bars once per batch of events.
+func (a *App) handleEvent(ev chat.Event) {
+	switch e := ev.(type) {
+	case chat.HistoryEvent:
+		c := a.channel(e.Channel)
+		if c.history(e, a.me, e.Channel == a.current) {
+			a.sendMark(c, c.firstMark())
+		}
+		for _, m := range e.Messages {
+			a.authors[m.User] = true
+		}
+	case chat.MessageEvent:
+		c := a.channel(e.Message.Channel)
+		if c.message(e.Message, a.me, e.Message.Channel == a.current) {
+			a.bell = true
+		}
+		a.authors[e.Message.User] = true
+	case chat.ReadEvent:
+		if c := a.channels[e.Channel]; c != nil {
+			c.log.read(e.ID)
+		}
+	case chat.TypingEvent:
+		if c := a.channels[e.Channel]; c != nil && c.joined {
+			c.typed(e.User, time.Now().Add(chat.TypingShownFor))
+		}
+	case chat.SendEvent:
+		a.sendEvent(e)
+	case chat.StateEvent:
+		a.stateEvent(e)
+	case chat.MembersEvent:
+		a.channel(e.Channel).setMembers(e.Members)
+	case chat.PresenceEvent:
+		a.online[e.User] = e.Online
+	case chat.ChannelsChangedEvent:
+		a.spawn(a.refreshChannels)
+	case chat.TruncatedEvent:
+		a.channel(e.Channel).log.append(newSystemLine(lineSystem, "history truncated: older messages were trimmed from the stream before this window could show them"))
+	case chat.ResetEvent:
+		a.systemLine("the server lost its data (flushed, or restarted without saving): earlier history is gone; your channels and read markers are stored again")
+		for _, c := range a.channels {
+			a.sendMark(c, c.log.readID)
+		}
+		a.spawn(a.refreshChannels)
+	case chat.NoticeEvent:
+		a.errorLine("%s", e.Text)
+	}
+}
+
+// sendEvent applies the fate of one of our messages.
+func (a *App) sendEvent(e chat.SendEvent) {
+	c := a.channels[e.Channel]
+	if c == nil {
+		return
+	}
+	switch {
+	case e.Pending:
+		c.log.waiting(e.MsgID)
+	case e.Err != nil:
+		c.log.failed(e.MsgID, e.Err.Error())
+	case !c.joined:
+		// We left: the live copy will not come; the id says it is stored.
+		c.log.stored(e.MsgID, e.ID)
+	}
+}
+
+// stateEvent applies a change of the link to Redis.
+func (a *App) stateEvent(e chat.StateEvent) {
+	was := a.conn.State
+	a.conn = e
+	if e.State != chat.StateConnected {
+		return
+	}
+	if was == chat.StateReconnecting {
+		a.systemLine("connected again; caught up with every channel")
+		a.refreshReadMarkers()
+		a.resendMarks()
+	}
+}

@@ -1,0 +1,164 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// Read markers, mentions, presence and typing: what follows the user
+// across terminals and what others are doing now.
+
+// markShown marks the channel on screen as read when it is shown at its
+// newest line. It runs after each batch of events, after a switch and
+// when the view returns to live — never from the draw hook, which must
+// not start work that talks to Redis.
+func (a *App) markShown() {
+	if c := a.shown(); c != nil {
+		if id, ok := c.seenToEnd(); ok {
+			a.sendMark(c, id)
+			a.updateList()
+		}
+	}
+}
+
+// sendMark stores id as channel c's read marker in Redis, one call at a
+// time per channel: marks made meanwhile are folded into the next call.
+func (a *App) sendMark(c *channel, id chat.ID) {
+	want, ok := c.wantMark(id)
+	if !ok {
+		return
+	}
+	a.background(func(ctx context.Context) func() {
+		err := a.be.MarkRead(ctx, c.name, want)
+		return func() {
+			if next, ok := c.marked(want, err); ok {
+				a.sendMark(c, next)
+			}
+		}
+	})
+}
+
+// resendMarks sends the read markers that could not be stored.
+func (a *App) resendMarks() {
+	for _, c := range a.channels {
+		if !c.marking && !c.markWant.IsZero() {
+			a.sendMark(c, c.markWant)
+		}
+	}
+}
+
+// refreshReadMarkers re-reads every read marker (after a reconnect, when
+// ReadEvents may have been missed).
+func (a *App) refreshReadMarkers() {
+	a.background(func(ctx context.Context) func() {
+		marks, err := a.be.ReadMarkers(ctx)
+		if err != nil {
+			return nil
+		}
+		return func() {
+			for name, id := range marks {
+				if c := a.channels[name]; c != nil {
+					c.log.read(id)
+				}
+			}
+			a.updateList()
+		}
+	})
+}
+
+// beforeDraw runs on the UI goroutine before every frame: the terminal
+// title counts unread mentions, and a new mention rings the bell once.
+func (a *App) beforeDraw(screen tcell.Screen) bool {
+	mentions := 0
+	for _, c := range a.channels {
+		mentions += c.log.mentions
+	}
+	title := "rtchat"
+	if mentions > 0 {
+		title = fmt.Sprintf("(%d) rtchat", mentions)
+	}
+	if title != a.title {
+		a.title = title
+		screen.SetTitle(title)
+	}
+	if a.bell {
+		a.bell = false
+		if a.opts.Bell {
+			_ = screen.Beep()
+		}
+	}
+	return false
+}
+
+// ticker expires typing notices. It redraws only when something changed,
+// so an idle window stays idle.
+func (a *App) ticker() {
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-a.ctx.Done():
+			return
+		case now := <-tick.C:
+			a.update(func() bool {
+				changed := false
+				for _, c := range a.channels {
+					changed = c.expireTyping(now) || changed
+				}
+				if changed {
+					a.refreshBars()
+				}
+				return changed
+			})
+		}
+	}
+}
+
+// inputChanged resizes the input and tells the channel that the user is
+// typing a message (not a command).
+func (a *App) inputChanged() {
+	a.resizeInput()
+	text := a.input.GetText()
+	if c := a.shown(); c != nil && c.joined && strings.TrimSpace(text) != "" && !strings.HasPrefix(text, "/") {
+		a.be.Typing(c.name)
+	}
+}
+
+// cmdWho lists the current channel's members, online first.
+func (a *App) cmdWho(string) error {
+	c := a.shown()
+	if c == nil {
+		return errNoChannel
+	}
+	var who chat.Presence
+	a.try("tell who is in #"+c.name, func(ctx context.Context) (err error) {
+		who, err = a.be.Who(ctx, c.name)
+		return err
+	}, func() {
+		c.setMembers(who.Members)
+		for _, u := range who.Members {
+			a.online[u] = slices.Contains(who.Online, u)
+		}
+		var away []string
+		for _, u := range who.Members {
+			if !a.online[u] {
+				away = append(away, u)
+			}
+		}
+		a.systemLine("#%s: %d of %d member%s online", c.name, len(who.Online), len(who.Members), plural(len(who.Members)))
+		if len(who.Online) > 0 {
+			a.systemLine("  online: %s", strings.Join(who.Online, ", "))
+		}
+		if len(away) > 0 {
+			a.systemLine("  away: %s", strings.Join(away, ", "))
+		}
+		a.refreshBars()
+	})
+	return nil
+}

@@ -229,6 +229,13 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 		c.emit(ctx, MessageEvent{Message: msg})
 		return nil
 	}
+	if prev.IsZero() && !c.lastShown(f).IsZero() {
+		// The stream was empty before this entry, yet the client has
+		// shown entries of it: the server may have lost its data.
+		if err := c.checkWiped(ctx); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := c.clock.now()
@@ -243,6 +250,13 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 		c.opts.Logger.Warn("refused a live entry whose id is ahead of the server's clock", "channel", name, "id", msg.ID, "server_ms", now.ms)
 	}
 	return c.readSoon(ctx, name, f)
+}
+
+// lastShown returns the newest entry delivered in f.
+func (c *Client) lastShown(f *follow) ID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.chain.last
 }
 
 // readSoon reads channel's stream after the floor now, or marks it due

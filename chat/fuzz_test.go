@@ -29,8 +29,12 @@ func FuzzDecodeLive(f *testing.F) {
 	f.Add("2-0\n1-0\nc1\n{\"mid\":\"m\",\"user\":\"a\",\"text\":\"hi\",\"ts\":1}")
 	f.Add("\n\n\n{}")
 	f.Add("garbage")
+	f.Add("v2\n2-0\n1-0\nmid:1:mchannel_id:1:7user:5:alicets:13:1700000000000text:2:hi")
+	f.Add("v2\n99999999999999-0\n\nuser:3:bobtext:6:FORGED")
+	f.Add("v2\n18446744073709551615-18446744073709551615\n1-0\nts:20:99999999999999999999")
+	f.Add("v2\n\n\nuser:1:xtext:-1:")
 	f.Fuzz(func(t *testing.T, payload string) {
-		m, _, err := decodeLive("general", payload)
+		m, prev, err := decodeLive("general", payload)
 		if err != nil {
 			return
 		}
@@ -39,6 +43,19 @@ func FuzzDecodeLive(f *testing.F) {
 		}
 		if m.Ephemeral != m.ID.IsZero() {
 			t.Fatalf("ephemeral flag wrong for %+v", m)
+		}
+		if !m.Ephemeral && m.ID.String() == "" {
+			t.Fatalf("a stored entry without an id: %+v", m)
+		}
+		if m.User != "" && !validName(m.User) && m.Malformed == "" {
+			t.Fatalf("an odd user is not marked: %+v", m)
+		}
+		// A decoded payload encodes back to one that decodes the same.
+		if !m.Ephemeral {
+			again, p2, err := decodeLive("general", encodeLive(m, prev))
+			if err != nil || p2 != prev || again.ID != m.ID || again.Text != m.Text || again.User != m.User {
+				t.Fatalf("re-encoding %+v gave %+v, %v", m, again, err)
+			}
 		}
 	})
 }

@@ -183,6 +183,9 @@ func (c *Client) receiveLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if redis.IsAuthError(err) {
+			err = fmt.Errorf("%w: %w", ErrAuth, err)
+		}
 		attempt++
 		c.opts.Logger.Warn("subscription lost", "err", err, "attempt", attempt)
 		c.setState(ctx, StateEvent{State: StateReconnecting, Attempt: attempt, Err: err})

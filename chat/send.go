@@ -237,6 +237,10 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
 			return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, ctx.Err())
 		}
+		if c.cluster != nil {
+			// A failover moves the slot to another node: ask again.
+			c.cluster.ReloadState(ctx)
+		}
 	}
 }
 

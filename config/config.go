@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/keymap"
 )
 
@@ -112,6 +113,9 @@ type Config struct {
 	Retention int64 `toml:"retention"`
 	// MaxMessageBytes is the message size limit.
 	MaxMessageBytes int `toml:"max_message_bytes"`
+	// MaxLines is how many lines the window keeps in memory per channel;
+	// older ones load again from Redis on scroll-up.
+	MaxLines int `toml:"max_lines"`
 	// LogFile is where the application log goes; LogLevel how much it
 	// says: "debug", "info" (default), "warn" or "error".
 	LogFile  string `toml:"log_file"`
@@ -143,6 +147,10 @@ type Config struct {
 // in-memory server copies a whole stream on every history read.
 const EmbeddedRetention = 10000
 
+// DefaultMaxLines is how many lines the window keeps per channel unless
+// configured (max_lines).
+const DefaultMaxLines = 5000
+
 // Default returns the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
@@ -152,8 +160,9 @@ func Default() Config {
 		Mouse:           true,
 		Bell:            true,
 		LogLevel:        "info",
-		PageSize:        200,
-		MaxMessageBytes: 16 << 10,
+		PageSize:        chat.DefaultPageSize,
+		MaxMessageBytes: chat.DefaultMaxMessageBytes,
+		MaxLines:        DefaultMaxLines,
 		ChannelPrefix:   "channel:",
 		MessagePrefix:   "message:",
 		UserPrefix:      "user:",
@@ -200,7 +209,9 @@ func Load(flags Flags, src Source) (Config, error) {
 	if err := c.applyEnv(src.Getenv); err != nil {
 		return Config{}, err
 	}
-	c.applyFlags(flags)
+	if err := c.applyFlags(flags); err != nil {
+		return Config{}, err
+	}
 	if c.User == "" {
 		c.User = sanitizeLogin(src.LoginName())
 	}
@@ -280,8 +291,11 @@ func (c *Config) applyEnv(getenv func(string) (string, bool)) error {
 	return nil
 }
 
-func (c *Config) applyFlags(f Flags) {
-	if f.User != nil && *f.User != "" {
+func (c *Config) applyFlags(f Flags) error {
+	if f.User != nil {
+		if *f.User == "" {
+			return errors.New("--user is empty; give a user name, or leave the flag out to use RTCHAT_USER or your login name")
+		}
 		c.User = *f.User
 	}
 	if f.Redis != nil && *f.Redis != "" {
@@ -299,6 +313,7 @@ func (c *Config) applyFlags(f Flags) {
 	if f.LogLevel != nil && *f.LogLevel != "" {
 		c.LogLevel = *f.LogLevel
 	}
+	return nil
 }
 
 // setAddress takes --redis or REDIS_URL: a URL, a host:port, or several
@@ -309,7 +324,10 @@ func (c *Config) setAddress(v string) {
 	case strings.Contains(v, ","):
 		var addrs []string
 		for _, a := range splitList(v) {
-			if u, err := url.Parse(a); err == nil && u.Host != "" && strings.Contains(a, "://") {
+			// A credential in an address is kept as it is, so that
+			// Validate refuses it (the cluster client takes one password
+			// for every node, from REDIS_PASSWORD).
+			if u, err := url.Parse(a); err == nil && u.Host != "" && strings.Contains(a, "://") && u.User == nil {
 				a = u.Host
 			}
 			addrs = append(addrs, a)
@@ -340,8 +358,8 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if !nameRE.MatchString(c.User) {
-		bad("user", "%q is not a valid user name (use 1-64 of a-z, 0-9, '_', '-', starting with a letter or digit); set RTCHAT_USER or --user", c.User)
+	if err := chat.ValidateName(c.User); err != nil {
+		bad("user", "%q is not a valid user name (%s); set RTCHAT_USER or --user", c.User, chat.NameHint)
 	}
 	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
 		bad("redis.port", "%d is not a TCP port (1-65535)", c.Redis.Port)
@@ -361,6 +379,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, a := range c.Redis.Addrs {
+		if strings.Contains(a, "@") {
+			bad("redis.addrs", "an address holds a user name or password; give a cluster's with REDIS_PASSWORD (and REDIS_USERNAME) or redis.password (and redis.username), and the addresses as host:port")
+			continue
+		}
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			bad("redis.addrs", "%q is not host:port", a)
 		}
@@ -382,9 +404,12 @@ func (c *Config) Validate() error {
 	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 1<<20 {
 		bad("max_message_bytes", "%d is not between 1 and 1048576", c.MaxMessageBytes)
 	}
-	for key, p := range map[string]string{"channel_prefix": c.ChannelPrefix, "message_prefix": c.MessagePrefix, "user_prefix": c.UserPrefix} {
-		if !prefixRE.MatchString(p) {
-			bad(key, "%q must be 1-64 characters without braces or spaces", p)
+	if int64(c.MaxLines) < c.PageSize || c.MaxLines > 10_000_000 {
+		bad("max_lines", "%d is not between page_size (%d) and 10000000", c.MaxLines, c.PageSize)
+	}
+	for _, p := range []struct{ key, value string }{{"channel_prefix", c.ChannelPrefix}, {"message_prefix", c.MessagePrefix}, {"user_prefix", c.UserPrefix}} {
+		if !prefixRE.MatchString(p.value) {
+			bad(p.key, "%q must be 1-64 characters without braces or spaces", p.value)
 		}
 	}
 	if c.ChannelPrefix == c.MessagePrefix || c.ChannelPrefix == c.UserPrefix || c.MessagePrefix == c.UserPrefix {
@@ -427,8 +452,6 @@ func (c *Config) SlogLevel() (slog.Level, error) {
 	}
 	return l, nil
 }
-
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
 func loginName() string {
 	if u, err := user.Current(); err == nil {
@@ -478,7 +501,14 @@ func (c Config) String() string {
 func (c Config) Server() string {
 	switch {
 	case len(c.Redis.Addrs) > 0:
-		return "cluster " + strings.Join(c.Redis.Addrs, ",")
+		addrs := make([]string, len(c.Redis.Addrs))
+		for i, a := range c.Redis.Addrs {
+			if at := strings.LastIndex(a, "@"); at >= 0 {
+				a = a[at+1:] // never print a credential
+			}
+			addrs[i] = a
+		}
+		return "cluster " + strings.Join(addrs, ",")
 	case c.Redis.URL != "":
 		u, err := url.Parse(c.Redis.URL.Reveal())
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 
@@ -56,8 +57,18 @@ func (c *Config) decode(path string, data []byte, perm fs.FileMode) error {
 	if md.IsDefined("retention") {
 		c.RetentionSet = true
 	}
-	if c.Redis.Password != before.Redis.Password && perm&0o077 != 0 {
+	if perm&0o077 != 0 && (c.Redis.Password != before.Redis.Password || urlHasPassword(c.Redis.URL) && c.Redis.URL != before.Redis.URL) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s holds a password and can be read by other users; run: chmod 600 %s", path, path))
 	}
 	return nil
+}
+
+// urlHasPassword reports whether a Redis URL carries a password.
+func urlHasPassword(u URL) bool {
+	p, err := url.Parse(u.Reveal())
+	if err != nil {
+		return strings.Contains(u.Reveal(), "@")
+	}
+	_, has := p.User.Password()
+	return has
 }

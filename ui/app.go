@@ -28,8 +28,6 @@ const (
 	// exitWait is how long Run waits for its workers after the window
 	// closed.
 	exitWait = 2 * time.Second
-	// DefaultMaxLines is how many lines a channel's log keeps unless told.
-	DefaultMaxLines = 5000
 )
 
 // Options configure an App.
@@ -46,8 +44,8 @@ type Options struct {
 	// Keys binds actions to keys (see package keymap); nil means the
 	// defaults.
 	Keys map[string][]string
-	// MaxLines is how many lines each channel's log keeps in memory
-	// (DefaultMaxLines when 0); older ones load again on scroll-up.
+	// MaxLines is how many lines each channel's log keeps in memory (0:
+	// no limit); older ones load again from the stream on scroll-up.
 	MaxLines int
 	// Version, Server and LogFile are shown in the header, /whoami and /log.
 	Version, Server, LogFile string
@@ -111,9 +109,6 @@ type App struct {
 
 // New builds the App's widgets; nothing runs until Run.
 func New(opts Options) *App {
-	if opts.MaxLines <= 0 {
-		opts.MaxLines = DefaultMaxLines
-	}
 	a := &App{
 		opts:     opts,
 		be:       opts.Backend,

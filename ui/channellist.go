@@ -185,8 +185,9 @@ func (l *channelList) MouseHandler() func(action tview.MouseAction, event *tcell
 	})
 }
 
-// ellipsis cuts s to width cells, ending it with "…" when it was longer,
-// so that two long names that share a beginning still look different.
+// ellipsis cuts s to width cells when it is longer, keeping its start
+// and its end around a "…": two long names that share a beginning (or an
+// end) still look different.
 func ellipsis(s string, width int) string {
 	if width <= 0 {
 		return ""
@@ -194,15 +195,14 @@ func ellipsis(s string, width int) string {
 	if textWidth(s) <= width {
 		return s
 	}
-	var b []rune
-	w := 0
-	for _, r := range s {
-		rw := textWidth(string(r))
-		if w+rw > width-1 {
-			break
+	r := []rune(s)
+	head, tail := (width-1)/2+(width-1)%2, (width-1)/2
+	for head+tail > 0 && textWidth(string(r[:head]))+textWidth(string(r[len(r)-tail:])) > width-1 {
+		if head > tail {
+			head--
+		} else {
+			tail--
 		}
-		b = append(b, r)
-		w += rw
 	}
-	return string(b) + "…"
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
 }

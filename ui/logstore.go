@@ -307,11 +307,16 @@ func (c *channelLog) remove(i int) {
 }
 
 // trim drops the oldest lines when the log holds more than maxLines (with
-// a quarter more as slack, so trimming is rare), never lines the view
-// shows: what goes loads again from the stream on scroll-up.
+// a quarter more as slack, so trimming is rare): what goes loads again
+// from the stream on scroll-up. While the view is scrolled up its lines
+// stay, until a flood has brought four times maxLines below them; then
+// the view returns to live, so that memory stays bounded.
 func (c *channelLog) trim() {
 	if c.maxLines <= 0 || len(c.lines) <= c.maxLines+c.maxLines/4 {
 		return
+	}
+	if !c.follow && len(c.lines) > 4*c.maxLines {
+		c.follow, c.newCount = true, 0
 	}
 	drop := len(c.lines) - c.maxLines
 	if !c.follow {

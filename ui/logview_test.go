@@ -185,3 +185,46 @@ func TestNewSinceMarker(t *testing.T) {
 		t.Fatalf("%d lines, want %d", len(l.lines), n)
 	}
 }
+
+// TestLogKeepsAtMostMaxLines: a flood cannot grow a channel's log past its
+// limit (with a quarter as slack); what goes is older history, which
+// loads again on scroll-up, and never the lines a scrolled-up view shows.
+func TestLogKeepsAtMostMaxLines(t *testing.T) {
+	l := newChannelLog("flood")
+	l.maxLines = 1000
+	base := uint64(time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC).UnixMilli())
+	msg := func(i int) chat.Message {
+		return chat.Message{ID: chat.ID{MS: base + uint64(i)}, User: "bot", Text: fmt.Sprint("flood ", i)}
+	}
+	for i := range 100_000 {
+		l.addMessage(msg(i), "me")
+		if len(l.lines) > 1250 {
+			t.Fatalf("%d lines after %d messages", len(l.lines), i+1)
+		}
+	}
+	if !l.more || l.lines[len(l.lines)-1].text != "flood 99999" {
+		t.Fatal("the newest lines went, or scrolling up would not reload the old ones")
+	}
+	// Scrolled up, the view stays on its line while a few thousand
+	// arrive; a flood beyond that takes it back to live, and memory stays
+	// bounded.
+	v, screen := newTestView(l, 80, 24)
+	v.Draw(screen)
+	v.PageUp()
+	anchored := l.lines[l.anchor].text
+	for i := 100_000; i < 102_000; i++ {
+		l.addMessage(msg(i), "me")
+	}
+	if l.follow || l.lines[l.anchor].text != anchored {
+		t.Fatalf("the view moved from %q to %q", anchored, l.lines[l.anchor].text)
+	}
+	for i := 102_000; i < 200_000; i++ {
+		l.addMessage(msg(i), "me")
+		if len(l.lines) > 4*1000+1 {
+			t.Fatalf("%d lines while scrolled up", len(l.lines))
+		}
+	}
+	if !l.follow || len(l.lines) > 1250 {
+		t.Fatalf("follow %v, %d lines after the flood", l.follow, len(l.lines))
+	}
+}

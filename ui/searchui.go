@@ -16,7 +16,7 @@ type searchView struct {
 	channel, query string
 	hits           []chat.Message
 	cursor         chat.ID // where the next call scans from
-	pageHits       int    // hits found for the page being filled
+	pageHits       int     // hits found for the page being filled
 	scanned        int
 	done, loading  bool
 	err            error

@@ -114,9 +114,9 @@ func (f *benchBackend) ListChannels(context.Context) ([]chat.Channel, error) {
 	}
 	return out, nil
 }
-func (f *benchBackend) MyChannels(context.Context) ([]string, error)      { return f.mine, nil }
-func (f *benchBackend) SetTopic(context.Context, string, string) error    { return nil }
-func (f *benchBackend) DeleteChannel(context.Context, string) error       { return nil }
+func (f *benchBackend) MyChannels(context.Context) ([]string, error)   { return f.mine, nil }
+func (f *benchBackend) SetTopic(context.Context, string, string) error { return nil }
+func (f *benchBackend) DeleteChannel(context.Context, string) error    { return nil }
 func (f *benchBackend) Who(context.Context, string) (chat.Presence, error) {
 	return chat.Presence{Members: []string{"me"}, Online: []string{"me"}}, nil
 }

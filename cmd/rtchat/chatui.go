@@ -80,6 +80,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		Mouse:    cfg.Mouse,
 		Bell:     cfg.Bell,
 		Keys:     cfg.Bindings(),
+		MaxLines: cfg.MaxLines,
 		Version:  version,
 		Server:   cn.server,
 		LogFile:  cfg.LogFile,

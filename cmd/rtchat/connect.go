@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -61,14 +63,24 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 	if err != nil {
 		return nil, err
 	}
-	opts.DialTimeout = 2 * time.Second
+	opts.DialTimeout = dialTimeout
 	if !cfg.AddressSet {
 		opts.DialTimeout = 300 * time.Millisecond
 	}
+	// One dial a try: rtchat's own loops retry with backoff, and a first
+	// contact that fails should say so in seconds, not after five dials.
+	opts.DialerRetries = 1
 	rdb := redis.NewUniversalClient(opts)
-	perr := rdb.Ping(ctx).Err()
+	// The first command tells at once whether this is an embedded server.
+	// On a cluster it is tried again through a failover.
+	var id string
+	first := func() (err error) { id, err = embedded.Marker(ctx, rdb); return err }
+	perr := first()
+	if perr != nil && opts.IsClusterMode && chat.Retryable(perr) && anyNodeAnswers(ctx, opts) {
+		perr = retrying(ctx, rdb, chat.DefaultSendTimeout, first)
+	}
 	if perr == nil {
-		return joinedConn(ctx, cfg, rdb, log)
+		return joinedConn(cfg, rdb, id, log), nil
 	}
 	_ = rdb.Close()
 	if cfg.AddressSet || !unreachable(perr) {
@@ -82,13 +94,29 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 	return hostedConn(ctx, cfg, srv, log)
 }
 
-// joinedConn finishes a connection to a server someone else runs.
-func joinedConn(ctx context.Context, cfg *config.Config, rdb redis.UniversalClient, log *slog.Logger) (*conn, error) {
-	id, err := embedded.Marker(ctx, rdb)
-	if err != nil {
-		_ = rdb.Close()
-		return nil, connectError(cfg, err)
+// anyNodeAnswers reports whether one of a cluster's given nodes answers a
+// PING: the cluster is there, and an error is a failover under way, worth
+// waiting out, not a wrong address.
+func anyNodeAnswers(ctx context.Context, opts *redis.UniversalOptions) bool {
+	for _, addr := range opts.Addrs {
+		o := opts.Simple()
+		o.Addr, o.MaxRetries, o.DialerRetries = addr, -1, 1
+		c := redis.NewClient(o)
+		err := c.Ping(ctx).Err()
+		_ = c.Close()
+		if err == nil {
+			return true
+		}
 	}
+	return false
+}
+
+// dialTimeout bounds a connection attempt (and a TLS handshake).
+const dialTimeout = 2 * time.Second
+
+// joinedConn finishes a connection to a server someone else runs; id is
+// the embedded server's id, "" for a real Redis.
+func joinedConn(cfg *config.Config, rdb redis.UniversalClient, id string, log *slog.Logger) *conn {
 	c := &conn{rdb: rdb, embeddedID: id, server: cfg.Server()}
 	if o, err := cfg.RedisOptions(); err == nil && !o.IsClusterMode {
 		c.addr = o.Addrs[0]
@@ -99,7 +127,7 @@ func joinedConn(ctx context.Context, cfg *config.Config, rdb redis.UniversalClie
 	} else {
 		log.Info("connected", "server", c.server)
 	}
-	return c, nil
+	return c
 }
 
 // hostedConn connects to the embedded server this process just started.
@@ -127,25 +155,58 @@ func unreachable(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// dialFailed reports whether err happened while connecting (nothing
+// answered at the address), as opposed to after a connection was made.
+func dialFailed(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// tlsFailed reports whether err comes from a TLS handshake that could not
+// be completed (not from a certificate check).
+func tlsFailed(err error) bool {
+	var rec tls.RecordHeaderError
+	return errors.As(err, &rec) || strings.Contains(err.Error(), "tls: ")
+}
+
+// badCertificate reports whether err is a refused server certificate.
+func badCertificate(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host) || errors.As(err, &verify)
+}
+
 // connectError turns a failed first contact into one sentence that says
-// what to do.
+// what to do. It never quotes the configuration, which may hold a
+// password; cfg.Server() has none.
 func connectError(cfg *config.Config, err error) error {
-	msg := err.Error()
+	server := cfg.Server()
+	usesTLS := cfg.Redis.TLS || strings.HasPrefix(cfg.Redis.URL.Reveal(), "rediss://")
 	switch {
-	case strings.Contains(msg, "WRONGPASS"), strings.Contains(msg, "invalid password"), strings.Contains(msg, "invalid username-password"):
-		return fmt.Errorf("Redis at %s refused the user name or password; check REDIS_PASSWORD (and REDIS_USERNAME) or the redis.password key", cfg.Server())
-	case strings.Contains(msg, "NOAUTH"):
-		return fmt.Errorf("Redis at %s needs a password; set REDIS_PASSWORD or the redis.password key", cfg.Server())
-	case strings.Contains(msg, "NOPERM"):
-		return fmt.Errorf("Redis at %s does not allow this user rtchat's commands; see the README's ACL recipe", cfg.Server())
-	case strings.Contains(msg, "certificate"):
-		return fmt.Errorf("Redis at %s presented a TLS certificate rtchat does not trust; give its CA with redis.ca_file (redis.insecure_skip_verify = true turns the check off, for tests only)", cfg.Server())
-	case strings.Contains(msg, "tls: ") || strings.Contains(msg, "first record does not look like a TLS handshake"):
-		return fmt.Errorf("TLS with Redis at %s failed; check that the server speaks TLS on that port (rediss://) or use redis:// for a plain one", cfg.Server())
+	case redis.HasErrorPrefix(err, "NOAUTH"):
+		return fmt.Errorf("Redis at %s needs a password; set REDIS_PASSWORD or the redis.password key", server)
+	case redis.IsAuthError(err):
+		return fmt.Errorf("Redis at %s refused the user name or password; check REDIS_PASSWORD (and REDIS_USERNAME) or the redis.password key", server)
+	case redis.IsPermissionError(err):
+		return fmt.Errorf("Redis at %s does not allow this user rtchat's commands; see the README's ACL recipe", server)
+	case redis.IsLoadingError(err):
+		return fmt.Errorf("Redis at %s is still loading its data; try again in a moment", server)
+	case badCertificate(err):
+		return fmt.Errorf("Redis at %s presented a TLS certificate rtchat does not trust; give its CA with redis.ca_file (redis.insecure_skip_verify = true turns the check off, for tests only)", server)
+	case usesTLS && (tlsFailed(err) || unreachable(err)) && !errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("Redis at %s did not complete a TLS handshake within %v; check that the server speaks TLS on that port, or use redis:// for a plain one", server, dialTimeout)
+	case tlsFailed(err):
+		return fmt.Errorf("TLS with Redis at %s failed; check that the server speaks TLS on that port (rediss://) or use redis:// for a plain one", server)
+	case dialFailed(err):
+		return fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", server)
 	case unreachable(err):
-		return fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", cfg.Server())
+		return fmt.Errorf("Redis at %s accepted the connection but did not answer in time; it may be paused (CLIENT PAUSE), busy or overloaded — try again in a moment", server)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("connecting to Redis at %s was interrupted", server)
 	}
-	return fmt.Errorf("connect to Redis at %s: %w", cfg.Server(), err)
+	return fmt.Errorf("connect to Redis at %s: %w", server, chat.CleanRedisError(err))
 }
 
 // openLog opens the application log file, creating its folder; on failure

@@ -14,9 +14,11 @@ import (
 type commonFlags struct {
 	config, user, redis, theme, logFile, logLevel string
 	embedded                                      bool
+	fs                                            *flag.FlagSet
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.config, "config", "", "config file `PATH` (default $XDG_CONFIG_HOME/rtchat/config.toml)")
 	fs.StringVar(&f.user, "user", "", "user `NAME` (default RTCHAT_USER, then the login name)")
 	fs.StringVar(&f.redis, "redis", "", "Redis `URL` (redis://, rediss://) or comma-separated cluster addresses")
@@ -36,6 +38,13 @@ func (f *commonFlags) load() (config.Config, error) {
 		return &s
 	}
 	fl.ConfigPath, fl.User, fl.Redis, fl.Theme, fl.LogFile = set(f.config), set(f.user), set(f.redis), set(f.theme), set(f.logFile)
+	if f.fs != nil {
+		f.fs.Visit(func(g *flag.Flag) {
+			if g.Name == "user" && f.user == "" {
+				fl.User = &f.user // given, and empty: Load says so
+			}
+		})
+	}
 	fl.LogLevel = set(f.logLevel)
 	if f.embedded {
 		fl.Embedded = &f.embedded

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
 )
@@ -93,7 +95,12 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 	if _, err := chat.CleanText(text, s.cfg.MaxMessageBytes); err != nil {
 		return err
 	}
-	if _, _, err := s.client.CreateChannel(ctx, channel, ""); err != nil {
+	// Through a failover (a master gone, its replica not yet promoted),
+	// creating the channel is retried like the send itself.
+	if err := retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() error {
+		_, _, err := s.client.CreateChannel(ctx, channel, "")
+		return err
+	}); err != nil {
 		return err
 	}
 	sent, err := s.client.BroadcastMessage(ctx, channel, text)
@@ -102,6 +109,27 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 	}
 	fmt.Fprintln(std.out, sent.ID)
 	return nil
+}
+
+// retrying runs f until it succeeds, fails for good (chat.Retryable), or
+// timeout passes, with the reconnect backoff between tries. On a cluster
+// it asks for the slots again before each retry (a failover moved them).
+func retrying(ctx context.Context, rdb redis.UniversalClient, timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || !chat.Retryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(chat.Backoff(attempt, 2*time.Second)):
+		}
+		if cl, ok := rdb.(*redis.ClusterClient); ok {
+			cl.ReloadState(ctx)
+		}
+	}
 }
 
 // jsonMessage is one line of "tail --json".

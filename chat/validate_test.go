@@ -1,11 +1,9 @@
 package chat_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
@@ -66,71 +64,6 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-func TestIDAfter(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want bool
-	}{
-		{"2-0", "1-0", true},
-		{"1-1", "1-0", true},
-		{"1-0", "1-0", false},
-		{"10-0", "9-5", true},
-		{"1-0", "", true},
-		{"junk", "1-0", false},
-	} {
-		if got := chat.IDAfter(tc.a, tc.b); got != tc.want {
-			t.Errorf("IDAfter(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
-func TestKeysShareHashTag(t *testing.T) {
-	k := chat.DefaultKeys()
-	for _, key := range []string{k.Channel("general"), k.Members("general"), k.Stream("general"), k.Topic("general")} {
-		if !strings.Contains(key, "{general}") {
-			t.Errorf("key %q lacks the hash tag {general}", key)
-		}
-	}
-	if got := k.Channel("general"); got != "channel:{general}" {
-		t.Errorf("Channel = %q", got)
-	}
-	if got := k.Stream("general"); got != "message:{general}" {
-		t.Errorf("Stream = %q", got)
-	}
-	custom := chat.Keys{ChannelPrefix: "c/", MessagePrefix: "m/", UserPrefix: "u/"}
-	if got := custom.Stream("x"); got != "m/{x}" {
-		t.Errorf("custom Stream = %q", got)
-	}
-	if got := custom.UserChannels("bob"); got != "u/{bob}:channels" {
-		t.Errorf("custom UserChannels = %q", got)
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	max := 2 * time.Second
-	for n := 1; n <= 10; n++ {
-		d := chat.Backoff(n, max)
-		if d <= 0 || d > max {
-			t.Fatalf("Backoff(%d) = %v, want in (0, %v]", n, d, max)
-		}
-	}
-	if d := chat.Backoff(1, max); d > 100*time.Millisecond {
-		t.Fatalf("first backoff %v is over 100ms", d)
-	}
-	if d := chat.Backoff(20, max); d < max/2 {
-		t.Fatalf("late backoff %v is under half the cap", d)
-	}
-}
-
-func TestRetryable(t *testing.T) {
-	if chat.Retryable(chat.ErrMessageTooLong) || chat.Retryable(chat.ErrNoSuchChannel) || chat.Retryable(nil) {
-		t.Fatal("validation errors must not be retried")
-	}
-	if !chat.Retryable(errors.New("dial tcp 127.0.0.1:1: connection refused")) {
-		t.Fatal("connection errors must be retried")
-	}
-}
-
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain ☕ سلام":        "plain ☕ سلام",
@@ -150,23 +83,18 @@ func TestPrintable(t *testing.T) {
 	}
 }
 
-func TestCloseWhileJoining(t *testing.T) {
-	_, rdb := startRedis(t)
-	for range 20 {
-		c, err := chat.New(chat.Options{Redis: rdb, User: "closer"})
-		if err != nil {
-			t.Fatal(err)
+func TestTidyBlankLines(t *testing.T) {
+	for in, want := range map[string]string{
+		"one line":                          "one line",
+		"\n\n\nword\n\n\n":                  "word",
+		"a\n\n\n\n\nb":                      "a\n\n\nb",
+		"a\n \t\n\t\n  \nb":                 "a\n\n\nb",
+		"  indented\ncode\n\n    kept":      "  indented\ncode\n\n    kept",
+		strings.Repeat("\n", 1000) + "x":    "x",
+		"x" + strings.Repeat("\n \n", 1000): "x",
+	} {
+		if got := chat.TidyBlankLines(in); got != want {
+			t.Errorf("TidyBlankLines(%q) = %q, want %q", in, got, want)
 		}
-		if err := c.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			// Nobody reads Events: the join's history blocks until Close.
-			_, _ = c.Join(context.Background(), "general")
-		}()
-		_ = c.Close()
-		<-done
 	}
 }

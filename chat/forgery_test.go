@@ -1,0 +1,158 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// forge publishes a payload in rtchat's live format on channel's topic, as
+// anyone allowed to PUBLISH there may: id and prev as given, any text.
+func forge(t *testing.T, rdb redis.UniversalClient, channel, id, prev, text string) {
+	t.Helper()
+	field := func(name, value string) string { return fmt.Sprintf("%s:%d:%s", name, len(value), value) }
+	payload := "v2\n" + id + "\n" + prev + "\n" + field("mid", "forged") + field("channel_id", "1") +
+		field("user", "bob") + field("ts", fmt.Sprint(time.Now().UnixMilli())) + field("text", text)
+	if err := rdb.Publish(context.Background(), chat.DefaultKeys().Topic(channel), payload).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestForgedLiveEntriesHideNothing: payloads published on a channel's
+// topic that are not in the stream — a far-future id that does not chain,
+// one that chains onto the last entry shown, and one in the format of
+// rtchat 0.1 — are never shown, and every real message after them is.
+func TestForgedLiveEntriesHideNothing(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	alice := newRecorder(t, rdb, "alice")
+	joinAll(t, ctx, "general", alice)
+	alice.waitConnected()
+	bob, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	first, err := bob.BroadcastMessage(ctx, "general", "real one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCount("general", 1, 5*time.Second)
+
+	forge(t, rdb, "general", "99999999999999-0", "", "FORGED far future")
+	forge(t, rdb, "general", fmt.Sprintf("%d-0", time.Now().Add(time.Hour).UnixMilli()), first.ID.String(), "FORGED chained, an hour ahead")
+	v1 := "99999999999999-5\n\n1\n" + `{"mid":"x","user":"bob","text":"FORGED old format","ts":1}`
+	if err := rdb.Publish(ctx, chat.DefaultKeys().Topic("general"), v1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := bob.BroadcastMessage(ctx, "general", fmt.Sprint("real after ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := streamIDs(t, rdb, "general")
+	alice.waitCount("general", len(want), 10*time.Second)
+	assertSameIDs(t, "alice", alice.ids("general"), want)
+	alice.mu.Lock()
+	defer alice.mu.Unlock()
+	for _, m := range alice.msgs["general"] {
+		if strings.Contains(m.Text, "FORGED") {
+			t.Fatalf("a forged live entry was shown: %+v", m)
+		}
+	}
+}
+
+// TestForgedFloodCostsFewReads: a flood of payloads that do not chain makes
+// the client read the stream a bounded number of times, not once each.
+func TestForgedFloodCostsFewReads(t *testing.T) {
+	srv, rdb := startRedis(t)
+	if srv.Embedded {
+		t.Skip("counts commands with INFO commandstats, which the embedded server lacks")
+	}
+	ctx := ctxT(t)
+	alice := newRecorder(t, rdb, "alice")
+	joinAll(t, ctx, "general", alice)
+	alice.waitConnected()
+	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := range 2000 {
+		forge(t, rdb, "general", fmt.Sprintf("%d-%d", time.Now().UnixMilli(), i), "1-1", "FORGED flood")
+	}
+	// A real message after the flood still arrives.
+	bob, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	if _, err := bob.BroadcastMessage(ctx, "general", "real"); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCount("general", 1, 10*time.Second)
+	elapsed := time.Since(start)
+	reads := commandCalls(t, rdb, "xrange")
+	// One read per 100 ms of flood at most, plus a few.
+	if limit := int64(elapsed/(100*time.Millisecond)) + 5; reads > limit {
+		t.Fatalf("2000 forged payloads over %v made %d stream reads, want at most %d", elapsed, reads, limit)
+	}
+	assertSameIDs(t, "alice", alice.ids("general"), streamIDs(t, rdb, "general"))
+}
+
+// commandCalls returns how many times Redis ran command since the last
+// CONFIG RESETSTAT.
+func commandCalls(t *testing.T, rdb *redis.Client, command string) int64 {
+	t.Helper()
+	txt := rdb.Info(context.Background(), "commandstats").Val()
+	for _, l := range strings.Split(txt, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_"+command+":calls="); ok {
+			var n int64
+			fmt.Sscan(strings.SplitN(rest, ",", 2)[0], &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestPasswordAddedWhileRunning: when Redis starts asking for a password
+// (restarted with requirepass), the client says so (ErrAuth) instead of
+// only "reconnecting", and a message sent meanwhile waits, pending, and is
+// stored once the password is no longer asked for.
+func TestPasswordAddedWhileRunning(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	alice := newRecorder(t, srv.Client(t), "alice")
+	joinAll(t, ctx, "general", alice)
+	alice.waitConnected()
+	if err := rdb.ConfigSet(ctx, "requirepass", "now-needed").Err(); err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, Password: "now-needed"})
+	t.Cleanup(func() { _ = admin.Close() })
+	if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor(10*time.Second, "an auth state", func() bool {
+		return alice.hasEvent(func(e chat.Event) bool {
+			s, ok := e.(chat.StateEvent)
+			return ok && s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth)
+		})
+	})
+	mid, err := alice.Send(chat.Draft{Channel: "general", Text: "typed while refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor(10*time.Second, "the send to wait", func() bool {
+		return alice.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.SendEvent); return ok && s.MsgID == mid && s.Pending })
+	})
+	if alice.sawEvent(func(e chat.Event) bool { s, ok := e.(chat.SendEvent); return ok && s.MsgID == mid && s.Err != nil }) {
+		t.Fatal("the message was dropped instead of waiting")
+	}
+	if err := admin.ConfigSet(ctx, "requirepass", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCount("general", 1, 20*time.Second)
+	assertSameIDs(t, "alice", alice.ids("general"), streamIDs(t, rdb, "general"))
+}

@@ -148,6 +148,41 @@ func TestWorldReadablePasswordFileWarns(t *testing.T) {
 	if c2, _ := config.Load(config.Flags{ConfigPath: &file2}, env(nil)); len(c2.Warnings) != 0 {
 		t.Fatalf("a private file warned: %v", c2.Warnings)
 	}
+	// A password inside the URL counts too; a URL without one does not.
+	file3 := writeFile(t, "[redis]\nurl = \"redis://:inurl@127.0.0.1:6390\"\n", 0o644)
+	if c3, err := config.Load(config.Flags{ConfigPath: &file3}, env(nil)); err != nil || len(c3.Warnings) != 1 || strings.Contains(c3.Warnings[0], "inurl") {
+		t.Fatalf("a readable file with a password in redis.url: %v %v", c3.Warnings, err)
+	}
+	file4 := writeFile(t, "[redis]\nurl = \"redis://127.0.0.1:6390\"\n", 0o644)
+	if c4, _ := config.Load(config.Flags{ConfigPath: &file4}, env(nil)); len(c4.Warnings) != 0 {
+		t.Fatalf("a URL without a password warned: %v", c4.Warnings)
+	}
+}
+
+func TestCredentialsInAddressListsRefused(t *testing.T) {
+	for _, v := range []string{":s3cret@127.0.0.1:7002,127.0.0.1:7001", "redis://u:s3cret@127.0.0.1:7002,127.0.0.1:7001"} {
+		_, err := config.Load(config.Flags{Redis: ptr(v)}, env(nil))
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "REDIS_PASSWORD") {
+			t.Fatalf("%q: %v", v, err)
+		}
+	}
+	file := writeFile(t, "[redis]\naddrs = [\"u:s3cret@127.0.0.1:7000\"]\n", 0o600)
+	if _, err := config.Load(config.Flags{ConfigPath: &file}, env(nil)); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("addrs in a file: %v", err)
+	}
+	if _, err := config.Load(config.Flags{User: ptr("")}, env(nil)); err == nil || !strings.Contains(err.Error(), "--user is empty") {
+		t.Fatalf("--user '': %v", err)
+	}
+}
+
+func TestValidationErrorsInAStableOrder(t *testing.T) {
+	bad := env(map[string]string{"CHANNEL_PREFIX": "c{", "MESSAGE_PREFIX": "m{", "REDIS_PORT": "0"})
+	_, first := config.Load(config.Flags{}, bad)
+	for range 20 {
+		if _, err := config.Load(config.Flags{}, bad); err == nil || err.Error() != first.Error() {
+			t.Fatalf("the errors changed order: %v, then %v", first, err)
+		}
+	}
 }
 
 func TestBadInputNamesWhereAndWhy(t *testing.T) {

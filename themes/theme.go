@@ -137,7 +137,7 @@ func Load(nameOrPath string) (Theme, error) {
 	return Parse(nameOrPath+".toml", data)
 }
 
-// Default returns the default theme (the seed's greys).
+// Default returns the default theme (the original request's greys).
 func Default() Theme {
 	t, err := parseStrict("default.toml", mustShipped("default.toml"), Theme{})
 	if err != nil {

@@ -47,7 +47,8 @@ func (c *conn) Close() {
 
 // connect reaches the configured Redis. When no address was configured and
 // nothing answers on localhost:6379, it starts the embedded server there
-// (SPEC §4); with --embedded it always does, on a free port if 6379 is taken.
+// (docs/DESIGN.md, "Zero setup"); with --embedded it always does, on a
+// free port if 6379 is taken.
 func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer) (*conn, error) {
 	if cfg.Embedded {
 		srv, err := embedded.Start(embedded.DefaultAddr)

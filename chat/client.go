@@ -195,8 +195,7 @@ func (c *Client) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
 	for _, loop := range []func(context.Context){c.receiveLoop, c.sendLoop, c.presenceLoop, c.typingLoop, c.watchLoop} {
-		c.done.Add(1)
-		go func() { defer c.done.Done(); loop(ctx) }()
+		c.done.Go(func() { loop(ctx) })
 	}
 	c.mu.Lock()
 	c.loopCtx = ctx

@@ -2,10 +2,12 @@ package chat_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
 )
 
 func TestCloseWhileJoining(t *testing.T) {
@@ -48,10 +50,12 @@ func TestCloseIsQuick(t *testing.T) {
 	if _, err := c.Join(ctx, "general"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for c.State().State != chat.StateConnected && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	redistest.Eventually(t, 5*time.Second, "connected", func() error {
+		if s := c.State(); s.State != chat.StateConnected {
+			return fmt.Errorf("state %+v", s)
+		}
+		return nil
+	})
 	time.Sleep(300 * time.Millisecond) // the watcher is in its blocking read
 	start := time.Now()
 	_ = c.Close()

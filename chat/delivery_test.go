@@ -27,9 +27,7 @@ func produce(t *testing.T, ctx context.Context, opts *redis.Options, channel str
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range n {
 				if _, err := c.BroadcastMessage(ctx, channel, fmt.Sprintf("p%d-%d", p, i)); err != nil {
 					errs <- err
@@ -37,7 +35,7 @@ func produce(t *testing.T, ctx context.Context, opts *redis.Options, channel str
 				}
 				time.Sleep(pause)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

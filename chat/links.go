@@ -116,8 +116,7 @@ func (c *Client) carry(ctx context.Context, channel string) error {
 
 // startShard runs l's loop on a goroutine the client waits for at Close.
 func (c *Client) startShard(ctx context.Context, l *link) {
-	c.done.Add(1)
-	go func() { defer c.done.Done(); c.shardLoop(ctx, l) }()
+	c.done.Go(func() { c.shardLoop(ctx, l) })
 }
 
 // carries reports whether link l carries channel.

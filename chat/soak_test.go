@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"sync"
@@ -77,8 +78,7 @@ func TestSoak(t *testing.T) {
 		}
 		sc := &soakClient{Client: c}
 		clients[i] = sc
-		wg.Add(1)
-		go func() { defer wg.Done(); sc.run(cctx) }()
+		wg.Go(func() { sc.run(cctx) })
 		if _, err := c.SubscribeToChannel(ctx, "soak"); err != nil {
 			t.Fatal(err)
 		}
@@ -118,39 +118,32 @@ func TestSoak(t *testing.T) {
 		sent += c.queued
 		c.mu.Unlock()
 	}
-	deadline := time.Now().Add(60 * time.Second)
 	for _, c := range clients {
-		for {
+		redistest.Eventually(t, 60*time.Second, c.User()+"'s sends to be stored", func() error {
 			c.mu.Lock()
-			done, failed := c.stored == c.queued, c.failed
-			c.mu.Unlock()
-			if failed != nil {
-				t.Fatalf("%s: a send failed: %v", c.User(), failed)
+			defer c.mu.Unlock()
+			if c.failed != nil {
+				t.Fatalf("%s: a send failed: %v", c.User(), c.failed)
 			}
-			if done {
-				break
+			if c.stored != c.queued {
+				return fmt.Errorf("%d of %d stored", c.stored, c.queued)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: sends still pending after 60s", c.User())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	want := streamIDs(t, rdb, "soak")
 	if len(want) != sent {
 		t.Fatalf("the stream holds %d entries for %d sends", len(want), sent)
 	}
 	for _, c := range clients {
-		for {
+		redistest.Eventually(t, 60*time.Second, c.User()+"'s list to equal the stream", func() error {
 			c.mu.Lock()
-			got := append([]string(nil), c.ids...)
-			c.mu.Unlock()
-			if len(got) >= len(want) || time.Now().After(deadline) {
-				assertSameIDs(t, c.User(), got, want)
-				break
+			defer c.mu.Unlock()
+			if diff := redistest.DiffIDs(c.ids, want); diff != "" {
+				return errors.New(diff)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	t.Logf("%d clients, %d messages in %v with one Redis restart: every list equals the stream", len(clients), sent, time.Since(start).Round(time.Second))
 }

@@ -218,18 +218,13 @@ func TestPresenceExpiresAfterACrash(t *testing.T) {
 	}
 	waitOnline := func(want ...string) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		redistest.Eventually(t, 5*time.Second, fmt.Sprint(want, " online"), func() error {
 			who, err := alice.Who(ctx, "general")
-			got := who.Online
-			if err == nil && slices.Equal(got, want) {
-				return
+			if err == nil && !slices.Equal(who.Online, want) {
+				err = fmt.Errorf("online = %v", who.Online)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("online = %v (%v), want %v", got, err, want)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err
+		})
 	}
 	waitOnline("alice", "bob")
 	proxy.Down()

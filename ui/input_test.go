@@ -173,7 +173,10 @@ func TestMouseWheelScrollsAndMouseOff(t *testing.T) {
 	s2.waitText(t, "● random")
 	x, y, _ := s2.find("● random")
 	s2.click(x+2, y)
-	time.Sleep(300 * time.Millisecond) // nothing to wait for: the click must do nothing
+	// A barrier: events are handled in order, so once a key typed after
+	// the click shows, the click has been handled (and done nothing).
+	s2.typeText("z", false)
+	s2.waitFor(t, "the key after the click", func(string) bool { return inputRow(s2) == "z" })
 	if strings.Contains(s2.text(), "#random · subscribed") {
 		t.Fatal("a click switched channels with the mouse off")
 	}

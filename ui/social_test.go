@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -145,13 +146,12 @@ func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
 // waitMarker waits until user has a read marker in channel.
 func waitMarker(t *testing.T, rdb *redis.Client, user, channel string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for rdb.HGet(context.Background(), chat.DefaultKeys().ReadMarks(user), channel).Val() == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s has no read marker in #%s", user, channel)
+	redistest.Eventually(t, 5*time.Second, user+"'s read marker in #"+channel, func() error {
+		if rdb.HGet(context.Background(), chat.DefaultKeys().ReadMarks(user), channel).Val() == "" {
+			return errors.New("none yet")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestReadingInOneTerminalClearsTheOther(t *testing.T) {

@@ -90,11 +90,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	})
 	var wg sync.WaitGroup
 	if cn.Embedded() && cn.addr != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			watchEmbedded(ctx, cn, client, app, log)
-		}()
+		wg.Go(func() { watchEmbedded(ctx, cn, client, app, log) })
 	}
 	err = app.Run(ctx)
 	cancel()

@@ -71,17 +71,12 @@ func (tm *tmux) typeLine(name, text string) {
 
 func (tm *tmux) waitFor(name, want string) {
 	tm.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s := tm.screen(name)
-		if strings.Contains(s, want) {
-			return
+	redistest.Eventually(tm.t, 15*time.Second, fmt.Sprintf("window %s to show %q", name, want), func() error {
+		if s := tm.screen(name); !strings.Contains(s, want) {
+			return fmt.Errorf("it shows:\n%s", s)
 		}
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("window %s never showed %q; it shows:\n%s", name, want, s)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // userEnv is the environment of one user's window: own home, no Redis

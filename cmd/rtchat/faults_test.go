@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -34,17 +35,12 @@ func (l *idLog) get() []string {
 // what differs.
 func waitEqual(t *testing.T, who string, l *idLog, want []string, timeout time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got := l.get()
-		if slices.Equal(got, want) {
-			return
+	redistest.Eventually(t, timeout, who+"'s list to equal the stream", func() error {
+		if diff := redistest.DiffIDs(l.get(), want); diff != "" {
+			return errors.New(diff)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s %s", who, redistest.DiffIDs(got, want))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // startTailF runs "rtchat tail -f --json channel" as a process and records

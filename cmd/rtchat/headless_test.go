@@ -175,17 +175,15 @@ func (s *syncBuffer) String() string {
 // waitOutput waits until buf holds want lines.
 func waitOutput(t *testing.T, buf *syncBuffer, lines int, timeout time.Duration) []string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		got := strings.Split(strings.TrimSpace(buf.String()), "\n")
-		if buf.String() != "" && len(got) >= lines {
-			return got
+	var got []string
+	redistest.Eventually(t, timeout, fmt.Sprint(lines, " lines"), func() error {
+		got = strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if buf.String() == "" || len(got) < lines {
+			return fmt.Errorf("have:\n%s", buf.String())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %d lines; have:\n%s", lines, buf.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return got
 }
 
 func TestTailFollowPrintsEachMessageOnce(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -215,16 +216,15 @@ func TestWipedServerIsNoticed(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing after timeout.
+// waitFor waits until cond holds (see redistest.Eventually).
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	redistest.Eventually(t, timeout, what, func() error {
+		if !cond() {
+			return errors.New("not yet")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestTailFollowSaysWhenTheLinkComesBack: tail -f tells stderr when it

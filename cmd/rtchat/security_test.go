@@ -140,13 +140,12 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 
 func waitConnected(t *testing.T, c *chat.Client) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.State().State != chat.StateConnected {
-		if time.Now().After(deadline) {
-			t.Fatalf("not connected: %+v", c.State())
+	redistest.Eventually(t, 10*time.Second, "the client to connect", func() error {
+		if s := c.State(); s.State != chat.StateConnected {
+			return fmt.Errorf("state %+v", s)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestPasswordNeverInOutputOrLog(t *testing.T) {

@@ -261,3 +261,22 @@ func (s *Server) String() string {
 	}
 	return fmt.Sprintf("%s on %s", kind, s.Addr)
 }
+
+// Eventually polls check until it returns nil, failing t after timeout
+// with what was awaited and check's last word on how things stand. Tests
+// wait on an outcome with a deadline this way rather than sleep and
+// assert.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// screenText returns what a simulation screen shows, row by row.
+func screenText(s tcell.SimulationScreen) string {
+	cells, w, h := s.GetContents()
+	var b strings.Builder
+	for y := range h {
+		for x := range w {
+			if r := cells[y*w+x].Runes; len(r) > 0 {
+				b.WriteString(string(r))
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestQuitIsQuick: /quit returns to the shell at once — the window, the
+// chat client (its Pub/Sub session and blocking reads) and the connection
+// all stop without waiting for a timeout. The bound is generous for a
+// loaded machine; the figure itself is logged (well under 100 ms here).
+func TestQuitIsQuick(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	screen := tcell.NewSimulationScreen("UTF-8")
+	if err := screen.Init(); err != nil {
+		t.Fatal(err)
+	}
+	screen.SetSize(100, 30)
+	done := make(chan error, 1)
+	var quitAt time.Time
+	go func() {
+		err := runChatOn(context.Background(), []string{"--redis", srv.URL()}, stdio{in: strings.NewReader(""), out: &strings.Builder{}, err: &strings.Builder{}}, screen)
+		done <- err
+	}()
+	redistest.Eventually(t, 15*time.Second, "the window to connect", func() error {
+		if txt := screenText(screen); !strings.Contains(txt, "#general · subscribed · connected") {
+			return errors.New(txt)
+		}
+		return nil
+	})
+	time.Sleep(200 * time.Millisecond) // every loop settled in its wait
+	for _, r := range "/quit" {
+		screen.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+	}
+	quitAt = time.Now()
+	screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
+	select {
+	case err := <-done:
+		took := time.Since(quitAt)
+		t.Logf("/quit returned after %v", took.Round(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took > time.Second {
+			t.Fatalf("/quit took %v", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("/quit did not return")
+	}
+}

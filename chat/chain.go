@@ -2,6 +2,7 @@ package chat
 
 import (
 	"slices"
+	"sort"
 	"sync/atomic"
 	"time"
 )
@@ -21,9 +22,13 @@ import (
 // it) a live entry's id may be before it is refused.
 const clockSkew = 3 * time.Second
 
-// maxUnread is how many live deliveries a channel's chain remembers past
-// its floor before it moves the floor up (see chain.delivered).
-const maxUnread = 256
+// trimEvery is how many live deliveries a chain adds between two moves of
+// its floor (see chain.delivered).
+const trimEvery = 256
+
+// settleMargin is how far behind the server's clock (as the client knows
+// it) an id must be before no new entry can get an earlier one.
+const settleMargin = time.Second
 
 // verdict is what to do with a live entry.
 type verdict uint8
@@ -43,9 +48,11 @@ type chain struct {
 	// floor is the newest entry read from the stream: every stream entry up
 	// to it has been delivered.
 	floor ID
-	// live lists entries delivered from live payloads after floor, oldest
-	// first, so that a repeat of one of them is dropped, not read for.
-	live []ID
+	// live lists entries delivered from live payloads after floor, in
+	// stream order, so that a repeat of one of them is dropped, not read
+	// for; trimAt is the length at which the floor moves up next.
+	live   []ID
+	trimAt int
 }
 
 // newChain starts a chain at id, the newest entry read from the stream.
@@ -59,38 +66,43 @@ func (c *chain) offer(id, prev ID, now serverTime) verdict {
 		return refuseIt
 	case prev == c.last && id.After(c.last):
 		return deliverIt
-	case !id.After(c.last) && (id == c.last || !id.After(c.floor) || slices.Contains(c.live, id)):
+	case !id.After(c.last) && (id == c.last || !id.After(c.floor) || c.deliveredLive(id)):
 		return dropIt
 	}
 	return readStream
 }
 
-// delivered records that live entry id was shown. When the chain remembers
-// too many live deliveries it moves the floor up to the newest of them that
-// is comfortably behind the server's clock: a real entry yet to come gets a
-// later id than that, so no read can be needed from before it.
+// delivered records that live entry id was shown. Every trimEvery
+// deliveries the floor moves up to the newest of them that lies behind the
+// server's clock: a real entry yet to come gets a later id than that, so
+// no read can be needed from before it. (A forged entry up to clockSkew
+// ahead stays above the floor until the clock passes it.)
 func (c *chain) delivered(id ID, now serverTime) {
 	c.last = id
 	c.live = append(c.live, id)
-	if len(c.live) <= maxUnread {
+	if len(c.live) < c.trimAt || len(c.live) < trimEvery {
 		return
 	}
-	settled := -1
-	for i, l := range c.live {
-		if now.settled(l) {
-			settled = i
-		}
+	// live is in stream order, and so is "settled".
+	n := sort.Search(len(c.live), func(i int) bool { return !now.settled(c.live[i]) })
+	if n > 0 {
+		c.floor = c.live[n-1]
+		c.live = slices.Delete(c.live, 0, n)
 	}
-	if settled >= 0 {
-		c.floor = c.live[settled]
-		c.live = slices.Delete(c.live, 0, settled+1)
-	}
+	c.trimAt = len(c.live) + trimEvery
+}
+
+// deliveredLive reports whether id was delivered from a live payload
+// since the floor.
+func (c *chain) deliveredLive(id ID) bool {
+	_, found := slices.BinarySearchFunc(c.live, id, ID.Compare)
+	return found
 }
 
 // shouldDeliver reports whether id, read from the stream after the floor,
 // still has to be shown (it was not delivered live).
 func (c *chain) shouldDeliver(id ID) bool {
-	return id.After(c.floor) && !slices.Contains(c.live, id)
+	return id.After(c.floor) && !c.deliveredLive(id)
 }
 
 // read records that the stream was read after the floor up to its end,
@@ -102,7 +114,7 @@ func (c *chain) read(newest ID) {
 		c.floor = newest
 	}
 	c.last = c.floor
-	c.live = c.live[:0]
+	c.live, c.trimAt = c.live[:0], 0
 }
 
 // serverTime is the server's clock as a client knows it: ms is its best
@@ -116,9 +128,10 @@ func (t serverTime) ahead(id ID) bool {
 }
 
 // settled reports whether id lies safely behind the server's clock: no
-// entry added from now on can get an earlier id.
+// entry added from now on can get an earlier id. (The estimate is a lower
+// bound of the server's clock, so a settled id is behind the real one.)
 func (t serverTime) settled(id ID) bool {
-	return t.ms > uint64(2*clockSkew/time.Millisecond) && id.MS+uint64(2*clockSkew/time.Millisecond) < t.ms
+	return id.MS+uint64(settleMargin/time.Millisecond) < t.ms
 }
 
 // serverClock tracks the offset between the local clock and the server's,

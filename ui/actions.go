@@ -190,7 +190,7 @@ func (a *App) send(text string, kind chat.Kind) error {
 	case err != nil:
 		return fmt.Errorf("not sent: %w", err)
 	}
-	pending := newMessageLine(chat.Message{MsgID: mid, User: a.me, Text: text, Kind: kind, Time: time.Now()}, a.me, nil)
+	pending := c.log.newLine(chat.Message{MsgID: mid, User: a.me, Text: text, Kind: kind, Time: time.Now()}, a.me)
 	c.log.addPending(mid, pending)
 	a.logv.Live()
 	a.refreshBars()

@@ -32,16 +32,19 @@ const (
 // line is one entry of a channel's log: a message or a system line. Lines
 // are stored by value, one slice per channel, and kept small — a log may
 // hold many thousands — so a line holds the text as received (not copied
-// when it needs no escaping) and lays out the time stamp, the author and
-// the wrapped rows only when it is drawn.
+// when it needs no escaping), its author as an index into the log's names,
+// and no layout: the time stamp, the author and the wrapped rows are laid
+// out only for lines that are drawn, and kept by the log (see layout).
 type line struct {
 	text string // the body, sanitized
-	user string // author (interned per log)
 	// id is the stream id of a stored message. For other lines (stored
 	// false) id.MS is when the line was made and id.Seq numbers our
 	// pending messages (0 for system lines).
-	id    chat.ID
-	lay   *layout
+	id chat.ID
+	// who is the author's index in the log's names (0: none).
+	who uint32
+	// seq numbers the line in its log: its layout's key.
+	seq   uint32
 	kind  lineKind
 	state sendState
 	// stored is true when id names a stream entry.
@@ -56,50 +59,12 @@ type line struct {
 // layout is a line laid out for one width: the full text with its time
 // stamp and author, where those end, and the wrapped rows.
 type layout struct {
-	width            int
 	full             string
 	timeEnd, nameEnd int
 	rows             []int32 // start/end byte offsets of each wrapped row
 }
 
 func (l *line) time() time.Time { return time.UnixMilli(int64(min(l.id.MS, 1<<62))) }
-
-// layout returns the line laid out at width, computing it when needed.
-func (l *line) layout(width int) *layout {
-	if l.lay != nil && l.lay.width == width {
-		return l.lay
-	}
-	stamp := "[" + l.time().Local().Format("15:04") + "] "
-	var name string
-	switch l.kind {
-	case lineMessage:
-		name = l.user + ": "
-	case lineAction:
-		name = "* " + l.user + " "
-	case lineSystem:
-		name = "-- "
-	case lineError:
-		name = "!! "
-	}
-	full := stamp + name + l.text
-	l.lay = &layout{width: width, full: full, timeEnd: len(stamp), nameEnd: len(stamp) + len(name), rows: wrap(full, width)}
-	return l.lay
-}
-
-// relayout forgets the layout after the text or state changed.
-func (l *line) relayout() { l.lay = nil }
-
-// rowCount returns how many screen rows the line takes at width.
-func (l *line) rowCount(width int) int {
-	if l.kind == lineNewSince {
-		return 1
-	}
-	n := len(l.layout(width).rows) / 2
-	if l.sepBefore {
-		n++
-	}
-	return n
-}
 
 // isMessage reports whether the line is a chat message (not rtchat's own).
 func (l *line) isMessage() bool { return l.kind == lineMessage || l.kind == lineAction }
@@ -108,43 +73,13 @@ func (l *line) isMessage() bool { return l.kind == lineMessage || l.kind == line
 // the kind that counts as unread.
 func (l *line) countable() bool { return l.isMessage() && !l.own && l.stored }
 
-// note appends a remark to the line's text.
+// note appends a remark to the line's text (the log forgets its layout:
+// see channelLog.renote).
 func (l *line) note(n string) {
 	if l.text != "" {
 		l.text += " "
 	}
 	l.text += n
-	l.relayout()
-}
-
-// newMessageLine makes the line of a chat message; names interns user names.
-func newMessageLine(m chat.Message, me string, names map[string]string) line {
-	user := sanitize(m.User)
-	if user == "" {
-		user = "?"
-	}
-	if u, ok := names[user]; ok {
-		user = u
-	} else if names != nil {
-		names[user] = user
-	}
-	own := m.User == me
-	l := line{kind: lineMessage, user: user, own: own, text: sanitize(chat.TidyBlankLines(m.Text)), mention: !own && chat.Mentions(m.Text, me)}
-	if !m.ID.IsZero() {
-		l.id, l.stored = m.ID, true // its time is when Redis stored it
-	} else {
-		l.id.MS = uint64(max(m.Time.UnixMilli(), 0))
-	}
-	if m.Kind == chat.KindAction {
-		l.kind = lineAction
-	}
-	if m.Malformed != "" {
-		l.note("⟨odd entry: " + sanitize(m.Malformed) + "⟩")
-	}
-	if m.Ephemeral {
-		l.note("⟨not stored⟩")
-	}
-	return l
 }
 
 // newSystemLine makes one of rtchat's own lines.
@@ -176,8 +111,15 @@ type channelLog struct {
 	unreadMore       bool
 	// newSince is true while the "new since you were here" line is shown.
 	newSince bool
-	// names interns user names, so many lines hold a few strings.
-	names map[string]string
+	// names are the authors of the lines (names[0] is ""), index their
+	// numbers, so that a line holds a number, not a string.
+	names []string
+	index map[string]uint32
+	// lays are the layouts of the lines drawn lately, by line seq, at
+	// laysWidth; seq numbers the next line.
+	lays      map[uint32]*layout
+	laysWidth int
+	seq       uint32
 	// pending maps our messages not yet stored, by client-made id, to the
 	// number their line carries in id.Seq.
 	pending   map[string]uint64
@@ -188,7 +130,102 @@ type channelLog struct {
 }
 
 func newChannelLog(name string) *channelLog {
-	return &channelLog{name: name, follow: true, names: map[string]string{}, pending: map[string]uint64{}}
+	return &channelLog{name: name, follow: true, names: []string{""}, index: map[string]uint32{"": 0},
+		pending: map[string]uint64{}, lays: map[uint32]*layout{}}
+}
+
+// maxLayouts is how many layouts a log keeps before it starts over: a few
+// screens' worth, whatever the history.
+const maxLayouts = 1024
+
+// newLine makes the line of a chat message m.
+func (c *channelLog) newLine(m chat.Message, me string) line {
+	own := m.User == me
+	l := line{kind: lineMessage, who: c.intern(sanitize(m.User)), own: own, text: sanitize(chat.TidyBlankLines(m.Text)),
+		mention: !own && chat.Mentions(m.Text, me)}
+	if !m.ID.IsZero() {
+		l.id, l.stored = m.ID, true // its time is when Redis stored it
+	} else {
+		l.id.MS = uint64(max(m.Time.UnixMilli(), 0))
+	}
+	if m.Kind == chat.KindAction {
+		l.kind = lineAction
+	}
+	if m.Malformed != "" {
+		l.note("⟨odd entry: " + sanitize(m.Malformed) + "⟩")
+	}
+	if m.Ephemeral {
+		l.note("⟨not stored⟩")
+	}
+	return l
+}
+
+// intern returns the number of author name ("?" for none).
+func (c *channelLog) intern(name string) uint32 {
+	if name == "" {
+		name = "?"
+	}
+	if n, ok := c.index[name]; ok {
+		return n
+	}
+	n := uint32(len(c.names))
+	c.names = append(c.names, name)
+	c.index[name] = n
+	return n
+}
+
+// user returns the author of l.
+func (c *channelLog) user(l *line) string { return c.names[l.who] }
+
+// number gives l its seq, the key of its layout.
+func (c *channelLog) number(l *line) {
+	c.seq++
+	l.seq = c.seq
+}
+
+// layout returns l laid out at width, computing it when needed.
+func (c *channelLog) layout(l *line, width int) *layout {
+	if width != c.laysWidth || len(c.lays) > maxLayouts {
+		c.lays, c.laysWidth = map[uint32]*layout{}, width
+	}
+	if lay := c.lays[l.seq]; lay != nil {
+		return lay
+	}
+	stamp := "[" + l.time().Local().Format("15:04") + "] "
+	var name string
+	switch l.kind {
+	case lineMessage:
+		name = c.user(l) + ": "
+	case lineAction:
+		name = "* " + c.user(l) + " "
+	case lineSystem:
+		name = "-- "
+	case lineError:
+		name = "!! "
+	}
+	full := stamp + name + l.text
+	lay := &layout{full: full, timeEnd: len(stamp), nameEnd: len(stamp) + len(name), rows: wrap(full, width)}
+	c.lays[l.seq] = lay
+	return lay
+}
+
+// renote adds remark n to line i and forgets its layout.
+func (c *channelLog) renote(i int, n string) {
+	c.lines[i].note(n)
+	delete(c.lays, c.lines[i].seq)
+}
+
+// rowCount returns how many screen rows line i takes at width.
+func (c *channelLog) rowCount(i, width int) int {
+	l := &c.lines[i]
+	if l.kind == lineNewSince {
+		return 1
+	}
+	n := len(c.layout(l, width).rows) / 2
+	if l.sepBefore {
+		n++
+	}
+	return n
 }
 
 // addPending shows one of our messages that is on its way, under its
@@ -240,6 +277,7 @@ func (c *channelLog) firstID() chat.ID {
 
 // append adds l at the end, with a day separator when the date changed.
 func (c *channelLog) append(l line) {
+	c.number(&l)
 	if l.isMessage() {
 		if prev := c.lastIndex((*line).isMessage); prev >= 0 && !sameDay(c.lines[prev].id.MS, l.id.MS) {
 			l.sepBefore = true
@@ -267,7 +305,7 @@ func (c *channelLog) addMessage(m chat.Message, me string) *line {
 			c.remove(i)
 		}
 	}
-	c.append(newMessageLine(m, me, c.names))
+	c.append(c.newLine(m, me))
 	return &c.lines[len(c.lines)-1]
 }
 
@@ -291,7 +329,9 @@ func (c *channelLog) insert(m chat.Message, me string) *line {
 		}
 		at = i
 	}
-	c.lines = slices.Insert(c.lines, at, newMessageLine(m, me, c.names))
+	l := c.newLine(m, me)
+	c.number(&l)
+	c.lines = slices.Insert(c.lines, at, l)
 	if !c.follow && c.anchor >= at {
 		c.anchor++
 	}
@@ -343,7 +383,8 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 		if !first.IsZero() && !m.ID.IsZero() && !first.After(m.ID) {
 			continue
 		}
-		l := newMessageLine(m, me, c.names)
+		l := c.newLine(m, me)
+		c.number(&l)
 		if n := len(batch); n > 0 && !sameDay(batch[n-1].id.MS, l.id.MS) {
 			l.sepBefore = true
 		}
@@ -382,7 +423,9 @@ func (c *channelLog) markNewSince() {
 	if at < 0 {
 		return
 	}
-	c.lines = slices.Insert(c.lines, at, line{kind: lineNewSince, id: chat.ID{MS: c.lines[at].id.MS}})
+	marker := line{kind: lineNewSince, id: chat.ID{MS: c.lines[at].id.MS}}
+	c.number(&marker)
+	c.lines = slices.Insert(c.lines, at, marker)
 	c.newSince = true
 	if !c.follow && c.anchor >= at {
 		c.anchor++
@@ -440,7 +483,7 @@ func (c *channelLog) stored(mid string, id chat.ID) {
 	if i := c.findPending(mid); i >= 0 {
 		l := &c.lines[i]
 		l.state, l.stored, l.id = stateStored, true, id
-		l.relayout()
+		delete(c.lays, l.seq)
 	}
 	delete(c.pending, mid)
 }
@@ -450,7 +493,7 @@ func (c *channelLog) stored(mid string, id chat.ID) {
 func (c *channelLog) failed(mid, why string) {
 	if i := c.findPending(mid); i >= 0 {
 		c.lines[i].state = stateFailed
-		c.lines[i].note("⟨not sent: " + sanitize(why) + "⟩")
+		c.renote(i, "⟨not sent: "+sanitize(why)+"⟩")
 	}
 	delete(c.pending, mid)
 }
@@ -459,7 +502,7 @@ func (c *channelLog) failed(mid, why string) {
 func (c *channelLog) waiting(mid string) {
 	if i := c.findPending(mid); i >= 0 && c.lines[i].state == stateSending {
 		c.lines[i].state = stateWaiting
-		c.lines[i].note("⟨waiting for the connection⟩")
+		c.renote(i, "⟨waiting for the connection⟩")
 	}
 }
 

@@ -55,11 +55,11 @@ func (v *logView) Draw(screen tcell.Screen) {
 			row--
 		}
 		for ; row >= y && i >= 0; row-- {
-			used := v.drawRow(screen, x, row, w, &c.lines[i], r)
+			used := v.drawRow(screen, x, row, w, c, &c.lines[i], r)
 			fill(screen, x+used, row, w-used, base)
 			if r--; r < 0 {
 				if i--; i >= 0 {
-					r = c.lines[i].rowCount(w) - 1
+					r = c.rowCount(i, w) - 1
 				}
 			}
 		}
@@ -78,15 +78,15 @@ func (v *logView) bottom() (int, int) {
 	c := v.log
 	if c.follow {
 		last := len(c.lines) - 1
-		return last, c.lines[last].rowCount(v.width) - 1
+		return last, c.rowCount(last, v.width) - 1
 	}
 	c.anchor = min(max(c.anchor, 0), len(c.lines)-1)
-	c.anchorRow = min(max(c.anchorRow, 0), c.lines[c.anchor].rowCount(v.width)-1)
+	c.anchorRow = min(max(c.anchorRow, 0), c.rowCount(c.anchor, v.width)-1)
 	return c.anchor, c.anchorRow
 }
 
 // drawRow draws row r of line l and returns the cells it used.
-func (v *logView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int {
+func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *line, r int) int {
 	if l.kind == lineNewSince {
 		v.drawMarker(screen, x, y, w, " new since you were here ", v.styles.log.mention)
 		return w
@@ -98,7 +98,7 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int 
 		}
 		r--
 	}
-	lay := l.layout(w)
+	lay := c.layout(l, w)
 	start, end := int(lay.rows[2*r]), int(lay.rows[2*r+1])
 	col := x
 	if r > 0 {
@@ -112,7 +112,7 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, l *line, r int) int 
 		style    tcell.Style
 	}{
 		{0, lay.timeEnd, v.styles.log.timestamp},
-		{lay.timeEnd, lay.nameEnd, v.styles.nameStyle(l)},
+		{lay.timeEnd, lay.nameEnd, v.styles.nameStyle(l, c.user(l))},
 		{lay.nameEnd, len(lay.full), body},
 	} {
 		a, b := max(start, part.from), min(end, part.to)
@@ -148,7 +148,7 @@ func (v *logView) ScrollUp(n int) {
 			r--
 		} else if i > 0 {
 			i--
-			r = c.lines[i].rowCount(v.width) - 1
+			r = c.rowCount(i, v.width) - 1
 		} else {
 			break
 		}
@@ -177,7 +177,7 @@ func (v *logView) ScrollDown(n int) {
 	}
 	i, r := v.bottom()
 	for ; n > 0; n-- {
-		if r < c.lines[i].rowCount(v.width)-1 {
+		if r < c.rowCount(i, v.width)-1 {
 			r++
 		} else if i < len(c.lines)-1 {
 			i, r = i+1, 0
@@ -186,7 +186,7 @@ func (v *logView) ScrollDown(n int) {
 		}
 	}
 	c.anchor, c.anchorRow = i, r
-	if i == len(c.lines)-1 && r == c.lines[i].rowCount(v.width)-1 {
+	if i == len(c.lines)-1 && r == c.rowCount(i, v.width)-1 {
 		v.Live()
 	}
 }
@@ -219,7 +219,7 @@ func (v *logView) Live() {
 func (v *logView) rowsAtOrAbove(i, r, limit int) int {
 	n := r + 1
 	for i--; i >= 0 && n < limit; i-- {
-		n += v.log.lines[i].rowCount(v.width)
+		n += v.log.rowCount(i, v.width)
 	}
 	return n
 }

@@ -65,14 +65,14 @@ func (s *styles) userStyle(name string) tcell.Style {
 	return s.users[int(h.Sum32()%uint32(len(s.users)))]
 }
 
-func (s *styles) nameStyle(l *line) tcell.Style {
+func (s *styles) nameStyle(l *line, user string) tcell.Style {
 	switch {
 	case !l.isMessage():
 		return s.bodyStyle(l)
 	case l.own:
 		return s.log.own
 	default:
-		return s.userStyle(l.user)
+		return s.userStyle(user)
 	}
 }
 

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.StringVar(&o.redisURL, "redis", "", "Redis URL to measure against (default: start redis-server on a free port)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "a short smoke run of every scenario (CI)")
-	fs.StringVar(&scen, "scenarios", "e2e,send,join,ui", "comma-separated scenarios to run")
+	fs.StringVar(&scen, "scenarios", "e2e,send,join,memory,ui", "comma-separated scenarios to run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	onCluster := fs.Bool("cluster", false, "run e2e against a local 3-master Redis Cluster it starts (sharded Pub/Sub on both paths)")
 	if err := fs.Parse(args); err != nil {
@@ -70,11 +70,11 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scen, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "e2e", "send", "join", "ui":
+		case "e2e", "send", "join", "ui", "memory":
 			o.scenarios[s] = true
 		case "":
 		default:
-			return fmt.Errorf("unknown scenario %q; choose from e2e, send, join, ui", s)
+			return fmt.Errorf("unknown scenario %q; choose from e2e, send, join, ui, memory", s)
 		}
 	}
 	var opts *redis.Options
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 		if opts, err = redis.ParseURL(o.redisURL); err != nil {
 			return fmt.Errorf("--redis: cannot parse the URL; write it as redis://host:port")
 		}
-	} else if o.scenarios["e2e"] || o.scenarios["send"] || o.scenarios["join"] {
+	} else if o.scenarios["e2e"] || o.scenarios["send"] || o.scenarios["join"] || o.scenarios["memory"] {
 		srv, err := startRedis(ctx)
 		if err != nil {
 			return err
@@ -105,7 +105,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 		name string
 		run  func(context.Context) ([]result, error)
 	}{
-		{"e2e", b.e2e}, {"send", b.send}, {"join", b.join}, {"ui", b.ui},
+		{"e2e", b.e2e}, {"send", b.send}, {"join", b.join}, {"memory", b.memory}, {"ui", b.ui},
 	}
 	for _, s := range steps {
 		if !o.scenarios[s.name] {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -10,7 +11,10 @@ import (
 	"github.com/rtchat/rtchat/chat"
 )
 
-// send measures the throughput of 8 concurrent senders.
+// send measures the throughput of 8 concurrent senders, and the Redis
+// time each send costs: the process's CPU (INFO cpu), and the time of the
+// commands (INFO commandstats: EVALSHA for rtchat, MULTI and EXEC, which
+// includes the XADD and PUBLISH it runs, for the raw path).
 func (b *bench) send(ctx context.Context) ([]result, error) {
 	const senders = 8
 	per := 4000
@@ -19,7 +23,12 @@ func (b *bench) send(ctx context.Context) ([]result, error) {
 	}
 	rdb := redis.NewClient(b.opts)
 	defer rdb.Close()
+	var left leftovers
+	defer left.clean(ctx, rdb)
 	channel := fmt.Sprintf("bench-send-%d", time.Now().UnixNano()%1e9)
+	rawKey := fmt.Sprintf("bench:send:{%d}", time.Now().UnixNano()%1e9)
+	left.channel(channel)
+	left.key(rawKey)
 	c, err := chat.New(chat.Options{Redis: rdb, User: "sender"})
 	if err != nil {
 		return nil, err
@@ -28,31 +37,64 @@ func (b *bench) send(ctx context.Context) ([]result, error) {
 		return nil, err
 	}
 	text := "a message of ordinary length, about sixty bytes of text here"
-	raw, err := concurrently(senders, per, func() error {
-		_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: "bench:send:{raw}", Values: []any{"user", "sender", "text", text}})
-			p.Publish(ctx, "bench:send:{raw}", text)
-			return nil
+	raw, err := withServerCost(ctx, rdb, senders*per, []string{"multi", "exec"}, func() (side, error) {
+		return concurrently(senders, per, func() error {
+			_, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.XAdd(ctx, &redis.XAddArgs{Stream: rawKey, Values: []any{"user", "sender", "text", text, "ts", strconv.FormatInt(time.Now().UnixMilli(), 10)}})
+				p.Publish(ctx, rawKey, text)
+				return nil
+			})
+			return err
 		})
-		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	rt, err := concurrently(senders, per, func() error {
-		_, err := c.BroadcastMessage(ctx, channel, text)
-		return err
+	rt, err := withServerCost(ctx, rdb, senders*per, []string{"evalsha", "eval"}, func() (side, error) {
+		return concurrently(senders, per, func() error {
+			_, err := c.BroadcastMessage(ctx, channel, text)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	_ = rdb.Del(ctx, "bench:send:{raw}", chat.DefaultKeys().Stream(channel), chat.DefaultKeys().Channel(channel)).Err()
 	r := result{Scenario: "send", Case: fmt.Sprintf("%d concurrent senders", senders), Rtchat: rt, Raw: raw,
-		Ratio:  map[string]float64{"throughput": ratio(rt.Throughput, raw.Throughput), "p50": ratio(rt.P50, raw.P50)},
-		Target: "throughput ≥ 0.7× raw MULTI{XADD; PUBLISH}"}
-	r.Met = met(r.Ratio["throughput"] >= 0.7)
-	b.say("rtchat %.0f/s, raw %.0f/s", rt.Throughput, raw.Throughput)
+		Ratio: map[string]float64{
+			"throughput":     ratio(rt.Throughput, raw.Throughput),
+			"p50":            ratio(rt.P50, raw.P50),
+			"redis_cpu":      ratio(rt.Extra["redis_cpu_us_per_send"], raw.Extra["redis_cpu_us_per_send"]),
+			"redis_cmd_time": ratio(rt.Extra["redis_cmd_us_per_send"], raw.Extra["redis_cmd_us_per_send"]),
+		},
+		Target: "throughput ≥ 0.7× and Redis CPU per send ≤ 2× raw MULTI{XADD; PUBLISH}"}
+	r.Met = met(r.Ratio["throughput"] >= 0.7 && r.Ratio["redis_cpu"] <= 2)
+	b.say("rtchat %.0f/s, raw %.0f/s; Redis CPU per send %.1fµs vs %.1fµs, command time %.1fµs vs %.1fµs", rt.Throughput, raw.Throughput,
+		rt.Extra["redis_cpu_us_per_send"], raw.Extra["redis_cpu_us_per_send"], rt.Extra["redis_cmd_us_per_send"], raw.Extra["redis_cmd_us_per_send"])
 	return []result{r}, nil
+}
+
+// withServerCost runs op, which makes n sends, and adds to its side the
+// Redis CPU and the time of the named commands per send.
+func withServerCost(ctx context.Context, rdb redis.UniversalClient, n int, commands []string, op func() (side, error)) (side, error) {
+	before, err := readStats(ctx, rdb)
+	if err != nil {
+		return side{}, err
+	}
+	s, err := op()
+	if err != nil {
+		return side{}, err
+	}
+	after, err := readStats(ctx, rdb)
+	if err != nil {
+		return side{}, err
+	}
+	d := before.to(after)
+	if s.Extra == nil {
+		s.Extra = map[string]float64{}
+	}
+	s.Extra["redis_cpu_us_per_send"] = round(d.cpuSec * 1e6 / float64(n))
+	s.Extra["redis_cmd_us_per_send"] = round(d.sumUsec(commands...) / float64(n))
+	return s, nil
 }
 
 // concurrently runs op per times on each of n goroutines and measures it.
@@ -62,9 +104,7 @@ func concurrently(n, per int, op func() error) (side, error) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for g := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			lat[g] = make([]time.Duration, 0, per)
 			for range per {
 				t := time.Now()
@@ -74,7 +114,7 @@ func concurrently(n, per int, op func() error) (side, error) {
 				}
 				lat[g] = append(lat[g], time.Since(t))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)

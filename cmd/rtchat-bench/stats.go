@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -71,10 +72,8 @@ func printTable(w io.Writer, rep report) {
 	fmt.Fprintln(w, strings.Repeat("-", 170))
 	for _, r := range rep.Results {
 		var ratios []string
-		for _, k := range []string{"p50", "p99", "throughput", "vs_1k", "vs_small"} {
-			if v, ok := r.Ratio[k]; ok {
-				ratios = append(ratios, fmt.Sprintf("%s %.2f", k, v))
-			}
+		for _, k := range slices.Sorted(maps.Keys(r.Ratio)) {
+			ratios = append(ratios, fmt.Sprintf("%s %.2f", k, r.Ratio[k]))
 		}
 		mark := ""
 		if r.Met != nil {
@@ -83,8 +82,11 @@ func printTable(w io.Writer, rep report) {
 		fmt.Fprintf(w, "%-6s %-34s %10.0f %10.0f %10.0f %12.0f %6d | %10.0f %10.0f %12.0f | %-28s %s%s\n",
 			r.Scenario, r.Case, r.Rtchat.P50, r.Rtchat.P99, r.Rtchat.P999, r.Rtchat.Throughput, r.Rtchat.Lost+r.Raw.Lost,
 			r.Raw.P50, r.Raw.P99, r.Raw.Throughput, strings.Join(ratios, ", "), mark, r.Target)
-		for k, v := range r.Rtchat.Extra {
-			fmt.Fprintf(w, "%-6s   %s: %.2f\n", "", k, v)
+		for _, k := range slices.Sorted(maps.Keys(r.Rtchat.Extra)) {
+			fmt.Fprintf(w, "%-6s   %s: %.2f\n", "", k, r.Rtchat.Extra[k])
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.Raw.Extra)) {
+			fmt.Fprintf(w, "%-6s   raw %s: %.2f\n", "", k, r.Raw.Extra[k])
 		}
 		if r.Note != "" {
 			fmt.Fprintf(w, "%-6s   note: %s\n", "", r.Note)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// memoryText is the i-th ordinary message of the memory scenario: about
+// 80 bytes, every one different.
+func memoryText(i int) string {
+	t := fmt.Sprintf("message %06d: the deploy of the new build went out, graphs look fine", i)
+	return t + strings.Repeat(".", max(80-len(t), 0))
+}
+
+// memory measures what a stored message costs Redis: rtchat's sends
+// against a bare XADD of user, text and time, each into a stream of its
+// own. It reads used_memory (everything the sends left: the entries and
+// any per-message record) and MEMORY USAGE of the stream, and the number
+// of keys the sends added.
+func (b *bench) memory(ctx context.Context) ([]result, error) {
+	n := 10_000
+	if b.quick {
+		n = 1_000
+	}
+	rdb := redis.NewClient(b.opts)
+	defer rdb.Close()
+	var left leftovers
+	defer left.clean(ctx, rdb)
+	channel := fmt.Sprintf("bench-mem-%d", time.Now().UnixNano()%1e9)
+	rawKey := fmt.Sprintf("bench:mem:{%d}", time.Now().UnixNano()%1e9)
+	left.channel(channel)
+	left.key(rawKey)
+	c, err := chat.New(chat.Options{Redis: rdb, User: "sender"})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := c.CreateChannel(ctx, channel, ""); err != nil {
+		return nil, err
+	}
+	// The first entry of each stream is not counted: it makes the key.
+	if _, err := c.BroadcastMessage(ctx, channel, memoryText(0)); err != nil {
+		return nil, err
+	}
+	rawAdd := func(i int) error {
+		return rdb.XAdd(ctx, &redis.XAddArgs{Stream: rawKey, Values: []any{
+			"user", "sender", "text", memoryText(i), "ts", strconv.FormatInt(time.Now().UnixMilli(), 10)}}).Err()
+	}
+	if err := rawAdd(0); err != nil {
+		return nil, err
+	}
+	raw, err := memoryOf(ctx, rdb, rawKey, n, rawAdd)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := memoryOf(ctx, rdb, chat.DefaultKeys().Stream(channel), n, func(i int) error {
+		_, err := c.BroadcastMessage(ctx, channel, memoryText(i))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := result{Scenario: "memory", Case: fmt.Sprintf("%d messages of ~80 bytes", n),
+		Rtchat: side{Samples: n, Extra: rt}, Raw: side{Samples: n, Extra: raw},
+		Ratio: map[string]float64{
+			"memory":       ratio(rt["used_memory_per_message"], raw["used_memory_per_message"]),
+			"stream_usage": ratio(rt["memory_usage_per_message"], raw["memory_usage_per_message"]),
+		},
+		Target: "Redis memory per message ≤ 1.3× a bare XADD of user, text, ts",
+		Note: "no per-message record exists (keys added per message: rtchat 0), so the figure is the same " +
+			"while idempotency records would be alive and after: only a retried send searches the stream"}
+	r.Met = met(r.Ratio["memory"] <= 1.3 && rt["keys_added"] == 0)
+	b.say("%s: rtchat %.0f B/message (MEMORY USAGE %.0f), bare XADD %.0f B/message (%.0f); keys added %v",
+		r.Case, rt["used_memory_per_message"], rt["memory_usage_per_message"], raw["used_memory_per_message"], raw["memory_usage_per_message"], rt["keys_added"])
+	return []result{r}, nil
+}
+
+// memoryOf runs add for 1…n and reports the server's memory growth per
+// message, the stream's MEMORY USAGE per message, and the keys added.
+func memoryOf(ctx context.Context, rdb *redis.Client, key string, n int, add func(i int) error) (map[string]float64, error) {
+	before, err := readStats(ctx, rdb)
+	if err != nil {
+		return nil, err
+	}
+	keys0, _ := rdb.DBSize(ctx).Result()
+	usage0, _ := rdb.MemoryUsage(ctx, key, 0).Result()
+	for i := 1; i <= n; i++ {
+		if err := add(i); err != nil {
+			return nil, err
+		}
+	}
+	after, err := readStats(ctx, rdb)
+	if err != nil {
+		return nil, err
+	}
+	keys1, _ := rdb.DBSize(ctx).Result()
+	usage1, err := rdb.MemoryUsage(ctx, key, 0).Result()
+	if err != nil {
+		return nil, fmt.Errorf("MEMORY USAGE %s: %w", key, err)
+	}
+	return map[string]float64{
+		"used_memory_per_message":  round(float64(before.to(after).memory) / float64(n)),
+		"memory_usage_per_message": round(float64(usage1-usage0) / float64(n)),
+		"keys_added":               float64(keys1 - keys0),
+	}, nil
+}

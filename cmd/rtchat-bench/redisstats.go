@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// serverStats is what INFO says of a server's work and memory at a moment.
+type serverStats struct {
+	usedMemory int64
+	// cpuSec is used_cpu_sys + used_cpu_user: the Redis process's CPU time.
+	cpuSec float64
+	// calls and usec are INFO commandstats per command ("evalsha" …).
+	calls, usec map[string]float64
+}
+
+// readStats reads INFO memory, cpu and commandstats.
+func readStats(ctx context.Context, rdb redis.UniversalClient) (serverStats, error) {
+	txt, err := rdb.Info(ctx, "memory", "cpu", "commandstats").Result()
+	if err != nil {
+		return serverStats{}, err
+	}
+	s := serverStats{calls: map[string]float64{}, usec: map[string]float64{}}
+	for _, l := range strings.Split(txt, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(l), ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case k == "used_memory":
+			s.usedMemory, _ = strconv.ParseInt(v, 10, 64)
+		case k == "used_cpu_sys", k == "used_cpu_user":
+			f, _ := strconv.ParseFloat(v, 64)
+			s.cpuSec += f
+		case strings.HasPrefix(k, "cmdstat_"):
+			name := strings.TrimPrefix(k, "cmdstat_")
+			for _, kv := range strings.Split(v, ",") {
+				field, val, _ := strings.Cut(kv, "=")
+				f, _ := strconv.ParseFloat(val, 64)
+				switch field {
+				case "calls":
+					s.calls[name] = f
+				case "usec":
+					s.usec[name] = f
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+// delta is what happened between two readings: b minus a.
+type delta struct {
+	memory int64
+	cpuSec float64
+	calls  map[string]float64
+	usec   map[string]float64
+}
+
+func (a serverStats) to(b serverStats) delta {
+	d := delta{memory: b.usedMemory - a.usedMemory, cpuSec: b.cpuSec - a.cpuSec, calls: map[string]float64{}, usec: map[string]float64{}}
+	for k, v := range b.calls {
+		d.calls[k] = v - a.calls[k]
+	}
+	for k, v := range b.usec {
+		d.usec[k] = v - a.usec[k]
+	}
+	return d
+}
+
+// totalCalls counts every command in d but the bench's own (INFO, CONFIG).
+func (d delta) totalCalls() float64 {
+	n := 0.0
+	for k, v := range d.calls {
+		if k != "info" && !strings.HasPrefix(k, "config") {
+			n += v
+		}
+	}
+	return n
+}
+
+// sumUsec adds the Redis time of the named commands.
+func (d delta) sumUsec(names ...string) float64 {
+	t := 0.0
+	for _, n := range names {
+		t += d.usec[n]
+	}
+	return t
+}
+
+// leftovers remembers what a scenario made in Redis, so that a run against
+// a server given with --redis leaves nothing behind.
+type leftovers struct {
+	channels, users []string
+	keys            []string
+}
+
+func (l *leftovers) channel(names ...string) { l.channels = append(l.channels, names...) }
+func (l *leftovers) user(names ...string)    { l.users = append(l.users, names...) }
+func (l *leftovers) key(keys ...string)      { l.keys = append(l.keys, keys...) }
+
+// clean deletes it all: each channel's keys and index entry, each user's
+// keys and presence, and the raw keys.
+func (l *leftovers) clean(ctx context.Context, rdb redis.UniversalClient) {
+	k := chat.DefaultKeys()
+	pipe := rdb.Pipeline()
+	for _, c := range l.channels {
+		pipe.Del(ctx, k.Channel(c), k.Members(c), k.Stream(c))
+		pipe.SRem(ctx, k.ChannelIndex(), c)
+	}
+	for _, u := range l.users {
+		pipe.Del(ctx, k.User(u), k.UserChannels(u), k.ReadMarks(u), k.Online(u))
+		pipe.ZRem(ctx, k.Presence(), u)
+	}
+	for _, key := range l.keys {
+		pipe.Del(ctx, key)
+	}
+	_, _ = pipe.Exec(ctx)
+	*l = leftovers{}
+}

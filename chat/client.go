@@ -58,6 +58,11 @@ type Options struct {
 	PresenceEvery, PresenceTTL time.Duration
 	// SendTimeout bounds the retries of a direct send (DefaultSendTimeout).
 	SendTimeout time.Duration
+	// ReplicaSubscribe, on a Redis Cluster, takes each channel's live
+	// messages from a replica of its master (one picked at random; the
+	// master when it has none): Redis 7 passes sharded Pub/Sub messages on
+	// to replicas, so a hot channel's fan-out spreads over its replicas.
+	ReplicaSubscribe bool
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

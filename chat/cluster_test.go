@@ -3,6 +3,8 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -211,4 +213,56 @@ func TestClusterReadMarkersPresenceTypingSearch(t *testing.T) {
 		bob.Typing("room")
 		time.Sleep(chat.TypingEvery + 100*time.Millisecond)
 	}
+}
+
+// TestClusterReplicaSubscribe: with ReplicaSubscribe a client takes a
+// channel's live messages from a replica of its master (Redis 7 passes
+// SPUBLISH on to replicas), so the master serves no subscriber, and every
+// message still arrives once, in order.
+func TestClusterReplicaSubscribe(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	keys := chat.DefaultKeys()
+	r := newRecorder(t, cl.Client(t), "reader", func(o *chat.Options) {
+		o.ReplicaSubscribe = true
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	})
+	if _, err := r.Join(ctx, "hot"); err != nil {
+		t.Fatal(err)
+	}
+	master := cl.MasterOf(t, keys.Stream("hot"))
+	topic := keys.Topic("hot")
+	redistest.Eventually(t, 10*time.Second, "a replica to serve the subscription", func() error {
+		on := map[string]int64{}
+		for _, addr := range cl.Addrs {
+			node := redis.NewClient(&redis.Options{Addr: addr})
+			n, err := node.PubSubShardNumSub(ctx, topic).Result()
+			_ = node.Close()
+			if err != nil {
+				return err
+			}
+			on[addr] = n[topic]
+		}
+		total := int64(0)
+		for _, n := range on {
+			total += n
+		}
+		if on[master] != 0 || total != 1 {
+			return fmt.Errorf("subscribers by node %v (master %s)", on, master)
+		}
+		return nil
+	})
+	w, err := chat.New(chat.Options{Redis: cl.Client(t), User: "writer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		if _, err := w.BroadcastMessage(ctx, "hot", fmt.Sprint("m", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := streamIDs(t, cl.Client(t), "hot")
+	r.waitCount("hot", len(want), 20*time.Second)
+	assertSameIDs(t, "reader", r.ids("hot"), want)
 }

@@ -21,8 +21,8 @@ import (
 // picture. Links are guarded by Client.mu; the link alone decides between
 // plain and sharded commands.
 type link struct {
-	node   string        // master address of a sharded link; "" for the plain link
-	client *redis.Client // that master's client (sharded links)
+	node   string        // node address of a sharded link (a master, or a replica with ReplicaSubscribe); "" for the plain link
+	client *redis.Client // that node's client (sharded links)
 	// own are the plain link's own topics.
 	own   []string
 	ps    *redis.PubSub   // current subscription; nil while down
@@ -65,7 +65,12 @@ func (c *Client) linkFor(ctx context.Context, channel string) (l *link, started 
 	if c.cluster == nil {
 		return c.plain, true, nil
 	}
-	node, err := c.cluster.MasterForKey(ctx, c.keys.Topic(channel))
+	var node *redis.Client
+	if c.opts.ReplicaSubscribe {
+		node, err = c.cluster.SlaveForKey(ctx, c.keys.Topic(channel))
+	} else {
+		node, err = c.cluster.MasterForKey(ctx, c.keys.Topic(channel))
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("find the node of %q: %w", channel, err)
 	}

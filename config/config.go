@@ -88,6 +88,8 @@ type Redis struct {
 	Password Secret   `toml:"password"`
 	// Cluster forces the cluster client even with one address.
 	Cluster bool `toml:"cluster"`
+	// ReplicaSubscribe takes live messages from replicas on a cluster.
+	ReplicaSubscribe bool `toml:"replica_subscribe"`
 	// TLS turns on TLS (rediss:// does too); CAFile adds a CA to trust.
 	TLS    bool   `toml:"tls"`
 	CAFile string `toml:"ca_file"`

@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,13 +37,41 @@ func main() {
 
 // options are the command line.
 type options struct {
-	redisURL  string
-	asJSON    bool
-	quick     bool
-	scenarios map[string]bool
+	redisURL   string
+	asJSON     bool
+	quick      bool
+	cluster    bool
+	cpuProfile string
+	scenarios  map[string]bool
 }
 
-func run(ctx context.Context, args []string, out, errw io.Writer) error {
+// scenario is one thing the bench measures; needsRedis says it needs a
+// server (started when --redis is not given).
+type scenario struct {
+	name       string
+	needsRedis bool
+	run        func(b *bench, ctx context.Context) ([]result, error)
+}
+
+// scenarios lists every scenario, in the order they run.
+func scenarios() []scenario {
+	return []scenario{
+		{"e2e", true, (*bench).e2e}, {"send", true, (*bench).send}, {"join", true, (*bench).join},
+		{"memory", true, (*bench).memory}, {"idle", true, (*bench).idle}, {"flood", true, (*bench).flood},
+		{"ui", false, (*bench).ui},
+	}
+}
+
+func scenarioNames() []string {
+	var names []string
+	for _, s := range scenarios() {
+		names = append(names, s.name)
+	}
+	return names
+}
+
+// parseOptions reads the command line.
+func parseOptions(args []string, errw io.Writer) (options, error) {
 	fs := flag.NewFlagSet("rtchat-bench", flag.ContinueOnError)
 	fs.SetOutput(errw)
 	var o options
@@ -50,14 +79,33 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 	fs.StringVar(&o.redisURL, "redis", "", "Redis URL to measure against (default: start redis-server on a free port)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.quick, "quick", false, "a short smoke run of every scenario (CI)")
-	fs.StringVar(&scen, "scenarios", "e2e,send,join,memory,ui", "comma-separated scenarios to run")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
-	onCluster := fs.Bool("cluster", false, "run e2e against a local 3-master Redis Cluster it starts (sharded Pub/Sub on both paths)")
+	fs.StringVar(&scen, "scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
+	fs.BoolVar(&o.cluster, "cluster", false, "run e2e against a local 3-master Redis Cluster it starts (sharded Pub/Sub on both paths)")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.scenarios = map[string]bool{}
+	for _, s := range strings.Split(scen, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+		case slices.Contains(scenarioNames(), s):
+			o.scenarios[s] = true
+		default:
+			return o, fmt.Errorf("unknown scenario %q; choose from %s", s, strings.Join(scenarioNames(), ", "))
+		}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, out, errw io.Writer) error {
+	o, err := parseOptions(args, errw)
+	if err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
@@ -67,60 +115,71 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	o.scenarios = map[string]bool{}
-	for _, s := range strings.Split(scen, ",") {
-		switch s = strings.TrimSpace(s); s {
-		case "e2e", "send", "join", "ui", "memory":
-			o.scenarios[s] = true
-		case "":
-		default:
-			return fmt.Errorf("unknown scenario %q; choose from e2e, send, join, ui, memory", s)
-		}
+	b := &bench{quick: o.quick, log: errw}
+	stop, err := b.servers(ctx, o)
+	if err != nil {
+		return err
 	}
-	var opts *redis.Options
-	if o.redisURL != "" {
-		var err error
-		if opts, err = redis.ParseURL(o.redisURL); err != nil {
-			return fmt.Errorf("--redis: cannot parse the URL; write it as redis://host:port")
-		}
-	} else if o.scenarios["e2e"] || o.scenarios["send"] || o.scenarios["join"] || o.scenarios["memory"] {
-		srv, err := startRedis(ctx)
-		if err != nil {
-			return err
-		}
-		defer srv.stop()
-		opts = &redis.Options{Addr: srv.addr}
-	}
+	defer stop()
 	rep := report{Machine: machine(), Quick: o.quick, Started: time.Now().UTC().Format(time.RFC3339)}
-	b := &bench{opts: opts, quick: o.quick, log: errw}
-	if *onCluster {
-		cl, err := startCluster(ctx)
-		if err != nil {
-			return err
-		}
-		defer cl.stop()
-		b.cluster = cl.addrs
-	}
-	steps := []struct {
-		name string
-		run  func(context.Context) ([]result, error)
-	}{
-		{"e2e", b.e2e}, {"send", b.send}, {"join", b.join}, {"memory", b.memory}, {"ui", b.ui},
-	}
-	for _, s := range steps {
+	for _, s := range scenarios() {
 		if !o.scenarios[s.name] {
 			continue
 		}
 		fmt.Fprintf(errw, "rtchat-bench: %s…\n", s.name)
 		start := time.Now()
-		res, err := s.run(ctx)
+		res, err := s.run(b, ctx)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", s.name, err)
 		}
 		rep.Results = append(rep.Results, res...)
 		fmt.Fprintf(errw, "rtchat-bench: %s done in %v\n", s.name, time.Since(start).Round(time.Second))
 	}
-	if o.asJSON {
+	return writeReport(out, rep, o.asJSON)
+}
+
+// servers finds or starts what the scenarios run against; stop stops what
+// it started.
+func (b *bench) servers(ctx context.Context, o options) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, f := range slices.Backward(stops) {
+			f()
+		}
+	}
+	needsRedis := false
+	for _, s := range scenarios() {
+		needsRedis = needsRedis || (o.scenarios[s.name] && s.needsRedis)
+	}
+	switch {
+	case o.redisURL != "":
+		if b.opts, err = redis.ParseURL(o.redisURL); err != nil {
+			return stop, fmt.Errorf("--redis: cannot parse the URL; write it as redis://host:port")
+		}
+	case needsRedis:
+		srv, err := startRedis(ctx)
+		if err != nil {
+			return stop, err
+		}
+		stops = append(stops, srv.stop)
+		b.opts = &redis.Options{Addr: srv.addr}
+	}
+	if o.cluster {
+		cl, err := startCluster(ctx)
+		if err != nil {
+			stop()
+			return func() {}, err
+		}
+		stops = append(stops, cl.stop)
+		b.cluster = cl.addrs
+	}
+	return stop, nil
+}
+
+// writeReport prints rep as a table or JSON; it fails when any message
+// was lost.
+func writeReport(out io.Writer, rep report, asJSON bool) error {
+	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {

@@ -359,24 +359,12 @@ func (b *bench) uiEcho() (result, error) {
 		keys = 15
 	}
 	floodCtx, stopFlood := context.WithCancel(context.Background())
-	var sent int
 	floodStart := time.Now()
+	var sent int
 	floodDone := make(chan struct{})
 	go func() {
 		defer close(floodDone)
-		// 10 messages every millisecond: 10k msg/s (sleeping per message
-		// would undershoot; timers are not that fine).
-		start := time.Now()
-		for i := 0; floodCtx.Err() == nil; i += 10 {
-			if d := time.Until(start.Add(time.Duration(i/10) * time.Millisecond)); d > 0 {
-				time.Sleep(d)
-			}
-			for k := i; k < i+10; k++ {
-				id := chat.ID{MS: uint64(3_000_000 + k)}
-				be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "flood", User: "bot", Text: "flood " + id.String(), Time: time.Now()}})
-			}
-			sent = i + 10
-		}
+		sent = floodEvents(floodCtx, be)
 	}()
 	for range keys {
 		time.Sleep(30 * time.Millisecond)
@@ -419,6 +407,26 @@ func (b *bench) uiEcho() (result, error) {
 	b.say("%s: p50 %.1fms p99 %.1fms, %d flood messages, %.0f heap bytes per message (%.0f bytes of text)",
 		r.Case, rt.P50/1000, rt.P99/1000, sent, perMsg, textPerMsg)
 	return r, nil
+}
+
+// floodEvents emits messages into the window's channel at 10k msg/s until
+// ctx ends, and returns how many it emitted.
+func floodEvents(ctx context.Context, be *benchBackend) int {
+	// 10 messages every millisecond: 10k msg/s (sleeping per message
+	// would undershoot; timers are not that fine).
+	start := time.Now()
+	sent := 0
+	for i := 0; ctx.Err() == nil; i += 10 {
+		if d := time.Until(start.Add(time.Duration(i/10) * time.Millisecond)); d > 0 {
+			time.Sleep(d)
+		}
+		for k := i; k < i+10; k++ {
+			id := chat.ID{MS: uint64(3_000_000 + k)}
+			be.emit(chat.MessageEvent{Message: chat.Message{ID: id, Channel: "flood", User: "bot", Text: "flood " + id.String(), Time: time.Now()}})
+		}
+		sent = i + 10
+	}
+	return sent
 }
 
 // uiMemory loads 100k messages into a fresh window and returns the heap

@@ -50,13 +50,14 @@ func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, erro
 
 func newClient(cfg config.Config, cn *conn, log *slog.Logger) (*chat.Client, error) {
 	return chat.New(chat.Options{
-		Redis:           cn.rdb,
-		Keys:            chat.Keys{ChannelPrefix: cfg.ChannelPrefix, MessagePrefix: cfg.MessagePrefix, UserPrefix: cfg.UserPrefix},
-		User:            cfg.User,
-		PageSize:        cfg.PageSize,
-		MaxLen:          cfg.Retention,
-		MaxMessageBytes: cfg.MaxMessageBytes,
-		Logger:          log,
+		Redis:            cn.rdb,
+		Keys:             chat.Keys{ChannelPrefix: cfg.ChannelPrefix, MessagePrefix: cfg.MessagePrefix, UserPrefix: cfg.UserPrefix},
+		User:             cfg.User,
+		PageSize:         cfg.PageSize,
+		MaxLen:           cfg.Retention,
+		MaxMessageBytes:  cfg.MaxMessageBytes,
+		ReplicaSubscribe: cfg.Redis.ReplicaSubscribe,
+		Logger:           log,
 	})
 }
 

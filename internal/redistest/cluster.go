@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -48,7 +49,33 @@ func StartCluster(t testing.TB, masters, replicas int) *Cluster {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c.waitOK()
+	c.waitReplicas(replicas)
 	return c
+}
+
+// waitReplicas waits until every slot range lists its replicas (they join
+// their masters a moment after the cluster is ok).
+func (c *Cluster) waitReplicas(replicas int) {
+	c.t.Helper()
+	if replicas == 0 {
+		return
+	}
+	Eventually(c.t, 30*time.Second, "every node to see the replicas", func() error {
+		for _, addr := range c.Addrs {
+			rdb := redis.NewClient(&redis.Options{Addr: addr})
+			slots, err := rdb.ClusterSlots(context.Background()).Result()
+			_ = rdb.Close()
+			if err != nil {
+				return err
+			}
+			for _, s := range slots {
+				if len(s.Nodes) < 1+replicas {
+					return fmt.Errorf("%s: slots %d-%d have %d nodes", addr, s.Start, s.End, len(s.Nodes))
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // waitOK waits until every running node reports cluster_state:ok and

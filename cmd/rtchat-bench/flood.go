@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/themes"
+	"github.com/rtchat/rtchat/ui"
+)
+
+// flood sends a million messages as fast as four senders can into the
+// channel a real window (chat client and UI, max_lines 5000) shows, and
+// reports the process's memory once the window shows the last one: the
+// window keeps a bounded log, whatever the flood.
+func (b *bench) flood(ctx context.Context) ([]result, error) {
+	total, senders := 1_000_000, 4
+	if b.quick {
+		total = 20_000
+	}
+	rdb := redis.NewClient(b.opts)
+	defer rdb.Close()
+	var left leftovers
+	defer left.clean(ctx, rdb)
+	channel := fmt.Sprintf("bench-flood-%d", time.Now().UnixNano()%1e9)
+	left.channel(channel)
+	left.user("watcher")
+	for i := range senders {
+		left.user(fmt.Sprint("flooder", i))
+	}
+	c, err := chat.New(chat.Options{Redis: rdb, User: "watcher"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Join(ctx, channel); err != nil {
+		return nil, err
+	}
+	if err := rdb.SAdd(ctx, chat.DefaultKeys().UserChannels("watcher"), channel).Err(); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := c.Start(wctx); err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	screen := newFrameScreen(120, 40)
+	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, MaxLines: 5000})
+	done := make(chan struct{})
+	go func() { _ = app.Run(wctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed · connected") }, 30*time.Second); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := floodSend(ctx, b.opts, channel, senders, total); err != nil {
+		return nil, err
+	}
+	last := fmt.Sprintf("flood %d end", total-1)
+	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-3)+screen.row(-4), last) }, 5*time.Minute); err != nil {
+		return nil, fmt.Errorf("the window did not show the last message: %w", err)
+	}
+	elapsed := time.Since(start)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := residentBytes()
+	rt := side{Samples: total, Throughput: round(float64(total) / elapsed.Seconds()), Extra: map[string]float64{
+		"rss_mib":  round(float64(rss) / (1 << 20)),
+		"heap_mib": round(float64(ms.HeapAlloc) / (1 << 20)),
+	}}
+	r := result{Scenario: "flood", Case: fmt.Sprintf("%d messages into the window's channel", total), Rtchat: rt, Ratio: map[string]float64{},
+		Target: "memory bounded (max_lines 5000): RSS after the flood reported", Note: "RSS of the bench process: window, chat client and the bench itself"}
+	b.say("%s: %.0f msg/s delivered, RSS %.0f MiB, heap %.0f MiB", r.Case, rt.Throughput, rt.Extra["rss_mib"], rt.Extra["heap_mib"])
+	return []result{r}, nil
+}
+
+// floodSend sends total messages from senders clients, as fast as they go.
+func floodSend(ctx context.Context, opts *redis.Options, channel string, senders, total int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for s := range senders {
+		wg.Go(func() {
+			rdb := redis.NewClient(opts)
+			defer rdb.Close()
+			c, err := chat.New(chat.Options{Redis: rdb, User: fmt.Sprint("flooder", s)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := s; i < total; i += senders {
+				text := "flood " + strconv.Itoa(i)
+				if i == total-1 {
+					text += " end"
+				}
+				if _, err := c.BroadcastMessage(ctx, channel, text); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// residentBytes returns the process's resident set size (Linux), or 0.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -179,6 +179,10 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	channel := fmt.Sprintf("bench-e2e-%d", time.Now().UnixNano()%1e9)
 	sendRdb := b.newClient(0)
 	defer sendRdb.Close()
+	var left leftovers
+	defer left.clean(ctx, sendRdb)
+	left.channel(channel)
+	left.user("sender")
 	sender, err := chat.New(chat.Options{Redis: sendRdb, User: "sender"})
 	if err != nil {
 		return side{}, err
@@ -191,6 +195,7 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	for i := range rs {
 		rdb := b.newClient(2)
 		defer rdb.Close()
+		left.user(fmt.Sprint("r", i))
 		c, err := chat.New(chat.Options{Redis: rdb, User: fmt.Sprint("r", i)})
 		if err != nil {
 			return side{}, err
@@ -224,7 +229,6 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	if err != nil {
 		return side{}, err
 	}
-	_ = sendRdb.Del(ctx, chat.DefaultKeys().Stream(channel), chat.DefaultKeys().Channel(channel)).Err()
 	return s, nil
 }
 
@@ -235,6 +239,9 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	key := fmt.Sprintf("bench:raw:{%d}", time.Now().UnixNano()%1e9)
 	rdb := b.newClient(0)
 	defer rdb.Close()
+	var left leftovers
+	defer left.clean(ctx, rdb)
+	left.key(key)
 	rs := make([]*receiver, n)
 	for i := range rs {
 		sub := b.newClient(1)
@@ -272,10 +279,5 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	if err := warmUp(ctx, rs, func() error { return send("warm") }); err != nil {
 		return side{}, err
 	}
-	s, err := measureDelivery(ctx, rs, rate, total, func() error { return send(stamp()) })
-	if err != nil {
-		return side{}, err
-	}
-	_ = rdb.Del(ctx, key).Err()
-	return s, nil
+	return measureDelivery(ctx, rs, rate, total, func() error { return send(stamp()) })
 }

@@ -63,7 +63,12 @@ func (b *bench) flood(ctx context.Context) ([]result, error) {
 	if err := floodSend(ctx, b.opts, channel, senders, total); err != nil {
 		return nil, err
 	}
-	last := fmt.Sprintf("flood %d end", total-1)
+	// The senders interleave; one last message, after all of them, is
+	// the newest line once the window has taken everything.
+	const last = "the flood is over"
+	if _, err := c.BroadcastMessage(ctx, channel, last); err != nil {
+		return nil, err
+	}
 	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-3)+screen.row(-4), last) }, 5*time.Minute); err != nil {
 		return nil, fmt.Errorf("the window did not show the last message: %w", err)
 	}
@@ -96,11 +101,7 @@ func floodSend(ctx context.Context, opts *redis.Options, channel string, senders
 				return
 			}
 			for i := s; i < total; i += senders {
-				text := "flood " + strconv.Itoa(i)
-				if i == total-1 {
-					text += " end"
-				}
-				if _, err := c.BroadcastMessage(ctx, channel, text); err != nil {
+				if _, err := c.BroadcastMessage(ctx, channel, "flood "+strconv.Itoa(i)); err != nil {
 					errs <- err
 					return
 				}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
 )
 
 func main() {
@@ -121,6 +122,9 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 		return err
 	}
 	defer stop()
+	if b.opts != nil {
+		defer b.dropCounter(ctx)()
+	}
 	rep := report{Machine: machine(), Quick: o.quick, Started: time.Now().UTC().Format(time.RFC3339)}
 	for _, s := range scenarios() {
 		if !o.scenarios[s.name] {
@@ -204,6 +208,22 @@ type bench struct {
 	cluster []string // node addresses when e2e runs on a cluster
 	quick   bool
 	log     io.Writer
+}
+
+// dropCounter notes whether the server has a channel id counter now; the
+// function it returns deletes the counter after the run if it had none
+// and no channel is left (the bench's channels are deleted as it goes; a
+// counter others took ids from must never go back).
+func (b *bench) dropCounter(ctx context.Context) func() {
+	rdb := redis.NewClient(b.opts)
+	k := chat.DefaultKeys()
+	existed := rdb.Exists(ctx, k.ChannelSeq()).Val() == 1
+	return func() {
+		defer rdb.Close()
+		if !existed && rdb.SCard(ctx, k.ChannelIndex()).Val() == 0 {
+			_ = rdb.Del(ctx, k.ChannelSeq()).Err()
+		}
+	}
 }
 
 // newClient returns a client for the server (or the cluster) under test;

@@ -135,12 +135,13 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 	return m
 }
 
-// entryFields lists the field/value pairs of m as XADD takes them, in the
-// order documented at fieldUser.
-func entryFields(m Message) []any {
-	f := make([]any, 0, 12)
-	f = append(f, fieldUser, m.User, fieldText, m.Text, fieldTime, strconv.FormatInt(m.Time.UnixMilli(), 10),
-		fieldMsgID, m.MsgID, fieldChannelID, m.ChannelID)
+// entryArgs lists what the send script takes of m: the values of the
+// fixed fields (user, text, ts, mid, channel_id, whose names the script
+// holds), then the field/value pairs that follow them in the entry when
+// they apply (see fieldUser for the order).
+func entryArgs(m Message) []any {
+	f := make([]any, 0, 7)
+	f = append(f, m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID)
 	if m.Kind != KindText {
 		f = append(f, fieldKind, string(m.Kind))
 	}

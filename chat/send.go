@@ -22,9 +22,12 @@ import (
 //	      "2" SPUBLISH on a cluster), 4 live fields (without channel_id),
 //	      5 retry window ("" on a first try, else "seen first_ago last_ago":
 //	      the newest id the sender knew before its first try and how many ms
-//	      ago its first and last uncertain tries were), 6… the entry's
-//	      field/value pairs: user, text, ts, mid (13), channel_id (15, ""
-//	      to read it from the channel hash), then any others
+//	      ago its first and last uncertain tries were), 6 user, 7 text, 8 ts,
+//	      9 mid, 10 channel id ("" to read it from the channel hash), 11…
+//	      the entry's further field/value pairs (kind, …)
+//
+// The fixed field names are literals of the script, not arguments: every
+// argument costs Redis a string per call.
 //
 // It returns {stream id, receivers, 1 stored or 0 already stored, channel id}.
 // The previous id is read with XREVRANGE rather than kept in a key of our
@@ -46,7 +49,7 @@ if ARGV[5] ~= '' then
       local f = e[2]
       for i = 1, #f, 2 do
         if f[i] == 'mid' then
-          if f[i + 1] == ARGV[13] then return {e[1], 0, 0, ''} end
+          if f[i + 1] == ARGV[9] then return {e[1], 0, 0, ''} end
           break
         end
       end
@@ -55,11 +58,10 @@ if ARGV[5] ~= '' then
     start = '(' .. batch[#batch][1]
   end
 end
-local cid = ARGV[15]
+local cid = ARGV[10]
 if cid == '' then
   cid = redis.call('HGET', KEYS[2], 'id')
   if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
-  ARGV[15] = cid
 end
 local prev = ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -70,9 +72,9 @@ elseif redis.call('EXISTS', KEYS[2]) == 0 then
 end
 local id
 if ARGV[1] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 6))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 11))
 else
-  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 6))
+  id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 11))
 end
 local n = 0
 if ARGV[3] ~= '0' then
@@ -221,7 +223,7 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 	keys := []string{c.keys.Stream(d.Channel), c.keys.Channel(d.Channel)}
 	for attempt := 1; ; attempt++ {
 		m.ChannelID = c.channelID(d.Channel)
-		args := append([]any{c.opts.MaxLen, c.keys.Topic(d.Channel), pub, liveFields(m), t.window(c.readTimeout())}, entryFields(m)...)
+		args := append([]any{c.opts.MaxLen, c.keys.Topic(d.Channel), pub, liveFields(m), t.window(c.readTimeout())}, entryArgs(m)...)
 		at := time.Now()
 		res, err := c.runSend(ctx, keys, args)
 		if err == nil {

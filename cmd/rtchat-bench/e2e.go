@@ -222,14 +222,12 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	if err := warmUp(ctx, rs, func() error { _, err := sender.BroadcastMessage(ctx, channel, "warm"); return err }); err != nil {
 		return side{}, err
 	}
-	s, err := measureDelivery(ctx, rs, rate, total, func() error {
-		_, err := sender.BroadcastMessage(ctx, channel, stamp())
-		return err
+	return withServerCost(ctx, sendRdb, total, []string{"evalsha", "eval"}, func() (side, error) {
+		return measureDelivery(ctx, rs, rate, total, func() error {
+			_, err := sender.BroadcastMessage(ctx, channel, stamp())
+			return err
+		})
 	})
-	if err != nil {
-		return side{}, err
-	}
-	return s, nil
 }
 
 // e2eRaw: a raw pipeline XADD+PUBLISH sender, n raw Pub/Sub subscribers.
@@ -279,5 +277,7 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	if err := warmUp(ctx, rs, func() error { return send("warm") }); err != nil {
 		return side{}, err
 	}
-	return measureDelivery(ctx, rs, rate, total, func() error { return send(stamp()) })
+	return withServerCost(ctx, rdb, total, []string{"xadd", "publish", "spublish"}, func() (side, error) {
+		return measureDelivery(ctx, rs, rate, total, func() error { return send(stamp()) })
+	})
 }

@@ -313,3 +313,59 @@ func TestEntriesFromOtherToolsArriveInOrder(t *testing.T) {
 	r.waitCount("general", 4, 10*time.Second)
 	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
 }
+
+// TestRetriedSendsStoredOnce pins the retry guarantee without per-message
+// records: a send whose reply is lost after Redis ran it is tried again,
+// finds its own entry, and is stored once — from a client that knows
+// nothing of the channel yet (the search goes by the server's clock), and
+// through the outbox of a client that follows the channel, across the
+// reconnect the lost reply causes.
+func TestRetriedSendsStoredOnce(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	other, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	if _, err := other.Broadcast(ctx, chat.Draft{Channel: "general", Text: "warm-up"}); err == nil {
+		t.Fatal("sent to a channel that does not exist")
+	}
+	if _, _, err := other.CreateChannel(ctx, "general", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.BroadcastMessage(ctx, "general", "warm-up"); err != nil { // the script is cached
+		t.Fatal(err)
+	}
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
+	t.Cleanup(func() { _ = viaProxy.Close() })
+
+	fresh, _ := chat.New(chat.Options{Redis: viaProxy, User: "alice"})
+	proxy.CutReplyTo("evalsha")
+	sent, err := fresh.BroadcastMessage(ctx, "general", "once from a fresh client")
+	if err != nil || !sent.Duplicate || proxy.Armed() {
+		t.Fatalf("send with a lost reply: %+v, %v (fault fired: %v)", sent, err, !proxy.Armed())
+	}
+
+	r := newRecorder(t, viaProxy, "carol")
+	joinAll(t, ctx, "general", r)
+	r.waitConnected()
+	proxy.CutReplyTo("evalsha")
+	mid, err := r.Send(chat.Draft{Channel: "general", Text: "once through the outbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(20*time.Second, "the send to be stored", func() bool {
+		return r.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.SendEvent); return ok && s.MsgID == mid && !s.ID.IsZero() })
+	})
+	if proxy.Armed() {
+		t.Fatal("the outbox's send never met the fault")
+	}
+	xs := rdb.XRange(ctx, chat.DefaultKeys().Stream("general"), "-", "+").Val()
+	count := map[string]int{}
+	for _, x := range xs {
+		count[x.Values["text"].(string)]++
+	}
+	if count["once from a fresh client"] != 1 || count["once through the outbox"] != 1 || len(xs) != 3 {
+		t.Fatalf("the stream holds %v", count)
+	}
+	r.waitCount("general", 3, 10*time.Second)
+	assertSameIDs(t, "carol", r.ids("general"), streamIDs(t, rdb, "general"))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,8 +12,18 @@ import (
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
-// screenText returns what a simulation screen shows, row by row.
-func screenText(s tcell.SimulationScreen) string {
+// snapScreen is a simulation screen that keeps a copy of what it showed
+// last, taken on the UI goroutine, for the test to read without racing
+// the next draw.
+type snapScreen struct {
+	tcell.SimulationScreen
+	mu   sync.Mutex
+	text string
+}
+
+// Show shows the frame and keeps its text.
+func (s *snapScreen) Show() {
+	s.SimulationScreen.Show()
 	cells, w, h := s.GetContents()
 	var b strings.Builder
 	for y := range h {
@@ -25,7 +36,16 @@ func screenText(s tcell.SimulationScreen) string {
 		}
 		b.WriteByte('\n')
 	}
-	return b.String()
+	s.mu.Lock()
+	s.text = b.String()
+	s.mu.Unlock()
+}
+
+// shown returns the text of the last frame.
+func (s *snapScreen) shown() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.text
 }
 
 // TestQuitIsQuick: /quit returns to the shell at once — the window, the
@@ -35,7 +55,7 @@ func screenText(s tcell.SimulationScreen) string {
 func TestQuitIsQuick(t *testing.T) {
 	isolate(t)
 	srv := redistest.Start(t)
-	screen := tcell.NewSimulationScreen("UTF-8")
+	screen := &snapScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8")}
 	if err := screen.Init(); err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +67,7 @@ func TestQuitIsQuick(t *testing.T) {
 		done <- err
 	}()
 	redistest.Eventually(t, 15*time.Second, "the window to connect", func() error {
-		if txt := screenText(screen); !strings.Contains(txt, "#general · subscribed · connected") {
+		if txt := screen.shown(); !strings.Contains(txt, "#general · subscribed · connected") {
 			return errors.New(txt)
 		}
 		return nil

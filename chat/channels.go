@@ -144,12 +144,15 @@ func (m *ChannelManager) Delete(ctx context.Context, name, user string) error {
 		return fmt.Errorf("delete channel %q: %w", name, err)
 	}
 	pipe := m.rdb.Pipeline()
-	pipe.SRem(ctx, m.keys.ChannelIndex(), name)
+	unindex := pipe.SRem(ctx, m.keys.ChannelIndex(), name)
 	for _, u := range members {
+		// Best effort: with accounts, only each member may write their
+		// own list (their clients forget a channel that is gone).
 		pipe.SRem(ctx, m.keys.UserChannels(u), name)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("delete channel %q: unindex: %w", name, err)
+	_, _ = pipe.Exec(ctx)
+	if err := unindex.Err(); err != nil {
+		return fmt.Errorf("delete channel %q: unindex: %w", name, CleanRedisError(err))
 	}
 	m.announce(ctx)
 	return nil
@@ -234,6 +237,17 @@ func (m *ChannelManager) announce(ctx context.Context) {
 // membersChanged starts the notice, on the channel-list topic, that a
 // channel's members changed: "members:" + channel.
 const membersChanged = "members:"
+
+// channelsChanged is the notice, on a user's own events topic, that an
+// admin changed the private channels the user belongs to.
+const channelsChanged = "channels"
+
+// TellChannelsChanged tells user's clients that an admin changed the
+// private channels they belong to (best effort: they also read them at
+// their next start).
+func TellChannelsChanged(ctx context.Context, rdb redis.UniversalClient, keys Keys, user string) {
+	_ = rdb.Publish(ctx, keys.UserEvents(user), channelsChanged).Err()
+}
 
 func channelFromHash(name string, h map[string]string) Channel {
 	ch := Channel{ID: h["id"], Name: name, Description: h["description"], CreatedBy: h["created_by"]}

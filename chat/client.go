@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +65,23 @@ type Options struct {
 	// master when it has none): Redis 7 passes sharded Pub/Sub messages on
 	// to replicas, so a hot channel's fan-out spreads over its replicas.
 	ReplicaSubscribe bool
+	// AutoJoin makes the client follow the conversations others open with
+	// the user while it runs: a direct conversation someone starts, a
+	// private channel an admin adds the user to (JoinedEvent). The
+	// full-screen client sets it; "tail -f" does not.
+	AutoJoin bool
+	// Signer signs every message the client stores and is registered as
+	// one of the user's keys at Start (nil: messages go unsigned, and
+	// readers mark them so).
+	Signer *Signer
+	// Accounts says that the server enforces accounts: the connection is
+	// an ACL user of its own, so only the user may register the user's
+	// keys. Without it the client trusts on first use: it pins the keys
+	// it has seen in Pins and says when a person's keys change.
+	Accounts bool
+	// Pins keeps the keys seen on a server without accounts (default: kept
+	// in memory for the client's life).
+	Pins KeyPins
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -146,6 +165,8 @@ type Client struct {
 	wake chan struct{}
 	// presence carries notes from the receive loop to the presence loop.
 	presence chan presenceNote
+	// verify checks who wrote what (verify.go).
+	verify *verifier
 	// due is set while a stream read put off by readSoon waits;
 	// resetting while the client registers again after a data loss.
 	due, resetting atomic.Bool
@@ -178,8 +199,13 @@ func New(opts Options) (*Client, error) {
 		presence:  make(chan presenceNote, 64),
 		state:     StateEvent{State: StateConnecting},
 		wake:      make(chan struct{}, 1),
+		verify:    newVerifier(),
 	}
-	c.plain = &link{own: []string{opts.Keys.ChannelEvents(), opts.Keys.UserEvents(opts.User), opts.Keys.PresenceEvents()}}
+	if c.opts.Pins == nil {
+		c.opts.Pins = &memoryPins{}
+	}
+	c.plain = &link{own: []string{opts.Keys.ChannelEvents(), opts.Keys.UserEvents(opts.User), opts.Keys.PresenceEvents()},
+		patterns: opts.Keys.dmPatterns(opts.User)}
 	return c, nil
 }
 
@@ -194,12 +220,12 @@ func (c *Client) Events() <-chan Event { return c.events }
 // Start registers the user and starts the receive loop and the outbox. The
 // loops run until ctx is cancelled or Close is called.
 func (c *Client) Start(ctx context.Context) error {
-	if _, err := c.subs.RegisterUser(ctx, c.opts.User); err != nil {
+	if err := c.register(ctx); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
-	for _, loop := range []func(context.Context){c.receiveLoop, c.sendLoop, c.presenceLoop, c.typingLoop, c.watchLoop} {
+	for _, loop := range []func(context.Context){c.receiveLoop, c.sendLoop, c.presenceLoop, c.typingLoop, c.watchLoop, c.verifyLoop} {
 		c.done.Go(func() { loop(ctx) })
 	}
 	c.mu.Lock()
@@ -213,6 +239,29 @@ func (c *Client) Start(ctx context.Context) error {
 		c.startShard(ctx, l)
 	}
 	return nil
+}
+
+// RegisterKey records the device's signing key among the user's keys, as
+// Start does: for a client that sends without starting (the user's own
+// record is Start's to write: it is how a client notices a wiped server).
+func (c *Client) RegisterKey(ctx context.Context) error {
+	s := c.opts.Signer
+	if s == nil {
+		return nil
+	}
+	if err := c.rdb.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey()).Err(); err != nil {
+		return fmt.Errorf("register your signing key: %w", CleanRedisError(err))
+	}
+	return nil
+}
+
+func (c *Client) register(ctx context.Context) error {
+	_, err := c.subs.registerUser(ctx, c.opts.User, func(pipe redis.Pipeliner) {
+		if s := c.opts.Signer; s != nil {
+			pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey())
+		}
+	})
+	return err
 }
 
 // Close stops the client's loops, waits for them, and closes Events;
@@ -236,6 +285,12 @@ func (c *Client) Close() error {
 // emit hands ev to the reader of Events, giving up when ctx ends or the
 // client closes.
 func (c *Client) emit(ctx context.Context, ev Event) bool {
+	switch e := ev.(type) {
+	case MessageEvent:
+		c.verify.remember(e.Message)
+	case HistoryEvent:
+		c.verify.rememberAll(e.Messages)
+	}
 	c.emitMu.RLock()
 	defer c.emitMu.RUnlock()
 	if c.closed {
@@ -266,18 +321,116 @@ func (c *Client) CreateChannel(ctx context.Context, name, description string) (C
 }
 
 // Channel returns channel name with its member count; the error wraps
-// ErrNoSuchChannel when there is none.
+// ErrNoSuchChannel when there is none. A private channel ("+name") comes
+// back with Private set and its name as given.
 func (c *Client) Channel(ctx context.Context, name string) (Channel, error) {
+	if pname, ok := PrivateName(name); ok {
+		return c.privateChannel(ctx, pname)
+	}
+	if peer, ok := PeerOf(name); ok {
+		if err := ValidateName(peer); err != nil {
+			return Channel{}, err
+		}
+		n, err := c.rdb.Exists(ctx, c.keys.User(peer), c.keys.SigningKeys(peer)).Result()
+		switch {
+		case err != nil:
+			return Channel{}, fmt.Errorf("look up %s: %w", peer, CleanRedisError(err))
+		case n == 0:
+			return Channel{}, neverUsed(peer)
+		}
+		return Channel{Name: name, ID: dmMark, Members: 2}, nil
+	}
 	return c.channels.Get(ctx, name)
 }
 
-// ListChannels returns every channel (see ChannelManager.List).
-func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) { return c.channels.List(ctx) }
+// privateChannel reads private channel name.
+func (c *Client) privateChannel(ctx context.Context, name string) (Channel, error) {
+	if err := ValidateName(name); err != nil {
+		return Channel{}, err
+	}
+	pipe := c.rdb.Pipeline()
+	h := pipe.HGetAll(ctx, c.keys.PrivateChannel(name))
+	n := pipe.SCard(ctx, c.keys.PrivateMembers(name))
+	_, err := pipe.Exec(ctx)
+	switch {
+	case redis.HasErrorPrefix(err, "NOPERM"):
+		// Not a member: to them, it does not exist.
+		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
+	case err != nil:
+		return Channel{}, fmt.Errorf("read channel %q: %w", name, CleanRedisError(err))
+	}
+	if len(h.Val()) == 0 {
+		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
+	}
+	ch := channelFromHash(Private(name), h.Val())
+	ch.Members, ch.Private = n.Val(), true
+	return ch, nil
+}
 
-// MyChannels returns the channels the user is subscribed to, as stored in
-// Redis (they survive restarts of the client).
+// ListChannels returns every public channel and the private channels the
+// user belongs to (see ChannelManager.List; Private marks those, their
+// names start with "+").
+func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
+	list, err := c.channels.List(ctx)
+	var odd *OddKeysError
+	if err != nil && !errors.As(err, &odd) {
+		return nil, err
+	}
+	private, perr := c.rdb.SMembers(ctx, c.keys.UserPrivate(c.opts.User)).Result()
+	if perr != nil && !redis.HasErrorPrefix(perr, "WRONGTYPE") {
+		return nil, fmt.Errorf("list your private channels: %w", CleanRedisError(perr))
+	}
+	slices.Sort(private)
+	for _, name := range private {
+		ch, err := c.privateChannel(ctx, name)
+		if err == nil {
+			list = append(list, ch)
+		}
+	}
+	if odd != nil {
+		return list, odd
+	}
+	return list, nil
+}
+
+// MyChannels returns the conversations the user keeps, as stored in Redis
+// (they survive restarts of the client): the channels they joined (a
+// private one, "+name", while they still belong to it) and their direct
+// conversations ("@peer"), in one round trip.
 func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
-	return c.subs.Channels(ctx, c.opts.User)
+	pipe := c.rdb.Pipeline()
+	joined := pipe.SMembers(ctx, c.keys.UserChannels(c.opts.User))
+	private := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
+	dms := pipe.SMembers(ctx, c.keys.DMList(c.opts.User))
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	var odd OddKeysError
+	for _, cmd := range []*redis.StringSliceCmd{joined, private, dms} {
+		key := cmd.Args()[1].(string)
+		if err := odd.check(key, cmd.Err()); err != nil {
+			return nil, fmt.Errorf("channels of %s: %w", c.opts.User, err)
+		}
+	}
+	set := map[string]bool{}
+	member := map[string]bool{}
+	for _, n := range private.Val() {
+		member[n] = true
+	}
+	for _, n := range joined.Val() {
+		name, private := PrivateName(n)
+		if ValidateName(name) == nil && (!private || member[name]) {
+			set[n] = true
+		}
+	}
+	for _, p := range dms.Val() {
+		if ValidateName(p) == nil && p != c.opts.User {
+			set[DM(p)] = true
+		}
+	}
+	out := slices.Sorted(maps.Keys(set))
+	if len(odd.Keys) > 0 {
+		return out, fmt.Errorf("channels of %s: %w", c.opts.User, &odd)
+	}
+	return out, nil
 }
 
 // SetTopic sets channel's description.

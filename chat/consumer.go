@@ -14,7 +14,7 @@ import (
 // the original request's "message consumer" read. Odd entries come back
 // marked Malformed.
 func (c *Client) ConsumeMessages(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return nil, err
 	}
 	if count <= 0 {
@@ -24,7 +24,7 @@ func (c *Client) ConsumeMessages(ctx context.Context, channel string, after ID, 
 }
 
 func (c *Client) consume(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
-	xs, err := c.rdb.XRangeN(ctx, c.keys.Stream(channel), after.exclusive("-"), "+", count).Result()
+	xs, err := c.rdb.XRangeN(ctx, c.streamOf(channel), after.exclusive("-"), "+", count).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", channel, err)
 	}
@@ -35,15 +35,16 @@ func (c *Client) consume(ctx context.Context, channel string, after ID, count in
 // before (the zero ID for the newest page), oldest first, and whether older
 // entries remain. One page costs one XREVRANGE whatever the stream's length.
 func (c *Client) History(ctx context.Context, channel string, before ID) (msgs []Message, more bool, err error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return nil, false, err
 	}
 	// Ask for one extra entry to learn whether an older page exists.
-	xs, err := c.rdb.XRevRangeN(ctx, c.keys.Stream(channel), before.exclusive("+"), "-", c.opts.PageSize+1).Result()
+	xs, err := c.rdb.XRevRangeN(ctx, c.streamOf(channel), before.exclusive("+"), "-", c.opts.PageSize+1).Result()
 	if err != nil {
 		return nil, false, fmt.Errorf("read history of %q: %w", channel, err)
 	}
 	msgs, more = page(channel, xs, c.opts.PageSize)
+	c.verify.rememberAll(msgs)
 	return msgs, more, nil
 }
 
@@ -85,7 +86,7 @@ func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, l
 		}
 		// The entry before the first one, so receivers can spot a gap.
 		var prev ID
-		before, err := c.rdb.XRevRangeN(ctx, c.keys.Stream(channel), msgs[0].ID.exclusive("+"), "-", 1).Result()
+		before, err := c.rdb.XRevRangeN(ctx, c.streamOf(channel), msgs[0].ID.exclusive("+"), "-", 1).Result()
 		if err != nil {
 			return n, last, fmt.Errorf("fan out %q: %w", channel, err)
 		}
@@ -93,10 +94,10 @@ func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, l
 			prev, _ = parseID(before[0].ID)
 		}
 		pipe := c.rdb.Pipeline()
-		topic := c.keys.Topic(channel)
+		topic := c.streamOf(channel)
 		for _, m := range msgs {
 			payload := encodeLive(m, prev)
-			if c.cluster != nil {
+			if c.sharded(channel) {
 				pipe.SPublish(ctx, topic, payload)
 			} else {
 				pipe.Publish(ctx, topic, payload)

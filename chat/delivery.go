@@ -48,16 +48,29 @@ type follow struct {
 // with the newest page is emitted, and from then on every new entry arrives
 // once, in order, as a MessageEvent. The channel must exist (see
 // CreateChannel). It returns the channel's member count. Subscribing again
-// is harmless and emits nothing.
+// is harmless and emits nothing. A private channel ("+name") takes only its
+// members, as an admin set them; a direct conversation ("@peer") adds each
+// side to the other's list of conversations.
 func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64, error) {
-	ch, err := c.channels.Get(ctx, channel)
+	if isDM(channel) {
+		if err := c.openDM(ctx, channel); err != nil {
+			return 0, err
+		}
+		return 2, c.follow(ctx, channel, true, c.opts.PageSize)
+	}
+	ch, err := c.Channel(ctx, channel)
 	if err != nil {
 		return 0, fmt.Errorf("subscribe: %w", err)
 	}
-	n, err := c.subs.Add(ctx, c.opts.User, channel)
+	n := ch.Members
+	if _, private := PrivateName(channel); private {
+		err = c.rdb.SAdd(ctx, c.keys.UserChannels(c.opts.User), channel).Err()
+	} else {
+		n, err = c.subs.Add(ctx, c.opts.User, channel)
+	}
 	var odd *OddKeysError
-	if errors.As(err, &odd) {
-		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("joined #%s, but it will not reopen at the next start: %v", channel, odd)})
+	if errors.As(err, &odd) || redis.HasErrorPrefix(err, "WRONGTYPE") {
+		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("joined %s, but it will not reopen at the next start: %v", Display(channel), err)})
 		err = nil
 	}
 	if err != nil {
@@ -65,6 +78,49 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 	}
 	c.rememberChannel(channel, ch.ID, ID{})
 	return n, c.follow(ctx, channel, true, c.opts.PageSize)
+}
+
+// openDM opens the direct conversation conv ("@peer"): the peer must have
+// used rtchat here, and each side joins the other's list.
+func (c *Client) openDM(ctx context.Context, conv string) error {
+	peer, _ := PeerOf(conv)
+	if peer == c.opts.User {
+		return fmt.Errorf("a direct conversation needs someone else: %w", ErrNoSuchUser)
+	}
+	pipe := c.rdb.Pipeline()
+	known := pipe.Exists(ctx, c.keys.User(peer), c.keys.SigningKeys(peer))
+	pipe.SAdd(ctx, c.keys.DMList(c.opts.User), peer)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("open %s: %w", conv, CleanRedisError(err))
+	}
+	if known.Val() == 0 {
+		_ = c.rdb.SRem(ctx, c.keys.DMList(c.opts.User), peer).Err()
+		return neverUsed(peer)
+	}
+	// Telling the peer is best effort: their client also finds a new
+	// conversation by its pattern subscription.
+	if err := c.rdb.SAdd(ctx, c.keys.DMList(peer), c.opts.User).Err(); err != nil {
+		c.opts.Logger.Debug("tell the peer of a direct conversation", "peer", peer, "err", err)
+	}
+	return nil
+}
+
+// Open makes conv ready to send to, without following it: a public
+// channel is created if new (with an empty description), a private one
+// must exist (an admin makes those), and "@peer" opens the direct
+// conversation with peer. It returns the conversation.
+func (c *Client) Open(ctx context.Context, conv string) (Channel, error) {
+	if err := ValidateConv(conv); err != nil {
+		return Channel{}, err
+	}
+	if isDM(conv) {
+		return Channel{Name: conv, ID: dmMark, Members: 2}, c.openDM(ctx, conv)
+	}
+	if _, private := PrivateName(conv); private {
+		return c.Channel(ctx, conv)
+	}
+	ch, _, err := c.channels.Create(ctx, conv, "", c.opts.User)
+	return ch, err
 }
 
 // Follow delivers channel live, like SubscribeToChannel, without making the
@@ -108,16 +164,23 @@ func (c *Client) follow(ctx context.Context, channel string, member bool, pageSi
 // point to follow from. With pageSize ≤ 0 the event holds no messages:
 // only what comes after now is wanted.
 func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, member bool) (ev HistoryEvent, last ID, members []string, err error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return ev, last, nil, err
 	}
 	n := max(pageSize, 1)
 	pipe := c.rdb.Pipeline()
-	xs := pipe.XRevRangeN(ctx, c.keys.Stream(channel), "+", "-", n+1)
+	xs := pipe.XRevRangeN(ctx, c.streamOf(channel), "+", "-", n+1)
 	mark := pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
 	now := pipe.Time(ctx)
 	var mem *redis.StringSliceCmd
-	if member {
+	peer, dm := PeerOf(channel)
+	switch name, private := PrivateName(channel); {
+	case !member:
+	case dm:
+		members = []string{c.opts.User, peer}
+	case private:
+		mem = pipe.SMembers(ctx, c.keys.PrivateMembers(name))
+	default:
 		mem = pipe.SMembers(ctx, c.keys.Members(channel))
 	}
 	_, _ = pipe.Exec(ctx) // each reply is checked below
@@ -131,8 +194,8 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 		if members, err = mem.Result(); err != nil {
 			return ev, last, nil, fmt.Errorf("read members of %q: %w", channel, CleanRedisError(err))
 		}
-		slices.Sort(members)
 	}
+	slices.Sort(members)
 	if t, err := now.Result(); err == nil {
 		c.clock.observe(uint64(t.UnixMilli()))
 	}
@@ -148,18 +211,29 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 	}
 	ev.Messages, ev.Complete = msgs, !more
 	ev.ReadID = c.validMarker(channel, mark.Val())
+	if ev.ReadID.IsZero() && dm {
+		// A direct conversation never read is news from its start, not
+		// history: its marker lies before every entry.
+		ev.ReadID = beforeAll
+	}
 	if ev.Unread, err = c.unread(ctx, channel, ev.ReadID, msgs, !more); err != nil {
 		return HistoryEvent{}, last, nil, err
 	}
 	return ev, last, members, nil
 }
 
-// Join creates channel if it is new (with an empty description) and
-// subscribes to it; it returns the channel.
+// beforeAll is a read marker before every entry of a stream.
+var beforeAll = ID{MS: 0, Seq: 1}
+
+// Join opens channel (see Open) and subscribes to it; it returns the
+// channel.
 func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
-	ch, _, err := c.channels.Create(ctx, channel, "", c.opts.User)
+	ch, err := c.Open(ctx, channel)
 	if err != nil {
 		return Channel{}, err
+	}
+	if isDM(channel) {
+		return ch, c.follow(ctx, channel, true, c.opts.PageSize) // Open did the rest
 	}
 	if ch.Members, err = c.SubscribeToChannel(ctx, channel); err != nil {
 		return Channel{}, err
@@ -167,10 +241,19 @@ func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
 	return ch, nil
 }
 
+func isDM(conv string) bool { _, ok := PeerOf(conv); return ok }
+
 // Leave unsubscribes the user from channel: no more live messages, and the
-// user leaves the member Set.
+// user leaves the member Set (a direct conversation leaves the user's
+// list; a private channel's members stay as an admin set them).
 func (c *Client) Leave(ctx context.Context, channel string) error {
 	c.unfollow(ctx, channel)
+	if peer, dm := PeerOf(channel); dm {
+		return c.rdb.SRem(ctx, c.keys.DMList(c.opts.User), peer).Err()
+	}
+	if _, private := PrivateName(channel); private {
+		return c.rdb.SRem(ctx, c.keys.UserChannels(c.opts.User), channel).Err()
+	}
 	return c.subs.Remove(ctx, c.opts.User, channel)
 }
 
@@ -206,7 +289,7 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 	if c.handleOwn(ctx, m) {
 		return nil
 	}
-	name, ok := c.keys.channelFromTopic(m.Channel)
+	name, ok := c.convOfTopic(m.Channel)
 	if !ok {
 		return nil
 	}
@@ -217,6 +300,14 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 		return nil
 	}
 	f := c.followed(name)
+	if f == nil && c.opts.AutoJoin && isDM(name) && !strings.HasPrefix(m.Payload, liveVersion+"\n") {
+		// Someone opened a conversation with the user: follow it (its
+		// first page holds this entry).
+		peer, _ := PeerOf(name)
+		_ = c.rdb.SAdd(ctx, c.keys.DMList(c.opts.User), peer).Err()
+		c.emit(ctx, JoinedEvent{Channel: Channel{Name: name, ID: dmMark, Members: 2}})
+		return c.follow(ctx, name, true, c.opts.PageSize)
+	}
 	if f == nil {
 		return nil
 	}
@@ -353,7 +444,7 @@ func (c *Client) checkTrimmed(ctx context.Context, channel string) {
 	if last.IsZero() || reset {
 		return
 	}
-	key := c.keys.Stream(channel)
+	key := c.streamOf(channel)
 	pipe := c.rdb.Pipeline()
 	self := pipe.XRangeN(ctx, key, last.String(), last.String(), 1)
 	first := pipe.XRangeN(ctx, key, "-", "+", 1)

@@ -50,6 +50,15 @@ type TruncatedEvent struct{ Channel string }
 // described); re-read it with ListChannels.
 type ChannelsChangedEvent struct{}
 
+// JoinedEvent says that the client follows a conversation the user did
+// not open here: a direct conversation someone else started, a private
+// channel an admin added the user to. Its HistoryEvent follows.
+type JoinedEvent struct{ Channel Channel }
+
+// RemovedEvent says that an admin took the user out of private channel
+// Channel: the client no longer follows it.
+type RemovedEvent struct{ Channel string }
+
 // ResetEvent says that the server lost its data (FLUSHALL, or a restart
 // without persistence) and the client has registered the user and its
 // memberships again. History before the loss is gone; read markers that
@@ -114,6 +123,8 @@ func (SendEvent) isEvent()            {}
 func (ReadEvent) isEvent()            {}
 func (TypingEvent) isEvent()          {}
 func (ResetEvent) isEvent()           {}
+func (RemovedEvent) isEvent()         {}
+func (JoinedEvent) isEvent()          {}
 func (NoticeEvent) isEvent()          {}
 func (PresenceEvent) isEvent()        {}
 func (MembersEvent) isEvent()         {}

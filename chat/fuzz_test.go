@@ -2,6 +2,7 @@ package chat
 
 import (
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -69,6 +70,68 @@ func FuzzPrintable(f *testing.F) {
 		}
 		if Printable(out) != out {
 			t.Fatalf("Printable is not idempotent on %q", s)
+		}
+	})
+}
+
+// FuzzSignature: a signature holds for exactly the message it was made
+// for: any change to a signed field, or another conversation, fails it;
+// odd key ids, keys and signatures are refused without a panic.
+func FuzzSignature(f *testing.F) {
+	f.Add("general", "alice", "hi", "m1", int64(1700000000000), "", "general", "alice", "hi", "m1", int64(1700000000000), "", "abc", "key", "sig")
+	f.Add("@bob", "alice", "x", "m", int64(0), "action", "@alice", "alice", "x", "m", int64(0), "action", "", "", "")
+	f.Add("+s", "a", "t", "m", int64(5), "", "s", "a", "t", "m", int64(5), "", "A_-", "AAAA", "\x00")
+	s := NewSigner()
+	f.Fuzz(func(t *testing.T, conv, user, text, mid string, ts int64, kind, conv2, user2, text2, mid2 string, ts2 int64, kind2, id, key, sig string) {
+		m := Message{User: user, Text: text, MsgID: mid, Time: time.UnixMilli(ts), Kind: Kind(kind)}
+		s.sign(canonicalConv(conv, user), &m)
+		pub, ok := parsePublicKey(s.KeyID(), s.PublicKey())
+		if !ok {
+			t.Fatal("the signer's own key does not parse")
+		}
+		if judge(&m, pub, canonicalConv(conv, user)) != Verified {
+			t.Fatalf("a fresh signature fails: %+v", m)
+		}
+		other := Message{User: user2, Text: text2, MsgID: mid2, Time: time.UnixMilli(ts2), Kind: Kind(kind2), Key: m.Key, Sig: m.Sig}
+		same := canonicalConv(conv, user) == canonicalConv(conv2, user) && user == user2 && text == text2 && mid == mid2 && ts == ts2 && kind == kind2
+		if got := judge(&other, pub, canonicalConv(conv2, user)); (got == Verified) != same {
+			t.Fatalf("signature of %+v in %q judged %v for %+v in %q", m, conv, got, other, conv2)
+		}
+		if p, ok := parsePublicKey(id, key); ok && KeyID(p) != id {
+			t.Fatalf("key %q accepted under another id %q", key, id)
+		}
+		forged := Message{User: user, Text: text, MsgID: mid, Time: time.UnixMilli(ts), Kind: Kind(kind), Key: id, Sig: sig}
+		if judge(&forged, pub, canonicalConv(conv, user)) == Verified && sig != m.Sig {
+			t.Fatalf("a made-up signature %q passes", sig)
+		}
+	})
+}
+
+// FuzzConvNames: conversation names and the topics they live on decode
+// without a panic, and a direct conversation's topic names the other
+// person for either side.
+func FuzzConvNames(f *testing.F) {
+	f.Add("alice", "bob", "dm:{alice,bob}")
+	f.Add("a", "a", "privmsg:{x}")
+	f.Add("", "@", "dm:{,}")
+	f.Add("x-1", "y_2", "dm:{*,x-1}")
+	f.Add("0", "0", "privmsg:{}") // once decoded to the conversation "+"
+	k := DefaultKeys()
+	f.Fuzz(func(t *testing.T, a, b, topic string) {
+		c := &Client{keys: k, opts: Options{User: a}}
+		if conv, ok := c.convOfTopic(topic); ok && ValidateConv(conv) != nil {
+			t.Fatalf("topic %q gave the invalid conversation %q", topic, conv)
+		}
+		_ = Display(topic)
+		_ = ValidateConv(topic)
+		if ValidateName(a) != nil || ValidateName(b) != nil || a == b {
+			return
+		}
+		if conv, ok := c.convOfTopic(k.DMStream(a, b)); !ok || conv != DM(b) {
+			t.Fatalf("%s reads the topic of its conversation with %s as %q", a, b, conv)
+		}
+		if k.DMStream(a, b) != k.DMStream(b, a) || canonicalConv(DM(b), a) != canonicalConv(DM(a), b) {
+			t.Fatalf("the two sides of %s,%s name their conversation differently", a, b)
 		}
 	})
 }

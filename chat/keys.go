@@ -19,6 +19,13 @@ package chat
 //	user:{alice}:events         Pub/Sub read markers moved (for the user's other terminals)
 //	user:presence               ZSet    user → when their last session's heartbeat expires (ms)
 //	user:presence               Pub/Sub "+alice" came online, "-alice" went away
+//	user:{alice}:keys           Hash    key id → public signing key (one per device)
+//	user:{alice}:private        Set     private channels alice belongs to
+//	dm:{alice,bob}              Stream  a direct conversation (names sorted); also its topic
+//	dm:{alice}:with             Set     the people alice has direct conversations with
+//	private:{secret}            Hash    a private channel's id, name, created_by, created_at
+//	private:{secret}:members    Set     its members (kept by an admin)
+//	privmsg:{secret}            Stream  its messages; also its topic
 //
 // Keys is a plain value and safe for concurrent use.
 type Keys struct {
@@ -28,11 +35,17 @@ type Keys struct {
 	MessagePrefix string
 	// UserPrefix starts user keys (default "user:").
 	UserPrefix string
+	// DMPrefix starts the keys of direct conversations (default "dm:"),
+	// PrivatePrefix those of private channels ("private:") and
+	// PrivateMessagePrefix their streams ("privmsg:"): apart from the
+	// public ones, so that ACL patterns can tell them apart.
+	DMPrefix, PrivatePrefix, PrivateMessagePrefix string
 }
 
 // DefaultKeys returns the default key schema.
 func DefaultKeys() Keys {
-	return Keys{ChannelPrefix: "channel:", MessagePrefix: "message:", UserPrefix: "user:"}
+	return Keys{ChannelPrefix: "channel:", MessagePrefix: "message:", UserPrefix: "user:",
+		DMPrefix: "dm:", PrivatePrefix: "private:", PrivateMessagePrefix: "privmsg:"}
 }
 
 func tag(name string) string { return "{" + name + "}" }
@@ -75,6 +88,9 @@ func (k Keys) Online(name string) string { return k.UserPrefix + tag(name) + ":o
 // marker moved.
 func (k Keys) UserEvents(name string) string { return k.UserPrefix + tag(name) + ":events" }
 
+// SigningKeys is the Hash of user's public signing keys: key id → key.
+func (k Keys) SigningKeys(name string) string { return k.UserPrefix + tag(name) + ":keys" }
+
 // Presence is the Sorted Set of online users, scored by when the
 // heartbeat of their latest session expires (ms).
 func (k Keys) Presence() string { return k.UserPrefix + "presence" }
@@ -91,9 +107,6 @@ func (k Keys) channelFromTopic(topic string) (string, bool) {
 	}
 	return rest[:len(rest)-1], true
 }
-
-// channelFromStream returns the channel name of a stream key, if it is one.
-func (k Keys) channelFromStream(key string) (string, bool) { return k.channelFromTopic(key) }
 
 func cutPrefix(s, prefix string) (string, bool) {
 	if len(s) < len(prefix) || s[:len(prefix)] != prefix {

@@ -23,10 +23,11 @@ import (
 type link struct {
 	node   string        // node address of a sharded link (a master, or a replica with ReplicaSubscribe); "" for the plain link
 	client *redis.Client // that node's client (sharded links)
-	// own are the plain link's own topics.
-	own   []string
-	ps    *redis.PubSub   // current subscription; nil while down
-	names map[string]bool // channels a sharded link carries
+	// own are the plain link's own topics, patterns its pattern
+	// subscriptions (the user's direct conversations).
+	own, patterns []string
+	ps            *redis.PubSub   // current subscription; nil while down
+	names         map[string]bool // channels a sharded link carries
 }
 
 func (l *link) sharded() bool { return l.node != "" }
@@ -67,9 +68,9 @@ func (c *Client) linkFor(ctx context.Context, channel string) (l *link, started 
 	}
 	var node *redis.Client
 	if c.opts.ReplicaSubscribe {
-		node, err = c.cluster.SlaveForKey(ctx, c.keys.Topic(channel))
+		node, err = c.cluster.SlaveForKey(ctx, c.streamOf(channel))
 	} else {
-		node, err = c.cluster.MasterForKey(ctx, c.keys.Topic(channel))
+		node, err = c.cluster.MasterForKey(ctx, c.streamOf(channel))
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("find the node of %q: %w", channel, err)
@@ -87,7 +88,12 @@ func (c *Client) linkFor(ctx context.Context, channel string) (l *link, started 
 }
 
 // carry puts channel on the link that must carry it and subscribes there.
+// A direct conversation needs no subscription of its own (the plain link's
+// patterns carry every one of them): it is caught up at once instead.
 func (c *Client) carry(ctx context.Context, channel string) error {
+	if isDM(channel) {
+		return c.catchUp(ctx, channel)
+	}
 	l, started, err := c.linkFor(ctx, channel)
 	if err != nil {
 		return err
@@ -113,7 +119,7 @@ func (c *Client) carry(ctx context.Context, channel string) error {
 	case ps != nil:
 		// An error means the link is failing; its next session
 		// subscribes to every channel it carries anyway.
-		_ = l.subscribe(ctx, ps, c.keys.Topic(channel))
+		_ = l.subscribe(ctx, ps, c.streamOf(channel))
 	}
 	c.nudgeWatcher()
 	return nil
@@ -130,7 +136,7 @@ func (c *Client) carries(l *link, channel string) bool {
 	defer c.mu.Unlock()
 	if !l.sharded() {
 		_, ok := c.follows[channel]
-		return ok && c.cluster == nil
+		return ok && (c.cluster == nil || isDM(channel))
 	}
 	return l.names[channel]
 }
@@ -140,7 +146,7 @@ func (c *Client) unfollow(ctx context.Context, channel string) {
 	c.mu.Lock()
 	delete(c.follows, channel)
 	var from *link
-	if c.cluster == nil {
+	if c.cluster == nil && !isDM(channel) {
 		from = c.plain
 	}
 	for _, l := range c.shards {
@@ -155,7 +161,7 @@ func (c *Client) unfollow(ctx context.Context, channel string) {
 	}
 	c.mu.Unlock()
 	if ps != nil {
-		_ = from.unsubscribe(ctx, ps, c.keys.Topic(channel))
+		_ = from.unsubscribe(ctx, ps, c.streamOf(channel))
 	}
 	c.nudgeWatcher()
 }
@@ -168,11 +174,13 @@ func (c *Client) topicsOf(l *link) []string {
 	switch {
 	case l.sharded():
 		for name := range l.names {
-			topics = append(topics, c.keys.Topic(name))
+			topics = append(topics, c.streamOf(name))
 		}
 	case c.cluster == nil:
 		for name := range c.follows {
-			topics = append(topics, c.keys.Topic(name))
+			if !isDM(name) {
+				topics = append(topics, c.streamOf(name))
+			}
 		}
 	}
 	return topics

@@ -49,6 +49,10 @@ func liveFields(m Message) string {
 	if m.Malformed != "" {
 		b = appendField(b, fieldOdd, m.Malformed)
 	}
+	if m.Sig != "" {
+		b = appendField(b, fieldKey, m.Key)
+		b = appendField(b, fieldSig, m.Sig)
+	}
 	b = appendField(b, fieldText, m.Text)
 	return string(b)
 }
@@ -104,6 +108,10 @@ func decodeLive(channel, payload string) (m Message, prev ID, err error) {
 			m.Text = value
 		case fieldKind:
 			m.Kind = Kind(value)
+		case fieldKey:
+			m.Key = value
+		case fieldSig:
+			m.Sig = value
 		case fieldOdd:
 			problems = append(problems, value)
 		case fieldTime:

@@ -25,6 +25,8 @@ type Channel struct {
 	CreatedBy   string
 	Created     time.Time
 	Members     int64
+	// Private is set for a private channel (its Name starts with "+").
+	Private bool
 }
 
 // Kind says what sort of message an entry is.
@@ -55,6 +57,9 @@ type Message struct {
 	Kind Kind
 	// Ephemeral marks a message that was published live without being stored.
 	Ephemeral bool
+	// Key and Sig are the id of the device key that signed the message and
+	// the signature (empty when unsigned); see Client.Verify.
+	Key, Sig string
 	// Malformed is non-empty when the stream entry lacked fields or held odd
 	// values (it was written by another tool); it says what was wrong. The
 	// other fields hold whatever could be recovered.
@@ -63,8 +68,8 @@ type Message struct {
 
 // Stream entry field names: the on-the-wire contract of a stored message
 // (docs/DESIGN.md, "Entry format"). An entry rtchat writes holds, in this
-// order, user, text, ts, mid and channel_id, and kind only when it is not
-// plain text: entries with the same fields in the same order share their
+// order, user, text, ts, mid and channel_id, kind only when it is not
+// plain text, then key and sig (see sign.go): entries with the same fields in the same order share their
 // field names inside Redis, so the names cost nothing per message.
 const (
 	fieldUser      = "user"
@@ -108,6 +113,8 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 	m.User = str(fieldUser, true)
 	m.Text = str(fieldText, true)
 	m.Kind = Kind(str(fieldKind, false))
+	m.Key = str(fieldKey, false)
+	m.Sig = str(fieldSig, false)
 	if m.User != "" && !validName(m.User) {
 		problems = append(problems, "user is not a valid name")
 	}
@@ -140,10 +147,13 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 // holds), then the field/value pairs that follow them in the entry when
 // they apply (see fieldUser for the order).
 func entryArgs(m Message) []any {
-	f := make([]any, 0, 7)
+	f := make([]any, 0, 11)
 	f = append(f, m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID)
 	if m.Kind != KindText {
 		f = append(f, fieldKind, string(m.Kind))
+	}
+	if m.Sig != "" {
+		f = append(f, fieldKey, m.Key, fieldSig, m.Sig)
 	}
 	return f
 }

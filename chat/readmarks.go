@@ -39,7 +39,7 @@ return 1
 // marker only moves forward; when it moves, every terminal of the user gets
 // a ReadEvent (this one too).
 func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return err
 	}
 	if id.IsZero() {
@@ -86,7 +86,7 @@ func (c *Client) unread(ctx context.Context, channel string, marker ID, page []M
 	}
 	if !complete && page[0].ID.After(marker) {
 		// The marker is older than the page: count what lies between.
-		xs, err := c.rdb.XRangeN(ctx, c.keys.Stream(channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1).Result()
+		xs, err := c.rdb.XRangeN(ctx, c.streamOf(channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1).Result()
 		if err != nil {
 			return u, fmt.Errorf("count unread in %q: %w", channel, err)
 		}
@@ -107,7 +107,13 @@ func (c *Client) unread(ctx context.Context, channel string, marker ID, page []M
 // ReadEvent ("channel\nid").
 func (c *Client) handleUserEvent(ctx context.Context, payload string) {
 	channel, raw, ok := strings.Cut(payload, "\n")
-	if !ok || !validName(channel) {
+	if channel == channelsChanged && !ok {
+		// An admin changed the user's private channels.
+		c.syncPrivate(ctx)
+		c.emit(ctx, ChannelsChangedEvent{})
+		return
+	}
+	if !ok || ValidateConv(channel) != nil {
 		return
 	}
 	if id, ok := parseID(raw); ok && !id.IsZero() {

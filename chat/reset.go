@@ -41,10 +41,11 @@ func (c *Client) checkWiped(ctx context.Context) error {
 	return nil
 }
 
-// Rejoin recreates the user, every followed channel and the memberships
-// (idempotently) after the server lost its data.
+// Rejoin recreates the user, every followed public channel, the
+// memberships and the list of direct conversations (idempotently) after
+// the server lost its data.
 func (c *Client) Rejoin(ctx context.Context) error {
-	if _, err := c.subs.RegisterUser(ctx, c.opts.User); err != nil {
+	if err := c.register(ctx); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -58,6 +59,15 @@ func (c *Client) Rejoin(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	for _, f := range all {
+		if peer, dm := PeerOf(f.name); dm {
+			// Best effort, like opening it: the conversation itself
+			// needs no key but its stream.
+			_ = c.rdb.SAdd(ctx, c.keys.DMList(c.opts.User), peer).Err()
+			continue
+		}
+		if _, private := PrivateName(f.name); private {
+			continue // an admin makes private channels and their members again
+		}
 		ch, _, err := c.channels.Create(ctx, f.name, "", c.opts.User)
 		if err != nil {
 			return err

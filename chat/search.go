@@ -70,7 +70,7 @@ type SearchPage struct {
 // entries before cursor (the zero ID starts at the newest entry). A page
 // may hold fewer hits and still not be Done; ask again with its Next.
 func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, limit int) (SearchPage, error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return SearchPage{}, err
 	}
 	needle := asciiLower(strings.TrimSpace(query))
@@ -80,7 +80,7 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	if limit <= 0 {
 		limit = 50
 	}
-	res, err := searchScript.Run(ctx, c.rdb, []string{c.keys.Stream(channel)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
+	res, err := searchScript.Run(ctx, c.rdb, []string{c.streamOf(channel)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
 	}
@@ -121,13 +121,13 @@ func scriptEntry(v any) (string, map[string]any, bool) {
 // Around returns the messages of channel around stream id id: up to n
 // before it, the entry itself, and up to n after it, oldest first.
 func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]Message, error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return nil, err
 	}
 	if id.IsZero() {
 		return nil, fmt.Errorf("read around in %q: no stream id", channel)
 	}
-	key := c.keys.Stream(channel)
+	key := c.streamOf(channel)
 	pipe := c.rdb.Pipeline()
 	before := pipe.XRevRangeN(ctx, key, id.exclusive("+"), "-", n)
 	after := pipe.XRangeN(ctx, key, id.String(), "+", n+1)
@@ -136,5 +136,7 @@ func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]
 	}
 	xs := before.Val()
 	slices.Reverse(xs)
-	return decodeAll(channel, append(xs, after.Val()...)), nil
+	msgs := decodeAll(channel, append(xs, after.Val()...))
+	c.verify.rememberAll(msgs)
+	return msgs, nil
 }

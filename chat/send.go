@@ -17,13 +17,17 @@ import (
 // for its client-made id among the entries added while its earlier tries
 // may have reached the server, and returns that entry if one did.
 //
-//	KEYS: 1 stream, 2 channel hash
+//	KEYS: 1 stream, 2 channel hash (the stream again when the caller
+//	      checked the conversation and gives its id: a direct one, which
+//	      has no hash, or a private channel, whose hash members may only
+//	      read)
 //	ARGV: 1 maxlen ("0": keep all), 2 topic, 3 publish ("0" no, "1" PUBLISH,
 //	      "2" SPUBLISH on a cluster), 4 live fields (without channel_id),
 //	      5 retry window ("" on a first try, else "seen first_ago last_ago":
 //	      the newest id the sender knew before its first try and how many ms
 //	      ago its first and last uncertain tries were), 6 user, 7 text, 8 ts,
-//	      9 mid, 10 channel id ("" to read it from the channel hash), 11…
+//	      9 mid, 10 channel id ("" to read it from the channel hash; "@" for
+//	      a direct conversation), 11…
 //	      the entry's further field/value pairs (kind, …)
 //
 // The fixed field names are literals of the script, not arguments: every
@@ -67,7 +71,7 @@ local prev = ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if top[1] then
   prev = top[1][1]
-elseif redis.call('EXISTS', KEYS[2]) == 0 then
+elseif KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 0 then
   return redis.error_reply('NOCHANNEL channel does not exist')
 end
 local id
@@ -201,7 +205,7 @@ func (c *Client) runSend(ctx context.Context, keys []string, args []any) ([]any,
 // errors that may pass. A try that may have been applied makes the next
 // one search for its entry instead of adding another.
 func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(attempt int, err error) bool) (Sent, error) {
-	if err := ValidateName(d.Channel); err != nil {
+	if err := ValidateConv(d.Channel); err != nil {
 		return Sent{}, err
 	}
 	text, err := CleanText(d.Text, c.opts.MaxMessageBytes)
@@ -212,18 +216,31 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 		d.MsgID = newMsgID()
 	}
 	m := Message{User: c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID}
+	if c.opts.Signer != nil {
+		c.opts.Signer.sign(c.canonical(d.Channel), &m)
+	}
 	pub := "0"
 	switch {
-	case publish && c.cluster != nil:
+	case publish && c.sharded(d.Channel):
 		pub = "2"
 	case publish:
 		pub = "1"
 	}
 	t := tries{seen: c.knownID(d.Channel)}
-	keys := []string{c.keys.Stream(d.Channel), c.keys.Channel(d.Channel)}
+	stream, hash := c.streamOf(d.Channel), c.hashOf(d.Channel)
+	if _, private := PrivateName(d.Channel); private {
+		if err := c.learnPrivateID(ctx, d.Channel); err != nil {
+			return Sent{}, err
+		}
+		hash = ""
+	}
+	if hash == "" {
+		hash = stream // checked here; and a direct conversation is one slot
+	}
+	keys := []string{stream, hash}
 	for attempt := 1; ; attempt++ {
 		m.ChannelID = c.channelID(d.Channel)
-		args := append([]any{c.opts.MaxLen, c.keys.Topic(d.Channel), pub, liveFields(m), t.window(c.readTimeout())}, entryArgs(m)...)
+		args := append([]any{c.opts.MaxLen, stream, pub, liveFields(m), t.window(c.readTimeout())}, entryArgs(m)...)
 		at := time.Now()
 		res, err := c.runSend(ctx, keys, args)
 		if err == nil {
@@ -285,9 +302,26 @@ func (c *Client) readTimeout() time.Duration {
 	return 3 * time.Second
 }
 
+// learnPrivateID reads the id of private channel conv unless the client
+// knows it: the send script may not read its hash (members only read it).
+func (c *Client) learnPrivateID(ctx context.Context, conv string) error {
+	if c.channelID(conv) != "" {
+		return nil
+	}
+	ch, err := c.Channel(ctx, conv)
+	if err != nil {
+		return fmt.Errorf("send to %q: %w", conv, err)
+	}
+	c.rememberChannel(conv, ch.ID, ID{})
+	return nil
+}
+
 // channelID returns the id of channel if the client knows it ("" lets the
-// send script read it).
+// send script read it; "@" marks a direct conversation).
 func (c *Client) channelID(channel string) string {
+	if _, dm := PeerOf(channel); dm {
+		return dmMark
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.ids[channel]
@@ -356,7 +390,7 @@ func (c *Client) Broadcast(ctx context.Context, d Draft) (Sent, error) {
 // publisher". It returns how many subscriptions received it. Receivers get
 // it as a Message with Ephemeral set and the zero ID.
 func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int64, error) {
-	if err := ValidateName(channel); err != nil {
+	if err := ValidateConv(channel); err != nil {
 		return 0, err
 	}
 	text, err := CleanText(text, c.opts.MaxMessageBytes)
@@ -364,19 +398,29 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 		return 0, err
 	}
 	m := Message{MsgID: newMsgID(), User: c.opts.User, Text: text, Time: time.Now()}
-	n, err := c.publish(ctx, c.keys.Topic(channel), liveVersion+"\n\n"+liveFields(m)).Result()
+	n, err := c.publish(ctx, channel, liveVersion+"\n\n"+liveFields(m)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish to %q: %w", channel, err)
 	}
 	return n, nil
 }
 
-// publish sends a live payload: sharded on a cluster, plain otherwise.
-func (c *Client) publish(ctx context.Context, topic, payload string) *redis.IntCmd {
-	if c.cluster != nil {
-		return c.rdb.SPublish(ctx, topic, payload)
+// publish sends a live payload on conv's topic: sharded on a cluster
+// (but for direct conversations, which use pattern subscriptions), plain
+// otherwise.
+func (c *Client) publish(ctx context.Context, conv, payload string) *redis.IntCmd {
+	if c.sharded(conv) {
+		return c.rdb.SPublish(ctx, c.streamOf(conv), payload)
 	}
-	return c.rdb.Publish(ctx, topic, payload)
+	return c.rdb.Publish(ctx, c.streamOf(conv), payload)
+}
+
+// sharded reports whether conv's live messages use sharded Pub/Sub: on a
+// cluster, every conversation but the direct ones (their receivers
+// subscribe by pattern, which sharded Pub/Sub does not have).
+func (c *Client) sharded(conv string) bool {
+	_, dm := PeerOf(conv)
+	return c.cluster != nil && !dm
 }
 
 // outgoing is one queued send.
@@ -388,7 +432,7 @@ type outgoing struct{ draft Draft }
 // the error that makes it unsendable (bad name, too long, no channel).
 // Validation errors are returned directly and nothing is queued.
 func (c *Client) Send(d Draft) (string, error) {
-	if err := ValidateName(d.Channel); err != nil {
+	if err := ValidateConv(d.Channel); err != nil {
 		return "", err
 	}
 	if _, err := CleanText(d.Text, c.opts.MaxMessageBytes); err != nil {
@@ -437,7 +481,7 @@ func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNotOwner, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}

@@ -35,6 +35,11 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 			return err
 		}
 		if err != nil {
+			if redis.HasErrorPrefix(err, "NOPERM") && !c.syncPrivate(ctx) {
+				// Not a private channel the user just left: the
+				// account's rules are not rtchat's.
+				return fmt.Errorf("Redis refused a subscription (%w); ask an admin to run 'rtchat admin user renew' for your account", CleanRedisError(err))
+			}
 			if !isTimeout(err) {
 				return err
 			}
@@ -67,6 +72,12 @@ func (c *Client) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) 
 	if err := l.subscribe(ctx, ps, c.topicsOf(l)...); err != nil {
 		c.endSession(l, ps)
 		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	if len(l.patterns) > 0 {
+		if err := ps.PSubscribe(ctx, l.patterns...); err != nil {
+			c.endSession(l, ps)
+			return nil, fmt.Errorf("subscribe: %w", err)
+		}
 	}
 	return ps, nil
 }
@@ -148,9 +159,15 @@ func (c *Client) dispatch(ctx context.Context, l *link, msg any, attempt *int) e
 func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription, attempt *int) error {
 	switch m.Kind {
 	case "subscribe", "ssubscribe":
+	case "psubscribe":
+		// The user's direct conversations: catch up every one followed.
+		if m.Channel == l.patterns[0] {
+			return c.catchUpDMs(ctx)
+		}
+		return nil
 	case "sunsubscribe":
 		// The server drops a shard channel whose slot moved.
-		if name, ok := c.keys.channelFromTopic(m.Channel); ok && c.carries(l, name) {
+		if name, ok := c.convOfTopic(m.Channel); ok && c.carries(l, name) {
 			return errSlotMoved
 		}
 		return nil
@@ -167,9 +184,22 @@ func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription,
 		c.emit(ctx, ChannelsChangedEvent{})
 		return nil
 	}
-	if name, ok := c.keys.channelFromTopic(m.Channel); ok {
+	if name, ok := c.convOfTopic(m.Channel); ok {
 		c.checkTrimmed(ctx, name)
 		return c.catchUp(ctx, name)
+	}
+	return nil
+}
+
+// catchUpDMs catches up every followed direct conversation.
+func (c *Client) catchUpDMs(ctx context.Context) error {
+	for _, name := range c.followedNames() {
+		if isDM(name) {
+			c.checkTrimmed(ctx, name)
+			if err := c.catchUp(ctx, name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -105,6 +105,12 @@ func (s *SubscriptionManager) Channels(ctx context.Context, user string) ([]stri
 
 // RegisterUser records user (idempotently) and returns it with its id.
 func (s *SubscriptionManager) RegisterUser(ctx context.Context, name string) (User, error) {
+	return s.registerUser(ctx, name, nil)
+}
+
+// registerUser is RegisterUser with more commands (also) in the same
+// round trip.
+func (s *SubscriptionManager) registerUser(ctx context.Context, name string, also func(redis.Pipeliner)) (User, error) {
 	if err := ValidateName(name); err != nil {
 		return User{}, fmt.Errorf("user name: %w", err)
 	}
@@ -114,8 +120,11 @@ func (s *SubscriptionManager) RegisterUser(ctx context.Context, name string) (Us
 	pipe.HSetNX(ctx, key, "name", name)
 	pipe.HSetNX(ctx, key, "created_at", strconv.FormatInt(time.Now().UnixMilli(), 10))
 	h := pipe.HGetAll(ctx, key)
+	if also != nil {
+		also(pipe)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return User{}, fmt.Errorf("register user %s: %w", name, err)
+		return User{}, fmt.Errorf("register user %s: %w", name, CleanRedisError(err))
 	}
 	u := User{ID: h.Val()["id"], Name: name}
 	if ms, err := strconv.ParseInt(h.Val()["created_at"], 10, 64); err == nil {

@@ -54,7 +54,7 @@ func (c *Client) typingLoop(ctx context.Context) {
 			return
 		case channel := <-c.typing:
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			if err := c.publish(pctx, c.keys.Topic(channel), typingPrefix+c.opts.User).Err(); err != nil {
+			if err := c.publish(pctx, channel, typingPrefix+c.opts.User).Err(); err != nil {
 				c.opts.Logger.Debug("typing notice", "channel", channel, "err", err)
 			}
 			cancel()

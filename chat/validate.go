@@ -19,6 +19,8 @@ var (
 	ErrNoSuchChannel = errors.New("no such channel")
 	// ErrNotOwner: only the user who created a channel may delete it.
 	ErrNotOwner = errors.New("not the channel's creator")
+	// ErrNoSuchUser: nobody of that name has used rtchat on the server.
+	ErrNoSuchUser = errors.New("no such user")
 	// ErrAuth: Redis refused the connection's password, or asks for one it
 	// did not ask for before (it was restarted with requirepass).
 	ErrAuth = errors.New("Redis asks for a password")

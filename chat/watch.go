@@ -113,7 +113,7 @@ func (w *watcher) newest(ctx context.Context, names []string, lasts []ID) (map[s
 		pipe := c.rdb.Pipeline()
 		cmds := make([]*redis.XMessageSliceCmd, len(names))
 		for i, n := range names {
-			cmds[i] = pipe.XRevRangeN(ctx, c.keys.Stream(n), "+", "-", 1)
+			cmds[i] = pipe.XRevRangeN(ctx, c.streamOf(n), "+", "-", 1)
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return nil, err
@@ -128,8 +128,10 @@ func (w *watcher) newest(ctx context.Context, names []string, lasts []ID) (map[s
 		return found, nil
 	}
 	streams := make([]string, 0, 2*len(names))
+	conv := make(map[string]string, len(names))
 	for _, n := range names {
-		streams = append(streams, c.keys.Stream(n))
+		streams = append(streams, c.streamOf(n))
+		conv[c.streamOf(n)] = n
 	}
 	for i := range names {
 		start := lasts[i].String()
@@ -146,7 +148,7 @@ func (w *watcher) newest(ctx context.Context, names []string, lasts []ID) (map[s
 		return nil, err
 	}
 	for _, s := range res {
-		name, ok := c.keys.channelFromStream(s.Stream)
+		name, ok := conv[s.Stream]
 		if ok && len(s.Messages) > 0 {
 			if id, ok := parseID(s.Messages[0].ID); ok {
 				found[name] = id

@@ -133,9 +133,16 @@ type Config struct {
 	UserPrefix    string `toml:"user_prefix"`
 	// Embedded forces the embedded in-memory server.
 	Embedded bool `toml:"embedded"`
+	// KeyDir holds the device's signing keys (one file per user name,
+	// readable by the owner only) and the keys pinned on servers without
+	// accounts (default $XDG_CONFIG_HOME/rtchat/keys).
+	KeyDir string `toml:"key_dir"`
 
 	// File is the config file that was read, if any.
 	File string `toml:"-"`
+	// UserSet is true when some layer named the user (file, RTCHAT_USER
+	// or --user), not the login name.
+	UserSet bool `toml:"-"`
 	// AddressSet is true when some layer named a Redis address (URL, addrs,
 	// host or port); without one rtchat may start the embedded server.
 	AddressSet bool `toml:"-"`
@@ -214,11 +221,17 @@ func Load(flags Flags, src Source) (Config, error) {
 	if err := c.applyFlags(flags); err != nil {
 		return Config{}, err
 	}
+	c.UserSet = c.User != ""
 	if c.User == "" {
 		c.User = sanitizeLogin(src.LoginName())
 	}
 	if c.LogFile == "" {
 		c.LogFile = defaultLogFile(src.Getenv)
+	}
+	if c.KeyDir == "" {
+		if dir := configDir(src.Getenv); dir != "" {
+			c.KeyDir = filepath.Join(dir, "keys")
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -233,15 +246,41 @@ func configPath(flags Flags, getenv func(string) (string, bool)) (path string, e
 	if p, ok := getenv("RTCHAT_CONFIG"); ok && p != "" {
 		return p, true
 	}
+	dir := configDir(getenv)
+	if dir == "" {
+		return "", false
+	}
+	return filepath.Join(dir, "config.toml"), false
+}
+
+// configDir is rtchat's folder of the user's configuration
+// ($XDG_CONFIG_HOME/rtchat, else ~/.config/rtchat; "" without a home).
+func configDir(getenv func(string) (string, bool)) string {
 	dir, _ := getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home, _ := getenv("HOME")
 		if home == "" {
-			return "", false
+			return ""
 		}
 		dir = filepath.Join(home, ".config")
 	}
-	return filepath.Join(dir, "rtchat", "config.toml"), false
+	return filepath.Join(dir, "rtchat")
+}
+
+// KeyFile is the device's signing key of the user ("" without KeyDir).
+func (c *Config) KeyFile() string {
+	if c.KeyDir == "" {
+		return ""
+	}
+	return filepath.Join(c.KeyDir, c.User+".key")
+}
+
+// PinFile is where the keys pinned on servers without accounts are kept.
+func (c *Config) PinFile() string {
+	if c.KeyDir == "" {
+		return ""
+	}
+	return filepath.Join(c.KeyDir, "known_keys")
 }
 
 func (c *Config) applyEnv(getenv func(string) (string, bool)) error {

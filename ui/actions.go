@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
@@ -46,27 +47,57 @@ func (a *App) selectChannel(name string) {
 	}
 }
 
-// join creates and subscribes to channel name, then shows it.
-func (a *App) join(name string) error {
-	if err := chat.ValidateName(name); err != nil {
-		return fmt.Errorf("%q is not a valid channel name: %s", name, chat.NameHint)
+// join opens conversation name (see conversation) and shows it; then,
+// once it is joined, runs after (if any) on the UI goroutine.
+func (a *App) join(name string, after ...func()) error {
+	conv := a.conversation(name)
+	if err := chat.ValidateConv(conv); err != nil {
+		return fmt.Errorf("%q is not a valid channel name or @person: %s", name, chat.NameHint)
+	}
+	if peer, ok := chat.PeerOf(conv); ok && peer == a.me {
+		return fmt.Errorf("@%s is you; type /msg NAME to talk to someone else", peer)
 	}
 	var ch chat.Channel
-	a.try("join #"+name, func(ctx context.Context) (err error) {
-		ch, err = a.be.Join(ctx, name)
+	a.try("open "+chat.Display(conv), func(ctx context.Context) (err error) {
+		ch, err = a.be.Join(ctx, conv)
 		return err
 	}, func() {
 		a.joinedChannel(ch, true)
-		a.systemLine("joined #%s (%d member%s)", name, ch.Members, plural(int(ch.Members)))
+		if peer, ok := chat.PeerOf(conv); ok {
+			a.systemLine("direct conversation with %s", peer)
+		} else {
+			a.systemLine("joined %s (%d member%s)", chat.Display(conv), ch.Members, plural(int(ch.Members)))
+		}
+		for _, f := range after {
+			f()
+		}
 	})
 	a.spawn(a.refreshChannels)
 	return nil
+}
+
+// conversation turns a name as typed into a conversation: "@bob" and
+// "+secret" as they are; "#name" or "name" is the private channel of that
+// name when the user belongs to one, else the public channel.
+func (a *App) conversation(name string) string {
+	name = strings.TrimSpace(strings.TrimPrefix(name, "#"))
+	if strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+		return name
+	}
+	if c := a.channels[chat.Private(name)]; c != nil && (c.known || c.joined) {
+		return chat.Private(name)
+	}
+	return name
 }
 
 // joinedChannel records a successful join and shows it when show is set.
 func (a *App) joinedChannel(ch chat.Channel, show bool) {
 	c := a.channel(ch.Name)
 	c.joined, c.known = true, true
+	if _, dm := chat.PeerOf(ch.Name); dm && !a.opts.Accounts && !a.dmWarned {
+		a.dmWarned = true
+		c.log.append(newSystemLine(lineError, openDMWarning))
+	}
 	members := c.info.Members
 	c.info = ch
 	if c.members != nil {
@@ -77,6 +108,10 @@ func (a *App) joinedChannel(ch chat.Channel, show bool) {
 	}
 	a.refresh()
 }
+
+// openDMWarning is said once, in the first direct conversation, on a
+// server without accounts.
+const openDMWarning = "this server has no accounts: anyone with its password can read direct messages here (the README's \"Accounts and privacy\" says how to make accounts)"
 
 // switchTo shows channel name.
 func (a *App) switchTo(name string) {
@@ -162,7 +197,7 @@ func (a *App) loadOlder(l *channelLog) {
 		return func() {
 			l.loading = false
 			if err != nil {
-				a.errorLine("could not load older messages of #%s: %v", l.name, err)
+				a.errorLine("could not load older messages of %s: %v", chat.Display(l.name), err)
 				return
 			}
 			l.more = more
@@ -179,7 +214,7 @@ func (a *App) send(text string, kind chat.Kind) error {
 	case c == nil:
 		return errNoChannel
 	case !c.joined:
-		return fmt.Errorf("you are not subscribed to #%s; type /join %s to send here", c.name, c.name)
+		return fmt.Errorf("you are not subscribed to %s; type /join %s to send here", chat.Display(c.name), c.name)
 	}
 	mid, err := a.be.Send(chat.Draft{Channel: c.name, Text: text, Kind: kind})
 	switch {
@@ -203,9 +238,9 @@ func (a *App) leave() error {
 	if c == nil || !c.joined {
 		return errNotJoined
 	}
-	a.try("leave #"+c.name, func(ctx context.Context) error { return a.be.Leave(ctx, c.name) }, func() {
+	a.try("leave "+chat.Display(c.name), func(ctx context.Context) error { return a.be.Leave(ctx, c.name) }, func() {
 		c.joined = false
-		c.log.append(newSystemLine(lineSystem, fmt.Sprintf("you left #%s; type /join %s to come back", c.name, c.name)))
+		c.log.append(newSystemLine(lineSystem, fmt.Sprintf("you left %s; type /join %s to come back", chat.Display(c.name), c.name)))
 		a.refresh()
 	})
 	return nil

@@ -51,6 +51,9 @@ type Options struct {
 	Version, Server, LogFile string
 	// Embedded says the server is the in-memory embedded one.
 	Embedded bool
+	// Accounts says the server enforces accounts (the user is signed in
+	// as an account of their own).
+	Accounts bool
 	// Notices are system lines shown at start.
 	Notices []string
 	// Screen replaces the terminal (tests pass a simulation screen).
@@ -82,7 +85,10 @@ type App struct {
 	// online says who is online (of the people in joined channels).
 	online  map[string]bool
 	authors map[string]bool // every author seen, for completion
-	notes   chan string     // lines from Notify, shown by the pump
+	// dmWarned is set once the window said that direct messages are not
+	// private on this server.
+	dmWarned bool
+	notes    chan string // lines from Notify, shown by the pump
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
@@ -348,7 +354,7 @@ func (a *App) startup() {
 			return
 		}
 		if err != nil {
-			a.post(func() { a.errorLine("could not join #%s: %v", name, err) })
+			a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
 			continue
 		}
 		show := first
@@ -387,7 +393,7 @@ func (a *App) refreshChannels() {
 func (a *App) channel(name string) *channel {
 	c := a.channels[name]
 	if c == nil {
-		c = newChannel(name, a.opts.MaxLines)
+		c = newChannel(name, a.opts.MaxLines, a.be.Verify)
 		a.channels[name] = c
 	}
 	return c

@@ -7,8 +7,8 @@ import (
 )
 
 // Backend is what the UI needs from the chat core. *chat.Client satisfies
-// it; tests may pass their own. Every method but User, Send, Typing and
-// Events may block and is called off the UI goroutine.
+// it; tests may pass their own. Every method but User, Send, Typing,
+// Verify and Events may block and is called off the UI goroutine.
 type Backend interface {
 	// User is the user name this client speaks as.
 	User() string
@@ -44,6 +44,9 @@ type Backend interface {
 	// Search returns the next page of messages of channel containing
 	// query, newest first, before cursor (the zero ID for the newest).
 	Search(ctx context.Context, channel, query string, cursor chat.ID, limit int) (chat.SearchPage, error)
+	// Verify says whether message id of channel is its author's (never
+	// blocks; a pending answer comes as a VerifiedEvent).
+	Verify(channel string, id chat.ID) chat.Verdict
 	// Around returns up to n messages each side of stream id id.
 	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
 }

@@ -41,7 +41,7 @@ type barsView struct {
 func (b *bars) show(v barsView) {
 	head := " rtchat " + v.version
 	if v.channel != "" {
-		head += "  ·  #" + v.channel
+		head += "  ·  " + chat.Display(v.channel)
 		if v.topic != "" {
 			head += " — " + v.topic
 		}
@@ -49,7 +49,7 @@ func (b *bars) show(v barsView) {
 	b.header.SetText(escape(head))
 	var parts []string
 	if v.channel != "" {
-		parts = append(parts, "#"+v.channel)
+		parts = append(parts, chat.Display(v.channel))
 		if v.joined {
 			parts = append(parts, "subscribed")
 		} else {
@@ -102,6 +102,9 @@ func (a *App) refreshBars() {
 	a.bars.show(v)
 }
 
+// bareName is a conversation's name without its "+" or "@", for sorting.
+func bareName(conv string) string { return strings.TrimLeft(conv, "+@") }
+
 // refresh redraws the channel list and the bars.
 func (a *App) refresh() {
 	a.updateList()
@@ -109,11 +112,17 @@ func (a *App) refresh() {
 }
 
 // updateList rebuilds the channel list: joined channels first, then the
-// others, each group by name.
+// others, each group by name; then, under their heading, the direct
+// conversations by name.
 func (a *App) updateList() {
-	items := make([]channelItem, 0, len(a.channels))
+	items := make([]channelItem, 0, len(a.channels)+1)
+	var dms []channelItem
 	for _, c := range a.channels {
-		if c.known || c.joined {
+		switch _, dm := chat.PeerOf(c.name); {
+		case !c.known && !c.joined:
+		case dm:
+			dms = append(dms, c.item())
+		default:
 			items = append(items, c.item())
 		}
 	}
@@ -121,8 +130,12 @@ func (a *App) updateList() {
 		if items[i].joined != items[j].joined {
 			return items[i].joined
 		}
-		return items[i].name < items[j].name
+		return bareName(items[i].name) < bareName(items[j].name)
 	})
+	if len(dms) > 0 {
+		sort.Slice(dms, func(i, j int) bool { return dms[i].name < dms[j].name })
+		items = append(append(items, channelItem{name: dmHeading, header: true}), dms...)
+	}
 	a.list.SetItems(items)
 	a.list.SetCurrent(a.current)
 }

@@ -34,9 +34,9 @@ type channel struct {
 	marking  bool
 }
 
-func newChannel(name string, maxLines int) *channel {
+func newChannel(name string, maxLines int, verify func(string, chat.ID) chat.Verdict) *channel {
 	l := newChannelLog(name)
-	l.maxLines = maxLines
+	l.maxLines, l.verify = maxLines, verify
 	return &channel{name: name, log: l, typing: map[string]time.Time{}}
 }
 

@@ -5,20 +5,42 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
 )
 
-// channelItem is one row of the channel list.
+// channelItem is one row of the channel list: a conversation, or the
+// heading of the direct conversations.
 type channelItem struct {
 	name     string
 	joined   bool
 	unread   int
 	mentions int
 	more     bool // more unread than counted
+	header   bool // a heading, not a conversation
 }
 
-// channelList shows every channel: joined ones marked "●", unread counts
-// on the right, the shown channel highlighted. Names are drawn as plain
-// text, never as style tags.
+// lockMark goes before the name of a private channel.
+const lockMark = "🔒"
+
+// label is how the row names its conversation: "general", "🔒secret",
+// "@bob".
+func (it channelItem) label() string {
+	if it.header {
+		return it.name
+	}
+	if name, private := chat.PrivateName(it.name); private {
+		return lockMark + sanitize(name)
+	}
+	return sanitize(it.name)
+}
+
+// dmHeading heads the direct conversations in the list.
+const dmHeading = "direct messages"
+
+// channelList shows every channel — joined ones marked "●", private ones
+// with a lock — then, under a heading, the direct conversations; unread
+// counts on the right, the shown conversation highlighted. Names are
+// drawn as plain text, never as style tags.
 //
 // Keys when focused: Up/Down move, Enter opens the channel under the
 // cursor, Esc returns to the input. A mouse click opens a channel. It must
@@ -66,10 +88,21 @@ func (l *channelList) moveCursorTo(name string) {
 }
 
 func (l *channelList) cursorName() string {
-	if l.cursor >= 0 && l.cursor < len(l.items) {
+	if l.cursor >= 0 && l.cursor < len(l.items) && !l.items[l.cursor].header {
 		return l.items[l.cursor].name
 	}
 	return ""
+}
+
+// step puts the cursor on row i, or the next conversation from there in
+// direction dir (headings are passed over); it stays put past the ends.
+func (l *channelList) step(i, dir int) {
+	for ; i >= 0 && i < len(l.items); i += dir {
+		if !l.items[i].header {
+			l.cursor = i
+			return
+		}
+	}
 }
 
 // Draw draws the visible rows.
@@ -92,6 +125,11 @@ func (l *channelList) Draw(screen tcell.Screen) {
 			continue
 		}
 		it := l.items[i]
+		if it.header {
+			used := drawText(screen, x, y+row, w, ellipsis("─ "+it.name+" ─", w), l.styles.channels)
+			fill(screen, x+used, y+row, w-used, l.styles.channels)
+			continue
+		}
 		st := l.styles.channels
 		if it.joined {
 			st = l.styles.channelOn
@@ -122,7 +160,7 @@ func (l *channelList) Draw(screen tcell.Screen) {
 		if tail+len(mark)+4 > inner {
 			tail, count, ment = 0, "", ""
 		}
-		used := drawText(screen, x, y+row, inner-tail, ellipsis(mark+sanitize(it.name), inner-tail), st)
+		used := drawText(screen, x, y+row, inner-tail, ellipsis(mark+it.label(), inner-tail), st)
 		if tail > 0 {
 			cs, ms := l.styles.channelUnread, l.styles.channelMention
 			if it.name == l.current {
@@ -142,13 +180,13 @@ func (l *channelList) InputHandler() func(event *tcell.EventKey, setFocus func(p
 	return l.WrapInputHandler(func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
 		switch event.Key() {
 		case tcell.KeyUp:
-			l.cursor = max(l.cursor-1, 0)
+			l.step(l.cursor-1, -1)
 		case tcell.KeyDown:
-			l.cursor = min(l.cursor+1, max(len(l.items)-1, 0))
+			l.step(l.cursor+1, 1)
 		case tcell.KeyHome:
-			l.cursor = 0
+			l.step(0, 1)
 		case tcell.KeyEnd:
-			l.cursor = max(len(l.items)-1, 0)
+			l.step(len(l.items)-1, -1)
 		case tcell.KeyEnter:
 			if name := l.cursorName(); name != "" {
 				l.onSelect(name)
@@ -169,7 +207,7 @@ func (l *channelList) MouseHandler() func(action tview.MouseAction, event *tcell
 		_, y, _, _ := l.GetInnerRect()
 		switch action {
 		case tview.MouseLeftClick:
-			if i := l.offset + my - y; i >= 0 && i < len(l.items) {
+			if i := l.offset + my - y; i >= 0 && i < len(l.items) && !l.items[i].header {
 				l.cursor = i
 				l.onSelect(l.items[i].name)
 			}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,7 +31,12 @@ func (k argKind) completions(a *App) []string {
 		var names []string
 		for n, c := range a.channels {
 			if c.known || c.joined {
-				names = append(names, n)
+				names = append(names, strings.TrimPrefix(n, "+"))
+			}
+		}
+		for _, u := range a.userNames() {
+			if u != a.me && !slices.Contains(names, chat.DM(u)) {
+				names = append(names, chat.DM(u))
 			}
 		}
 		return names
@@ -53,7 +59,8 @@ type commandSpec struct {
 // commandTable lists every command, in the order /help shows them.
 func commandTable() []commandSpec {
 	return []commandSpec{
-		{"join", "<channel>", "join a channel (created if new) and switch to it", argChannel, (*App).cmdJoin},
+		{"join", "<channel>", "join a channel (created if new) or @person, and switch to it", argChannel, (*App).cmdJoin},
+		{"msg", "<person> [text]", "talk to one person directly: opens the conversation (and sends text)", argText, (*App).cmdMsg},
 		{"leave", "", "unsubscribe from the current channel (its log stays on screen)", argNone, (*App).cmdLeave},
 		{"channels", "", "list every channel with its members and description", argNone, (*App).cmdChannels},
 		{"send", "<text>", "send text as it is (also for text starting with /)", argText, (*App).cmdSend},
@@ -140,7 +147,29 @@ func (a *App) runInput(text string) bool {
 	return true
 }
 
-func (a *App) cmdJoin(arg string) error { return a.join(strings.TrimPrefix(arg, "#")) }
+func (a *App) cmdJoin(arg string) error { return a.join(arg) }
+
+func (a *App) cmdMsg(arg string) error {
+	peer, text, _ := strings.Cut(arg, " ")
+	peer = strings.TrimPrefix(peer, "@")
+	if chat.ValidateName(peer) != nil {
+		return fmt.Errorf("%q is not a user name; type /msg NAME [text]", peer)
+	}
+	conv := chat.DM(peer)
+	send := func() {
+		if text = strings.TrimSpace(text); text != "" {
+			if err := a.send(text, chat.KindText); err != nil {
+				a.errorLine("%v", err)
+			}
+		}
+	}
+	if c := a.channels[conv]; c != nil && c.joined {
+		a.switchTo(conv)
+		send()
+		return nil
+	}
+	return a.join(conv, send)
+}
 
 func (a *App) cmdLeave(string) error { return a.leave() }
 
@@ -164,7 +193,7 @@ func (a *App) cmdChannels(string) error {
 			if c := a.channels[ch.Name]; c != nil && c.joined {
 				mark = "●"
 			}
-			text := fmt.Sprintf("%s #%s — %d member%s", mark, ch.Name, ch.Members, plural(int(ch.Members)))
+			text := fmt.Sprintf("%s %s — %d member%s", mark, chat.Display(ch.Name), ch.Members, plural(int(ch.Members)))
 			if ch.Description != "" {
 				text += ": " + ch.Description
 			}
@@ -182,9 +211,9 @@ func (a *App) cmdTopic(arg string) error {
 	if c == nil {
 		return errNoChannel
 	}
-	a.try("set the topic of #"+c.name, func(ctx context.Context) error { return a.be.SetTopic(ctx, c.name, arg) }, func() {
+	a.try("set the topic of "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetTopic(ctx, c.name, arg) }, func() {
 		c.info.Description = arg
-		a.systemLine("topic of #%s: %s", c.name, arg)
+		a.systemLine("topic of %s: %s", chat.Display(c.name), arg)
 		a.refreshBars()
 	})
 	return nil
@@ -223,6 +252,11 @@ func (a *App) cmdWhoami(string) error {
 		mode = " (embedded, in memory)"
 	}
 	a.systemLine("you are %s on %s%s", a.me, a.opts.Server, mode)
+	if a.opts.Accounts {
+		a.systemLine("accounts: you are signed in as the account %s; Redis enforces who may read your direct messages and private channels, and only you may register your signing keys", a.me)
+	} else {
+		a.systemLine("accounts: none — anyone with this server's password can post under any name and read direct messages; signatures still mark what your window cannot trust (⚠)")
+	}
 	return nil
 }
 
@@ -307,6 +341,9 @@ func (a *App) completions(text string) (prefix string, cands []string) {
 		cands = append(cands, c)
 	}
 	sort.Strings(cands)
+	if kind == argChannel {
+		return prefix, filterPrefix(cands, word)
+	}
 	return prefix, filterPrefix(cands, strings.TrimPrefix(word, "@"))
 }
 

@@ -53,6 +53,26 @@ func (a *App) handleEvent(ev chat.Event) {
 		a.spawn(a.refreshChannels)
 	case chat.NoticeEvent:
 		a.errorLine("%s", e.Text)
+	case chat.JoinedEvent:
+		a.joinedChannel(e.Channel, false)
+		c := a.channel(e.Channel.Name)
+		if peer, dm := chat.PeerOf(e.Channel.Name); dm {
+			c.log.append(newSystemLine(lineSystem, peer+" started a direct conversation with you"))
+		} else {
+			c.log.append(newSystemLine(lineSystem, "you were added to "+chat.Display(e.Channel.Name)))
+		}
+	case chat.RemovedEvent:
+		if c := a.channels[e.Channel]; c != nil {
+			c.joined, c.known = false, false
+			c.log.append(newSystemLine(lineSystem, "you were taken out of "+chat.Display(e.Channel)+"; its log stays on screen until you quit"))
+		}
+		a.spawn(a.refreshChannels)
+	case chat.VerifiedEvent:
+		for _, r := range e.Results {
+			if c := a.channels[r.Channel]; c != nil {
+				c.log.verified(r.ID, r.Verdict)
+			}
+		}
 	}
 }
 

@@ -23,6 +23,8 @@ type fakeBackend struct {
 	seq    int
 	lastMs map[string]int64
 	typed  int // Typing calls
+	// verdicts answers Verify (Verified when a message has none).
+	verdicts map[chat.ID]chat.Verdict
 }
 
 func newFakeBackend(user string) *fakeBackend {
@@ -70,6 +72,25 @@ func (f *fakeBackend) Join(ctx context.Context, channel string) (chat.Channel, e
 	f.events <- chat.PresenceEvent{User: "alice", Online: true}
 	f.events <- chat.PresenceEvent{User: "bob", Online: true}
 	return ch, nil
+}
+
+func (f *fakeBackend) Verify(channel string, id chat.ID) chat.Verdict {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.verdicts[id]; ok {
+		return v
+	}
+	return chat.Verified
+}
+
+// setVerdict makes Verify answer v for message id.
+func (f *fakeBackend) setVerdict(id chat.ID, v chat.Verdict) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.verdicts == nil {
+		f.verdicts = map[chat.ID]chat.Verdict{}
+	}
+	f.verdicts[id] = v
 }
 
 func (f *fakeBackend) Leave(ctx context.Context, channel string) error { return nil }

@@ -54,14 +54,18 @@ type line struct {
 	mention bool
 	// sepBefore draws a day separator above the line.
 	sepBefore bool
+	// verdict says whether a stored message is its author's; asked is set
+	// once the log asked (see channelLog.check).
+	verdict chat.Verdict
+	asked   bool
 }
 
 // layout is a line laid out for one width: the full text with its time
 // stamp and author, where those end, and the wrapped rows.
 type layout struct {
-	full             string
-	timeEnd, nameEnd int
-	rows             []int32 // start/end byte offsets of each wrapped row
+	full                      string
+	timeEnd, markEnd, nameEnd int
+	rows                      []int32 // start/end byte offsets of each wrapped row
 }
 
 func (l *line) time() time.Time { return time.UnixMilli(int64(min(l.id.MS, 1<<62))) }
@@ -127,6 +131,9 @@ type channelLog struct {
 	// maxLines is how many lines the log keeps (0: no limit); older ones
 	// are dropped and load again from the stream on scroll-up.
 	maxLines int
+	// verify asks whether a stored message is its author's (Backend.Verify;
+	// nil: nobody checks).
+	verify func(channel string, id chat.ID) chat.Verdict
 }
 
 func newChannelLog(name string) *channelLog {
@@ -156,6 +163,7 @@ func (c *channelLog) newLine(m chat.Message, me string) line {
 	}
 	if m.Ephemeral {
 		l.note("⟨not stored⟩")
+		l.verdict, l.asked = chat.Unverified, true // nothing signs it
 	}
 	return l
 }
@@ -191,8 +199,12 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	if lay := c.lays[l.seq]; lay != nil {
 		return lay
 	}
+	c.check(l)
 	stamp := "[" + l.time().Local().Format("15:04") + "] "
-	var name string
+	var mark, name string
+	if l.isMessage() && l.verdict == chat.Unverified {
+		mark = unverifiedMark
+	}
 	switch l.kind {
 	case lineMessage:
 		name = c.user(l) + ": "
@@ -203,10 +215,34 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	case lineError:
 		name = "!! "
 	}
-	full := stamp + name + l.text
-	lay := &layout{full: full, timeEnd: len(stamp), nameEnd: len(stamp) + len(name), rows: wrap(full, width)}
+	full := stamp + mark + name + l.text
+	lay := &layout{full: full, timeEnd: len(stamp), markEnd: len(stamp) + len(mark), nameEnd: len(stamp) + len(mark) + len(name), rows: wrap(full, width)}
 	c.lays[l.seq] = lay
 	return lay
+}
+
+// unverifiedMark goes before the author of a message that is not known
+// to be theirs.
+const unverifiedMark = "⚠ "
+
+// check asks, once, whether stored message l is its author's: only lines
+// that are laid out (drawn) are checked.
+func (c *channelLog) check(l *line) {
+	if l.asked || !l.stored || !l.isMessage() || c.verify == nil {
+		return
+	}
+	l.verdict, l.asked = c.verify(c.name, l.id), true
+}
+
+// verified applies a verdict that was pending on message id.
+func (c *channelLog) verified(id chat.ID, v chat.Verdict) bool {
+	i := c.indexOf(id)
+	if i < 0 || c.lines[i].verdict == v {
+		return false
+	}
+	c.lines[i].verdict = v
+	delete(c.lays, c.lines[i].seq)
+	return true
 }
 
 // renote adds remark n to line i and forgets its layout.
@@ -252,6 +288,31 @@ func (c *channelLog) lastIndex(match func(*line) bool) int {
 	for i := len(c.lines) - 1; i >= 0; i-- {
 		if match(&c.lines[i]) {
 			return i
+		}
+	}
+	return -1
+}
+
+// indexOf returns the index of the stored line with stream id id, or -1.
+// Stored lines are in stream order; the others (rtchat's own, our pending
+// messages) lie between them, and the search steps over those.
+func (c *channelLog) indexOf(id chat.ID) int {
+	lo, hi := 0, len(c.lines)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		j := mid
+		for j < hi && !c.lines[j].stored {
+			j++
+		}
+		switch {
+		case j == hi:
+			hi = mid
+		case c.lines[j].id == id:
+			return j
+		case c.lines[j].id.After(id):
+			hi = mid
+		default:
+			lo = j + 1
 		}
 	}
 	return -1

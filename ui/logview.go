@@ -112,7 +112,8 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 		style    tcell.Style
 	}{
 		{0, lay.timeEnd, v.styles.log.timestamp},
-		{lay.timeEnd, lay.nameEnd, v.styles.nameStyle(l, c.user(l))},
+		{lay.timeEnd, lay.markEnd, v.styles.log.error},
+		{lay.markEnd, lay.nameEnd, v.styles.nameStyle(l, c.user(l))},
 		{lay.nameEnd, len(lay.full), body},
 	} {
 		a, b := max(start, part.from), min(end, part.to)

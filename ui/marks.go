@@ -151,7 +151,7 @@ func (a *App) cmdWho(string) error {
 				away = append(away, u)
 			}
 		}
-		a.systemLine("#%s: %d of %d member%s online", c.name, len(who.Online), len(who.Members), plural(len(who.Members)))
+		a.systemLine("%s: %d of %d member%s online", chat.Display(c.name), len(who.Online), len(who.Members), plural(len(who.Members)))
 		if len(who.Online) > 0 {
 			a.systemLine("  online: %s", strings.Join(who.Online, ", "))
 		}

@@ -31,7 +31,7 @@ func (a *App) cmdSearch(arg string) error {
 		return errNoChannel
 	}
 	s := &searchView{channel: name, query: arg}
-	s.o = newOverlay(a.st, fmt.Sprintf("search #%s for %q · Enter: show in context · Esc closes", name, arg))
+	s.o = newOverlay(a.st, fmt.Sprintf("search %s for %q · Enter: show in context · Esc closes", chat.Display(name), arg))
 	s.o.onEnd = func() { a.searchNextPage(s) }
 	s.o.onPick = func(i int) {
 		if i < len(s.hits) {
@@ -102,7 +102,7 @@ func (a *App) renderSearch(s *searchView) {
 	case s.loading:
 		o.footer = fmt.Sprintf("searching… %d found in %d messages", len(s.hits), s.scanned)
 	case s.done && len(s.hits) == 0:
-		o.footer = fmt.Sprintf("no message of #%s contains %q", s.channel, s.query)
+		o.footer = fmt.Sprintf("no message of %s contains %q", chat.Display(s.channel), s.query)
 	case s.done:
 		o.footer = fmt.Sprintf("%d found in %d messages · the whole channel was searched", len(s.hits), s.scanned)
 	default:
@@ -128,7 +128,7 @@ func (a *App) showContext(s *searchView, hit chat.Message) {
 				s.o.footer = fmt.Sprintf("could not read the messages around it: %v", err)
 				return
 			}
-			o := newOverlay(a.st, fmt.Sprintf("#%s around %s · Esc: back to the results", s.channel, hit.Time.Local().Format("2006-01-02 15:04")))
+			o := newOverlay(a.st, fmt.Sprintf("%s around %s · Esc: back to the results", chat.Display(s.channel), hit.Time.Local().Format("2006-01-02 15:04")))
 			rows := make([]overlayRow, len(msgs))
 			sel := -1
 			for i, m := range msgs {

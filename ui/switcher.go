@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rtchat/rtchat/chat"
 )
 
 // fuzzyScore matches query against name as a subsequence, ignoring case.
@@ -44,6 +46,9 @@ func (a *App) switcherMatches(query string) []channelItem {
 	}
 	var out []scored
 	for _, it := range a.list.items {
+		if it.header {
+			continue
+		}
 		if s, ok := fuzzyScore(it.name, query); ok {
 			out = append(out, scored{it, s})
 		}
@@ -77,9 +82,13 @@ func (a *App) showSwitcher() {
 		shown = a.switcherMatches(q)
 		rows := make([]overlayRow, 0, len(shown))
 		for _, it := range shown {
-			text := "  #" + it.name
+			name := chat.Display(it.name)
+			if _, private := chat.PrivateName(it.name); private {
+				name = lockMark + name
+			}
+			text := "  " + name
 			if it.joined {
-				text = "● #" + it.name
+				text = "● " + name
 			}
 			if it.mentions > 0 {
 				text += fmt.Sprintf("  @%d", it.mentions)
@@ -109,7 +118,7 @@ func (a *App) showSwitcher() {
 	o.onNoPick = func() {
 		if o.query != "" {
 			a.closeOverlay()
-			a.join(strings.TrimPrefix(o.query, "#"))
+			a.join(o.query)
 		}
 	}
 	refresh("")

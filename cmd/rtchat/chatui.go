@@ -55,7 +55,10 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		return err
 	}
 	defer cn.Close()
-	client, err := newClient(cfg, cn, log)
+	if err := cn.identify(ctx, &cfg); err != nil {
+		return err
+	}
+	client, err := newClient(cfg, cn, log, true)
 	if err != nil {
 		return err
 	}
@@ -85,6 +88,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		Server:   cn.server,
 		LogFile:  cfg.LogFile,
 		Embedded: cn.Embedded(),
+		Accounts: cn.accounts,
 		Notices:  notices,
 		Screen:   screen,
 	})

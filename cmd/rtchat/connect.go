@@ -32,6 +32,10 @@ type conn struct {
 	server string
 	// addr is the host:port of a single-node server.
 	addr string
+	// accounts is set when the connection is an account of its own (an
+	// ACL user other than "default"): the server enforces who may write
+	// what of rtchat's, and the user's name is the account's.
+	accounts bool
 }
 
 // Embedded reports whether the server is an embedded (in-memory) one.
@@ -93,6 +97,30 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 		return nil, fmt.Errorf("nothing answers on localhost:6379 and the embedded server could not start there (%w); start redis-server, or run rtchat --embedded", err)
 	}
 	return hostedConn(ctx, cfg, srv, log)
+}
+
+// identify asks Redis which ACL user the connection is (ACL WHOAMI).
+// Signed in as an account — any ACL user but "default" — the user's name
+// is the account's: another one given with --user, RTCHAT_USER or the
+// config file is refused. The embedded server and servers without ACL
+// have no accounts.
+func (c *conn) identify(ctx context.Context, cfg *config.Config) error {
+	name, err := c.rdb.Do(ctx, "ACL", "WHOAMI").Text()
+	var rerr redis.Error
+	switch {
+	case errors.As(err, &rerr):
+		return nil // no ACL here, or not allowed to ask: not an account rtchat made
+	case err != nil:
+		return connectError(cfg, err)
+	case name == "default":
+		return nil
+	case chat.ValidateName(name) != nil:
+		return fmt.Errorf("you are signed in to Redis as %q, which is not a valid rtchat user name (%s); ask an admin for an account made with 'rtchat admin user add'", name, chat.NameHint)
+	case cfg.UserSet && cfg.User != name:
+		return fmt.Errorf("you are signed in to Redis as account %s, so you are %s here, not %s; leave out --user, RTCHAT_USER and the config's user (or sign in with %s's account)", name, name, cfg.User, cfg.User)
+	}
+	cfg.User, c.accounts = name, true
+	return nil
 }
 
 // anyNodeAnswers reports whether one of a cluster's given nodes answers a

@@ -35,11 +35,16 @@ func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, erro
 	}
 	log, closeLog := openLog(cfg, std.err)
 	cn, err := connect(ctx, &cfg, log, std.err)
+	if err == nil {
+		if err = cn.identify(ctx, &cfg); err != nil {
+			cn.Close()
+		}
+	}
 	if err != nil {
 		closeLog()
 		return nil, err
 	}
-	client, err := newClient(cfg, cn, log)
+	client, err := newClient(cfg, cn, log, false)
 	if err != nil {
 		cn.Close()
 		closeLog()
@@ -48,11 +53,25 @@ func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, erro
 	return &session{cfg: cfg, log: log, conn: cn, client: client, close: func() { cn.Close(); closeLog() }}, nil
 }
 
-func newClient(cfg config.Config, cn *conn, log *slog.Logger) (*chat.Client, error) {
+// newClient makes the chat client; autoJoin is for the full-screen client
+// (see chat.Options.AutoJoin).
+func newClient(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool) (*chat.Client, error) {
+	signer, err := loadSigner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	var pins chat.KeyPins
+	if f := cfg.PinFile(); f != "" {
+		pins = chat.NewFilePins(f, cn.server)
+	}
 	return chat.New(chat.Options{
 		Redis:            cn.rdb,
-		Keys:             chat.Keys{ChannelPrefix: cfg.ChannelPrefix, MessagePrefix: cfg.MessagePrefix, UserPrefix: cfg.UserPrefix},
+		Keys:             keysOf(cfg),
 		User:             cfg.User,
+		AutoJoin:         autoJoin,
+		Signer:           signer,
+		Accounts:         cn.accounts,
+		Pins:             pins,
 		PageSize:         cfg.PageSize,
 		MaxLen:           cfg.Retention,
 		MaxMessageBytes:  cfg.MaxMessageBytes,
@@ -61,13 +80,32 @@ func newClient(cfg config.Config, cn *conn, log *slog.Logger) (*chat.Client, err
 	})
 }
 
+// keysOf is the key schema cfg configures.
+func keysOf(cfg config.Config) chat.Keys {
+	k := chat.DefaultKeys()
+	k.ChannelPrefix, k.MessagePrefix, k.UserPrefix = cfg.ChannelPrefix, cfg.MessagePrefix, cfg.UserPrefix
+	return k
+}
+
+// loadSigner reads (or makes) the device's signing key of the user.
+// Without a folder for it (no home) the key lives in memory: messages are
+// signed, by a key other readers learn anew at every start.
+func loadSigner(cfg config.Config, log *slog.Logger) (*chat.Signer, error) {
+	path := cfg.KeyFile()
+	if path == "" {
+		log.Warn("no folder for the signing key (set HOME or key_dir); using a key for this run only")
+		return chat.NewSigner(), nil
+	}
+	return chat.LoadSigner(path)
+}
+
 // maxStdin is the most a message read from standard input may be (the
 // configured limit is checked after; this only bounds the read).
 const maxStdin = 1 << 20
 
 func runSend(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("send", "[flags] CHANNEL TEXT…", "Post one message to CHANNEL (created if new) and print its stream id. TEXT - reads the message from standard input.", std.err)
+	fs := newFlagSet("send", "[flags] CHANNEL|@PERSON TEXT…", "Post one message to CHANNEL (created if new) or to PERSON directly, and print its stream id. TEXT - reads the message from standard input.", std.err)
 	f.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -77,9 +115,9 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	channel, text := pos[0], strings.Join(pos[1:], " ")
-	if err := chat.ValidateName(channel); err != nil {
-		return fmt.Errorf("channel name: %w", err)
+	channel, text := strings.TrimPrefix(pos[0], "#"), strings.Join(pos[1:], " ")
+	if err := chat.ValidateConv(channel); err != nil {
+		return fmt.Errorf("channel name (or @person): %w", err)
 	}
 	if text == "-" {
 		b, err := io.ReadAll(io.LimitReader(std.in, maxStdin+1))
@@ -97,9 +135,16 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	// Through a failover (a master gone, its replica not yet promoted),
-	// creating the channel is retried like the send itself.
-	if err := retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() error {
-		_, _, err := s.client.CreateChannel(ctx, channel, "")
+	// registering the signing key and opening the conversation (creating
+	// a new channel) are retried like the send itself.
+	if err := retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
+		if err := s.client.RegisterKey(ctx); err != nil {
+			return err
+		}
+		if channel, err = s.client.Resolve(ctx, channel); err != nil {
+			return err
+		}
+		_, err = s.client.Open(ctx, channel)
 		return err
 	}); err != nil {
 		return err
@@ -140,16 +185,18 @@ type jsonMessage struct {
 	User    string  `json:"user"`
 	Text    string  `json:"text"`
 	TS      string  `json:"ts"`
-	Odd     string  `json:"odd,omitempty"`
+	// Verified is true when the message is signed by a key of its author.
+	Verified bool   `json:"verified"`
+	Odd      string `json:"odd,omitempty"`
 }
 
 func runTail(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("tail", "[flags] CHANNEL", "Print the last -n messages of CHANNEL; with -f keep printing new ones as they arrive, without loss or repeats.", std.err)
+	fs := newFlagSet("tail", "[flags] CHANNEL|@PERSON", "Print the last -n messages of CHANNEL; with -f keep printing new ones as they arrive, without loss or repeats.", std.err)
 	f.register(fs)
 	n := fs.Int("n", 20, "how many recent messages to print")
 	follow := fs.Bool("f", false, "follow: keep printing new messages")
-	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts"}`)
+	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"}`)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -158,9 +205,9 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	channel := pos[0]
-	if err := chat.ValidateName(channel); err != nil {
-		return fmt.Errorf("channel name: %w", err)
+	channel := strings.TrimPrefix(pos[0], "#")
+	if err := chat.ValidateConv(channel); err != nil {
+		return fmt.Errorf("channel name (or @person): %w", err)
 	}
 	if *n < 0 || *n > 100000 {
 		return fmt.Errorf("-n %d is out of range; use 0 to 100000", *n)
@@ -170,24 +217,22 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer s.close()
+	if channel, err = s.client.Resolve(ctx, channel); err != nil {
+		return err
+	}
 	if _, err := s.client.Channel(ctx, channel); err != nil {
 		if errors.Is(err, chat.ErrNoSuchChannel) {
 			return fmt.Errorf("channel %q does not exist; list channels with 'rtchat channels'", channel)
 		}
 		return err
 	}
-	print := func(m chat.Message) error { return printMessage(std.out, m, *asJSON) }
+	print := func(msgs ...chat.Message) error { return printMessages(ctx, s.client, std, msgs, *asJSON) }
 	if !*follow {
 		msgs, err := lastN(ctx, s.client, channel, *n)
 		if err != nil {
 			return err
 		}
-		for _, m := range msgs {
-			if err := print(m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return print(msgs...)
 	}
 	return followChannel(ctx, s.client, channel, int64(*n), print, std.err)
 }
@@ -216,7 +261,7 @@ func lastN(ctx context.Context, c *chat.Client, channel string, n int) ([]chat.M
 // followChannel prints channel's last n messages and then every new one,
 // through the same lossless delivery as the full-screen client, until ctx
 // ends. What happens to the link is said on notice.
-func followChannel(ctx context.Context, c *chat.Client, channel string, n int64, print func(chat.Message) error, notice io.Writer) error {
+func followChannel(ctx context.Context, c *chat.Client, channel string, n int64, print func(...chat.Message) error, notice io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
@@ -244,14 +289,10 @@ func followChannel(ctx context.Context, c *chat.Client, channel string, n int64,
 
 // tailEvent prints one event of "tail -f"; lost says whether the link is
 // down, so that its return is said once.
-func tailEvent(ev chat.Event, print func(chat.Message) error, notice io.Writer, lost *bool) error {
+func tailEvent(ev chat.Event, print func(...chat.Message) error, notice io.Writer, lost *bool) error {
 	switch e := ev.(type) {
 	case chat.HistoryEvent:
-		for _, m := range e.Messages {
-			if err := print(m); err != nil {
-				return err
-			}
-		}
+		return print(e.Messages...)
 	case chat.MessageEvent:
 		if !e.Message.Ephemeral {
 			return print(e.Message)
@@ -284,11 +325,34 @@ func tailEvent(ev chat.Event, print func(chat.Message) error, notice io.Writer, 
 // rfc3339Milli is tail --json's time format.
 const rfc3339Milli = "2006-01-02T15:04:05.000Z07:00"
 
-func printMessage(w io.Writer, m chat.Message, asJSON bool) error {
+// printMessages verifies msgs (saying on standard error when a person's
+// keys changed) and prints them.
+func printMessages(ctx context.Context, c *chat.Client, std stdio, msgs []chat.Message, asJSON bool) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	verified, notices, err := c.VerifyNow(ctx, msgs...)
+	if err != nil {
+		return err
+	}
+	for _, n := range notices {
+		fmt.Fprintf(std.err, "rtchat: %s\n", n)
+	}
+	for i, m := range msgs {
+		if err := printMessage(std.out, m, verified[i], asJSON); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printMessage prints m; a message not known to be its author's has "⚠ "
+// before the name (plain) or "verified": false (JSON).
+func printMessage(w io.Writer, m chat.Message, verified, asJSON bool) error {
 	var err error
 	if asJSON {
 		var b []byte
-		b, err = json.Marshal(jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Text, TS: m.Time.UTC().Format(rfc3339Milli), Odd: m.Malformed})
+		b, err = json.Marshal(jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Text, TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed})
 		if err == nil {
 			_, err = fmt.Fprintf(w, "%s\n", b)
 		}
@@ -297,6 +361,9 @@ func printMessage(w io.Writer, m chat.Message, asJSON bool) error {
 		head := m.User + ": "
 		if m.Kind == chat.KindAction {
 			head = "* " + m.User + " "
+		}
+		if !verified {
+			head = "⚠ " + head
 		}
 		text := m.Text
 		if m.Malformed != "" {
@@ -318,11 +385,14 @@ const continuation = "    │ "
 // indentLines indents every line of s after the first.
 func indentLines(s string) string { return strings.ReplaceAll(s, "\n", "\n"+continuation) }
 
+// privateMark follows the name of a private channel.
+const privateMark = "🔒"
+
 func runChannels(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
 	fs := newFlagSet("channels", "[flags]", "List every channel with its description and member count.", std.err)
 	f.register(fs)
-	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","name","description","members","created_by"}`)
+	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","name","private","description","members","created_by"}`)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -345,12 +415,19 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	for _, c := range list {
+		name, _ := chat.PrivateName(c.Name)
+		if !c.Private {
+			name = c.Name
+		}
 		if *asJSON {
-			b, _ := json.Marshal(map[string]any{"id": c.ID, "name": c.Name, "description": c.Description, "members": c.Members, "created_by": c.CreatedBy})
+			b, _ := json.Marshal(map[string]any{"id": c.ID, "name": name, "private": c.Private, "description": c.Description, "members": c.Members, "created_by": c.CreatedBy})
 			fmt.Fprintf(std.out, "%s\n", b)
 			continue
 		}
-		fmt.Fprintf(std.out, "%-20s %4d  %s\n", c.Name, c.Members, indentLines(chat.Printable(c.Description)))
+		if c.Private {
+			name += " " + privateMark
+		}
+		fmt.Fprintf(std.out, "%-20s %4d  %s\n", name, c.Members, indentLines(chat.Printable(c.Description)))
 	}
 	if len(list) == 0 && !*asJSON {
 		fmt.Fprintln(std.err, "no channels yet; create one with 'rtchat send NAME TEXT' or /join NAME")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -56,11 +55,8 @@ func TestSendThenTailJSON(t *testing.T) {
 		t.Fatalf("tail printed %d lines:\n%s", len(lines), out)
 	}
 	for i, l := range lines {
-		var m map[string]string
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("line %d is not JSON: %v", i, err)
-		}
-		if m["id"] != ids[i] || m["channel"] != "general" || m["user"] != "tester" || m["text"] != texts[i] {
+		m := jsonLine(t, l)
+		if m["id"] != ids[i] || m["channel"] != "general" || m["user"] != "tester" || m["text"] != texts[i] || m["verified"] != "true" {
 			t.Fatalf("line %d = %v, want id %s text %q", i, m, ids[i], texts[i])
 		}
 		ts, err := time.Parse(time.RFC3339, m["ts"])
@@ -209,10 +205,7 @@ func TestTailFollowPrintsEachMessageOnce(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i, l := range lines {
-		var m map[string]string
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
-		}
+		m := jsonLine(t, l)
 		if seen[m["id"]] {
 			t.Fatalf("id %s printed twice", m["id"])
 		}

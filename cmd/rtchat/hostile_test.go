@@ -37,39 +37,43 @@ func jsonLines(t *testing.T, s string) []map[string]string {
 	t.Helper()
 	var out []map[string]string
 	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if l == "" {
-			continue
+		if l != "" {
+			out = append(out, jsonLine(t, l))
 		}
-		var m map[string]string
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("not JSON: %q", l)
-		}
-		out = append(out, m)
 	}
 	return out
 }
 
-// TestForgedLiveEntriesAsTheACLUser: the README's least-privilege user may
-// publish on a channel's topic; what it publishes that is not in the
-// stream never reaches tail -f, and every real message after it does.
-func TestForgedLiveEntriesAsTheACLUser(t *testing.T) {
-	isolate(t)
-	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithPassword("admin-secret"))
-	admin := srv.Client(t)
-	ctx := context.Background()
-	acl := readmeACL(t)
-	if err := admin.Do(ctx, acl...).Err(); err != nil {
-		t.Fatalf("the README's ACL line fails: %v", err)
+// jsonLine decodes one line of tail --json, its values as text
+// ("verified": "true" or "false").
+func jsonLine(t *testing.T, l string) map[string]string {
+	t.Helper()
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(l), &raw); err != nil {
+		t.Fatalf("not JSON: %q", l)
 	}
-	t.Setenv("REDIS_USERNAME", "rtchat")
-	t.Setenv("REDIS_PASSWORD", "change-me")
+	m := map[string]string{}
+	for k, v := range raw {
+		m[k] = fmt.Sprint(v)
+	}
+	return m
+}
+
+// TestForgedLiveEntriesAsAnAccount: an account may publish on a channel's
+// topic; what it publishes that is not in the stream never reaches tail
+// -f, and every real message after it does.
+func TestForgedLiveEntriesAsAnAccount(t *testing.T) {
+	isolate(t)
+	srv, pw := withAccounts(t, "alice", "mallory")
+	ctx := context.Background()
+	signIn(t, "alice", pw["alice"])
 	url := "redis://" + srv.Addr
 	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "before"); code != 0 {
 		t.Fatal(errs)
 	}
 	out, errs := followTail(t, "--redis", url, "general")
 	waitOutput(t, out, 1, 10*time.Second)
-	mallory := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "rtchat", Password: "change-me"})
+	mallory := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "mallory", Password: pw["mallory"]})
 	t.Cleanup(func() { _ = mallory.Close() })
 	last := jsonLines(t, out.String())[0]["id"]
 	topic := chat.DefaultKeys().Topic("general")
@@ -81,7 +85,7 @@ func TestForgedLiveEntriesAsTheACLUser(t *testing.T) {
 		"99999999999999-2\n\n1\n" + `{"mid":"m","user":"bob","text":"FORGED","ts":1}`,
 	} {
 		if err := mallory.Publish(ctx, topic, payload).Err(); err != nil {
-			t.Fatalf("the ACL user may not publish: %v", err)
+			t.Fatalf("an account may not publish: %v", err)
 		}
 	}
 	for i := range 3 {

@@ -4,6 +4,7 @@
 //	rtchat send [flags] CHANNEL TEXT…  post one message; prints its stream id
 //	rtchat tail [flags] CHANNEL        print the last -n messages; -f follows
 //	rtchat channels [--json]           list channels
+//	rtchat admin user|channel …        manage accounts and private channels
 //	rtchat serve [--addr A]            run the embedded server in the foreground
 //	rtchat --version
 package main
@@ -43,9 +44,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"send", "[flags] CHANNEL TEXT…", "post one message (TEXT - reads it from stdin); prints its stream id", runSend},
-		{"tail", "[flags] CHANNEL", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
+		{"send", "[flags] CHANNEL|@PERSON TEXT…", "post one message (TEXT - reads it from stdin); prints its stream id", runSend},
+		{"tail", "[flags] CHANNEL|@PERSON", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
+		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},
 		{"serve", "[--addr 127.0.0.1:6379] [--password-file FILE] [--allow-remote]", "run the embedded in-memory server in the foreground", runServe},
 	}
 }

@@ -10,64 +10,106 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/admin"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
-// readmeACL returns the ACL SETUSER line of the README's recipe.
-func readmeACL(t *testing.T) []any {
-	t.Helper()
+// TestREADMERecipeIsTheAccountRules: the README's ACL line for doing an
+// account by hand is exactly what "rtchat admin user add" sets.
+func TestREADMERecipeIsTheAccountRules(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := "ACL SETUSER alice reset on >change-me " + strings.Join(admin.Rules(chat.DefaultKeys(), "alice", nil), " ")
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "ACL SETUSER rtchat ") {
-			var args []any
-			for _, f := range strings.Fields(l) {
-				args = append(args, f)
+		if strings.HasPrefix(l, "ACL SETUSER alice ") {
+			if l != want {
+				t.Fatalf("the README's recipe is not the account rules:\nREADME: %s\nrules:  %s", l, want)
 			}
-			return args
+			return
 		}
 	}
-	t.Fatal("the README has no ACL SETUSER rtchat line")
-	return nil
+	t.Fatal("the README has no ACL SETUSER alice line")
 }
 
-func TestRunsAsTheReadmeACLUser(t *testing.T) {
-	isolate(t)
+// withAccounts starts a server whose default user has the admin's
+// password and makes accounts with "rtchat admin user add"; it returns
+// the server and each account's password.
+func withAccounts(t *testing.T, names ...string) (*redistest.Server, map[string]string) {
+	t.Helper()
 	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithPassword("admin-secret"))
-	admin := srv.Client(t)
-	ctx := context.Background()
-	acl := readmeACL(t)
-	for i, a := range acl {
-		if a == ">change-me" {
-			acl[i] = ">chat-secret"
+	t.Setenv("REDIS_PASSWORD", "admin-secret")
+	pw := map[string]string{}
+	for _, n := range names {
+		code, out, errs := rtchat(t, "", "admin", "user", "add", n, "--redis", "redis://"+srv.Addr)
+		if code != 0 || !strings.Contains(errs, "account "+n+" made") || strings.Contains(errs, strings.TrimSpace(out)) {
+			t.Fatalf("admin user add %s: %d %q %q", n, code, out, errs)
 		}
+		pw[n] = strings.TrimSpace(out)
 	}
-	if err := admin.Do(ctx, acl...).Err(); err != nil {
-		t.Fatalf("the README's ACL line fails: %v", err)
-	}
-	t.Setenv("REDIS_USERNAME", "rtchat")
-	t.Setenv("REDIS_PASSWORD", "chat-secret")
+	t.Setenv("REDIS_PASSWORD", "")
+	return srv, pw
+}
+
+// signIn makes the next commands run as account name.
+func signIn(t *testing.T, name, pw string) {
+	t.Setenv("REDIS_USERNAME", name)
+	t.Setenv("REDIS_PASSWORD", pw)
+	t.Setenv("RTCHAT_USER", "")
+}
+
+func TestRunsAsAnAccount(t *testing.T) {
+	isolate(t)
+	srv, pw := withAccounts(t, "alice", "bob")
 	url := "redis://" + srv.Addr
-	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "as the ACL user"); code != 0 {
+	signIn(t, "alice", pw["alice"])
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "as alice"); code != 0 {
 		t.Fatalf("send: %s", errs)
 	}
-	if code, out, errs := rtchat(t, "", "tail", "--redis", url, "general"); code != 0 || !strings.Contains(out, "as the ACL user") {
+	code, _, errs := rtchat(t, "", "send", "--redis", url, "@bob", "psst")
+	if code == 0 || !strings.Contains(errs, "bob has never used rtchat on this server; they must start it once") {
+		t.Fatalf("a direct message to someone who never came: %d %q", code, errs)
+	}
+	signIn(t, "bob", pw["bob"])
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "bob is here"); code != 0 {
+		t.Fatalf("send: %s", errs)
+	}
+	signIn(t, "alice", pw["alice"])
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "@bob", "psst"); code != 0 {
+		t.Fatalf("send a direct message: %s", errs)
+	}
+	code, out, errs := rtchat(t, "", "tail", "--json", "--redis", url, "general")
+	if code != 0 || len(jsonLines(t, out)) != 2 {
 		t.Fatalf("tail: %d %q %q", code, out, errs)
+	}
+	if m := jsonLines(t, out)[0]; m["user"] != "alice" || m["verified"] != "true" {
+		t.Fatalf("tail printed %v", m)
 	}
 	if code, _, errs := rtchat(t, "", "channels", "--redis", url); code != 0 {
 		t.Fatalf("channels: %s", errs)
 	}
+	// The account is the name: another one is refused, with the reason.
+	t.Setenv("RTCHAT_USER", "bob")
+	code, _, errs = rtchat(t, "", "send", "--redis", url, "general", "as bob?")
+	if code == 0 || !strings.Contains(errs, "signed in to Redis as account alice, so you are alice here, not bob") {
+		t.Fatalf("posing as bob: %d %q", code, errs)
+	}
+	signIn(t, "bob", pw["bob"])
+	code, out, errs = rtchat(t, "", "tail", "--redis", url, "@alice")
+	if code != 0 || !strings.Contains(out, "alice: psst") || strings.Contains(out, "⚠") {
+		t.Fatalf("bob's tail of @alice: %d %q %q", code, out, errs)
+	}
 
-	// Everything the full-screen client does, as that user.
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "rtchat", Password: "chat-secret"})
+	// Everything the full-screen client does, as alice.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "alice", Password: pw["alice"]})
 	t.Cleanup(func() { _ = rdb.Close() })
-	c, err := chat.New(chat.Options{Redis: rdb, User: "acluser"})
+	c, err := chat.New(chat.Options{Redis: rdb, User: "alice", Accounts: true, AutoJoin: true, Signer: chat.NewSigner()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if err := c.Start(cctx); err != nil {
@@ -98,7 +140,7 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 			t.Fatalf("got %+v", m)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("no live message as the ACL user")
+		t.Fatal("no live message as an account")
 	}
 	for name, err := range map[string]error{
 		"topic":   c.SetTopic(ctx, "acl", "x"),
@@ -118,23 +160,70 @@ func TestRunsAsTheReadmeACLUser(t *testing.T) {
 		}(),
 		"online": func() error {
 			who, err := c.Who(ctx, "acl")
-			if err == nil && (len(who.Online) != 1 || who.Online[0] != "acluser") {
-				err = fmt.Errorf("online = %v, want the ACL user's heartbeat", who.Online)
+			if err == nil && (len(who.Online) != 1 || who.Online[0] != "alice") {
+				err = fmt.Errorf("online = %v, want alice's heartbeat", who.Online)
 			}
 			return err
 		}(),
 		"search":   func() error { _, err := c.Search(ctx, "acl", "live", chat.ID{}, 10); return err }(),
+		"dm":       func() error { _, err := c.Join(ctx, chat.DM("bob")); return err }(),
 		"leave":    c.Leave(ctx, "acl"),
 		"delete":   c.DeleteChannel(ctx, "acl"),
 		"channels": func() error { _, err := c.ListChannels(ctx); return err }(),
 	} {
 		if err != nil {
-			t.Errorf("%s as the ACL user: %v", name, err)
+			t.Errorf("%s as an account: %v", name, err)
 		}
 	}
-	// And the user really is limited.
-	if err := rdb.Set(ctx, "other:key", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "NOPERM") {
-		t.Fatalf("the ACL user wrote outside rtchat's keys: %v", err)
+	// And the account really is limited.
+	if err := rdb.Set(ctx, "other:key", "x", 0).Err(); !redis.HasErrorPrefix(err, "NOPERM") {
+		t.Fatalf("an account wrote outside rtchat's keys: %v", err)
+	}
+}
+
+// TestAdminCommandLine: the admin command's errors are one clear line each.
+func TestAdminCommandLine(t *testing.T) {
+	isolate(t)
+	srv, pw := withAccounts(t, "alice")
+	url := "redis://" + srv.Addr
+	t.Setenv("REDIS_PASSWORD", "admin-secret")
+	if code, _, errs := rtchat(t, "bob-password\n", "admin", "user", "add", "bob", "--password", "-", "--redis", url); code != 0 || !strings.Contains(errs, "CONFIG REWRITE") {
+		t.Fatalf("add bob from stdin: %d %q", code, errs)
+	}
+	if code, out, _ := rtchat(t, "", "admin", "user", "list", "--redis", url); code != 0 || out != "alice\nbob\n" {
+		t.Fatalf("list: %q", out)
+	}
+	if code, _, errs := rtchat(t, "", "admin", "channel", "private", "ops", "--members", "alice,bob", "--redis", url); code != 0 || !strings.Contains(errs, "#ops: private alice, bob") {
+		t.Fatalf("private channel: %d %q", code, errs)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "add", "alice"}, "account alice already exists; change its password with 'rtchat admin user passwd alice'"},
+		{[]string{"user", "add", "Bad!"}, "invalid name"},
+		{[]string{"user", "add", "carol", "--password", "secret"}, "--password takes only -"},
+		{[]string{"user", "del", "nobody"}, "no such account"},
+		{[]string{"channel", "add-member", "ghost", "--members", "alice"}, "rtchat admin channel private ghost"},
+		{[]string{"channel", "private", "ops2", "--members", "nobody"}, "nobody has no account here"},
+		{[]string{"channel", "private", "ops3"}, "--members"},
+		{[]string{"user", "frobnicate", "x"}, "unknown action"},
+	} {
+		code, _, errs := rtchat(t, "", append(append([]string{"admin"}, tc.args...), "--redis", url)...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("admin %v: %d %q, want %q", tc.args, code, errs, tc.want)
+		}
+	}
+	// An account may not manage accounts.
+	signIn(t, "alice", pw["alice"])
+	if code, _, errs := rtchat(t, "", "admin", "user", "add", "mallory", "--redis", url); code == 0 || !strings.Contains(errs, "may not manage accounts") || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+		t.Errorf("alice made an account: %d %q", code, errs)
+	}
+	// The embedded server has none.
+	t.Setenv("REDIS_USERNAME", "")
+	t.Setenv("REDIS_PASSWORD", "")
+	if code, _, errs := rtchat(t, "", "admin", "user", "list", "--embedded"); code == 0 || !strings.Contains(errs, "the embedded server has no accounts") {
+		t.Errorf("admin on the embedded server: %d %q", code, errs)
 	}
 }
 

@@ -1,0 +1,228 @@
+package admin_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/admin"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+func setup(t *testing.T, opts ...redistest.Option) (*redistest.Server, *admin.Admin) {
+	t.Helper()
+	srv := redistest.Start(t, append([]redistest.Option{redistest.RealOnly()}, opts...)...)
+	return srv, admin.New(srv.Client(t), chat.DefaultKeys())
+}
+
+// as connects to srv as account name with password pw and says whether
+// Redis took the password.
+func as(t *testing.T, srv *redistest.Server, name, pw string) (*redis.Client, error) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: name, Password: pw, MaxRetries: -1})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb, rdb.Ping(context.Background()).Err()
+}
+
+func TestUserCommands(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	pw := admin.GeneratePassword()
+	if len(pw) < 26 || pw == admin.GeneratePassword() {
+		t.Fatalf("weak or repeated password %q", pw)
+	}
+	if err := a.AddUser(ctx, "alice", pw); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as(t, srv, "alice", pw); err != nil {
+		t.Fatalf("alice cannot sign in: %v", err)
+	}
+	for name, err := range map[string]error{
+		"exists":         a.AddUser(ctx, "alice", "x"),
+		"bad name":       a.AddUser(ctx, "Alice!", "x"),
+		"default":        a.AddUser(ctx, "default", "x"),
+		"empty password": a.AddUser(ctx, "bob", ""),
+		"two lines":      a.AddUser(ctx, "bob", "a\nb"),
+		"del nobody":     a.DeleteUser(ctx, "nobody"),
+		"passwd nobody":  a.SetPassword(ctx, "nobody", "x"),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		} else if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: not one line: %q", name, err)
+		}
+	}
+	if err := a.AddUser(ctx, "alice", "x"); !errors.Is(err, admin.ErrExists) || !strings.Contains(err.Error(), "rtchat admin user passwd alice") {
+		t.Errorf("adding alice again: %v", err)
+	}
+
+	// A new password: the old one stops working, the rules stay.
+	if err := a.SetPassword(ctx, "alice", "new-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as(t, srv, "alice", pw); err == nil {
+		t.Error("the old password still works")
+	}
+	alice, err := as(t, srv, "alice", "new-pass")
+	if err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+	if err := alice.HSet(ctx, chat.DefaultKeys().User("alice"), "name", "alice").Err(); err != nil {
+		t.Fatalf("the rules went with the password: %v", err)
+	}
+
+	// Accounts may not manage accounts.
+	if err := admin.New(alice, chat.DefaultKeys()).AddUser(ctx, "mallory", "x"); !errors.Is(err, admin.ErrNotAdmin) || !strings.Contains(err.Error(), "default user") {
+		t.Errorf("alice made an account: %v", err)
+	}
+	if _, err := admin.New(alice, chat.DefaultKeys()).Users(ctx); !errors.Is(err, admin.ErrNotAdmin) {
+		t.Errorf("alice listed accounts: %v", err)
+	}
+
+	if err := a.AddUser(ctx, "bob", "bob-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if users, err := a.Users(ctx); err != nil || !slices.Equal(users, []string{"alice", "bob"}) {
+		t.Fatalf("list: %v %v", users, err)
+	}
+	if err := a.DeleteUser(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as(t, srv, "bob", "bob-pass"); err == nil {
+		t.Error("a deleted account signs in")
+	}
+	if err := a.Renew(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as(t, srv, "alice", "new-pass"); err != nil {
+		t.Errorf("renew lost the password: %v", err)
+	}
+}
+
+// TestAccountRules: an account reaches rtchat's keys as the rules say and
+// nothing else.
+func TestAccountRules(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	for _, n := range []string{"alice", "bob"} {
+		if err := a.AddUser(ctx, n, n+"-pass"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice, _ := as(t, srv, "alice", "alice-pass")
+	k := chat.DefaultKeys()
+	allowed := map[string]error{
+		"own keys":        alice.HSet(ctx, k.SigningKeys("alice"), "id", "key").Err(),
+		"own read marks":  alice.HSet(ctx, k.ReadMarks("alice"), "general", "1-0").Err(),
+		"bob's keys":      alice.HGetAll(ctx, k.SigningKeys("bob")).Err(),
+		"bob's record":    alice.Exists(ctx, k.User("bob")).Err(),
+		"a public stream": alice.XAdd(ctx, &redis.XAddArgs{Stream: k.Stream("general"), Values: []any{"user", "alice"}}).Err(),
+		"their DM":        alice.XAdd(ctx, &redis.XAddArgs{Stream: k.DMStream("bob", "alice"), Values: []any{"user", "alice"}}).Err(),
+		"tell bob":        alice.SAdd(ctx, k.DMList("bob"), "alice").Err(),
+		"presence":        alice.ZAdd(ctx, k.Presence(), redis.Z{Score: 1, Member: "alice"}).Err(),
+		"whoami":          alice.Do(ctx, "ACL", "WHOAMI").Err(),
+	}
+	for what, err := range allowed {
+		if err != nil {
+			t.Errorf("alice may not %s: %v", what, err)
+		}
+	}
+	refused := map[string]error{
+		"write bob's keys":    alice.HSet(ctx, k.SigningKeys("bob"), "id", "key").Err(),
+		"read bob's markers":  alice.HGetAll(ctx, k.ReadMarks("bob")).Err(),
+		"read bob's DMs list": alice.SMembers(ctx, k.DMList("bob")).Err(),
+		"a DM of others":      alice.XRange(ctx, k.DMStream("bob", "carol"), "-", "+").Err(),
+		"a lookalike name":    alice.XRange(ctx, "dm:{bob,malice}", "-", "+").Err(),
+		"other keys":          alice.Set(ctx, "other", "x", 0).Err(),
+		"KEYS":                alice.Keys(ctx, "*").Err(),
+		"FLUSHALL":            alice.FlushAll(ctx).Err(),
+		"CONFIG":              alice.ConfigGet(ctx, "*").Err(),
+	}
+	for what, err := range refused {
+		if !redis.HasErrorPrefix(err, "NOPERM") {
+			t.Errorf("alice may %s: %v", what, err)
+		}
+	}
+}
+
+func TestPrivateChannelCommands(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	for _, n := range []string{"alice", "bob"} {
+		if err := a.AddUser(ctx, n, n+"-pass"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, err := range map[string]error{
+		"no members":  a.MakePrivate(ctx, "ops", "admin", nil),
+		"bad name":    a.MakePrivate(ctx, "Ops!", "admin", []string{"alice"}),
+		"no account":  a.MakePrivate(ctx, "ops", "admin", []string{"alice", "nobody"}),
+		"not made":    a.AddMembers(ctx, "ghost", []string{"alice"}),
+		"not made 2":  a.RemoveMembers(ctx, "ghost", []string{"alice"}),
+		"bad member":  a.RemoveMembers(ctx, "ghost", []string{"A B"}),
+		"bad account": a.MakePrivate(ctx, "ops", "admin", []string{"default"}),
+	} {
+		if err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if err := a.MakePrivate(ctx, "ops", "admin", []string{"nobody"}); !errors.Is(err, admin.ErrNoAccount) || !strings.Contains(err.Error(), "rtchat admin user add nobody") {
+		t.Errorf("a member without an account: %v", err)
+	}
+	if err := a.MakePrivate(ctx, "ops", "admin", []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.MakePrivate(ctx, "ops", "admin", []string{"bob"}); !errors.Is(err, admin.ErrExists) {
+		t.Errorf("made twice: %v", err)
+	}
+	k := chat.DefaultKeys()
+	bob, _ := as(t, srv, "bob", "bob-pass")
+	if err := bob.XRange(ctx, k.PrivateStream("ops"), "-", "+").Err(); !redis.HasErrorPrefix(err, "NOPERM") {
+		t.Fatalf("bob reads a channel he is not in: %v", err)
+	}
+	if err := a.AddMembers(ctx, "ops", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.XRange(ctx, k.PrivateStream("ops"), "-", "+").Err(); err != nil {
+		t.Fatalf("bob, now a member, may not read it: %v", err)
+	}
+	if err := a.DeleteUser(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	members, _ := srv.Client(t).SMembers(ctx, k.PrivateMembers("ops")).Result()
+	if !slices.Equal(members, []string{"alice"}) {
+		t.Fatalf("a deleted account stays a member: %v", members)
+	}
+}
+
+// TestPersist: with an ACL file every change is saved there; without one
+// the admin is told which nodes keep accounts only until a restart.
+func TestPersist(t *testing.T) {
+	aclfile := filepath.Join(t.TempDir(), "users.acl")
+	if err := os.WriteFile(aclfile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, a := setup(t, redistest.WithConfig("aclfile "+aclfile))
+	ctx := context.Background()
+	if err := a.AddUser(ctx, "alice", "secret-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if unsaved, err := a.Persist(ctx); err != nil || len(unsaved) != 0 {
+		t.Fatalf("persist: %v %v", unsaved, err)
+	}
+	b, _ := os.ReadFile(aclfile)
+	if !strings.Contains(string(b), "user alice") || strings.Contains(string(b), "secret-pass") {
+		t.Fatalf("the ACL file holds:\n%s", b)
+	}
+
+	srv2, b2 := setup(t)
+	if unsaved, err := b2.Persist(ctx); err != nil || !slices.Equal(unsaved, []string{srv2.Addr}) {
+		t.Fatalf("without an ACL file: %v %v", unsaved, err)
+	}
+}

@@ -1,0 +1,438 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/admin"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
+)
+
+// accounts is a server whose people have accounts (Redis ACL users made
+// by package admin); its default user has a password only the admin
+// knows.
+type accounts struct {
+	t     *testing.T
+	addrs []string
+	// admin is the default user's connection.
+	admin     redis.UniversalClient
+	adm       *admin.Admin
+	passwords map[string]string
+	cluster   bool
+}
+
+func newAccounts(t *testing.T) *accounts {
+	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithPassword("admin-secret"))
+	rdb := srv.Client(t)
+	return &accounts{t: t, addrs: []string{srv.Addr}, admin: rdb, adm: admin.New(rdb, chat.DefaultKeys()), passwords: map[string]string{}}
+}
+
+func newClusterAccounts(t *testing.T) *accounts {
+	cl := redistest.StartCluster(t, 3, 0)
+	rdb := cl.Client(t)
+	return &accounts{t: t, addrs: cl.Addrs, admin: rdb, adm: admin.New(rdb, chat.DefaultKeys()), passwords: map[string]string{}, cluster: true}
+}
+
+// add makes account name.
+func (a *accounts) add(name string) {
+	a.t.Helper()
+	pw := admin.GeneratePassword()
+	if err := a.adm.AddUser(context.Background(), name, pw); err != nil {
+		a.t.Fatalf("add %s: %v", name, err)
+	}
+	a.passwords[name] = pw
+}
+
+// conn connects as account name.
+func (a *accounts) conn(name string) redis.UniversalClient {
+	a.t.Helper()
+	var rdb redis.UniversalClient
+	if a.cluster {
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: a.addrs, Username: name, Password: a.passwords[name]})
+	} else {
+		rdb = redis.NewClient(&redis.Options{Addr: a.addrs[0], Username: name, Password: a.passwords[name]})
+	}
+	a.t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// person starts rtchat for account name, as the full-screen client does.
+func (a *accounts) person(name string) *recorder {
+	a.t.Helper()
+	return newRecorder(a.t, a.conn(name), name, func(o *chat.Options) {
+		o.Accounts, o.Signer, o.AutoJoin = true, chat.NewSigner(), true
+	})
+}
+
+// killPubSub closes every Pub/Sub connection on every node.
+func (a *accounts) killPubSub() {
+	a.t.Helper()
+	for _, addr := range a.addrs {
+		o := &redis.Options{Addr: addr}
+		if !a.cluster {
+			o.Password = "admin-secret"
+		}
+		k := redis.NewClient(o)
+		err := k.ClientKillByFilter(context.Background(), "TYPE", "pubsub").Err()
+		_ = k.Close()
+		if err != nil {
+			a.t.Fatal(err)
+		}
+	}
+}
+
+// cli runs redis-cli as account name against the first node.
+func (a *accounts) cli(name string, args ...string) string {
+	a.t.Helper()
+	host, port, _ := strings.Cut(a.addrs[0], ":")
+	full := append([]string{"-h", host, "-p", port, "--user", name, "--pass", a.passwords[name], "--no-auth-warning"}, args...)
+	if a.cluster {
+		full = append([]string{"-c"}, full...)
+	}
+	out, _ := exec.Command("redis-cli", full...).CombinedOutput()
+	return string(out)
+}
+
+func verdicts(t *testing.T, r *recorder, msgs []chat.Message) []bool {
+	t.Helper()
+	ok, _, err := r.VerifyNow(ctxT(t), msgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// TestDirectMessagesArePrivate: a conversation between alice and bob
+// reaches bob exactly once, in order, through a pubsub kill, and carol can
+// read it neither through rtchat nor with redis-cli.
+func TestDirectMessagesArePrivate(t *testing.T) {
+	redistest.SkipUnless(t, "redis-cli")
+	testDirectMessages(t, newAccounts(t))
+}
+
+func TestDirectMessagesOnACluster(t *testing.T) {
+	a := newClusterAccounts(t)
+	// ACL is per node: every node knows the accounts.
+	for _, addr := range a.addrs {
+		n := redis.NewClient(&redis.Options{Addr: addr})
+		if err := n.Do(ctxT(t), "ACL", "GETUSER", "alice").Err(); err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		_ = n.Close()
+	}
+	testDirectMessages(t, a)
+}
+
+func testDirectMessages(t *testing.T, a *accounts) {
+	for _, n := range []string{"alice", "bob", "carol"} {
+		a.add(n)
+	}
+	ctx := ctxT(t)
+	alice, bob := a.person("alice"), a.person("bob")
+	carol := a.person("carol")
+	for _, r := range []*recorder{alice, bob, carol} {
+		r.waitConnected()
+	}
+	if _, err := alice.Join(ctx, chat.DM("bob")); err != nil {
+		t.Fatalf("open the conversation: %v", err)
+	}
+	const n = 40
+	var want []string
+	for i := range n {
+		if i == n/2 {
+			a.killPubSub() // every Pub/Sub connection drops; the stream brings the rest
+		}
+		sent, err := alice.BroadcastMessage(ctx, chat.DM("bob"), fmt.Sprint("psst ", i))
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		want = append(want, sent.ID.String())
+	}
+	bob.waitCount(chat.DM("alice"), n, 20*time.Second)
+	assertSameIDs(t, "bob", bob.ids(chat.DM("alice")), want)
+	if !bob.sawEvent(func(e chat.Event) bool { j, ok := e.(chat.JoinedEvent); return ok && j.Channel.Name == chat.DM("alice") }) {
+		t.Error("bob's window was not told of the new conversation")
+	}
+	bob.mu.Lock()
+	got := slices.Clone(bob.msgs[chat.DM("alice")])
+	bob.mu.Unlock()
+	for i, ok := range verdicts(t, bob, got) {
+		if !ok {
+			t.Fatalf("alice's message %d is not verified for bob", i)
+		}
+	}
+	if mine, err := bob.MyChannels(ctx); err != nil || !slices.Contains(mine, chat.DM("alice")) {
+		t.Fatalf("bob's conversations: %v %v", mine, err)
+	}
+
+	// carol: nothing of it, by any way she has.
+	carolRdb := a.conn("carol")
+	stream := chat.DefaultKeys().DMStream("alice", "bob")
+	for what, err := range map[string]error{
+		"XRANGE":      carolRdb.XRange(ctx, stream, "-", "+").Err(),
+		"XADD":        carolRdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"user", "alice", "text", "x"}}).Err(),
+		"SUBSCRIBE":   subscribeErr(ctx, carolRdb, false, stream),
+		"PSUBSCRIBE":  subscribeErr(ctx, carolRdb, true, "dm:*"),
+		"alice's DMs": carolRdb.SMembers(ctx, chat.DefaultKeys().DMList("alice")).Err(),
+	} {
+		if !redis.HasErrorPrefix(err, "NOPERM") {
+			t.Errorf("carol %s on alice and bob's conversation: %v, want NOPERM", what, err)
+		}
+	}
+	if out := a.cli("carol", "XRANGE", stream, "-", "+"); !strings.Contains(out, "NOPERM") {
+		t.Errorf("redis-cli as carol read the conversation: %q", out)
+	}
+	// Through rtchat, "@bob" is carol's own conversation with bob: empty.
+	if msgs, _, err := carol.History(ctx, chat.DM("bob"), chat.ID{}); err != nil || len(msgs) != 0 {
+		t.Fatalf("carol's @bob holds %d messages (%v)", len(msgs), err)
+	}
+	if carol.sawEvent(func(e chat.Event) bool { m, ok := e.(chat.MessageEvent); return ok && strings.HasPrefix(m.Message.Text, "psst") }) {
+		t.Fatal("carol received the conversation")
+	}
+	// Talking to someone who never used rtchat here says so.
+	if _, err := alice.Join(ctx, chat.DM("nobody")); !errors.Is(err, chat.ErrNoSuchUser) {
+		t.Fatalf("a conversation with nobody: %v", err)
+	}
+}
+
+// subscribeErr returns the error of a (pattern) subscription.
+func subscribeErr(ctx context.Context, rdb redis.UniversalClient, pattern bool, topic string) error {
+	var ps *redis.PubSub
+	if pattern {
+		ps = rdb.PSubscribe(ctx, topic)
+	} else {
+		ps = rdb.Subscribe(ctx, topic)
+	}
+	defer ps.Close()
+	_, err := ps.ReceiveTimeout(ctx, 2*time.Second)
+	return err
+}
+
+// TestForgedAuthorIsMarked: an account that adds an entry in alice's name
+// to a channel gets it shown as not hers; alice's own messages verify;
+// nobody but alice may register keys of hers.
+func TestForgedAuthorIsMarked(t *testing.T) {
+	redistest.SkipUnless(t, "redis-cli")
+	a := newAccounts(t)
+	for _, n := range []string{"alice", "bob", "mallory"} {
+		a.add(n)
+	}
+	ctx := ctxT(t)
+	alice, bob := a.person("alice"), a.person("bob")
+	if _, err := bob.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitConnected()
+	real, err := alice.BroadcastMessage(ctx, "general", "the real alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := chat.DefaultKeys().Stream("general")
+	// mallory copies alice's key id and signature onto other text, and
+	// writes one with no signature at all.
+	xs, err := a.conn("mallory").XRange(ctx, stream, real.ID.String(), real.ID.String()).Result()
+	if err != nil || len(xs) != 1 {
+		t.Fatalf("read alice's entry: %v", err)
+	}
+	v := xs[0].Values
+	if out := a.cli("mallory", "XADD", stream, "*", "user", "alice", "text", "send me the password", "ts", v["ts"].(string), "mid", "m-forged", "channel_id", "1", "key", v["key"].(string), "sig", v["sig"].(string)); strings.Contains(out, "ERR") {
+		t.Fatalf("mallory may write the channel: %s", out)
+	}
+	if out := a.cli("mallory", "XADD", stream, "*", "user", "alice", "text", "unsigned", "ts", "1", "mid", "m2", "channel_id", "1"); strings.Contains(out, "ERR") {
+		t.Fatalf("mallory may write the channel: %s", out)
+	}
+	// A key of mallory's registered under alice's name is refused.
+	if out := a.cli("mallory", "HSET", chat.DefaultKeys().SigningKeys("alice"), "x", "y"); !strings.Contains(out, "NOPERM") {
+		t.Fatalf("mallory registered a key of alice's: %q", out)
+	}
+	bob.waitCount("general", 3, 10*time.Second)
+	bob.mu.Lock()
+	got := slices.Clone(bob.msgs["general"])
+	bob.mu.Unlock()
+	want := map[string]bool{"the real alice": true, "send me the password": false, "unsigned": false}
+	for i, ok := range verdicts(t, bob, got) {
+		if ok != want[got[i].Text] {
+			t.Errorf("%q verified = %v", got[i].Text, ok)
+		}
+	}
+	// The window's way: Verify answers at once or with a VerifiedEvent.
+	for _, m := range got {
+		v := bob.Verify("general", m.ID)
+		if v == chat.VerdictPending {
+			bob.waitFor(5*time.Second, "a verdict", func() bool {
+				return bob.hasEvent(func(e chat.Event) bool {
+					ve, ok := e.(chat.VerifiedEvent)
+					return ok && slices.ContainsFunc(ve.Results, func(r chat.VerifyResult) bool { v = r.Verdict; return r.ID == m.ID })
+				})
+			})
+		}
+		if (v == chat.Verified) != want[m.Text] {
+			t.Errorf("Verify(%q) = %v", m.Text, v)
+		}
+	}
+}
+
+// TestNewKeysOnAnOpenServerAreNoticed: without accounts, a reader pins the
+// keys it first sees and says when a person's keys change.
+func TestNewKeysOnAnOpenServerAreNoticed(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	signed := func(o *chat.Options) { o.Signer = chat.NewSigner() }
+	pins := chat.NewFilePins(t.TempDir()+"/known_keys", "test")
+	// Each reader is bob's rtchat started anew: the pins carry over.
+	reader := func() *recorder {
+		return newRecorder(t, rdb, "bob", func(o *chat.Options) { o.Pins = pins })
+	}
+	alice := newRecorder(t, rdb, "alice", signed)
+	if _, err := alice.Open(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.BroadcastMessage(ctx, "general", "from my laptop"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(r *recorder) ([]bool, []string) {
+		t.Helper()
+		msgs, _, err := r.History(ctx, "general", chat.ID{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, notices, err := r.VerifyNow(ctx, msgs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, notices
+	}
+	if ok, notices := check(reader()); !ok[0] || len(notices) != 0 {
+		t.Fatalf("first sight: %v %v", ok, notices)
+	}
+	// Someone — alice's new device, or not — registers another key for
+	// her and posts.
+	if _, err := newRecorder(t, rdb, "alice", signed).BroadcastMessage(ctx, "general", "from somewhere else"); err != nil {
+		t.Fatal(err)
+	}
+	ok, notices := check(reader())
+	if len(notices) != 1 || !strings.Contains(notices[0], "alice has a new signing key") || !ok[0] || !ok[1] {
+		t.Fatalf("alice's new key: verified %v, notices %q", ok, notices)
+	}
+	if _, again := check(reader()); len(again) != 0 {
+		t.Fatalf("the same new key noticed twice: %q", again)
+	}
+	// Wiping her keys from Redis does not unverify what bob has seen.
+	if err := rdb.Del(ctx, chat.DefaultKeys().SigningKeys("alice")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := check(reader()); !ok[0] || !ok[1] {
+		t.Errorf("pinned keys stopped counting when they left Redis: %v", ok)
+	}
+}
+
+// TestPrivateChannels: only members list, read, join and write a private
+// channel; an admin's changes reach running clients.
+func TestPrivateChannels(t *testing.T) {
+	a := newAccounts(t)
+	for _, n := range []string{"alice", "bob", "carol"} {
+		a.add(n)
+	}
+	ctx := ctxT(t)
+	if err := a.adm.MakePrivate(ctx, "secret", "admin", []string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob, carol := a.person("alice"), a.person("bob"), a.person("carol")
+	for _, r := range []*recorder{alice, bob, carol} {
+		r.waitConnected()
+	}
+	conv := chat.Private("secret")
+	for _, r := range []*recorder{alice, bob} {
+		if mine, err := r.MyChannels(ctx); err != nil || !slices.Contains(mine, conv) {
+			t.Fatalf("%s's channels: %v %v", r.User(), mine, err)
+		}
+		list, err := r.ListChannels(ctx)
+		if err != nil || !slices.ContainsFunc(list, func(c chat.Channel) bool { return c.Name == conv && c.Private && c.Members == 2 }) {
+			t.Fatalf("%s's list: %+v %v", r.User(), list, err)
+		}
+		if got, err := r.Resolve(ctx, "secret"); err != nil || got != conv {
+			t.Fatalf("%s resolves secret to %q (%v)", r.User(), got, err)
+		}
+		if _, err := r.Join(ctx, conv); err != nil {
+			t.Fatalf("%s joins: %v", r.User(), err)
+		}
+	}
+	sent, err := alice.BroadcastMessage(ctx, conv, "members only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.waitCount(conv, 1, 10*time.Second)
+
+	// carol: not listed, not found, not readable, not writable.
+	if list, _ := carol.ListChannels(ctx); slices.ContainsFunc(list, func(c chat.Channel) bool { return c.Private }) {
+		t.Fatalf("carol lists a private channel: %+v", list)
+	}
+	if got, _ := carol.Resolve(ctx, "secret"); got != "secret" {
+		t.Fatalf("carol resolves secret to %q", got)
+	}
+	for what, err := range map[string]error{
+		"Channel": func() error { _, err := carol.Channel(ctx, conv); return err }(),
+		"Join":    func() error { _, err := carol.Join(ctx, conv); return err }(),
+	} {
+		if !errors.Is(err, chat.ErrNoSuchChannel) {
+			t.Errorf("carol %s: %v, want no such channel", what, err)
+		}
+	}
+	if _, _, err := carol.History(ctx, conv, chat.ID{}); !strings.Contains(fmt.Sprint(err), "NOPERM") {
+		t.Errorf("carol read the history: %v", err)
+	}
+	if _, err := carol.BroadcastMessage(ctx, conv, "let me in"); err == nil {
+		t.Error("carol wrote to the private channel")
+	}
+	carolRdb := a.conn("carol")
+	k := chat.DefaultKeys()
+	for what, err := range map[string]error{
+		"XRANGE":    carolRdb.XRange(ctx, k.PrivateStream("secret"), "-", "+").Err(),
+		"HGETALL":   carolRdb.HGetAll(ctx, k.PrivateChannel("secret")).Err(),
+		"SMEMBERS":  carolRdb.SMembers(ctx, k.PrivateMembers("secret")).Err(),
+		"SUBSCRIBE": subscribeErr(ctx, carolRdb, false, k.PrivateStream("secret")),
+		"SADD":      a.conn("bob").SAdd(ctx, k.PrivateMembers("secret"), "carol").Err(),
+	} {
+		if !redis.HasErrorPrefix(err, "NOPERM") {
+			t.Errorf("%s on the private channel: %v, want NOPERM", what, err)
+		}
+	}
+
+	// The admin adds carol: her running window follows it at once.
+	if err := a.adm.AddMembers(ctx, "secret", []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitFor(10*time.Second, "joined "+conv, func() bool {
+		return carol.hasEvent(func(e chat.Event) bool { j, ok := e.(chat.JoinedEvent); return ok && j.Channel.Name == conv })
+	})
+	carol.waitCount(conv, 1, 10*time.Second)
+	if got := carol.ids(conv); got[0] != sent.ID.String() {
+		t.Fatalf("carol's history: %v", got)
+	}
+	// And takes bob out: his window lets go of it, and Redis too.
+	if err := a.adm.RemoveMembers(ctx, "secret", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitFor(10*time.Second, "removed from "+conv, func() bool {
+		return bob.hasEvent(func(e chat.Event) bool { r, ok := e.(chat.RemovedEvent); return ok && r.Channel == conv })
+	})
+	if bob.Joined(conv) {
+		t.Error("bob still follows the channel")
+	}
+	if _, err := a.conn("bob").XRange(ctx, k.PrivateStream("secret"), "-", "+").Result(); !redis.HasErrorPrefix(err, "NOPERM") {
+		t.Errorf("bob still reads it: %v", err)
+	}
+	if _, err := alice.BroadcastMessage(ctx, conv, "after bob"); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitCount(conv, 2, 10*time.Second)
+	bob.waitConnected() // his link survives losing the channel
+}

@@ -1,0 +1,263 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// A conversation is named by a string everywhere a channel goes (Join,
+// Send, History, events, read markers):
+//
+//	general   a public channel: every account may list, read and write it
+//	+secret   a private channel: only its members (set by an admin) may
+//	@bob      the direct conversation between the user and bob
+//
+// Their keys are apart (docs/DESIGN.md, "Accounts"), so that Redis ACL
+// patterns can give each account its own DMs and private channels and
+// nothing else of them.
+const (
+	dmMark      = "@"
+	privateMark = "+"
+)
+
+// DM returns the name of the direct conversation with peer ("@peer").
+func DM(peer string) string { return dmMark + peer }
+
+// Private returns the name of private channel name ("+name").
+func Private(name string) string { return privateMark + name }
+
+// PeerOf returns the other person of a direct conversation ("@bob" →
+// "bob"); ok is false for anything else.
+func PeerOf(conv string) (string, bool) { return strings.CutPrefix(conv, dmMark) }
+
+// PrivateName returns the name of a private channel ("+secret" →
+// "secret"); ok is false for anything else.
+func PrivateName(conv string) (string, bool) { return strings.CutPrefix(conv, privateMark) }
+
+// ValidateConv checks a conversation name: a channel name, or one after
+// "+" or "@" (see ValidateName).
+func ValidateConv(conv string) error {
+	if name, ok := PeerOf(conv); ok {
+		return ValidateName(name)
+	}
+	if name, ok := PrivateName(conv); ok {
+		return ValidateName(name)
+	}
+	return ValidateName(conv)
+}
+
+// Display is how people see a conversation's name: "#general", "#secret",
+// "@bob".
+func Display(conv string) string {
+	if _, ok := PeerOf(conv); ok {
+		return conv
+	}
+	if name, ok := PrivateName(conv); ok {
+		return "#" + name
+	}
+	return "#" + conv
+}
+
+// dmTag is the hash tag of the conversation between a and b: both names,
+// sorted, so that both sides name the same keys and the conversation is
+// one slot of a cluster.
+func dmTag(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return a + "," + b
+}
+
+// DMStream is the Stream (and the Pub/Sub topic) of the direct
+// conversation between a and b.
+func (k Keys) DMStream(a, b string) string { return k.dm() + tag(dmTag(a, b)) }
+
+// DMList is the Set of the people user has direct conversations with;
+// anyone may add themselves to it (that is how a conversation starts).
+func (k Keys) DMList(user string) string { return k.dm() + tag(user) + ":with" }
+
+// PrivateChannel is the Hash of private channel name (id, name, …).
+func (k Keys) PrivateChannel(name string) string { return k.private() + tag(name) }
+
+// PrivateMembers is the Set of private channel name's members.
+func (k Keys) PrivateMembers(name string) string { return k.private() + tag(name) + ":members" }
+
+// PrivateStream is the Stream (and the topic) of private channel name.
+func (k Keys) PrivateStream(name string) string { return k.privmsg() + tag(name) }
+
+// UserPrivate is the Set of the private channels user belongs to.
+func (k Keys) UserPrivate(user string) string { return k.UserPrefix + tag(user) + ":private" }
+
+func (k Keys) dm() string      { return or(k.DMPrefix, "dm:") }
+func (k Keys) private() string { return or(k.PrivatePrefix, "private:") }
+func (k Keys) privmsg() string { return or(k.PrivateMessagePrefix, "privmsg:") }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// streamOf returns the Stream (and topic) of conv as this client's user
+// sees it.
+func (c *Client) streamOf(conv string) string {
+	if peer, ok := PeerOf(conv); ok {
+		return c.keys.DMStream(c.opts.User, peer)
+	}
+	if name, ok := PrivateName(conv); ok {
+		return c.keys.PrivateStream(name)
+	}
+	return c.keys.Stream(conv)
+}
+
+// hashOf returns the Hash of conv, or "" for a direct conversation.
+func (c *Client) hashOf(conv string) string {
+	if _, ok := PeerOf(conv); ok {
+		return ""
+	}
+	if name, ok := PrivateName(conv); ok {
+		return c.keys.PrivateChannel(name)
+	}
+	return c.keys.Channel(conv)
+}
+
+// convOfTopic returns the conversation a live topic carries, if it is one
+// (and its name is valid).
+func (c *Client) convOfTopic(topic string) (string, bool) {
+	conv, ok := c.topicConv(topic)
+	return conv, ok && ValidateConv(conv) == nil
+}
+
+func (c *Client) topicConv(topic string) (string, bool) {
+	if name, ok := c.keys.channelFromTopic(topic); ok {
+		return name, true
+	}
+	if rest, ok := strings.CutPrefix(topic, c.keys.privmsg()+"{"); ok && strings.HasSuffix(rest, "}") {
+		return Private(strings.TrimSuffix(rest, "}")), true
+	}
+	if rest, ok := strings.CutPrefix(topic, c.keys.dm()+"{"); ok && strings.HasSuffix(rest, "}") {
+		a, b, ok := strings.Cut(strings.TrimSuffix(rest, "}"), ",")
+		switch {
+		case !ok || !validName(a) || !validName(b):
+			return "", false
+		case a == c.opts.User:
+			return DM(b), true
+		case b == c.opts.User:
+			return DM(a), true
+		}
+	}
+	return "", false
+}
+
+// dmPatterns are the Pub/Sub patterns of the user's direct conversations.
+func (k Keys) dmPatterns(user string) []string {
+	return []string{k.dm() + "{" + user + ",*}", k.dm() + "{*," + user + "}"}
+}
+
+// Resolve turns a name as a person types it into a conversation: "@bob"
+// and "+secret" as they are, and a channel name into "+name" when the user
+// belongs to a private channel of that name.
+func (c *Client) Resolve(ctx context.Context, name string) (string, error) {
+	name = strings.TrimPrefix(name, "#")
+	if err := ValidateConv(name); err != nil {
+		return "", err
+	}
+	if _, ok := PeerOf(name); ok {
+		return name, nil
+	}
+	if _, ok := PrivateName(name); ok {
+		return name, nil
+	}
+	mine, err := c.rdb.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name).Result()
+	if err != nil {
+		return "", fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
+	}
+	if mine {
+		return Private(name), nil
+	}
+	return name, nil
+}
+
+// AccountRules are the key and Pub/Sub patterns of a Redis ACL user for
+// person user who belongs to the private channels private: every public
+// channel; every user's record and signing keys to read, and the user's
+// own keys to write (others' read markers and lists stay theirs); the
+// user's own direct conversations, and a write-only door into everyone's
+// list of them; the private channels, their streams to write and the rest
+// to read. docs/DESIGN.md ("Accounts") says what each is for.
+func (k Keys) AccountRules(user string, private []string) []string {
+	u := k.UserPrefix
+	dm := k.dm()
+	r := []string{
+		"~" + k.ChannelPrefix + "*", "&" + k.ChannelPrefix + "*",
+		"~" + k.MessagePrefix + "*", "&" + k.MessagePrefix + "*",
+		"%R~" + u + "{*}", "%R~" + k.SigningKeys("*"), "~" + k.User(user), "~" + u + tag(user) + ":*",
+		"~" + k.Presence(), "&" + k.PresenceEvents(), "&" + k.UserEvents(user),
+		"~" + dm + "{" + user + ",*}", "~" + dm + "{*," + user + "}",
+		"&" + dm + "{" + user + ",*}", "&" + dm + "{*," + user + "}",
+		"~" + k.DMList(user), "%W~" + dm + "{*}:with",
+	}
+	for _, name := range private {
+		r = append(r, "%R~"+k.PrivateChannel(name), "%R~"+k.PrivateMembers(name),
+			"~"+k.PrivateStream(name), "&"+k.PrivateStream(name))
+	}
+	return r
+}
+
+// syncPrivate brings the private channels the client follows in line
+// with what an admin recorded: it stops following those the user no
+// longer belongs to (a RemovedEvent each) and follows those the user was
+// added to (a JoinedEvent each, with AutoJoin). It reports whether it dropped any (a
+// subscription refused for lack of rights is then worth a retry).
+func (c *Client) syncPrivate(ctx context.Context) (dropped bool) {
+	pipe := c.rdb.Pipeline()
+	mine := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
+	joined := pipe.SMembers(ctx, c.keys.UserChannels(c.opts.User))
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.opts.Logger.Debug("read the private channels", "err", err)
+		return false
+	}
+	member := map[string]bool{}
+	for _, n := range mine.Val() {
+		member[Private(n)] = true
+	}
+	followed := map[string]bool{}
+	for _, conv := range c.followedNames() {
+		followed[conv] = true
+		if _, private := PrivateName(conv); !private || member[conv] {
+			continue
+		}
+		c.unfollow(ctx, conv)
+		_ = c.rdb.SRem(ctx, c.keys.UserChannels(c.opts.User), conv).Err()
+		c.emit(ctx, RemovedEvent{Channel: conv})
+		dropped = true
+	}
+	for _, conv := range joined.Val() {
+		if !c.opts.AutoJoin || !member[conv] || followed[conv] {
+			continue
+		}
+		ch, err := c.Channel(ctx, conv)
+		if err != nil {
+			continue
+		}
+		c.emit(ctx, JoinedEvent{Channel: ch})
+		if err := c.follow(ctx, conv, true, c.opts.PageSize); err != nil {
+			c.opts.Logger.Debug("follow a private channel", "channel", conv, "err", err)
+		}
+	}
+	return dropped
+}
+
+// neverUsed says that peer never used rtchat on the server; it wraps
+// ErrNoSuchUser.
+func neverUsed(peer string) error { return &noUserError{peer} }
+
+type noUserError struct{ peer string }
+
+func (e *noUserError) Error() string {
+	return e.peer + " has never used rtchat on this server; they must start it once before you can write to them"
+}
+
+func (e *noUserError) Unwrap() error { return ErrNoSuchUser }

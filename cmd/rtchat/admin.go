@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/rtchat/rtchat/admin"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// adminUsage lists what "rtchat admin" does.
+const adminUsage = `Usage:
+  rtchat admin user add NAME [--password -]     make an account (prints a new password once; - reads one from stdin)
+  rtchat admin user passwd NAME [--password -]  give an account a new password
+  rtchat admin user del NAME                    remove an account (its messages stay)
+  rtchat admin user renew NAME                  give an account this rtchat's rules again
+  rtchat admin user list                        list the accounts
+  rtchat admin channel private NAME --members a,b   make a private channel
+  rtchat admin channel add-member NAME --members a,b
+  rtchat admin channel remove-member NAME --members a,b
+
+Run it as Redis's default user or one allowed ACL (REDIS_USERNAME,
+REDIS_PASSWORD); connection flags as for every command (--redis, --config).
+`
+
+// runAdmin manages accounts and private channels.
+func runAdmin(ctx context.Context, args []string, std stdio) error {
+	var f commonFlags
+	fs := newFlagSet("admin", "user|channel ACTION NAME [flags]", "Manage accounts (Redis ACL users) and private channels.", std.err)
+	fs.Usage = func() {
+		fmt.Fprint(std.err, adminUsage, "\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	f.register(fs)
+	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")
+	members := fs.String("members", "", "comma-separated account `NAMES`")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || (len(pos) < 3 && !(pos[0] == "user" && pos[1] == "list")) {
+		fs.Usage()
+		return errUsage
+	}
+	s, err := openAdmin(ctx, &f, std)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	a := admin.New(s.conn.rdb, keysOf(s.cfg))
+	what, action := pos[0], pos[1]
+	var name string
+	if len(pos) > 2 {
+		name = pos[2]
+	}
+	switch what + " " + action {
+	case "user add", "user passwd":
+		return adminPassword(ctx, a, s, std, action, name, *password)
+	case "user del":
+		return adminDone(ctx, a, std, a.DeleteUser(ctx, name), "account %s removed", name)
+	case "user renew":
+		return adminDone(ctx, a, std, a.Renew(ctx, name), "account %s has this rtchat's rules", name)
+	case "user list":
+		users, err := a.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			fmt.Fprintln(std.out, u)
+		}
+		return nil
+	case "channel private", "channel add-member", "channel remove-member":
+		return adminChannel(ctx, a, s, std, action, name, *members)
+	}
+	fmt.Fprintf(std.err, "rtchat admin: unknown action %q\n\n", what+" "+action)
+	fs.Usage()
+	return errUsage
+}
+
+// openAdmin connects for an admin command: a real Redis (the embedded
+// server has no accounts).
+func openAdmin(ctx context.Context, f *commonFlags, std stdio) (*session, error) {
+	cfg, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	log, closeLog := openLog(cfg, std.err)
+	cn, err := connect(ctx, &cfg, log, std.err)
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	if cn.Embedded() {
+		cn.Close()
+		closeLog()
+		return nil, errors.New("the embedded server has no accounts; run redis-server (7 or newer) and point rtchat at it with --redis")
+	}
+	return &session{cfg: cfg, log: log, conn: cn, close: func() { cn.Close(); closeLog() }}, nil
+}
+
+// adminPassword makes an account or gives it a new password: read from
+// standard input with --password -, else made and printed once.
+func adminPassword(ctx context.Context, a *admin.Admin, s *session, std stdio, action, name, flag string) error {
+	var pw string
+	made := false
+	switch flag {
+	case "":
+		pw, made = admin.GeneratePassword(), true
+	case "-":
+		line, err := bufio.NewReader(io.LimitReader(std.in, 4096)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read the password from standard input: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	default:
+		return errors.New("--password takes only - (read it from standard input): a password on the command line would stay in your shell's history")
+	}
+	var err error
+	if action == "add" {
+		err = a.AddUser(ctx, name, pw)
+	} else {
+		err = a.SetPassword(ctx, name, pw)
+	}
+	if err != nil {
+		return err
+	}
+	verb := "made"
+	if action != "add" {
+		verb = "has a new password"
+	}
+	fmt.Fprintf(std.err, "rtchat: account %s %s\n", name, verb)
+	if made {
+		// Printed once, to standard output only, so that it can be piped.
+		fmt.Fprintf(std.err, "rtchat: its password (shown once; give it to %s privately, who runs rtchat with REDIS_USERNAME=%s REDIS_PASSWORD=…):\n", name, name)
+		fmt.Fprintln(std.out, pw)
+	}
+	return persist(ctx, a, std)
+}
+
+// adminChannel makes a private channel or changes its members.
+func adminChannel(ctx context.Context, a *admin.Admin, s *session, std stdio, action, name, members string) error {
+	var list []string
+	for _, m := range strings.Split(members, ",") {
+		if m = strings.TrimSpace(m); m != "" && !slices.Contains(list, m) {
+			list = append(list, m)
+		}
+	}
+	if len(list) == 0 {
+		return fmt.Errorf("give the members with --members alice,bob")
+	}
+	var err error
+	switch action {
+	case "private":
+		err = a.MakePrivate(ctx, name, adminName(ctx, s), list)
+	case "add-member":
+		err = a.AddMembers(ctx, name, list)
+	default:
+		err = a.RemoveMembers(ctx, name, list)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.err, "rtchat: %s: %s %s\n", chat.Display(chat.Private(name)), strings.ReplaceAll(action, "-", " "), strings.Join(list, ", "))
+	return persist(ctx, a, std)
+}
+
+// adminDone reports a finished change and keeps it.
+func adminDone(ctx context.Context, a *admin.Admin, std stdio, err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.err, "rtchat: "+format+"\n", args...)
+	return persist(ctx, a, std)
+}
+
+// persist keeps the ACL users through restarts, or says how.
+func persist(ctx context.Context, a *admin.Admin, std stdio) error {
+	unsaved, err := a.Persist(ctx)
+	if err != nil {
+		return fmt.Errorf("the change is made, but keeping it failed: %w", err)
+	}
+	if len(unsaved) > 0 {
+		fmt.Fprintf(std.err, "rtchat: %s has no ACL file, so accounts last until Redis restarts: run CONFIG REWRITE there (or set aclfile) to keep them\n", strings.Join(unsaved, ", "))
+	}
+	return nil
+}
+
+// adminName is the Redis user the admin runs as.
+func adminName(ctx context.Context, s *session) string {
+	name, err := s.conn.rdb.Do(ctx, "ACL", "WHOAMI").Text()
+	if err != nil || name == "" {
+		return "admin"
+	}
+	return name
+}

@@ -158,7 +158,10 @@ func testDirectMessages(t *testing.T, a *accounts) {
 	}
 	bob.waitCount(chat.DM("alice"), n, 20*time.Second)
 	assertSameIDs(t, "bob", bob.ids(chat.DM("alice")), want)
-	if !bob.sawEvent(func(e chat.Event) bool { j, ok := e.(chat.JoinedEvent); return ok && j.Channel.Name == chat.DM("alice") }) {
+	if !bob.sawEvent(func(e chat.Event) bool {
+		j, ok := e.(chat.JoinedEvent)
+		return ok && j.Channel.Name == chat.DM("alice")
+	}) {
 		t.Error("bob's window was not told of the new conversation")
 	}
 	bob.mu.Lock()
@@ -194,7 +197,10 @@ func testDirectMessages(t *testing.T, a *accounts) {
 	if msgs, _, err := carol.History(ctx, chat.DM("bob"), chat.ID{}); err != nil || len(msgs) != 0 {
 		t.Fatalf("carol's @bob holds %d messages (%v)", len(msgs), err)
 	}
-	if carol.sawEvent(func(e chat.Event) bool { m, ok := e.(chat.MessageEvent); return ok && strings.HasPrefix(m.Message.Text, "psst") }) {
+	if carol.sawEvent(func(e chat.Event) bool {
+		m, ok := e.(chat.MessageEvent)
+		return ok && strings.HasPrefix(m.Message.Text, "psst")
+	}) {
 		t.Fatal("carol received the conversation")
 	}
 	// Talking to someone who never used rtchat here says so.

@@ -144,7 +144,8 @@ func TestWatchdogReplacesFrozenSubscription(t *testing.T) {
 	proxy := faultproxy.Start(t, srv.Addr)
 	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
 	t.Cleanup(func() { _ = viaProxy.Close() })
-	// Production watchdog timings: it must notice within 10 s.
+	// Production watchdog timings: it gives up after 8 s without an answer
+	// (the bound below leaves room for a loaded machine).
 	r := newRecorder(t, viaProxy, "alice", func(o *chat.Options) { o.PingEvery, o.DeadAfter = 0, 0 })
 	joinAll(t, ctx, "general", r)
 	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
@@ -156,7 +157,7 @@ func TestWatchdogReplacesFrozenSubscription(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.waitFor(10*time.Second, "the watchdog to notice the frozen link", func() bool {
+	r.waitFor(20*time.Second, "the watchdog to notice the frozen link", func() bool {
 		return r.hasEvent(func(e chat.Event) bool { s, ok := e.(chat.StateEvent); return ok && s.State == chat.StateReconnecting })
 	})
 	t.Logf("the watchdog noticed the frozen link after %v", time.Since(frozen).Round(time.Millisecond))

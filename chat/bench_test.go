@@ -41,3 +41,42 @@ func BenchmarkSend(b *testing.B) {
 		}
 	}
 }
+
+// benchMessage is a signed message of ordinary length.
+func benchMessage(s *Signer) Message {
+	m := Message{ID: ID{1764115200000, 0}, Channel: "general", MsgID: "0123456789ab", User: "alice", Text: "a message of ordinary length, about sixty bytes of text here", Time: time.UnixMilli(1764115200000)}
+	s.sign(canonicalConv("general", "alice"), &m)
+	return m
+}
+
+// BenchmarkSign is what signing adds to each send (client CPU).
+func BenchmarkSign(b *testing.B) {
+	s := NewSigner()
+	m := benchMessage(s)
+	for b.Loop() {
+		s.sign(canonicalConv("general", "alice"), &m)
+	}
+}
+
+// BenchmarkVerify is what checking one drawn line costs (client CPU).
+func BenchmarkVerify(b *testing.B) {
+	s := NewSigner()
+	m := benchMessage(s)
+	pub, _ := parsePublicKey(s.KeyID(), s.PublicKey())
+	for b.Loop() {
+		if judge(&m, pub, canonicalConv("general", "alice")) != Verified {
+			b.Fatal("not verified")
+		}
+	}
+}
+
+// BenchmarkRemember is what each delivery pays so that a later Verify
+// needs no read.
+func BenchmarkRemember(b *testing.B) {
+	v := newVerifier()
+	m := benchMessage(NewSigner())
+	for i := 0; b.Loop(); i++ {
+		m.ID.Seq = uint64(i)
+		v.remember(m)
+	}
+}

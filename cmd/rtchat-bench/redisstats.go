@@ -113,7 +113,7 @@ func (l *leftovers) clean(ctx context.Context, rdb redis.UniversalClient) {
 		pipe.SRem(ctx, k.ChannelIndex(), c)
 	}
 	for _, u := range l.users {
-		pipe.Del(ctx, k.User(u), k.UserChannels(u), k.ReadMarks(u), k.Online(u))
+		pipe.Del(ctx, k.User(u), k.UserChannels(u), k.ReadMarks(u), k.Online(u), k.SigningKeys(u))
 		pipe.ZRem(ctx, k.Presence(), u)
 	}
 	for _, key := range l.keys {

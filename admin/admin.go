@@ -230,6 +230,13 @@ func (a *Admin) changeMembers(ctx context.Context, name string, members []string
 		return a.wrap("change the members of #"+name, err)
 	}
 	for _, m := range members {
+		// A member taken out hears it first, so that their client lets
+		// go of the channel before Redis closes a subscription it may no
+		// longer hold (it would reconnect, losing nothing, but needlessly);
+		// one added hears it once they may read it.
+		if !add {
+			chat.TellChannelsChanged(ctx, a.rdb, a.keys, m)
+		}
 		if ok, err := a.exists(ctx, m); err != nil {
 			return err
 		} else if ok { // an account deleted meanwhile has no rules to change
@@ -237,7 +244,9 @@ func (a *Admin) changeMembers(ctx context.Context, name string, members []string
 				return err
 			}
 		}
-		chat.TellChannelsChanged(ctx, a.rdb, a.keys, m)
+		if add {
+			chat.TellChannelsChanged(ctx, a.rdb, a.keys, m)
+		}
 	}
 	return nil
 }

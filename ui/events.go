@@ -66,6 +66,9 @@ func (a *App) handleEvent(ev chat.Event) {
 			c.joined, c.known = false, false
 			c.log.append(newSystemLine(lineSystem, "you were taken out of "+chat.Display(e.Channel)+"; its log stays on screen until you quit"))
 		}
+		if e.Channel != a.current {
+			a.systemLine("you were taken out of %s", chat.Display(e.Channel))
+		}
 		a.spawn(a.refreshChannels)
 	case chat.VerifiedEvent:
 		for _, r := range e.Results {

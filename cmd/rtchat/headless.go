@@ -424,10 +424,11 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 			fmt.Fprintf(std.out, "%s\n", b)
 			continue
 		}
+		desc := indentLines(chat.Printable(c.Description))
 		if c.Private {
-			name += " " + privateMark
+			desc = strings.TrimSpace(privateMark + " private  " + desc)
 		}
-		fmt.Fprintf(std.out, "%-20s %4d  %s\n", name, c.Members, indentLines(chat.Printable(c.Description)))
+		fmt.Fprintf(std.out, "%-20s %4d  %s\n", name, c.Members, desc)
 	}
 	if len(list) == 0 && !*asJSON {
 		fmt.Fprintln(std.err, "no channels yet; create one with 'rtchat send NAME TEXT' or /join NAME")

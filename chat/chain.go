@@ -53,6 +53,8 @@ type chain struct {
 	// for; trimAt is the length at which the floor moves up next.
 	live   []ID
 	trimAt int
+	// confirmed[i] is set once a stream read found live[i] there.
+	confirmed []bool
 }
 
 // newChain starts a chain at id, the newest entry read from the stream.
@@ -80,6 +82,7 @@ func (c *chain) offer(id, prev ID, now serverTime) verdict {
 func (c *chain) delivered(id ID, now serverTime) {
 	c.last = id
 	c.live = append(c.live, id)
+	c.confirmed = append(c.confirmed, false)
 	if len(c.live) < c.trimAt || len(c.live) < trimEvery {
 		return
 	}
@@ -88,6 +91,7 @@ func (c *chain) delivered(id ID, now serverTime) {
 	if n > 0 {
 		c.floor = c.live[n-1]
 		c.live = slices.Delete(c.live, 0, n)
+		c.confirmed = slices.Delete(c.confirmed, 0, n)
 	}
 	c.trimAt = len(c.live) + trimEvery
 }
@@ -100,21 +104,38 @@ func (c *chain) deliveredLive(id ID) bool {
 }
 
 // shouldDeliver reports whether id, read from the stream after the floor,
-// still has to be shown (it was not delivered live).
+// still has to be shown (it was not delivered live). A live delivery it
+// finds is confirmed: the stream holds it.
 func (c *chain) shouldDeliver(id ID) bool {
-	return id.After(c.floor) && !c.deliveredLive(id)
+	if !id.After(c.floor) {
+		return false
+	}
+	i, found := slices.BinarySearchFunc(c.live, id, ID.Compare)
+	if found {
+		c.confirmed[i] = true
+	}
+	return !found
 }
 
 // read records that the stream was read after the floor up to its end,
-// whose newest entry is newest (zero when nothing was there). What the
-// stream holds is now what was shown last: a live delivery that the
-// stream does not hold is no longer what the next entry must follow.
-func (c *chain) read(newest ID) {
+// whose newest entry is newest (zero when nothing was there), every entry
+// passing through shouldDeliver. What the stream holds is now what was
+// shown last. It returns the live deliveries the stream does not hold:
+// they were forged, since a real entry is in the stream before its live
+// copy is published, and the caller takes them back (a real entry may
+// come later with the same id; it must not pass for one already shown).
+func (c *chain) read(newest ID) (phantoms []ID) {
+	for i, id := range c.live {
+		if !c.confirmed[i] {
+			phantoms = append(phantoms, id)
+		}
+	}
 	if newest.After(c.floor) {
 		c.floor = newest
 	}
 	c.last = c.floor
-	c.live, c.trimAt = c.live[:0], 0
+	c.live, c.confirmed, c.trimAt = c.live[:0], c.confirmed[:0], 0
+	return phantoms
 }
 
 // serverTime is the server's clock as a client knows it: ms is its best

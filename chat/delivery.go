@@ -421,7 +421,10 @@ func (c *Client) catchUpLocked(ctx context.Context, channel string, f *follow) e
 		}
 	}
 	c.clock.observe(newest.MS)
-	f.chain.read(newest)
+	if phantoms := f.chain.read(newest); len(phantoms) > 0 {
+		c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms)
+		c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms})
+	}
 	c.noteKnown(channel, f.chain.floor)
 	return nil
 }

@@ -50,6 +50,16 @@ type TruncatedEvent struct{ Channel string }
 // described); re-read it with ListChannels.
 type ChannelsChangedEvent struct{}
 
+// RetractedEvent takes back messages of Channel that were delivered live
+// but are not in the stream: someone who may publish on the channel's
+// topic made them up (and chained them onto the last message shown, so
+// they passed for real until the stream was read). Whoever showed them
+// should remove them; a real entry may later arrive with one of these ids.
+type RetractedEvent struct {
+	Channel string
+	IDs     []ID
+}
+
 // JoinedEvent says that the client follows a conversation the user did
 // not open here: a direct conversation someone else started, a private
 // channel an admin added the user to. Its HistoryEvent follows.
@@ -125,6 +135,7 @@ func (TypingEvent) isEvent()          {}
 func (ResetEvent) isEvent()           {}
 func (RemovedEvent) isEvent()         {}
 func (JoinedEvent) isEvent()          {}
+func (RetractedEvent) isEvent()       {}
 func (NoticeEvent) isEvent()          {}
 func (PresenceEvent) isEvent()        {}
 func (MembersEvent) isEvent()         {}

@@ -53,6 +53,10 @@ func (a *App) handleEvent(ev chat.Event) {
 		a.spawn(a.refreshChannels)
 	case chat.NoticeEvent:
 		a.errorLine("%s", e.Text)
+	case chat.RetractedEvent:
+		if c := a.channels[e.Channel]; c != nil && c.log.retract(e.IDs) > 0 {
+			c.log.append(newSystemLine(lineError, "a message shown here was not stored in Redis (someone published it on the channel's topic) and has been removed"))
+		}
 	case chat.JoinedEvent:
 		a.joinedChannel(e.Channel, false)
 		c := a.channel(e.Channel.Name)

@@ -159,3 +159,34 @@ func TestLongChannelNamesEndInAnEllipsis(t *testing.T) {
 		t.Fatalf("two long names are not told apart:\n%s", s.text())
 	}
 }
+
+// TestChainedForgeryIsTakenBack: a payload that chains onto the last
+// message with a plausible id shows (marked ⚠, unsigned) until the next
+// real message makes the window read the stream; then it is removed, and
+// a real message that later gets the same id shows.
+func TestChainedForgeryIsTakenBack(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	bob := startClient(t, rdb, "bob", signed)
+	drain(t, bob)
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed · connected")
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 1)
+	ctx := context.Background()
+	first, err := bob.BroadcastMessage(ctx, "general", "real one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitText(t, "bob: real one")
+	field := func(name, value string) string { return fmt.Sprintf("%s:%d:%s", name, len(value), value) }
+	body := field("mid", "m") + field("user", "bob") + field("ts", "1") + field("text", "FORGED")
+	forged := chat.ID{MS: first.ID.MS + 200}
+	if err := rdb.Publish(ctx, chat.DefaultKeys().Topic("general"), "v2\n"+forged.String()+"\n"+first.ID.String()+"\n"+body).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w.waitText(t, "⚠ bob: FORGED")
+	send(t, bob, "general", "real two")
+	w.waitText(t, "bob: real two")
+	w.waitText(t, "was not stored in Redis")
+	w.waitFor(t, "the forged line to go", func(s string) bool { return !strings.Contains(s, "FORGED") })
+}

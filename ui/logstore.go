@@ -245,6 +245,20 @@ func (c *channelLog) verified(id chat.ID, v chat.Verdict) bool {
 	return true
 }
 
+// retract removes the stored messages ids, shown but not real (see
+// chat.RetractedEvent); it returns how many it removed.
+func (c *channelLog) retract(ids []chat.ID) int {
+	n := 0
+	for _, id := range ids {
+		if i := c.indexOf(id); i >= 0 {
+			delete(c.lays, c.lines[i].seq)
+			c.remove(i)
+			n++
+		}
+	}
+	return n
+}
+
 // renote adds remark n to line i and forgets its layout.
 func (c *channelLog) renote(i int, n string) {
 	c.lines[i].note(n)

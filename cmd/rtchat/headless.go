@@ -318,6 +318,10 @@ func tailEvent(ev chat.Event, print func(...chat.Message) error, notice io.Write
 		fmt.Fprintf(notice, "rtchat: the server lost its data (flushed, or restarted without saving); earlier history is gone\n")
 	case chat.NoticeEvent:
 		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
+	case chat.RetractedEvent:
+		for _, id := range e.IDs {
+			fmt.Fprintf(notice, "rtchat: the message printed as %s was not stored in Redis: someone published it on the channel's topic; disregard it\n", id)
+		}
 	}
 	return nil
 }

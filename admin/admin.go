@@ -37,13 +37,13 @@ var (
 // nothing else.
 var Commands = []string{
 	"hello", "auth", "ping", "time", "get", "set", "incr", "exists", "del",
-	"hget", "hset", "hsetnx", "hgetall", "sadd", "srem", "smembers", "scard", "sismember",
+	"hget", "hmget", "hset", "hsetnx", "hdel", "hgetall", "sadd", "srem", "smembers", "scard", "sismember",
 	"xadd", "xrange", "xrevrange", "xread",
 	"zadd", "zrem", "zremrangebyscore", "zcount", "zmscore", "pexpire",
 	"publish", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
 	"spublish", "ssubscribe", "sunsubscribe",
 	"multi", "exec", "eval", "evalsha",
-	"acl|whoami", "cluster|slots", "cluster|shards", "readonly",
+	"acl|whoami", "cluster|slots", "cluster|shards", "readonly", "command",
 }
 
 // Admin changes accounts and private channels on one server or cluster.

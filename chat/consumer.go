@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -33,30 +32,20 @@ func (c *Client) consume(ctx context.Context, channel string, after ID, count in
 
 // History returns the page of channel's messages just before stream id
 // before (the zero ID for the newest page), oldest first, and whether older
-// entries remain. One page costs one XREVRANGE whatever the stream's length.
+// entries remain. Only messages shown as lines count (not edits, deletes,
+// reactions or thread replies); each carries its State, and a reply the
+// message it answers when that lies outside the page (Quote). One page is
+// one call whatever the stream's length (see pageScript).
 func (c *Client) History(ctx context.Context, channel string, before ID) (msgs []Message, more bool, err error) {
 	if err := ValidateConv(channel); err != nil {
 		return nil, false, err
 	}
-	// Ask for one extra entry to learn whether an older page exists.
-	xs, err := c.rdb.XRevRangeN(ctx, c.streamOf(channel), before.exclusive("+"), "-", c.opts.PageSize+1).Result()
+	msgs, more, _, err = c.readPage(ctx, c.rdb, channel, before, c.opts.PageSize)
 	if err != nil {
-		return nil, false, fmt.Errorf("read history of %q: %w", channel, err)
+		return nil, false, err
 	}
-	msgs, more = page(channel, xs, c.opts.PageSize)
 	c.verify.rememberAll(msgs)
 	return msgs, more, nil
-}
-
-// page turns an XREVRANGE of pageSize+1 entries into a page, oldest first,
-// and whether older entries remain.
-func page(channel string, xs []redis.XMessage, pageSize int64) ([]Message, bool) {
-	more := int64(len(xs)) > pageSize
-	if more {
-		xs = xs[:pageSize]
-	}
-	slices.Reverse(xs)
-	return decodeAll(channel, xs), more
 }
 
 func decodeAll(channel string, xs []redis.XMessage) []Message {

@@ -196,12 +196,13 @@ func (k Keys) AccountRules(user string, private []string) []string {
 		"%R~" + u + "{*}", "%R~" + k.SigningKeys("*"), "~" + k.User(user), "~" + u + tag(user) + ":*",
 		"~" + k.Presence(), "&" + k.PresenceEvents(), "&" + k.UserEvents(user),
 		"~" + dm + "{" + user + ",*}", "~" + dm + "{*," + user + "}",
+		"~" + dm + "{" + user + ",*}:*", "~" + dm + "{*," + user + "}:*", // their state and threads
 		"&" + dm + "{" + user + ",*}", "&" + dm + "{*," + user + "}",
 		"~" + k.DMList(user), "%W~" + dm + "{*}:with",
 	}
 	for _, name := range private {
 		r = append(r, "%R~"+k.PrivateChannel(name), "%R~"+k.PrivateMembers(name),
-			"~"+k.PrivateStream(name), "&"+k.PrivateStream(name))
+			"~"+k.PrivateStream(name), "~"+k.PrivateStream(name)+":*", "&"+k.PrivateStream(name))
 	}
 	return r
 }

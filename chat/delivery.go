@@ -169,7 +169,9 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 	}
 	n := max(pageSize, 1)
 	pipe := c.rdb.Pipeline()
-	xs := pipe.XRevRangeN(ctx, c.streamOf(channel), "+", "-", n+1)
+	stream := c.streamOf(channel)
+	pageKeys, pageArgs := []string{stream, stateKey(stream)}, []any{"+", n, pageScan}
+	xs := pageScript.EvalSha(ctx, pipe, pageKeys, pageArgs...)
 	mark := pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
 	now := pipe.Time(ctx)
 	var mem *redis.StringSliceCmd
@@ -184,7 +186,12 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 		mem = pipe.SMembers(ctx, c.keys.Members(channel))
 	}
 	_, _ = pipe.Exec(ctx) // each reply is checked below
-	if err := xs.Err(); err != nil {
+	res, err := xs.Slice()
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// The first page read on this server: load the script.
+		res, err = pageScript.Run(ctx, c.rdb, pageKeys, pageArgs...).Slice()
+	}
+	if err != nil {
 		return ev, last, nil, fmt.Errorf("read history of %q: %w", channel, CleanRedisError(err))
 	}
 	if err := mark.Err(); err != nil && err != redis.Nil {
@@ -200,11 +207,10 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 		c.clock.observe(uint64(t.UnixMilli()))
 	}
 	ev.Channel = channel
-	msgs, more := page(channel, xs.Val(), n)
-	if len(msgs) > 0 {
-		last = msgs[len(msgs)-1].ID
-		c.clock.observe(last.MS)
-	}
+	// The newest entry, shown or not (a change, a thread reply), is where
+	// delivery goes on from: the page's states include its effects.
+	msgs, more, last := c.decodePage(channel, res)
+	c.clock.observe(last.MS)
 	if pageSize <= 0 {
 		ev.Complete = !more && len(msgs) == 0
 		return ev, last, members, nil

@@ -46,6 +46,9 @@ func liveFields(m Message) string {
 	if m.Kind != KindText {
 		b = appendField(b, fieldKind, string(m.Kind))
 	}
+	for _, r := range m.refs() {
+		b = appendField(b, r.name, r.id.String())
+	}
 	if m.Malformed != "" {
 		b = appendField(b, fieldOdd, m.Malformed)
 	}
@@ -108,6 +111,20 @@ func decodeLive(channel, payload string) (m Message, prev ID, err error) {
 			m.Text = value
 		case fieldKind:
 			m.Kind = Kind(value)
+		case fieldRef, fieldReply, fieldThread:
+			id, ok := parseID(value)
+			if !ok || id.IsZero() {
+				problems = append(problems, name+" is not a stream id")
+				continue
+			}
+			switch name {
+			case fieldRef:
+				m.Ref = id
+			case fieldReply:
+				m.ReplyTo = id
+			default:
+				m.Thread = id
+			}
 		case fieldKey:
 			m.Key = value
 		case fieldSig:
@@ -151,8 +168,12 @@ func checkDecoded(m *Message, problems []string) {
 	} else if !validName(m.User) {
 		problems = append(problems, "user is not a valid name")
 	}
-	if m.Kind != KindText && m.Kind != KindAction {
+	if !m.Kind.known() {
 		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
+		m.Kind = KindText
+	}
+	if !m.Kind.Shown() && m.Ref.IsZero() {
+		problems = append(problems, string(m.Kind)+" of no message")
 		m.Kind = KindText
 	}
 	if len(problems) > 0 {

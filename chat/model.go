@@ -38,7 +38,21 @@ const (
 	KindText Kind = ""
 	// KindAction is a "/me" action: "* alice waves".
 	KindAction Kind = "action"
+	// KindEdit replaces the text of the author's message Ref.
+	KindEdit Kind = "edit"
+	// KindDelete deletes the author's message Ref.
+	KindDelete Kind = "delete"
+	// KindReact adds the reaction Text (an emoji) to message Ref, or takes
+	// the author's back when they had given it.
+	KindReact Kind = "react"
 )
+
+// Shown reports whether messages of kind k are shown as lines of their
+// own (the others change a message shown).
+func (k Kind) Shown() bool { return k == KindText || k == KindAction }
+
+// known reports whether k is a kind rtchat knows.
+func (k Kind) known() bool { return k.Shown() || k == KindEdit || k == KindDelete || k == KindReact }
 
 // Message is one entry of a channel's stream, or one ephemeral Pub/Sub
 // message when Ephemeral is set.
@@ -57,9 +71,22 @@ type Message struct {
 	Kind Kind
 	// Ephemeral marks a message that was published live without being stored.
 	Ephemeral bool
+	// Ref is the message an edit, a delete or a reaction is about.
+	Ref ID
+	// ReplyTo is the message this one answers (the zero ID: none); Thread
+	// is the root of the thread it belongs to (the zero ID: the channel).
+	ReplyTo, Thread ID
 	// Key and Sig are the id of the device key that signed the message and
 	// the signature (empty when unsigned); see Client.Verify.
 	Key, Sig string
+	// State is what later entries made of the message (its edit, delete,
+	// reactions and thread), when it was read with it: pages of history,
+	// Around and threads. Live messages carry none; the entries that change
+	// them arrive as messages of their own.
+	State *MessageState
+	// Quote is the message ReplyTo names, when a page read it along (it
+	// lay outside the page).
+	Quote *Message
 	// Malformed is non-empty when the stream entry lacked fields or held odd
 	// values (it was written by another tool); it says what was wrong. The
 	// other fields hold whatever could be recovered.
@@ -78,6 +105,9 @@ const (
 	fieldMsgID     = "mid"
 	fieldChannelID = "channel_id"
 	fieldKind      = "kind"
+	fieldRef       = "ref"
+	fieldReply     = "reply"
+	fieldThread    = "thread"
 )
 
 // maxTimestamp is the last millisecond of the year 9999: a ts beyond it (or
@@ -115,11 +145,27 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 	m.Kind = Kind(str(fieldKind, false))
 	m.Key = str(fieldKey, false)
 	m.Sig = str(fieldSig, false)
+	for _, f := range []struct {
+		name string
+		to   *ID
+	}{{fieldRef, &m.Ref}, {fieldReply, &m.ReplyTo}, {fieldThread, &m.Thread}} {
+		if raw := str(f.name, false); raw != "" {
+			if id, ok := parseID(raw); ok {
+				*f.to = id
+			} else {
+				problems = append(problems, f.name+" is not a stream id")
+			}
+		}
+	}
 	if m.User != "" && !validName(m.User) {
 		problems = append(problems, "user is not a valid name")
 	}
-	if m.Kind != KindText && m.Kind != KindAction {
+	if !m.Kind.known() {
 		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
+		m.Kind = KindText
+	}
+	if !m.Kind.Shown() && m.Ref.IsZero() {
+		problems = append(problems, string(m.Kind)+" of no message")
 		m.Kind = KindText
 	}
 	if ts := str(fieldTime, false); ts != "" {
@@ -147,13 +193,32 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 // holds), then the field/value pairs that follow them in the entry when
 // they apply (see fieldUser for the order).
 func entryArgs(m Message) []any {
-	f := make([]any, 0, 11)
+	f := make([]any, 0, 17)
 	f = append(f, m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID)
 	if m.Kind != KindText {
 		f = append(f, fieldKind, string(m.Kind))
+	}
+	for _, r := range m.refs() {
+		f = append(f, r.name, r.id.String())
 	}
 	if m.Sig != "" {
 		f = append(f, fieldKey, m.Key, fieldSig, m.Sig)
 	}
 	return f
+}
+
+type namedRef struct {
+	name string
+	id   ID
+}
+
+// refs are m's references to other messages that are set, in entry order.
+func (m *Message) refs() []namedRef {
+	var out []namedRef
+	for _, r := range []namedRef{{fieldRef, m.Ref}, {fieldReply, m.ReplyTo}, {fieldThread, m.Thread}} {
+		if !r.id.IsZero() {
+			out = append(out, r)
+		}
+	}
+	return out
 }

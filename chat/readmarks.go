@@ -76,8 +76,8 @@ func (c *Client) unread(ctx context.Context, channel string, marker ID, page []M
 		return u, nil
 	}
 	count := func(m Message) {
-		if m.User == c.opts.User || !m.ID.After(marker) {
-			return
+		if m.User == c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
+			return // one's own, read, or not a line of the channel
 		}
 		u.Count++
 		if Mentions(m.Text, c.opts.User) {

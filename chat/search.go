@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -22,13 +21,21 @@ const (
 // entries whose text contains the needle (ASCII letters compared in lower
 // case).
 //
-//	KEYS: 1 stream
+//	KEYS: 1 stream, 2 state Hash
 //	ARGV: 1 upper end of the scan ("+" or "(" id), 2 needle (lower case),
 //	      3 hits wanted, 4 entries to scan at most, 5 chunk size
 //
-// It returns {hits (entries as XREVRANGE gives them), id of the last entry
-// scanned, 1 when the start of the stream was reached, entries scanned}.
+// Only messages are searched (thread replies too; not edits, deletes,
+// reactions). It returns {hits (entries as XREVRANGE gives them), id of
+// the last entry scanned, 1 when the start of the stream was reached,
+// entries scanned, the hits' states}.
 var searchScript = redis.NewScript(`
+local function states(r)
+  local ids = {}
+  for _, e in ipairs(r[1]) do ids[#ids + 1] = e[1] end
+  r[5] = #ids > 0 and redis.call('HMGET', KEYS[2], unpack(ids)) or {}
+  return r
+end
 local want, budget, chunk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local hi, hits, scanned, last = ARGV[1], {}, 0, ''
 while scanned < budget do
@@ -37,21 +44,20 @@ while scanned < budget do
   for _, e in ipairs(batch) do
     scanned = scanned + 1
     last = e[1]
-    local f = e[2]
+    local f, text, shown = e[2], nil, true
     for i = 1, #f, 2 do
-      if f[i] == 'text' then
-        if string.find(string.lower(f[i + 1]), ARGV[2], 1, true) then
-          hits[#hits + 1] = e
-        end
-        break
-      end
+      if f[i] == 'text' then text = f[i + 1]
+      elseif f[i] == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action' then shown = false end
     end
-    if #hits >= want then return {hits, last, 0, scanned} end
+    if shown and text and string.find(string.lower(text), ARGV[2], 1, true) then
+      hits[#hits + 1] = e
+    end
+    if #hits >= want then return states({hits, last, 0, scanned}) end
   end
-  if #batch < n then return {hits, last, 1, scanned} end
+  if #batch < n then return states({hits, last, 1, scanned}) end
   hi = '(' .. last
 end
-return {hits, last, 0, scanned}
+return states({hits, last, 0, scanned})
 `)
 
 // SearchPage is one page of search results, newest first.
@@ -80,11 +86,12 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	if limit <= 0 {
 		limit = 50
 	}
-	res, err := searchScript.Run(ctx, c.rdb, []string{c.streamOf(channel)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
+	stream := c.streamOf(channel)
+	res, err := searchScript.Run(ctx, c.rdb, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
 	}
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return SearchPage{}, fmt.Errorf("search %q: unexpected reply", channel)
 	}
 	raw, _ := res[0].([]any)
@@ -93,9 +100,19 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	scanned, _ := res[3].(int64)
 	next, _ := parseID(last)
 	page := SearchPage{Next: next, Done: done == 1 || next.IsZero(), Scanned: int(scanned)}
-	for _, h := range raw {
+	states, _ := res[4].([]any)
+	for i, h := range raw {
 		if id, values, ok := scriptEntry(h); ok {
-			page.Hits = append(page.Hits, decodeEntry(channel, id, values))
+			m := decodeEntry(channel, id, values)
+			if i < len(states) {
+				if st, ok := states[i].(string); ok {
+					m.State = decodeState(&m, st)
+				}
+			}
+			if m.State != nil && m.State.Deleted != nil {
+				continue // its author took it back
+			}
+			page.Hits = append(page.Hits, m)
 		}
 	}
 	return page, nil
@@ -119,7 +136,8 @@ func scriptEntry(v any) (string, map[string]any, bool) {
 }
 
 // Around returns the messages of channel around stream id id: up to n
-// before it, the entry itself, and up to n after it, oldest first.
+// before it, the entry itself, and up to n after it, oldest first, each
+// with its State (only messages shown as lines count towards n).
 func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]Message, error) {
 	if err := ValidateConv(channel); err != nil {
 		return nil, err
@@ -128,15 +146,27 @@ func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]
 		return nil, fmt.Errorf("read around in %q: no stream id", channel)
 	}
 	key := c.streamOf(channel)
-	pipe := c.rdb.Pipeline()
-	before := pipe.XRevRangeN(ctx, key, id.exclusive("+"), "-", n)
-	after := pipe.XRangeN(ctx, key, id.String(), "+", n+1)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, err)
+	res, err := aroundScript.Run(ctx, c.rdb, []string{key, stateKey(key)}, id.String(), n, pageScan).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, CleanRedisError(err))
 	}
-	xs := before.Val()
-	slices.Reverse(xs)
-	msgs := decodeAll(channel, append(xs, after.Val()...))
+	if len(res) != 2 {
+		return nil, fmt.Errorf("read around %s in %q: unexpected reply", id, channel)
+	}
+	entries, _ := res[0].([]any)
+	states, _ := res[1].([]any)
+	msgs := make([]Message, 0, len(entries))
+	for i, e := range entries {
+		if eid, values, ok := scriptEntry(e); ok {
+			m := decodeEntry(channel, eid, values)
+			if i < len(states) {
+				if raw, ok := states[i].(string); ok {
+					m.State = decodeState(&m, raw)
+				}
+			}
+			msgs = append(msgs, m)
+		}
+	}
 	c.verify.rememberAll(msgs)
 	return msgs, nil
 }

@@ -20,15 +20,24 @@ import (
 //	KEYS: 1 stream, 2 channel hash (the stream again when the caller
 //	      checked the conversation and gives its id: a direct one, which
 //	      has no hash, or a private channel, whose hash members may only
-//	      read)
+//	      read), 3 the stream's state Hash, 4 the thread's stream (a thread
+//	      reply; else the stream again)
 //	ARGV: 1 maxlen ("0": keep all), 2 topic, 3 publish ("0" no, "1" PUBLISH,
 //	      "2" SPUBLISH on a cluster), 4 live fields (without channel_id),
 //	      5 retry window ("" on a first try, else "seen first_ago last_ago":
 //	      the newest id the sender knew before its first try and how many ms
 //	      ago its first and last uncertain tries were), 6 user, 7 text, 8 ts,
 //	      9 mid, 10 channel id ("" to read it from the channel hash; "@" for
-//	      a direct conversation), 11…
-//	      the entry's further field/value pairs (kind, …)
+//	      a direct conversation), 11 what the entry changes ("", "edit",
+//	      "delete", "react", "thread"), 12 the message it changes, 13 the
+//	      state's record of an edit or delete (JSON, without its id), 14…
+//	      the entry's further field/value pairs (kind, ref, …)
+//
+// An edit or a delete must come from the message's author; a reaction or a
+// thread reply must concern a message (not a change, not a reply in a
+// thread). The script keeps the message's state in KEYS[3] in step
+// (docs/DESIGN.md, "Structure") and copies a thread reply, with its id,
+// into the thread's stream, so that a thread reads in one range.
 //
 // The fixed field names are literals of the script, not arguments: every
 // argument costs Redis a string per call.
@@ -67,6 +76,22 @@ if cid == '' then
   cid = redis.call('HGET', KEYS[2], 'id')
   if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
 end
+local op, target, st = ARGV[11], ARGV[12], nil
+if op ~= '' then
+  local t = redis.call('XRANGE', KEYS[1], target, target)
+  if not t[1] then return redis.error_reply('NOMESSAGE no such message') end
+  local tu, tk, tt, f = '', '', '', t[1][2]
+  for i = 1, #f, 2 do
+    if f[i] == 'user' then tu = f[i + 1] elseif f[i] == 'kind' then tk = f[i + 1] elseif f[i] == 'thread' then tt = f[i + 1] end
+  end
+  if tk ~= '' and tk ~= 'action' then return redis.error_reply('NOMESSAGE that entry is not a message') end
+  if (op == 'edit' or op == 'delete') and tu ~= ARGV[6] then return redis.error_reply('NOTYOURS only its author may change a message') end
+  if op == 'thread' and tt ~= '' then return redis.error_reply('NOMESSAGE a reply in a thread has no thread of its own') end
+  local ok, v = pcall(cjson.decode, redis.call('HGET', KEYS[3], target) or '{}')
+  st = (ok and type(v) == 'table') and v or {}
+  if st.d and op ~= 'thread' then return redis.error_reply('NOMESSAGE that message was deleted') end
+  if op == 'thread' and not st.p then st.p = {tu} end
+end
 local prev = ''
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if top[1] then
@@ -76,9 +101,30 @@ elseif KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 0 then
 end
 local id
 if ARGV[1] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 11))
+  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 else
-  id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 11))
+  id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
+end
+if st then
+  if op == 'edit' or op == 'delete' then
+    local c = cjson.decode(ARGV[13])
+    c.id = id
+    if op == 'edit' then st.e = c else st.d, st.e = c, nil end
+  elseif op == 'react' then
+    st.r = type(st.r) == 'table' and st.r or {}
+    local us, at = st.r[ARGV[7]] or {}, nil
+    for i, u in ipairs(us) do if u == ARGV[6] then at = i end end
+    if at then table.remove(us, at) else us[#us + 1] = ARGV[6] end
+    if #us == 0 then st.r[ARGV[7]] = nil else st.r[ARGV[7]] = us end
+    if next(st.r) == nil then st.r = nil end
+  else
+    st.n, st.l = (tonumber(st.n) or 0) + 1, id
+    local known = false
+    for _, u in ipairs(st.p) do if u == ARGV[6] then known = true end end
+    if not known then st.p[#st.p + 1] = ARGV[6] end
+    redis.call('XADD', KEYS[4], id, 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
+  end
+  if next(st) == nil then redis.call('HDEL', KEYS[3], target) else redis.call('HSET', KEYS[3], target, cjson.encode(st)) end
 end
 local n = 0
 if ARGV[3] ~= '0' then
@@ -118,6 +164,11 @@ type Draft struct {
 	Text    string
 	Kind    Kind
 	MsgID   string
+	// Ref is the message an edit, delete or reaction (Kind) is about.
+	Ref ID
+	// ReplyTo is the message this one answers; Thread the root of the
+	// thread it goes to (zero: none).
+	ReplyTo, Thread ID
 }
 
 // tries remembers the tries of one send that may have reached the server,
@@ -208,14 +259,14 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 	if err := ValidateConv(d.Channel); err != nil {
 		return Sent{}, err
 	}
-	text, err := CleanText(d.Text, c.opts.MaxMessageBytes)
+	text, err := cleanDraft(d, c.opts.MaxMessageBytes)
 	if err != nil {
 		return Sent{}, err
 	}
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
 	}
-	m := Message{User: c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID}
+	m := Message{User: c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread}
 	if c.opts.Signer != nil {
 		c.opts.Signer.sign(c.canonical(d.Channel), &m)
 	}
@@ -237,10 +288,16 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 	if hash == "" {
 		hash = stream // checked here; and a direct conversation is one slot
 	}
-	keys := []string{stream, hash}
+	op, target, root := change(&m)
+	thread := stream
+	if !root.IsZero() {
+		thread = threadKey(stream, root)
+	}
+	keys := []string{stream, hash, stateKey(stream), thread}
 	for attempt := 1; ; attempt++ {
 		m.ChannelID = c.channelID(d.Channel)
 		args := append([]any{c.opts.MaxLen, stream, pub, liveFields(m), t.window(c.readTimeout())}, entryArgs(m)...)
+		args = append(args[:10:10], append([]any{op, target, stateFragment(&m)}, args[10:]...)...)
 		at := time.Now()
 		res, err := c.runSend(ctx, keys, args)
 		if err == nil {
@@ -284,6 +341,9 @@ func (c *Client) sent(d Draft, res []any) (Sent, error) {
 
 // sendError turns a failed send into an error callers can branch on.
 func sendError(channel string, err error) error {
+	if serr, ok := structureError(err); ok {
+		return fmt.Errorf("send to %q: %w", channel, serr)
+	}
 	switch {
 	case redis.HasErrorPrefix(err, "NOCHANNEL"):
 		return fmt.Errorf("send to %q: %w", channel, ErrNoSuchChannel)
@@ -435,7 +495,7 @@ func (c *Client) Send(d Draft) (string, error) {
 	if err := ValidateConv(d.Channel); err != nil {
 		return "", err
 	}
-	if _, err := CleanText(d.Text, c.opts.MaxMessageBytes); err != nil {
+	if _, err := cleanDraft(d, c.opts.MaxMessageBytes); err != nil {
 		return "", err
 	}
 	if d.MsgID == "" {
@@ -481,7 +541,8 @@ func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner,
+		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}

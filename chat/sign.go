@@ -81,7 +81,9 @@ func parsePublicKey(id, value string) (ed25519.PublicKey, bool) {
 
 // signedBytes is what a signature covers: the conversation (as
 // canonicalConv names it), the client message id, the user, the time, the
-// kind and the text, each written name:length:value.
+// kind, the references to other messages (ref, reply, thread: only those
+// set, so signatures made before they existed stay good) and the text,
+// each written name:length:value.
 func signedBytes(canon string, m *Message) []byte {
 	b := make([]byte, 0, len(m.Text)+len(m.User)+len(canon)+80)
 	b = append(b, "rtchat-sig-1\n"...)
@@ -90,6 +92,9 @@ func signedBytes(canon string, m *Message) []byte {
 	b = appendField(b, fieldUser, m.User)
 	b = appendField(b, fieldTime, strconv.FormatInt(m.Time.UnixMilli(), 10))
 	b = appendField(b, fieldKind, string(m.Kind))
+	for _, r := range m.refs() {
+		b = appendField(b, r.name, r.id.String())
+	}
 	return appendField(b, fieldText, m.Text)
 }
 

@@ -132,8 +132,15 @@ func (v *verifier) remember(m Message) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	ref := msgRef{m.Channel, m.ID}
-	if _, ok := v.seen[ref]; ok {
-		return
+	if old, ok := v.seen[ref]; ok {
+		if m.Kind != KindEdit || old.Text == m.Text && old.Sig == m.Sig {
+			return
+		}
+		// An edit as a message's state records it: what is shown is what
+		// must be checked (a state written by another tool may name the
+		// id of another entry).
+		v.bytes -= len(old.Text)
+		delete(v.seen, ref)
 	}
 	m.ChannelID = ""
 	for len(v.ring) > 0 && (len(v.seen) >= rememberCount || v.bytes+len(m.Text) > rememberBytes) {
@@ -149,10 +156,17 @@ func (v *verifier) remember(m Message) {
 	v.next = (v.next + 1) % len(v.ring)
 }
 
-// rememberAll keeps msgs for a later check.
+// rememberAll keeps msgs for a later check, with the edits their states
+// hold and the messages they quote.
 func (v *verifier) rememberAll(msgs []Message) {
 	for _, m := range msgs {
 		v.remember(m)
+		if m.State != nil && m.State.Edit != nil {
+			v.remember(*m.State.Edit)
+		}
+		if m.Quote != nil {
+			v.remember(*m.Quote)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -258,7 +259,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("the example differs from the defaults:\n%+v\n%+v", c, d)
 	}
 	ex, _ := config.Load(config.Flags{ConfigPath: &p}, env(nil))
-	for _, a := range keymap.Actions {
+	for _, a := range append(slices.Clone(keymap.Actions), keymap.MessageActions...) {
 		if _, ok := ex.Keys[a.Name]; !ok {
 			t.Errorf("config.example.toml's [keys] does not show %s", a.Name)
 		}

@@ -6,6 +6,7 @@ package keymap
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -31,6 +32,21 @@ const (
 	PageUp      = "page_up"
 	PageDown    = "page_down"
 	Quit        = "quit"
+	Select      = "select_message"
+	Editor      = "editor"
+)
+
+// The message actions' names (see MessageActions).
+const (
+	Reply    = "reply"
+	Thread   = "thread"
+	Edit     = "edit"
+	Delete   = "delete"
+	React    = "react"
+	Copy     = "copy"
+	OpenLink = "open_link"
+	CopyLink = "copy_link"
+	Jump     = "jump"
 )
 
 // Actions lists every configurable action, in the order help shows them.
@@ -43,19 +59,39 @@ var Actions = []Action{
 	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
 	{PageUp, "PgUp", "scroll the log up (past the top loads older messages)"},
 	{PageDown, "PgDn", "scroll the log down (at the bottom: live again)"},
+	{Select, "Alt+S", "select a message (also: click it) to act on it; Up/Down or j/k move, Esc leaves"},
+	{Editor, "Alt+E", "write the message in $EDITOR; it comes back into the input, unsent"},
 	{Quit, "Ctrl+C", "quit (asks first if messages are unsent)"},
 }
+
+// MessageActions act on the message selected in the log. Their keys work
+// only while a message is selected, so plain characters may be theirs
+// (Up, Down, j, k and Esc move and leave).
+var MessageActions = []Action{
+	{Reply, "r", "reply: your next message quotes it"},
+	{Thread, "t", "open its thread beside the log (reply there; Esc closes)"},
+	{Edit, "e", "edit it (your own)"},
+	{Delete, "d", "delete it (your own; asks first)"},
+	{React, "+", "react with an emoji or :shortcode: (again: take it back)"},
+	{Copy, "c", "copy its text (OSC 52: works over SSH, and in tmux with set-clipboard on)"},
+	{OpenLink, "o", "open its first link in the browser"},
+	{CopyLink, "l", "copy its first link"},
+	{Jump, "Enter, g", "go to the message it answers"},
+}
+
+// selectionKeys are the fixed keys of message selection.
+var selectionKeys = map[string]bool{"Up": true, "Down": true, "j": true, "k": true, "Esc": true}
 
 // Fixed lists the keys of the input line, which cannot be rebound.
 var Fixed = [][2]string{
 	{"Enter", "send the message or run the command"},
 	{"Alt+Enter", "new line in the message"},
 	{"Up / Down", "recall earlier inputs"},
-	{"Tab", "complete a command, channel or user name"},
+	{"Tab", "complete a command, channel, user name or :emoji:"},
 	{"Home / End", "top of the log / back to live (when the input is empty)"},
 	{"Alt+1 … Alt+9", "open the nth channel of the list"},
-	{"Esc", "close the help, switcher or search"},
-	{"Mouse", "click a channel, wheel scrolls; Shift+drag selects text"},
+	{"Esc", "close the help, switcher or search; cancel a reply, edit or reaction; close a thread"},
+	{"Mouse", "click a channel or a message, wheel scrolls; Shift+drag selects text"},
 }
 
 // reserved are canonical keys the input line needs.
@@ -149,16 +185,21 @@ func Canonical(spec string) (string, error) {
 	return b.String(), nil
 }
 
-// Bindings returns every action's canonical keys: the defaults, with the
-// actions in overrides (action → comma-separated keys; "" unbinds) replaced.
-// A key given in overrides leaves any default action that had it. The error
-// names the action and says what is wrong: an unknown action, a key that
-// does not parse or that the input line needs, or one key given to two
-// actions.
+// Bindings returns every action's canonical keys (MessageActions' too):
+// the defaults, with the actions in overrides (action → comma-separated
+// keys; "" unbinds) replaced. A key given in overrides leaves any default
+// action that had it. The error names the action and says what is wrong:
+// an unknown action, a key that does not parse or that the input line (or
+// message selection) needs, or one key given to two actions of the same
+// kind.
 func Bindings(overrides map[string]string) (map[string][]string, error) {
+	message := map[string]bool{}
 	known := map[string]bool{}
 	for _, a := range Actions {
 		known[a.Name] = true
+	}
+	for _, a := range MessageActions {
+		known[a.Name], message[a.Name] = true, true
 	}
 	var names []string
 	for n := range overrides {
@@ -171,32 +212,34 @@ func Bindings(overrides map[string]string) (map[string][]string, error) {
 		}
 	}
 	out := map[string][]string{}
-	// The configured keys first: they win over defaults.
+	// The configured keys first: they win over defaults. Global actions
+	// and message actions have keys of their own.
 	owner := map[string]string{}
+	ownerKey := func(n, k string) string { return fmt.Sprint(message[n], k) }
 	for _, n := range names {
-		keys, err := parseList(n, overrides[n])
+		keys, err := parseList(n, overrides[n], message[n])
 		if err != nil {
 			return nil, err
 		}
 		for _, k := range keys {
-			if o, dup := owner[k]; dup && o != n {
+			if o, dup := owner[ownerKey(n, k)]; dup && o != n {
 				return nil, fmt.Errorf("keys.%s: %s is also given to %s; choose one", n, k, o)
 			}
-			owner[k] = n
+			owner[ownerKey(n, k)] = n
 		}
 		out[n] = keys
 	}
-	for _, a := range Actions {
+	for _, a := range append(slices.Clone(Actions), MessageActions...) {
 		if _, set := overrides[a.Name]; set {
 			continue
 		}
-		keys, err := parseList(a.Name, a.Default)
+		keys, err := parseList(a.Name, a.Default, message[a.Name])
 		if err != nil {
 			return nil, err
 		}
 		for _, k := range keys {
-			if _, taken := owner[k]; !taken {
-				owner[k] = a.Name
+			if _, taken := owner[ownerKey(a.Name, k)]; !taken {
+				owner[ownerKey(a.Name, k)] = a.Name
 				out[a.Name] = append(out[a.Name], k)
 			}
 		}
@@ -204,18 +247,28 @@ func Bindings(overrides map[string]string) (map[string][]string, error) {
 	return out, nil
 }
 
-// parseList parses an action's comma-separated keys.
-func parseList(action, spec string) ([]string, error) {
+// parseList parses an action's comma-separated keys; a message action may
+// have plain characters.
+func parseList(action, spec string, message bool) ([]string, error) {
 	var keys []string
 	for _, s := range strings.Split(spec, ",") {
-		if strings.TrimSpace(s) == "" {
+		s = strings.TrimSpace(s)
+		if s == "" {
 			continue
 		}
-		k, err := Canonical(s)
-		if err != nil {
-			return nil, fmt.Errorf("keys.%s: %w", action, err)
+		var k string
+		var err error
+		if r := []rune(s); message && len(r) == 1 && r[0] > ' ' && r[0] != 0x7f {
+			k = s // a plain character (comma-separated lists cannot give ",")
+		} else {
+			k, err = Canonical(s)
 		}
-		if reserved[k] {
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("keys.%s: %w", action, err)
+		case message && selectionKeys[k]:
+			return nil, fmt.Errorf("keys.%s: %s moves or leaves the selection; choose another key", action, k)
+		case !message && reserved[k]:
 			return nil, fmt.Errorf("keys.%s: %s is used by the input line; choose another key", action, k)
 		}
 		keys = append(keys, k)
@@ -224,9 +277,9 @@ func parseList(action, spec string) ([]string, error) {
 }
 
 func actionNames() string {
-	names := make([]string, len(Actions))
-	for i, a := range Actions {
-		names[i] = a.Name
+	var names []string
+	for _, a := range append(slices.Clone(Actions), MessageActions...) {
+		names = append(names, a.Name)
 	}
 	return strings.Join(names, ", ")
 }

@@ -1,6 +1,8 @@
 package keymap_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -57,6 +59,35 @@ func TestBindings(t *testing.T) {
 		}
 		if _, err := keymap.Bindings(over); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Bindings(%s) error %v, want %q", spec, err, want)
+		}
+	}
+}
+
+func TestMessageActionKeys(t *testing.T) {
+	b, err := keymap.Bindings(map[string]string{"reply": "R, Alt+R", "jump": "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(b["reply"], b["jump"], b["react"]) != "[R Alt+R] [g] [+]" {
+		t.Fatalf("bindings: %v %v %v", b["reply"], b["jump"], b["react"])
+	}
+	// A message action's key may equal a global one: they never compete.
+	if _, err := keymap.Bindings(map[string]string{"copy": "Alt+S"}); err != nil {
+		t.Fatal(err)
+	}
+	for spec, want := range map[string]string{
+		`{"reply": "j"}`:              "moves or leaves the selection",
+		`{"reply": "Esc"}`:            "moves or leaves the selection",
+		`{"reply": "x", "edit": "x"}`: "also given to",
+		`{"help": "x"}`:               "plain character",
+		`{"nonsense": "x"}`:           "unknown action",
+	} {
+		var o map[string]string
+		if err := json.Unmarshal([]byte(spec), &o); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keymap.Bindings(o); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", spec, err, want)
 		}
 	}
 }

@@ -210,13 +210,23 @@ func (a *App) loadOlder(l *channelLog) {
 // reports false when nothing was queued (the input then keeps the text).
 func (a *App) send(text string, kind chat.Kind) error {
 	c := a.shown()
+	if c == nil {
+		return errNoChannel
+	}
+	return a.sendDraft(chat.Draft{Channel: c.name, Text: text, Kind: kind})
+}
+
+// sendDraft queues d and shows it as pending in the log it goes to: the
+// thread pane's for a reply in the open thread, else the channel's.
+func (a *App) sendDraft(d chat.Draft) error {
+	c := a.channels[d.Channel]
 	switch {
 	case c == nil:
 		return errNoChannel
 	case !c.joined:
 		return fmt.Errorf("you are not subscribed to %s; type /join %s to send here", chat.Display(c.name), c.name)
 	}
-	mid, err := a.be.Send(chat.Draft{Channel: c.name, Text: text, Kind: kind})
+	mid, err := a.be.Send(d)
 	switch {
 	case errors.Is(err, chat.ErrMessageTooLong):
 		return fmt.Errorf("%w; nothing was sent — shorten it and press Enter again", err)
@@ -225,9 +235,16 @@ func (a *App) send(text string, kind chat.Kind) error {
 	case err != nil:
 		return fmt.Errorf("not sent: %w", err)
 	}
-	pending := c.log.newLine(chat.Message{MsgID: mid, User: a.me, Text: text, Kind: kind, Time: time.Now()}, a.me)
-	c.log.addPending(mid, pending)
-	a.logv.Live()
+	log, view := c.log, a.logv
+	if t := a.thread; t != nil && !d.Thread.IsZero() {
+		if t.conv != d.Channel || t.root != d.Thread {
+			return nil // a thread not shown: its reply shows when it is
+		}
+		log, view = t.log, t.view
+	}
+	pending := log.newLine(chat.Message{MsgID: mid, User: a.me, Text: d.Text, Kind: d.Kind, Time: time.Now()}, a.me)
+	log.addPending(mid, pending)
+	view.Live()
 	a.refreshBars()
 	return nil
 }

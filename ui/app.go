@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,14 @@ type Options struct {
 	Notices []string
 	// Screen replaces the terminal (tests pass a simulation screen).
 	Screen tcell.Screen
+	// Clipboard receives the OSC 52 sequence that copies text to the
+	// terminal's clipboard (nil: copying says it cannot).
+	Clipboard io.Writer
+	// OpenURL opens a link in the browser (nil: opening says it cannot).
+	OpenURL func(url string) error
+	// RunEditor lets the user edit the file at path (nil: $VISUAL,
+	// $EDITOR or vi in the terminal).
+	RunEditor func(path string) error
 }
 
 // App is the full-screen client. Create it with New and call Run once.
@@ -73,6 +82,7 @@ type App struct {
 	logv     *logView
 	input    *tview.TextArea
 	inputRow *tview.Flex // the flex that holds the input, for resizing
+	middle   *tview.Flex // the list, the log and a thread beside it (sidebar layout)
 	pages    *tview.Pages
 	overlay  *overlay // the open overlay, if any
 
@@ -99,6 +109,12 @@ type App struct {
 	title string
 	// search is the search being shown, if any.
 	search *searchView
+	// thread is the open thread pane, if any; composing the reply, edit
+	// or reaction being typed.
+	thread    *threadPane
+	composing compose
+	// messageKeys maps keys to message actions (while one is selected).
+	messageKeys map[string]string
 
 	history  []string // sent inputs, oldest first
 	histPos  int
@@ -128,9 +144,10 @@ func New(opts Options) *App {
 		authors:  map[string]bool{},
 		notes:    make(chan string, 8),
 		bindings: opts.Keys,
-		keys:     bindKeys(opts.Keys),
+		keys:     bindKeys(opts.Keys, false),
 		actions:  actionHandlers(),
 	}
+	a.messageKeys = bindKeys(opts.Keys, true)
 	for _, n := range opts.Notices {
 		a.sys.append(newSystemLine(lineSystem, n))
 	}
@@ -146,6 +163,7 @@ func (a *App) build() {
 	a.list = newChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
 	a.logv = newLogView(a.st, a.loadOlder, a.markShown)
 	a.logv.SetLog(a.sys)
+	a.logv.onClick = func(seq uint32) { a.clickLine(a.logv, seq) }
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
 	a.input.SetInputCapture(a.inputKey)
 	a.input.SetChangedFunc(a.inputChanged)
@@ -163,12 +181,12 @@ func (a *App) build() {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.logv, 0, 1, false).
 			AddItem(a.input, 1, 0, true)
-		middle := tview.NewFlex().
+		a.middle = tview.NewFlex().
 			AddItem(a.list, listWidth, 0, false).
 			AddItem(a.inputRow, 0, 1, true)
 		body = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.bars.header, 1, 0, false).
-			AddItem(middle, 0, 1, true).
+			AddItem(a.middle, 0, 1, true).
 			AddItem(a.bars.status, 1, 0, false)
 	}
 	a.pages = tview.NewPages().AddPage("main", body, true, true)
@@ -393,7 +411,7 @@ func (a *App) refreshChannels() {
 func (a *App) channel(name string) *channel {
 	c := a.channels[name]
 	if c == nil {
-		c = newChannel(name, a.opts.MaxLines, a.be.Verify)
+		c = newChannel(name, a.me, a.opts.MaxLines, a.be.Verify)
 		a.channels[name] = c
 	}
 	return c

@@ -8,7 +8,9 @@ import (
 
 // Backend is what the UI needs from the chat core. *chat.Client satisfies
 // it; tests may pass their own. Every method but User, Send, Typing,
-// Verify and Events may block and is called off the UI goroutine.
+// Verify and Events may block and is called off the UI goroutine. Send
+// takes edits, deletes, reactions, replies and thread replies too (see
+// chat.Draft).
 type Backend interface {
 	// User is the user name this client speaks as.
 	User() string
@@ -47,6 +49,8 @@ type Backend interface {
 	// Verify says whether message id of channel is its author's (never
 	// blocks; a pending answer comes as a VerifiedEvent).
 	Verify(channel string, id chat.ID) chat.Verdict
+	// Thread returns the root of a thread and its replies, oldest first.
+	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
 	// Around returns up to n messages each side of stream id id.
 	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
 }

@@ -35,6 +35,10 @@ type barsView struct {
 	members, online int
 	unsent          int
 	typing          string
+	// threads counts unread replies in the user's threads; doing says
+	// what the input or the selection is for now (a reply, an edit…).
+	threads int
+	doing   string
 }
 
 // show draws v.
@@ -66,8 +70,15 @@ func (b *bars) show(v barsView) {
 	if v.unsent > 0 {
 		parts = append(parts, fmt.Sprintf("%d unsent", v.unsent))
 	}
+	if v.threads > 0 {
+		parts = append(parts, fmt.Sprintf("%d new in threads", v.threads))
+	}
 	if v.typing != "" {
 		parts = append(parts, v.typing)
+	}
+	if v.doing != "" {
+		// What the keys do now comes first: it is what the user is doing.
+		parts = append([]string{v.doing}, parts...)
 	}
 	b.status.SetText(escape(" " + strings.Join(parts, " · ")))
 }
@@ -98,6 +109,11 @@ func (a *App) refreshBars() {
 			v.online = c.onlineCount(a.online)
 		}
 		v.typing = c.typingText()
+		v.threads = c.threadUnread
+	}
+	v.doing = a.composeStatus()
+	if v.doing == "" && a.selectionView().selecting {
+		v.doing = a.selectionHint()
 	}
 	a.bars.show(v)
 }

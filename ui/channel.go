@@ -32,11 +32,14 @@ type channel struct {
 	// next call).
 	markWant chat.ID
 	marking  bool
+	// threadUnread and threadMentions count the replies that came, while
+	// the user was not looking, in threads they are in (see threadReply).
+	threadUnread, threadMentions int
 }
 
-func newChannel(name string, maxLines int, verify func(string, chat.ID) chat.Verdict) *channel {
+func newChannel(name, me string, maxLines int, verify func(string, chat.ID) chat.Verdict) *channel {
 	l := newChannelLog(name)
-	l.maxLines, l.verify = maxLines, verify
+	l.maxLines, l.verify, l.me = maxLines, verify, me
 	return &channel{name: name, log: l, typing: map[string]time.Time{}}
 }
 
@@ -75,6 +78,13 @@ func (c *channel) history(ev chat.HistoryEvent, me string, shown bool) (neverRea
 // message mentions the user and was not seen before.
 func (c *channel) message(m chat.Message, me string, onScreen bool) (mention bool) {
 	l := c.log
+	if !m.Target().IsZero() {
+		// An edit, delete or reaction, or a reply in a thread: it
+		// changes a line, it is none of its own.
+		l.change(m)
+		delete(c.typing, m.User)
+		return false
+	}
 	ln := l.addMessage(m, me)
 	delete(c.typing, m.User)
 	if ln == nil || ln.own || m.Ephemeral || !ln.stored || !ln.id.After(l.readID) {
@@ -198,5 +208,6 @@ func (c *channel) onlineCount(online map[string]bool) int {
 
 // item is the channel's row in the channel list.
 func (c *channel) item() channelItem {
-	return channelItem{name: c.name, joined: c.joined, unread: c.log.unread, mentions: c.log.mentions, more: c.log.unreadMore}
+	return channelItem{name: c.name, joined: c.joined, unread: c.log.unread + c.threadUnread,
+		mentions: c.log.mentions + c.threadMentions, more: c.log.unreadMore}
 }

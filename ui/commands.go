@@ -324,6 +324,15 @@ func (a *App) completions(text string) (prefix string, cands []string) {
 	}
 	cut := strings.LastIndexAny(text, " \n") + 1
 	prefix, word := text[:cut], text[cut:]
+	if len(word) > 1 && word[0] == ':' && !strings.HasPrefix(text, "/") {
+		// :shortcode: → the emoji (the names reactions take).
+		for _, code := range chat.Shortcodes(word) {
+			if e, ok := chat.Emoji(code); ok && !slices.Contains(cands, e) {
+				cands = append(cands, e)
+			}
+		}
+		return prefix, cands
+	}
 	kind, suffix := argText, " "
 	if name, _, isCmd := strings.Cut(text, " "); strings.HasPrefix(text, "/") && isCmd {
 		for _, c := range commandTable() {

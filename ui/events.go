@@ -20,11 +20,16 @@ func (a *App) handleEvent(ev chat.Event) {
 			a.authors[m.User] = true
 		}
 	case chat.MessageEvent:
-		c := a.channel(e.Message.Channel)
-		if c.message(e.Message, a.me, e.Message.Channel == a.current) {
+		m := e.Message
+		c := a.channel(m.Channel)
+		if c.message(m, a.me, m.Channel == a.current) {
 			a.bell = true
 		}
-		a.authors[e.Message.User] = true
+		a.threadMessage(m)
+		if a.threadReply(c, m) {
+			a.bell = true
+		}
+		a.authors[m.User] = true
 	case chat.ReadEvent:
 		if c := a.channels[e.Channel]; c != nil {
 			c.log.read(e.ID)
@@ -79,6 +84,9 @@ func (a *App) handleEvent(ev chat.Event) {
 			if c := a.channels[r.Channel]; c != nil {
 				c.log.verified(r.ID, r.Verdict)
 			}
+			if t := a.thread; t != nil && t.conv == r.Channel {
+				t.log.verified(r.ID, r.Verdict)
+			}
 		}
 	}
 }
@@ -89,14 +97,21 @@ func (a *App) sendEvent(e chat.SendEvent) {
 	if c == nil {
 		return
 	}
+	log := c.log
+	if t := a.thread; t != nil && t.conv == e.Channel && t.log.findPending(e.MsgID) >= 0 {
+		log = t.log
+	}
 	switch {
+	case e.Err != nil && log.findPending(e.MsgID) < 0:
+		// An edit, delete or reaction: it has no line of its own.
+		a.errorLine("not done: %v", e.Err)
 	case e.Pending:
-		c.log.waiting(e.MsgID)
+		log.waiting(e.MsgID)
 	case e.Err != nil:
-		c.log.failed(e.MsgID, e.Err.Error())
+		log.failed(e.MsgID, e.Err.Error())
 	case !c.joined:
 		// We left: the live copy will not come; the id says it is stored.
-		c.log.stored(e.MsgID, e.ID)
+		log.stored(e.MsgID, e.ID)
 	}
 }
 

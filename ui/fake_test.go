@@ -93,6 +93,25 @@ func (f *fakeBackend) setVerdict(id chat.ID, v chat.Verdict) {
 	f.verdicts[id] = v
 }
 
+func (f *fakeBackend) Thread(_ context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var r chat.Message
+	var replies []chat.Message
+	for _, m := range f.msgs[channel] {
+		switch {
+		case m.ID == root:
+			r = m
+		case m.Thread == root:
+			replies = append(replies, m)
+		}
+	}
+	if r.ID.IsZero() {
+		return r, nil, chat.ErrNoSuchMessage
+	}
+	return r, replies, nil
+}
+
 func (f *fakeBackend) Leave(ctx context.Context, channel string) error { return nil }
 
 func (f *fakeBackend) Send(d chat.Draft) (string, error) {

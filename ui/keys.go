@@ -63,13 +63,21 @@ var keyNames = map[tcell.Key]string{
 	tcell.KeyF11: "F11", tcell.KeyF12: "F12",
 }
 
-// bindKeys turns action → keys into the lookup the key handler uses.
-func bindKeys(bindings map[string][]string) map[string]string {
+// bindKeys turns action → keys into the lookup the key handler uses: of
+// the message actions (message set) or of the others.
+func bindKeys(bindings map[string][]string, message bool) map[string]string {
 	if bindings == nil {
 		bindings, _ = keymap.Bindings(nil)
 	}
+	isMessage := map[string]bool{}
+	for _, a := range keymap.MessageActions {
+		isMessage[a.Name] = true
+	}
 	out := map[string]string{}
 	for action, keys := range bindings {
+		if isMessage[action] != message {
+			continue
+		}
 		for _, k := range keys {
 			out[k] = action
 		}
@@ -89,6 +97,8 @@ func actionHandlers() map[string]func(a *App) {
 		keymap.ChannelList: (*App).toggleList,
 		keymap.PageUp:      func(a *App) { a.logv.PageUp() },
 		keymap.PageDown:    func(a *App) { a.logv.PageDown() },
+		keymap.Select:      (*App).startSelect,
+		keymap.Editor:      (*App).runEditor,
 		keymap.Quit:        func(a *App) { _ = a.cmdQuit("") },
 	}
 }
@@ -120,6 +130,9 @@ func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 			return nil
 		}
 		return ev
+	}
+	if a.selectionKey(ev) {
+		return nil
 	}
 	if run, ok := a.actions[action]; ok {
 		run(a)
@@ -161,10 +174,12 @@ func (a *App) helpRows() []overlayRow {
 	return rows
 }
 
-// helpSection is one part of the help: commands, keys, input keys.
+// helpSection is one part of the help: commands, keys, input keys; for
+// configurable keys, actions names each item's [keys] action.
 type helpSection struct {
-	title string
-	items [][2]string
+	title   string
+	items   [][2]string
+	actions []string
 }
 
 // helpSections builds the help from the command table and the key map;
@@ -179,16 +194,23 @@ func helpSections(bindings map[string][]string) []helpSection {
 	}
 	cmds.items = append(cmds.items, [2]string{"TEXT", "sent to the current channel (//TEXT sends /TEXT)"})
 	keys := helpSection{title: "Keys (rebind them in the config file's [keys] table)"}
-	for _, act := range keymap.Actions {
-		bound := strings.Join(bindings[act.Name], ", ")
-		if bound == "" {
-			bound = "(unbound)"
+	message := helpSection{title: "On a selected message (select one with " + strings.Join(bindings[keymap.Select], ", ") + " or a click; Up/Down or j/k move, Esc leaves)"}
+	for _, s := range []struct {
+		sec  *helpSection
+		acts []keymap.Action
+	}{{&keys, keymap.Actions}, {&message, keymap.MessageActions}} {
+		for _, act := range s.acts {
+			bound := strings.Join(bindings[act.Name], ", ")
+			if bound == "" {
+				bound = "(unbound)"
+			}
+			s.sec.items = append(s.sec.items, [2]string{bound, act.Help})
+			s.sec.actions = append(s.sec.actions, act.Name)
 		}
-		keys.items = append(keys.items, [2]string{bound, act.Help})
 	}
 	input := helpSection{title: "Input keys"}
 	input.items = append(input.items, keymap.Fixed...)
-	return []helpSection{cmds, keys, input}
+	return []helpSection{cmds, keys, message, input}
 }
 
 // HelpMarkdown is the help as the README shows it: a table per section,
@@ -201,10 +223,10 @@ func HelpMarkdown(bindings map[string][]string) string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "**%s**\n\n", sec.title)
-		if i == 1 {
+		if sec.actions != nil {
 			b.WriteString("| key | does | `[keys]` action |\n|---|---|---|\n")
 			for k, it := range sec.items {
-				fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", strings.ReplaceAll(it[0], "|", "\\|"), mdCell(it[1]), keymap.Actions[k].Name)
+				fmt.Fprintf(&b, "| `%s` | %s | `%s` |\n", strings.ReplaceAll(it[0], "|", "\\|"), mdCell(it[1]), sec.actions[k])
 			}
 			continue
 		}

@@ -60,14 +60,6 @@ type line struct {
 	asked   bool
 }
 
-// layout is a line laid out for one width: the full text with its time
-// stamp and author, where those end, and the wrapped rows.
-type layout struct {
-	full                      string
-	timeEnd, markEnd, nameEnd int
-	rows                      []int32 // start/end byte offsets of each wrapped row
-}
-
 func (l *line) time() time.Time { return time.UnixMilli(int64(min(l.id.MS, 1<<62))) }
 
 // isMessage reports whether the line is a chat message (not rtchat's own).
@@ -134,6 +126,10 @@ type channelLog struct {
 	// verify asks whether a stored message is its author's (Backend.Verify;
 	// nil: nobody checks).
 	verify func(channel string, id chat.ID) chat.Verdict
+	// me is the user; extras what message lines show besides their text
+	// (see lineExtra), by stream id.
+	me     string
+	extras map[chat.ID]*lineExtra
 }
 
 func newChannelLog(name string) *channelLog {
@@ -165,6 +161,7 @@ func (c *channelLog) newLine(m chat.Message, me string) line {
 		l.note("⟨not stored⟩")
 		l.verdict, l.asked = chat.Unverified, true // nothing signs it
 	}
+	c.structure(&l, m)
 	return l
 }
 
@@ -191,36 +188,6 @@ func (c *channelLog) number(l *line) {
 	l.seq = c.seq
 }
 
-// layout returns l laid out at width, computing it when needed.
-func (c *channelLog) layout(l *line, width int) *layout {
-	if width != c.laysWidth || len(c.lays) > maxLayouts {
-		c.lays, c.laysWidth = map[uint32]*layout{}, width
-	}
-	if lay := c.lays[l.seq]; lay != nil {
-		return lay
-	}
-	c.check(l)
-	stamp := "[" + l.time().Local().Format("15:04") + "] "
-	var mark, name string
-	if l.isMessage() && l.verdict == chat.Unverified {
-		mark = unverifiedMark
-	}
-	switch l.kind {
-	case lineMessage:
-		name = c.user(l) + ": "
-	case lineAction:
-		name = "* " + c.user(l) + " "
-	case lineSystem:
-		name = "-- "
-	case lineError:
-		name = "!! "
-	}
-	full := stamp + mark + name + l.text
-	lay := &layout{full: full, timeEnd: len(stamp), markEnd: len(stamp) + len(mark), nameEnd: len(stamp) + len(mark) + len(name), rows: wrap(full, width)}
-	c.lays[l.seq] = lay
-	return lay
-}
-
 // unverifiedMark goes before the author of a message that is not known
 // to be theirs.
 const unverifiedMark = "⚠ "
@@ -231,12 +198,22 @@ func (c *channelLog) check(l *line) {
 	if l.asked || !l.stored || !l.isMessage() || c.verify == nil {
 		return
 	}
-	l.verdict, l.asked = c.verify(c.name, l.id), true
+	id := l.id
+	if x := c.extra(l); x != nil && x.edited && !x.deleted {
+		id = x.editID // what is shown is the edit's text
+	}
+	l.verdict, l.asked = c.verify(c.name, id), true
 }
 
-// verified applies a verdict that was pending on message id.
+// verified applies a verdict that was pending on message id (a line, or
+// the edit a line shows).
 func (c *channelLog) verified(id chat.ID, v chat.Verdict) bool {
 	i := c.indexOf(id)
+	for k, x := range c.extras {
+		if x.editID == id {
+			i = c.indexOf(k)
+		}
+	}
 	if i < 0 || c.lines[i].verdict == v {
 		return false
 	}
@@ -271,7 +248,7 @@ func (c *channelLog) rowCount(i, width int) int {
 	if l.kind == lineNewSince {
 		return 1
 	}
-	n := len(c.layout(l, width).rows) / 2
+	n := c.layout(l, width).count()
 	if l.sepBefore {
 		n++
 	}

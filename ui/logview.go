@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -26,6 +27,14 @@ type logView struct {
 	onLive func()
 	width  int // inner width at the last draw
 	high   int // inner height at the last draw
+	// selecting is set while a message is selected: the line whose seq is
+	// selected (see select.go).
+	selecting bool
+	selected  uint32
+	// rowSeqs are the seqs of the lines drawn on each row at the last draw
+	// (0: none), for clicks; onClick is called with the clicked line's.
+	rowSeqs []uint32
+	onClick func(seq uint32)
 }
 
 // newLogView returns an empty log view.
@@ -48,6 +57,8 @@ func (v *logView) Draw(screen tcell.Screen) {
 	base := v.styles.log.base
 	c := v.log
 	row := y + h - 1
+	v.rowSeqs = slices.Grow(v.rowSeqs[:0], h)[:h]
+	clear(v.rowSeqs)
 	if c != nil && len(c.lines) > 0 {
 		i, r := v.bottom()
 		if !c.follow && c.newCount > 0 {
@@ -55,6 +66,7 @@ func (v *logView) Draw(screen tcell.Screen) {
 			row--
 		}
 		for ; row >= y && i >= 0; row-- {
+			v.rowSeqs[row-y] = c.lines[i].seq
 			used := v.drawRow(screen, x, row, w, c, &c.lines[i], r)
 			fill(screen, x+used, row, w-used, base)
 			if r--; r < 0 {
@@ -99,29 +111,50 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 		r--
 	}
 	lay := c.layout(l, w)
-	start, end := int(lay.rows[2*r]), int(lay.rows[2*r+1])
+	sel := v.selecting && l.seq == v.selected
+	style := func(k runKind, url string) tcell.Style {
+		st := v.styles.runStyle(k, l, c.user(l), url)
+		if sel {
+			st = st.Reverse(true)
+		}
+		return st
+	}
 	col := x
-	if r > 0 {
+	if r != len(lay.above) {
+		// Every row but the first of the text is indented.
 		fill(screen, x, y, contIndent(w), v.styles.log.base)
 		col += contIndent(w)
 	}
-	body := v.styles.bodyStyle(l)
-	// The row may cross the time stamp, the name and the body.
-	for _, part := range []struct {
-		from, to int
-		style    tcell.Style
-	}{
-		{0, lay.timeEnd, v.styles.log.timestamp},
-		{lay.timeEnd, lay.markEnd, v.styles.log.error},
-		{lay.markEnd, lay.nameEnd, v.styles.nameStyle(l, c.user(l))},
-		{lay.nameEnd, len(lay.full), body},
-	} {
-		a, b := max(start, part.from), min(end, part.to)
+	if r < len(lay.above) {
+		return v.drawExtra(screen, col, y, x+w-col, lay.above[r], style) + col - x
+	}
+	r -= len(lay.above)
+	if r >= len(lay.rows)/2 {
+		return v.drawExtra(screen, col, y, x+w-col, lay.below[r-len(lay.rows)/2], style) + col - x
+	}
+	start, end := int(lay.rows[2*r]), int(lay.rows[2*r+1])
+	// The row may cross runs of several styles.
+	from := 0
+	for _, rn := range lay.runs {
+		a, b := max(start, from), min(end, rn.end)
 		if a < b {
-			col += drawText(screen, col, y, x+w-col, lay.full[a:b], part.style)
+			col += drawText(screen, col, y, x+w-col, lay.full[a:b], style(rn.kind, rn.url))
+		}
+		from = rn.end
+		if from >= end {
+			break
 		}
 	}
 	return col - x
+}
+
+// drawExtra draws a row above or below a line's text.
+func (v *logView) drawExtra(screen tcell.Screen, x, y, width int, row extraRow, style func(runKind, string) tcell.Style) int {
+	used := 0
+	for _, s := range row {
+		used += drawText(screen, x+used, y, width-used, s.text, style(s.kind, ""))
+	}
+	return used
 }
 
 func (v *logView) drawMarker(screen tcell.Screen, x, y, w int, label string, st tcell.Style) {
@@ -238,6 +271,13 @@ func (v *logView) MouseHandler() func(action tview.MouseAction, event *tcell.Eve
 			return false, nil
 		}
 		switch action {
+		case tview.MouseLeftClick:
+			_, y, _, _ := v.GetInnerRect()
+			if _, my := event.Position(); my-y >= 0 && my-y < len(v.rowSeqs) && v.rowSeqs[my-y] != 0 && v.onClick != nil {
+				v.onClick(v.rowSeqs[my-y])
+				return true, nil
+			}
+			return false, nil
 		case tview.MouseScrollUp:
 			v.ScrollUp(3)
 			return true, nil

@@ -110,37 +110,29 @@ func (a *App) renderSearch(s *searchView) {
 	}
 }
 
-// messageRow is a message on one row: date, time, author and text.
+// messageRow is a message on one row: date, time, author and text as it
+// is now.
 func (a *App) messageRow(m chat.Message) string {
-	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, m.Text)
+	text := m.Current()
+	switch {
+	case m.State != nil && m.State.Deleted != nil:
+		text = "(message deleted)"
+	case m.State != nil && m.State.Edit != nil:
+		text += " (edited)"
+	}
+	if !m.Thread.IsZero() {
+		text = "(in a thread) " + text
+	}
+	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, text)
 }
 
 // showContext shows hit with the messages around it; Esc returns to the
 // results.
 func (a *App) showContext(s *searchView, hit chat.Message) {
-	a.background(func(ctx context.Context) func() {
-		msgs, err := a.be.Around(ctx, s.channel, hit.ID, 10)
-		return func() {
-			if a.search != s {
-				return
-			}
-			if err != nil {
-				s.o.footer = fmt.Sprintf("could not read the messages around it: %v", err)
-				return
-			}
-			o := newOverlay(a.st, fmt.Sprintf("%s around %s · Esc: back to the results", chat.Display(s.channel), hit.Time.Local().Format("2006-01-02 15:04")))
-			rows := make([]overlayRow, len(msgs))
-			sel := -1
-			for i, m := range msgs {
-				rows[i] = overlayRow{text: a.messageRow(m), style: a.st.log.base, indent: 18}
-				if m.ID == hit.ID {
-					rows[i].style, rows[i].pick, sel = a.st.log.mention, true, i
-				}
-			}
-			o.setRows(rows)
-			o.sel = sel
-			o.onClose = func() { a.showOverlay(s.o) }
-			a.showOverlay(o)
+	title := fmt.Sprintf("%s around %s · Esc: back to the results", chat.Display(s.channel), hit.Time.Local().Format("2006-01-02 15:04"))
+	a.showAround(s.channel, hit.ID, title, func() {
+		if a.search == s {
+			a.showOverlay(s.o)
 		}
 	})
 }

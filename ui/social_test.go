@@ -27,11 +27,17 @@ type window struct {
 // window and the client stop with close (or at the end of the test).
 func openWindow(t *testing.T, rdb redis.UniversalClient, user string, opts ui.Options, tweak ...func(*chat.Options)) *window {
 	t.Helper()
+	return openWindowSized(t, 100, 30, rdb, user, opts, tweak...)
+}
+
+// openWindowSized is openWindow on a screen of w×h cells.
+func openWindowSized(t *testing.T, width, height int, rdb redis.UniversalClient, user string, opts ui.Options, tweak ...func(*chat.Options)) *window {
+	t.Helper()
 	fast := func(o *chat.Options) {
 		o.PingEvery, o.DeadAfter, o.MaxBackoff = 500*time.Millisecond, 2*time.Second, 300*time.Millisecond
 	}
 	c := startClient(t, rdb, user, append([]func(*chat.Options){fast}, tweak...)...)
-	s := newTestScreen(100, 30)
+	s := newTestScreen(width, height)
 	opts.Backend, opts.Screen = c, s
 	stopApp, _, _ := runApp(t, opts)
 	w := &window{testScreen: s}
@@ -324,7 +330,7 @@ func TestQuickSwitcherFilters(t *testing.T) {
 
 func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(120, 60)
+	s := newTestScreen(140, 100)
 	keys, err := keymap.Bindings(map[string]string{"help": "F5", "quick_switch": "ctrl+g"})
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +345,7 @@ func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
 			t.Errorf("the help does not list /%s", c)
 		}
 	}
-	for _, want := range []string{"F5", "Ctrl+G", "Alt+A", "Ctrl+N, Alt+Down", "Alt+Enter"} {
+	for _, want := range []string{"F5", "Ctrl+G", "Alt+A", "Ctrl+N, Alt+Down", "Alt+Enter", "On a selected message", "Enter, g"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the help does not list %s", want)
 		}

@@ -22,6 +22,9 @@ type logStyles struct {
 	bg                                  tcell.Color
 	base, timestamp, own, system, error tcell.Style
 	pending, separator, mention         tcell.Style
+	// code, meta (edited, deleted, thread summaries), quote and reaction
+	// are derived from the theme's colours.
+	code, meta, quote, reaction tcell.Style
 }
 
 func newStyles(t themes.Theme) *styles {
@@ -50,6 +53,10 @@ func newStyles(t themes.Theme) *styles {
 			pending:   lb.Foreground(t.Log.Pending.Color).Dim(true),
 			separator: lb.Foreground(t.Log.Separator.Color),
 			mention:   lb.Foreground(t.Log.Mention.Color).Bold(true),
+			code:      lb.Foreground(t.Log.System.Color),
+			meta:      lb.Foreground(t.Log.Timestamp.Color).Italic(true),
+			quote:     lb.Foreground(t.Log.Timestamp.Color),
+			reaction:  lb.Foreground(t.Log.Timestamp.Color),
 		},
 	}
 	for _, c := range t.Users.Colors {
@@ -89,4 +96,33 @@ func (s *styles) bodyStyle(l *line) tcell.Style {
 	default:
 		return s.log.base
 	}
+}
+
+// runStyle is how a stretch of kind k of line l is drawn.
+func (s *styles) runStyle(k runKind, l *line, user, url string) tcell.Style {
+	switch k {
+	case runTime:
+		return s.log.timestamp
+	case runMark:
+		return s.log.error
+	case runName:
+		return s.nameStyle(l, user)
+	case runCode:
+		return s.log.code
+	case runBold:
+		return s.bodyStyle(l).Bold(true)
+	case runItalic:
+		return s.bodyStyle(l).Italic(true)
+	case runLink:
+		return s.bodyStyle(l).Underline(true).Url(url)
+	case runMeta:
+		return s.log.meta
+	case runQuote:
+		return s.log.quote
+	case runReaction:
+		return s.log.reaction
+	case runReactionOwn:
+		return s.log.own
+	}
+	return s.bodyStyle(l)
 }

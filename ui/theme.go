@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/rivo/tview"
 	"github.com/rtchat/rtchat/themes"
 )
 
@@ -18,7 +19,15 @@ func (a *App) applyTheme(t themes.Theme) {
 	a.themeFile.Store(w)
 	a.bars.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
 	a.bars.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
-	a.input.SetTextStyle(a.st.input).SetPlaceholderStyle(a.st.inputPlaceholder).SetBackgroundColor(t.Input.Background.Color)
+	a.styleInput(a.input)
+	if a.thread != nil {
+		a.styleInput(a.thread.input)
+	}
+}
+
+// styleInput colours an input line as the theme says.
+func (a *App) styleInput(in *tview.TextArea) {
+	in.SetTextStyle(a.st.input).SetPlaceholderStyle(a.st.inputPlaceholder).SetBackgroundColor(a.st.theme.Input.Background.Color)
 }
 
 // themeWatch is the theme file in use and its modification time when it

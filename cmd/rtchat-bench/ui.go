@@ -104,7 +104,10 @@ func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, err
 }
 func (f *benchBackend) Leave(context.Context, string) error { return nil }
 func (f *benchBackend) Verify(string, chat.ID) chat.Verdict { return chat.Verified }
-func (f *benchBackend) Send(d chat.Draft) (string, error)   { return "m", nil }
+func (f *benchBackend) Thread(context.Context, string, chat.ID) (chat.Message, []chat.Message, error) {
+	return chat.Message{}, nil, chat.ErrNoSuchMessage
+}
+func (f *benchBackend) Send(d chat.Draft) (string, error) { return "m", nil }
 func (f *benchBackend) History(context.Context, string, chat.ID) ([]chat.Message, bool, error) {
 	return nil, false, nil
 }

@@ -1,0 +1,173 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
+)
+
+// composeKind is what the next Enter in the input does with its text.
+type composeKind uint8
+
+const (
+	composeNone  composeKind = iota
+	composeReply             // send it as a reply to id
+	composeEdit              // make it id's new text
+	composeReact             // react to id with it
+)
+
+// compose is a reply, edit or reaction being typed; the status bar says
+// what (Esc in the input cancels it).
+type compose struct {
+	kind composeKind
+	conv string
+	id   chat.ID
+	// view is the log the message is in (the channel's, or the thread
+	// pane's).
+	view *logView
+	what string
+}
+
+// startCompose puts the input in a compose mode and gives it the focus.
+func (a *App) startCompose(c compose) {
+	a.composing = c
+	if c.view != nil {
+		c.view.endSelect()
+	}
+	a.app.SetFocus(a.composeInput())
+	a.refreshBars()
+}
+
+// composeInput is the input a compose mode types into: the thread pane's
+// when the message is in the thread.
+func (a *App) composeInput() *tview.TextArea {
+	if t := a.thread; t != nil && a.composing.view == t.view {
+		return t.input
+	}
+	return a.input
+}
+
+// cancelCompose leaves the compose mode (the text typed stays).
+func (a *App) cancelCompose() bool {
+	if a.composing.kind == composeNone {
+		return false
+	}
+	was, in := a.composing.kind, a.composeInput()
+	a.composing = compose{}
+	if was == composeEdit || was == composeReact {
+		in.SetText("", false)
+	}
+	a.refreshBars()
+	return true
+}
+
+// composed handles Enter in a compose mode; it reports false when the
+// text must stay in the input for mending.
+func (a *App) composed(text string) bool {
+	c := a.composing
+	d := chat.Draft{Channel: c.conv, Text: text, Ref: c.id}
+	switch c.kind {
+	case composeReply:
+		d = chat.Draft{Channel: c.conv, Text: text, ReplyTo: c.id}
+		if t := a.thread; t != nil && c.view == t.view {
+			d.Thread = t.root
+		}
+	case composeEdit:
+		d.Kind = chat.KindEdit
+	case composeReact:
+		d.Kind = chat.KindReact
+		if e, ok := chat.Emoji(strings.TrimSpace(text)); ok {
+			d.Text = e
+		}
+	}
+	if c.kind == composeReply {
+		a.composing = compose{}
+		a.refreshBars()
+		return a.sendDraft(d) == nil
+	}
+	if _, err := a.be.Send(d); err != nil {
+		if errors.Is(err, chat.ErrEmptyMessage) {
+			return true
+		}
+		a.errorLine("not sent: %v", err)
+		return false
+	}
+	a.composing = compose{}
+	a.refreshBars()
+	return true
+}
+
+// composeStatus says what is being composed, for the status bar.
+func (a *App) composeStatus() string {
+	if a.composing.kind == composeNone {
+		return ""
+	}
+	return a.composing.what + " · Esc cancels"
+}
+
+// runEditor opens the input's text in the user's editor ($VISUAL, else
+// $EDITOR, else vi) and puts what comes back into the input, unsent.
+func (a *App) runEditor() {
+	in := a.focusedInput()
+	text := in.GetText()
+	var out string
+	var err error
+	a.app.Suspend(func() { out, err = a.editText(text) })
+	if err != nil {
+		a.errorLine("the editor: %v", err)
+		return
+	}
+	in.SetText(strings.TrimRight(out, "\n"), true)
+}
+
+// editText writes text to a file only the user can read, lets the editor
+// change it, and returns what the file holds then.
+func (a *App) editText(text string) (string, error) {
+	f, err := os.CreateTemp("", "rtchat-*.md")
+	if err != nil {
+		return "", fmt.Errorf("make a file for it: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.WriteString(text)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return "", fmt.Errorf("write the message for the editor: %w", werr)
+	}
+	run := a.opts.RunEditor
+	if run == nil {
+		run = runEditorCommand
+	}
+	if err := run(f.Name()); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		return "", fmt.Errorf("read what the editor wrote: %w", err)
+	}
+	return string(b), nil
+}
+
+// runEditorCommand runs $VISUAL, $EDITOR or vi on path in the terminal.
+func runEditorCommand(path string) error {
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = "vi"
+	}
+	args := strings.Fields(editor)
+	cmd := exec.Command(args[0], append(args[1:], path)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w (set VISUAL or EDITOR to the editor you use)", args[0], err)
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/rtchat/rtchat/chat"
+)
+
+// layout is a line laid out for one width: the full text (time stamp,
+// mark, author, body), its styled runs, the wrapped rows of it, and the
+// rows drawn above it (a reply's quote) and below it (reactions, a thread's
+// summary).
+type layout struct {
+	full  string
+	runs  []run   // styled stretches of full, in order, covering it
+	rows  []int32 // start/end byte offsets of each wrapped row of full
+	above []extraRow
+	below []extraRow
+}
+
+// run is a stretch of full, up to end, drawn as kind (url for links).
+type run struct {
+	end  int
+	kind runKind
+	url  string
+}
+
+// extraRow is one row drawn under or over a line's text: segments, each
+// in its own kind.
+type extraRow []segment
+
+type segment struct {
+	text string
+	kind runKind
+}
+
+// count is how many screen rows the layout takes.
+func (l *layout) count() int { return len(l.above) + len(l.rows)/2 + len(l.below) }
+
+// layout returns l laid out at width, computing it when needed.
+func (c *channelLog) layout(l *line, width int) *layout {
+	if width != c.laysWidth || len(c.lays) > maxLayouts {
+		c.lays, c.laysWidth = map[uint32]*layout{}, width
+	}
+	if lay := c.lays[l.seq]; lay != nil {
+		return lay
+	}
+	c.check(l)
+	stamp := "[" + l.time().Local().Format("15:04") + "] "
+	var mark, name string
+	if l.isMessage() && l.verdict == chat.Unverified {
+		mark = unverifiedMark
+	}
+	switch l.kind {
+	case lineMessage:
+		name = c.user(l) + ": "
+	case lineAction:
+		name = "* " + c.user(l) + " "
+	case lineSystem:
+		name = "-- "
+	case lineError:
+		name = "!! "
+	}
+	head := stamp + mark + name
+	runs := []run{{end: len(stamp), kind: runTime}, {end: len(stamp) + len(mark), kind: runMark}, {end: len(head), kind: runName}}
+	body, spans := l.text, []span(nil)
+	x := c.extra(l)
+	switch {
+	case x != nil && x.deleted:
+		body, spans = "message deleted", []span{{start: 0, end: len("message deleted"), kind: runMeta}}
+	case l.isMessage():
+		body, spans = markup(l.text)
+	}
+	at := 0
+	for _, sp := range spans {
+		if sp.start > at {
+			runs = append(runs, run{end: len(head) + sp.start, kind: runBody})
+		}
+		runs = append(runs, run{end: len(head) + sp.end, kind: sp.kind, url: sp.url})
+		at = sp.end
+	}
+	full := head + body
+	if x != nil && x.edited && !x.deleted {
+		runs = append(runs, run{end: len(full), kind: runBody})
+		full += " (edited)"
+		runs = append(runs, run{end: len(full), kind: runMeta})
+	} else {
+		runs = append(runs, run{end: len(full), kind: runBody})
+	}
+	lay := &layout{full: full, runs: runs, rows: wrap(full, width)}
+	if x != nil {
+		lay.above, lay.below = x.rows(c.me, width)
+	}
+	c.lays[l.seq] = lay
+	return lay
+}
+
+// rows are the rows x adds above and below its line at width: the quote
+// of the message it answers; its reactions; its thread's summary.
+func (x *lineExtra) rows(me string, width int) (above, below []extraRow) {
+	inner := max(width-contIndent(width), 1)
+	if x.quote != "" && !x.deleted {
+		above = append(above, extraRow{{text: ellipsisEnd("↪ "+x.quote, inner), kind: runQuote}})
+	}
+	if len(x.reactions) > 0 {
+		var r extraRow
+		for i, e := range sortedReactions(x.reactions) {
+			if i > 0 {
+				r = append(r, segment{text: "  ", kind: runBody})
+			}
+			kind := runReaction
+			if slices.Contains(x.reactions[e], me) {
+				kind = runReactionOwn
+			}
+			r = append(r, segment{text: fmt.Sprintf("%s %d", sanitize(e), len(x.reactions[e])), kind: kind})
+		}
+		below = append(below, clipRow(r, inner))
+	}
+	if x.replies > 0 {
+		s := fmt.Sprintf("%d repl%s · last %s", x.replies, map[bool]string{true: "y", false: "ies"}[x.replies == 1],
+			x.lastReply.Time().Local().Format("15:04"))
+		if x.unread > 0 {
+			s += fmt.Sprintf(" · %d new", x.unread)
+		}
+		below = append(below, extraRow{{text: ellipsisEnd(s, inner), kind: runMeta}})
+	}
+	return above, below
+}
+
+// sortedReactions orders reactions the most given first, then by emoji.
+func sortedReactions(r map[string][]string) []string {
+	out := make([]string, 0, len(r))
+	for e := range r {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(r[out[i]]) != len(r[out[j]]) {
+			return len(r[out[i]]) > len(r[out[j]])
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// clipRow cuts a row of segments to width cells.
+func clipRow(r extraRow, width int) extraRow {
+	used := 0
+	for i, s := range r {
+		w := textWidth(s.text)
+		if used+w > width {
+			r[i].text = ellipsisEnd(s.text, width-used)
+			return r[:i+1]
+		}
+		used += w
+	}
+	return r
+}
+
+// ellipsisEnd cuts s to width cells, ending it with "…" when cut.
+func ellipsisEnd(s string, width int) string {
+	if textWidth(s) <= width {
+		return s
+	}
+	if width <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		w := textWidth(string(r))
+		if used+w > width-1 {
+			break
+		}
+		b.WriteRune(r)
+		used += w
+	}
+	return b.String() + "…"
+}

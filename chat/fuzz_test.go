@@ -135,3 +135,29 @@ func FuzzConvNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeState: a state Hash value, whoever wrote it, decodes without
+// a panic, and an edit in it counts only when made with the original's
+// key.
+func FuzzDecodeState(f *testing.F) {
+	f.Add(`{"e":{"id":"2-0","t":"x","ts":"1","m":"m","k":"K","s":""},"r":{"👍":["a"]},"n":2,"l":"3-0","p":["a"]}`, "K")
+	f.Add(`{"d":{"id":"bad"},"r":{"":[]},"n":-1}`, "")
+	f.Add(`not json`, "K")
+	f.Fuzz(func(t *testing.T, raw, key string) {
+		m := Message{ID: ID{1, 0}, User: "alice", Key: key, Sig: map[bool]string{true: "", false: "s"}[key == ""]}
+		s := decodeState(&m, raw)
+		if s == nil {
+			return
+		}
+		if s.Edit != nil && (s.Edit.User != "alice" || (m.Sig != "" && s.Edit.Key != key) || s.Edit.Ref != m.ID) {
+			t.Fatalf("an edit of someone else, or with another key: %+v", s.Edit)
+		}
+		for e, us := range s.Reactions {
+			if e == "" || len(us) == 0 {
+				t.Fatalf("an empty reaction kept: %q %v", e, us)
+			}
+		}
+		_ = m.Current()
+		_ = s.Counts()
+	})
+}

@@ -133,34 +133,45 @@ func structureError(err error) (error, bool) {
 // 1 when older entries remain, the newest entry scanned ("" when none)}.
 var pageScript = redis.NewScript(`
 local hi, want, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out, ids, seen, scanned, top, more = {}, {}, {}, 0, '', 0
+local out, scanned, top, more, replies = {}, 0, '', 0, false
 while scanned < budget do
   local n = math.min(want + 20, budget - scanned)
   local batch = redis.call('XREVRANGE', KEYS[1], hi, '-', 'COUNT', n)
+  if top == '' and batch[1] then top = batch[1][1] end
   for _, e in ipairs(batch) do
-    if top == '' then top = e[1] end
     if #out >= want then more = 1 break end
     scanned = scanned + 1
-    local shown, f = true, e[2]
-    for i = 1, #f, 2 do
-      if (f[i] == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action') or f[i] == 'thread' then shown = false end
+    local f = e[2]
+    -- A message as rtchat writes it: its 5 fields (channel_id last),
+    -- and the signature's 2 when signed.
+    local shown = f[9] == 'channel_id' and (#f == 10 or (#f == 14 and f[11] == 'key'))
+    if not shown then
+      shown = true
+      for j = 1, #f, 2 do
+        if (f[j] == 'kind' and f[j + 1] ~= '' and f[j + 1] ~= 'action') or f[j] == 'thread' then shown = false
+        elseif f[j] == 'reply' then replies = true end
+      end
     end
-    if shown then out[#out + 1] = e ids[#ids + 1] = e[1] seen[e[1]] = true end
+    if shown then out[#out + 1] = e end
   end
   if more == 1 or #batch < n then break end
   hi = '(' .. batch[#batch][1]
   if scanned >= budget then more = 1 end
 end
+local ids, seen = {}, {}
+for k, e in ipairs(out) do ids[k] = e[1] seen[e[1]] = true end
 local states = {}
 if #ids > 0 then states = redis.call('HMGET', KEYS[2], unpack(ids)) end
 local quoted = {}
-for _, e in ipairs(out) do
-  local f = e[2]
-  for i = 1, #f, 2 do
-    if f[i] == 'reply' and not seen[f[i + 1]] and #quoted < 50 then
-      seen[f[i + 1]] = true
-      local q = redis.call('XRANGE', KEYS[1], f[i + 1], f[i + 1])
-      if q[1] then quoted[#quoted + 1] = q[1] end
+if replies then
+  for _, e in ipairs(out) do
+    local f = e[2]
+    for i = 1, #f, 2 do
+      if f[i] == 'reply' and not seen[f[i + 1]] and #quoted < 50 then
+        seen[f[i + 1]] = true
+        local q = redis.call('XRANGE', KEYS[1], f[i + 1], f[i + 1])
+        if q[1] then quoted[#quoted + 1] = q[1] end
+      end
     end
   end
 end

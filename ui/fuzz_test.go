@@ -59,3 +59,31 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMarkup: whatever a message holds, the drawn text and its spans stay
+// in range, a link carries only URL characters (nothing that could end a
+// terminal's hyperlink sequence), and drawing never shows a marker pair it
+// consumed as text twice.
+func FuzzMarkup(f *testing.F) {
+	for _, s := range []string{"run `make`", "*a* _b_", "```\ncode\n```", "see https://x.org/a?b=1.", "``", "**", "_a_b_", "http://\x1b]8;;", "```\n\n```\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, spans := markup(sanitize(s))
+		at := 0
+		for _, sp := range spans {
+			if sp.start < at || sp.end < sp.start || sp.end > len(text) {
+				t.Fatalf("span %+v out of order or range in %q", sp, text)
+			}
+			at = sp.end
+			for i := 0; i < len(sp.url); i++ {
+				if !urlChar(sp.url[i]) {
+					t.Fatalf("link %q holds %q", sp.url, sp.url[i])
+				}
+			}
+		}
+		if len(text) > len(sanitize(s)) {
+			t.Fatalf("markup grew %q to %q", s, text)
+		}
+	})
+}

@@ -107,6 +107,8 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
 	fs := newFlagSet("send", "[flags] CHANNEL|@PERSON TEXT…", "Post one message to CHANNEL (created if new) or to PERSON directly, and print its stream id. TEXT - reads the message from standard input.", std.err)
 	f.register(fs)
+	replyTo := fs.String("reply-to", "", "stream `ID` of the message this one answers (it is quoted above it)")
+	thread := fs.Bool("thread", false, "with --reply-to: put the message in that message's thread")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -115,10 +117,7 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	channel, text := strings.TrimPrefix(pos[0], "#"), strings.Join(pos[1:], " ")
-	if err := chat.ValidateConv(channel); err != nil {
-		return fmt.Errorf("channel name (or @person): %w", err)
-	}
+	text := strings.Join(pos[1:], " ")
 	if text == "-" {
 		b, err := io.ReadAll(io.LimitReader(std.in, maxStdin+1))
 		if err != nil {
@@ -126,13 +125,38 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 		}
 		text = strings.TrimSuffix(string(b), "\n")
 	}
-	s, err := openSession(ctx, &f, std)
+	d := chat.Draft{Text: text}
+	switch {
+	case *thread && *replyTo == "":
+		return errors.New("--thread needs --reply-to ID: the message whose thread it goes to")
+	case *replyTo != "":
+		id, err := chat.ParseID(*replyTo)
+		if err != nil {
+			return fmt.Errorf("--reply-to: %w", err)
+		}
+		if d.ReplyTo = id; *thread {
+			d.ReplyTo, d.Thread = chat.ID{}, id
+		}
+	}
+	return post(ctx, &f, std, pos[0], d)
+}
+
+// post stores draft d in conversation name (as typed: a channel, created
+// if new, or @person) and prints its stream id.
+func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Draft) error {
+	channel := strings.TrimPrefix(name, "#")
+	if err := chat.ValidateConv(channel); err != nil {
+		return fmt.Errorf("channel name (or @person): %w", err)
+	}
+	s, err := openSession(ctx, f, std)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if _, err := chat.CleanText(text, s.cfg.MaxMessageBytes); err != nil {
-		return err
+	if d.Kind.Shown() {
+		if _, err := chat.CleanText(d.Text, s.cfg.MaxMessageBytes); err != nil {
+			return err
+		}
 	}
 	// Through a failover (a master gone, its replica not yet promoted),
 	// registering the signing key and opening the conversation (creating
@@ -144,17 +168,56 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 		if channel, err = s.client.Resolve(ctx, channel); err != nil {
 			return err
 		}
-		_, err = s.client.Open(ctx, channel)
+		if d.Kind.Shown() {
+			_, err = s.client.Open(ctx, channel)
+		}
 		return err
 	}); err != nil {
 		return err
 	}
-	sent, err := s.client.BroadcastMessage(ctx, channel, text)
+	d.Channel = channel
+	sent, err := s.client.Broadcast(ctx, d)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(std.out, sent.ID)
 	return nil
+}
+
+// runChange edits, deletes or reacts to a message (kind), as the
+// commands edit, delete and react do.
+func runChange(kind chat.Kind) func(ctx context.Context, args []string, std stdio) error {
+	return func(ctx context.Context, args []string, std stdio) error {
+		use, n := map[chat.Kind][3]string{
+			chat.KindEdit:   {"edit", "[flags] CHANNEL ID TEXT…", "Replace the text of your message ID of CHANNEL (TEXT - reads it from standard input); prints the edit's stream id."},
+			chat.KindDelete: {"delete", "[flags] CHANNEL ID", "Delete your message ID of CHANNEL for everyone (the stream keeps an entry that says so); prints that entry's stream id."},
+			chat.KindReact:  {"react", "[flags] CHANNEL ID EMOJI", "React to message ID of CHANNEL with EMOJI (or a :shortcode: like :+1:); reacting again takes it back."},
+		}[kind], map[chat.Kind]int{chat.KindEdit: 3, chat.KindDelete: 2, chat.KindReact: 3}[kind]
+		var f commonFlags
+		fs := newFlagSet(use[0], use[1], use[2], std.err)
+		f.register(fs)
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) < n || (kind != chat.KindEdit && len(pos) > n) {
+			fs.Usage()
+			return errUsage
+		}
+		id, err := chat.ParseID(pos[1])
+		if err != nil {
+			return fmt.Errorf("message id: %w", err)
+		}
+		d := chat.Draft{Kind: kind, Ref: id, Text: strings.Join(pos[2:], " ")}
+		if kind == chat.KindEdit && d.Text == "-" {
+			b, err := io.ReadAll(io.LimitReader(std.in, maxStdin+1))
+			if err != nil {
+				return fmt.Errorf("read the text from standard input: %w", err)
+			}
+			d.Text = strings.TrimSuffix(string(b), "\n")
+		}
+		return post(ctx, &f, std, pos[0], d)
+	}
 }
 
 // retrying runs f until it succeeds, fails for good (chat.Retryable), or
@@ -176,209 +239,6 @@ func retrying(ctx context.Context, rdb redis.UniversalClient, timeout time.Durat
 			cl.ReloadState(ctx)
 		}
 	}
-}
-
-// jsonMessage is one line of "tail --json".
-type jsonMessage struct {
-	ID      chat.ID `json:"id"`
-	Channel string  `json:"channel"`
-	User    string  `json:"user"`
-	Text    string  `json:"text"`
-	TS      string  `json:"ts"`
-	// Verified is true when the message is signed by a key of its author.
-	Verified bool   `json:"verified"`
-	Odd      string `json:"odd,omitempty"`
-}
-
-func runTail(ctx context.Context, args []string, std stdio) error {
-	var f commonFlags
-	fs := newFlagSet("tail", "[flags] CHANNEL|@PERSON", "Print the last -n messages of CHANNEL; with -f keep printing new ones as they arrive, without loss or repeats.", std.err)
-	f.register(fs)
-	n := fs.Int("n", 20, "how many recent messages to print")
-	follow := fs.Bool("f", false, "follow: keep printing new messages")
-	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"}`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	channel := strings.TrimPrefix(pos[0], "#")
-	if err := chat.ValidateConv(channel); err != nil {
-		return fmt.Errorf("channel name (or @person): %w", err)
-	}
-	if *n < 0 || *n > 100000 {
-		return fmt.Errorf("-n %d is out of range; use 0 to 100000", *n)
-	}
-	s, err := openSession(ctx, &f, std)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	if channel, err = s.client.Resolve(ctx, channel); err != nil {
-		return err
-	}
-	if _, err := s.client.Channel(ctx, channel); err != nil {
-		if errors.Is(err, chat.ErrNoSuchChannel) {
-			return fmt.Errorf("channel %q does not exist; list channels with 'rtchat channels'", channel)
-		}
-		return err
-	}
-	print := func(msgs ...chat.Message) error { return printMessages(ctx, s.client, std, msgs, *asJSON) }
-	if !*follow {
-		msgs, err := lastN(ctx, s.client, channel, *n)
-		if err != nil {
-			return err
-		}
-		return print(msgs...)
-	}
-	return followChannel(ctx, s.client, channel, int64(*n), print, std.err)
-}
-
-// lastN returns the newest n messages of channel, oldest first.
-func lastN(ctx context.Context, c *chat.Client, channel string, n int) ([]chat.Message, error) {
-	var out []chat.Message
-	var before chat.ID
-	for len(out) < n {
-		page, more, err := c.History(ctx, channel, before)
-		if err != nil {
-			return nil, err
-		}
-		out = append(page, out...)
-		if !more || len(page) == 0 {
-			break
-		}
-		before = page[0].ID
-	}
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out, nil
-}
-
-// followChannel prints channel's last n messages and then every new one,
-// through the same lossless delivery as the full-screen client, until ctx
-// ends. What happens to the link is said on notice.
-func followChannel(ctx context.Context, c *chat.Client, channel string, n int64, print func(...chat.Message) error, notice io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		return err
-	}
-	defer c.Close()
-	errc := make(chan error, 1)
-	go func() { errc <- c.Follow(ctx, channel, max(n, 0)) }()
-	lost := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errc:
-			if err != nil && ctx.Err() == nil {
-				return err
-			}
-		case ev := <-c.Events():
-			if err := tailEvent(ev, print, notice, &lost); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// tailEvent prints one event of "tail -f"; lost says whether the link is
-// down, so that its return is said once.
-func tailEvent(ev chat.Event, print func(...chat.Message) error, notice io.Writer, lost *bool) error {
-	switch e := ev.(type) {
-	case chat.HistoryEvent:
-		return print(e.Messages...)
-	case chat.MessageEvent:
-		if !e.Message.Ephemeral {
-			return print(e.Message)
-		}
-	case chat.StateEvent:
-		switch {
-		case e.State == chat.StateReconnecting && errors.Is(e.Err, chat.ErrAuth) && !*lost:
-			fmt.Fprintf(notice, "rtchat: Redis now asks for a password; stop and start again with REDIS_PASSWORD set\n")
-			*lost = true
-		case e.State == chat.StateReconnecting && !*lost:
-			fmt.Fprintf(notice, "rtchat: lost the connection to Redis; reconnecting…\n")
-			*lost = true
-		case e.State == chat.StateStalled && !*lost:
-			fmt.Fprintf(notice, "rtchat: no answer from Redis; waiting…\n")
-			*lost = true
-		case e.State == chat.StateConnected && *lost:
-			fmt.Fprintf(notice, "rtchat: connected to Redis again; nothing was missed\n")
-			*lost = false
-		}
-	case chat.TruncatedEvent:
-		fmt.Fprintf(notice, "rtchat: history truncated: older messages of %s were trimmed before they could be shown\n", e.Channel)
-	case chat.ResetEvent:
-		fmt.Fprintf(notice, "rtchat: the server lost its data (flushed, or restarted without saving); earlier history is gone\n")
-	case chat.NoticeEvent:
-		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
-	case chat.RetractedEvent:
-		for _, id := range e.IDs {
-			fmt.Fprintf(notice, "rtchat: the message printed as %s was not stored in Redis: someone published it on the channel's topic; disregard it\n", id)
-		}
-	}
-	return nil
-}
-
-// rfc3339Milli is tail --json's time format.
-const rfc3339Milli = "2006-01-02T15:04:05.000Z07:00"
-
-// printMessages verifies msgs (saying on standard error when a person's
-// keys changed) and prints them.
-func printMessages(ctx context.Context, c *chat.Client, std stdio, msgs []chat.Message, asJSON bool) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	verified, notices, err := c.VerifyNow(ctx, msgs...)
-	if err != nil {
-		return err
-	}
-	for _, n := range notices {
-		fmt.Fprintf(std.err, "rtchat: %s\n", n)
-	}
-	for i, m := range msgs {
-		if err := printMessage(std.out, m, verified[i], asJSON); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// printMessage prints m; a message not known to be its author's has "⚠ "
-// before the name (plain) or "verified": false (JSON).
-func printMessage(w io.Writer, m chat.Message, verified, asJSON bool) error {
-	var err error
-	if asJSON {
-		var b []byte
-		b, err = json.Marshal(jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Text, TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed})
-		if err == nil {
-			_, err = fmt.Fprintf(w, "%s\n", b)
-		}
-	} else {
-		stamp := "[" + m.Time.Local().Format("2006-01-02 15:04") + "] "
-		head := m.User + ": "
-		if m.Kind == chat.KindAction {
-			head = "* " + m.User + " "
-		}
-		if !verified {
-			head = "⚠ " + head
-		}
-		text := m.Text
-		if m.Malformed != "" {
-			text += " (odd entry: " + m.Malformed + ")"
-		}
-		_, err = fmt.Fprintln(w, stamp+chat.Printable(head)+indentLines(chat.Printable(chat.TidyBlankLines(text))))
-	}
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
 }
 
 // continuation starts every line of a message after its first, so that no

@@ -2,6 +2,7 @@
 //
 //	rtchat [flags]                     full-screen chat
 //	rtchat send [flags] CHANNEL TEXT…  post one message; prints its stream id
+//	rtchat edit|delete|react …         change a message
 //	rtchat tail [flags] CHANNEL        print the last -n messages; -f follows
 //	rtchat channels [--json]           list channels
 //	rtchat admin user|channel …        manage accounts and private channels
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/rtchat/rtchat/chat"
 )
 
 // version is rtchat's version, shown by --version and in the header.
@@ -44,7 +47,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"send", "[flags] CHANNEL|@PERSON TEXT…", "post one message (TEXT - reads it from stdin); prints its stream id", runSend},
+		{"send", "[flags] CHANNEL|@PERSON TEXT…", "post one message (TEXT - reads it from stdin; --reply-to ID [--thread] answers one); prints its stream id", runSend},
+		{"edit", "[flags] CHANNEL ID TEXT…", "replace the text of your message ID", runChange(chat.KindEdit)},
+		{"delete", "[flags] CHANNEL ID", "delete your message ID for everyone", runChange(chat.KindDelete)},
+		{"react", "[flags] CHANNEL ID EMOJI", "react to message ID (again: take it back)", runChange(chat.KindReact)},
 		{"tail", "[flags] CHANNEL|@PERSON", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
 		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},

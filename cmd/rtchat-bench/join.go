@@ -134,7 +134,7 @@ func (b *bench) joinStructured(ctx context.Context, rdb *redis.Client, c, writer
 	channel := fmt.Sprintf("bench-join-structured-%d", size)
 	left.channel(channel)
 	key := chat.DefaultKeys().Stream(channel)
-	left.key(key+":state")
+	left.key(key + ":state")
 	if err := fillStructured(ctx, rdb, key, size-220); err != nil {
 		return result{}, err
 	}

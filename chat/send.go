@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -568,6 +569,10 @@ func CleanRedisError(err error) error {
 		return err
 	}
 	msg := scriptSuffix.ReplaceAllString(rerr.Error(), "")
+	if redis.HasErrorPrefix(err, "NOPERM") || strings.Contains(msg, "can't run this command") {
+		// A rule of the account's, not a fault: say who can mend it.
+		msg = strings.TrimPrefix(msg, "ERR ") + " — your Redis account may not do this; if rtchat was upgraded, ask an admin to run 'rtchat admin user renew' for you"
+	}
 	if msg == rerr.Error() {
 		return err
 	}

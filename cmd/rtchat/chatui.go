@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"runtime"
 	"sync"
 	"time"
 
@@ -76,21 +80,29 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 			notices = append(notices, "this window hosts the embedded server on "+cn.host.Addr+"; other rtchat windows on this machine join it")
 		}
 	}
+	// The clipboard is the terminal's (OSC 52), written where tcell draws.
+	var clipboard io.Writer
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		clipboard = tty
+	}
 	app := ui.New(ui.Options{
-		Backend:  client,
-		Theme:    theme,
-		Layout:   cfg.Layout,
-		Mouse:    cfg.Mouse,
-		Bell:     cfg.Bell,
-		Keys:     cfg.Bindings(),
-		MaxLines: cfg.MaxLines,
-		Version:  version,
-		Server:   cn.server,
-		LogFile:  cfg.LogFile,
-		Embedded: cn.Embedded(),
-		Accounts: cn.accounts,
-		Notices:  notices,
-		Screen:   screen,
+		Clipboard: clipboard,
+		OpenURL:   openURL,
+		Backend:   client,
+		Theme:     theme,
+		Layout:    cfg.Layout,
+		Mouse:     cfg.Mouse,
+		Bell:      cfg.Bell,
+		Keys:      cfg.Bindings(),
+		MaxLines:  cfg.MaxLines,
+		Version:   version,
+		Server:    cn.server,
+		LogFile:   cfg.LogFile,
+		Embedded:  cn.Embedded(),
+		Accounts:  cn.accounts,
+		Notices:   notices,
+		Screen:    screen,
 	})
 	var wg sync.WaitGroup
 	if cn.Embedded() && cn.addr != "" {
@@ -150,4 +162,19 @@ func watchEmbedded(ctx context.Context, cn *conn, client *chat.Client, app *ui.A
 func isRefused(err error) bool {
 	var op *net.OpError
 	return unreachable(err) || errors.As(err, &op)
+}
+
+// openURL opens url in the user's browser (xdg-open, or open on macOS);
+// url is passed as one argument, never through a shell.
+func openURL(url string) error {
+	name := "xdg-open"
+	if runtime.GOOS == "darwin" {
+		name = "open"
+	}
+	cmd := exec.Command(name, url)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
 }

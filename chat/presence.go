@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,8 @@ type presenceNote struct {
 // both sorted.
 type Presence struct {
 	Members, Online []string
+	// Away maps the members who are away to their messages.
+	Away map[string]string
 }
 
 // heartbeat renews the session's presence; first is the session's first
@@ -283,7 +286,7 @@ func (c *Client) handlePresence(payload string) {
 // Who returns channel's members and those of them with a live session now:
 // the member Set, then one ZMSCORE.
 func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
-	members, err := c.subs.Members(ctx, channel)
+	members, err := c.members(ctx, channel)
 	if err != nil || len(members) == 0 {
 		return Presence{Members: members}, err
 	}
@@ -298,7 +301,29 @@ func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
 			p.Online = append(p.Online, u)
 		}
 	}
+	if p.Away, err = c.Away(ctx, members); err != nil {
+		return Presence{}, err
+	}
 	return p, nil
+}
+
+// members returns the people of a conversation, sorted: a channel's
+// subscribers, a private channel's members, or the two of a direct one.
+func (c *Client) members(ctx context.Context, conv string) ([]string, error) {
+	if peer, dm := PeerOf(conv); dm {
+		people := []string{c.opts.User, peer}
+		slices.Sort(people)
+		return slices.Compact(people), nil
+	}
+	if name, private := PrivateName(conv); private {
+		m, err := c.rdb.SMembers(ctx, c.keys.PrivateMembers(name)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("members of %s: %w", Display(conv), CleanRedisError(err))
+		}
+		slices.Sort(m)
+		return m, nil
+	}
+	return c.subs.Members(ctx, conv)
 }
 
 // handleMembers re-reads the members of channel, when the client follows
@@ -307,7 +332,7 @@ func (c *Client) handleMembers(ctx context.Context, channel string) {
 	if !c.Joined(channel) {
 		return
 	}
-	members, err := c.subs.Members(ctx, channel)
+	members, err := c.members(ctx, channel)
 	if err != nil {
 		c.opts.Logger.Debug("members changed", "channel", channel, "err", err)
 		return
@@ -331,6 +356,10 @@ func (c *Client) handleOwn(ctx context.Context, m *redis.Message) bool {
 	case c.plain.own[1]: // the user's own events
 		c.handleUserEvent(ctx, m.Payload)
 	case c.plain.own[2]: // presence
+		if user, ok := strings.CutPrefix(m.Payload, awayNoticePrefix); ok && validName(user) {
+			c.handleAway(ctx, user)
+			return true
+		}
 		c.handlePresence(m.Payload)
 	default:
 		return false

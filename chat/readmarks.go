@@ -107,6 +107,10 @@ func (c *Client) unread(ctx context.Context, channel string, marker ID, page []M
 // ReadEvent ("channel\nid").
 func (c *Client) handleUserEvent(ctx context.Context, payload string) {
 	channel, raw, ok := strings.Cut(payload, "\n")
+	if channel == settingsChanged && !ok {
+		c.handleSettings(ctx)
+		return
+	}
 	if channel == channelsChanged && !ok {
 		// An admin changed the user's private channels.
 		c.syncPrivate(ctx)

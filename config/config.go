@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/keymap"
@@ -124,6 +125,16 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// Bell rings the terminal bell when a new message mentions the user.
 	Bell bool `toml:"bell"`
+	// Highlights are words that count as mentions.
+	Highlights []string `toml:"highlights"`
+	// NotifyCommand is run for each notification with the title and the
+	// body as two more arguments (never through a shell): e.g.
+	// ["notify-send", "--app-name=rtchat"].
+	NotifyCommand []string `toml:"notify_command"`
+	// ShowJoins shows who joins and leaves channels in the log.
+	ShowJoins bool `toml:"show_joins"`
+	// TimestampFormat lays out the log's times (a Go time layout).
+	TimestampFormat string `toml:"timestamp_format"`
 	// Keys rebinds the window's keys: action → comma-separated keys (see
 	// package keymap); Bindings gives the result.
 	Keys map[string]string `toml:"keys"`
@@ -168,6 +179,8 @@ func Default() Config {
 		Layout:          "sidebar",
 		Mouse:           true,
 		Bell:            true,
+		ShowJoins:       true,
+		TimestampFormat: "15:04",
 		LogLevel:        "info",
 		PageSize:        chat.DefaultPageSize,
 		MaxMessageBytes: chat.DefaultMaxMessageBytes,
@@ -402,37 +415,7 @@ func (c *Config) Validate() error {
 	if err := chat.ValidateName(c.User); err != nil {
 		bad("user", "%q is not a valid user name (%s); set RTCHAT_USER or --user", c.User, chat.NameHint)
 	}
-	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
-		bad("redis.port", "%d is not a TCP port (1-65535)", c.Redis.Port)
-	}
-	if c.Redis.DB < 0 {
-		bad("redis.db", "%d is negative", c.Redis.DB)
-	}
-	if c.Redis.URL != "" {
-		u, err := url.Parse(c.Redis.URL.Reveal())
-		switch {
-		case err != nil:
-			bad("redis.url", "cannot be parsed as a URL")
-		case u.Scheme != "redis" && u.Scheme != "rediss":
-			bad("redis.url", "scheme %q is not redis:// or rediss://", u.Scheme)
-		case u.Host == "":
-			bad("redis.url", "has no host")
-		}
-	}
-	for _, a := range c.Redis.Addrs {
-		if strings.Contains(a, "@") {
-			bad("redis.addrs", "an address holds a user name or password; give a cluster's with REDIS_PASSWORD (and REDIS_USERNAME) or redis.password (and redis.username), and the addresses as host:port")
-			continue
-		}
-		if _, _, err := net.SplitHostPort(a); err != nil {
-			bad("redis.addrs", "%q is not host:port", a)
-		}
-	}
-	if c.Redis.CAFile != "" {
-		if _, err := os.Stat(c.Redis.CAFile); err != nil {
-			bad("redis.ca_file", "cannot read %s", c.Redis.CAFile)
-		}
-	}
+	c.validateRedis(bad)
 	if c.Layout != "sidebar" && c.Layout != "stacked" {
 		bad("layout", "%q is not \"sidebar\" or \"stacked\"", c.Layout)
 	}
@@ -465,6 +448,7 @@ func (c *Config) Validate() error {
 	if _, err := keymap.Bindings(c.Keys); err != nil {
 		errs = append(errs, err)
 	}
+	c.validateAttention(bad)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -473,6 +457,63 @@ func (c *Config) Validate() error {
 		where = c.File
 	}
 	return fmt.Errorf("%s: %w", where, errors.Join(errs...))
+}
+
+// validateRedis checks the keys that say how to reach Redis.
+func (c *Config) validateRedis(bad func(key, format string, args ...any)) {
+	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
+		bad("redis.port", "%d is not a TCP port (1-65535)", c.Redis.Port)
+	}
+	if c.Redis.DB < 0 {
+		bad("redis.db", "%d is negative", c.Redis.DB)
+	}
+	if c.Redis.URL != "" {
+		u, err := url.Parse(c.Redis.URL.Reveal())
+		switch {
+		case err != nil:
+			bad("redis.url", "cannot be parsed as a URL")
+		case u.Scheme != "redis" && u.Scheme != "rediss":
+			bad("redis.url", "scheme %q is not redis:// or rediss://", u.Scheme)
+		case u.Host == "":
+			bad("redis.url", "has no host")
+		}
+	}
+	for _, a := range c.Redis.Addrs {
+		if strings.Contains(a, "@") {
+			bad("redis.addrs", "an address holds a user name or password; give a cluster's with REDIS_PASSWORD (and REDIS_USERNAME) or redis.password (and redis.username), and the addresses as host:port")
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("redis.addrs", "%q is not host:port", a)
+		}
+	}
+	if c.Redis.CAFile != "" {
+		if _, err := os.Stat(c.Redis.CAFile); err != nil {
+			bad("redis.ca_file", "cannot read %s", c.Redis.CAFile)
+		}
+	}
+}
+
+// validateAttention checks the notification keys.
+func (c *Config) validateAttention(bad func(key, format string, args ...any)) {
+	if len(c.Highlights) > 50 {
+		bad("highlights", "has %d words; at most 50", len(c.Highlights))
+	}
+	for i, w := range c.Highlights {
+		w = strings.ToLower(strings.TrimSpace(w))
+		if w == "" || len(w) > 64 || strings.ContainsAny(w, " \t\n") || chat.Printable(w) != w {
+			bad("highlights", "%q is not one word of up to 64 bytes", c.Highlights[i])
+		}
+		c.Highlights[i] = w
+	}
+	if len(c.NotifyCommand) > 0 && strings.TrimSpace(c.NotifyCommand[0]) == "" {
+		bad("notify_command", "the first element must name a program (e.g. [\"notify-send\"])")
+	}
+	if c.TimestampFormat == "" || len(c.TimestampFormat) > 40 || chat.Printable(c.TimestampFormat) != c.TimestampFormat || strings.Contains(c.TimestampFormat, "\n") {
+		bad("timestamp_format", "%q is not a Go time layout of up to 40 characters like \"15:04\"", c.TimestampFormat)
+	} else if sample := time.Date(2001, 2, 3, 9, 8, 7, 0, time.UTC).Format(c.TimestampFormat); sample == c.TimestampFormat {
+		bad("timestamp_format", "%q shows no time; write it as Go does: \"15:04\", \"3:04PM\", \"15:04:05\"", c.TimestampFormat)
+	}
 }
 
 // Bindings returns the window's keys: action → canonical key names.

@@ -287,3 +287,27 @@ func TestKeysAndLogLevel(t *testing.T) {
 		t.Fatalf("flag over env: %v %v", lv, err)
 	}
 }
+
+func TestAttentionKeys(t *testing.T) {
+	for content, want := range map[string]string{
+		"highlights = [\"two words\"]\n":   "highlights",
+		"highlights = [\"\\u001b[31m\"]\n": "highlights",
+		"notify_command = [\"\"]\n":        "notify_command",
+		"timestamp_format = \"hello\"\n":   "timestamp_format",
+		"timestamp_format = \"\"\n":        "timestamp_format",
+		"show_joins = \"no\"\n":            "show_joins",
+	} {
+		p := writeFile(t, content, 0o600)
+		if _, err := config.Load(config.Flags{ConfigPath: &p}, env(nil)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error about %s", content, err, want)
+		}
+	}
+	p := writeFile(t, "highlights = [\"Deploy\", \"oncall\"]\nnotify_command = [\"notify-send\", \"-a\", \"rtchat\"]\nshow_joins = false\ntimestamp_format = \"3:04PM\"\n", 0o600)
+	c, err := config.Load(config.Flags{ConfigPath: &p}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%v %v %v %v", c.Highlights, c.NotifyCommand, c.ShowJoins, c.TimestampFormat) != "[deploy oncall] [notify-send -a rtchat] false 3:04PM" {
+		t.Fatalf("got %v %v %v %v", c.Highlights, c.NotifyCommand, c.ShowJoins, c.TimestampFormat)
+	}
+}

@@ -10,6 +10,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("colour = 1\n"))
 	f.Add([]byte("[redis]\nurl = \"redis://u:secret@h:1/2\"\n"))
 	f.Add([]byte("page_size = \"many\""))
+	f.Add([]byte("highlights = [\"deploy\", \"\\u001b\"]\nnotify_command = [\"notify-send\", \"$(id)\"]\nshow_joins = false\ntimestamp_format = \"3:04PM\"\n"))
+	f.Add([]byte("timestamp_format = \"\"\nhighlights = \"x\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := Default()
 		c.User = "fuzzer"

@@ -171,7 +171,7 @@ func (a *App) nextUnread() {
 	pick := func(ok func(channelItem) bool) string {
 		for k := range items {
 			it := items[(start+k)%len(items)]
-			if it.joined && it.name != a.current && ok(it) {
+			if it.joined && !it.muted && it.name != a.current && ok(it) {
 				return it.name
 			}
 		}
@@ -244,6 +244,7 @@ func (a *App) sendDraft(d chat.Draft) error {
 	}
 	pending := log.newLine(chat.Message{MsgID: mid, User: a.me, Text: d.Text, Kind: d.Kind, Time: time.Now()}, a.me)
 	log.addPending(mid, pending)
+	a.awayNotice(d.Channel, d.Text)
 	view.Live()
 	a.refreshBars()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,9 +60,24 @@ type Options struct {
 	Notices []string
 	// Screen replaces the terminal (tests pass a simulation screen).
 	Screen tcell.Screen
-	// Clipboard receives the OSC 52 sequence that copies text to the
-	// terminal's clipboard (nil: copying says it cannot).
-	Clipboard io.Writer
+	// Terminal receives what the window sends the terminal besides the
+	// screen: OSC 52 (copy to the clipboard) and OSC 777 and 9
+	// (notifications). Nil: copying says it cannot, and no notification
+	// is sent there. Tmux wraps those sequences for tmux to pass on.
+	Terminal io.Writer
+	Tmux     bool
+	// NotifyCommand, when set, is run for each notification with the
+	// title and the body as two more arguments (never through a shell).
+	NotifyCommand []string
+	// Highlights are words that count as mentions (besides those stored
+	// with /highlight).
+	Highlights []string
+	// HideJoins leaves out the lines that say who joined or left a
+	// channel.
+	HideJoins bool
+	// TimestampFormat lays out the log's times (a Go time layout; default
+	// "15:04").
+	TimestampFormat string
 	// OpenURL opens a link in the browser (nil: opening says it cannot).
 	OpenURL func(url string) error
 	// RunEditor lets the user edit the file at path (nil: $VISUAL,
@@ -116,6 +132,16 @@ type App struct {
 	// messageKeys maps keys to message actions (while one is selected).
 	messageKeys map[string]string
 
+	// settings are the user's attention settings as last read; attn what
+	// notifications were sent and held; focused whether the terminal has
+	// the focus (focus reporting); away who is away (by name: message);
+	// toldAway the away messages said already.
+	settings chat.Settings
+	attn     notifier
+	focused  atomic.Bool
+	away     map[string]string
+	toldAway map[string]string
+
 	history  []string // sent inputs, oldest first
 	histPos  int
 	complete completion
@@ -146,13 +172,26 @@ func New(opts Options) *App {
 		bindings: opts.Keys,
 		keys:     bindKeys(opts.Keys, false),
 		actions:  actionHandlers(),
+		attn:     newNotifier(),
+		away:     map[string]string{},
+		toldAway: map[string]string{},
+	}
+	a.focused.Store(true) // until the terminal says otherwise
+	if a.opts.TimestampFormat == "" {
+		a.opts.TimestampFormat = "15:04"
 	}
 	a.messageKeys = bindKeys(opts.Keys, true)
 	for _, n := range opts.Notices {
 		a.sys.append(newSystemLine(lineSystem, n))
 	}
-	if opts.Screen != nil {
-		a.app.SetScreen(opts.Screen)
+	screen := opts.Screen
+	if screen == nil {
+		// tview would make one at Run; the window makes it to learn of
+		// focus changes (a failure shows at Run).
+		screen, _ = tcell.NewScreen()
+	}
+	if screen != nil {
+		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.focused})
 	}
 	a.build()
 	return a
@@ -358,7 +397,21 @@ func (a *App) pump() {
 
 // startup joins the user's channels (or general) and shows the first.
 func (a *App) startup() {
+	if s, err := a.be.Settings(a.ctx); err == nil {
+		a.post(func() { a.applySettings(s) })
+	} else if a.ctx.Err() == nil {
+		a.post(func() { a.errorLine("could not read your settings (%v); using the defaults", err) })
+	}
 	mine, err := a.be.MyChannels(a.ctx)
+	peers := []string{a.me} // you may still be away from last time
+	for _, name := range mine {
+		if p, dm := chat.PeerOf(name); dm {
+			peers = append(peers, p)
+		}
+	}
+	if away, err := a.be.Away(a.ctx, peers); err == nil && len(away) > 0 {
+		a.post(func() { maps.Copy(a.away, away); a.refresh() })
+	}
 	if err != nil {
 		a.post(func() { a.errorLine("could not read your channels (%v); opening #general", err) })
 	}
@@ -412,6 +465,7 @@ func (a *App) channel(name string) *channel {
 	c := a.channels[name]
 	if c == nil {
 		c = newChannel(name, a.me, a.opts.MaxLines, a.be.Verify)
+		c.log.callsMe, c.log.timeFormat = a.isMention, a.opts.TimestampFormat
 		a.channels[name] = c
 	}
 	return c

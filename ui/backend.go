@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
@@ -49,6 +50,18 @@ type Backend interface {
 	// Verify says whether message id of channel is its author's (never
 	// blocks; a pending answer comes as a VerifiedEvent).
 	Verify(channel string, id chat.ID) chat.Verdict
+	// Settings reads the user's attention settings; SetLevel, SetPinned,
+	// SetHighlights and SetDND change them (every terminal of the user
+	// hears of it as a SettingsEvent).
+	Settings(ctx context.Context) (chat.Settings, error)
+	SetLevel(ctx context.Context, channel string, l chat.Level) error
+	SetPinned(ctx context.Context, channel string, pinned bool) error
+	SetHighlights(ctx context.Context, words []string) error
+	SetDND(ctx context.Context, until time.Time) error
+	// SetAway marks the user away (or back) for everyone; Away says who of
+	// users is away, with their messages.
+	SetAway(ctx context.Context, away bool, message string) error
+	Away(ctx context.Context, users []string) (map[string]string, error)
 	// Thread returns the root of a thread and its replies, oldest first.
 	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
 	// Around returns up to n messages each side of stream id id.

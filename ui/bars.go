@@ -39,6 +39,8 @@ type barsView struct {
 	// what the input or the selection is for now (a reply, an edit…).
 	threads int
 	doing   string
+	// quiet says you are away or not to be disturbed.
+	quiet string
 }
 
 // show draws v.
@@ -72,6 +74,9 @@ func (b *bars) show(v barsView) {
 	}
 	if v.threads > 0 {
 		parts = append(parts, fmt.Sprintf("%d new in threads", v.threads))
+	}
+	if v.quiet != "" {
+		parts = append(parts, v.quiet)
 	}
 	if v.typing != "" {
 		parts = append(parts, v.typing)
@@ -111,6 +116,7 @@ func (a *App) refreshBars() {
 		v.typing = c.typingText()
 		v.threads = c.threadUnread
 	}
+	v.quiet = a.quietText()
 	v.doing = a.composeStatus()
 	if v.doing == "" && a.selectionView().selecting {
 		v.doing = a.selectionHint()
@@ -134,22 +140,33 @@ func (a *App) updateList() {
 	items := make([]channelItem, 0, len(a.channels)+1)
 	var dms []channelItem
 	for _, c := range a.channels {
-		switch _, dm := chat.PeerOf(c.name); {
+		it := c.item()
+		it.pinned, it.muted = a.settings.Pinned[c.name], a.level(c.name) == chat.LevelMute
+		switch peer, dm := chat.PeerOf(c.name); {
 		case !c.known && !c.joined:
 		case dm:
-			dms = append(dms, c.item())
+			_, it.away = a.away[peer]
+			dms = append(dms, it)
 		default:
-			items = append(items, c.item())
+			items = append(items, it)
 		}
 	}
 	sort.Slice(items, func(i, j int) bool {
+		if items[i].pinned != items[j].pinned {
+			return items[i].pinned
+		}
 		if items[i].joined != items[j].joined {
 			return items[i].joined
 		}
 		return bareName(items[i].name) < bareName(items[j].name)
 	})
 	if len(dms) > 0 {
-		sort.Slice(dms, func(i, j int) bool { return dms[i].name < dms[j].name })
+		sort.Slice(dms, func(i, j int) bool {
+			if dms[i].pinned != dms[j].pinned {
+				return dms[i].pinned
+			}
+			return dms[i].name < dms[j].name
+		})
 		items = append(append(items, channelItem{name: dmHeading, header: true}), dms...)
 	}
 	a.list.SetItems(items)

@@ -35,6 +35,10 @@ type channel struct {
 	// threadUnread and threadMentions count the replies that came, while
 	// the user was not looking, in threads they are in (see threadReply).
 	threadUnread, threadMentions int
+	// invited is set when someone else opened the conversation for the
+	// user (a direct message, an admin's private channel): the unread
+	// messages of its first page are news, and notify.
+	invited bool
 }
 
 func newChannel(name, me string, maxLines int, verify func(string, chat.ID) chat.Verdict) *channel {

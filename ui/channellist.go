@@ -17,6 +17,9 @@ type channelItem struct {
 	mentions int
 	more     bool // more unread than counted
 	header   bool // a heading, not a conversation
+	// pinned sits at the top; muted shows no count and is dimmed; away
+	// marks a direct conversation whose person is away.
+	pinned, muted, away bool
 }
 
 // lockMark goes before the name of a private channel.
@@ -130,49 +133,67 @@ func (l *channelList) Draw(screen tcell.Screen) {
 			fill(screen, x+used, y+row, w-used, l.styles.channels)
 			continue
 		}
-		st := l.styles.channels
-		if it.joined {
-			st = l.styles.channelOn
-		}
-		if it.name == l.current || (l.HasFocus() && i == l.cursor) {
-			st = l.styles.channelSel
-		}
-		mark := "  "
-		if it.joined {
-			mark = "● "
-		}
-		count, ment := "", ""
-		if it.unread > 0 {
-			count = fmt.Sprintf(" %d", min(it.unread, 999))
-			if it.more || it.unread > 999 {
-				count += "+"
-			}
-		}
-		if it.mentions > 0 {
-			ment = fmt.Sprintf(" @%d", min(it.mentions, 99))
-		}
-		// A blank last column keeps counts and names off the log's text.
-		inner := w
-		if w >= 12 {
-			inner = w - 1
-		}
-		tail := len(count) + len(ment)
-		if tail+len(mark)+4 > inner {
-			tail, count, ment = 0, "", ""
-		}
-		used := drawText(screen, x, y+row, inner-tail, ellipsis(mark+it.label(), inner-tail), st)
-		if tail > 0 {
-			cs, ms := l.styles.channelUnread, l.styles.channelMention
-			if it.name == l.current {
-				cs, ms = st, st
-			}
-			fill(screen, x+used, y+row, inner-used-tail, st)
-			drawText(screen, x+inner-tail, y+row, len(ment), ment, ms)
-			drawText(screen, x+inner-len(count), y+row, len(count), count, cs)
-			used = inner
-		}
-		fill(screen, x+used, y+row, w-used, st)
+		l.drawItem(screen, x, y+row, w, i, it)
 	}
+}
+
+// drawItem draws item i (it) of the list on row y: mark, name, counts.
+func (l *channelList) drawItem(screen tcell.Screen, x, y, w, i int, it channelItem) {
+	st := l.styles.channels
+	if it.joined {
+		st = l.styles.channelOn
+	}
+	if it.muted {
+		st = st.Dim(true).Bold(false)
+	}
+	if it.name == l.current || (l.HasFocus() && i == l.cursor) {
+		st = l.styles.channelSel
+	}
+	mark := "  "
+	switch {
+	case it.pinned:
+		mark = "◆ "
+	case it.joined:
+		mark = "● "
+	}
+	count, ment := "", ""
+	if it.muted {
+		it.unread, it.mentions = 0, 0
+	}
+	if it.unread > 0 {
+		count = fmt.Sprintf(" %d", min(it.unread, 999))
+		if it.more || it.unread > 999 {
+			count += "+"
+		}
+	}
+	if it.mentions > 0 {
+		ment = fmt.Sprintf(" @%d", min(it.mentions, 99))
+	}
+	// A blank last column keeps counts and names off the log's text.
+	inner := w
+	if w >= 12 {
+		inner = w - 1
+	}
+	tail := len(count) + len(ment)
+	if tail+len(mark)+4 > inner {
+		tail, count, ment = 0, "", ""
+	}
+	label := mark + it.label()
+	if it.away {
+		label += " (away)"
+	}
+	used := drawText(screen, x, y, inner-tail, ellipsis(label, inner-tail), st)
+	if tail > 0 {
+		cs, ms := l.styles.channelUnread, l.styles.channelMention
+		if it.name == l.current {
+			cs, ms = st, st
+		}
+		fill(screen, x+used, y, inner-used-tail, st)
+		drawText(screen, x+inner-tail, y, len(ment), ment, ms)
+		drawText(screen, x+inner-len(count), y, len(count), count, cs)
+		used = inner
+	}
+	fill(screen, x+used, y, w-used, st)
 }
 
 // InputHandler moves the cursor and opens channels.

@@ -17,10 +17,11 @@ import (
 type argKind int
 
 const (
-	argNone    argKind = iota
-	argText            // free text, required
-	argChannel         // a channel name, required
-	argTheme           // a theme name or file, required
+	argNone     argKind = iota
+	argText             // free text, required
+	argChannel          // a channel name, required
+	argTheme            // a theme name or file, required
+	argOptional         // free text that may be left out
 )
 
 // completions returns what Tab offers for an argument of this kind
@@ -69,6 +70,15 @@ func commandTable() []commandSpec {
 		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, (*App).cmdDelete},
 		{"theme", "<name|path>", "colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, (*App).cmdTheme},
 		{"who", "", "list the channel's members: who is online, who is away", argNone, (*App).cmdWho},
+		{"notify", "<all|mentions|none|mute>", "how this channel notifies you: every message, mentions (default), nothing, or nothing and no count", argText, (*App).cmdNotify},
+		{"mute", "", "mute this channel: no notifications, no unread count, dimmed in the list", argNone, (*App).cmdMute},
+		{"unmute", "", "notify this channel's mentions again", argNone, (*App).cmdUnmute},
+		{"highlight", "<add|del|list> [word]", "words that count as mentions (besides your name)", argText, (*App).cmdHighlight},
+		{"away", "[message]", "say you are away: whoever mentions or writes to you is told", argOptional, (*App).cmdAway},
+		{"back", "", "say you are back", argNone, (*App).cmdBack},
+		{"dnd", "[duration|off]", "do not disturb: hold notifications for a duration (default 1h)", argOptional, (*App).cmdDND},
+		{"pin", "", "pin this channel to the top of the list", argNone, (*App).cmdPin},
+		{"unpin", "", "unpin this channel", argNone, (*App).cmdUnpin},
 		{"search", "<text>", "search this channel's history, newest first; Enter: in context", argText, (*App).cmdSearch},
 		{"whoami", "", "show your user name and the server", argNone, (*App).cmdWhoami},
 		{"log", "", "show where the application log is", argNone, (*App).cmdLog},
@@ -110,7 +120,7 @@ func parseInput(text string) parsed {
 		switch {
 		case c.arg == argNone && arg != "":
 			return parsed{problem: fmt.Sprintf("/%s takes no argument; type /%s", c.name, c.name)}
-		case c.arg != argNone && arg == "":
+		case c.arg != argNone && c.arg != argOptional && arg == "":
 			return parsed{problem: fmt.Sprintf("/%s needs %s; type /%s %s", c.name, c.args, c.name, c.args)}
 		case c.arg == argChannel && strings.ContainsAny(arg, " \n\t"):
 			return parsed{problem: fmt.Sprintf("/%s takes one channel name; type /%s %s", c.name, c.name, c.args)}

@@ -12,24 +12,9 @@ import (
 func (a *App) handleEvent(ev chat.Event) {
 	switch e := ev.(type) {
 	case chat.HistoryEvent:
-		c := a.channel(e.Channel)
-		if c.history(e, a.me, e.Channel == a.current) {
-			a.sendMark(c, c.firstMark())
-		}
-		for _, m := range e.Messages {
-			a.authors[m.User] = true
-		}
+		a.historyEvent(e)
 	case chat.MessageEvent:
-		m := e.Message
-		c := a.channel(m.Channel)
-		if c.message(m, a.me, m.Channel == a.current) {
-			a.bell = true
-		}
-		a.threadMessage(m)
-		if a.threadReply(c, m) {
-			a.bell = true
-		}
-		a.authors[m.User] = true
+		a.messageEvent(e.Message)
 	case chat.ReadEvent:
 		if c := a.channels[e.Channel]; c != nil {
 			c.log.read(e.ID)
@@ -43,7 +28,16 @@ func (a *App) handleEvent(ev chat.Event) {
 	case chat.StateEvent:
 		a.stateEvent(e)
 	case chat.MembersEvent:
-		a.channel(e.Channel).setMembers(e.Members)
+		a.membersChanged(a.channel(e.Channel), e.Members)
+	case chat.SettingsEvent:
+		a.applySettings(e.Settings)
+	case chat.AwayEvent:
+		if e.Away {
+			a.away[e.User] = e.Message
+		} else {
+			delete(a.away, e.User)
+			delete(a.toldAway, e.User)
+		}
 	case chat.PresenceEvent:
 		a.online[e.User] = e.Online
 	case chat.ChannelsChangedEvent:
@@ -63,30 +57,78 @@ func (a *App) handleEvent(ev chat.Event) {
 			c.log.append(newSystemLine(lineError, "a message shown here was not stored in Redis (someone published it on the channel's topic) and has been removed"))
 		}
 	case chat.JoinedEvent:
-		a.joinedChannel(e.Channel, false)
-		c := a.channel(e.Channel.Name)
-		if peer, dm := chat.PeerOf(e.Channel.Name); dm {
-			c.log.append(newSystemLine(lineSystem, peer+" started a direct conversation with you"))
-		} else {
-			c.log.append(newSystemLine(lineSystem, "you were added to "+chat.Display(e.Channel.Name)))
-		}
+		a.joinedEvent(e)
 	case chat.RemovedEvent:
-		if c := a.channels[e.Channel]; c != nil {
-			c.joined, c.known = false, false
-			c.log.append(newSystemLine(lineSystem, "you were taken out of "+chat.Display(e.Channel)+"; its log stays on screen until you quit"))
-		}
-		if e.Channel != a.current {
-			a.systemLine("you were taken out of %s", chat.Display(e.Channel))
-		}
-		a.spawn(a.refreshChannels)
+		a.removedEvent(e)
 	case chat.VerifiedEvent:
-		for _, r := range e.Results {
-			if c := a.channels[r.Channel]; c != nil {
-				c.log.verified(r.ID, r.Verdict)
-			}
-			if t := a.thread; t != nil && t.conv == r.Channel {
-				t.log.verified(r.ID, r.Verdict)
-			}
+		a.verifiedEvent(e)
+	}
+}
+
+// historyEvent applies the first page of a conversation.
+func (a *App) historyEvent(e chat.HistoryEvent) {
+	c := a.channel(e.Channel)
+	if c.history(e, a.me, e.Channel == a.current) {
+		a.sendMark(c, c.firstMark())
+	}
+	for _, m := range e.Messages {
+		a.authors[m.User] = true
+	}
+	if c.invited {
+		c.invited = false
+		a.attendHistory(c, e)
+	}
+}
+
+// messageEvent applies a new message, or a change to one.
+func (a *App) messageEvent(m chat.Message) {
+	c := a.channel(m.Channel)
+	mention := c.message(m, a.me, m.Channel == a.current)
+	a.threadMessage(m)
+	if !m.Thread.IsZero() {
+		mention = a.threadReply(c, m)
+		if !mention && !a.inThread(c, m.Thread) {
+			return // a thread the user is not in: no news for them
+		}
+	}
+	if m.Target().IsZero() || !m.Thread.IsZero() {
+		a.attend(c, m, mention)
+	}
+	a.authors[m.User] = true
+}
+
+// joinedEvent opens a conversation someone else put the user in.
+func (a *App) joinedEvent(e chat.JoinedEvent) {
+	a.joinedChannel(e.Channel, false)
+	c := a.channel(e.Channel.Name)
+	c.invited = true
+	if peer, dm := chat.PeerOf(e.Channel.Name); dm {
+		c.log.append(newSystemLine(lineSystem, peer+" started a direct conversation with you"))
+	} else {
+		c.log.append(newSystemLine(lineSystem, "you were added to "+chat.Display(e.Channel.Name)))
+	}
+}
+
+// removedEvent closes a conversation an admin took the user out of.
+func (a *App) removedEvent(e chat.RemovedEvent) {
+	if c := a.channels[e.Channel]; c != nil {
+		c.joined, c.known = false, false
+		c.log.append(newSystemLine(lineSystem, "you were taken out of "+chat.Display(e.Channel)+"; its log stays on screen until you quit"))
+	}
+	if e.Channel != a.current {
+		a.systemLine("you were taken out of %s", chat.Display(e.Channel))
+	}
+	a.spawn(a.refreshChannels)
+}
+
+// verifiedEvent marks the lines whose signatures were checked.
+func (a *App) verifiedEvent(e chat.VerifiedEvent) {
+	for _, r := range e.Results {
+		if c := a.channels[r.Channel]; c != nil {
+			c.log.verified(r.ID, r.Verdict)
+		}
+		if t := a.thread; t != nil && t.conv == r.Channel {
+			t.log.verified(r.ID, r.Verdict)
 		}
 	}
 }

@@ -25,6 +25,8 @@ type fakeBackend struct {
 	typed  int // Typing calls
 	// verdicts answers Verify (Verified when a message has none).
 	verdicts map[chat.ID]chat.Verdict
+	settings chat.Settings
+	barriers int // sent by barrier
 }
 
 func newFakeBackend(user string) *fakeBackend {
@@ -91,6 +93,48 @@ func (f *fakeBackend) setVerdict(id chat.ID, v chat.Verdict) {
 		f.verdicts = map[chat.ID]chat.Verdict{}
 	}
 	f.verdicts[id] = v
+}
+
+func (f *fakeBackend) Settings(context.Context) (chat.Settings, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.settings, nil
+}
+
+// changeSettings applies change and tells the window, as the chat client
+// does.
+func (f *fakeBackend) changeSettings(change func(s *chat.Settings)) error {
+	f.mu.Lock()
+	if f.settings.Levels == nil {
+		f.settings.Levels, f.settings.Pinned = map[string]chat.Level{}, map[string]bool{}
+	}
+	change(&f.settings)
+	s := f.settings
+	f.mu.Unlock()
+	f.events <- chat.SettingsEvent{Settings: s}
+	return nil
+}
+
+func (f *fakeBackend) SetLevel(_ context.Context, ch string, l chat.Level) error {
+	return f.changeSettings(func(s *chat.Settings) { s.Levels[ch] = l })
+}
+
+func (f *fakeBackend) SetPinned(_ context.Context, ch string, on bool) error {
+	return f.changeSettings(func(s *chat.Settings) { s.Pinned[ch] = on })
+}
+
+func (f *fakeBackend) SetHighlights(_ context.Context, words []string) error {
+	return f.changeSettings(func(s *chat.Settings) { s.Highlights = words })
+}
+
+func (f *fakeBackend) SetDND(_ context.Context, until time.Time) error {
+	return f.changeSettings(func(s *chat.Settings) { s.DNDUntil = until })
+}
+
+func (f *fakeBackend) SetAway(context.Context, bool, string) error { return nil }
+
+func (f *fakeBackend) Away(context.Context, []string) (map[string]string, error) {
+	return map[string]string{}, nil
 }
 
 func (f *fakeBackend) Thread(_ context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error) {

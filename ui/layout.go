@@ -49,7 +49,11 @@ func (c *channelLog) layout(l *line, width int) *layout {
 		return lay
 	}
 	c.check(l)
-	stamp := "[" + l.time().Local().Format("15:04") + "] "
+	format := c.timeFormat
+	if format == "" {
+		format = "15:04"
+	}
+	stamp := "[" + l.time().Local().Format(format) + "] "
 	var mark, name string
 	if l.isMessage() && l.verdict == chat.Unverified {
 		mark = unverifiedMark
@@ -92,7 +96,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	}
 	lay := &layout{full: full, runs: runs, rows: wrap(full, width)}
 	if x != nil {
-		lay.above, lay.below = x.rows(c.me, width)
+		lay.above, lay.below = x.rows(c.me, format, width)
 	}
 	c.lays[l.seq] = lay
 	return lay
@@ -100,7 +104,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 
 // rows are the rows x adds above and below its line at width: the quote
 // of the message it answers; its reactions; its thread's summary.
-func (x *lineExtra) rows(me string, width int) (above, below []extraRow) {
+func (x *lineExtra) rows(me, format string, width int) (above, below []extraRow) {
 	inner := max(width-contIndent(width), 1)
 	if x.quote != "" && !x.deleted {
 		above = append(above, extraRow{{text: ellipsisEnd("↪ "+x.quote, inner), kind: runQuote}})
@@ -121,7 +125,7 @@ func (x *lineExtra) rows(me string, width int) (above, below []extraRow) {
 	}
 	if x.replies > 0 {
 		s := fmt.Sprintf("%d repl%s · last %s", x.replies, map[bool]string{true: "y", false: "ies"}[x.replies == 1],
-			x.lastReply.Time().Local().Format("15:04"))
+			x.lastReply.Time().Local().Format(format))
 		if x.unread > 0 {
 			s += fmt.Sprintf(" · %d new", x.unread)
 		}

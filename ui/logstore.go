@@ -130,6 +130,10 @@ type channelLog struct {
 	// (see lineExtra), by stream id.
 	me     string
 	extras map[chat.ID]*lineExtra
+	// mentions reports whether text calls on the user (their name or a
+	// highlight word; nil: their name); timeFormat lays out times.
+	callsMe    func(text string) bool
+	timeFormat string
 }
 
 func newChannelLog(name string) *channelLog {
@@ -145,7 +149,7 @@ const maxLayouts = 1024
 func (c *channelLog) newLine(m chat.Message, me string) line {
 	own := m.User == me
 	l := line{kind: lineMessage, who: c.intern(sanitize(m.User)), own: own, text: sanitize(chat.TidyBlankLines(m.Text)),
-		mention: !own && chat.Mentions(m.Text, me)}
+		mention: !own && c.isMention(m.Text, me)}
 	if !m.ID.IsZero() {
 		l.id, l.stored = m.ID, true // its time is when Redis stored it
 	} else {
@@ -163,6 +167,14 @@ func (c *channelLog) newLine(m chat.Message, me string) line {
 	}
 	c.structure(&l, m)
 	return l
+}
+
+// isMention reports whether text calls on me.
+func (c *channelLog) isMention(text, me string) bool {
+	if c.callsMe != nil {
+		return c.callsMe(text)
+	}
+	return chat.Mentions(text, me)
 }
 
 // intern returns the number of author name ("?" for none).

@@ -144,19 +144,34 @@ func (a *App) cmdWho(string) error {
 		c.setMembers(who.Members)
 		for _, u := range who.Members {
 			a.online[u] = slices.Contains(who.Online, u)
+			if msg, ok := who.Away[u]; ok {
+				a.away[u] = msg
+			} else {
+				delete(a.away, u)
+			}
 		}
-		var away []string
+		var offline, online []string
 		for _, u := range who.Members {
-			if !a.online[u] {
-				away = append(away, u)
+			name := u
+			if msg, ok := who.Away[u]; ok {
+				name += " (away"
+				if msg != "" {
+					name += ": " + msg
+				}
+				name += ")"
+			}
+			if a.online[u] {
+				online = append(online, name)
+			} else {
+				offline = append(offline, name)
 			}
 		}
 		a.systemLine("%s: %d of %d member%s online", chat.Display(c.name), len(who.Online), len(who.Members), plural(len(who.Members)))
-		if len(who.Online) > 0 {
-			a.systemLine("  online: %s", strings.Join(who.Online, ", "))
+		if len(online) > 0 {
+			a.systemLine("  online: %s", strings.Join(online, ", "))
 		}
-		if len(away) > 0 {
-			a.systemLine("  away: %s", strings.Join(away, ", "))
+		if len(offline) > 0 {
+			a.systemLine("  offline: %s", strings.Join(offline, ", "))
 		}
 		a.refreshBars()
 	})

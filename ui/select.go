@@ -248,10 +248,10 @@ func (a *App) copySelected(link bool) {
 // copy sends text to the terminal's clipboard with OSC 52, which works
 // over SSH and, with set-clipboard on, inside tmux.
 func (a *App) copy(text string) error {
-	if a.opts.Clipboard == nil {
+	if a.opts.Terminal == nil {
 		return fmt.Errorf("no terminal to copy to")
 	}
-	_, err := fmt.Fprintf(a.opts.Clipboard, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(text)))
+	_, err := fmt.Fprintf(a.opts.Terminal, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(text)))
 	return err
 }
 

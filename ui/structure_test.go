@@ -74,7 +74,7 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	cb := &clip{}
 	var opened []string
 	var mu sync.Mutex
-	w := openWindow(t, rdb, "alice", ui.Options{Mouse: true, Clipboard: cb, OpenURL: func(u string) error {
+	w := openWindow(t, rdb, "alice", ui.Options{Mouse: true, Terminal: cb, OpenURL: func(u string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		opened = append(opened, u)

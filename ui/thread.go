@@ -41,7 +41,7 @@ func (t *threadPane) focused() bool { return t.input.HasFocus() }
 func (a *App) openThread(conv string, root chat.ID) {
 	a.closeThread()
 	log := newChannelLog(conv)
-	log.me, log.verify = a.me, a.be.Verify
+	log.me, log.verify, log.callsMe, log.timeFormat = a.me, a.be.Verify, a.isMention, a.opts.TimestampFormat
 	t := &threadPane{conv: conv, root: root, log: log}
 	t.view = newLogView(a.st, nil, nil)
 	t.view.SetLog(log)
@@ -150,16 +150,9 @@ func (a *App) threadReply(c *channel, m chat.Message) (mention bool) {
 	if t := a.thread; t != nil && t.conv == c.name && t.root == m.Thread {
 		return false
 	}
-	mention = chat.Mentions(m.Text, a.me)
+	mention = a.isMention(m.Text)
 	x := c.log.extras[m.Thread]
-	in := mention
-	if i := c.log.indexOf(m.Thread); i >= 0 && c.log.lines[i].own {
-		in = true
-	}
-	if x != nil && slices.Contains(x.participants, a.me) {
-		in = true
-	}
-	if !in {
+	if !mention && !a.inThread(c, m.Thread) {
 		return false
 	}
 	if x != nil {
@@ -176,6 +169,16 @@ func (a *App) threadReply(c *channel, m chat.Message) (mention bool) {
 		c.threadMentions++
 	}
 	return mention
+}
+
+// inThread reports whether the user is in the thread of root in c: they
+// wrote its root or a reply of it.
+func (a *App) inThread(c *channel, root chat.ID) bool {
+	if i := c.log.indexOf(root); i >= 0 && c.log.lines[i].own {
+		return true
+	}
+	x := c.log.extras[root]
+	return x != nil && slices.Contains(x.participants, a.me)
 }
 
 // threadRead forgets the unread replies of the thread of root (it is

@@ -102,8 +102,17 @@ func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, err
 	f.events <- chat.HistoryEvent{Channel: name, Messages: msgs, Complete: true}
 	return chat.Channel{ID: name, Name: name, Members: 2}, nil
 }
-func (f *benchBackend) Leave(context.Context, string) error { return nil }
-func (f *benchBackend) Verify(string, chat.ID) chat.Verdict { return chat.Verified }
+func (f *benchBackend) Leave(context.Context, string) error                { return nil }
+func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                { return chat.Verified }
+func (f *benchBackend) Settings(context.Context) (chat.Settings, error)    { return chat.Settings{}, nil }
+func (f *benchBackend) SetLevel(context.Context, string, chat.Level) error { return nil }
+func (f *benchBackend) SetPinned(context.Context, string, bool) error      { return nil }
+func (f *benchBackend) SetHighlights(context.Context, []string) error      { return nil }
+func (f *benchBackend) SetDND(context.Context, time.Time) error            { return nil }
+func (f *benchBackend) SetAway(context.Context, bool, string) error        { return nil }
+func (f *benchBackend) Away(context.Context, []string) (map[string]string, error) {
+	return map[string]string{}, nil
+}
 func (f *benchBackend) Thread(context.Context, string, chat.ID) (chat.Message, []chat.Message, error) {
 	return chat.Message{}, nil, chat.ErrNoSuchMessage
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/config"
 	"github.com/rtchat/rtchat/internal/embedded"
 	"github.com/rtchat/rtchat/themes"
 	"github.com/rtchat/rtchat/ui"
@@ -73,37 +74,16 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	}
 	defer client.Close()
 
-	notices := append([]string(nil), cfg.Warnings...)
-	if cn.Embedded() {
-		notices = append(notices, embeddedNotice)
-		if cn.host != nil {
-			notices = append(notices, "this window hosts the embedded server on "+cn.host.Addr+"; other rtchat windows on this machine join it")
-		}
-	}
-	// The clipboard is the terminal's (OSC 52), written where tcell draws.
-	var clipboard io.Writer
+	// The terminal (for OSC 52 copies and notifications) is written where
+	// tcell draws.
+	var term io.Writer
 	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
 		defer tty.Close()
-		clipboard = tty
+		term = tty
 	}
-	app := ui.New(ui.Options{
-		Clipboard: clipboard,
-		OpenURL:   openURL,
-		Backend:   client,
-		Theme:     theme,
-		Layout:    cfg.Layout,
-		Mouse:     cfg.Mouse,
-		Bell:      cfg.Bell,
-		Keys:      cfg.Bindings(),
-		MaxLines:  cfg.MaxLines,
-		Version:   version,
-		Server:    cn.server,
-		LogFile:   cfg.LogFile,
-		Embedded:  cn.Embedded(),
-		Accounts:  cn.accounts,
-		Notices:   notices,
-		Screen:    screen,
-	})
+	opts := windowOptions(&cfg, cn, theme, term)
+	opts.Backend, opts.Screen = client, screen
+	app := ui.New(opts)
 	var wg sync.WaitGroup
 	if cn.Embedded() && cn.addr != "" {
 		wg.Go(func() { watchEmbedded(ctx, cn, client, app, log) })
@@ -112,6 +92,39 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// windowOptions are the window's options from the configuration and the
+// connection.
+func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Writer) ui.Options {
+	notices := append([]string(nil), cfg.Warnings...)
+	if cn.Embedded() {
+		notices = append(notices, embeddedNotice)
+		if cn.host != nil {
+			notices = append(notices, "this window hosts the embedded server on "+cn.host.Addr+"; other rtchat windows on this machine join it")
+		}
+	}
+	return ui.Options{
+		Terminal:        term,
+		Tmux:            os.Getenv("TMUX") != "",
+		OpenURL:         openURL,
+		NotifyCommand:   cfg.NotifyCommand,
+		Highlights:      cfg.Highlights,
+		HideJoins:       !cfg.ShowJoins,
+		TimestampFormat: cfg.TimestampFormat,
+		Theme:           theme,
+		Layout:          cfg.Layout,
+		Mouse:           cfg.Mouse,
+		Bell:            cfg.Bell,
+		Keys:            cfg.Bindings(),
+		MaxLines:        cfg.MaxLines,
+		Version:         version,
+		Server:          cn.server,
+		LogFile:         cfg.LogFile,
+		Embedded:        cn.Embedded(),
+		Accounts:        cn.accounts,
+		Notices:         notices,
+	}
 }
 
 // watchEmbedded keeps an embedded chat going when the window hosting the

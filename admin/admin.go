@@ -84,15 +84,23 @@ func checkPassword(pw string) error {
 	return nil
 }
 
+// lookUp checks an account's name (and password, when given) and reports
+// whether the account exists.
+func (a *Admin) lookUp(ctx context.Context, name string, pw ...string) (bool, error) {
+	if err := checkName(name); err != nil {
+		return false, err
+	}
+	for _, p := range pw {
+		if err := checkPassword(p); err != nil {
+			return false, err
+		}
+	}
+	return a.exists(ctx, name)
+}
+
 // AddUser makes account name with password pw and the rules of a person.
 func (a *Admin) AddUser(ctx context.Context, name, pw string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if err := checkPassword(pw); err != nil {
-		return err
-	}
-	if ok, err := a.exists(ctx, name); err != nil {
+	if ok, err := a.lookUp(ctx, name, pw); err != nil {
 		return err
 	} else if ok {
 		return fmt.Errorf("account %s %w; change its password with 'rtchat admin user passwd %s'", name, ErrExists, name)
@@ -104,10 +112,7 @@ func (a *Admin) AddUser(ctx context.Context, name, pw string) error {
 // DeleteUser removes account name (Redis closes its connections) and its
 // memberships of private channels. Its messages and keys stay.
 func (a *Admin) DeleteUser(ctx context.Context, name string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if ok, err := a.exists(ctx, name); err != nil {
+	if ok, err := a.lookUp(ctx, name); err != nil {
 		return err
 	} else if !ok {
 		return fmt.Errorf("account %s: %w", name, ErrNoAccount)
@@ -131,13 +136,7 @@ func (a *Admin) DeleteUser(ctx context.Context, name string) error {
 
 // SetPassword replaces account name's passwords with pw; its rules stay.
 func (a *Admin) SetPassword(ctx context.Context, name, pw string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if err := checkPassword(pw); err != nil {
-		return err
-	}
-	if ok, err := a.exists(ctx, name); err != nil {
+	if ok, err := a.lookUp(ctx, name, pw); err != nil {
 		return err
 	} else if !ok {
 		return fmt.Errorf("account %s: %w", name, ErrNoAccount)
@@ -256,10 +255,7 @@ func (a *Admin) changeMembers(ctx context.Context, name string, members []string
 // password stays). Membership changes renew the members; run it for every
 // account after an upgrade of rtchat that needs new rules.
 func (a *Admin) Renew(ctx context.Context, name string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if ok, err := a.exists(ctx, name); err != nil {
+	if ok, err := a.lookUp(ctx, name); err != nil {
 		return err
 	} else if !ok {
 		return fmt.Errorf("account %s: %w", name, ErrNoAccount)

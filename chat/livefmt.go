@@ -100,15 +100,11 @@ func decodeLive(channel, payload string) (m Message, prev ID, err error) {
 			return Message{}, ID{}, err
 		}
 		body = more
+		if p := m.textField(name); p != nil {
+			*p = value
+			continue
+		}
 		switch name {
-		case fieldMsgID:
-			m.MsgID = value
-		case fieldChannelID:
-			m.ChannelID = value
-		case fieldUser:
-			m.User = value
-		case fieldText:
-			m.Text = value
 		case fieldKind:
 			m.Kind = Kind(value)
 		case fieldRef, fieldReply, fieldThread:
@@ -117,18 +113,7 @@ func decodeLive(channel, payload string) (m Message, prev ID, err error) {
 				problems = append(problems, name+" is not a stream id")
 				continue
 			}
-			switch name {
-			case fieldRef:
-				m.Ref = id
-			case fieldReply:
-				m.ReplyTo = id
-			default:
-				m.Thread = id
-			}
-		case fieldKey:
-			m.Key = value
-		case fieldSig:
-			m.Sig = value
+			*m.idField(name) = id
 		case fieldOdd:
 			problems = append(problems, value)
 		case fieldTime:
@@ -165,17 +150,8 @@ func nextField(body string) (name, value, rest string, err error) {
 func checkDecoded(m *Message, problems []string) {
 	if m.User == "" {
 		problems = append(problems, "no user")
-	} else if !validName(m.User) {
-		problems = append(problems, "user is not a valid name")
 	}
-	if !m.Kind.known() {
-		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
-		m.Kind = KindText
-	}
-	if !m.Kind.Shown() && m.Ref.IsZero() {
-		problems = append(problems, string(m.Kind)+" of no message")
-		m.Kind = KindText
-	}
+	problems = checkUserKind(m, problems)
 	if len(problems) > 0 {
 		m.Malformed = strings.Join(problems, ", ")
 	}

@@ -138,36 +138,20 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 		}
 		return s
 	}
-	m.MsgID = str(fieldMsgID, false)
-	m.ChannelID = str(fieldChannelID, false)
-	m.User = str(fieldUser, true)
-	m.Text = str(fieldText, true)
+	for _, name := range [...]string{fieldMsgID, fieldChannelID, fieldUser, fieldText, fieldKey, fieldSig} {
+		*m.textField(name) = str(name, name == fieldUser || name == fieldText)
+	}
 	m.Kind = Kind(str(fieldKind, false))
-	m.Key = str(fieldKey, false)
-	m.Sig = str(fieldSig, false)
-	for _, f := range []struct {
-		name string
-		to   *ID
-	}{{fieldRef, &m.Ref}, {fieldReply, &m.ReplyTo}, {fieldThread, &m.Thread}} {
-		if raw := str(f.name, false); raw != "" {
+	for _, name := range [...]string{fieldRef, fieldReply, fieldThread} {
+		if raw := str(name, false); raw != "" {
 			if id, ok := parseID(raw); ok {
-				*f.to = id
+				*m.idField(name) = id
 			} else {
-				problems = append(problems, f.name+" is not a stream id")
+				problems = append(problems, name+" is not a stream id")
 			}
 		}
 	}
-	if m.User != "" && !validName(m.User) {
-		problems = append(problems, "user is not a valid name")
-	}
-	if !m.Kind.known() {
-		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
-		m.Kind = KindText
-	}
-	if !m.Kind.Shown() && m.Ref.IsZero() {
-		problems = append(problems, string(m.Kind)+" of no message")
-		m.Kind = KindText
-	}
+	problems = checkUserKind(&m, problems)
 	if ts := str(fieldTime, false); ts != "" {
 		ms, err := strconv.ParseInt(ts, 10, 64)
 		switch {
@@ -221,4 +205,54 @@ func (m *Message) refs() []namedRef {
 		}
 	}
 	return out
+}
+
+// textField is m's field of text stored under name (nil for others).
+func (m *Message) textField(name string) *string {
+	switch name {
+	case fieldMsgID:
+		return &m.MsgID
+	case fieldChannelID:
+		return &m.ChannelID
+	case fieldUser:
+		return &m.User
+	case fieldText:
+		return &m.Text
+	case fieldKey:
+		return &m.Key
+	case fieldSig:
+		return &m.Sig
+	}
+	return nil
+}
+
+// idField is m's field of a stream id stored under name (ref, reply,
+// thread; nil for others).
+func (m *Message) idField(name string) *ID {
+	switch name {
+	case fieldRef:
+		return &m.Ref
+	case fieldReply:
+		return &m.ReplyTo
+	case fieldThread:
+		return &m.Thread
+	}
+	return nil
+}
+
+// checkUserKind adds to problems what is wrong with m's user and kind; a
+// kind not known, or a change of no message, becomes plain text.
+func checkUserKind(m *Message, problems []string) []string {
+	if m.User != "" && !validName(m.User) {
+		problems = append(problems, "user is not a valid name")
+	}
+	if !m.Kind.known() {
+		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))
+		m.Kind = KindText
+	}
+	if !m.Kind.Shown() && m.Ref.IsZero() {
+		problems = append(problems, string(m.Kind)+" of no message")
+		m.Kind = KindText
+	}
+	return problems
 }

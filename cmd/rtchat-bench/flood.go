@@ -12,8 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
-	"github.com/rtchat/rtchat/themes"
-	"github.com/rtchat/rtchat/ui"
 )
 
 // flood sends a million messages as fast as four senders can into the
@@ -45,17 +43,11 @@ func (b *bench) flood(ctx context.Context) ([]result, error) {
 	if err := rdb.SAdd(ctx, chat.DefaultKeys().UserChannels("watcher"), channel).Err(); err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(wctx); err != nil {
+	screen, stop, err := startWindow(ctx, c)
+	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	screen := newFrameScreen(120, 40)
-	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, MaxLines: 5000})
-	done := make(chan struct{})
-	go func() { _ = app.Run(wctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer stop()
 	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed · connected") }, 30*time.Second); err != nil {
 		return nil, err
 	}

@@ -10,8 +10,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
-	"github.com/rtchat/rtchat/themes"
-	"github.com/rtchat/rtchat/ui"
 )
 
 // idle measures what an idle window costs Redis: one window that joined
@@ -37,17 +35,11 @@ func (b *bench) idle(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(wctx); err != nil {
+	screen, stop, err := startWindow(ctx, c)
+	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	screen := newFrameScreen(120, 40)
-	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, MaxLines: 5000})
-	done := make(chan struct{})
-	go func() { _ = app.Run(wctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer stop()
 	if err := waitFor(screen, func() bool {
 		return strings.Contains(screen.row(-1), "#"+names[0]+" · subscribed · connected") && strings.Contains(screen.row(-1), fmt.Sprintf("%d members", members+1))
 	}, 60*time.Second); err != nil {

@@ -32,15 +32,8 @@ func (b *bench) memory(ctx context.Context) ([]result, error) {
 	defer rdb.Close()
 	var left leftovers
 	defer left.clean(ctx, rdb)
-	channel := fmt.Sprintf("bench-mem-%d", time.Now().UnixNano()%1e9)
-	rawKey := fmt.Sprintf("bench:mem:{%d}", time.Now().UnixNano()%1e9)
-	left.channel(channel)
-	left.key(rawKey)
-	c, err := chat.New(chat.Options{Redis: rdb, User: "sender"})
+	channel, rawKey, c, err := sides(ctx, rdb, &left, "mem", nil)
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err := c.CreateChannel(ctx, channel, ""); err != nil {
 		return nil, err
 	}
 	// The first entry of each stream is not counted: it makes the key.
@@ -65,15 +58,10 @@ func (b *bench) memory(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := result{Scenario: "memory", Case: fmt.Sprintf("%d messages of ~80 bytes", n),
-		Rtchat: side{Samples: n, Extra: rt}, Raw: side{Samples: n, Extra: raw},
-		Ratio: map[string]float64{
-			"memory":       ratio(rt["used_memory_per_message"], raw["used_memory_per_message"]),
-			"stream_usage": ratio(rt["memory_usage_per_message"], raw["memory_usage_per_message"]),
-		},
-		Target: "Redis memory per message ≤ 1.3× a bare XADD of user, text, ts",
-		Note: "no per-message record exists (keys added per message: rtchat 0), so the figure is the same " +
-			"while idempotency records would be alive and after: only a retried send searches the stream"}
+	r := memoryResult(fmt.Sprintf("%d messages of ~80 bytes", n), n, rt, raw)
+	r.Target = "Redis memory per message ≤ 1.3× a bare XADD of user, text, ts"
+	r.Note = "no per-message record exists (keys added per message: rtchat 0), so the figure is the same " +
+		"while idempotency records would be alive and after: only a retried send searches the stream"
 	r.Met = met(r.Ratio["memory"] <= 1.3 && rt["keys_added"] == 0)
 	b.say("%s: rtchat %.0f B/message (MEMORY USAGE %.0f), bare XADD %.0f B/message (%.0f); keys added %v",
 		r.Case, rt["used_memory_per_message"], rt["memory_usage_per_message"], raw["used_memory_per_message"], raw["memory_usage_per_message"], rt["keys_added"])
@@ -81,27 +69,28 @@ func (b *bench) memory(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := result{Scenario: "memory", Case: fmt.Sprintf("%d signed messages (as rtchat sends)", n),
-		Rtchat: side{Samples: n, Extra: signed}, Raw: side{Samples: n, Extra: raw},
-		Ratio: map[string]float64{
-			"memory":       ratio(signed["used_memory_per_message"], raw["used_memory_per_message"]),
-			"stream_usage": ratio(signed["memory_usage_per_message"], raw["memory_usage_per_message"]),
-		},
-		Target: "reported: the signature adds its key id and 64 bytes to each entry",
-		Note:   "the case above is the same entry without key and sig"}
+	s := memoryResult(fmt.Sprintf("%d signed messages (as rtchat sends)", n), n, signed, raw)
+	s.Target = "reported: the signature adds its key id and 64 bytes to each entry"
+	s.Note = "the case above is the same entry without key and sig"
 	b.say("%s: %.0f B/message (MEMORY USAGE %.0f)", s.Case, signed["used_memory_per_message"], signed["memory_usage_per_message"])
 	return []result{r, s}, nil
 }
 
+// memoryResult is one row of the memory scenario: rtchat's figures (rt)
+// against a bare XADD's (raw).
+func memoryResult(what string, n int, rt, raw map[string]float64) result {
+	return result{Scenario: "memory", Case: what,
+		Rtchat: side{Samples: n, Extra: rt}, Raw: side{Samples: n, Extra: raw},
+		Ratio: map[string]float64{
+			"memory":       ratio(rt["used_memory_per_message"], raw["used_memory_per_message"]),
+			"stream_usage": ratio(rt["memory_usage_per_message"], raw["memory_usage_per_message"]),
+		}}
+}
+
 // signedMemory is memoryOf for n messages of a signing client.
 func (b *bench) signedMemory(ctx context.Context, rdb *redis.Client, left *leftovers, n int) (map[string]float64, error) {
-	channel := fmt.Sprintf("bench-mem-signed-%d", time.Now().UnixNano()%1e9)
-	left.channel(channel)
-	c, err := chat.New(chat.Options{Redis: rdb, User: "sender", Signer: chat.NewSigner()})
+	channel, _, c, err := sides(ctx, rdb, left, "mem-signed", chat.NewSigner())
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err := c.CreateChannel(ctx, channel, ""); err != nil {
 		return nil, err
 	}
 	if _, err := c.BroadcastMessage(ctx, channel, memoryText(0)); err != nil {

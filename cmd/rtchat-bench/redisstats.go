@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
@@ -121,4 +123,22 @@ func (l *leftovers) clean(ctx context.Context, rdb redis.UniversalClient) {
 	}
 	_, _ = pipe.Exec(ctx)
 	*l = leftovers{}
+}
+
+// sides makes what a scenario comparing a send with a bare write needs:
+// a channel created by a sending client (signing with signer when it is
+// not nil) and the name of a stream for the raw side, both cleaned up by
+// left.
+func sides(ctx context.Context, rdb *redis.Client, left *leftovers, scenario string, signer *chat.Signer) (channel, rawKey string, c *chat.Client, err error) {
+	tag := time.Now().UnixNano() % 1e9
+	channel, rawKey = fmt.Sprintf("bench-%s-%d", scenario, tag), fmt.Sprintf("bench:%s:{%d}", scenario, tag)
+	left.channel(channel)
+	left.key(rawKey)
+	if c, err = chat.New(chat.Options{Redis: rdb, User: "sender", Signer: signer}); err != nil {
+		return "", "", nil, err
+	}
+	if _, _, err = c.CreateChannel(ctx, channel, ""); err != nil {
+		return "", "", nil, err
+	}
+	return channel, rawKey, c, nil
 }

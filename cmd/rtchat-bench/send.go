@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/rtchat/rtchat/chat"
 )
 
 // send measures the throughput of 8 concurrent senders, and the Redis
@@ -25,15 +24,8 @@ func (b *bench) send(ctx context.Context) ([]result, error) {
 	defer rdb.Close()
 	var left leftovers
 	defer left.clean(ctx, rdb)
-	channel := fmt.Sprintf("bench-send-%d", time.Now().UnixNano()%1e9)
-	rawKey := fmt.Sprintf("bench:send:{%d}", time.Now().UnixNano()%1e9)
-	left.channel(channel)
-	left.key(rawKey)
-	c, err := chat.New(chat.Options{Redis: rdb, User: "sender"})
+	channel, rawKey, c, err := sides(ctx, rdb, &left, "send", nil)
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err := c.CreateChannel(ctx, channel, ""); err != nil {
 		return nil, err
 	}
 	text := "a message of ordinary length, about sixty bytes of text here"

@@ -470,3 +470,18 @@ func uiMemory() (perMsg, textPerMsg float64, err error) {
 	runtime.ReadMemStats(&m1)
 	return float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / n, float64(textBytes) / n, nil
 }
+
+// startWindow starts c and a real window on it (max_lines 5000), drawn on
+// a frame screen; stop ends both.
+func startWindow(ctx context.Context, c *chat.Client) (screen *frameScreen, stop func(), err error) {
+	wctx, cancel := context.WithCancel(ctx)
+	if err := c.Start(wctx); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	screen = newFrameScreen(120, 40)
+	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, MaxLines: 5000})
+	done := make(chan struct{})
+	go func() { _ = app.Run(wctx); close(done) }()
+	return screen, func() { cancel(); <-done; _ = c.Close() }, nil
+}

@@ -2,8 +2,11 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A conversation is named by a string everywhere a channel goes (Join,
@@ -176,6 +179,45 @@ func (c *Client) Resolve(ctx context.Context, name string) (string, error) {
 	}
 	if mine {
 		return Private(name), nil
+	}
+	return name, nil
+}
+
+// Prepare readies conversation name (as typed) for a send in one round
+// trip where it can: the signing key registered, the name resolved (see
+// Resolve) and, with create, a public channel created when it is new
+// (see Open). It returns the conversation. A new channel, a private one
+// or a direct conversation cost what Open costs on top.
+func (c *Client) Prepare(ctx context.Context, name string, create bool) (string, error) {
+	name = strings.TrimPrefix(name, "#")
+	if err := ValidateConv(name); err != nil {
+		return "", err
+	}
+	_, dm := PeerOf(name)
+	_, private := PrivateName(name)
+	pipe := c.rdb.Pipeline()
+	if s := c.opts.Signer; s != nil {
+		pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey())
+	}
+	var mine *redis.BoolCmd
+	var exists *redis.BoolCmd
+	if !dm && !private {
+		mine = pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
+		exists = pipe.HExists(ctx, c.keys.Channel(name), "id")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
+	}
+	switch {
+	case mine != nil && mine.Val():
+		name = Private(name)
+	case mine != nil && exists.Val():
+		return name, nil // a public channel that exists
+	}
+	if create {
+		if _, err := c.Open(ctx, name); err != nil {
+			return "", err
+		}
 	}
 	return name, nil
 }

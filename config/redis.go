@@ -19,6 +19,10 @@ func (c Config) RedisOptions() (*redis.UniversalOptions, error) {
 		Username: c.Redis.Username,
 		Password: c.Redis.Password.Reveal(),
 		DB:       c.Redis.DB,
+		// Pipelines on the connections commands use: go-redis's own pool
+		// for pipelines would dial a second connection (connect and HELLO:
+		// two more round trips over a network) for the first pipeline.
+		PipelinePoolSize: -1,
 	}
 	useTLS := c.Redis.TLS
 	switch {

@@ -396,13 +396,45 @@ func (a *App) pump() {
 }
 
 // startup joins the user's channels (or general) and shows the first.
+// The reads that do not depend on each other run at once, and so do the
+// joins: over a network, 51 channels take the round trips of one
+// (docs/PERFORMANCE.md, "remote").
 func (a *App) startup() {
-	if s, err := a.be.Settings(a.ctx); err == nil {
-		a.post(func() { a.applySettings(s) })
-	} else if a.ctx.Err() == nil {
-		a.post(func() { a.errorLine("could not read your settings (%v); using the defaults", err) })
-	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		if s, err := a.be.Settings(a.ctx); err == nil {
+			a.post(func() { a.applySettings(s) })
+		} else if a.ctx.Err() == nil {
+			a.post(func() { a.errorLine("could not read your settings (%v); using the defaults", err) })
+		}
+	})
 	mine, err := a.be.MyChannels(a.ctx)
+	if err != nil {
+		a.post(func() { a.errorLine("could not read your channels (%v); opening #general", err) })
+	}
+	if len(mine) == 0 {
+		mine = []string{"general"}
+	}
+	wg.Go(func() { a.readAway(mine) })
+	for i, name := range mine {
+		wg.Go(func() {
+			ch, err := a.be.Join(a.ctx, name)
+			switch {
+			case a.ctx.Err() != nil:
+			case err != nil:
+				a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
+			default:
+				a.post(func() { a.joinedChannel(ch, i == 0) })
+			}
+		})
+	}
+	wg.Go(a.refreshChannels)
+}
+
+// readAway reads whether the people of the user's direct conversations,
+// and the user, are away.
+func (a *App) readAway(mine []string) {
 	peers := []string{a.me} // you may still be away from last time
 	for _, name := range mine {
 		if p, dm := chat.PeerOf(name); dm {
@@ -412,27 +444,6 @@ func (a *App) startup() {
 	if away, err := a.be.Away(a.ctx, peers); err == nil && len(away) > 0 {
 		a.post(func() { maps.Copy(a.away, away); a.refresh() })
 	}
-	if err != nil {
-		a.post(func() { a.errorLine("could not read your channels (%v); opening #general", err) })
-	}
-	if len(mine) == 0 {
-		mine = []string{"general"}
-	}
-	first := true
-	for _, name := range mine {
-		ch, err := a.be.Join(a.ctx, name)
-		if a.ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
-			continue
-		}
-		show := first
-		a.post(func() { a.joinedChannel(ch, show) })
-		first = false
-	}
-	a.refreshChannels()
 }
 
 // refreshChannels re-reads the channel list (from a worker goroutine).

@@ -47,7 +47,7 @@ func openWindowSized(t *testing.T, width, height int, rdb redis.UniversalClient,
 
 // listRow returns the channel list row of channel (the left 22 columns).
 func (w *window) listRow(channel string) string {
-	for y := range 30 {
+	for y := range w.h {
 		r := []rune(w.row(y))
 		r = r[:min(len(r), 22)]
 		if row := strings.TrimSpace(string(r)); strings.Contains(row, " "+channel+" ") || strings.HasSuffix(row, " "+channel) {

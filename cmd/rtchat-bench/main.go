@@ -59,7 +59,7 @@ func scenarios() []scenario {
 	return []scenario{
 		{"e2e", true, (*bench).e2e}, {"send", true, (*bench).send}, {"join", true, (*bench).join},
 		{"memory", true, (*bench).memory}, {"idle", true, (*bench).idle}, {"flood", true, (*bench).flood},
-		{"ui", false, (*bench).ui},
+		{"ui", false, (*bench).ui}, {"remote", true, (*bench).remote},
 	}
 }
 

@@ -71,6 +71,23 @@ func (s *frameScreen) takeFrames() []time.Duration {
 	return f
 }
 
+// frameCount is how many frames were drawn (and not taken).
+func (s *frameScreen) frameCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.frames)
+}
+
+// text returns every row of the screen, one per line.
+func (s *frameScreen) text() string {
+	var b strings.Builder
+	for y := range s.h {
+		b.WriteString(s.row(y))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // row returns the text of row y (negative counts from the bottom); call it
 // on the UI goroutine (from onShow).
 func (s *frameScreen) row(y int) string {

@@ -162,15 +162,7 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 	// registering the signing key and opening the conversation (creating
 	// a new channel) are retried like the send itself.
 	if err := retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
-		if err := s.client.RegisterKey(ctx); err != nil {
-			return err
-		}
-		if channel, err = s.client.Resolve(ctx, channel); err != nil {
-			return err
-		}
-		if d.Kind.Shown() {
-			_, err = s.client.Open(ctx, channel)
-		}
+		channel, err = s.client.Prepare(ctx, channel, d.Kind.Shown())
 		return err
 	}); err != nil {
 		return err

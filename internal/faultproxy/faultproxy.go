@@ -6,9 +6,11 @@ package faultproxy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy forwards connections from Addr to a target address. It is safe for
@@ -24,6 +26,7 @@ type Proxy struct {
 	conns map[*link]struct{}
 	cut   []byte // a request containing this loses its reply
 	down  bool   // refuse connections (accept and close at once)
+	delay time.Duration
 	wg    sync.WaitGroup
 }
 
@@ -41,15 +44,53 @@ type link struct {
 // test ends.
 func Start(t testing.TB, target string) *Proxy {
 	t.Helper()
+	p, err := Listen(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Listen is Start for programs that are not tests (the bench): the caller
+// closes the proxy.
+func Listen(target string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("fault proxy: listen: %v", err)
+		return nil, fmt.Errorf("fault proxy: listen: %w", err)
 	}
 	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[*link]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
-	t.Cleanup(p.Close)
-	return p
+	return p, nil
+}
+
+// SetDelay holds every chunk of bytes d before passing it on, each way:
+// a network 2d round trip away. Order is kept.
+func (p *Proxy) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+}
+
+// pending is bytes on their way, with when they may go.
+type pending struct {
+	b  []byte
+	at time.Time
+}
+
+// send writes the chunks of q to dst, each at its time.
+func (p *Proxy) send(l *link, dst net.Conn, q <-chan pending) {
+	defer p.wg.Done()
+	for c := range q {
+		time.Sleep(time.Until(c.at))
+		if _, err := dst.Write(c.b); err != nil {
+			p.drop(l)
+			for range q {
+			}
+			return
+		}
+	}
 }
 
 func (p *Proxy) accept() {
@@ -87,6 +128,10 @@ func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
 	defer p.wg.Done()
 	defer p.drop(l)
 	buf := make([]byte, 32<<10)
+	q := make(chan pending, 4096)
+	defer close(q)
+	p.wg.Add(1)
+	go p.send(l, dst, q)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
@@ -103,17 +148,14 @@ func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
 				l.mu.Unlock()
 				return // drop the reply: drop() closes both sides
 			}
-			if upstream {
-				p.mu.Lock()
-				if p.cut != nil && bytes.Contains(bytes.ToLower(chunk), p.cut) {
-					l.swallow, p.cut = true, nil
-				}
-				p.mu.Unlock()
+			p.mu.Lock()
+			if upstream && p.cut != nil && bytes.Contains(bytes.ToLower(chunk), p.cut) {
+				l.swallow, p.cut = true, nil
 			}
+			at := time.Now().Add(p.delay)
+			p.mu.Unlock()
 			l.mu.Unlock()
-			if _, werr := dst.Write(chunk); werr != nil {
-				return
-			}
+			q <- pending{b: bytes.Clone(chunk), at: at}
 		}
 		if err != nil {
 			return

@@ -200,10 +200,10 @@ func (c *Client) Prepare(ctx context.Context, name string, create bool) (string,
 		pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey())
 	}
 	var mine *redis.BoolCmd
-	var exists *redis.BoolCmd
+	var id *redis.StringCmd
 	if !dm && !private {
 		mine = pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
-		exists = pipe.HExists(ctx, c.keys.Channel(name), "id")
+		id = pipe.HGet(ctx, c.keys.Channel(name), "id")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
@@ -211,7 +211,7 @@ func (c *Client) Prepare(ctx context.Context, name string, create bool) (string,
 	switch {
 	case mine != nil && mine.Val():
 		name = Private(name)
-	case mine != nil && exists.Val():
+	case mine != nil && id.Val() != "":
 		return name, nil // a public channel that exists
 	}
 	if create {

@@ -417,19 +417,25 @@ func (a *App) startup() {
 		mine = []string{"general"}
 	}
 	wg.Go(func() { a.readAway(mine) })
-	for i, name := range mine {
-		wg.Go(func() {
-			ch, err := a.be.Join(a.ctx, name)
-			switch {
-			case a.ctx.Err() != nil:
-			case err != nil:
-				a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
-			default:
-				a.post(func() { a.joinedChannel(ch, i == 0) })
-			}
-		})
-	}
 	wg.Go(a.refreshChannels)
+	// The channel shown first is joined first (the window shows the first
+	// channel that arrives), then all the others at once.
+	a.startupJoin(mine[0], true)
+	for _, name := range mine[1:] {
+		wg.Go(func() { a.startupJoin(name, false) })
+	}
+}
+
+// startupJoin joins one of the user's channels at start.
+func (a *App) startupJoin(name string, show bool) {
+	ch, err := a.be.Join(a.ctx, name)
+	switch {
+	case a.ctx.Err() != nil:
+	case err != nil:
+		a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
+	default:
+		a.post(func() { a.joinedChannel(ch, show) })
+	}
 }
 
 // readAway reads whether the people of the user's direct conversations,

@@ -152,7 +152,12 @@ type App struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// workers counts the goroutines the App owns; once ending is set (under
+	// workersMu) no more start, so that waiting for them never races a
+	// new one (WaitGroup.Add during Wait).
+	workers   sync.WaitGroup
+	workersMu sync.Mutex
+	ending    bool
 }
 
 // New builds the App's widgets; nothing runs until Run.
@@ -266,7 +271,7 @@ func (a *App) Run(ctx context.Context) error {
 	// Workers stop on the cancelled context; one stuck posting to a loop
 	// that has ended (a lost terminal) must not hold the exit up.
 	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
+	go func() { a.waitWorkers(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(exitWait):
@@ -295,12 +300,27 @@ func (a *App) quit() {
 
 func (a *App) stopAfterWorkers() {
 	a.cancel()
-	a.wg.Wait()
+	a.waitWorkers()
 	a.app.Stop()
 }
 
+// waitWorkers lets no more workers start and waits for those running.
+func (a *App) waitWorkers() {
+	a.workersMu.Lock()
+	a.ending = true
+	a.workersMu.Unlock()
+	a.workers.Wait()
+}
+
 // spawn runs f on a goroutine the App owns and waits for at exit.
-func (a *App) spawn(f func()) { a.wg.Go(f) }
+// Once the App ends, nothing more starts.
+func (a *App) spawn(f func()) {
+	a.workersMu.Lock()
+	defer a.workersMu.Unlock()
+	if !a.ending {
+		a.workers.Go(f)
+	}
+}
 
 // background runs a blocking call off the UI goroutine and posts its
 // result handler back to it.

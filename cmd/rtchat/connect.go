@@ -36,6 +36,9 @@ type conn struct {
 	// ACL user other than "default"): the server enforces who may write
 	// what of rtchat's, and the user's name is the account's.
 	accounts bool
+	// whoami is ACL WHOAMI's answer, asked with the first command (nil
+	// when it was not: identify asks then).
+	whoami *redis.Cmd
 }
 
 // Embedded reports whether the server is an embedded (in-memory) one.
@@ -78,14 +81,33 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 	rdb := redis.NewUniversalClient(opts)
 	// The first command tells at once whether this is an embedded server.
 	// On a cluster it is tried again through a failover.
+	// ACL WHOAMI goes with it (identify reads its answer): one round trip.
 	var id string
-	first := func() (err error) { id, err = embedded.Marker(ctx, rdb); return err }
+	var who *redis.Cmd
+	first := func() error {
+		// A pipeline waits out a paused server; a paused one is to be
+		// told apart from a slow one, as a single command's read
+		// timeout does.
+		ctx, cancel := context.WithTimeout(ctx, firstAnswer)
+		defer cancel()
+		pipe := rdb.Pipeline()
+		marker := pipe.Get(ctx, embedded.MarkerKey)
+		who = pipe.Do(ctx, "ACL", "WHOAMI")
+		_, err := pipe.Exec(ctx)
+		if err != nil && marker.Err() == nil && who.Err() == nil {
+			return err // the connection's (a refused AUTH…), not a reply's
+		}
+		id, err = embedded.MarkerOf(marker)
+		return err
+	}
 	perr := first()
 	if perr != nil && opts.IsClusterMode && chat.Retryable(perr) && anyNodeAnswers(ctx, opts) {
 		perr = retrying(ctx, rdb, chat.DefaultSendTimeout, first)
 	}
 	if perr == nil {
-		return joinedConn(cfg, rdb, id, log), nil
+		c := joinedConn(cfg, rdb, id, log)
+		c.whoami = who
+		return c, nil
 	}
 	_ = rdb.Close()
 	if cfg.AddressSet || !unreachable(perr) {
@@ -105,7 +127,11 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 // config file is refused. The embedded server and servers without ACL
 // have no accounts.
 func (c *conn) identify(ctx context.Context, cfg *config.Config) error {
-	name, err := c.rdb.Do(ctx, "ACL", "WHOAMI").Text()
+	who := c.whoami
+	if who == nil {
+		who = c.rdb.Do(ctx, "ACL", "WHOAMI")
+	}
+	name, err := who.Text()
 	var rerr redis.Error
 	switch {
 	case errors.As(err, &rerr):
@@ -139,6 +165,10 @@ func anyNodeAnswers(ctx context.Context, opts *redis.UniversalOptions) bool {
 	}
 	return false
 }
+
+// firstAnswer bounds the wait for the first answer of a server that
+// accepted the connection (go-redis's default read timeout).
+const firstAnswer = 3 * time.Second
 
 // dialTimeout bounds a connection attempt (and a TLS handshake).
 const dialTimeout = 2 * time.Second

@@ -67,7 +67,12 @@ func (s *Server) Close() { s.m.Close() }
 // Marker returns the embedded server id that rdb's server carries, or ""
 // when it is not an embedded server (a real Redis).
 func Marker(ctx context.Context, rdb redis.UniversalClient) (string, error) {
-	id, err := rdb.Get(ctx, MarkerKey).Result()
+	return MarkerOf(rdb.Get(ctx, MarkerKey))
+}
+
+// MarkerOf is Marker for the answer of a GET of MarkerKey (in a pipeline).
+func MarkerOf(get *redis.StringCmd) (string, error) {
+	id, err := get.Result()
 	if err == redis.Nil || redis.IsPermissionError(err) {
 		// No marker, or an ACL user who may not read it: a real Redis.
 		return "", nil

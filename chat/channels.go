@@ -169,6 +169,13 @@ func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", CleanRedisError(err))
 	}
+	return m.describe(ctx, names, nil)
+}
+
+// describe reads channels names (see List); more adds commands of the
+// caller's to the same round trip, whose replies it reads once describe
+// returns.
+func (m *ChannelManager) describe(ctx context.Context, names []string, more func(redis.Pipeliner)) ([]Channel, error) {
 	sort.Strings(names)
 	pipe := m.rdb.Pipeline()
 	hashes := make([]*redis.MapStringStringCmd, len(names))
@@ -177,7 +184,10 @@ func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 		hashes[i] = pipe.HGetAll(ctx, m.keys.Channel(n))
 		counts[i] = pipe.SCard(ctx, m.keys.Members(n))
 	}
-	if len(names) > 0 {
+	if more != nil {
+		more(pipe)
+	}
+	if pipe.Len() > 0 {
 		_, _ = pipe.Exec(ctx) // each reply is checked below
 	}
 	out := make([]Channel, 0, len(names))

@@ -149,11 +149,17 @@ type Client struct {
 
 	mu      sync.Mutex
 	follows map[string]*follow // followed channels by name
-	plain   *link              // the plain Pub/Sub link
-	shards  map[string]*link   // sharded links by master address (cluster)
-	loopCtx context.Context    // the context of the receive loops, once started
-	state   StateEvent
-	typedAt map[string]time.Time // last typing notice per channel
+	// startOpening reads what Opening answers, asked when Start
+	// registered the user (the first Opening takes it).
+	startOpening func() (Opening, error)
+	// startBeat is set when Start's registration carried the first
+	// presence heartbeat.
+	startBeat atomic.Bool
+	plain     *link            // the plain Pub/Sub link
+	shards    map[string]*link // sharded links by master address (cluster)
+	loopCtx   context.Context  // the context of the receive loops, once started
+	state     StateEvent
+	typedAt   map[string]time.Time // last typing notice per channel
 	// known is the newest id the client knows in channels it does not
 	// follow (from its own sends), the start of a retried send's search;
 	// ids are the channel ids it learnt from its sends.
@@ -220,7 +226,7 @@ func (c *Client) Events() <-chan Event { return c.events }
 // Start registers the user and starts the receive loop and the outbox. The
 // loops run until ctx is cancelled or Close is called.
 func (c *Client) Start(ctx context.Context) error {
-	if err := c.register(ctx); err != nil {
+	if err := c.register(ctx, true); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -255,12 +261,29 @@ func (c *Client) RegisterKey(ctx context.Context) error {
 	return nil
 }
 
-func (c *Client) register(ctx context.Context) error {
-	_, err := c.subs.registerUser(ctx, c.opts.User, func(pipe redis.Pipeliner) {
+// register records the user and the device's signing key; at Start
+// (start set) the same round trip carries the session's first presence
+// heartbeat and what a window opens with (Opening).
+func (c *Client) register(ctx context.Context, start bool) error {
+	var opening func() (Opening, error)
+	var beat *redis.IntCmd
+	_, err := c.subs.registerUser(ctx, c.opts.User, func(pipe redis.Pipeliner) []redis.Cmder {
+		var must []redis.Cmder
 		if s := c.opts.Signer; s != nil {
-			pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey())
+			must = append(must, pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey()))
 		}
+		if start {
+			opening = c.queueOpening(ctx, pipe)
+			beat = c.queueHeartbeat(ctx, pipe, true)
+		}
+		return must
 	})
+	if err == nil && start {
+		c.mu.Lock()
+		c.startOpening = opening
+		c.mu.Unlock()
+		c.startBeat.Store(beat.Err() == nil) // else the presence loop beats first
+	}
 	return err
 }
 
@@ -371,21 +394,41 @@ func (c *Client) privateChannel(ctx context.Context, name string) (Channel, erro
 // user belongs to (see ChannelManager.List; Private marks those, their
 // names start with "+").
 func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
-	list, err := c.channels.List(ctx)
+	// Two round trips whatever the number of channels: the names, then
+	// every channel's record and member count.
+	pipe := c.rdb.Pipeline()
+	index := pipe.SMembers(ctx, c.keys.ChannelIndex())
+	mine := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	if err := index.Err(); err != nil {
+		return nil, fmt.Errorf("list channels: %w", CleanRedisError(err))
+	}
+	perr := mine.Err()
+	if perr != nil && !redis.HasErrorPrefix(perr, "WRONGTYPE") {
+		return nil, fmt.Errorf("list your private channels: %w", CleanRedisError(perr))
+	}
+	private := slices.Sorted(slices.Values(mine.Val()))
+	hashes := make([]*redis.MapStringStringCmd, len(private))
+	counts := make([]*redis.IntCmd, len(private))
+	list, err := c.channels.describe(ctx, index.Val(), func(pipe redis.Pipeliner) {
+		for i, name := range private {
+			hashes[i] = pipe.HGetAll(ctx, c.keys.PrivateChannel(name))
+			counts[i] = pipe.SCard(ctx, c.keys.PrivateMembers(name))
+		}
+	})
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
 		return nil, err
 	}
-	private, perr := c.rdb.SMembers(ctx, c.keys.UserPrivate(c.opts.User)).Result()
-	if perr != nil && !redis.HasErrorPrefix(perr, "WRONGTYPE") {
-		return nil, fmt.Errorf("list your private channels: %w", CleanRedisError(perr))
-	}
-	slices.Sort(private)
-	for _, name := range private {
-		ch, err := c.privateChannel(ctx, name)
-		if err == nil {
-			list = append(list, ch)
+	for i, name := range private {
+		// One that cannot be read (no longer a member: NOPERM) or that
+		// is gone is left out, as for anyone not in it.
+		if hashes[i].Err() != nil || counts[i].Err() != nil || len(hashes[i].Val()) == 0 || ValidateName(name) != nil {
+			continue
 		}
+		ch := channelFromHash(Private(name), hashes[i].Val())
+		ch.Members, ch.Private = counts[i].Val(), true
+		list = append(list, ch)
 	}
 	if odd != nil {
 		return list, odd
@@ -399,38 +442,85 @@ func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
 // conversations ("@peer"), in one round trip.
 func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
 	pipe := c.rdb.Pipeline()
+	read := c.queueMine(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // each reply is checked in read
+	return read()
+}
+
+// Opening is what a window needs before it can show anything: the
+// conversations to reopen (see MyChannels) and the person's settings.
+type Opening struct {
+	Channels []string
+	Settings Settings
+}
+
+// Opening returns what a window reopens with: read with Start's
+// registration (no round trip of its own) the first time, afresh (one
+// round trip) after. An error says what could not be read; what could
+// is there (default settings, the channels that could be read).
+func (c *Client) Opening(ctx context.Context) (Opening, error) {
+	c.mu.Lock()
+	read := c.startOpening
+	c.startOpening = nil
+	c.mu.Unlock()
+	if read == nil {
+		pipe := c.rdb.Pipeline()
+		read = c.queueOpening(ctx, pipe)
+		_, _ = pipe.Exec(ctx) // checked in read
+	}
+	return read()
+}
+
+// queueOpening queues Opening's reads on pipe.
+func (c *Client) queueOpening(ctx context.Context, pipe redis.Pipeliner) func() (Opening, error) {
+	mine, settings := c.queueMine(ctx, pipe), c.queueSettings(ctx, pipe)
+	return func() (Opening, error) {
+		var o Opening
+		var err1, err2 error
+		o.Channels, err1 = mine()
+		if o.Settings, err2 = settings(); err2 != nil {
+			o.Settings = decodeSettings(nil)
+		}
+		return o, errors.Join(err1, err2)
+	}
+}
+
+// queueMine queues on pipe the reads of MyChannels; read gives their
+// answer once pipe ran.
+func (c *Client) queueMine(ctx context.Context, pipe redis.Pipeliner) (read func() ([]string, error)) {
 	joined := pipe.SMembers(ctx, c.keys.UserChannels(c.opts.User))
 	private := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
 	dms := pipe.SMembers(ctx, c.keys.DMList(c.opts.User))
-	_, _ = pipe.Exec(ctx) // each reply is checked below
-	var odd OddKeysError
-	for _, cmd := range []*redis.StringSliceCmd{joined, private, dms} {
-		key := cmd.Args()[1].(string)
-		if err := odd.check(key, cmd.Err()); err != nil {
-			return nil, fmt.Errorf("channels of %s: %w", c.opts.User, err)
+	return func() ([]string, error) {
+		var odd OddKeysError
+		for _, cmd := range []*redis.StringSliceCmd{joined, private, dms} {
+			key := cmd.Args()[1].(string)
+			if err := odd.check(key, cmd.Err()); err != nil {
+				return nil, fmt.Errorf("channels of %s: %w", c.opts.User, err)
+			}
 		}
-	}
-	set := map[string]bool{}
-	member := map[string]bool{}
-	for _, n := range private.Val() {
-		member[n] = true
-	}
-	for _, n := range joined.Val() {
-		name, private := PrivateName(n)
-		if ValidateName(name) == nil && (!private || member[name]) {
-			set[n] = true
+		set := map[string]bool{}
+		member := map[string]bool{}
+		for _, n := range private.Val() {
+			member[n] = true
 		}
-	}
-	for _, p := range dms.Val() {
-		if ValidateName(p) == nil && p != c.opts.User {
-			set[DM(p)] = true
+		for _, n := range joined.Val() {
+			name, private := PrivateName(n)
+			if ValidateName(name) == nil && (!private || member[name]) {
+				set[n] = true
+			}
 		}
+		for _, p := range dms.Val() {
+			if ValidateName(p) == nil && p != c.opts.User {
+				set[DM(p)] = true
+			}
+		}
+		out := slices.Sorted(maps.Keys(set))
+		if len(odd.Keys) > 0 {
+			return out, fmt.Errorf("channels of %s: %w", c.opts.User, &odd)
+		}
+		return out, nil
 	}
-	out := slices.Sorted(maps.Keys(set))
-	if len(odd.Keys) > 0 {
-		return out, fmt.Errorf("channels of %s: %w", c.opts.User, &odd)
-	}
-	return out, nil
 }
 
 // SetTopic sets channel's description.

@@ -2,7 +2,9 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -46,6 +48,63 @@ func (c *Client) History(ctx context.Context, channel string, before ID) (msgs [
 	}
 	c.verify.rememberAll(msgs)
 	return msgs, more, nil
+}
+
+// Newest resolves conversation name as typed (see Resolve), checks that
+// it exists, and reads its newest n messages (at most a page; History
+// reads older ones): one round trip for a public channel, as "rtchat tail"
+// wants; a private channel or a direct conversation costs a lookup more.
+func (c *Client) Newest(ctx context.Context, name string, n int64) (conv string, page []Message, more bool, err error) {
+	name = strings.TrimPrefix(name, "#")
+	if err := ValidateConv(name); err != nil {
+		return "", nil, false, err
+	}
+	n = min(max(n, 1), c.opts.PageSize)
+	_, dm := PeerOf(name)
+	_, private := PrivateName(name)
+	if dm || private {
+		return c.newestOf(ctx, name, n)
+	}
+	pipe := c.rdb.Pipeline()
+	mine := pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
+	id := pipe.HGet(ctx, c.keys.Channel(name), "id")
+	stream := c.streamOf(name)
+	keys, args := []string{stream, stateKey(stream)}, []any{"+", n, pageScan}
+	xs := pageScript.EvalSha(ctx, pipe, keys, args...)
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	switch err := id.Err(); {
+	case mine.Err() != nil:
+		return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(mine.Err()))
+	case mine.Val():
+		return c.newestOf(ctx, Private(name), n)
+	case errors.Is(err, redis.Nil):
+		return "", nil, false, fmt.Errorf("%q: %w", name, ErrNoSuchChannel)
+	case err != nil:
+		return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
+	}
+	res, err := xs.Slice()
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		res, err = pageScript.Run(ctx, c.rdb, keys, args...).Slice()
+	}
+	if err != nil {
+		return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
+	}
+	page, more, _ = c.decodePage(name, res)
+	c.verify.rememberAll(page)
+	return name, page, more, nil
+}
+
+// newestOf is Newest for a private channel or a direct conversation.
+func (c *Client) newestOf(ctx context.Context, conv string, n int64) (string, []Message, bool, error) {
+	if _, err := c.Channel(ctx, conv); err != nil {
+		return "", nil, false, err
+	}
+	page, more, _, err := c.readPage(ctx, c.rdb, conv, ID{}, n)
+	if err != nil {
+		return "", nil, false, err
+	}
+	c.verify.rememberAll(page)
+	return conv, page, more, nil
 }
 
 func decodeAll(channel string, xs []redis.XMessage) []Message {

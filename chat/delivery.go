@@ -139,6 +139,17 @@ func (c *Client) follow(ctx context.Context, channel string, member bool, pageSi
 	if err != nil {
 		return err
 	}
+	if err := c.followFrom(ctx, channel, member, ev, last, members); err != nil {
+		return err
+	}
+	c.watchPeople(members)
+	return nil
+}
+
+// followFrom follows channel from its first page: ev goes out, then live
+// delivery starts after last. (The caller watches the members' presence:
+// JoinAll once for all its channels.)
+func (c *Client) followFrom(ctx context.Context, channel string, member bool, ev HistoryEvent, last ID, members []string) error {
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
 	if !c.emit(ctx, ev) {
@@ -146,7 +157,6 @@ func (c *Client) follow(ctx context.Context, channel string, member bool, pageSi
 	}
 	if member {
 		c.emit(ctx, MembersEvent{Channel: channel, Members: members})
-		c.watchPeople(members)
 	}
 	c.mu.Lock()
 	if _, dup := c.follows[channel]; dup {
@@ -167,69 +177,239 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 	if err := ValidateConv(channel); err != nil {
 		return ev, last, nil, err
 	}
-	n := max(pageSize, 1)
 	pipe := c.rdb.Pipeline()
+	p := c.queuePage(ctx, pipe, channel, pageSize, member)
+	_, _ = pipe.Exec(ctx) // each reply is checked in read
+	if err := p.read(ctx, c); err != nil {
+		return ev, last, nil, err
+	}
+	if err := c.countUnread(ctx, []*pageRead{p}); err != nil {
+		return HistoryEvent{}, last, nil, err
+	}
+	return p.ev, p.last, p.members, nil
+}
+
+// pageRead is the first page of a channel on its way: the commands
+// queued on a pipeline (queuePage), then what they said (read), then the
+// unread count (countUnread), so that many channels take the round trips
+// of one.
+type pageRead struct {
+	channel  string
+	pageSize int64
+	keys     []string
+	args     []any
+	xs       *redis.Cmd
+	mark     *redis.StringCmd
+	now      *redis.TimeCmd
+	mem      *redis.StringSliceCmd
+	// What was read.
+	ev      HistoryEvent
+	last    ID
+	members []string
+	msgs    []Message
+	more    bool
+}
+
+// queuePage queues on pipe the reads of channel's first page (see
+// firstPage).
+func (c *Client) queuePage(ctx context.Context, pipe redis.Pipeliner, channel string, pageSize int64, member bool) *pageRead {
 	stream := c.streamOf(channel)
-	pageKeys, pageArgs := []string{stream, stateKey(stream)}, []any{"+", n, pageScan}
-	xs := pageScript.EvalSha(ctx, pipe, pageKeys, pageArgs...)
-	mark := pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
-	now := pipe.Time(ctx)
-	var mem *redis.StringSliceCmd
+	p := &pageRead{channel: channel, pageSize: pageSize, keys: []string{stream, stateKey(stream)}}
+	p.args = []any{"+", max(pageSize, 1), pageScan}
+	p.xs = pageScript.EvalSha(ctx, pipe, p.keys, p.args...)
+	p.mark = pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
+	p.now = pipe.Time(ctx)
 	peer, dm := PeerOf(channel)
 	switch name, private := PrivateName(channel); {
 	case !member:
 	case dm:
-		members = []string{c.opts.User, peer}
+		p.members = []string{c.opts.User, peer}
 	case private:
-		mem = pipe.SMembers(ctx, c.keys.PrivateMembers(name))
+		p.mem = pipe.SMembers(ctx, c.keys.PrivateMembers(name))
 	default:
-		mem = pipe.SMembers(ctx, c.keys.Members(channel))
+		p.mem = pipe.SMembers(ctx, c.keys.Members(channel))
 	}
-	_, _ = pipe.Exec(ctx) // each reply is checked below
-	res, err := xs.Slice()
+	return p
+}
+
+// read takes the answers of the queued commands.
+func (p *pageRead) read(ctx context.Context, c *Client) error {
+	channel := p.channel
+	res, err := p.xs.Slice()
 	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// The first page read on this server: load the script.
-		res, err = pageScript.Run(ctx, c.rdb, pageKeys, pageArgs...).Slice()
+		res, err = pageScript.Run(ctx, c.rdb, p.keys, p.args...).Slice()
 	}
 	if err != nil {
-		return ev, last, nil, fmt.Errorf("read history of %q: %w", channel, CleanRedisError(err))
+		return fmt.Errorf("read history of %q: %w", channel, CleanRedisError(err))
 	}
-	if err := mark.Err(); err != nil && err != redis.Nil {
-		return ev, last, nil, fmt.Errorf("read marker of %q: %w", channel, CleanRedisError(err))
+	if err := p.mark.Err(); err != nil && err != redis.Nil {
+		return fmt.Errorf("read marker of %q: %w", channel, CleanRedisError(err))
 	}
-	if mem != nil {
-		if members, err = mem.Result(); err != nil {
-			return ev, last, nil, fmt.Errorf("read members of %q: %w", channel, CleanRedisError(err))
+	if p.mem != nil {
+		if p.members, err = p.mem.Result(); err != nil {
+			return fmt.Errorf("read members of %q: %w", channel, CleanRedisError(err))
 		}
 	}
-	slices.Sort(members)
-	if t, err := now.Result(); err == nil {
+	slices.Sort(p.members)
+	if t, err := p.now.Result(); err == nil {
 		c.clock.observe(uint64(t.UnixMilli()))
 	}
-	ev.Channel = channel
+	p.ev.Channel = channel
 	// The newest entry, shown or not (a change, a thread reply), is where
 	// delivery goes on from: the page's states include its effects.
 	msgs, more, last := c.decodePage(channel, res)
+	p.last = last
 	c.clock.observe(last.MS)
-	if pageSize <= 0 {
-		ev.Complete = !more && len(msgs) == 0
-		return ev, last, members, nil
+	if p.pageSize <= 0 {
+		p.ev.Complete = !more && len(msgs) == 0
+		return nil
 	}
-	ev.Messages, ev.Complete = msgs, !more
-	ev.ReadID = c.validMarker(channel, mark.Val())
-	if ev.ReadID.IsZero() && dm {
+	p.ev.Messages, p.ev.Complete = msgs, !more
+	p.msgs, p.more = msgs, more
+	p.ev.ReadID = c.validMarker(channel, p.mark.Val())
+	if _, dm := PeerOf(channel); p.ev.ReadID.IsZero() && dm {
 		// A direct conversation never read is news from its start, not
 		// history: its marker lies before every entry.
-		ev.ReadID = beforeAll
+		p.ev.ReadID = beforeAll
 	}
-	if ev.Unread, err = c.unread(ctx, channel, ev.ReadID, msgs, !more); err != nil {
-		return HistoryEvent{}, last, nil, err
-	}
-	return ev, last, members, nil
+	return nil
 }
 
 // beforeAll is a read marker before every entry of a stream.
 var beforeAll = ID{MS: 0, Seq: 1}
+
+// JoinAll joins conversations names (see Join) at once, as a window does
+// with the user's conversations at start: the public channels that exist
+// in one round trip for all of them (their records, memberships, first
+// pages, read markers and members) and one more for the unread counts of
+// those whose marker lies before their page; a new channel, a private
+// one or a direct conversation is joined on its own, beside. It returns
+// the channels joined, in the order of names, and the error of each that
+// could not be.
+func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[string]error) {
+	errs := map[string]error{}
+	joined := map[string]Channel{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	alone := func(name string) {
+		wg.Go(func() {
+			ch, err := c.Join(ctx, name)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+			} else {
+				joined[name] = ch
+			}
+		})
+	}
+	var batch []*joining
+	pipe := c.rdb.Pipeline()
+	for _, name := range names {
+		_, private := PrivateName(name)
+		if ValidateConv(name) != nil || isDM(name) || private || c.Joined(name) {
+			alone(name)
+			continue
+		}
+		batch = append(batch, c.queueJoin(ctx, pipe, name))
+	}
+	if len(batch) > 0 {
+		_, _ = pipe.Exec(ctx) // each reply is checked below
+	}
+	var pages []*pageRead
+	var ready []*joining
+	announce := c.rdb.Pipeline()
+	for _, j := range batch {
+		if j.added.Val() > 0 {
+			// A new member: the others' windows hear it (one round
+			// trip for all).
+			announce.Publish(ctx, c.keys.ChannelEvents(), membersChanged+j.name)
+		}
+		switch ok, err := j.read(ctx, c); {
+		case err != nil:
+			mu.Lock()
+			errs[j.name] = err
+			mu.Unlock()
+		case !ok:
+			alone(j.name) // a new channel: Join creates it
+		default:
+			pages, ready = append(pages, j.page), append(ready, j)
+		}
+	}
+	if announce.Len() > 0 {
+		_, _ = announce.Exec(ctx) // best effort, as for Join
+	}
+	err := c.countUnread(ctx, pages)
+	var people []string
+	for _, j := range ready {
+		if err == nil {
+			err = c.followFrom(ctx, j.name, true, j.page.ev, j.page.last, j.page.members)
+			people = append(people, j.page.members...)
+		}
+		mu.Lock()
+		if err != nil {
+			errs[j.name] = err
+		} else {
+			joined[j.name] = j.ch
+		}
+		mu.Unlock()
+	}
+	slices.Sort(people)
+	c.watchPeople(slices.Compact(people))
+	wg.Wait()
+	out := make([]Channel, 0, len(joined))
+	for _, name := range names {
+		if ch, ok := joined[name]; ok {
+			out = append(out, ch)
+		}
+	}
+	return out, errs
+}
+
+// joining is a public channel on its way into JoinAll's batch.
+type joining struct {
+	name        string
+	hash        *redis.MapStringStringCmd
+	mine, added *redis.IntCmd
+	count       *redis.IntCmd
+	page        *pageRead
+	ch          Channel
+}
+
+// queueJoin queues on pipe what joining channel name reads and writes.
+func (c *Client) queueJoin(ctx context.Context, pipe redis.Pipeliner, name string) *joining {
+	j := &joining{name: name}
+	j.hash = pipe.HGetAll(ctx, c.keys.Channel(name))
+	j.mine = pipe.SAdd(ctx, c.keys.UserChannels(c.opts.User), name)
+	j.added = pipe.SAdd(ctx, c.keys.Members(name), c.opts.User)
+	j.count = pipe.SCard(ctx, c.keys.Members(name))
+	j.page = c.queuePage(ctx, pipe, name, c.opts.PageSize, true)
+	return j
+}
+
+// read takes the answers; ok is false when the channel does not exist
+// (yet).
+func (j *joining) read(ctx context.Context, c *Client) (ok bool, err error) {
+	for _, err := range []error{j.hash.Err(), j.added.Err(), j.count.Err()} {
+		if err != nil {
+			return false, fmt.Errorf("join %q: %w", j.name, CleanRedisError(err))
+		}
+	}
+	if len(j.hash.Val()) == 0 || j.hash.Val()["id"] == "" {
+		return false, nil
+	}
+	if err := j.mine.Err(); err != nil {
+		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("joined %s, but it will not reopen at the next start: %v", Display(j.name), CleanRedisError(err))})
+	}
+	if err := j.page.read(ctx, c); err != nil {
+		return false, err
+	}
+	j.ch = channelFromHash(j.name, j.hash.Val())
+	j.ch.Members = j.count.Val()
+	c.rememberChannel(j.name, j.ch.ID, ID{})
+	return true, nil
+}
 
 // Join opens channel (see Open) and subscribes to it; it returns the
 // channel.
@@ -394,6 +574,66 @@ func (c *Client) readDue(ctx context.Context) error {
 	return nil
 }
 
+// catchUpAll catches up channels (see catchUp) together: what each
+// missed, and whether its stream was trimmed past what it showed (see
+// checkTrimmed), read for all in one round trip; a channel that missed
+// more than a page reads the rest on its own. Live delivery in these
+// channels waits meanwhile, as for catchUp.
+func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
+	type job struct {
+		name              string
+		f                 *follow
+		after, last       ID
+		page, self, first *redis.XMessageSliceCmd
+	}
+	slices.Sort(channels) // one lock order
+	channels = slices.Compact(channels)
+	follows := make([]*follow, len(channels))
+	for i, name := range channels {
+		follows[i] = c.followed(name) // c.mu, before any follow's lock
+	}
+	var jobs []*job
+	pipe := c.rdb.Pipeline()
+	for i, name := range channels {
+		f := follows[i]
+		if f == nil {
+			continue
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		j := &job{name: name, f: f, after: f.chain.floor, last: f.chain.last}
+		f.due, f.nextRead = false, time.Now().Add(verifyEvery)
+		stream := c.streamOf(name)
+		j.page = pipe.XRangeN(ctx, stream, j.after.exclusive("-"), "+", readPage)
+		if !j.last.IsZero() && !f.reset {
+			j.self = pipe.XRangeN(ctx, stream, j.last.String(), j.last.String(), 1)
+			j.first = pipe.XRangeN(ctx, stream, "-", "+", 1)
+		}
+		f.reset = false
+		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	for _, j := range jobs {
+		if j.self != nil && j.self.Err() == nil && j.first.Err() == nil && len(j.self.Val()) == 0 && len(j.first.Val()) > 0 {
+			if oldest, ok := parseID(j.first.Val()[0].ID); ok && oldest.After(j.last) {
+				c.emit(ctx, TruncatedEvent{Channel: j.name})
+			}
+		}
+		xs, err := j.page.Result()
+		if err != nil {
+			return fmt.Errorf("catch up: read %q: %w", j.name, err)
+		}
+		msgs := decodeAll(j.name, xs)
+		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(xs) == readPage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // catchUp delivers every entry of channel's stream after the floor that
 // was not delivered yet, page by page.
 func (c *Client) catchUp(ctx context.Context, channel string) error {
@@ -409,22 +649,34 @@ func (c *Client) catchUp(ctx context.Context, channel string) error {
 // catchUpLocked is catchUp with f.mu held.
 func (c *Client) catchUpLocked(ctx context.Context, channel string, f *follow) error {
 	f.due, f.nextRead = false, time.Now().Add(verifyEvery)
-	after := f.chain.floor
+	msgs, err := c.consume(ctx, channel, f.chain.floor, readPage)
+	if err != nil {
+		return fmt.Errorf("catch up: %w", err)
+	}
+	return c.deliverCaughtUp(ctx, channel, f, msgs, len(msgs) == readPage)
+}
+
+// deliverCaughtUp delivers msgs, the first page read after f's floor, and
+// the pages after it while full is set; then it takes back live entries
+// the stream does not hold (f.mu held).
+func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full bool) error {
 	newest := ID{}
 	for {
-		msgs, err := c.consume(ctx, channel, after, readPage)
-		if err != nil {
-			return fmt.Errorf("catch up: %w", err)
-		}
+		after := ID{}
 		for _, m := range msgs {
 			if f.chain.shouldDeliver(m.ID) {
 				c.emit(ctx, MessageEvent{Message: m})
 			}
 			after, newest = m.ID, m.ID
 		}
-		if len(msgs) < readPage {
+		if !full {
 			break
 		}
+		var err error
+		if msgs, err = c.consume(ctx, channel, after, readPage); err != nil {
+			return fmt.Errorf("catch up: %w", err)
+		}
+		full = len(msgs) == readPage
 	}
 	c.clock.observe(newest.MS)
 	if phantoms := f.chain.read(newest); len(phantoms) > 0 {

@@ -28,6 +28,13 @@ type link struct {
 	own, patterns []string
 	ps            *redis.PubSub   // current subscription; nil while down
 	names         map[string]bool // channels a sharded link carries
+	// awaiting are the channels whose subscription the server has yet to
+	// confirm; confirmed those it confirmed since the last catch-up. The
+	// channels of one SUBSCRIBE are caught up together once the last is
+	// confirmed: a reconnect costs the round trips of one channel
+	// (under Client.mu).
+	awaiting  map[string]bool
+	confirmed []string
 }
 
 func (l *link) sharded() bool { return l.node != "" }
@@ -38,6 +45,29 @@ func (l *link) open(ctx context.Context, rdb redis.UniversalClient) *redis.PubSu
 		return l.client.SSubscribe(ctx)
 	}
 	return rdb.Subscribe(ctx)
+}
+
+// await notes that channel's subscription is on its way (under
+// Client.mu).
+func (l *link) await(channel string) {
+	if l.awaiting == nil {
+		l.awaiting = map[string]bool{}
+	}
+	l.awaiting[channel] = true
+}
+
+// confirm notes channel's subscription confirmed and returns the
+// channels to catch up now: all confirmed so far once none is awaited
+// (under Client.mu).
+func (l *link) confirm(channel string) []string {
+	delete(l.awaiting, channel)
+	l.confirmed = append(l.confirmed, channel)
+	if len(l.awaiting) > 0 {
+		return nil
+	}
+	due := l.confirmed
+	l.confirmed = nil
+	return due
 }
 
 // subscribe adds topics to ps.
@@ -116,10 +146,16 @@ func (c *Client) carry(ctx context.Context, channel string) error {
 	switch {
 	case !started && loopCtx != nil:
 		c.startShard(loopCtx, l)
-	case ps != nil:
+	case ps != nil && loopCtx.Err() == nil:
 		// An error means the link is failing; its next session
 		// subscribes to every channel it carries anyway.
-		_ = l.subscribe(ctx, ps, c.streamOf(channel))
+		c.mu.Lock()
+		l.await(channel)
+		c.mu.Unlock()
+		// Not waited for: a subscription still connecting would hold
+		// the join (and a window's first view) until it is up.
+		topic := c.streamOf(channel)
+		c.done.Go(func() { _ = l.subscribe(loopCtx, ps, topic) })
 	}
 	c.nudgeWatcher()
 	return nil

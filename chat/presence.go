@@ -63,19 +63,27 @@ type Presence struct {
 // beat. It reports whether the session's entry had vanished since the last
 // beat (the server lost its data, or the client was frozen past the TTL).
 func (c *Client) heartbeat(ctx context.Context, first bool) (vanished bool, err error) {
+	pipe := c.rdb.Pipeline()
+	mine := c.queueHeartbeat(ctx, pipe, first)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, fmt.Errorf("presence heartbeat: %w", err)
+	}
+	return !first && mine.Val() == 1, nil
+}
+
+// queueHeartbeat queues a heartbeat on pipe (the first of a session also
+// drops the user's expired sessions and says they came online); mine
+// answers whether this session's entry was new.
+func (c *Client) queueHeartbeat(ctx context.Context, pipe redis.Pipeliner, first bool) (mine *redis.IntCmd) {
 	now := time.Now()
 	exp := float64(now.Add(c.opts.PresenceTTL).UnixMilli())
-	pipe := c.rdb.Pipeline()
-	mine := pipe.ZAdd(ctx, c.keys.Online(c.opts.User), redis.Z{Score: exp, Member: c.sessionID})
+	mine = pipe.ZAdd(ctx, c.keys.Online(c.opts.User), redis.Z{Score: exp, Member: c.sessionID})
 	pipe.ZAddGT(ctx, c.keys.Presence(), redis.Z{Score: exp, Member: c.opts.User})
 	if first {
 		pipe.ZRemRangeByScore(ctx, c.keys.Online(c.opts.User), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
 		pipe.Publish(ctx, c.keys.PresenceEvents(), "+"+c.opts.User)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return false, fmt.Errorf("presence heartbeat: %w", err)
-	}
-	return !first && mine.Val() == 1, nil
+	return mine
 }
 
 // goodbye ends the session's presence on a clean exit: the user goes
@@ -104,9 +112,16 @@ func (c *Client) presenceLoop(ctx context.Context) {
 	tick := time.NewTicker(c.opts.PresenceEvery)
 	defer tick.Stop()
 	p := presenceTracker{until: map[string]time.Time{}, on: map[string]bool{}}
-	first := true
+	// Start's registration carried the session's first heartbeat.
+	first, beaten := !c.startBeat.Load(), c.startBeat.Load()
 	for {
-		vanished, err := c.heartbeat(ctx, first)
+		var vanished bool
+		var err error
+		if beaten {
+			beaten = false
+		} else {
+			vanished, err = c.heartbeat(ctx, first)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			c.opts.Logger.Debug("presence", "err", err)

@@ -65,42 +65,58 @@ func (c *Client) validMarker(channel, raw string) ID {
 	return id
 }
 
-// unread counts other users' entries of channel after stream id marker up
-// to the end of page (the newest page, oldest first). The entries the page
-// holds are counted from it; older ones cost one XRANGE of at most
-// UnreadLimit entries. A channel never read (the zero marker) has nothing
-// unread: its history is not news.
-func (c *Client) unread(ctx context.Context, channel string, marker ID, page []Message, complete bool) (Unread, error) {
-	var u Unread
-	if marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
-		return u, nil
-	}
-	count := func(m Message) {
-		if m.User == c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
-			return // one's own, read, or not a line of the channel
+// countUnread counts, for each page read, the messages of other users
+// after its read marker, up to the end of the page (UnreadLimit at most):
+// the page's own, and — for a marker older than the page — those between,
+// read for every such page in one round trip.
+func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
+	pipe := c.rdb.Pipeline()
+	between := make([]*redis.XMessageSliceCmd, len(pages))
+	for i, p := range pages {
+		marker, page := p.ev.ReadID, p.msgs
+		if p.pageSize <= 0 || marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
+			continue
 		}
-		u.Count++
-		if Mentions(m.Text, c.opts.User) {
-			u.Mentions++
+		if p.more && page[0].ID.After(marker) {
+			// The marker is older than the page: count what lies between.
+			between[i] = pipe.XRangeN(ctx, c.streamOf(p.channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
 		}
 	}
-	if !complete && page[0].ID.After(marker) {
-		// The marker is older than the page: count what lies between.
-		xs, err := c.rdb.XRangeN(ctx, c.streamOf(channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1).Result()
-		if err != nil {
-			return u, fmt.Errorf("count unread in %q: %w", channel, err)
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(ctx) // each reply is checked below
+	}
+	for i, p := range pages {
+		marker, page := p.ev.ReadID, p.msgs
+		if p.pageSize <= 0 || marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
+			continue
 		}
-		if len(xs) > UnreadLimit {
-			xs, u.More = xs[:UnreadLimit], true
+		u := &p.ev.Unread
+		count := func(m Message) {
+			if m.User == c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
+				return // one's own, read, or not a line of the channel
+			}
+			u.Count++
+			if Mentions(m.Text, c.opts.User) {
+				u.Mentions++
+			}
 		}
-		for _, m := range decodeAll(channel, xs) {
+		if cmd := between[i]; cmd != nil {
+			xs, err := cmd.Result()
+			if err != nil {
+				return fmt.Errorf("count unread in %q: %w", p.channel, err)
+			}
+			if len(xs) > UnreadLimit {
+				xs, u.More = xs[:UnreadLimit], true
+			}
+			for _, m := range decodeAll(p.channel, xs) {
+				count(m)
+			}
+		}
+		for _, m := range page {
 			count(m)
 		}
 	}
-	for _, m := range page {
-		count(m)
-	}
-	return u, nil
+	return nil
 }
 
 // handleUserEvent turns a message on the user's events topic into a

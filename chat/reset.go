@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // A server can lose its data while clients stay connected (FLUSHALL) or
@@ -27,13 +29,16 @@ func (c *Client) checkWiped(ctx context.Context) error {
 	}
 	defer c.resetting.Store(false)
 	c.opts.Logger.Warn("the server lost its data; registering the user and channels again")
+	// Never a follow's lock under c.mu: a catch-up holds follows' locks
+	// and then takes c.mu.
 	c.mu.Lock()
-	for _, f := range c.follows {
+	follows := slices.Collect(maps.Values(c.follows))
+	c.mu.Unlock()
+	for _, f := range follows {
 		f.mu.Lock()
 		f.reset = true
 		f.mu.Unlock()
 	}
-	c.mu.Unlock()
 	if err := c.Rejoin(ctx); err != nil {
 		return fmt.Errorf("register again after the server lost its data: %w", err)
 	}
@@ -45,7 +50,7 @@ func (c *Client) checkWiped(ctx context.Context) error {
 // memberships and the list of direct conversations (idempotently) after
 // the server lost its data.
 func (c *Client) Rejoin(ctx context.Context) error {
-	if err := c.register(ctx); err != nil {
+	if err := c.register(ctx, false); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -66,10 +66,17 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 // subscribe opens a subscription for l with every topic it carries.
 func (c *Client) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) {
 	ps := l.open(ctx, c.rdb)
+	topics := c.topicsOf(l)
 	c.mu.Lock()
 	l.ps = ps
+	l.awaiting, l.confirmed = map[string]bool{}, nil
+	for _, t := range topics {
+		if name, ok := c.convOfTopic(t); ok {
+			l.await(name)
+		}
+	}
 	c.mu.Unlock()
-	if err := l.subscribe(ctx, ps, c.topicsOf(l)...); err != nil {
+	if err := l.subscribe(ctx, ps, topics...); err != nil {
 		c.endSession(l, ps)
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
@@ -185,23 +192,23 @@ func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription,
 		return nil
 	}
 	if name, ok := c.convOfTopic(m.Channel); ok {
-		c.checkTrimmed(ctx, name)
-		return c.catchUp(ctx, name)
+		c.mu.Lock()
+		due := l.confirm(name)
+		c.mu.Unlock()
+		return c.catchUpAll(ctx, due)
 	}
 	return nil
 }
 
 // catchUpDMs catches up every followed direct conversation.
 func (c *Client) catchUpDMs(ctx context.Context) error {
+	var dms []string
 	for _, name := range c.followedNames() {
 		if isDM(name) {
-			c.checkTrimmed(ctx, name)
-			if err := c.catchUp(ctx, name); err != nil {
-				return err
-			}
+			dms = append(dms, name)
 		}
 	}
-	return nil
+	return c.catchUpAll(ctx, dms)
 }
 
 // stalled reports that the plain link has not heard from Redis for a

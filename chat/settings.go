@@ -113,11 +113,23 @@ func (k Keys) UserSettings(user string) string { return k.UserPrefix + tag(user)
 
 // Settings reads the user's settings.
 func (c *Client) Settings(ctx context.Context) (Settings, error) {
-	h, err := c.rdb.HGetAll(ctx, c.keys.UserSettings(c.opts.User)).Result()
-	if err != nil && !isNotFound(err) {
-		return Settings{}, fmt.Errorf("read your settings: %w", CleanRedisError(err))
+	pipe := c.rdb.Pipeline()
+	read := c.queueSettings(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // checked in read
+	return read()
+}
+
+// queueSettings queues the read of the settings on pipe; read decodes
+// it once pipe ran.
+func (c *Client) queueSettings(ctx context.Context, pipe redis.Pipeliner) (read func() (Settings, error)) {
+	cmd := pipe.HGetAll(ctx, c.keys.UserSettings(c.opts.User))
+	return func() (Settings, error) {
+		h, err := cmd.Result()
+		if err != nil && !isNotFound(err) {
+			return Settings{}, fmt.Errorf("read your settings: %w", CleanRedisError(err))
+		}
+		return decodeSettings(h), nil
 	}
-	return decodeSettings(h), nil
 }
 
 // decodeSettings reads the settings Hash; what does not decode is left

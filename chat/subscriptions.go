@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -108,23 +109,36 @@ func (s *SubscriptionManager) RegisterUser(ctx context.Context, name string) (Us
 	return s.registerUser(ctx, name, nil)
 }
 
-// registerUser is RegisterUser with more commands (also) in the same
-// round trip.
-func (s *SubscriptionManager) registerUser(ctx context.Context, name string, also func(redis.Pipeliner)) (User, error) {
+// registerUser is RegisterUser with more commands in the same round
+// trip: also queues them, and returns those whose failure fails the
+// registration (the others' replies are its caller's to read).
+func (s *SubscriptionManager) registerUser(ctx context.Context, name string, also func(redis.Pipeliner) []redis.Cmder) (User, error) {
 	if err := ValidateName(name); err != nil {
 		return User{}, fmt.Errorf("user name: %w", err)
 	}
 	key := s.keys.User(name)
 	pipe := s.rdb.Pipeline()
-	pipe.HSetNX(ctx, key, "id", newMsgID())
-	pipe.HSetNX(ctx, key, "name", name)
-	pipe.HSetNX(ctx, key, "created_at", strconv.FormatInt(time.Now().UnixMilli(), 10))
-	h := pipe.HGetAll(ctx, key)
-	if also != nil {
-		also(pipe)
+	own := []redis.Cmder{
+		pipe.HSetNX(ctx, key, "id", newMsgID()),
+		pipe.HSetNX(ctx, key, "name", name),
+		pipe.HSetNX(ctx, key, "created_at", strconv.FormatInt(time.Now().UnixMilli(), 10)),
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	h := pipe.HGetAll(ctx, key)
+	own = append(own, h)
+	if also != nil {
+		own = append(own, also(pipe)...)
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err != nil && !slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return c.Err() != nil }) {
+		// Not a reply's error: the connection's (go-redis leaves the
+		// replies unset then).
 		return User{}, fmt.Errorf("register user %s: %w", name, CleanRedisError(err))
+	}
+	// What must hold is checked here; the rest is also's caller's.
+	for _, cmd := range own {
+		if err := cmd.Err(); err != nil {
+			return User{}, fmt.Errorf("register user %s: %w", name, CleanRedisError(err))
+		}
 	}
 	u := User{ID: h.Val()["id"], Name: name}
 	if ms, err := strconv.ParseInt(h.Val()["created_at"], 10, 64); err == nil {

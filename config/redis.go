@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // RedisOptions turns the Redis settings into go-redis options for one code
@@ -23,6 +24,13 @@ func (c Config) RedisOptions() (*redis.UniversalOptions, error) {
 		// for pipelines would dial a second connection (connect and HELLO:
 		// two more round trips over a network) for the first pipeline.
 		PipelinePoolSize: -1,
+		// No CLIENT SETINFO after HELLO: it only names the library in
+		// CLIENT LIST, and costs each new connection a round trip.
+		DisableIdentity: true,
+		// Nor CLIENT MAINT_NOTIFICATIONS (a managed Redis's maintenance
+		// hand-offs; rtchat reconnects on its own): a round trip a new
+		// connection, refused by most servers.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 	useTLS := c.Redis.TLS
 	switch {

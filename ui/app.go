@@ -60,6 +60,9 @@ type Options struct {
 	Notices []string
 	// Screen replaces the terminal (tests pass a simulation screen).
 	Screen tcell.Screen
+	// Started says Screen was started already (Init; see Splash): the
+	// window does not start it again.
+	Started bool
 	// Terminal receives what the window sends the terminal besides the
 	// screen: OSC 52 (copy to the clipboard) and OSC 777 and 9
 	// (notifications). Nil: copying says it cannot, and no notification
@@ -196,7 +199,7 @@ func New(opts Options) *App {
 		screen, _ = tcell.NewScreen()
 	}
 	if screen != nil {
-		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.focused})
+		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.focused, started: opts.Started})
 	}
 	a.build()
 	return a
@@ -420,42 +423,37 @@ func (a *App) pump() {
 // joins: over a network, 51 channels take the round trips of one
 // (docs/PERFORMANCE.md, "remote").
 func (a *App) startup() {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() {
-		if s, err := a.be.Settings(a.ctx); err == nil {
-			a.post(func() { a.applySettings(s) })
-		} else if a.ctx.Err() == nil {
-			a.post(func() { a.errorLine("could not read your settings (%v); using the defaults", err) })
-		}
-	})
-	mine, err := a.be.MyChannels(a.ctx)
-	if err != nil {
-		a.post(func() { a.errorLine("could not read your channels (%v); opening #general", err) })
+	o, err := a.be.Opening(a.ctx)
+	if err != nil && a.ctx.Err() == nil {
+		a.post(func() {
+			a.errorLine("could not read all of your channels and settings (%v); going on with what could be read", err)
+		})
 	}
+	// The settings first: channels show with their levels and pins.
+	a.post(func() { a.applySettings(o.Settings) })
+	mine := o.Channels
 	if len(mine) == 0 {
 		mine = []string{"general"}
 	}
+	joined, errs := a.be.JoinAll(a.ctx, mine)
+	if a.ctx.Err() != nil {
+		return
+	}
+	a.post(func() {
+		for _, name := range mine {
+			if err := errs[name]; err != nil {
+				a.errorLine("could not join %s: %v", chat.Display(name), err)
+			}
+		}
+		for i, ch := range joined {
+			a.joinedChannel(ch, i == 0)
+		}
+	})
+	// Then what the first view does not need.
+	var wg sync.WaitGroup
 	wg.Go(func() { a.readAway(mine) })
 	wg.Go(a.refreshChannels)
-	// The channel shown first is joined first (the window shows the first
-	// channel that arrives), then all the others at once.
-	a.startupJoin(mine[0], true)
-	for _, name := range mine[1:] {
-		wg.Go(func() { a.startupJoin(name, false) })
-	}
-}
-
-// startupJoin joins one of the user's channels at start.
-func (a *App) startupJoin(name string, show bool) {
-	ch, err := a.be.Join(a.ctx, name)
-	switch {
-	case a.ctx.Err() != nil:
-	case err != nil:
-		a.post(func() { a.errorLine("could not join %s: %v", chat.Display(name), err) })
-	default:
-		a.post(func() { a.joinedChannel(ch, show) })
-	}
+	wg.Wait()
 }
 
 // readAway reads whether the people of the user's direct conversations,

@@ -19,6 +19,10 @@ type Backend interface {
 	Events() <-chan chat.Event
 	// Join creates channel if new and subscribes to it.
 	Join(ctx context.Context, channel string) (chat.Channel, error)
+	// JoinAll joins the user's conversations at start, at once (in the
+	// round trips of one); it returns those joined, in order, and the
+	// error of each that could not be.
+	JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error)
 	// Leave unsubscribes from channel.
 	Leave(ctx context.Context, channel string) error
 	// Send queues a message; its fate arrives as SendEvents.
@@ -28,8 +32,10 @@ type Backend interface {
 	History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error)
 	// ListChannels returns every channel.
 	ListChannels(ctx context.Context) ([]chat.Channel, error)
-	// MyChannels returns the channels the user is subscribed to.
-	MyChannels(ctx context.Context) ([]string, error)
+	// Opening returns what the window opens with: the conversations to
+	// reopen and the person's settings (what could be read, and an
+	// error for what could not).
+	Opening(ctx context.Context) (chat.Opening, error)
 	// SetTopic sets a channel's description.
 	SetTopic(ctx context.Context, channel, topic string) error
 	// DeleteChannel deletes a channel the user created.
@@ -50,10 +56,9 @@ type Backend interface {
 	// Verify says whether message id of channel is its author's (never
 	// blocks; a pending answer comes as a VerifiedEvent).
 	Verify(channel string, id chat.ID) chat.Verdict
-	// Settings reads the user's attention settings; SetLevel, SetPinned,
-	// SetHighlights and SetDND change them (every terminal of the user
-	// hears of it as a SettingsEvent).
-	Settings(ctx context.Context) (chat.Settings, error)
+	// SetLevel, SetPinned, SetHighlights and SetDND change the user's
+	// attention settings (read with Opening; every terminal of the user
+	// hears of a change as a SettingsEvent).
 	SetLevel(ctx context.Context, channel string, l chat.Level) error
 	SetPinned(ctx context.Context, channel string, pinned bool) error
 	SetHighlights(ctx context.Context, words []string) error

@@ -95,10 +95,10 @@ func (f *fakeBackend) setVerdict(id chat.ID, v chat.Verdict) {
 	f.verdicts[id] = v
 }
 
-func (f *fakeBackend) Settings(context.Context) (chat.Settings, error) {
+func (f *fakeBackend) Opening(context.Context) (chat.Opening, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.settings, nil
+	return chat.Opening{Channels: f.mine, Settings: f.settings}, nil
 }
 
 // changeSettings applies change and tells the window, as the chat client
@@ -187,7 +187,6 @@ func (f *fakeBackend) ListChannels(ctx context.Context) ([]chat.Channel, error) 
 	return out, nil
 }
 
-func (f *fakeBackend) MyChannels(ctx context.Context) ([]string, error) { return f.mine, nil }
 func (f *fakeBackend) SetTopic(ctx context.Context, channel, topic string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -239,4 +238,18 @@ func (f *fakeBackend) Around(_ context.Context, channel string, id chat.ID, n in
 		}
 	}
 	return nil, nil
+}
+
+// JoinAll joins each of channels, one after another.
+func (f *fakeBackend) JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error) {
+	var out []chat.Channel
+	errs := map[string]error{}
+	for _, name := range channels {
+		if ch, err := f.Join(ctx, name); err != nil {
+			errs[name] = err
+		} else {
+			out = append(out, ch)
+		}
+	}
+	return out, errs
 }

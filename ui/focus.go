@@ -13,12 +13,18 @@ import (
 type focusScreen struct {
 	tcell.Screen
 	focused *atomic.Bool
+	// started is set when the screen was started before the window got
+	// it (a splash while connecting).
+	started bool
 }
 
-// Init starts the screen and asks the terminal to report focus changes.
+// Init starts the screen (unless it was) and asks the terminal to report
+// focus changes.
 func (s *focusScreen) Init() error {
-	if err := s.Screen.Init(); err != nil {
-		return err
+	if !s.started {
+		if err := s.Screen.Init(); err != nil {
+			return err
+		}
 	}
 	s.Screen.EnableFocus()
 	return nil

@@ -121,7 +121,6 @@ func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, err
 }
 func (f *benchBackend) Leave(context.Context, string) error                { return nil }
 func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                { return chat.Verified }
-func (f *benchBackend) Settings(context.Context) (chat.Settings, error)    { return chat.Settings{}, nil }
 func (f *benchBackend) SetLevel(context.Context, string, chat.Level) error { return nil }
 func (f *benchBackend) SetPinned(context.Context, string, bool) error      { return nil }
 func (f *benchBackend) SetHighlights(context.Context, []string) error      { return nil }
@@ -144,7 +143,9 @@ func (f *benchBackend) ListChannels(context.Context) ([]chat.Channel, error) {
 	}
 	return out, nil
 }
-func (f *benchBackend) MyChannels(context.Context) ([]string, error)   { return f.mine, nil }
+func (f *benchBackend) Opening(context.Context) (chat.Opening, error) {
+	return chat.Opening{Channels: f.mine}, nil
+}
 func (f *benchBackend) SetTopic(context.Context, string, string) error { return nil }
 func (f *benchBackend) DeleteChannel(context.Context, string) error    { return nil }
 func (f *benchBackend) Who(context.Context, string) (chat.Presence, error) {
@@ -501,4 +502,18 @@ func startWindow(ctx context.Context, c *chat.Client) (screen *frameScreen, stop
 	done := make(chan struct{})
 	go func() { _ = app.Run(wctx); close(done) }()
 	return screen, func() { cancel(); <-done; _ = c.Close() }, nil
+}
+
+// JoinAll joins each of channels, one after another.
+func (f *benchBackend) JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error) {
+	var out []chat.Channel
+	errs := map[string]error{}
+	for _, name := range channels {
+		if ch, err := f.Join(ctx, name); err != nil {
+			errs[name] = err
+		} else {
+			out = append(out, ch)
+		}
+	}
+	return out, errs
 }

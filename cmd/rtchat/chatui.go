@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,7 +56,25 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	log, closeLog := openLog(cfg, std.err)
 	defer closeLog()
 	log.Info("starting", "config", cfg.String())
-	cn, err := connect(ctx, &cfg, log, std.err)
+	// The first frame comes before the first network reply: a far Redis
+	// shows as "connecting to …", not as a terminal that did nothing.
+	if screen == nil {
+		if screen, err = tcell.NewScreen(); err != nil {
+			return fmt.Errorf("open the terminal: %w", err)
+		}
+	}
+	if err := screen.Init(); err != nil {
+		return fmt.Errorf("open the terminal: %w", err)
+	}
+	handed := false
+	defer func() {
+		if !handed {
+			screen.Fini() // the error goes to a terminal restored
+		}
+	}()
+	ui.Splash(screen, theme, version, "connecting to "+cfg.Server()+"…")
+	var connNotices strings.Builder
+	cn, err := connect(ctx, &cfg, log, &connNotices)
 	if err != nil {
 		return err
 	}
@@ -82,7 +101,13 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		term = tty
 	}
 	opts := windowOptions(&cfg, cn, theme, term)
-	opts.Backend, opts.Screen = client, screen
+	for _, line := range strings.Split(strings.TrimSpace(connNotices.String()), "\n") {
+		if line = strings.TrimPrefix(line, "rtchat: "); line != "" {
+			opts.Notices = append(opts.Notices, line)
+		}
+	}
+	opts.Backend, opts.Screen, opts.Started = client, screen, true
+	handed = true
 	app := ui.New(opts)
 	var wg sync.WaitGroup
 	if cn.Embedded() && cn.addr != "" {

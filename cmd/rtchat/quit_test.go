@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -19,6 +20,8 @@ type snapScreen struct {
 	tcell.SimulationScreen
 	mu   sync.Mutex
 	text string
+	// first is the text of the first frame.
+	first string
 }
 
 // Show shows the frame and keeps its text.
@@ -38,6 +41,9 @@ func (s *snapScreen) Show() {
 	}
 	s.mu.Lock()
 	s.text = b.String()
+	if s.first == "" {
+		s.first = s.text
+	}
 	s.mu.Unlock()
 }
 
@@ -90,5 +96,38 @@ func TestQuitIsQuick(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("/quit did not return")
+	}
+}
+
+// TestFirstFrameBeforeTheNetwork: with Redis a slow round trip away, the
+// window's first frame says what it waits for, drawn before any reply
+// (the first frame is not the chat's), and the chat follows.
+func TestFirstFrameBeforeTheNetwork(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	proxy.SetDelay(100 * time.Millisecond)
+	screen := &snapScreen{SimulationScreen: tcell.NewSimulationScreen("UTF-8")}
+	if err := screen.Init(); err != nil {
+		t.Fatal(err)
+	}
+	screen.SetSize(100, 30)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runChatOn(ctx, []string{"--redis", "redis://" + proxy.Addr}, stdio{in: strings.NewReader(""), out: &strings.Builder{}, err: &strings.Builder{}}, screen)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	redistest.Eventually(t, 30*time.Second, "the window to connect", func() error {
+		if txt := screen.shown(); !strings.Contains(txt, "#general · subscribed · connected") {
+			return errors.New(txt)
+		}
+		return nil
+	})
+	screen.mu.Lock()
+	first := screen.first
+	screen.mu.Unlock()
+	if !strings.Contains(first, "connecting to redis://"+proxy.Addr+"…") || strings.Contains(first, "#general") {
+		t.Fatalf("the first frame is not the wait:\n%s", first)
 	}
 }

@@ -67,16 +67,28 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer s.close()
+	t := &tailer{c: s.client, std: std, asJSON: *asJSON, root: root, shown: map[chat.ID]*chat.Message{}}
+	if !*follow && root.IsZero() {
+		// The common case in one round trip: resolve, check, read.
+		conv, page, more, err := s.client.Newest(ctx, channel, int64(*n))
+		if err != nil {
+			return noChannel(channel, err)
+		}
+		if len(page) < *n && more && len(page) > 0 {
+			older, err := lastN(ctx, s.client, conv, *n-len(page), page[0].ID)
+			if err != nil {
+				return err
+			}
+			page = append(older, page...)
+		}
+		return t.print(ctx, page...)
+	}
 	if channel, err = s.client.Resolve(ctx, channel); err != nil {
 		return err
 	}
 	if _, err := s.client.Channel(ctx, channel); err != nil {
-		if errors.Is(err, chat.ErrNoSuchChannel) {
-			return fmt.Errorf("channel %q does not exist; list channels with 'rtchat channels'", channel)
-		}
-		return err
+		return noChannel(channel, err)
 	}
-	t := &tailer{c: s.client, std: std, asJSON: *asJSON, root: root, shown: map[chat.ID]*chat.Message{}}
 	if *follow && root.IsZero() {
 		return t.follow(ctx, channel, int64(*n)) // its first page is the last n
 	}
@@ -113,7 +125,7 @@ const maxShown = 10000
 // or the thread's root and its newest n replies.
 func (t *tailer) first(ctx context.Context, channel string, n int) ([]chat.Message, error) {
 	if t.root.IsZero() {
-		return lastN(ctx, t.c, channel, n)
+		return lastN(ctx, t.c, channel, n, chat.ID{})
 	}
 	r, replies, err := t.c.Thread(ctx, channel, t.root)
 	if err != nil {
@@ -125,10 +137,19 @@ func (t *tailer) first(ctx context.Context, channel string, n int) ([]chat.Messa
 	return append([]chat.Message{r}, replies...), nil
 }
 
-// lastN returns the newest n messages of channel, oldest first.
-func lastN(ctx context.Context, c *chat.Client, channel string, n int) ([]chat.Message, error) {
+// noChannel says how to find a channel when err is that it does not
+// exist.
+func noChannel(channel string, err error) error {
+	if errors.Is(err, chat.ErrNoSuchChannel) {
+		return fmt.Errorf("channel %q does not exist; list channels with 'rtchat channels'", channel)
+	}
+	return err
+}
+
+// lastN returns the newest n messages of channel before before (the zero
+// ID: the newest of all), oldest first.
+func lastN(ctx context.Context, c *chat.Client, channel string, n int, before chat.ID) ([]chat.Message, error) {
 	var out []chat.Message
-	var before chat.ID
 	for len(out) < n {
 		page, more, err := c.History(ctx, channel, before)
 		if err != nil {

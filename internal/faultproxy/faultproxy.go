@@ -66,7 +66,9 @@ func Listen(target string) (*Proxy, error) {
 }
 
 // SetDelay holds every chunk of bytes d before passing it on, each way:
-// a network 2d round trip away. Order is kept.
+// a network 2d round trip away. Order is kept. A new connection's first
+// request waits 2d more: the TCP handshake a real network would take
+// before the client could send it.
 func (p *Proxy) SetDelay(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -128,6 +130,7 @@ func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
 	defer p.wg.Done()
 	defer p.drop(l)
 	buf := make([]byte, 32<<10)
+	first := upstream // the first request also waits for the handshake
 	q := make(chan pending, 4096)
 	defer close(q)
 	p.wg.Add(1)
@@ -153,6 +156,9 @@ func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
 				l.swallow, p.cut = true, nil
 			}
 			at := time.Now().Add(p.delay)
+			if first {
+				at, first = at.Add(2*p.delay), false
+			}
 			p.mu.Unlock()
 			l.mu.Unlock()
 			q <- pending{b: bytes.Clone(chunk), at: at}

@@ -367,6 +367,21 @@ func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[st
 	return out, errs
 }
 
+// JoinEach joins names one after another with join, and answers as
+// JoinAll does: for a backend that has no batch (tests, the bench).
+func JoinEach(ctx context.Context, names []string, join func(context.Context, string) (Channel, error)) ([]Channel, map[string]error) {
+	var out []Channel
+	errs := map[string]error{}
+	for _, name := range names {
+		if ch, err := join(ctx, name); err != nil {
+			errs[name] = err
+		} else {
+			out = append(out, ch)
+		}
+	}
+	return out, errs
+}
+
 // joining is a public channel on its way into JoinAll's batch.
 type joining struct {
 	name        string

@@ -24,6 +24,27 @@ func counted(t *testing.T, srv *redistest.Server) (*redis.Client, *redistest.Rou
 	return rdb, rt
 }
 
+// channelsOf makes n channels (prefix00…) that r joins, each with one
+// message of text unless it is empty.
+func channelsOf(t *testing.T, r *recorder, prefix string, n int, text string) []string {
+	t.Helper()
+	ctx := ctxT(t)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%02d", prefix, i)
+		if _, err := r.Join(ctx, names[i]); err != nil {
+			t.Fatal(err)
+		}
+		if text == "" {
+			continue
+		}
+		if _, err := r.BroadcastMessage(ctx, names[i], text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
 // TestRoundTrips: what the headless commands and a window's start cost
 // in round trips, so that one more sequential round trip on these paths
 // fails here (the bench's "remote" scenario says what they cost in time).
@@ -31,16 +52,7 @@ func TestRoundTrips(t *testing.T) {
 	srv, admin := startRedis(t)
 	ctx := ctxT(t)
 	bob := newRecorder(t, admin, "bob")
-	names := make([]string, 30)
-	for i := range names {
-		names[i] = fmt.Sprintf("c%02d", i)
-		if _, err := bob.Join(ctx, names[i]); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := bob.BroadcastMessage(ctx, names[i], "hi"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	names := channelsOf(t, bob, "c", 30, "hi")
 	rdb, rt := counted(t, srv)
 	c, err := chat.New(chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner(), PageSize: 5})
 	if err != nil {
@@ -196,13 +208,7 @@ func TestReconnectCatchesUpTogether(t *testing.T) {
 	srv, admin := startRedis(t)
 	ctx := ctxT(t)
 	bob := newRecorder(t, admin, "bob")
-	names := make([]string, 20)
-	for i := range names {
-		names[i] = fmt.Sprintf("r%02d", i)
-		if _, err := bob.Join(ctx, names[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	names := channelsOf(t, bob, "r", 20, "")
 	rdb, rt := counted(t, srv)
 	alice := newRecorder(t, rdb, "alice")
 	alice.waitConnected()

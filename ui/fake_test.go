@@ -242,14 +242,5 @@ func (f *fakeBackend) Around(_ context.Context, channel string, id chat.ID, n in
 
 // JoinAll joins each of channels, one after another.
 func (f *fakeBackend) JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error) {
-	var out []chat.Channel
-	errs := map[string]error{}
-	for _, name := range channels {
-		if ch, err := f.Join(ctx, name); err != nil {
-			errs[name] = err
-		} else {
-			out = append(out, ch)
-		}
-	}
-	return out, errs
+	return chat.JoinEach(ctx, channels, f.Join)
 }

@@ -43,7 +43,7 @@ func (b *bench) flood(ctx context.Context) ([]result, error) {
 	if err := rdb.SAdd(ctx, chat.DefaultKeys().UserChannels("watcher"), channel).Err(); err != nil {
 		return nil, err
 	}
-	screen, stop, err := startWindow(ctx, c)
+	screen, stop, err := startWindow(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}

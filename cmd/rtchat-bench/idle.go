@@ -35,7 +35,7 @@ func (b *bench) idle(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	screen, stop, err := startWindow(ctx, c)
+	screen, stop, err := startWindow(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -132,15 +132,11 @@ func (b *bench) remoteWindow(ctx context.Context, addr, user string, names []str
 	if err != nil {
 		return result{}, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(wctx); err != nil {
+	_, stop, err := startWindow(ctx, c, screen)
+	if err != nil {
 		return result{}, err
 	}
-	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, Started: true, MaxLines: 5000})
-	done := make(chan struct{})
-	go func() { _ = app.Run(wctx); close(done) }()
-	defer func() { cancel(); <-done; _ = c.Close() }()
+	defer stop()
 	var history, all time.Duration
 	err = waitFor(screen, func() bool {
 		now := time.Since(start)
@@ -192,12 +188,11 @@ func (b *bench) remoteReconnect(ctx context.Context, direct *redis.Client, addr,
 	if err != nil {
 		return result{}, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(wctx); err != nil {
+	_, stop, err := startClient(ctx, c)
+	if err != nil {
 		return result{}, err
 	}
-	defer c.Close()
+	defer stop()
 	if _, errs := c.JoinAll(ctx, names); len(errs) > 0 {
 		return result{}, fmt.Errorf("join: %v", errs)
 	}

@@ -490,30 +490,35 @@ func uiMemory() (perMsg, textPerMsg float64, err error) {
 }
 
 // startWindow starts c and a real window on it (max_lines 5000), drawn on
-// a frame screen; stop ends both.
-func startWindow(ctx context.Context, c *chat.Client) (screen *frameScreen, stop func(), err error) {
-	wctx, cancel := context.WithCancel(ctx)
-	if err := c.Start(wctx); err != nil {
+// screen (nil: a new frame screen; else one started already, as rtchat's
+// splash leaves it); stop ends both.
+func startWindow(ctx context.Context, c *chat.Client, screen *frameScreen) (_ *frameScreen, stop func(), err error) {
+	wctx, stopClient, err := startClient(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	started := screen != nil
+	if !started {
+		screen = newFrameScreen(120, 40)
+	}
+	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, Started: started, MaxLines: 5000})
+	done := make(chan struct{})
+	go func() { _ = app.Run(wctx); close(done) }()
+	return screen, func() { stopClient(); <-done }, nil
+}
+
+// startClient starts c; stop ends it. ctx (under the caller's) ends at
+// stop.
+func startClient(ctx context.Context, c *chat.Client) (_ context.Context, stop func(), err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	if err := c.Start(ctx); err != nil {
 		cancel()
 		return nil, nil, err
 	}
-	screen = newFrameScreen(120, 40)
-	app := ui.New(ui.Options{Backend: c, Theme: themes.Default(), Version: "bench", Screen: screen, MaxLines: 5000})
-	done := make(chan struct{})
-	go func() { _ = app.Run(wctx); close(done) }()
-	return screen, func() { cancel(); <-done; _ = c.Close() }, nil
+	return ctx, func() { cancel(); _ = c.Close() }, nil
 }
 
 // JoinAll joins each of channels, one after another.
 func (f *benchBackend) JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error) {
-	var out []chat.Channel
-	errs := map[string]error{}
-	for _, name := range channels {
-		if ch, err := f.Join(ctx, name); err != nil {
-			errs[name] = err
-		} else {
-			out = append(out, ch)
-		}
-	}
-	return out, errs
+	return chat.JoinEach(ctx, channels, f.Join)
 }

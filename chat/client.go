@@ -397,9 +397,24 @@ func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
 	// Two round trips whatever the number of channels: the names, then
 	// every channel's record and member count.
 	pipe := c.rdb.Pipeline()
+	finish := c.QueueListChannels(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // each reply is checked in finish
+	return finish(ctx)
+}
+
+// QueueListChannels is ListChannels for a caller that carries its first
+// round trip (the names) in an exchange of its own: it queues it on pipe,
+// and finish, once pipe ran, reads the records and answers as
+// ListChannels does.
+func (c *Client) QueueListChannels(ctx context.Context, pipe redis.Pipeliner) (finish func(context.Context) ([]Channel, error)) {
 	index := pipe.SMembers(ctx, c.keys.ChannelIndex())
 	mine := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
-	_, _ = pipe.Exec(ctx) // each reply is checked below
+	return func(ctx context.Context) ([]Channel, error) { return c.listChannels(ctx, index, mine) }
+}
+
+// listChannels reads the records of the channels named by index and
+// mine (the user's private channels).
+func (c *Client) listChannels(ctx context.Context, index, mine *redis.StringSliceCmd) ([]Channel, error) {
 	if err := index.Err(); err != nil {
 		return nil, fmt.Errorf("list channels: %w", CleanRedisError(err))
 	}

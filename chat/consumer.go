@@ -55,43 +55,55 @@ func (c *Client) History(ctx context.Context, channel string, before ID) (msgs [
 // reads older ones): one round trip for a public channel, as "rtchat tail"
 // wants; a private channel or a direct conversation costs a lookup more.
 func (c *Client) Newest(ctx context.Context, name string, n int64) (conv string, page []Message, more bool, err error) {
+	pipe := c.rdb.Pipeline()
+	finish := c.QueueNewest(ctx, pipe, name, n)
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(ctx) // each reply is checked in finish
+	}
+	return finish(ctx)
+}
+
+// QueueNewest is Newest for a caller that carries its reads in an
+// exchange of its own: it queues them on pipe, and finish, once pipe ran,
+// answers as Newest does.
+func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name string, n int64) (finish func(context.Context) (string, []Message, bool, error)) {
 	name = strings.TrimPrefix(name, "#")
 	if err := ValidateConv(name); err != nil {
-		return "", nil, false, err
+		return func(context.Context) (string, []Message, bool, error) { return "", nil, false, err }
 	}
 	n = min(max(n, 1), c.opts.PageSize)
 	_, dm := PeerOf(name)
 	_, private := PrivateName(name)
 	if dm || private {
-		return c.newestOf(ctx, name, n)
+		return func(ctx context.Context) (string, []Message, bool, error) { return c.newestOf(ctx, name, n) }
 	}
-	pipe := c.rdb.Pipeline()
 	mine := pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
 	id := pipe.HGet(ctx, c.keys.Channel(name), "id")
 	stream := c.streamOf(name)
 	keys, args := []string{stream, stateKey(stream)}, []any{"+", n, pageScan}
 	xs := pageScript.EvalSha(ctx, pipe, keys, args...)
-	_, _ = pipe.Exec(ctx) // each reply is checked below
-	switch err := id.Err(); {
-	case mine.Err() != nil:
-		return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(mine.Err()))
-	case mine.Val():
-		return c.newestOf(ctx, Private(name), n)
-	case errors.Is(err, redis.Nil):
-		return "", nil, false, fmt.Errorf("%q: %w", name, ErrNoSuchChannel)
-	case err != nil:
-		return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
+	return func(ctx context.Context) (string, []Message, bool, error) {
+		switch err := id.Err(); {
+		case mine.Err() != nil:
+			return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(mine.Err()))
+		case mine.Val():
+			return c.newestOf(ctx, Private(name), n)
+		case errors.Is(err, redis.Nil):
+			return "", nil, false, fmt.Errorf("%q: %w", name, ErrNoSuchChannel)
+		case err != nil:
+			return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
+		}
+		res, err := xs.Slice()
+		if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			res, err = pageScript.Run(ctx, c.rdb, keys, args...).Slice()
+		}
+		if err != nil {
+			return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
+		}
+		page, more, _ := c.decodePage(name, res)
+		c.verify.rememberAll(page)
+		return name, page, more, nil
 	}
-	res, err := xs.Slice()
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		res, err = pageScript.Run(ctx, c.rdb, keys, args...).Slice()
-	}
-	if err != nil {
-		return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
-	}
-	page, more, _ = c.decodePage(name, res)
-	c.verify.rememberAll(page)
-	return name, page, more, nil
 }
 
 // newestOf is Newest for a private channel or a direct conversation.

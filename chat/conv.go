@@ -189,37 +189,58 @@ func (c *Client) Resolve(ctx context.Context, name string) (string, error) {
 // (see Open). It returns the conversation. A new channel, a private one
 // or a direct conversation cost what Open costs on top.
 func (c *Client) Prepare(ctx context.Context, name string, create bool) (string, error) {
+	pipe := c.rdb.Pipeline()
+	finish := c.QueuePrepare(ctx, pipe, name, create)
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(ctx) // each reply is checked in finish
+	}
+	return finish(ctx)
+}
+
+// QueuePrepare is Prepare for a caller that carries its commands in an
+// exchange of its own: it queues them on pipe, and finish, once pipe ran,
+// answers as Prepare does.
+func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name string, create bool) (finish func(context.Context) (string, error)) {
 	name = strings.TrimPrefix(name, "#")
 	if err := ValidateConv(name); err != nil {
-		return "", err
+		return func(context.Context) (string, error) { return "", err }
 	}
 	_, dm := PeerOf(name)
 	_, private := PrivateName(name)
-	pipe := c.rdb.Pipeline()
+	var must []redis.Cmder
 	if s := c.opts.Signer; s != nil {
-		pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey())
+		must = append(must, pipe.HSet(ctx, c.keys.SigningKeys(c.opts.User), s.KeyID(), s.PublicKey()))
 	}
 	var mine *redis.BoolCmd
 	var id *redis.StringCmd
 	if !dm && !private {
 		mine = pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
 		id = pipe.HGet(ctx, c.keys.Channel(name), "id")
+		must = append(must, mine)
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
-	}
-	switch {
-	case mine != nil && mine.Val():
-		name = Private(name)
-	case mine != nil && id.Val() != "":
-		return name, nil // a public channel that exists
-	}
-	if create {
-		if _, err := c.Open(ctx, name); err != nil {
-			return "", err
+	return func(ctx context.Context) (string, error) {
+		for _, cmd := range must {
+			if err := cmd.Err(); err != nil {
+				return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
+			}
 		}
+		if id != nil && id.Err() != nil && !errors.Is(id.Err(), redis.Nil) {
+			return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(id.Err()))
+		}
+		conv := name
+		switch {
+		case mine != nil && mine.Val():
+			conv = Private(name)
+		case mine != nil && id.Val() != "":
+			return conv, nil // a public channel that exists
+		}
+		if create {
+			if _, err := c.Open(ctx, conv); err != nil {
+				return "", err
+			}
+		}
+		return conv, nil
 	}
-	return name, nil
 }
 
 // AccountRules are the key and Pub/Sub patterns of a Redis ACL user for

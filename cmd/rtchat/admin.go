@@ -90,7 +90,7 @@ func openAdmin(ctx context.Context, f *commonFlags, std stdio) (*session, error)
 		return nil, err
 	}
 	log, closeLog := openLog(cfg, std.err)
-	cn, err := connect(ctx, &cfg, log, std.err)
+	cn, err := connect(ctx, &cfg, log, std.err, nil)
 	if err != nil {
 		closeLog()
 		return nil, err

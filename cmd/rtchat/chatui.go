@@ -74,7 +74,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	}()
 	ui.Splash(screen, theme, version, "connecting to "+cfg.Server()+"…")
 	var connNotices strings.Builder
-	cn, err := connect(ctx, &cfg, log, &connNotices)
+	cn, err := connect(ctx, &cfg, log, &connNotices, nil)
 	if err != nil {
 		return err
 	}

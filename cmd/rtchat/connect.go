@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,8 @@ type conn struct {
 	// whoami is ACL WHOAMI's answer, asked with the first command (nil
 	// when it was not: identify asks then).
 	whoami *redis.Cmd
+	// aheadRan is set when connect's ahead rode on the first exchange.
+	aheadRan bool
 }
 
 // Embedded reports whether the server is an embedded (in-memory) one.
@@ -56,7 +59,13 @@ func (c *conn) Close() {
 // nothing answers on localhost:6379, it starts the embedded server there
 // (docs/DESIGN.md, "Zero setup"); with --embedded it always does, on a
 // free port if 6379 is taken.
-func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer) (*conn, error) {
+//
+// ahead, when not nil, queues more commands on the connection's first
+// exchange (the reads a headless command would make next, as the
+// configured user): they cost no round trip of their own. Their answers
+// are the caller's to read once connect returned a conn whose aheadRan is
+// set (a joined server; not an embedded one started here).
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer, ahead func(redis.UniversalClient, redis.Pipeliner)) (*conn, error) {
 	if cfg.Embedded {
 		srv, err := embedded.Start(embedded.DefaultAddr)
 		if err != nil {
@@ -93,8 +102,11 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 		pipe := rdb.Pipeline()
 		marker := pipe.Get(ctx, embedded.MarkerKey)
 		who = pipe.Do(ctx, "ACL", "WHOAMI")
-		_, err := pipe.Exec(ctx)
-		if err != nil && marker.Err() == nil && who.Err() == nil {
+		if ahead != nil {
+			ahead(rdb, pipe)
+		}
+		cmds, err := pipe.Exec(ctx)
+		if err != nil && !slices.ContainsFunc(cmds, func(c redis.Cmder) bool { return c.Err() != nil }) {
 			return err // the connection's (a refused AUTH…), not a reply's
 		}
 		id, err = embedded.MarkerOf(marker)
@@ -106,7 +118,7 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 	}
 	if perr == nil {
 		c := joinedConn(cfg, rdb, id, log)
-		c.whoami = who
+		c.whoami, c.aheadRan = who, ahead != nil
 		return c, nil
 	}
 	_ = rdb.Close()

@@ -23,9 +23,16 @@ type session struct {
 	conn   *conn
 	client *chat.Client
 	close  func()
+	// ahead is set when the reads openSession's ahead queued rode on the
+	// first exchange, as the user the session is: their answers stand.
+	ahead bool
 }
 
-func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, error) {
+// openSession connects as cfg says and makes the chat client. ahead, when
+// not nil, queues on the first exchange the reads the command makes next
+// (on a client for the configured user); session.ahead says whether they
+// stand (else the command makes them itself).
+func openSession(ctx context.Context, f *commonFlags, std stdio, ahead func(*chat.Client, redis.Pipeliner)) (*session, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, err
@@ -34,7 +41,24 @@ func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, erro
 		fmt.Fprintf(std.err, "rtchat: warning: %s\n", w)
 	}
 	log, closeLog := openLog(cfg, std.err)
-	cn, err := connect(ctx, &cfg, log, std.err)
+	signer, err := loadSigner(cfg, log)
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	var queue func(redis.UniversalClient, redis.Pipeliner)
+	var aheadUser string
+	if ahead != nil {
+		queue = func(rdb redis.UniversalClient, pipe redis.Pipeliner) {
+			c, err := chat.New(clientOptions(cfg, rdb, signer, log))
+			if err != nil {
+				return
+			}
+			aheadUser = cfg.User
+			ahead(c, pipe)
+		}
+	}
+	cn, err := connect(ctx, &cfg, log, std.err, queue)
 	if err == nil {
 		if err = cn.identify(ctx, &cfg); err != nil {
 			cn.Close()
@@ -44,13 +68,15 @@ func openSession(ctx context.Context, f *commonFlags, std stdio) (*session, erro
 		closeLog()
 		return nil, err
 	}
-	client, err := newClient(cfg, cn, log, false)
+	client, err := newClientWith(cfg, cn, log, false, signer)
 	if err != nil {
 		cn.Close()
 		closeLog()
 		return nil, err
 	}
-	return &session{cfg: cfg, log: log, conn: cn, client: client, close: func() { cn.Close(); closeLog() }}, nil
+	s := &session{cfg: cfg, log: log, conn: cn, client: client, close: func() { cn.Close(); closeLog() }}
+	s.ahead = cn.aheadRan && aheadUser != "" && aheadUser == cfg.User
+	return s, nil
 }
 
 // newClient makes the chat client; autoJoin is for the full-screen client
@@ -60,24 +86,32 @@ func newClient(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool) (*c
 	if err != nil {
 		return nil, err
 	}
-	var pins chat.KeyPins
+	return newClientWith(cfg, cn, log, autoJoin, signer)
+}
+
+// newClientWith is newClient with the device's signer loaded.
+func newClientWith(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool, signer *chat.Signer) (*chat.Client, error) {
+	o := clientOptions(cfg, cn.rdb, signer, log)
+	o.AutoJoin, o.Accounts = autoJoin, cn.accounts
 	if f := cfg.PinFile(); f != "" {
-		pins = chat.NewFilePins(f, cn.server)
+		o.Pins = chat.NewFilePins(f, cn.server)
 	}
-	return chat.New(chat.Options{
-		Redis:            cn.rdb,
+	return chat.New(o)
+}
+
+// clientOptions are the chat client's options for cfg on rdb.
+func clientOptions(cfg config.Config, rdb redis.UniversalClient, signer *chat.Signer, log *slog.Logger) chat.Options {
+	return chat.Options{
+		Redis:            rdb,
 		Keys:             keysOf(cfg),
 		User:             cfg.User,
-		AutoJoin:         autoJoin,
 		Signer:           signer,
-		Accounts:         cn.accounts,
-		Pins:             pins,
 		PageSize:         cfg.PageSize,
 		MaxLen:           cfg.Retention,
 		MaxMessageBytes:  cfg.MaxMessageBytes,
 		ReplicaSubscribe: cfg.Redis.ReplicaSubscribe,
 		Logger:           log,
-	})
+	}
 }
 
 // keysOf is the key schema cfg configures.
@@ -148,7 +182,12 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 	if err := chat.ValidateConv(channel); err != nil {
 		return fmt.Errorf("channel name (or @person): %w", err)
 	}
-	s, err := openSession(ctx, f, std)
+	// Getting ready (the signing key, the name, the channel) rides on
+	// the connection's first exchange.
+	var ready func(context.Context) (string, error)
+	s, err := openSession(ctx, f, std, func(c *chat.Client, pipe redis.Pipeliner) {
+		ready = c.QueuePrepare(ctx, pipe, channel, d.Kind.Shown())
+	})
 	if err != nil {
 		return err
 	}
@@ -158,13 +197,19 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 			return err
 		}
 	}
+	if s.ahead {
+		channel, err = ready(ctx)
+	}
 	// Through a failover (a master gone, its replica not yet promoted),
 	// registering the signing key and opening the conversation (creating
 	// a new channel) are retried like the send itself.
-	if err := retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
-		channel, err = s.client.Prepare(ctx, channel, d.Kind.Shown())
-		return err
-	}); err != nil {
+	if !s.ahead || chat.Retryable(err) {
+		err = retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
+			channel, err = s.client.Prepare(ctx, name, d.Kind.Shown())
+			return err
+		})
+	}
+	if err != nil {
 		return err
 	}
 	d.Channel = channel
@@ -257,12 +302,19 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	s, err := openSession(ctx, &f, std)
+	// The channel names ride on the connection's first exchange.
+	var listed func(context.Context) ([]chat.Channel, error)
+	s, err := openSession(ctx, &f, std, func(c *chat.Client, pipe redis.Pipeliner) {
+		listed = c.QueueListChannels(ctx, pipe)
+	})
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	list, err := s.client.ListChannels(ctx)
+	if !s.ahead {
+		listed = s.client.ListChannels
+	}
+	list, err := listed(ctx)
 	var odd *chat.OddKeysError
 	switch {
 	case errors.As(err, &odd):

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -257,5 +258,42 @@ func TestSendAndTailOnACluster(t *testing.T) {
 	<-done
 	if !strings.Contains(lines[5], `"text":"live 4"`) {
 		t.Fatalf("tail -f on a cluster printed %q", lines)
+	}
+}
+
+// TestHeadlessRoundTrips: send, tail and channels each cost connect,
+// HELLO, the first exchange (which carries their first reads: the
+// marker, ACL WHOAMI, and the name, the page or the channel names) and
+// one more round trip (the script, the authors' keys, the channels'
+// records); one more on these paths fails here (the bench's "remote"
+// scenario says what they cost in time).
+func TestHeadlessRoundTrips(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	url := "redis://" + proxy.Addr
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "warm"); code != 0 {
+		t.Fatal(errs) // (the scripts load; a channel is made)
+	}
+	if code, _, errs := rtchat(t, "", "tail", "--redis", url, "general"); code != 0 {
+		t.Fatal(errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want int64
+	}{
+		{[]string{"send", "--redis", url, "general", "hi"}, 4},
+		{[]string{"tail", "--redis", url, "-n", "20", "general"}, 4}, // the page rides the first exchange; then the authors' keys
+		{[]string{"channels", "--redis", url}, 4},
+	} {
+		before := proxy.RoundTrips()
+		if code, _, errs := rtchat(t, "", c.args...); code != 0 {
+			t.Fatalf("%v: %s", c.args, errs)
+		}
+		n := proxy.RoundTrips() - before
+		t.Logf("rtchat %s: %d round trips", c.args[0], n)
+		if n > c.want {
+			t.Errorf("rtchat %s: %d round trips, want %d", c.args[0], n, c.want)
+		}
 	}
 }

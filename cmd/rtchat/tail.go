@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 )
 
@@ -62,15 +63,27 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 			return fmt.Errorf("--thread: %w", err)
 		}
 	}
-	s, err := openSession(ctx, &f, std)
+	// The common case (the newest lines of a channel) rides on the
+	// connection's first exchange: resolve, check, read.
+	var newest func(context.Context) (string, []chat.Message, bool, error)
+	common := !*follow && root.IsZero()
+	var ahead func(*chat.Client, redis.Pipeliner)
+	if common {
+		ahead = func(c *chat.Client, pipe redis.Pipeliner) { newest = c.QueueNewest(ctx, pipe, channel, int64(*n)) }
+	}
+	s, err := openSession(ctx, &f, std, ahead)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	t := &tailer{c: s.client, std: std, asJSON: *asJSON, root: root, shown: map[chat.ID]*chat.Message{}}
-	if !*follow && root.IsZero() {
-		// The common case in one round trip: resolve, check, read.
-		conv, page, more, err := s.client.Newest(ctx, channel, int64(*n))
+	if common {
+		if !s.ahead {
+			newest = func(ctx context.Context) (string, []chat.Message, bool, error) {
+				return s.client.Newest(ctx, channel, int64(*n))
+			}
+		}
+		conv, page, more, err := newest(ctx)
 		if err != nil {
 			return noChannel(channel, err)
 		}

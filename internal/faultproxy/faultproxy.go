@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,11 +28,17 @@ type Proxy struct {
 	cut   []byte // a request containing this loses its reply
 	down  bool   // refuse connections (accept and close at once)
 	delay time.Duration
+	// trips counts round trips: each connection, and each request that
+	// follows an answer (or comes first) on a connection.
+	trips atomic.Int64
 	wg    sync.WaitGroup
 }
 
 type link struct {
 	client, server net.Conn
+	// answered is set when the server last spoke (a request after it is
+	// a new round trip).
+	answered atomic.Bool
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -64,6 +71,11 @@ func Listen(target string) (*Proxy, error) {
 	go p.accept()
 	return p, nil
 }
+
+// RoundTrips returns the round trips made through the proxy so far: one
+// per connection, and one per request that follows an answer on it (a
+// pipeline is one).
+func (p *Proxy) RoundTrips() int64 { return p.trips.Load() }
 
 // SetDelay holds every chunk of bytes d before passing it on, each way:
 // a network 2d round trip away. Order is kept. A new connection's first
@@ -115,6 +127,8 @@ func (p *Proxy) accept() {
 			continue
 		}
 		l := &link{client: c, server: s}
+		l.answered.Store(true)
+		p.trips.Add(1) // the TCP handshake
 		l.cond = sync.NewCond(&l.mu)
 		p.mu.Lock()
 		p.conns[l] = struct{}{}
@@ -150,6 +164,11 @@ func (p *Proxy) pipe(l *link, src, dst net.Conn, upstream bool) {
 			if !upstream && l.swallow {
 				l.mu.Unlock()
 				return // drop the reply: drop() closes both sides
+			}
+			if upstream && l.answered.Swap(false) {
+				p.trips.Add(1)
+			} else if !upstream {
+				l.answered.Store(true)
 			}
 			p.mu.Lock()
 			if upstream && p.cut != nil && bytes.Contains(bytes.ToLower(chunk), p.cut) {

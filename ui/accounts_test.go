@@ -32,8 +32,7 @@ func TestUnverifiedAuthorsAreMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	send(t, bob, "general", "bob again")
-	w.typeText("my own words", true)
-	w.waitText(t, "bob again")
+	w.say(t, "my own words", "bob again")
 	w.waitText(t, "⚠ bob: forged by someone")
 	w.waitText(t, "alice: my own words")
 	for _, genuine := range []string{"bob: the real bob", "bob: bob again", "alice: my own words"} {
@@ -68,8 +67,7 @@ func TestDirectMessagesInTheWindow(t *testing.T) {
 	alice := openWindow(t, rdb, "alice", ui.Options{}, auto)
 	alice.waitText(t, "#general · subscribed · connected")
 
-	alice.typeText("/msg bob are you there?", true)
-	alice.waitText(t, "@bob · subscribed")
+	alice.say(t, "/msg bob are you there?", "@bob · subscribed")
 	alice.waitText(t, "alice: are you there?")
 	if !strings.Contains(alice.text(), "─ direct messages") || alice.listRow("@bob") == "" {
 		t.Fatalf("no direct messages section:\n%s", alice.text())
@@ -84,8 +82,7 @@ func TestDirectMessagesInTheWindow(t *testing.T) {
 	if !strings.Contains(bob.text(), "#general · subscribed") {
 		t.Fatalf("bob's window switched away:\n%s", bob.text())
 	}
-	bob.typeText("/join @alice", true)
-	bob.waitText(t, "alice: are you there?")
+	bob.say(t, "/join @alice", "alice: are you there?")
 	bob.waitText(t, "alice started a direct conversation with you")
 	bob.typeText("yes", true)
 	alice.waitText(t, "bob: yes")
@@ -99,11 +96,9 @@ func TestDirectMessagesInTheWindow(t *testing.T) {
 	alice.waitText(t, "@bob · subscribed")
 
 	// Someone who never used rtchat here cannot be written to.
-	alice.typeText("/msg nobody hi", true)
-	alice.waitText(t, "could not open @nobody: nobody has never used rtchat on this")
+	alice.say(t, "/msg nobody hi", "could not open @nobody: nobody has never used rtchat on this")
 	// Nor oneself.
-	alice.typeText("/join @alice", true)
-	alice.waitText(t, "@alice is you")
+	alice.say(t, "/join @alice", "@alice is you")
 }
 
 func TestVerdictsArriveLater(t *testing.T) {
@@ -137,8 +132,7 @@ func TestMembershipChangesShow(t *testing.T) {
 	s.waitText(t, "● 🔒ops")
 	f.events <- chat.RemovedEvent{Channel: chat.Private("ops")}
 	s.waitFor(t, "ops to leave the list", func(text string) bool { return !strings.Contains(text, "🔒ops") })
-	s.typeText("/whoami", true)
-	s.waitText(t, "signed in as the account")
+	s.say(t, "/whoami", "signed in as the account")
 
 	// With accounts, direct conversations carry no warning.
 	f.events <- chat.JoinedEvent{Channel: chat.Channel{Name: chat.DM("bob"), ID: "@", Members: 2}}

@@ -16,6 +16,16 @@ import (
 
 // startClient starts a chat client for user on rdb, stopped at test end
 // (or earlier with Close); tweak adjusts its options.
+// withBob starts a server and bob's client on it (its events drained).
+func withBob(t *testing.T) (*redistest.Server, *redis.Client, *chat.Client) {
+	t.Helper()
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	bob := startClient(t, rdb, "bob")
+	drain(t, bob)
+	return srv, rdb, bob
+}
+
 func startClient(t *testing.T, rdb redis.UniversalClient, user string, tweak ...func(*chat.Options)) *chat.Client {
 	t.Helper()
 	opts := chat.Options{Redis: rdb, User: user}
@@ -54,13 +64,10 @@ func TestChatFlowOnRealRedis(t *testing.T) {
 	_, done, runErr := runApp(t, ui.Options{Backend: alice, Screen: s, Mouse: true})
 	s.waitText(t, "#general · subscribed")
 
-	s.typeText("/join one", true)
-	s.waitText(t, "joined #one")
-	s.typeText("/join two", true)
-	s.waitText(t, "joined #two")
+	s.say(t, "/join one", "joined #one")
+	s.say(t, "/join two", "joined #two")
 	s.waitText(t, "#two · subscribed")
-	s.typeText("hello two", true)
-	s.waitText(t, "alice: hello two")
+	s.say(t, "hello two", "alice: hello two")
 
 	if _, err := bob.Join(ctx, "one"); err != nil {
 		t.Fatal(err)
@@ -89,24 +96,19 @@ func TestChatFlowOnRealRedis(t *testing.T) {
 	s.waitText(t, "#two · subscribed")
 	s.waitText(t, "alice: hello two")
 
-	s.typeText("/leave", true)
-	s.waitText(t, "you left #two")
+	s.say(t, "/leave", "you left #two")
 	s.waitText(t, "#two · not subscribed")
-	s.typeText("still here?", true)
-	s.waitText(t, "type /join two to send here")
+	s.say(t, "still here?", "type /join two to send here")
 	if inputRow(s) != "still here?" {
 		t.Fatalf("the refused text left the input: %q", inputRow(s))
 	}
 	s.key(tcell.KeyCtrlU, tcell.ModCtrl) // clear the line
 
-	s.typeText("/channels", true)
-	s.waitText(t, "3 channels:")
+	s.say(t, "/channels", "3 channels:")
 	s.waitText(t, "#general")
 
-	s.typeText("/nosuch", true)
-	s.waitText(t, "unknown command /nosuch; type /help")
-	s.typeText("/join", true)
-	s.waitText(t, "/join needs <channel>")
+	s.say(t, "/nosuch", "unknown command /nosuch; type /help")
+	s.say(t, "/join", "/join needs <channel>")
 
 	s.typeText("/quit", true)
 	select {
@@ -142,11 +144,9 @@ func TestHostileTextShownAsTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitText(t, `bob: [red]x[-] ["a"]b[""] \x1b[2J\x07 \u202eevil`)
-	s.typeText(`typed [blue]tags[""]`, true)
-	s.waitText(t, `alice: typed [blue]tags[""]`)
+	s.say(t, `typed [blue]tags[""]`, `alice: typed [blue]tags[""]`)
 	// A channel description with tags shows as typed in the header.
-	s.typeText("/topic [yellow]topic[-]", true)
-	s.waitText(t, "#general — [yellow]topic[-]")
+	s.say(t, "/topic [yellow]topic[-]", "#general — [yellow]topic[-]")
 }
 
 func TestOlderPagesLoadOnScrollUp(t *testing.T) {
@@ -190,8 +190,7 @@ func TestBadInputGetsOneLineAndKeepsTheText(t *testing.T) {
 	runApp(t, ui.Options{Backend: alice, Screen: s})
 	s.waitText(t, "#general · subscribed")
 
-	s.typeText("/join Bad!", true)
-	s.waitText(t, `"Bad!" is not a valid channel name`)
+	s.say(t, "/join Bad!", `"Bad!" is not a valid channel name`)
 
 	// Pasted, as such a text would be (typing it would take minutes).
 	s.PostEventWait(tcell.NewEventPaste(true))
@@ -237,8 +236,7 @@ func TestWindowOnACluster(t *testing.T) {
 	runApp(t, ui.Options{Backend: alice, Screen: s})
 	s.waitText(t, "#general · subscribed · connected")
 	for _, ch := range []string{"one", "two", "three"} {
-		s.typeText("/join "+ch, true)
-		s.waitText(t, "#"+ch+" · subscribed")
+		s.say(t, "/join "+ch, "#"+ch+" · subscribed")
 		if _, err := bob.Join(context.Background(), ch); err != nil {
 			t.Fatal(err)
 		}
@@ -246,7 +244,6 @@ func TestWindowOnACluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.waitText(t, "bob: bob in "+ch)
-		s.typeText("alice in "+ch, true)
-		s.waitText(t, "alice: alice in "+ch)
+		s.say(t, "alice in "+ch, "alice: alice in "+ch)
 	}
 }

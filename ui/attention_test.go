@@ -85,8 +85,7 @@ func TestNotificationsReachThePerson(t *testing.T) {
 	}
 	// Own messages, and anything during do-not-disturb: nothing.
 	quiet("an own message", func() { f.live("ops", "alice", "thanks") })
-	s.typeText("/dnd 10m", true)
-	s.waitText(t, "do-not-disturb until")
+	s.say(t, "/dnd 10m", "do-not-disturb until")
 	s.waitFor(t, "dnd in the status bar", func(string) bool { return strings.Contains(s.row(-1), "dnd until") })
 	rang, _ := s.bells()
 	if rang == 0 {
@@ -101,8 +100,7 @@ func TestNotificationsReachThePerson(t *testing.T) {
 		t.Fatalf("no DM row:\n%s", s.text())
 	}
 	// Text in a notification cannot escape from it.
-	s.typeText("/dnd off", true)
-	s.waitText(t, "do-not-disturb is off")
+	s.say(t, "/dnd off", "do-not-disturb is off")
 	time.Sleep(5 * time.Second) // the DM's conversation may notify again
 	f.live("@bob", "bob", "evil\x1b]777;notify;FAKE;x\x07 ; done")
 	expect("a hostile text", notification("bob (direct)", `evil\x1b]777,notify,FAKE,x\x07 , done`))
@@ -163,10 +161,7 @@ func TestNotifyCommandNeverThroughAShell(t *testing.T) {
 // TestSettingsFollowTheUser: levels and pins set in one terminal reach
 // the user's other terminal at once, and the next start.
 func TestSettingsFollowTheUser(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	srv, _, bob := withBob(t)
 	for _, ch := range []string{"general", "zeta"} {
 		if _, err := bob.Join(context.Background(), ch); err != nil {
 			t.Fatal(err)
@@ -176,21 +171,16 @@ func TestSettingsFollowTheUser(t *testing.T) {
 	two := openWindow(t, srv.Client(t), "alice", ui.Options{})
 	for _, w := range []*window{one, two} {
 		w.waitText(t, "#general · subscribed · connected")
-		w.typeText("/join zeta", true)
-		w.waitText(t, "#zeta · subscribed")
+		w.say(t, "/join zeta", "#zeta · subscribed")
 	}
 	for _, w := range []*window{one, two} {
-		w.typeText("/join general", true)
-		w.waitText(t, "#general · subscribed")
+		w.say(t, "/join general", "#general · subscribed")
 	}
 	send(t, bob, "zeta", "news")
 	two.waitFor(t, "zeta unread", func(string) bool { return strings.HasSuffix(two.listRow("zeta"), "1") })
-	one.typeText("/join zeta", true)
-	one.waitText(t, "#zeta · subscribed")
-	one.typeText("/mute", true)
-	one.waitText(t, "muted")
-	one.typeText("/pin", true)
-	one.waitText(t, "pinned to the top")
+	one.say(t, "/join zeta", "#zeta · subscribed")
+	one.say(t, "/mute", "muted")
+	one.say(t, "/pin", "pinned to the top")
 	two.waitFor(t, "zeta muted and pinned in the other terminal", func(string) bool {
 		row := two.listRow("zeta")
 		return strings.HasPrefix(row, "◆") && !strings.HasSuffix(row, "1")
@@ -203,8 +193,7 @@ func TestSettingsFollowTheUser(t *testing.T) {
 	again := openWindow(t, srv.Client(t), "alice", ui.Options{})
 	again.waitText(t, "◆ zeta")
 	again.typeText("/join zeta", true)
-	again.typeText("/notify all", true)
-	again.waitText(t, "#zeta notifies every message")
+	again.say(t, "/notify all", "#zeta notifies every message")
 }
 
 // TestAwayIsToldOnce: who mentions or writes to an away person is told
@@ -213,22 +202,17 @@ func TestAwayIsToldOnce(t *testing.T) {
 	srv := redistest.Start(t)
 	bob := openWindow(t, srv.Client(t), "bob", ui.Options{})
 	bob.waitText(t, "#general · subscribed · connected")
-	bob.typeText("/away lunch", true)
-	bob.waitText(t, "you are away: lunch")
+	bob.say(t, "/away lunch", "you are away: lunch")
 	bob.waitFor(t, "away in the status bar", func(string) bool { return strings.Contains(bob.row(-1), "· away") })
 	alice := openWindow(t, srv.Client(t), "alice", ui.Options{})
 	alice.waitText(t, "#general · subscribed · connected")
-	alice.typeText("bob, quick question", true)
-	alice.waitText(t, "bob is away: lunch")
-	alice.typeText("bob, another one", true)
-	alice.waitText(t, "alice: bob, another one")
-	alice.typeText("/who", true)
-	alice.waitText(t, "bob (away: lunch)")
+	alice.say(t, "bob, quick question", "bob is away: lunch")
+	alice.say(t, "bob, another one", "alice: bob, another one")
+	alice.say(t, "/who", "bob (away: lunch)")
 	if n := strings.Count(alice.text(), "bob is away"); n != 1 {
 		t.Fatalf("told %d times:\n%s", n, alice.text())
 	}
-	bob.typeText("/back", true)
-	bob.waitText(t, "you are back")
+	bob.say(t, "/back", "you are back")
 	alice.typeText("/who", true)
 	alice.waitFor(t, "bob back", func(s string) bool {
 		return strings.Count(s, "(away: lunch)") == 1 && strings.Contains(s, "online: alice, bob")

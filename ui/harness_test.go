@@ -182,6 +182,13 @@ func (s *testScreen) typeText(text string, enter bool) {
 
 func (s *testScreen) key(k tcell.Key, mod tcell.ModMask) { s.InjectKey(k, 0, mod) }
 
+// say types input and Enter, and waits for want on the screen.
+func (s *testScreen) say(t testing.TB, input, want string) {
+	t.Helper()
+	s.typeText(input, true)
+	s.waitText(t, want)
+}
+
 func (s *testScreen) click(x, y int) {
 	s.InjectMouse(x, y, tcell.Button1, tcell.ModNone)
 	s.InjectMouse(x, y, tcell.ButtonNone, tcell.ModNone)

@@ -18,10 +18,7 @@ import (
 // topic with a far-future id, chained onto the last message or not, never
 // shows, and real messages after it do.
 func TestForgedLiveEntryNeverShown(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	_, rdb, bob := withBob(t)
 	w := openWindow(t, rdb, "alice", ui.Options{})
 	w.waitText(t, "#general · subscribed · connected")
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 1)
@@ -49,10 +46,7 @@ func TestForgedLiveEntryNeverShown(t *testing.T) {
 // that the server lost its data, counts its members again (not 0), never
 // calls it a truncated history, and goes on chatting.
 func TestWipedServerSaidOnceAndRestored(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	_, rdb, bob := withBob(t)
 	if _, err := bob.Join(context.Background(), "general"); err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +60,7 @@ func TestWipedServerSaidOnceAndRestored(t *testing.T) {
 	}
 	w.waitText(t, "the server lost its data")
 	w.waitText(t, "1 member · 1 online")
-	w.typeText("after the wipe", true)
-	w.waitText(t, "alice: after the wipe")
+	w.say(t, "after the wipe", "alice: after the wipe")
 	w.waitFor(t, "the message stored", func(string) bool { return streamLen(t, rdb, "general") == 1 })
 	if n := strings.Count(w.text(), "the server lost its data"); n != 1 || strings.Contains(w.text(), "truncated") {
 		t.Fatalf("the window after a wipe:\n%s", w.text())

@@ -44,8 +44,7 @@ func TestUpRecallsEarlierInputs(t *testing.T) {
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "#general · subscribed")
 	s.typeText("first", true)
-	s.typeText("second", true)
-	s.waitText(t, "alice: second")
+	s.say(t, "second", "alice: second")
 	s.key(tcell.KeyUp, 0)
 	s.waitFor(t, "second recalled", func(string) bool { return inputRow(s) == "second" })
 	s.key(tcell.KeyUp, 0)
@@ -115,8 +114,7 @@ func TestThemeSwitchAndHotReload(t *testing.T) {
 	s.typeText("/theme dark", true)
 	dark, _ := themes.Load("dark")
 	s.waitFor(t, "dark header", func(string) bool { return headerBg() == dark.Header.Background.Color })
-	s.typeText("/theme nosuch", true)
-	s.waitText(t, `no theme named "nosuch"`)
+	s.say(t, "/theme nosuch", `no theme named "nosuch"`)
 }
 
 func TestDeleteAsksFirst(t *testing.T) {
@@ -124,17 +122,14 @@ func TestDeleteAsksFirst(t *testing.T) {
 	s := newTestScreen(100, 24)
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "#general · subscribed")
-	s.typeText("/delete random", true)
-	s.waitText(t, "Delete #random and all its")
+	s.say(t, "/delete random", "Delete #random and all its")
 	s.key(tcell.KeyEnter, 0) // "No" has the focus
 	s.waitFor(t, "dialog closed", func(txt string) bool { return !strings.Contains(txt, "Delete #random") })
-	s.typeText("/whoami", true)
-	s.waitText(t, "you are alice")
+	s.say(t, "/whoami", "you are alice")
 	if strings.Contains(s.text(), "deleted #random") {
 		t.Fatal("No deleted the channel")
 	}
-	s.typeText("/delete random", true)
-	s.waitText(t, "Delete #random and all its")
+	s.say(t, "/delete random", "Delete #random and all its")
 	s.key(tcell.KeyTab, 0)
 	s.key(tcell.KeyEnter, 0)
 	s.waitText(t, "deleted #random")

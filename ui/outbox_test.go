@@ -32,8 +32,7 @@ func TestOfflineSendsArePendingThenSent(t *testing.T) {
 	be.events <- chat.StateEvent{State: chat.StateReconnecting, Attempt: 3}
 	s.waitText(t, "reconnecting (attempt 3)")
 
-	s.typeText("typed offline", true)
-	s.waitText(t, "alice: typed offline")
+	s.say(t, "typed offline", "alice: typed offline")
 	s.waitText(t, "1 unsent")
 	be.events <- chat.SendEvent{MsgID: "mid-typed offline", Channel: "general", Pending: true}
 	s.waitText(t, "alice: typed offline ⟨waiting for the connection⟩")
@@ -43,8 +42,7 @@ func TestOfflineSendsArePendingThenSent(t *testing.T) {
 	}
 
 	// /quit with a message pending asks first; No keeps the window.
-	s.typeText("/quit", true)
-	s.waitText(t, "1 message not sent yet")
+	s.say(t, "/quit", "1 message not sent yet")
 	s.key(tcell.KeyEnter, 0)
 	s.waitFor(t, "dialog closed", func(txt string) bool { return !strings.Contains(txt, "not sent yet") })
 

@@ -77,10 +77,7 @@ func send(t *testing.T, c *chat.Client, channel, text string) {
 }
 
 func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	_, rdb, bob := withBob(t)
 	if _, err := bob.Join(context.Background(), "news"); err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +101,8 @@ func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
 	w.waitText(t, "#general · subscribed")
 	w.waitText(t, "● side")
 	w.waitList(t, "side", "") // its history is not news
-	w.typeText("/join news", true)
-	w.waitText(t, "old news, read before")
-	w.typeText("/join general", true)
-	w.waitText(t, "#general · subscribed")
+	w.say(t, "/join news", "old news, read before")
+	w.say(t, "/join general", "#general · subscribed")
 	waitMarker(t, rdb, "alice", "side")
 	waitMarker(t, rdb, "alice", "news")
 	w.stop()
@@ -161,16 +156,11 @@ func waitMarker(t *testing.T, rdb *redis.Client, user, channel string) {
 }
 
 func TestReadingInOneTerminalClearsTheOther(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	_, rdb, bob := withBob(t)
 	w1 := openWindow(t, rdb, "alice", ui.Options{Mouse: true})
 	w1.waitText(t, "#general · subscribed")
-	w1.typeText("/join news", true)
-	w1.waitText(t, "#news · subscribed")
-	w1.typeText("/join general", true)
-	w1.waitText(t, "#general · subscribed")
+	w1.say(t, "/join news", "#news · subscribed")
+	w1.say(t, "/join general", "#general · subscribed")
 	w2 := openWindow(t, rdb, "alice", ui.Options{Mouse: true})
 	w2.waitText(t, "#general · subscribed")
 	w2.waitText(t, "● news") // joined from the user's channels, not just listed
@@ -194,21 +184,16 @@ func TestReadingInOneTerminalClearsTheOther(t *testing.T) {
 }
 
 func TestNextUnreadGoesToMentionsFirst(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	_, rdb, bob := withBob(t)
 	w := openWindow(t, rdb, "alice", ui.Options{})
 	w.waitText(t, "#general · subscribed")
 	for _, ch := range []string{"aaa", "bbb", "ccc"} {
-		w.typeText("/join "+ch, true)
-		w.waitText(t, "#"+ch+" · subscribed")
+		w.say(t, "/join "+ch, "#"+ch+" · subscribed")
 		if _, err := bob.Join(context.Background(), ch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w.typeText("/join general", true)
-	w.waitText(t, "#general · subscribed")
+	w.say(t, "/join general", "#general · subscribed")
 	send(t, bob, "aaa", "plain in aaa")
 	send(t, bob, "ccc", "hey alice in ccc")
 	send(t, bob, "bbb", "plain in bbb")
@@ -244,14 +229,12 @@ func TestPresenceAndWho(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.waitText(t, "2 members · 2 online")
-	w.typeText("/who", true)
-	w.waitText(t, "#general: 2 of 2 members online")
+	w.say(t, "/who", "#general: 2 of 2 members online")
 	w.waitText(t, "online: alice, bob")
 
 	proxy.Down()
 	w.waitText(t, "2 members · 1 online")
-	w.typeText("/who", true)
-	w.waitText(t, "#general: 1 of 2 members online")
+	w.say(t, "/who", "#general: 1 of 2 members online")
 	w.waitText(t, "offline: bob")
 }
 
@@ -360,8 +343,7 @@ func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
 		t.Fatal("F1 still opens the help after it was rebound")
 	}
 	s.key(tcell.KeyEscape, tcell.ModNone)
-	s.typeText("/help", true)
-	s.waitText(t, "help · Esc closes")
+	s.say(t, "/help", "help · Esc closes")
 }
 
 func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
@@ -386,8 +368,7 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.typeText("/search deploy key", true)
-	w.waitText(t, "search #general for \"deploy key\"")
+	w.say(t, "/search deploy key", "search #general for \"deploy key\"")
 	// The first page: 20 hits, newest first, and the scan stopped there.
 	w.waitText(t, "20 found in")
 	w.waitText(t, "KEY98007")

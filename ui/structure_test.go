@@ -121,8 +121,7 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	w.altS()
 	w.press("r")
 	w.waitText(t, "replying to bob: hello")
-	w.typeText("an answer", true)
-	w.waitText(t, "alice: an answer")
+	w.say(t, "an answer", "alice: an answer")
 	w.waitText(t, "↪ bob: hello *world*")
 	if w.rowOf("↪ bob:") != w.rowOf("alice: an answer")-1 {
 		t.Fatalf("the quote is not right above the reply:\n%s", w.text())
@@ -134,8 +133,7 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	w.key(tcell.KeyEscape, tcell.ModNone)
 
 	// Edit and delete one's own.
-	w.typeText("a tpyo", true)
-	w.waitText(t, "alice: a tpyo")
+	w.say(t, "a tpyo", "alice: a tpyo")
 	w.waitFor(t, "it to be stored", func(s string) bool { return !strings.Contains(s, "unsent") })
 	w.altS()
 	w.press("e")
@@ -143,8 +141,7 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	for range len("a tpyo") {
 		w.key(tcell.KeyBackspace2, tcell.ModNone)
 	}
-	w.typeText("a typo, mended", true)
-	w.waitText(t, "alice: a typo, mended (edited)")
+	w.say(t, "a typo, mended", "alice: a typo, mended (edited)")
 	w.altS()
 	w.press("d")
 	w.waitText(t, "Delete your message for everyone?")
@@ -223,8 +220,7 @@ func TestThreadPane(t *testing.T) {
 	w := openWindowSized(t, 160, 30, rdb, "alice", ui.Options{}, signed)
 	w.waitText(t, "#general · subscribed · connected")
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 1)
-	w.typeText("shall we ship it?", true)
-	w.waitText(t, "alice: shall we ship it?")
+	w.say(t, "shall we ship it?", "alice: shall we ship it?")
 	w.waitFor(t, "it to be stored", func(s string) bool { return !strings.Contains(s, "unsent") })
 	root := lastID(t, rdb, "general")
 
@@ -245,8 +241,7 @@ func TestThreadPane(t *testing.T) {
 	w.waitText(t, "thread · Esc closes")
 	w.waitText(t, "bob: yes, after lunch")
 	w.waitFor(t, "the count to clear", func(s string) bool { return !strings.Contains(s, "new in threads") })
-	w.typeText("great", true)
-	w.waitText(t, "alice: great")
+	w.say(t, "great", "alice: great")
 	w.waitText(t, "2 replies · last")
 	if _, err := bob.Broadcast(context.Background(), chat.Draft{Channel: "general", Text: "see you then", Thread: root}); err != nil {
 		t.Fatal(err)

@@ -168,14 +168,7 @@ func (s *Server) Kill() {
 	if s.Embedded {
 		s.t.Fatal("Kill needs a real redis-server")
 	}
-	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
+	s.Stop()
 }
 
 // Restart starts a killed server again on the same port and data directory.
@@ -184,7 +177,8 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// Stop ends the server; it is registered with t.Cleanup by Start.
+// Stop ends the server (SIGKILL) and waits for it; it is registered with
+// t.Cleanup by Start.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	cmd := s.cmd

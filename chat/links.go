@@ -142,18 +142,18 @@ func (c *Client) carry(ctx context.Context, channel string) error {
 		l.names[channel] = true
 	}
 	ps, loopCtx := l.ps, c.loopCtx
+	if ps != nil {
+		l.await(channel) // in the same session as ps (see subscribe)
+	}
 	c.mu.Unlock()
 	switch {
 	case !started && loopCtx != nil:
 		c.startShard(loopCtx, l)
 	case ps != nil && loopCtx.Err() == nil:
-		// An error means the link is failing; its next session
-		// subscribes to every channel it carries anyway.
-		c.mu.Lock()
-		l.await(channel)
-		c.mu.Unlock()
 		// Not waited for: a subscription still connecting would hold
-		// the join (and a window's first view) until it is up.
+		// the join (and a window's first view) until it is up. An error
+		// means the link is failing; its next session subscribes to
+		// every channel it carries anyway.
 		topic := c.streamOf(channel)
 		c.done.Go(func() { _ = l.subscribe(loopCtx, ps, topic) })
 	}

@@ -56,15 +56,8 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	log, closeLog := openLog(cfg, std.err)
 	defer closeLog()
 	log.Info("starting", "config", cfg.String())
-	// The first frame comes before the first network reply: a far Redis
-	// shows as "connecting to …", not as a terminal that did nothing.
-	if screen == nil {
-		if screen, err = tcell.NewScreen(); err != nil {
-			return fmt.Errorf("open the terminal: %w", err)
-		}
-	}
-	if err := screen.Init(); err != nil {
-		return fmt.Errorf("open the terminal: %w", err)
+	if screen, err = splash(screen, theme, cfg.Server()); err != nil {
+		return err
 	}
 	handed := false
 	defer func() {
@@ -72,7 +65,6 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 			screen.Fini() // the error goes to a terminal restored
 		}
 	}()
-	ui.Splash(screen, theme, version, "connecting to "+cfg.Server()+"…")
 	var connNotices strings.Builder
 	cn, err := connect(ctx, &cfg, log, &connNotices, nil)
 	if err != nil {
@@ -100,12 +92,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		defer tty.Close()
 		term = tty
 	}
-	opts := windowOptions(&cfg, cn, theme, term)
-	for _, line := range strings.Split(strings.TrimSpace(connNotices.String()), "\n") {
-		if line = strings.TrimPrefix(line, "rtchat: "); line != "" {
-			opts.Notices = append(opts.Notices, line)
-		}
-	}
+	opts := windowOptions(&cfg, cn, theme, term, connNotices.String())
 	opts.Backend, opts.Screen, opts.Started = client, screen, true
 	handed = true
 	app := ui.New(opts)
@@ -119,10 +106,32 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	return err
 }
 
+// splash starts screen (nil: the terminal) and draws the first frame,
+// before the first network reply: a far Redis shows as "connecting to
+// server…", not as a terminal that did nothing.
+func splash(screen tcell.Screen, theme themes.Theme, server string) (tcell.Screen, error) {
+	if screen == nil {
+		var err error
+		if screen, err = tcell.NewScreen(); err != nil {
+			return nil, fmt.Errorf("open the terminal: %w", err)
+		}
+	}
+	if err := screen.Init(); err != nil {
+		return nil, fmt.Errorf("open the terminal: %w", err)
+	}
+	ui.Splash(screen, theme, version, "connecting to "+server+"…")
+	return screen, nil
+}
+
 // windowOptions are the window's options from the configuration and the
-// connection.
-func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Writer) ui.Options {
+// connection; connNotices are what connecting said (a line each).
+func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Writer, connNotices string) ui.Options {
 	notices := append([]string(nil), cfg.Warnings...)
+	for _, line := range strings.Split(strings.TrimSpace(connNotices), "\n") {
+		if line = strings.TrimPrefix(line, "rtchat: "); line != "" {
+			notices = append(notices, line)
+		}
+	}
 	if cn.Embedded() {
 		notices = append(notices, embeddedNotice)
 		if cn.host != nil {

@@ -83,18 +83,7 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 				return s.client.Newest(ctx, channel, int64(*n))
 			}
 		}
-		conv, page, more, err := newest(ctx)
-		if err != nil {
-			return noChannel(channel, err)
-		}
-		if len(page) < *n && more && len(page) > 0 {
-			older, err := lastN(ctx, s.client, conv, *n-len(page), page[0].ID)
-			if err != nil {
-				return err
-			}
-			page = append(older, page...)
-		}
-		return t.print(ctx, page...)
+		return t.printNewest(ctx, channel, *n, newest)
 	}
 	if channel, err = s.client.Resolve(ctx, channel); err != nil {
 		return err
@@ -116,6 +105,23 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 		return nil
 	}
 	return t.follow(ctx, channel, 0) // the thread was printed; no channel page
+}
+
+// printNewest prints the newest n messages of channel: newest reads the
+// last page, older pages come after it when n asks for more.
+func (t *tailer) printNewest(ctx context.Context, channel string, n int, newest func(context.Context) (string, []chat.Message, bool, error)) error {
+	conv, page, more, err := newest(ctx)
+	if err != nil {
+		return noChannel(channel, err)
+	}
+	if len(page) < n && more && len(page) > 0 {
+		older, err := lastN(ctx, t.c, conv, n-len(page), page[0].ID)
+		if err != nil {
+			return err
+		}
+		page = append(older, page...)
+	}
+	return t.print(ctx, page...)
 }
 
 // tailer prints messages as "rtchat tail" does: plain or JSON, verified,

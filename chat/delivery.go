@@ -340,9 +340,10 @@ func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[st
 	if announce.Len() > 0 {
 		_, _ = announce.Exec(ctx) // best effort, as for Join
 	}
-	err := c.countUnread(ctx, pages)
+	counted := c.countUnread(ctx, pages) // the batch's: all or none
 	var people []string
 	for _, j := range ready {
+		err := counted
 		if err == nil {
 			err = c.followFrom(ctx, j.name, true, j.page.ev, j.page.last, j.page.members)
 			people = append(people, j.page.members...)

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"slices"
-	"sort"
 	"sync/atomic"
 	"time"
 )
@@ -22,13 +21,9 @@ import (
 // it) a live entry's id may be before it is refused.
 const clockSkew = 3 * time.Second
 
-// trimEvery is how many live deliveries a chain adds between two moves of
-// its floor (see chain.delivered).
+// trimEvery is how many live deliveries a chain takes between two reads
+// of the stream that settle them (see chain.delivered).
 const trimEvery = 256
-
-// settleMargin is how far behind the server's clock (as the client knows
-// it) an id must be before no new entry can get an earlier one.
-const settleMargin = time.Second
 
 // verdict is what to do with a live entry.
 type verdict uint8
@@ -74,26 +69,23 @@ func (c *chain) offer(id, prev ID, now serverTime) verdict {
 	return readStream
 }
 
-// delivered records that live entry id was shown. Every trimEvery
-// deliveries the floor moves up to the newest of them that lies behind the
-// server's clock: a real entry yet to come gets a later id than that, so
-// no read can be needed from before it. (A forged entry up to clockSkew
-// ahead stays above the floor until the clock passes it.)
-func (c *chain) delivered(id ID, now serverTime) {
+// delivered records that live entry id was shown. It reports when the
+// stream should be read to settle what was shown (every trimEvery live
+// deliveries): only a read moves the floor. A live entry that chains onto
+// the last one shown is not proof that nothing lies between them in the
+// stream — a forged payload can chain onto the last one shown, and a real
+// entry whose live copy was lost (or never published) then hides behind
+// it until the stream is read; moving the floor by time alone would lose
+// it for good.
+func (c *chain) delivered(id ID) (settle bool) {
 	c.last = id
 	c.live = append(c.live, id)
 	c.confirmed = append(c.confirmed, false)
 	if len(c.live) < c.trimAt || len(c.live) < trimEvery {
-		return
-	}
-	// live is in stream order, and so is "settled".
-	n := sort.Search(len(c.live), func(i int) bool { return !now.settled(c.live[i]) })
-	if n > 0 {
-		c.floor = c.live[n-1]
-		c.live = slices.Delete(c.live, 0, n)
-		c.confirmed = slices.Delete(c.confirmed, 0, n)
+		return false
 	}
 	c.trimAt = len(c.live) + trimEvery
+	return true
 }
 
 // deliveredLive reports whether id was delivered from a live payload
@@ -146,13 +138,6 @@ type serverTime struct{ ms uint64 }
 // clockSkew.
 func (t serverTime) ahead(id ID) bool {
 	return t.ms > 0 && id.MS > t.ms+uint64(clockSkew/time.Millisecond)
-}
-
-// settled reports whether id lies safely behind the server's clock: no
-// entry added from now on can get an earlier id. (The estimate is a lower
-// bound of the server's clock, so a settled id is behind the real one.)
-func (t serverTime) settled(id ID) bool {
-	return id.MS+uint64(settleMargin/time.Millisecond) < t.ms
 }
 
 // serverClock tracks the offset between the local clock and the server's,

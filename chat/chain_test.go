@@ -70,9 +70,12 @@ func FuzzChain(f *testing.F) {
 			st := serverTime{ms: now}
 			switch c.offer(id, prev, st) {
 			case deliverIt:
-				c.delivered(id, st)
+				settle := c.delivered(id)
 				delivered[id]++
 				order = append(order, id)
+				if settle {
+					read()
+				}
 			case readStream, refuseIt:
 				read()
 			}

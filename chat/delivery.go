@@ -534,9 +534,11 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 	now := c.clock.now()
 	switch f.chain.offer(msg.ID, prev, now) {
 	case deliverIt:
-		f.chain.delivered(msg.ID, now)
+		settle := f.chain.delivered(msg.ID)
 		c.emit(ctx, MessageEvent{Message: msg})
-		return nil
+		if !settle {
+			return nil
+		}
 	case dropIt:
 		return nil
 	case refuseIt:

@@ -419,9 +419,10 @@ func (a *App) pump() {
 }
 
 // startup joins the user's channels (or general) and shows the first.
-// The reads that do not depend on each other run at once, and so do the
-// joins: over a network, 51 channels take the round trips of one
-// (docs/PERFORMANCE.md, "remote").
+// What the window opens with (channels, settings) came with the client's
+// start; the joins go out as one batch, so over a network 51 channels
+// take the round trips of one (docs/PERFORMANCE.md, "A Redis across the
+// network"); away and the channel list's details are read after.
 func (a *App) startup() {
 	o, err := a.be.Opening(a.ctx)
 	if err != nil && a.ctx.Err() == nil {

@@ -171,9 +171,11 @@ func (s *Server) Kill() {
 	s.Stop()
 }
 
-// Restart starts a killed server again on the same port and data directory.
+// Restart starts the server again on the same port and data directory,
+// killing it first (SIGKILL, no shutdown save) if it still runs.
 func (s *Server) Restart() {
 	s.t.Helper()
+	s.Stop()
 	s.start()
 }
 

@@ -594,7 +594,7 @@ func (c *Client) readDue(ctx context.Context) error {
 
 // catchUpAll catches up channels (see catchUp) together: what each
 // missed, and whether its stream was trimmed past what it showed (see
-// checkTrimmed), read for all in one round trip; a channel that missed
+// trimmedPast), read for all in one round trip; a channel that missed
 // more than a page reads the rest on its own. Live delivery in these
 // channels waits meanwhile, as for catchUp.
 func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
@@ -635,10 +635,8 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 	}
 	_, _ = pipe.Exec(ctx) // each reply is checked below
 	for _, j := range jobs {
-		if j.self != nil && j.self.Err() == nil && j.first.Err() == nil && len(j.self.Val()) == 0 && len(j.first.Val()) > 0 {
-			if oldest, ok := parseID(j.first.Val()[0].ID); ok && oldest.After(j.last) {
-				c.emit(ctx, TruncatedEvent{Channel: j.name})
-			}
+		if trimmedPast(j.last, j.self, j.first) {
+			c.emit(ctx, TruncatedEvent{Channel: j.name})
 		}
 		xs, err := j.page.Result()
 		if err != nil {
@@ -705,37 +703,18 @@ func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow,
 	return nil
 }
 
-// checkTrimmed emits a TruncatedEvent when channel's stream was trimmed
-// past the newest entry the client showed while the client was away: that
-// entry is gone, yet older than what remains, so entries after it may have
-// gone too. (Redis records no exact count of what trimming removed. A
-// forged live entry cannot fake this: its id is not older than what
-// remains.)
-func (c *Client) checkTrimmed(ctx context.Context, channel string) {
-	f := c.followed(channel)
-	if f == nil {
-		return
+// trimmedPast reports whether a stream was trimmed past last, the newest
+// entry the client showed, while the client was away: self (the read of
+// last) found nothing, yet first (the stream's oldest entry) is newer, so
+// entries after last may have gone too. (Redis records no exact count of
+// what trimming removed. A forged live entry cannot fake this: its id is
+// not older than what remains.)
+func trimmedPast(last ID, self, first *redis.XMessageSliceCmd) bool {
+	if self == nil || self.Err() != nil || first.Err() != nil || len(self.Val()) > 0 || len(first.Val()) == 0 {
+		return false
 	}
-	f.mu.Lock()
-	last, reset := f.chain.last, f.reset
-	f.reset = false
-	f.mu.Unlock()
-	if last.IsZero() || reset {
-		return
-	}
-	key := c.streamOf(channel)
-	pipe := c.rdb.Pipeline()
-	self := pipe.XRangeN(ctx, key, last.String(), last.String(), 1)
-	first := pipe.XRangeN(ctx, key, "-", "+", 1)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return
-	}
-	if len(self.Val()) > 0 || len(first.Val()) == 0 {
-		return
-	}
-	if oldest, ok := parseID(first.Val()[0].ID); ok && oldest.After(last) {
-		c.emit(ctx, TruncatedEvent{Channel: channel})
-	}
+	oldest, ok := parseID(first.Val()[0].ID)
+	return ok && oldest.After(last)
 }
 
 // followedNames returns the channels the client follows.

@@ -85,13 +85,24 @@ func (m *ChannelManager) Get(ctx context.Context, name string) (Channel, error) 
 	if err := ValidateName(name); err != nil {
 		return Channel{}, err
 	}
-	pipe := m.rdb.Pipeline()
-	h := pipe.HGetAll(ctx, m.keys.Channel(name))
-	n := pipe.SCard(ctx, m.keys.Members(name))
-	if _, err := pipe.Exec(ctx); err != nil {
-		return Channel{}, fmt.Errorf("read channel %q: %w", name, err)
-	}
-	if len(h.Val()) == 0 {
+	return readChannel(ctx, m.rdb, name, m.keys.Channel(name), m.keys.Members(name))
+}
+
+// readChannel reads the channel called name from its record (the Hash at
+// key hash) and its member count (the Set at key members) in one round
+// trip. A channel whose keys the user may not read (a private channel of
+// others: NOPERM) does not exist, to them.
+func readChannel(ctx context.Context, rdb redis.Cmdable, name, hash, members string) (Channel, error) {
+	pipe := rdb.Pipeline()
+	h := pipe.HGetAll(ctx, hash)
+	n := pipe.SCard(ctx, members)
+	_, err := pipe.Exec(ctx)
+	switch {
+	case redis.HasErrorPrefix(err, "NOPERM"):
+		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
+	case err != nil:
+		return Channel{}, fmt.Errorf("read channel %q: %w", name, CleanRedisError(err))
+	case len(h.Val()) == 0:
 		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
 	}
 	ch := channelFromHash(name, h.Val())

@@ -371,23 +371,9 @@ func (c *Client) privateChannel(ctx context.Context, name string) (Channel, erro
 	if err := ValidateName(name); err != nil {
 		return Channel{}, err
 	}
-	pipe := c.rdb.Pipeline()
-	h := pipe.HGetAll(ctx, c.keys.PrivateChannel(name))
-	n := pipe.SCard(ctx, c.keys.PrivateMembers(name))
-	_, err := pipe.Exec(ctx)
-	switch {
-	case redis.HasErrorPrefix(err, "NOPERM"):
-		// Not a member: to them, it does not exist.
-		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
-	case err != nil:
-		return Channel{}, fmt.Errorf("read channel %q: %w", name, CleanRedisError(err))
-	}
-	if len(h.Val()) == 0 {
-		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
-	}
-	ch := channelFromHash(Private(name), h.Val())
-	ch.Members, ch.Private = n.Val(), true
-	return ch, nil
+	ch, err := readChannel(ctx, c.rdb, Private(name), c.keys.PrivateChannel(name), c.keys.PrivateMembers(name))
+	ch.Private = err == nil
+	return ch, err
 }
 
 // ListChannels returns every public channel and the private channels the

@@ -101,21 +101,40 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	next, _ := parseID(last)
 	page := SearchPage{Next: next, Done: done == 1 || next.IsZero(), Scanned: int(scanned)}
 	states, _ := res[4].([]any)
-	for i, h := range raw {
-		if id, values, ok := scriptEntry(h); ok {
-			m := decodeEntry(channel, id, values)
-			if i < len(states) {
-				if st, ok := states[i].(string); ok {
-					m.State = decodeState(&m, st)
-				}
-			}
-			if m.State != nil && m.State.Deleted != nil {
-				continue // its author took it back
-			}
-			page.Hits = append(page.Hits, m)
+	for _, m := range scriptMessages(channel, raw, states, false) {
+		if m.State != nil && m.State.Deleted != nil {
+			continue // its author took it back
 		}
+		page.Hits = append(page.Hits, m)
 	}
 	return page, nil
+}
+
+// scriptMessages decodes the entries of conv a script returned, each with
+// the state at the same index of states (none where that is missing or
+// nil), skipping what is not a stream entry. With reverse the entries are
+// a reverse range (newest first) and are read from the last, so that the
+// messages come oldest first.
+func scriptMessages(conv string, entries, states []any, reverse bool) []Message {
+	msgs := make([]Message, 0, len(entries))
+	for k := range entries {
+		i := k
+		if reverse {
+			i = len(entries) - 1 - k
+		}
+		id, values, ok := scriptEntry(entries[i])
+		if !ok {
+			continue
+		}
+		m := decodeEntry(conv, id, values)
+		if i < len(states) {
+			if raw, ok := states[i].(string); ok {
+				m.State = decodeState(&m, raw)
+			}
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
 }
 
 // scriptEntry reads one stream entry as a script returns it: {id, {f, v, …}}.
@@ -155,18 +174,7 @@ func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]
 	}
 	entries, _ := res[0].([]any)
 	states, _ := res[1].([]any)
-	msgs := make([]Message, 0, len(entries))
-	for i, e := range entries {
-		if eid, values, ok := scriptEntry(e); ok {
-			m := decodeEntry(channel, eid, values)
-			if i < len(states) {
-				if raw, ok := states[i].(string); ok {
-					m.State = decodeState(&m, raw)
-				}
-			}
-			msgs = append(msgs, m)
-		}
-	}
+	msgs := scriptMessages(channel, entries, states, false)
 	c.verify.rememberAll(msgs)
 	return msgs, nil
 }

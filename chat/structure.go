@@ -210,20 +210,7 @@ func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, 
 			quotes[m.ID] = &m
 		}
 	}
-	page = make([]Message, 0, len(entries))
-	for i := len(entries) - 1; i >= 0; i-- {
-		id, values, ok := scriptEntry(entries[i])
-		if !ok {
-			continue
-		}
-		m := decodeEntry(conv, id, values)
-		if i < len(states) {
-			if raw, ok := states[i].(string); ok {
-				m.State = decodeState(&m, raw)
-			}
-		}
-		page = append(page, m)
-	}
+	page = scriptMessages(conv, entries, states, true)
 	byID := make(map[ID]*Message, len(page))
 	for i := range page {
 		byID[page[i].ID] = &page[i]
@@ -272,28 +259,17 @@ func (c *Client) Thread(ctx context.Context, conv string, root ID) (Message, []M
 	}
 	roots, _ := res[0].([]any)
 	entries, _ := res[1].([]any)
-	states, _ := res[2].([]any)
-	state := func(i int, m *Message) {
-		if i < len(states) {
-			if raw, ok := states[i].(string); ok {
-				m.State = decodeState(m, raw)
-			}
-		}
+	states, _ := res[2].([]any) // the root's, then its replies'
+	var rootState []any
+	if len(states) > 0 {
+		rootState, states = states[:1], states[1:]
 	}
-	if len(roots) == 0 {
+	rs := scriptMessages(conv, roots, rootState, false)
+	if len(rs) == 0 {
 		return Message{}, nil, fmt.Errorf("thread of %s in %q: %w", root, conv, ErrNoSuchMessage)
 	}
-	id, values, _ := scriptEntry(roots[0])
-	r := decodeEntry(conv, id, values)
-	state(0, &r)
-	replies := make([]Message, 0, len(entries))
-	for i := len(entries) - 1; i >= 0; i-- {
-		if id, values, ok := scriptEntry(entries[i]); ok {
-			m := decodeEntry(conv, id, values)
-			state(i+1, &m)
-			replies = append(replies, m)
-		}
-	}
+	r := rs[0]
+	replies := scriptMessages(conv, entries, states, true)
 	c.verify.remember(r)
 	c.verify.rememberAll(replies)
 	return r, replies, nil

@@ -169,13 +169,21 @@ func (a *App) replyToSelected() {
 		what: "replying to " + quoteOf(v.log.user(l), l.text)})
 }
 
-func (a *App) editSelected() {
+// ownSelected returns the selected message if it is the user's own, to
+// change in the way verb says; otherwise it says why not (nil).
+func (a *App) ownSelected(verb string) (*logView, *line) {
 	v, l := a.selectedMessage()
+	if l != nil && !l.own {
+		a.errorLine("only its author can %s a message; this one is %s's", verb, v.log.user(l))
+		return v, nil
+	}
+	return v, l
+}
+
+func (a *App) editSelected() {
+	v, l := a.ownSelected("edit")
 	switch {
 	case l == nil:
-		return
-	case !l.own:
-		a.errorLine("only its author can edit a message; this one is %s's", v.log.user(l))
 		return
 	case v.log.extra(l) != nil && v.log.extra(l).deleted:
 		a.errorLine("that message was deleted")
@@ -186,12 +194,8 @@ func (a *App) editSelected() {
 }
 
 func (a *App) deleteSelected() {
-	v, l := a.selectedMessage()
-	switch {
-	case l == nil:
-		return
-	case !l.own:
-		a.errorLine("only its author can delete a message; this one is %s's", v.log.user(l))
+	v, l := a.ownSelected("delete")
+	if l == nil {
 		return
 	}
 	conv, id := a.selectedConv(v), l.id

@@ -178,9 +178,8 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	defer cancel()
 	channel := fmt.Sprintf("bench-e2e-%d", time.Now().UnixNano()%1e9)
 	sendRdb := b.newClient(0)
-	defer sendRdb.Close()
-	var left leftovers
-	defer left.clean(ctx, sendRdb)
+	left, done := tidy(ctx, sendRdb)
+	defer done()
 	left.channel(channel)
 	left.user("sender")
 	sender, err := chat.New(chat.Options{Redis: sendRdb, User: "sender"})
@@ -236,9 +235,8 @@ func (b *bench) e2eRaw(ctx context.Context, n, rate, total int) (side, error) {
 	defer cancel()
 	key := fmt.Sprintf("bench:raw:{%d}", time.Now().UnixNano()%1e9)
 	rdb := b.newClient(0)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
+	left, done := tidy(ctx, rdb)
+	defer done()
 	left.key(key)
 	rs := make([]*receiver, n)
 	for i := range rs {

@@ -23,10 +23,8 @@ func (b *bench) flood(ctx context.Context) ([]result, error) {
 	if b.quick {
 		total = 20_000
 	}
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
+	rdb, left, done := b.scratch(ctx)
+	defer done()
 	channel := fmt.Sprintf("bench-flood-%d", time.Now().UnixNano()%1e9)
 	left.channel(channel)
 	left.user("watcher")

@@ -23,11 +23,9 @@ func (b *bench) idle(ctx context.Context) ([]result, error) {
 	if b.quick {
 		wait = 6 * time.Second
 	}
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
-	names, err := idleSetup(ctx, rdb, &left, channels, members)
+	rdb, left, done := b.scratch(ctx)
+	defer done()
+	names, err := idleSetup(ctx, rdb, left, channels, members)
 	if err != nil {
 		return nil, err
 	}

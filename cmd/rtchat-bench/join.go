@@ -16,8 +16,8 @@ func (b *bench) join(ctx context.Context) ([]result, error) {
 	if b.quick {
 		large, rounds = 100_000, 50
 	}
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
+	rdb, left, done := b.scratch(ctx)
+	defer done()
 	c, err := chat.New(chat.Options{Redis: rdb, User: "joiner", PageSize: 200})
 	if err != nil {
 		return nil, err
@@ -31,8 +31,6 @@ func (b *bench) join(ctx context.Context) ([]result, error) {
 	if err := writer.RegisterKey(ctx); err != nil {
 		return nil, err
 	}
-	var left leftovers
-	defer left.clean(ctx, rdb)
 	left.user("writer")
 	var out []result
 	var smallP50 float64
@@ -78,7 +76,7 @@ func (b *bench) join(ctx context.Context) ([]result, error) {
 		}
 		out = append(out, r)
 		if size == large {
-			s, err := b.joinStructured(ctx, rdb, c, writer, &left, large, rounds, rt)
+			s, err := b.joinStructured(ctx, rdb, c, writer, left, large, rounds, rt)
 			if err != nil {
 				return nil, err
 			}

@@ -28,11 +28,9 @@ func (b *bench) memory(ctx context.Context) ([]result, error) {
 	if b.quick {
 		n = 1_000
 	}
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
-	channel, rawKey, c, err := sides(ctx, rdb, &left, "mem", nil)
+	rdb, left, done := b.scratch(ctx)
+	defer done()
+	channel, rawKey, c, err := sides(ctx, rdb, left, "mem", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +63,7 @@ func (b *bench) memory(ctx context.Context) ([]result, error) {
 	r.Met = met(r.Ratio["memory"] <= 1.3 && rt["keys_added"] == 0)
 	b.say("%s: rtchat %.0f B/message (MEMORY USAGE %.0f), bare XADD %.0f B/message (%.0f); keys added %v",
 		r.Case, rt["used_memory_per_message"], rt["memory_usage_per_message"], raw["used_memory_per_message"], raw["memory_usage_per_message"], rt["keys_added"])
-	signed, err := b.signedMemory(ctx, rdb, &left, n)
+	signed, err := b.signedMemory(ctx, rdb, left, n)
 	if err != nil {
 		return nil, err
 	}

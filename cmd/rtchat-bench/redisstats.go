@@ -105,6 +105,25 @@ func (l *leftovers) channel(names ...string) { l.channels = append(l.channels, n
 func (l *leftovers) user(names ...string)    { l.users = append(l.users, names...) }
 func (l *leftovers) key(keys ...string)      { l.keys = append(l.keys, keys...) }
 
+// scratch opens a connection to the server for a scenario, with the list
+// of what the scenario leaves there; done cleans that up and closes the
+// connection.
+func (b *bench) scratch(ctx context.Context) (rdb *redis.Client, left *leftovers, done func()) {
+	rdb = redis.NewClient(b.opts)
+	left, done = tidy(ctx, rdb)
+	return rdb, left, done
+}
+
+// tidy starts the list of what a scenario leaves through rdb; done cleans
+// that up and closes rdb.
+func tidy(ctx context.Context, rdb redis.UniversalClient) (left *leftovers, done func()) {
+	left = &leftovers{}
+	return left, func() {
+		left.clean(ctx, rdb)
+		_ = rdb.Close()
+	}
+}
+
 // clean deletes it all: each channel's keys and index entry, each user's
 // keys and presence, and the raw keys.
 func (l *leftovers) clean(ctx context.Context, rdb redis.UniversalClient) {

@@ -42,14 +42,12 @@ func (b *bench) remote(ctx context.Context) ([]result, error) {
 	}
 	defer proxy.Close()
 	proxy.SetDelay(remoteRTT / 2)
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
+	rdb, left, done := b.scratch(ctx)
+	defer done()
 	var out []result
 	for _, n := range []int{1, 51} {
 		user := fmt.Sprintf("remote%d", n)
-		names, err := remoteSetup(ctx, rdb, &left, user, n)
+		names, err := remoteSetup(ctx, rdb, left, user, n)
 		if err != nil {
 			return nil, err
 		}

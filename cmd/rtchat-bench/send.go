@@ -20,11 +20,9 @@ func (b *bench) send(ctx context.Context) ([]result, error) {
 	if b.quick {
 		per = 300
 	}
-	rdb := redis.NewClient(b.opts)
-	defer rdb.Close()
-	var left leftovers
-	defer left.clean(ctx, rdb)
-	channel, rawKey, c, err := sides(ctx, rdb, &left, "send", nil)
+	rdb, left, done := b.scratch(ctx)
+	defer done()
+	channel, rawKey, c, err := sides(ctx, rdb, left, "send", nil)
 	if err != nil {
 		return nil, err
 	}

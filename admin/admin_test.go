@@ -25,8 +25,7 @@ func setup(t *testing.T, opts ...redistest.Option) (*redistest.Server, *admin.Ad
 // Redis took the password.
 func as(t *testing.T, srv *redistest.Server, name, pw string) (*redis.Client, error) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: name, Password: pw, MaxRetries: -1})
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := srv.ClientAs(t, name, pw, redistest.NoRetries)
 	return rdb, rdb.Ping(context.Background()).Err()
 }
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -46,10 +46,7 @@ func TestClusterChannelsOnEveryMaster(t *testing.T) {
 		consumers = append(consumers, r)
 	}
 	for p := range 3 {
-		c, err := chat.New(chat.Options{Redis: cl.Client(t), User: fmt.Sprint("writer", p)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := chattest.New(t, chat.Options{Redis: cl.Client(t), User: fmt.Sprint("writer", p)})
 		for i := range 20 {
 			for _, ch := range channels {
 				if _, err := c.BroadcastMessage(ctx, ch, fmt.Sprintf("w%d m%d", p, i)); err != nil {
@@ -71,15 +68,14 @@ func TestClusterChannelsOnEveryMaster(t *testing.T) {
 	}
 	// Live delivery used sharded Pub/Sub on each channel's own master.
 	for master, names := range owners {
-		node := redis.NewClient(&redis.Options{Addr: master})
-		defer node.Close()
+		node := cl.Node(master).Client(t)
 		for _, n := range names {
-			sub, err := node.PubSubShardNumSub(ctx, keys.Topic(n)).Result()
+			sub, err := cl.ShardSubscribers(ctx, keys.Topic(n))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if sub[keys.Topic(n)] != 3 {
-				t.Fatalf("%s on %s has %d sharded subscribers, want 3", n, master, sub[keys.Topic(n)])
+			if sub[master] != 3 {
+				t.Fatalf("%s on %s has %d sharded subscribers, want 3", n, master, sub[master])
 			}
 			plain, _ := node.PubSubNumSub(ctx, keys.Topic(n)).Result()
 			if plain[keys.Topic(n)] != 0 {
@@ -234,15 +230,9 @@ func TestClusterReplicaSubscribe(t *testing.T) {
 	master := cl.MasterOf(t, keys.Stream("hot"))
 	topic := keys.Topic("hot")
 	redistest.Eventually(t, 10*time.Second, "a replica to serve the subscription", func() error {
-		on := map[string]int64{}
-		for _, addr := range cl.Addrs {
-			node := redis.NewClient(&redis.Options{Addr: addr})
-			n, err := node.PubSubShardNumSub(ctx, topic).Result()
-			_ = node.Close()
-			if err != nil {
-				return err
-			}
-			on[addr] = n[topic]
+		on, err := cl.ShardSubscribers(ctx, topic)
+		if err != nil {
+			return err
 		}
 		total := int64(0)
 		for _, n := range on {
@@ -253,10 +243,7 @@ func TestClusterReplicaSubscribe(t *testing.T) {
 		}
 		return nil
 	})
-	w, err := chat.New(chat.Options{Redis: cl.Client(t), User: "writer"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := chattest.New(t, chat.Options{Redis: cl.Client(t), User: "writer"})
 	for i := range 50 {
 		if _, err := w.BroadcastMessage(ctx, "hot", fmt.Sprint("m", i)); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
@@ -23,10 +24,7 @@ func produce(t *testing.T, ctx context.Context, opts *redis.Options, channel str
 	for p := range producers {
 		rdb := redis.NewClient(opts)
 		t.Cleanup(func() { _ = rdb.Close() })
-		c, err := chat.New(chat.Options{Redis: rdb, User: fmt.Sprintf("producer%d", p)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := chattest.New(t, chat.Options{Redis: rdb, User: fmt.Sprintf("producer%d", p)})
 		wg.Go(func() {
 			for i := range n {
 				if _, err := c.BroadcastMessage(ctx, channel, fmt.Sprintf("p%d-%d", p, i)); err != nil {
@@ -108,12 +106,8 @@ func TestLostReplyStoresOnce(t *testing.T) {
 	srv, rdb := startRedis(t, redistest.RealOnly())
 	ctx := ctxT(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = viaProxy.Close() })
-	c, err := chat.New(chat.Options{Redis: viaProxy, User: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
+	c := chattest.New(t, chat.Options{Redis: viaProxy, User: "alice"})
 	if _, _, err := c.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +136,7 @@ func TestWatchdogReplacesFrozenSubscription(t *testing.T) {
 	srv, rdb := startRedis(t, redistest.RealOnly())
 	ctx := ctxT(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
 	// Production watchdog timings: it gives up after 8 s without an answer
 	// (the bound below leaves room for a loaded machine).
 	r := newRecorder(t, viaProxy, "alice", func(o *chat.Options) { o.PingEvery, o.DeadAfter = 0, 0 })
@@ -151,7 +144,7 @@ func TestWatchdogReplacesFrozenSubscription(t *testing.T) {
 	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
 	proxy.Freeze()
 	frozen := time.Now()
-	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	writer := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
 	for i := range 5 {
 		if _, err := writer.BroadcastMessage(ctx, "general", fmt.Sprint("during freeze ", i)); err != nil {
 			t.Fatal(err)
@@ -203,15 +196,7 @@ func TestSlowClientDroppedByOutputBufferLimitLosesNothing(t *testing.T) {
 	if err := rdb.ConfigSet(ctx, "client-output-buffer-limit", "pubsub 65536 16384 1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	slow, err := chat.New(chat.Options{Redis: srv.Client(t), User: "slow", MaxBackoff: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); _ = slow.Close() })
-	if err := slow.Start(cctx); err != nil {
-		t.Fatal(err)
-	}
+	slow := chattest.Start(t, chat.Options{Redis: srv.Client(t), User: "slow", MaxBackoff: 200 * time.Millisecond})
 	if _, err := slow.Join(ctx, "flood"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +204,7 @@ func TestSlowClientDroppedByOutputBufferLimitLosesNothing(t *testing.T) {
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("flood"), 1)
 	// Nobody reads slow's events while 22 MB are published: its receive
 	// loop stalls, Redis's output buffer for it overflows, Redis drops it.
-	writer, _ := chat.New(chat.Options{Redis: rdb, User: "writer"})
+	writer := chattest.New(t, chat.Options{Redis: rdb, User: "writer"})
 	text := strings.Repeat("x", 1500)
 	for i := range 15000 {
 		if _, err := writer.BroadcastMessage(ctx, "flood", fmt.Sprint(i, text)); err != nil {
@@ -266,11 +251,10 @@ func TestTrimmedHistoryIsReported(t *testing.T) {
 	srv, rdb := startRedis(t, redistest.RealOnly())
 	ctx := ctxT(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
 	r := newRecorder(t, viaProxy, "alice")
 	joinAll(t, ctx, "general", r)
-	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob", MaxLen: 10})
+	writer := chattest.New(t, chat.Options{Redis: rdb, User: "bob", MaxLen: 10})
 	if _, err := writer.BroadcastMessage(ctx, "general", "seen"); err != nil {
 		t.Fatal(err)
 	}
@@ -303,25 +287,21 @@ func TestEntriesFromOtherToolsArriveInOrder(t *testing.T) {
 	r := newRecorder(t, rdb, "alice")
 	joinAll(t, ctx, "general", r)
 	r.waitFor(5*time.Second, "connected", func() bool { return r.State().State == chat.StateConnected })
-	writer, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	writer := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
 	key := chat.DefaultKeys().Stream("general")
 	if _, err := writer.BroadcastMessage(ctx, "general", "one"); err != nil {
 		t.Fatal(err)
 	}
 	// Another tool appends without publishing; the next live message
 	// reveals the gap and the client reads it from the stream.
-	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"user", "script", "text", "two"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, key, "user", "script", "text", "two")
 	if _, err := writer.BroadcastMessage(ctx, "general", "three"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitCount("general", 3, 5*time.Second)
 	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
 	// On a quiet channel, such an entry shows up within a few seconds.
-	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"user", "script", "text", "four"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, key, "user", "script", "text", "four")
 	r.waitCount("general", 4, 10*time.Second)
 	assertSameIDs(t, "alice", r.ids("general"), streamIDs(t, rdb, "general"))
 }
@@ -335,7 +315,7 @@ func TestEntriesFromOtherToolsArriveInOrder(t *testing.T) {
 func TestRetriedSendsStoredOnce(t *testing.T) {
 	srv, rdb := startRedis(t, redistest.RealOnly())
 	ctx := ctxT(t)
-	other, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	other := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
 	if _, err := other.Broadcast(ctx, chat.Draft{Channel: "general", Text: "warm-up"}); err == nil {
 		t.Fatal("sent to a channel that does not exist")
 	}
@@ -346,10 +326,9 @@ func TestRetriedSendsStoredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
 
-	fresh, _ := chat.New(chat.Options{Redis: viaProxy, User: "alice"})
+	fresh := chattest.New(t, chat.Options{Redis: viaProxy, User: "alice"})
 	proxy.CutReplyTo("evalsha")
 	sent, err := fresh.BroadcastMessage(ctx, "general", "once from a fresh client")
 	if err != nil || !sent.Duplicate || proxy.Armed() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -35,7 +36,7 @@ func TestForgedLiveEntriesHideNothing(t *testing.T) {
 	alice := newRecorder(t, rdb, "alice")
 	joinAll(t, ctx, "general", alice)
 	alice.waitConnected()
-	bob, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	bob := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
 	first, err := bob.BroadcastMessage(ctx, "general", "real one")
 	if err != nil {
 		t.Fatal(err)
@@ -84,33 +85,18 @@ func TestForgedFloodCostsFewReads(t *testing.T) {
 		forge(t, rdb, "general", fmt.Sprintf("%d-%d", time.Now().UnixMilli(), i), "1-1", "FORGED flood")
 	}
 	// A real message after the flood still arrives.
-	bob, _ := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	bob := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
 	if _, err := bob.BroadcastMessage(ctx, "general", "real"); err != nil {
 		t.Fatal(err)
 	}
 	alice.waitCount("general", 1, 10*time.Second)
 	elapsed := time.Since(start)
-	reads := commandCalls(t, rdb, "xrange")
+	reads := srv.CommandCalls(t, "xrange")
 	// One read per 100 ms of flood at most, plus a few.
 	if limit := int64(elapsed/(100*time.Millisecond)) + 5; reads > limit {
 		t.Fatalf("2000 forged payloads over %v made %d stream reads, want at most %d", elapsed, reads, limit)
 	}
 	assertSameIDs(t, "alice", alice.ids("general"), streamIDs(t, rdb, "general"))
-}
-
-// commandCalls returns how many times Redis ran command since the last
-// CONFIG RESETSTAT.
-func commandCalls(t *testing.T, rdb *redis.Client, command string) int64 {
-	t.Helper()
-	txt := rdb.Info(context.Background(), "commandstats").Val()
-	for _, l := range strings.Split(txt, "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_"+command+":calls="); ok {
-			var n int64
-			fmt.Sscan(strings.SplitN(rest, ",", 2)[0], &n)
-			return n
-		}
-	}
-	return 0
 }
 
 // TestPasswordAddedWhileRunning: when Redis starts asking for a password
@@ -123,17 +109,7 @@ func TestPasswordAddedWhileRunning(t *testing.T) {
 	alice := newRecorder(t, srv.Client(t), "alice")
 	joinAll(t, ctx, "general", alice)
 	alice.waitConnected()
-	if err := rdb.ConfigSet(ctx, "requirepass", "now-needed").Err(); err != nil {
-		t.Fatal(err)
-	}
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, Password: "now-needed"})
-	t.Cleanup(func() { _ = admin.Close() })
-	if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv.RequirePassword(t, "now-needed")
 	alice.waitFor(10*time.Second, "an auth state", func() bool {
 		return alice.hasEvent(func(e chat.Event) bool {
 			s, ok := e.(chat.StateEvent)
@@ -150,9 +126,7 @@ func TestPasswordAddedWhileRunning(t *testing.T) {
 	if alice.sawEvent(func(e chat.Event) bool { s, ok := e.(chat.SendEvent); return ok && s.MsgID == mid && s.Err != nil }) {
 		t.Fatal("the message was dropped instead of waiting")
 	}
-	if err := admin.ConfigSet(ctx, "requirepass", "").Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv.RequirePassword(t, "")
 	alice.waitCount("general", 1, 20*time.Second)
 	assertSameIDs(t, "alice", alice.ids("general"), streamIDs(t, rdb, "general"))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -26,18 +27,7 @@ type recorder struct {
 // the test ends.
 func newRecorder(t testing.TB, rdb redis.UniversalClient, user string, tweak ...func(*chat.Options)) *recorder {
 	t.Helper()
-	opts := chat.Options{Redis: rdb, User: user, PingEvery: 500 * time.Millisecond, DeadAfter: 2 * time.Second, MaxBackoff: 500 * time.Millisecond}
-	for _, f := range tweak {
-		f(&opts)
-	}
-	c, err := chat.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := chattest.Start(t, chat.Options{Redis: rdb, User: user, PingEvery: 500 * time.Millisecond, DeadAfter: 2 * time.Second, MaxBackoff: 500 * time.Millisecond}, tweak...)
 	r := &recorder{Client: c, t: t, msgs: map[string][]chat.Message{}}
 	r.cond = sync.NewCond(&r.mu)
 	done := make(chan struct{})
@@ -57,7 +47,6 @@ func newRecorder(t testing.TB, rdb redis.UniversalClient, user string, tweak ...
 		}
 	}()
 	t.Cleanup(func() {
-		cancel()
 		_ = c.Close()
 		<-done
 	})
@@ -153,14 +142,4 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// redisXAdd builds XADD arguments for entries other tools might write.
-type redisXAdd struct {
-	stream string
-	values []any
-}
-
-func (x redisXAdd) args() *redis.XAddArgs {
-	return &redis.XAddArgs{Stream: x.stream, Values: x.values}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -54,10 +55,7 @@ func TestRoundTrips(t *testing.T) {
 	bob := newRecorder(t, admin, "bob")
 	names := channelsOf(t, bob, "c", 30, "hi")
 	rdb, rt := counted(t, srv)
-	c, err := chat.New(chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner(), PageSize: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := chattest.New(t, chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner(), PageSize: 5})
 	if n := rt.Since(func() { _ = rdb.Ping(ctx).Err() }); n != 3 {
 		t.Errorf("a first command: %d round trips, want 3 (connect, HELLO, the command)", n)
 	}
@@ -93,10 +91,7 @@ func TestRoundTrips(t *testing.T) {
 		}
 	}
 	again, rt2 := counted(t, srv)
-	c2, err := chat.New(chat.Options{Redis: again, User: "bob", PageSize: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c2 := chattest.New(t, chat.Options{Redis: again, User: "bob", PageSize: 5})
 	_ = again.Ping(ctx).Err()
 	if n := rt2.Since(func() {
 		if _, errs := c2.JoinAll(ctx, names[22:]); len(errs) > 0 {

@@ -182,8 +182,8 @@ func TestOddEntriesDecodeMarked(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := chat.DefaultKeys().Stream("general")
-	rdb.XAdd(ctx, redisXAdd{key, []any{"foo", "bar"}}.args())
-	rdb.XAdd(ctx, redisXAdd{key, []any{"user", "tool", "text", "hi", "ts", "yesterday", "kind", "weird"}}.args())
+	redistest.XAdd(t, rdb, key, "foo", "bar")
+	redistest.XAdd(t, rdb, key, "user", "tool", "text", "hi", "ts", "yesterday", "kind", "weird")
 	msgs, err := r.ConsumeMessages(ctx, "general", chat.ID{}, 0)
 	if err != nil || len(msgs) != 2 {
 		t.Fatalf("ConsumeMessages = %v, %v", msgs, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -58,7 +59,7 @@ func TestSoak(t *testing.T) {
 	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithAOF())
 	rdb := srv.Client(t)
 	ctx := context.Background()
-	setup, _ := chat.New(chat.Options{Redis: rdb, User: "setup"})
+	setup := chattest.New(t, chat.Options{Redis: rdb, User: "setup"})
 	if _, _, err := setup.CreateChannel(ctx, "soak", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +68,8 @@ func TestSoak(t *testing.T) {
 	clients := make([]*soakClient, *soakClients)
 	var wg sync.WaitGroup
 	for i := range clients {
-		own := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 4})
-		t.Cleanup(func() { _ = own.Close() })
-		c, err := chat.New(chat.Options{Redis: own, User: fmt.Sprint("soak", i), MaxBackoff: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
+		own := redistest.ClientAt(t, srv.Addr, func(o *redis.Options) { o.PoolSize = 4 })
+		c := chattest.New(t, chat.Options{Redis: own, User: fmt.Sprint("soak", i), MaxBackoff: time.Second})
 		if err := c.Start(cctx); err != nil {
 			t.Fatal(err)
 		}

@@ -210,8 +210,7 @@ func TestPresenceExpiresAfterACrash(t *testing.T) {
 	// bob runs two terminals; one of them reaches Redis through a proxy we
 	// can cut (a crash: no goodbye).
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr, redistest.NoRetries)
 	bob1 := newRecorder(t, viaProxy, "bob", fast)
 	if _, err := bob1.Join(ctx, "general"); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -25,10 +26,7 @@ func post(t *testing.T, r *recorder, d chat.Draft) chat.ID {
 // pageOf returns the newest page of conv read by a fresh client, by text.
 func pageOf(t *testing.T, rdb redis.UniversalClient, conv string) map[string]chat.Message {
 	t.Helper()
-	c, err := chat.New(chat.Options{Redis: rdb, User: "reader"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := chattest.New(t, chat.Options{Redis: rdb, User: "reader"})
 	msgs, _, err := c.History(ctxT(t), conv, chat.ID{})
 	if err != nil {
 		t.Fatal(err)

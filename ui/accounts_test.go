@@ -1,14 +1,13 @@
 package ui_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
 )
@@ -22,15 +21,11 @@ func TestUnverifiedAuthorsAreMarked(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	bob := startClient(t, rdb, "bob", signed)
-	drain(t, bob)
+	chattest.Drain(bob)
 	w := openWindow(t, rdb, "alice", ui.Options{}, signed)
 	w.waitText(t, "#general · subscribed · connected")
 	send(t, bob, "general", "the real bob")
-	ctx := context.Background()
-	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("general"),
-		Values: []any{"user", "bob", "text", "forged by someone", "ts", "1", "mid", "x", "channel_id", "1"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, chat.DefaultKeys().Stream("general"), "user", "bob", "text", "forged by someone", "ts", "1", "mid", "x", "channel_id", "1")
 	send(t, bob, "general", "bob again")
 	w.say(t, "my own words", "bob again")
 	w.waitText(t, "⚠ bob: forged by someone")

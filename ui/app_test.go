@@ -10,46 +10,26 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
 )
 
-// startClient starts a chat client for user on rdb, stopped at test end
-// (or earlier with Close); tweak adjusts its options.
 // withBob starts a server and bob's client on it (its events drained).
 func withBob(t *testing.T) (*redistest.Server, *redis.Client, *chat.Client) {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	return srv, rdb, bob
 }
 
+// startClient starts a chat client for user on rdb, stopped at test end
+// (or earlier with Close); tweak adjusts its options.
 func startClient(t *testing.T, rdb redis.UniversalClient, user string, tweak ...func(*chat.Options)) *chat.Client {
 	t.Helper()
-	opts := chat.Options{Redis: rdb, User: user}
-	for _, f := range tweak {
-		f(&opts)
-	}
-	c, err := chat.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = c.Close() })
-	return c
-}
-
-// drain reads a client's events so it never stalls.
-func drain(t *testing.T, c *chat.Client) {
-	go func() {
-		for range c.Events() {
-		}
-	}()
+	return chattest.Start(t, chat.Options{Redis: rdb, User: user}, tweak...)
 }
 
 func TestChatFlowOnRealRedis(t *testing.T) {
@@ -57,7 +37,7 @@ func TestChatFlowOnRealRedis(t *testing.T) {
 	rdb := srv.Client(t)
 	ctx := context.Background()
 	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 
 	alice := startClient(t, srv.Client(t), "alice")
 	s := newTestScreen(100, 30)
@@ -136,7 +116,7 @@ func TestHostileTextShownAsTyped(t *testing.T) {
 	srv := redistest.Start(t)
 	alice := startClient(t, srv.Client(t), "alice")
 	bob := startClient(t, srv.Client(t), "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	s := newTestScreen(100, 20)
 	runApp(t, ui.Options{Backend: alice, Screen: s})
 	s.waitText(t, "#general · subscribed")
@@ -208,14 +188,10 @@ func TestBadInputGetsOneLineAndKeepsTheText(t *testing.T) {
 
 	// An entry written by another tool, with missing and odd fields.
 	key := chat.DefaultKeys().Stream("general")
-	if err := rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: key, Values: []any{"foo", "bar"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: key, Values: []any{"user", "tool", "text", "from a script", "kind", "weird"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, key, "foo", "bar")
+	redistest.XAdd(t, rdb, key, "user", "tool", "text", "from a script", "kind", "weird")
 	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	if _, err := bob.BroadcastMessage(context.Background(), "general", "after the odd ones"); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +207,7 @@ func TestWindowOnACluster(t *testing.T) {
 	cl := redistest.StartCluster(t, 3, 0)
 	alice := startClient(t, cl.Client(t), "alice")
 	bob := startClient(t, cl.Client(t), "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	s := newTestScreen(100, 20)
 	runApp(t, ui.Options{Backend: alice, Screen: s})
 	s.waitText(t, "#general · subscribed · connected")

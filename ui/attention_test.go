@@ -12,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 	"github.com/rtchat/rtchat/ui"
 )
 
@@ -41,7 +42,7 @@ func TestNotificationsReachThePerson(t *testing.T) {
 	f.mine = []string{"general", "random", "ops", "@bob"}
 	f.settings = chat.Settings{Levels: map[string]chat.Level{"ops": chat.LevelAll, "random": chat.LevelMute}, Pinned: map[string]bool{}}
 	s := newTestScreen(100, 30)
-	term := &clip{}
+	term := &testio.Buffer{}
 	runApp(t, ui.Options{Backend: f, Screen: s, Terminal: term, Highlights: []string{"deploy"}, Bell: true})
 	s.waitText(t, "#general · subscribed")
 	s.waitText(t, "@bob")
@@ -110,7 +111,7 @@ func TestNotificationsAreSummed(t *testing.T) {
 	f := conversation()
 	f.settings = chat.Settings{Levels: map[string]chat.Level{"random": chat.LevelAll}}
 	s := newTestScreen(100, 30)
-	term := &clip{}
+	term := &testio.Buffer{}
 	runApp(t, ui.Options{Backend: f, Screen: s, Terminal: term})
 	s.waitText(t, "#general · subscribed")
 	for i := range 3 {
@@ -225,7 +226,7 @@ func TestAwayIsToldOnce(t *testing.T) {
 func TestAConversationSomeoneOpensNotifies(t *testing.T) {
 	f := conversation()
 	s := newTestScreen(100, 30)
-	term := &clip{}
+	term := &testio.Buffer{}
 	runApp(t, ui.Options{Backend: f, Screen: s, Terminal: term})
 	s.waitText(t, "#general · subscribed")
 	f.barrier(t, s)

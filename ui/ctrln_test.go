@@ -4,14 +4,11 @@ import (
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
-	"github.com/rtchat/rtchat/ui"
 )
 
 func TestCtrlNAndAltDigitSwitch(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 24)
 	s.waitText(t, "● random")
 	s.waitText(t, "  ops") // the list is complete: Alt+3 has a third item
 	s.key(tcell.KeyCtrlN, tcell.ModCtrl)

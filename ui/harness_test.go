@@ -194,6 +194,16 @@ func (s *testScreen) click(x, y int) {
 	s.InjectMouse(x, y, tcell.ButtonNone, tcell.ModNone)
 }
 
+// showFake opens a w×h window on the fake backend f, as runApp does, and
+// waits until it shows #general subscribed.
+func showFake(t testing.TB, f *fakeBackend, w, h int) *testScreen {
+	t.Helper()
+	s := newTestScreen(w, h)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general · subscribed")
+	return s
+}
+
 // runApp starts the App on screen. stop cancels its context and waits for
 // Run to return; done is closed when Run has returned, with its error in
 // *runErr.

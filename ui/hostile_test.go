@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
@@ -72,10 +72,8 @@ func TestWipedServerSaidOnceAndRestored(t *testing.T) {
 // starts asking for a password says so.
 func TestStatusSaysWhenRedisStopsAnswering(t *testing.T) {
 	srv := redistest.Start(t, redistest.RealOnly())
-	rdb := srv.Client(t)
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
 	slow := func(o *chat.Options) { o.PingEvery, o.DeadAfter = time.Second, 8*time.Second }
 	w := openWindow(t, viaProxy, "alice", ui.Options{}, slow)
 	w.waitText(t, "#general · subscribed · connected")
@@ -84,14 +82,7 @@ func TestStatusSaysWhenRedisStopsAnswering(t *testing.T) {
 	proxy.Thaw()
 	w.waitText(t, "· connected ·")
 
-	if err := rdb.ConfigSet(context.Background(), "requirepass", "now-needed").Err(); err != nil {
-		t.Fatal(err)
-	}
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, Password: "now-needed"})
-	t.Cleanup(func() { _ = admin.Close() })
-	if err := admin.Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
-		t.Fatal(err)
-	}
+	srv.RequirePassword(t, "now-needed")
 	w.waitText(t, "Redis asks for a password")
 }
 
@@ -118,12 +109,10 @@ func TestPastedBlankLinesAreTidied(t *testing.T) {
 	w := openWindow(t, rdb, "alice", ui.Options{})
 	w.waitText(t, "#general · subscribed")
 	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	// Another tool's entry is tidied on screen too.
 	key := chat.DefaultKeys().Stream("general")
-	if err := rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: key, Values: []any{"user", "tool", "text", "top" + strings.Repeat("\n", 500) + "bottom"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, key, "user", "tool", "text", "top"+strings.Repeat("\n", 500)+"bottom")
 	send(t, bob, "general", strings.Repeat("\n", 1000)+"middle"+strings.Repeat("\n \n", 1000))
 	w.waitText(t, "bob: middle")
 	w.waitText(t, "tool: top")
@@ -143,8 +132,7 @@ func TestLongChannelNamesEndInAnEllipsis(t *testing.T) {
 	f := conversation()
 	f.add("release-planning-2026-spring", "erin", "x", fixedTime)
 	f.add("release-planning-2026-summer", "erin", "x", fixedTime)
-	s := newTestScreen(100, 30)
-	runApp(t, ui.Options{Backend: f, Screen: s})
+	s := showFake(t, f, 100, 30)
 	s.waitText(t, "…")
 	_, y1, ok1 := s.find("spring")
 	_, y2, ok2 := s.find("summer")
@@ -161,7 +149,7 @@ func TestChainedForgeryIsTakenBack(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	bob := startClient(t, rdb, "bob", signed)
-	drain(t, bob)
+	chattest.Drain(bob)
 	w := openWindow(t, rdb, "alice", ui.Options{})
 	w.waitText(t, "#general · subscribed · connected")
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 1)

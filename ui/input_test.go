@@ -17,8 +17,7 @@ func inputRow(s *testScreen) string { return strings.TrimSpace(s.row(-2)) }
 
 func TestTabCompletesCommandsChannelsAndUsers(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
+	s := showFake(t, f, 100, 24)
 	s.waitText(t, "● random")
 	s.waitText(t, "ops")
 
@@ -40,9 +39,7 @@ func TestTabCompletesCommandsChannelsAndUsers(t *testing.T) {
 
 func TestUpRecallsEarlierInputs(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 24)
 	s.typeText("first", true)
 	s.say(t, "second", "alice: second")
 	s.key(tcell.KeyUp, 0)
@@ -56,9 +53,7 @@ func TestUpRecallsEarlierInputs(t *testing.T) {
 
 func TestPasteKeepsLinesInOneMessage(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 24)
 	// A bracketed paste, as the terminal sends it.
 	s.PostEventWait(tcell.NewEventPaste(true))
 	s.typeText("line one", true)
@@ -119,9 +114,7 @@ func TestThemeSwitchAndHotReload(t *testing.T) {
 
 func TestDeleteAsksFirst(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 24)
 	s.say(t, "/delete random", "Delete #random and all its")
 	s.key(tcell.KeyEnter, 0) // "No" has the focus
 	s.waitFor(t, "dialog closed", func(txt string) bool { return !strings.Contains(txt, "Delete #random") })

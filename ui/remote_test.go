@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
@@ -21,9 +21,9 @@ func TestFiftyOneChannelsBehindASlowNetwork(t *testing.T) {
 	rdb := srv.Client(t)
 	ctx := context.Background()
 	bob := startClient(t, rdb, "bob")
-	drain(t, bob)
+	chattest.Drain(bob)
 	alice := startClient(t, rdb, "alice")
-	drain(t, alice)
+	chattest.Drain(alice)
 	names := make([]string, 51)
 	for i := range names {
 		names[i] = fmt.Sprintf("ch%02d", i)
@@ -45,8 +45,7 @@ func TestFiftyOneChannelsBehindASlowNetwork(t *testing.T) {
 
 	proxy := faultproxy.Start(t, srv.Addr)
 	proxy.SetDelay(20 * time.Millisecond)
-	slow := redis.NewClient(&redis.Options{Addr: proxy.Addr})
-	t.Cleanup(func() { _ = slow.Close() })
+	slow := redistest.ClientAt(t, proxy.Addr)
 	w := openWindowSized(t, 100, 60, slow, "alice", ui.Options{})
 	w.waitList(t, "ch50", "@1 1")
 	w.waitList(t, "ch25", "1")

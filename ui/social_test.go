@@ -11,6 +11,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/keymap"
@@ -90,7 +91,7 @@ func TestUnreadAndMentionsSurviveARestart(t *testing.T) {
 	}
 	send(t, bob, "side", "side history")
 	elsewhere := startClient(t, rdb, "alice")
-	drain(t, elsewhere)
+	chattest.Drain(elsewhere)
 	for _, ch := range []string{"general", "side"} {
 		if _, err := elsewhere.Join(context.Background(), ch); err != nil {
 			t.Fatal(err)
@@ -221,10 +222,9 @@ func TestPresenceAndWho(t *testing.T) {
 	// bob's terminal reaches Redis through a proxy we can cut: a crash,
 	// with no goodbye.
 	proxy := faultproxy.Start(t, srv.Addr)
-	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.Addr, MaxRetries: -1})
-	t.Cleanup(func() { _ = viaProxy.Close() })
+	viaProxy := redistest.ClientAt(t, proxy.Addr, redistest.NoRetries)
 	c := startClient(t, viaProxy, "bob", fast)
-	drain(t, c)
+	chattest.Drain(c)
 	if _, err := c.Join(context.Background(), "general"); err != nil {
 		t.Fatal(err)
 	}
@@ -268,9 +268,7 @@ func TestTypingIndicatorShownAndCleared(t *testing.T) {
 
 func TestTypingACommandIsNotAnnounced(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(100, 30)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 30)
 	s.typeText("/who", false)
 	s.waitText(t, "/who")
 	if n := f.typedCount(); n != 0 {
@@ -285,9 +283,7 @@ func TestQuickSwitcherFilters(t *testing.T) {
 	f := conversation()
 	f.add("operations", "erin", "ops talk", fixedTime)
 	f.add("design", "erin", "pixels", fixedTime)
-	s := newTestScreen(100, 30)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 100, 30)
 	s.waitText(t, "operations")
 	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
 	s.waitText(t, "switch channel")
@@ -399,9 +395,7 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 
 func TestOverlayWrapsLongRowsOnASmallScreen(t *testing.T) {
 	f := conversation()
-	s := newTestScreen(80, 24)
-	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "#general · subscribed")
+	s := showFake(t, f, 80, 24)
 	s.key(tcell.KeyF1, tcell.ModNone)
 	s.waitText(t, "help · Esc closes")
 	// The end of a long description goes on the next row, under its column.

@@ -12,27 +12,11 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 	"github.com/rtchat/rtchat/ui"
 )
-
-// clip records what the window writes to the terminal's clipboard.
-type clip struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (c *clip) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.Write(p)
-}
-
-func (c *clip) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
-}
 
 // osc52 is the sequence that puts text on the clipboard.
 func osc52(text string) string {
@@ -70,8 +54,8 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	bob := startClient(t, rdb, "bob", signed)
-	drain(t, bob)
-	cb := &clip{}
+	chattest.Drain(bob)
+	cb := &testio.Buffer{}
 	var opened []string
 	var mu sync.Mutex
 	w := openWindow(t, rdb, "alice", ui.Options{Mouse: true, Terminal: cb, OpenURL: func(u string) error {
@@ -111,10 +95,15 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	w.key(tcell.KeyEnter, tcell.ModNone)
 	w.waitText(t, "👍 1")
 
-	// Not alice's: no edit.
+	// Not alice's: no edit, no delete (and no question first).
 	w.altS()
 	w.press("e")
 	w.waitText(t, "only its author can edit a message; this one is bob's")
+	w.press("d")
+	w.waitText(t, "only its author can delete a message; this one is bob's")
+	if strings.Contains(w.text(), "Delete your message for everyone?") {
+		t.Fatal("asked to delete someone else's message")
+	}
 	w.key(tcell.KeyEscape, tcell.ModNone)
 
 	// Reply: the quote goes above, and Enter on the reply jumps back.
@@ -192,10 +181,7 @@ func TestStructureInTwoWindows(t *testing.T) {
 	// Someone writes an edit of alice's message under bob's name.
 	ctx := context.Background()
 	xs, _ := rdb.XRange(ctx, chat.DefaultKeys().Stream("general"), "-", "+").Result()
-	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("general"),
-		Values: []any{"user", "bob", "text", "HIJACKED", "ts", "1", "mid", "x", "channel_id", "1", "kind", "edit", "ref", xs[0].ID}}).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redistest.XAdd(t, rdb, chat.DefaultKeys().Stream("general"), "user", "bob", "text", "HIJACKED", "ts", "1", "mid", "x", "channel_id", "1", "kind", "edit", "ref", xs[0].ID)
 	bob.typeText("a marker", true)
 	alice.waitText(t, "bob: a marker")
 	if strings.Contains(alice.text(), "HIJACKED") || strings.Contains(bob.text(), "HIJACKED") {
@@ -216,7 +202,7 @@ func TestThreadPane(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	bob := startClient(t, rdb, "bob", signed)
-	drain(t, bob)
+	chattest.Drain(bob)
 	w := openWindowSized(t, 160, 30, rdb, "alice", ui.Options{}, signed)
 	w.waitText(t, "#general · subscribed · connected")
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Topic("general"), 1)

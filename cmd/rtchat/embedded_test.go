@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/embedded"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 )
 
 // events collects a started client's messages per channel.
@@ -66,15 +67,11 @@ func TestTwoClientsOnEmbeddedServer(t *testing.T) {
 	}
 	ctx := context.Background()
 	newClient := func(user string) *chat.Client {
-		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-		t.Cleanup(func() { _ = rdb.Close() })
+		rdb := redistest.ClientAt(t, srv.Addr)
 		if id, err := embedded.Marker(ctx, rdb); err != nil || id != srv.ID {
 			t.Fatalf("marker = %q, %v; want %q", id, err, srv.ID)
 		}
-		c, err := chat.New(chat.Options{Redis: rdb, User: user, MaxLen: config.EmbeddedRetention})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := chattest.New(t, chat.Options{Redis: rdb, User: user, MaxLen: config.EmbeddedRetention})
 		return c
 	}
 	alice, bob := newClient("alice"), newClient("bob")
@@ -142,7 +139,7 @@ func TestServeSendTail(t *testing.T) {
 	isolate(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	var serveErr syncBuffer
+	var serveErr testio.Buffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", addr}, stdio{in: strings.NewReader(""), out: io.Discard, err: &serveErr})

@@ -15,7 +15,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 )
 
 // idLog is a list of stream ids delivered by one consumer.
@@ -53,7 +55,7 @@ func startTailF(t *testing.T, bin, url, channel string) *idLog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr testio.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -82,14 +84,7 @@ func startTailF(t *testing.T, bin, url, channel string) *idLog {
 // startRecorder follows channel with an in-process client and records ids.
 func startRecorder(t *testing.T, rdb redis.UniversalClient, user, channel string) *idLog {
 	t.Helper()
-	c, err := chat.New(chat.Options{Redis: rdb, User: user, PingEvery: time.Second, DeadAfter: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := chattest.Start(t, chat.Options{Redis: rdb, User: user, PingEvery: time.Second, DeadAfter: 3 * time.Second})
 	l := &idLog{}
 	done := make(chan struct{})
 	go func() {
@@ -107,10 +102,10 @@ func startRecorder(t *testing.T, rdb redis.UniversalClient, user, channel string
 			}
 		}
 	}()
-	if _, err := c.SubscribeToChannel(ctx, channel); err != nil {
+	if _, err := c.SubscribeToChannel(context.Background(), channel); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); _ = c.Close(); <-done })
+	t.Cleanup(func() { _ = c.Close(); <-done })
 	return l
 }
 
@@ -118,15 +113,7 @@ func startRecorder(t *testing.T, rdb redis.UniversalClient, user, channel string
 // outages, keeping each message's id) and reports when every one is stored.
 func producer(t *testing.T, rdb redis.UniversalClient, user, channel string, n int, pause time.Duration) <-chan error {
 	t.Helper()
-	c, err := chat.New(chat.Options{Redis: rdb, User: user, MaxBackoff: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = c.Close() })
+	c := chattest.Start(t, chat.Options{Redis: rdb, User: user, MaxBackoff: 500 * time.Millisecond})
 	errc := make(chan error, 2)
 	go func() {
 		for i := range n {
@@ -163,7 +150,7 @@ func TestKillAndRestartRedisLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	bin := buildRtchat(t)
 	keys := chat.DefaultKeys()
-	setup, _ := chat.New(chat.Options{Redis: rdb, User: "setup"})
+	setup := chattest.New(t, chat.Options{Redis: rdb, User: "setup"})
 	if _, _, err := setup.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}

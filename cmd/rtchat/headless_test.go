@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 )
 
 // isolate points every config and log path at a temp dir and clears the
@@ -151,26 +151,8 @@ func TestWrongPasswordIsExplained(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitOutput waits until buf holds want lines.
-func waitOutput(t *testing.T, buf *syncBuffer, lines int, timeout time.Duration) []string {
+func waitOutput(t *testing.T, buf *testio.Buffer, lines int, timeout time.Duration) []string {
 	t.Helper()
 	var got []string
 	redistest.Eventually(t, timeout, fmt.Sprint(lines, " lines"), func() error {
@@ -188,7 +170,7 @@ func TestTailFollowPrintsEachMessageOnce(t *testing.T) {
 	srv := redistest.Start(t)
 	rtchat(t, "", "send", "--redis", srv.URL(), "general", "before")
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testio.Buffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"tail", "-f", "--json", "-n", "10", "--redis", srv.URL(), "general"}, stdio{in: strings.NewReader(""), out: &out, err: &errb})
@@ -242,7 +224,7 @@ func TestSendAndTailOnACluster(t *testing.T) {
 	// tail -f follows live through sharded Pub/Sub (REDIS_URL as a list).
 	t.Setenv("REDIS_URL", addrs)
 	ctx, cancel := context.WithCancel(context.Background())
-	var fout, ferr syncBuffer
+	var fout, ferr testio.Buffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"tail", "-f", "--json", "room1"}, stdio{in: strings.NewReader(""), out: &fout, err: &ferr})

@@ -11,18 +11,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
 )
 
 // followTail runs "rtchat tail -f --json args…" in-process until the test
 // ends; it returns its stdout and stderr.
-func followTail(t *testing.T, args ...string) (out, errs *syncBuffer) {
+func followTail(t *testing.T, args ...string) (out, errs *testio.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs = &syncBuffer{}, &syncBuffer{}
+	out, errs = &testio.Buffer{}, &testio.Buffer{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -73,8 +74,7 @@ func TestForgedLiveEntriesAsAnAccount(t *testing.T) {
 	}
 	out, errs := followTail(t, "--redis", url, "general")
 	waitOutput(t, out, 1, 10*time.Second)
-	mallory := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "mallory", Password: pw["mallory"]})
-	t.Cleanup(func() { _ = mallory.Close() })
+	mallory := srv.ClientAs(t, "mallory", pw["mallory"])
 	last := jsonLines(t, out.String())[0]["id"]
 	topic := chat.DefaultKeys().Topic("general")
 	field := func(name, value string) string { return fmt.Sprintf("%s:%d:%s", name, len(value), value) }
@@ -127,7 +127,7 @@ func TestPlainOutputCannotForgeLines(t *testing.T) {
 			t.Fatalf("a continuation line is not indented: %q", r)
 		}
 	}
-	c, _ := chat.New(chat.Options{Redis: srv.Client(t), User: "tester"})
+	c := chattest.New(t, chat.Options{Redis: srv.Client(t), User: "tester"})
 	if err := c.SetTopic(context.Background(), "general", "topic\nrandom  9  looks like a channel"); err != nil {
 		t.Fatal(err)
 	}
@@ -176,16 +176,8 @@ func TestWipedServerIsNoticed(t *testing.T) {
 		t.Fatal(errs)
 	}
 	// A member's window keeps going through the wipe.
-	c, err := chat.New(chat.Options{Redis: srv.Client(t), User: "alice", PresenceEvery: 300 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := chattest.Start(t, chat.Options{Redis: srv.Client(t), User: "alice", PresenceEvery: 300 * time.Millisecond})
 	reset := make(chan struct{}, 4)
-	cctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(func() { cancel(); _ = c.Close() })
-	if err := c.Start(cctx); err != nil {
-		t.Fatal(err)
-	}
 	go func() {
 		for ev := range c.Events() {
 			if _, ok := ev.(chat.ResetEvent); ok {
@@ -261,7 +253,6 @@ func TestOddTimestampsPrintValidJSON(t *testing.T) {
 	isolate(t)
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
-	ctx := context.Background()
 	rtchat(t, "", "send", "--redis", srv.URL(), "general", "ok")
 	key := chat.DefaultKeys().Stream("general")
 	for _, v := range [][]any{
@@ -270,9 +261,7 @@ func TestOddTimestampsPrintValidJSON(t *testing.T) {
 		{"user", strings.Repeat("x", 300), "text", "long user", "ts", "1"},
 		{"user", "a\n[red]b", "text", "odd user", "ts", "1"},
 	} {
-		if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: v}).Err(); err != nil {
-			t.Fatal(err)
-		}
+		redistest.XAdd(t, rdb, key, v...)
 	}
 	_, out, _ := rtchat(t, "", "tail", "--json", "--redis", srv.URL(), "general")
 	got := jsonLines(t, out)

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/admin"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -103,19 +104,9 @@ func TestRunsAsAnAccount(t *testing.T) {
 	}
 
 	// Everything the full-screen client does, as alice.
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: "alice", Password: pw["alice"]})
-	t.Cleanup(func() { _ = rdb.Close() })
-	c, err := chat.New(chat.Options{Redis: rdb, User: "alice", Accounts: true, AutoJoin: true, Signer: chat.NewSigner()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rdb := srv.ClientAs(t, "alice", pw["alice"])
+	c := chattest.Start(t, chat.Options{Redis: rdb, User: "alice", Accounts: true, AutoJoin: true, Signer: chat.NewSigner()})
 	ctx := context.Background()
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if err := c.Start(cctx); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	got := make(chan chat.Message, 10)
 	go func() {
 		for ev := range c.Events() {

@@ -146,6 +146,22 @@ func (c *Cluster) Node(addr string) *Server {
 	return nil
 }
 
+// ShardSubscribers returns how many sharded Pub/Sub subscribers topic has
+// on each node, by address.
+func (c *Cluster) ShardSubscribers(ctx context.Context, topic string) (map[string]int64, error) {
+	on := make(map[string]int64, len(c.Addrs))
+	for _, addr := range c.Addrs {
+		node := redis.NewClient(&redis.Options{Addr: addr})
+		n, err := node.PubSubShardNumSub(ctx, topic).Result()
+		_ = node.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", addr, err)
+		}
+		on[addr] = n[topic]
+	}
+	return on, nil
+}
+
 // URLs returns the node addresses joined by commas, as --redis takes them.
 func (c *Cluster) URLs() string { return strings.Join(c.Addrs, ",") }
 

@@ -249,6 +249,23 @@ func (s *Server) Info(t testing.TB, section, field string) string {
 	return ""
 }
 
+// CommandCalls returns how many times the server ran command (lower case,
+// as INFO commandstats names it) since it started or since the last
+// CONFIG RESETSTAT.
+func (s *Server) CommandCalls(t testing.TB, command string) int64 {
+	t.Helper()
+	stat := s.Info(t, "commandstats", "cmdstat_"+command) // calls=N,usec=…
+	calls, _, _ := strings.Cut(strings.TrimPrefix(stat, "calls="), ",")
+	if calls == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(calls, 10, 64)
+	if err != nil {
+		t.Fatalf("INFO commandstats: %s: %q", command, stat)
+	}
+	return n
+}
+
 // String describes the server for test logs.
 func (s *Server) String() string {
 	kind := "redis-server"

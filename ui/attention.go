@@ -220,13 +220,6 @@ func (a *App) applySettings(s chat.Settings) {
 	a.refresh()
 }
 
-// changeSetting runs a settings change in the background; done (on the
-// UI goroutine) says what happened. The SettingsEvent that follows
-// applies it in every terminal, this one included.
-func (a *App) changeSetting(what string, change func(ctx context.Context) error, done func()) {
-	a.try(what, change, done)
-}
-
 func (a *App) cmdNotify(arg string) error {
 	c := a.shown()
 	if c == nil {
@@ -236,7 +229,7 @@ func (a *App) cmdNotify(arg string) error {
 	if err != nil {
 		return err
 	}
-	a.changeSetting("set the level of "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetLevel(ctx, c.name, l) },
+	a.try("set the level of "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetLevel(ctx, c.name, l) },
 		func() { a.systemLine("%s notifies %s", chat.Display(c.name), levelWords(l)) })
 	return nil
 }
@@ -265,7 +258,7 @@ func (a *App) pin(on bool) error {
 	if c == nil {
 		return errNoChannel
 	}
-	a.changeSetting("pin "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetPinned(ctx, c.name, on) }, func() {
+	a.try("pin "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetPinned(ctx, c.name, on) }, func() {
 		if on {
 			a.systemLine("%s is pinned to the top of the list", chat.Display(c.name))
 		} else {
@@ -304,13 +297,13 @@ func (a *App) cmdHighlight(arg string) error {
 	default:
 		return fmt.Errorf("type /highlight add WORD, /highlight del WORD or /highlight list")
 	}
-	a.changeSetting("store your highlight words", func(ctx context.Context) error { return a.be.SetHighlights(ctx, words) },
+	a.try("store your highlight words", func(ctx context.Context) error { return a.be.SetHighlights(ctx, words) },
 		func() { a.systemLine("highlight words: %s", strings.Join(words, ", ")) })
 	return nil
 }
 
 func (a *App) cmdAway(arg string) error {
-	a.changeSetting("set away", func(ctx context.Context) error { return a.be.SetAway(ctx, true, arg) }, func() {
+	a.try("set away", func(ctx context.Context) error { return a.be.SetAway(ctx, true, arg) }, func() {
 		if arg == "" {
 			a.systemLine("you are away; /back when you are back")
 		} else {
@@ -321,7 +314,7 @@ func (a *App) cmdAway(arg string) error {
 }
 
 func (a *App) cmdBack(string) error {
-	a.changeSetting("set back", func(ctx context.Context) error { return a.be.SetAway(ctx, false, "") },
+	a.try("set back", func(ctx context.Context) error { return a.be.SetAway(ctx, false, "") },
 		func() { a.systemLine("you are back") })
 	return nil
 }
@@ -339,7 +332,7 @@ func (a *App) cmdDND(arg string) error {
 		}
 		until = time.Now().Add(d)
 	}
-	a.changeSetting("set do-not-disturb", func(ctx context.Context) error { return a.be.SetDND(ctx, until) }, func() {
+	a.try("set do-not-disturb", func(ctx context.Context) error { return a.be.SetDND(ctx, until) }, func() {
 		if until.IsZero() {
 			a.systemLine("do-not-disturb is off: notifications again")
 		} else {
@@ -379,10 +372,10 @@ func (a *App) awayNotice(conv, text string) {
 		return func() {
 			for _, u := range who {
 				msg, ok := away[u]
-				if !ok || a.toldAway[u] == "1"+msg {
+				if told, before := a.toldAway[u]; !ok || before && told == msg {
 					continue
 				}
-				a.toldAway[u] = "1" + msg
+				a.toldAway[u] = msg
 				if msg == "" {
 					a.systemLine("%s is away", u)
 				} else {

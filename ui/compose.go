@@ -70,25 +70,23 @@ func (a *App) cancelCompose() bool {
 // text must stay in the input for mending.
 func (a *App) composed(text string) bool {
 	c := a.composing
-	d := chat.Draft{Channel: c.conv, Text: text, Ref: c.id}
+	d := chat.Draft{Channel: c.conv, Text: text}
 	switch c.kind {
 	case composeReply:
-		d = chat.Draft{Channel: c.conv, Text: text, ReplyTo: c.id}
+		d.ReplyTo = c.id
 		if t := a.thread; t != nil && c.view == t.view {
 			d.Thread = t.root
 		}
-	case composeEdit:
-		d.Kind = chat.KindEdit
-	case composeReact:
-		d.Kind = chat.KindReact
-		if e, ok := chat.Emoji(strings.TrimSpace(text)); ok {
-			d.Text = e
-		}
-	}
-	if c.kind == composeReply {
 		a.composing = compose{}
 		a.refreshBars()
 		return a.sendDraft(d) == nil
+	case composeEdit:
+		d.Kind, d.Ref = chat.KindEdit, c.id
+	case composeReact:
+		d.Kind, d.Ref = chat.KindReact, c.id
+		if e, ok := chat.Emoji(strings.TrimSpace(text)); ok {
+			d.Text = e
+		}
 	}
 	if _, err := a.be.Send(d); err != nil {
 		if errors.Is(err, chat.ErrEmptyMessage) {
@@ -156,14 +154,13 @@ func (a *App) editText(text string) (string, error) {
 
 // runEditorCommand runs $VISUAL, $EDITOR or vi on path in the terminal.
 func runEditorCommand(path string) error {
-	editor := os.Getenv("VISUAL")
-	if editor == "" {
-		editor = os.Getenv("EDITOR")
+	args := strings.Fields(os.Getenv("VISUAL"))
+	if len(args) == 0 {
+		args = strings.Fields(os.Getenv("EDITOR"))
 	}
-	if editor == "" {
-		editor = "vi"
+	if len(args) == 0 {
+		args = []string{"vi"}
 	}
-	args := strings.Fields(editor)
 	cmd := exec.Command(args[0], append(args[1:], path)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/rtchat/rtchat/chat"
@@ -73,7 +72,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	body, spans := l.text, []span(nil)
 	x := c.extra(l)
 	switch {
-	case x != nil && x.deleted:
+	case x != nil && x.deleted():
 		body, spans = "message deleted", []span{{start: 0, end: len("message deleted"), kind: runMeta}}
 	case l.isMessage():
 		body, spans = markup(l.text)
@@ -87,7 +86,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 		at = sp.end
 	}
 	full := head + body
-	if x != nil && x.edited && !x.deleted {
+	if x != nil && x.edited() {
 		runs = append(runs, run{end: len(full), kind: runBody})
 		full += " (edited)"
 		runs = append(runs, run{end: len(full), kind: runMeta})
@@ -106,47 +105,32 @@ func (c *channelLog) layout(l *line, width int) *layout {
 // of the message it answers; its reactions; its thread's summary.
 func (x *lineExtra) rows(me, format string, width int) (above, below []extraRow) {
 	inner := max(width-contIndent(width), 1)
-	if x.quote != "" && !x.deleted {
+	if x.quote != "" && !x.deleted() {
 		above = append(above, extraRow{{text: ellipsisEnd("↪ "+x.quote, inner), kind: runQuote}})
 	}
-	if len(x.reactions) > 0 {
+	if counts := x.state.Counts(); len(counts) > 0 {
 		var r extraRow
-		for i, e := range sortedReactions(x.reactions) {
+		for i, rc := range counts {
 			if i > 0 {
 				r = append(r, segment{text: "  ", kind: runBody})
 			}
 			kind := runReaction
-			if slices.Contains(x.reactions[e], me) {
+			if slices.Contains(rc.Users, me) {
 				kind = runReactionOwn
 			}
-			r = append(r, segment{text: fmt.Sprintf("%s %d", sanitize(e), len(x.reactions[e])), kind: kind})
+			r = append(r, segment{text: fmt.Sprintf("%s %d", sanitize(rc.Emoji), len(rc.Users)), kind: kind})
 		}
 		below = append(below, clipRow(r, inner))
 	}
-	if x.replies > 0 {
-		s := fmt.Sprintf("%d repl%s · last %s", x.replies, map[bool]string{true: "y", false: "ies"}[x.replies == 1],
-			x.lastReply.Time().Local().Format(format))
+	if n := x.state.Replies; n > 0 {
+		s := fmt.Sprintf("%d repl%s · last %s", n, map[bool]string{true: "y", false: "ies"}[n == 1],
+			x.state.LastReply.Time().Local().Format(format))
 		if x.unread > 0 {
 			s += fmt.Sprintf(" · %d new", x.unread)
 		}
 		below = append(below, extraRow{{text: ellipsisEnd(s, inner), kind: runMeta}})
 	}
 	return above, below
-}
-
-// sortedReactions orders reactions the most given first, then by emoji.
-func sortedReactions(r map[string][]string) []string {
-	out := make([]string, 0, len(r))
-	for e := range r {
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(r[out[i]]) != len(r[out[j]]) {
-			return len(r[out[i]]) > len(r[out[j]])
-		}
-		return out[i] < out[j]
-	})
-	return out
 }
 
 // clipRow cuts a row of segments to width cells.

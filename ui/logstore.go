@@ -211,8 +211,8 @@ func (c *channelLog) check(l *line) {
 		return
 	}
 	id := l.id
-	if x := c.extra(l); x != nil && x.edited && !x.deleted {
-		id = x.editID // what is shown is the edit's text
+	if x := c.extra(l); x != nil && x.edited() {
+		id = x.state.Edit.ID // what is shown is the edit's text
 	}
 	l.verdict, l.asked = c.verify(c.name, id), true
 }
@@ -222,7 +222,7 @@ func (c *channelLog) check(l *line) {
 func (c *channelLog) verified(id chat.ID, v chat.Verdict) bool {
 	i := c.indexOf(id)
 	for k, x := range c.extras {
-		if x.editID == id {
+		if x.state.Edit != nil && x.state.Edit.ID == id {
 			i = c.indexOf(k)
 		}
 	}

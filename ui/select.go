@@ -185,7 +185,7 @@ func (a *App) editSelected() {
 	switch {
 	case l == nil:
 		return
-	case v.log.extra(l) != nil && v.log.extra(l).deleted:
+	case v.log.extra(l) != nil && v.log.extra(l).deleted():
 		a.errorLine("that message was deleted")
 		return
 	}

@@ -1,37 +1,37 @@
 package ui
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/rtchat/rtchat/chat"
 )
 
 // lineExtra is what a message line shows besides its text: the quote of
-// the message it answers, that it was edited or deleted, its reactions,
-// its thread's summary. Only lines that have any of it have one (the log
-// keeps them by stream id), so a line stays small.
+// the message it answers, and its state (its edit or delete, reactions,
+// thread). Only lines that have any of it have one (the log keeps them by
+// stream id), so a line stays small.
 type lineExtra struct {
 	replyTo chat.ID
 	quote   string // "alice: first words" of the message it answers
-	edited  bool
-	deleted bool
-	// editID is the edit whose text is shown: it, not the line, is
-	// checked for its author's signature.
-	editID    chat.ID
-	reactions map[string][]string // emoji → who gave it
-	// The thread: its size, newest reply, who wrote in it, and how many
-	// replies came since the user last looked, in a thread they are in.
-	replies        int
-	lastReply      chat.ID
-	participants   []string
+	// state is the message's state as read with it, then changed by
+	// chat.Apply as its changes arrive. When it was edited, its edit (not
+	// the line) is what is checked for its author's signature.
+	state chat.MessageState
+	// How many replies of its thread came since the user last looked, in
+	// a thread they are in.
 	unread         int
 	unreadMentions int
 }
 
+func (x *lineExtra) deleted() bool { return x.state.Deleted != nil }
+
+// edited reports whether the line shows an edit (not deleted since).
+func (x *lineExtra) edited() bool { return x.state.Edit != nil && x.state.Deleted == nil }
+
 // empty reports whether x shows nothing.
 func (x *lineExtra) empty() bool {
-	return x.replyTo.IsZero() && !x.edited && !x.deleted && len(x.reactions) == 0 && x.replies == 0
+	s := &x.state
+	return x.replyTo.IsZero() && s.Edit == nil && s.Deleted == nil && len(s.Reactions) == 0 && s.Replies == 0
 }
 
 // extra returns the extra of line l, or nil.
@@ -74,17 +74,28 @@ func (c *channelLog) structure(l *line, m chat.Message) {
 		}
 	}
 	if s := m.State; s != nil {
-		switch {
-		case s.Deleted != nil:
-			x.deleted, l.text = true, ""
-		case s.Edit != nil:
-			x.edited, x.editID, l.text = true, s.Edit.ID, sanitize(chat.TidyBlankLines(s.Edit.Text))
+		// A copy of its own: chat.Apply changes it in place.
+		x.state = *s
+		x.state.Reactions = make(map[string][]string, len(s.Reactions))
+		for e, us := range s.Reactions {
+			x.state.Reactions[e] = slices.Clone(us)
 		}
-		x.reactions = maps.Clone(s.Reactions)
-		x.replies, x.lastReply, x.participants = s.Replies, s.LastReply, slices.Clone(s.Participants)
+		x.state.Participants = slices.Clone(s.Participants)
+		x.show(l)
 	}
 	if x.empty() {
 		delete(c.extras, m.ID)
+	}
+}
+
+// show makes l's text what the message says now: nothing once deleted,
+// its latest edit once edited.
+func (x *lineExtra) show(l *line) {
+	switch s := &x.state; {
+	case s.Deleted != nil:
+		l.text = ""
+	case s.Edit != nil:
+		l.text = sanitize(chat.TidyBlankLines(s.Edit.Text))
 	}
 }
 
@@ -105,8 +116,9 @@ func quoteOf(user, text string) string {
 }
 
 // change applies entry e (an edit, delete or reaction, or a thread reply)
-// to the line of the message it changes, if the log holds it. It reports
-// the line's index, or -1.
+// to the line of the message it changes, if the log holds it, by the rule
+// the send script follows (chat.Apply). It reports the line's index, or -1
+// when the log does not hold it or e changes nothing.
 func (c *channelLog) change(e chat.Message) int {
 	target := e.Target()
 	i := c.indexOf(target)
@@ -115,44 +127,15 @@ func (c *channelLog) change(e chat.Message) int {
 	}
 	l := &c.lines[i]
 	x := c.extraOf(target)
-	switch {
-	case e.Kind == chat.KindEdit || e.Kind == chat.KindDelete:
-		if e.User != c.user(l) || x.deleted {
-			return -1 // only the author's changes count
+	if !chat.Apply(&chat.Message{ID: target, User: c.user(l), State: &x.state}, e) {
+		if x.empty() {
+			delete(c.extras, target)
 		}
-		if e.Kind == chat.KindDelete {
-			x.deleted, l.text = true, ""
-		} else {
-			x.edited, x.editID, l.text = true, e.ID, sanitize(chat.TidyBlankLines(e.Text))
-			l.asked = false // the edit is what is checked now
-		}
-	case e.Kind == chat.KindReact:
-		if x.reactions == nil {
-			x.reactions = map[string][]string{}
-		}
-		us := x.reactions[e.Text]
-		if j := slices.Index(us, e.User); j >= 0 {
-			us = slices.Delete(us, j, j+1)
-		} else {
-			us = append(us, e.User)
-		}
-		if len(us) == 0 {
-			delete(x.reactions, e.Text)
-		} else {
-			x.reactions[e.Text] = us
-		}
-	default: // a thread reply
-		if !e.ID.After(x.lastReply) {
-			return -1
-		}
-		x.replies++
-		x.lastReply = e.ID
-		if len(x.participants) == 0 {
-			x.participants = []string{c.user(l)}
-		}
-		if !slices.Contains(x.participants, e.User) {
-			x.participants = append(x.participants, e.User)
-		}
+		return -1
+	}
+	if e.Kind == chat.KindEdit || e.Kind == chat.KindDelete {
+		x.show(l)
+		l.asked = false // what is shown is what is checked
 	}
 	delete(c.lays, l.seq)
 	return i

@@ -113,10 +113,11 @@ func (a *App) threadInput(t *threadPane, text string) bool {
 	if a.composing.kind != composeNone && a.composing.view == t.view {
 		return a.composed(text)
 	}
-	if p := parseInput(text); p.cmd != nil || p.problem != "" {
+	p := parseInput(text)
+	if p.cmd != nil || p.problem != "" {
 		return a.runInput(text)
 	}
-	if err := a.sendDraft(chat.Draft{Channel: t.conv, Text: strings.TrimPrefix(text, "/"), Thread: t.root}); err != nil {
+	if err := a.sendDraft(chat.Draft{Channel: t.conv, Text: p.message, Thread: t.root}); err != nil {
 		a.errorLine("%v", err)
 		return false
 	}
@@ -178,7 +179,7 @@ func (a *App) inThread(c *channel, root chat.ID) bool {
 		return true
 	}
 	x := c.log.extras[root]
-	return x != nil && slices.Contains(x.participants, a.me)
+	return x != nil && slices.Contains(x.state.Participants, a.me)
 }
 
 // threadRead forgets the unread replies of the thread of root (it is

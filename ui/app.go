@@ -186,7 +186,7 @@ func New(opts Options) *App {
 	}
 	a.focused.Store(true) // until the terminal says otherwise
 	if a.opts.TimestampFormat == "" {
-		a.opts.TimestampFormat = "15:04"
+		a.opts.TimestampFormat = defaultTimeFormat
 	}
 	a.messageKeys = bindKeys(opts.Keys, true)
 	for _, n := range opts.Notices {
@@ -500,11 +500,19 @@ func (a *App) refreshChannels() {
 func (a *App) channel(name string) *channel {
 	c := a.channels[name]
 	if c == nil {
-		c = newChannel(name, a.me, a.opts.MaxLines, a.be.Verify)
-		c.log.callsMe, c.log.timeFormat = a.isMention, a.opts.TimestampFormat
+		c = newChannel(a.newLog(name))
 		a.channels[name] = c
 	}
 	return c
+}
+
+// newLog makes the log of conversation name (a channel's, or a thread's):
+// it knows the user, checks authors, finds mentions and shows times as
+// the window does.
+func (a *App) newLog(name string) *channelLog {
+	l := newChannelLog(name)
+	l.me, l.maxLines, l.verify, l.callsMe, l.timeFormat = a.me, a.opts.MaxLines, a.be.Verify, a.isMention, a.opts.TimestampFormat
+	return l
 }
 
 // shown returns the channel on screen, or nil.

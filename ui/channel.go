@@ -41,10 +41,8 @@ type channel struct {
 	invited bool
 }
 
-func newChannel(name, me string, maxLines int, verify func(string, chat.ID) chat.Verdict) *channel {
-	l := newChannelLog(name)
-	l.maxLines, l.verify, l.me = maxLines, verify, me
-	return &channel{name: name, log: l, typing: map[string]time.Time{}}
+func newChannel(log *channelLog) *channel {
+	return &channel{name: log.name, log: log, typing: map[string]time.Time{}}
 }
 
 // history applies the first page of the channel (or, after a reconnect,

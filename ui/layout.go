@@ -36,6 +36,10 @@ type segment struct {
 	kind runKind
 }
 
+// defaultTimeFormat is how the log shows times unless the configuration
+// says otherwise.
+const defaultTimeFormat = "15:04"
+
 // count is how many screen rows the layout takes.
 func (l *layout) count() int { return len(l.above) + len(l.rows)/2 + len(l.below) }
 
@@ -50,7 +54,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	c.check(l)
 	format := c.timeFormat
 	if format == "" {
-		format = "15:04"
+		format = defaultTimeFormat
 	}
 	stamp := "[" + l.time().Local().Format(format) + "] "
 	var mark, name string

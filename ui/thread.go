@@ -40,11 +40,9 @@ func (t *threadPane) focused() bool { return t.input.HasFocus() }
 // openThread shows the thread of message root of conv.
 func (a *App) openThread(conv string, root chat.ID) {
 	a.closeThread()
-	log := newChannelLog(conv)
-	log.me, log.verify, log.callsMe, log.timeFormat = a.me, a.be.Verify, a.isMention, a.opts.TimestampFormat
-	t := &threadPane{conv: conv, root: root, log: log}
+	t := &threadPane{conv: conv, root: root, log: a.newLog(conv)}
 	t.view = newLogView(a.st, nil, nil)
-	t.view.SetLog(log)
+	t.view.SetLog(t.log)
 	t.view.onClick = func(seq uint32) { a.clickLine(t.view, seq) }
 	t.input = tview.NewTextArea().SetPlaceholder("Reply in the thread · Esc closes it")
 	t.input.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {

@@ -310,6 +310,12 @@ func (c *Client) Close() error {
 func (c *Client) emit(ctx context.Context, ev Event) bool {
 	switch e := ev.(type) {
 	case MessageEvent:
+		if c.verify.refuses(e.Message) {
+			// Written around the send script (which refuses it), e.g. by
+			// redis-cli: it changes nothing, so nobody is told of it.
+			c.opts.Logger.Warn("a change of a message not by its author's key; ignored", "channel", e.Message.Channel, "id", e.Message.ID, "of", e.Message.Ref)
+			return true
+		}
 		c.verify.remember(e.Message)
 	case HistoryEvent:
 		c.verify.rememberAll(e.Messages)

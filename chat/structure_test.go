@@ -233,3 +233,44 @@ func TestPageSkipsChanges(t *testing.T) {
 		t.Fatalf("an odd state: %+v %v", msgs[9].State, err)
 	}
 }
+
+// TestChangesAroundTheScriptAreNotDelivered: an edit or a delete written
+// around the send script (a raw XADD, as redis-cli may) under the author's
+// name but without the original's key changes nothing (Apply refuses it,
+// as the script would), so no reader is told of it; what comes after it
+// arrives, and the author's own edit still does.
+func TestChangesAroundTheScriptAreNotDelivered(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	signed := func(o *chat.Options) { o.Signer = chat.NewSigner() }
+	alice, bob := newRecorder(t, rdb, "alice", signed), newRecorder(t, rdb, "bob", signed)
+	joinAll(t, ctx, "general", alice, bob)
+	const g = "general"
+	first := post(t, alice, chat.Draft{Channel: g, Text: "first"})
+	for _, kind := range []string{"edit", "delete"} {
+		redistest.XAdd(t, rdb, chat.DefaultKeys().Stream(g),
+			"user", "alice", "text", "FORGED", "ts", "1", "mid", "m-"+kind, "channel_id", "1", "kind", kind, "ref", first.String())
+	}
+	post(t, alice, chat.Draft{Channel: g, Text: "after"}) // its gap makes the readers read the stream
+	post(t, alice, chat.Draft{Channel: g, Kind: chat.KindEdit, Ref: first, Text: "first, mended"})
+	bob.waitFor(10*time.Second, "alice's own edit", func() bool {
+		for _, m := range bob.msgs[g] {
+			if m.Kind == chat.KindEdit && m.Text == "first, mended" {
+				return true
+			}
+		}
+		return false
+	})
+	bob.mu.Lock()
+	defer bob.mu.Unlock()
+	var texts []string
+	for _, m := range bob.msgs[g] {
+		if m.Kind == chat.KindDelete || m.Text == "FORGED" {
+			t.Fatalf("a change around the script was delivered: %+v", m)
+		}
+		texts = append(texts, m.Text)
+	}
+	if !slices.Contains(texts, "after") {
+		t.Fatalf("bob got %q", texts)
+	}
+}

@@ -124,6 +124,24 @@ func newVerifier() *verifier {
 	return &verifier{seen: map[msgRef]Message{}, people: map[string]*person{}, waiting: map[msgRef]bool{}, wake: make(chan struct{}, 1)}
 }
 
+// refuses reports whether e is an edit or a delete that Apply refuses on
+// the message it changes, as far as the verifier remembers that message:
+// another's, or signed with another key than the original. (One it does
+// not remember any more is not judged here; the reader's own Apply, with
+// the original at hand, still is.)
+func (v *verifier) refuses(e Message) bool {
+	if e.Kind != KindEdit && e.Kind != KindDelete {
+		return false
+	}
+	v.mu.Lock()
+	t, ok := v.seen[msgRef{e.Channel, e.Ref}]
+	v.mu.Unlock()
+	if !ok {
+		return false
+	}
+	return !Apply(&Message{ID: t.ID, User: t.User, Key: t.Key, Sig: t.Sig}, e)
+}
+
 // remember keeps m for a later check.
 func (v *verifier) remember(m Message) {
 	if m.ID.IsZero() {

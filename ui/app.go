@@ -140,10 +140,13 @@ type App struct {
 	// the focus (focus reporting); away who is away (by name: message);
 	// toldAway the away messages said already.
 	settings chat.Settings
-	attn     notifier
-	focused  atomic.Bool
-	away     map[string]string
-	toldAway map[string]string
+	// highlights are the words that count as mentions: the configured
+	// ones and the stored ones (kept with settings; every message asks).
+	highlights []string
+	attn       notifier
+	focused    atomic.Bool
+	away       map[string]string
+	toldAway   map[string]string
 
 	history  []string // sent inputs, oldest first
 	histPos  int
@@ -185,6 +188,7 @@ func New(opts Options) *App {
 		toldAway: map[string]string{},
 	}
 	a.focused.Store(true) // until the terminal says otherwise
+	a.highlights = a.highlightWords(a.settings)
 	if a.opts.TimestampFormat == "" {
 		a.opts.TimestampFormat = defaultTimeFormat
 	}

@@ -39,7 +39,7 @@ func newNotifier() notifier {
 // highlighted reports whether text holds one of the highlight words (as
 // a word, in any case).
 func (a *App) highlighted(text string) bool {
-	for _, w := range a.highlightWords() {
+	for _, w := range a.highlights {
 		if chat.Mentions(text, w) {
 			return true
 		}
@@ -47,10 +47,10 @@ func (a *App) highlighted(text string) bool {
 	return false
 }
 
-// highlightWords are the configured words and the stored ones.
-func (a *App) highlightWords() []string {
+// highlightWords are the configured words and those stored in s.
+func (a *App) highlightWords(s chat.Settings) []string {
 	words := slices.Clone(a.opts.Highlights)
-	for _, w := range a.settings.Highlights {
+	for _, w := range s.Highlights {
 		if !slices.Contains(words, w) {
 			words = append(words, w)
 		}
@@ -213,7 +213,7 @@ func (a *App) timeLayout(now, until time.Time) string {
 // applySettings takes settings read from Redis (at start, or after
 // another terminal changed them).
 func (a *App) applySettings(s chat.Settings) {
-	a.settings = s
+	a.settings, a.highlights = s, a.highlightWords(s)
 	for _, c := range a.channels {
 		c.log.lays = map[uint32]*layout{} // highlight words may differ
 	}
@@ -274,7 +274,7 @@ func (a *App) cmdHighlight(arg string) error {
 	words := slices.Clone(a.settings.Highlights)
 	switch verb {
 	case "list":
-		all := a.highlightWords()
+		all := a.highlights
 		if len(all) == 0 {
 			a.systemLine("no highlight words; add one with /highlight add WORD")
 		} else {

@@ -79,9 +79,7 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 	}
 	mine := pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
 	id := pipe.HGet(ctx, c.keys.Channel(name), "id")
-	stream := c.streamOf(name)
-	keys, args := []string{stream, stateKey(stream)}, []any{"+", n, pageScan}
-	xs := pageScript.EvalSha(ctx, pipe, keys, args...)
+	q := c.queueNewestPage(ctx, pipe, name, n)
 	return func(ctx context.Context) (string, []Message, bool, error) {
 		switch err := id.Err(); {
 		case mine.Err() != nil:
@@ -93,10 +91,7 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 		case err != nil:
 			return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
 		}
-		res, err := xs.Slice()
-		if redis.HasErrorPrefix(err, "NOSCRIPT") {
-			res, err = pageScript.Run(ctx, c.rdb, keys, args...).Slice()
-		}
+		res, err := q.reply(ctx, c.rdb)
 		if err != nil {
 			return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
 		}

@@ -196,9 +196,7 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 type pageRead struct {
 	channel  string
 	pageSize int64
-	keys     []string
-	args     []any
-	xs       *redis.Cmd
+	page     queuedPage
 	mark     *redis.StringCmd
 	now      *redis.TimeCmd
 	mem      *redis.StringSliceCmd
@@ -206,17 +204,12 @@ type pageRead struct {
 	ev      HistoryEvent
 	last    ID
 	members []string
-	msgs    []Message
-	more    bool
 }
 
 // queuePage queues on pipe the reads of channel's first page (see
 // firstPage).
 func (c *Client) queuePage(ctx context.Context, pipe redis.Pipeliner, channel string, pageSize int64, member bool) *pageRead {
-	stream := c.streamOf(channel)
-	p := &pageRead{channel: channel, pageSize: pageSize, keys: []string{stream, stateKey(stream)}}
-	p.args = []any{"+", max(pageSize, 1), pageScan}
-	p.xs = pageScript.EvalSha(ctx, pipe, p.keys, p.args...)
+	p := &pageRead{channel: channel, pageSize: pageSize, page: c.queueNewestPage(ctx, pipe, channel, pageSize)}
 	p.mark = pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
 	p.now = pipe.Time(ctx)
 	peer, dm := PeerOf(channel)
@@ -235,11 +228,7 @@ func (c *Client) queuePage(ctx context.Context, pipe redis.Pipeliner, channel st
 // read takes the answers of the queued commands.
 func (p *pageRead) read(ctx context.Context, c *Client) error {
 	channel := p.channel
-	res, err := p.xs.Slice()
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		// The first page read on this server: load the script.
-		res, err = pageScript.Run(ctx, c.rdb, p.keys, p.args...).Slice()
-	}
+	res, err := p.page.reply(ctx, c.rdb)
 	if err != nil {
 		return fmt.Errorf("read history of %q: %w", channel, CleanRedisError(err))
 	}
@@ -266,7 +255,6 @@ func (p *pageRead) read(ctx context.Context, c *Client) error {
 		return nil
 	}
 	p.ev.Messages, p.ev.Complete = msgs, !more
-	p.msgs, p.more = msgs, more
 	p.ev.ReadID = c.validMarker(channel, p.mark.Val())
 	if _, dm := PeerOf(channel); p.ev.ReadID.IsZero() && dm {
 		// A direct conversation never read is news from its start, not

@@ -70,27 +70,29 @@ func (c *Client) validMarker(channel, raw string) ID {
 // the page's own, and — for a marker older than the page — those between,
 // read for every such page in one round trip.
 func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
+	type counting struct {
+		p       *pageRead
+		between *redis.XMessageSliceCmd // nil: the page holds all
+	}
+	var todo []counting
 	pipe := c.rdb.Pipeline()
-	between := make([]*redis.XMessageSliceCmd, len(pages))
-	for i, p := range pages {
-		marker, page := p.ev.ReadID, p.msgs
+	for _, p := range pages {
+		marker, page := p.ev.ReadID, p.ev.Messages
 		if p.pageSize <= 0 || marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
-			continue
+			continue // nothing unread: never read, or read to its end
 		}
-		if p.more && page[0].ID.After(marker) {
+		t := counting{p: p}
+		if !p.ev.Complete && page[0].ID.After(marker) {
 			// The marker is older than the page: count what lies between.
-			between[i] = pipe.XRangeN(ctx, c.streamOf(p.channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
+			t.between = pipe.XRangeN(ctx, c.streamOf(p.channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
 		}
+		todo = append(todo, t)
 	}
 	if pipe.Len() > 0 {
 		_, _ = pipe.Exec(ctx) // each reply is checked below
 	}
-	for i, p := range pages {
-		marker, page := p.ev.ReadID, p.msgs
-		if p.pageSize <= 0 || marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
-			continue
-		}
-		u := &p.ev.Unread
+	for _, t := range todo {
+		marker, u := t.p.ev.ReadID, &t.p.ev.Unread
 		count := func(m Message) {
 			if m.User == c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
 				return // one's own, read, or not a line of the channel
@@ -100,19 +102,19 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 				u.Mentions++
 			}
 		}
-		if cmd := between[i]; cmd != nil {
-			xs, err := cmd.Result()
+		if t.between != nil {
+			xs, err := t.between.Result()
 			if err != nil {
-				return fmt.Errorf("count unread in %q: %w", p.channel, err)
+				return fmt.Errorf("count unread in %q: %w", t.p.channel, CleanRedisError(err))
 			}
 			if len(xs) > UnreadLimit {
 				xs, u.More = xs[:UnreadLimit], true
 			}
-			for _, m := range decodeAll(p.channel, xs) {
+			for _, m := range decodeAll(t.p.channel, xs) {
 				count(m)
 			}
 		}
-		for _, m := range page {
+		for _, m := range t.p.ev.Messages {
 			count(m)
 		}
 	}

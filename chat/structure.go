@@ -195,6 +195,32 @@ func (c *Client) readPage(ctx context.Context, rdb redis.Scripter, conv string, 
 	return page, more, top, nil
 }
 
+// queuedPage is the newest page of a conversation queued on a pipeline
+// (EVALSHA: the script's text does not travel); reply reads it.
+type queuedPage struct {
+	cmd  *redis.Cmd
+	keys []string
+	args []any
+}
+
+// queueNewestPage queues the read of the newest n lines of conv on pipe.
+func (c *Client) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, conv string, n int64) queuedPage {
+	stream := c.streamOf(conv)
+	q := queuedPage{keys: []string{stream, stateKey(stream)}, args: []any{"+", max(n, 1), pageScan}}
+	q.cmd = pageScript.EvalSha(ctx, pipe, q.keys, q.args...)
+	return q
+}
+
+// reply returns the page's reply once the pipeline ran; on a server that
+// has not seen the script yet it runs it again, loading it.
+func (q queuedPage) reply(ctx context.Context, rdb redis.Scripter) ([]any, error) {
+	res, err := q.cmd.Slice()
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		res, err = pageScript.Run(ctx, rdb, q.keys, q.args...).Slice()
+	}
+	return res, err
+}
+
 // decodePage reads pageScript's reply.
 func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, top ID) {
 	if len(res) != 5 {

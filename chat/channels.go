@@ -94,19 +94,39 @@ func (m *ChannelManager) Get(ctx context.Context, name string) (Channel, error) 
 // others: NOPERM) does not exist, to them.
 func readChannel(ctx context.Context, rdb redis.Cmdable, name, hash, members string) (Channel, error) {
 	pipe := rdb.Pipeline()
-	h := pipe.HGetAll(ctx, hash)
-	n := pipe.SCard(ctx, members)
-	_, err := pipe.Exec(ctx)
+	r := queueChannel(ctx, pipe, name, hash, members)
+	_, _ = pipe.Exec(ctx) // checked in result
+	return r.result()
+}
+
+// channelRead is readChannel's commands queued on a pipeline, for a
+// caller that reads many channels in one round trip.
+type channelRead struct {
+	name  string
+	hash  *redis.MapStringStringCmd
+	count *redis.IntCmd
+}
+
+func queueChannel(ctx context.Context, pipe redis.Pipeliner, name, hash, members string) channelRead {
+	return channelRead{name: name, hash: pipe.HGetAll(ctx, hash), count: pipe.SCard(ctx, members)}
+}
+
+// result answers as readChannel does, once the pipeline ran.
+func (r channelRead) result() (Channel, error) {
+	err := r.hash.Err()
+	if err == nil {
+		err = r.count.Err()
+	}
 	switch {
 	case redis.HasErrorPrefix(err, "NOPERM"):
-		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
+		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	case err != nil:
-		return Channel{}, fmt.Errorf("read channel %q: %w", name, CleanRedisError(err))
-	case len(h.Val()) == 0:
-		return Channel{}, fmt.Errorf("channel %q: %w", name, ErrNoSuchChannel)
+		return Channel{}, fmt.Errorf("read channel %q: %w", r.name, CleanRedisError(err))
+	case len(r.hash.Val()) == 0:
+		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	}
-	ch := channelFromHash(name, h.Val())
-	ch.Members = n.Val()
+	ch := channelFromHash(r.name, r.hash.Val())
+	ch.Members = r.count.Val()
 	return ch, nil
 }
 
@@ -189,11 +209,9 @@ func (m *ChannelManager) List(ctx context.Context) ([]Channel, error) {
 func (m *ChannelManager) describe(ctx context.Context, names []string, more func(redis.Pipeliner)) ([]Channel, error) {
 	sort.Strings(names)
 	pipe := m.rdb.Pipeline()
-	hashes := make([]*redis.MapStringStringCmd, len(names))
-	counts := make([]*redis.IntCmd, len(names))
+	reads := make([]channelRead, len(names))
 	for i, n := range names {
-		hashes[i] = pipe.HGetAll(ctx, m.keys.Channel(n))
-		counts[i] = pipe.SCard(ctx, m.keys.Members(n))
+		reads[i] = queueChannel(ctx, pipe, n, m.keys.Channel(n), m.keys.Members(n))
 	}
 	if more != nil {
 		more(pipe)
@@ -203,22 +221,16 @@ func (m *ChannelManager) describe(ctx context.Context, names []string, more func
 	}
 	out := make([]Channel, 0, len(names))
 	var odd OddKeysError
-	for i, n := range names {
-		if err := odd.check(m.keys.Channel(n), hashes[i].Err()); err != nil {
+	for _, r := range reads {
+		if err := odd.check(m.keys.Channel(r.name), r.hash.Err()); err != nil {
 			return nil, fmt.Errorf("list channels: %w", err)
 		}
-		if err := odd.check(m.keys.Members(n), counts[i].Err()); err != nil {
+		if err := odd.check(m.keys.Members(r.name), r.count.Err()); err != nil {
 			return nil, fmt.Errorf("list channels: %w", err)
 		}
-		if hashes[i].Err() != nil || counts[i].Err() != nil {
-			continue
+		if ch, err := r.result(); err == nil { // not odd, not gone
+			out = append(out, ch)
 		}
-		if len(hashes[i].Val()) == 0 {
-			continue
-		}
-		ch := channelFromHash(n, hashes[i].Val())
-		ch.Members = counts[i].Val()
-		out = append(out, ch)
 	}
 	if len(odd.Keys) > 0 {
 		return out, &odd

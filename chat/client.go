@@ -415,27 +415,25 @@ func (c *Client) listChannels(ctx context.Context, index, mine *redis.StringSlic
 		return nil, fmt.Errorf("list your private channels: %w", CleanRedisError(perr))
 	}
 	private := slices.Sorted(slices.Values(mine.Val()))
-	hashes := make([]*redis.MapStringStringCmd, len(private))
-	counts := make([]*redis.IntCmd, len(private))
+	reads := make([]channelRead, 0, len(private))
 	list, err := c.channels.describe(ctx, index.Val(), func(pipe redis.Pipeliner) {
-		for i, name := range private {
-			hashes[i] = pipe.HGetAll(ctx, c.keys.PrivateChannel(name))
-			counts[i] = pipe.SCard(ctx, c.keys.PrivateMembers(name))
+		for _, name := range private {
+			if ValidateName(name) == nil {
+				reads = append(reads, queueChannel(ctx, pipe, Private(name), c.keys.PrivateChannel(name), c.keys.PrivateMembers(name)))
+			}
 		}
 	})
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
 		return nil, err
 	}
-	for i, name := range private {
+	for _, r := range reads {
 		// One that cannot be read (no longer a member: NOPERM) or that
 		// is gone is left out, as for anyone not in it.
-		if hashes[i].Err() != nil || counts[i].Err() != nil || len(hashes[i].Val()) == 0 || ValidateName(name) != nil {
-			continue
+		if ch, err := r.result(); err == nil {
+			ch.Private = true
+			list = append(list, ch)
 		}
-		ch := channelFromHash(Private(name), hashes[i].Val())
-		ch.Members, ch.Private = counts[i].Val(), true
-		list = append(list, ch)
 	}
 	if odd != nil {
 		return list, odd

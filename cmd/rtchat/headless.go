@@ -225,13 +225,17 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 // commands edit, delete and react do.
 func runChange(kind chat.Kind) func(ctx context.Context, args []string, std stdio) error {
 	return func(ctx context.Context, args []string, std stdio) error {
-		use, n := map[chat.Kind][3]string{
-			chat.KindEdit:   {"edit", "[flags] CHANNEL ID TEXT…", "Replace the text of your message ID of CHANNEL (TEXT - reads it from standard input); prints the edit's stream id."},
-			chat.KindDelete: {"delete", "[flags] CHANNEL ID", "Delete your message ID of CHANNEL for everyone (the stream keeps an entry that says so); prints that entry's stream id."},
-			chat.KindReact:  {"react", "[flags] CHANNEL ID EMOJI", "React to message ID of CHANNEL with EMOJI (or a :shortcode: like :+1:); reacting again takes it back."},
-		}[kind], map[chat.Kind]int{chat.KindEdit: 3, chat.KindDelete: 2, chat.KindReact: 3}[kind]
+		use := map[chat.Kind]struct {
+			name, args, about string
+			n                 int // positional arguments (an edit's text may be more)
+		}{
+			chat.KindEdit:   {"edit", "[flags] CHANNEL ID TEXT…", "Replace the text of your message ID of CHANNEL (TEXT - reads it from standard input); prints the edit's stream id.", 3},
+			chat.KindDelete: {"delete", "[flags] CHANNEL ID", "Delete your message ID of CHANNEL for everyone (the stream keeps an entry that says so); prints that entry's stream id.", 2},
+			chat.KindReact:  {"react", "[flags] CHANNEL ID EMOJI", "React to message ID of CHANNEL with EMOJI (or a :shortcode: like :+1:); reacting again takes it back.", 3},
+		}[kind]
+		n := use.n
 		var f commonFlags
-		fs := newFlagSet(use[0], use[1], use[2], std.err)
+		fs := newFlagSet(use.name, use.args, use.about, std.err)
 		f.register(fs)
 		pos, err := parse(fs, args)
 		if err != nil {

@@ -48,11 +48,19 @@ func TestStructureOnACluster(t *testing.T) {
 	testStructure(t, cl.Client(t))
 }
 
+// signedPair starts alice and bob, each signing what they send, in
+// #general.
+func signedPair(t *testing.T, rdb redis.UniversalClient) (alice, bob *recorder) {
+	t.Helper()
+	signed := func(o *chat.Options) { o.Signer = chat.NewSigner() }
+	alice, bob = newRecorder(t, rdb, "alice", signed), newRecorder(t, rdb, "bob", signed)
+	joinAll(t, ctxT(t), "general", alice, bob)
+	return alice, bob
+}
+
 func testStructure(t *testing.T, rdb redis.UniversalClient) {
 	ctx := ctxT(t)
-	signed := func(o *chat.Options) { o.Signer = chat.NewSigner() }
-	alice, bob := newRecorder(t, rdb, "alice", signed), newRecorder(t, rdb, "bob", signed)
-	joinAll(t, ctx, "general", alice, bob)
+	alice, bob := signedPair(t, rdb)
 	const g = "general"
 	first := post(t, alice, chat.Draft{Channel: g, Text: "first"})
 	second := post(t, alice, chat.Draft{Channel: g, Text: "second"})
@@ -241,10 +249,7 @@ func TestPageSkipsChanges(t *testing.T) {
 // arrives, and the author's own edit still does.
 func TestChangesAroundTheScriptAreNotDelivered(t *testing.T) {
 	_, rdb := startRedis(t)
-	ctx := ctxT(t)
-	signed := func(o *chat.Options) { o.Signer = chat.NewSigner() }
-	alice, bob := newRecorder(t, rdb, "alice", signed), newRecorder(t, rdb, "bob", signed)
-	joinAll(t, ctx, "general", alice, bob)
+	alice, bob := signedPair(t, rdb)
 	const g = "general"
 	first := post(t, alice, chat.Draft{Channel: g, Text: "first"})
 	for _, kind := range []string{"edit", "delete"} {

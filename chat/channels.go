@@ -18,27 +18,28 @@ import (
 // request's "channel manager" role). Channel info lives in a Hash per channel; the set
 // of names in one index Set. It is safe for concurrent use.
 type ChannelManager struct {
-	rdb  redis.UniversalClient
-	keys Keys
+	rdb     redis.UniversalClient
+	keys    Keys
+	scripts *scripts
 }
 
 // NewChannelManager returns a ChannelManager on rdb with the given key schema.
 func NewChannelManager(rdb redis.UniversalClient, keys Keys) *ChannelManager {
-	return &ChannelManager{rdb: rdb, keys: keys}
+	return &ChannelManager{rdb: rdb, keys: keys, scripts: newScripts(rdb, ScriptsAuto)}
 }
 
-// createScript creates a channel's hash unless it exists, and gives a
-// hash without an id (written by another tool) the id it is offered; it
-// returns 1 when it created the channel. Its keys share the channel's
-// hash tag.
-var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
+// createScriptSource creates a channel's hash unless it exists, and
+// gives a hash without an id (written by another tool) the id it is
+// offered; it returns 1 when it created the channel. A key of another
+// type is refused (see luaCommon).
+const createScriptSource = luaCommon + `
+if need(KEYS[1], 'hash') == 'hash' then
   redis.call('HSETNX', KEYS[1], 'id', ARGV[1])
   return 0
 end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'name', ARGV[2], 'description', ARGV[3], 'created_by', ARGV[4], 'created_at', ARGV[5])
 return 1
-`)
+`
 
 // Create makes channel name with a description, created by user. It is
 // idempotent: creating an existing channel changes nothing and returns it
@@ -67,7 +68,7 @@ func (m *ChannelManager) Create(ctx context.Context, name, description, user str
 	if err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
 	}
-	made, err := createScript.Run(ctx, m.rdb, []string{m.keys.Channel(name)},
+	made, err := m.scripts.run(ctx, createScript, []string{m.keys.Channel(name)},
 		strconv.FormatInt(seq, 10), name, description, user, strconv.FormatInt(time.Now().UnixMilli(), 10)).Int()
 	if err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, CleanRedisError(err))
@@ -135,9 +136,9 @@ func (m *ChannelManager) UpdateDescription(ctx context.Context, name, descriptio
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	ok, err := updateScript.Run(ctx, m.rdb, []string{m.keys.Channel(name)}, description).Int()
+	ok, err := m.scripts.run(ctx, topicScript, []string{m.keys.Channel(name)}, description).Int()
 	if err != nil {
-		return fmt.Errorf("update channel %q: %w", name, err)
+		return fmt.Errorf("update channel %q: %w", name, CleanRedisError(err))
 	}
 	if ok == 0 {
 		return fmt.Errorf("update channel %q: %w", name, ErrNoSuchChannel)
@@ -146,11 +147,13 @@ func (m *ChannelManager) UpdateDescription(ctx context.Context, name, descriptio
 	return nil
 }
 
-var updateScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+// topicScriptSource sets the description of the channel whose Hash is
+// KEYS[1] to ARGV[1]; it returns 0 when there is no such channel.
+const topicScriptSource = luaCommon + `
+if need(KEYS[1], 'hash') == 'none' then return 0 end
 redis.call('HSET', KEYS[1], 'description', ARGV[1])
 return 1
-`)
+`
 
 // Delete removes channel name — its hash, its stream and its member set,
 // then its entries in the index and in its members' channel sets — when
@@ -263,8 +266,12 @@ func (e *OddKeysError) check(key string, err error) error {
 
 // announce tells every client that the channel list changed. It is best
 // effort: a lost announcement only delays a list refresh.
-func (m *ChannelManager) announce(ctx context.Context) {
-	_ = m.rdb.Publish(ctx, m.keys.ChannelEvents(), "changed").Err()
+func (m *ChannelManager) announce(ctx context.Context) { TellChannelListChanged(ctx, m.rdb, m.keys) }
+
+// TellChannelListChanged tells every client that the list of channels
+// changed (a channel was made or deleted).
+func TellChannelListChanged(ctx context.Context, rdb redis.UniversalClient, keys Keys) {
+	_ = rdb.Publish(ctx, keys.ChannelEvents(), "changed").Err()
 }
 
 // membersChanged starts the notice, on the channel-list topic, that a

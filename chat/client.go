@@ -82,6 +82,9 @@ type Options struct {
 	// Pins keeps the keys seen on a server without accounts (default: kept
 	// in memory for the client's life).
 	Pins KeyPins
+	// Scripts says how rtchat's Lua programs run: ScriptsAuto (functions
+	// where the server has them) or ScriptsEval (the embedded server).
+	Scripts ScriptMode
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }
@@ -130,6 +133,7 @@ type Client struct {
 	keys     Keys
 	channels *ChannelManager
 	subs     *SubscriptionManager
+	scripts  *scripts
 	// cluster is set on a Redis Cluster, where live messages use sharded
 	// Pub/Sub (see links.go).
 	cluster *redis.ClusterClient
@@ -151,7 +155,7 @@ type Client struct {
 	follows map[string]*follow // followed channels by name
 	// startOpening reads what Opening answers, asked when Start
 	// registered the user (the first Opening takes it).
-	startOpening func() (Opening, error)
+	startOpening func(context.Context) (Opening, error)
 	// startBeat is set when Start's registration carried the first
 	// presence heartbeat.
 	startBeat atomic.Bool
@@ -185,13 +189,15 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	cluster, _ := opts.Redis.(*redis.ClusterClient)
+	run := newScripts(opts.Redis, opts.Scripts)
 	c := &Client{
+		scripts:   run,
 		cluster:   cluster,
 		shards:    map[string]*link{},
 		opts:      opts,
 		rdb:       opts.Redis,
 		keys:      opts.Keys,
-		channels:  NewChannelManager(opts.Redis, opts.Keys),
+		channels:  &ChannelManager{rdb: opts.Redis, keys: opts.Keys, scripts: run},
 		subs:      NewSubscriptionManager(opts.Redis, opts.Keys),
 		events:    make(chan Event, 256),
 		closing:   make(chan struct{}),
@@ -265,7 +271,7 @@ func (c *Client) RegisterKey(ctx context.Context) error {
 // (start set) the same round trip carries the session's first presence
 // heartbeat and what a window opens with (Opening).
 func (c *Client) register(ctx context.Context, start bool) error {
-	var opening func() (Opening, error)
+	var opening func(context.Context) (Opening, error)
 	var beat *redis.IntCmd
 	_, err := c.subs.registerUser(ctx, c.opts.User, func(pipe redis.Pipeliner) []redis.Cmder {
 		var must []redis.Cmder
@@ -449,7 +455,7 @@ func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
 	pipe := c.rdb.Pipeline()
 	read := c.queueMine(ctx, pipe)
 	_, _ = pipe.Exec(ctx) // each reply is checked in read
-	return read()
+	return read(ctx)
 }
 
 // Opening is what a window needs before it can show anything: the
@@ -473,16 +479,16 @@ func (c *Client) Opening(ctx context.Context) (Opening, error) {
 		read = c.queueOpening(ctx, pipe)
 		_, _ = pipe.Exec(ctx) // checked in read
 	}
-	return read()
+	return read(ctx)
 }
 
 // queueOpening queues Opening's reads on pipe.
-func (c *Client) queueOpening(ctx context.Context, pipe redis.Pipeliner) func() (Opening, error) {
+func (c *Client) queueOpening(ctx context.Context, pipe redis.Pipeliner) func(context.Context) (Opening, error) {
 	mine, settings := c.queueMine(ctx, pipe), c.queueSettings(ctx, pipe)
-	return func() (Opening, error) {
+	return func(ctx context.Context) (Opening, error) {
 		var o Opening
 		var err1, err2 error
-		o.Channels, err1 = mine()
+		o.Channels, err1 = mine(ctx)
 		if o.Settings, err2 = settings(); err2 != nil {
 			o.Settings = decodeSettings(nil)
 		}
@@ -491,12 +497,14 @@ func (c *Client) queueOpening(ctx context.Context, pipe redis.Pipeliner) func() 
 }
 
 // queueMine queues on pipe the reads of MyChannels; read gives their
-// answer once pipe ran.
-func (c *Client) queueMine(ctx context.Context, pipe redis.Pipeliner) (read func() ([]string, error)) {
+// answer once pipe ran (taking in the inbox's notices, when there are
+// any, costs a round trip more).
+func (c *Client) queueMine(ctx context.Context, pipe redis.Pipeliner) (read func(context.Context) ([]string, error)) {
 	joined := pipe.SMembers(ctx, c.keys.UserChannels(c.opts.User))
 	private := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
 	dms := pipe.SMembers(ctx, c.keys.DMList(c.opts.User))
-	return func() ([]string, error) {
+	inbox := c.queueInbox(ctx, pipe)
+	return func(ctx context.Context) ([]string, error) {
 		var odd OddKeysError
 		for _, cmd := range []*redis.StringSliceCmd{joined, private, dms} {
 			key := cmd.Args()[1].(string)
@@ -515,7 +523,10 @@ func (c *Client) queueMine(ctx context.Context, pipe redis.Pipeliner) (read func
 				set[n] = true
 			}
 		}
-		for _, p := range dms.Val() {
+		if err := odd.check(inbox.Args()[1].(string), inbox.Err()); err != nil {
+			return nil, fmt.Errorf("channels of %s: %w", c.opts.User, err)
+		}
+		for _, p := range append(dms.Val(), c.takeInbox(ctx, inbox.Val())...) {
 			if ValidateName(p) == nil && p != c.opts.User {
 				set[DM(p)] = true
 			}
@@ -535,6 +546,9 @@ func (c *Client) SetTopic(ctx context.Context, channel, topic string) error {
 
 // DeleteChannel deletes channel if the user created it, and leaves it.
 func (c *Client) DeleteChannel(ctx context.Context, channel string) error {
+	if c.opts.Accounts {
+		return fmt.Errorf("delete %s: %w", Display(channel), ErrAdminOnly)
+	}
 	if err := c.channels.Delete(ctx, channel, c.opts.User); err != nil {
 		return err
 	}

@@ -25,11 +25,41 @@ func (c *Client) ConsumeMessages(ctx context.Context, channel string, after ID, 
 }
 
 func (c *Client) consume(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
-	xs, err := c.rdb.XRangeN(ctx, c.streamOf(channel), after.exclusive("-"), "+", count).Result()
+	q := c.queueRange(ctx, c.rdb, channel, after.exclusive("-"), "+", count)
+	msgs, err := c.rangeMessages(ctx, channel, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", channel, err)
 	}
-	return decodeAll(channel, xs), nil
+	return msgs, nil
+}
+
+// valueLimit is the longest value a read returns (see clip in
+// luaCommon): four times the message limit, so that what another rtchat
+// with a larger limit sent still reads whole.
+func (c *Client) valueLimit() int { return 4*c.opts.MaxMessageBytes + 4096 }
+
+// queueRange queues on pipe (or runs, when pipe is the client) the read of
+// up to count entries of conv's stream from start to end, as XRANGE takes
+// them (see rangeScript).
+func (c *Client) queueRange(ctx context.Context, pipe processor, conv, start, end string, count int64) queuedScript {
+	return c.scripts.queue(ctx, pipe, rangeScript, []string{c.streamOf(conv)}, start, end, count, c.valueLimit())
+}
+
+// rangeMessages decodes what a range read returned. A stream of the wrong
+// type reads as empty (and is logged: the first page named it).
+func (c *Client) rangeMessages(ctx context.Context, conv string, q queuedScript) ([]Message, error) {
+	res, err := q.result(ctx).Slice()
+	if err != nil {
+		return nil, CleanRedisError(err)
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("unexpected reply")
+	}
+	if odd := oddKeys(res[1]); odd != nil {
+		c.opts.Logger.Warn("read around a key of the wrong type", "channel", conv, "err", odd)
+	}
+	entries, _ := res[0].([]any)
+	return scriptMessages(conv, entries, nil, nil, false), nil
 }
 
 // History returns the page of channel's messages just before stream id
@@ -37,23 +67,27 @@ func (c *Client) consume(ctx context.Context, channel string, after ID, count in
 // entries remain. Only messages shown as lines count (not edits, deletes,
 // reactions or thread replies); each carries its State, and a reply the
 // message it answers when that lies outside the page (Quote). One page is
-// one call whatever the stream's length (see pageScript).
+// one call whatever the stream's length (see pageScript). When keys had
+// to be left out (a value of the wrong type), the page comes back with an
+// *OddKeysError that names them.
 func (c *Client) History(ctx context.Context, channel string, before ID) (msgs []Message, more bool, err error) {
 	if err := ValidateConv(channel); err != nil {
 		return nil, false, err
 	}
-	msgs, more, _, err = c.readPage(ctx, c.rdb, channel, before, c.opts.PageSize)
-	if err != nil {
+	msgs, more, _, err = c.readPage(ctx, channel, before, c.opts.PageSize)
+	var odd *OddKeysError
+	if err != nil && !errors.As(err, &odd) {
 		return nil, false, err
 	}
 	c.verify.rememberAll(msgs)
-	return msgs, more, nil
+	return msgs, more, err
 }
 
 // Newest resolves conversation name as typed (see Resolve), checks that
 // it exists, and reads its newest n messages (at most a page; History
 // reads older ones): one round trip for a public channel, as "rtchat tail"
 // wants; a private channel or a direct conversation costs a lookup more.
+// Keys left out come back as History's do.
 func (c *Client) Newest(ctx context.Context, name string, n int64) (conv string, page []Message, more bool, err error) {
 	pipe := c.rdb.Pipeline()
 	finish := c.QueueNewest(ctx, pipe, name, n)
@@ -91,13 +125,13 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 		case err != nil:
 			return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(err))
 		}
-		res, err := q.reply(ctx, c.rdb)
+		res, err := q.result(ctx).Slice()
 		if err != nil {
 			return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
 		}
-		page, more, _ := c.decodePage(name, res)
+		page, more, _, odd := c.decodePage(name, res)
 		c.verify.rememberAll(page)
-		return name, page, more, nil
+		return name, page, more, odd
 	}
 }
 
@@ -106,12 +140,13 @@ func (c *Client) newestOf(ctx context.Context, conv string, n int64) (string, []
 	if _, err := c.Channel(ctx, conv); err != nil {
 		return "", nil, false, err
 	}
-	page, more, _, err := c.readPage(ctx, c.rdb, conv, ID{}, n)
-	if err != nil {
+	page, more, _, err := c.readPage(ctx, conv, ID{}, n)
+	var odd *OddKeysError
+	if err != nil && !errors.As(err, &odd) {
 		return "", nil, false, err
 	}
 	c.verify.rememberAll(page)
-	return conv, page, more, nil
+	return conv, page, more, err
 }
 
 func decodeAll(channel string, xs []redis.XMessage) []Message {

@@ -77,8 +77,13 @@ func dmTag(a, b string) string {
 func (k Keys) DMStream(a, b string) string { return k.dm() + tag(dmTag(a, b)) }
 
 // DMList is the Set of the people user has direct conversations with;
-// anyone may add themselves to it (that is how a conversation starts).
+// only user writes it.
 func (k Keys) DMList(user string) string { return k.dm() + tag(user) + ":with" }
+
+// DMInbox is the Sorted Set where others tell user that they opened a
+// conversation with them: signed notices, which anyone may add (ZADD)
+// and only user may read (docs/DESIGN.md, "Conversations").
+func (k Keys) DMInbox(user string) string { return k.dm() + tag(user) + ":inbox" }
 
 // PrivateChannel is the Hash of private channel name (id, name, …).
 func (k Keys) PrivateChannel(name string) string { return k.private() + tag(name) }
@@ -241,33 +246,6 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 		}
 		return conv, nil
 	}
-}
-
-// AccountRules are the key and Pub/Sub patterns of a Redis ACL user for
-// person user who belongs to the private channels private: every public
-// channel; every user's record and signing keys to read, and the user's
-// own keys to write (others' read markers and lists stay theirs); the
-// user's own direct conversations, and a write-only door into everyone's
-// list of them; the private channels, their streams to write and the rest
-// to read. docs/DESIGN.md ("Accounts") says what each is for.
-func (k Keys) AccountRules(user string, private []string) []string {
-	u := k.UserPrefix
-	dm := k.dm()
-	r := []string{
-		"~" + k.ChannelPrefix + "*", "&" + k.ChannelPrefix + "*",
-		"~" + k.MessagePrefix + "*", "&" + k.MessagePrefix + "*",
-		"%R~" + u + "{*}", "%R~" + k.SigningKeys("*"), "~" + k.User(user), "~" + u + tag(user) + ":*",
-		"~" + k.Presence(), "&" + k.PresenceEvents(), "&" + k.UserEvents(user),
-		"~" + dm + "{" + user + ",*}", "~" + dm + "{*," + user + "}",
-		"~" + dm + "{" + user + ",*}:*", "~" + dm + "{*," + user + "}:*", // their state and threads
-		"&" + dm + "{" + user + ",*}", "&" + dm + "{*," + user + "}",
-		"~" + k.DMList(user), "%W~" + dm + "{*}:with",
-	}
-	for _, name := range private {
-		r = append(r, "%R~"+k.PrivateChannel(name), "%R~"+k.PrivateMembers(name),
-			"~"+k.PrivateStream(name), "~"+k.PrivateStream(name)+":*", "&"+k.PrivateStream(name))
-	}
-	return r
 }
 
 // syncPrivate brings the private channels the client follows in line

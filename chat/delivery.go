@@ -81,7 +81,9 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 }
 
 // openDM opens the direct conversation conv ("@peer"): the peer must have
-// used rtchat here, and each side joins the other's list.
+// used rtchat here (or have an account), it joins the user's list, and a
+// notice goes to the peer's inbox so that their next start finds it
+// (docs/DESIGN.md, "Conversations").
 func (c *Client) openDM(ctx context.Context, conv string) error {
 	peer, _ := PeerOf(conv)
 	if peer == c.opts.User {
@@ -98,8 +100,8 @@ func (c *Client) openDM(ctx context.Context, conv string) error {
 		return neverUsed(peer)
 	}
 	// Telling the peer is best effort: their client also finds a new
-	// conversation by its pattern subscription.
-	if err := c.rdb.SAdd(ctx, c.keys.DMList(peer), c.opts.User).Err(); err != nil {
+	// conversation by its pattern subscription while it runs.
+	if err := c.rdb.ZAdd(ctx, c.keys.DMInbox(peer), inboxNotice(c.opts.User)).Err(); err != nil {
 		c.opts.Logger.Debug("tell the peer of a direct conversation", "peer", peer, "err", err)
 	}
 	return nil
@@ -196,7 +198,7 @@ func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, 
 type pageRead struct {
 	channel  string
 	pageSize int64
-	page     queuedPage
+	page     queuedScript
 	mark     *redis.StringCmd
 	now      *redis.TimeCmd
 	mem      *redis.StringSliceCmd
@@ -228,7 +230,7 @@ func (c *Client) queuePage(ctx context.Context, pipe redis.Pipeliner, channel st
 // read takes the answers of the queued commands.
 func (p *pageRead) read(ctx context.Context, c *Client) error {
 	channel := p.channel
-	res, err := p.page.reply(ctx, c.rdb)
+	res, err := p.page.result(ctx).Slice()
 	if err != nil {
 		return fmt.Errorf("read history of %q: %w", channel, CleanRedisError(err))
 	}
@@ -247,7 +249,10 @@ func (p *pageRead) read(ctx context.Context, c *Client) error {
 	p.ev.Channel = channel
 	// The newest entry, shown or not (a change, a thread reply), is where
 	// delivery goes on from: the page's states include its effects.
-	msgs, more, last := c.decodePage(channel, res)
+	msgs, more, last, odd := c.decodePage(channel, res)
+	if odd != nil {
+		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("%s: %v", Display(channel), odd)})
+	}
 	p.last = last
 	c.clock.observe(last.MS)
 	if p.pageSize <= 0 {
@@ -489,6 +494,18 @@ func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
 		}
 		return nil
 	}
+	if len(m.Payload) > c.valueLimit()+1024 {
+		// Longer than any entry rtchat writes: not looked at, not kept.
+		// (Were it real, the stream holds it: the next entry's gap, or a
+		// read now, brings it.)
+		c.opts.Logger.Warn("dropped a live payload longer than a message may be", "channel", name, "bytes", len(m.Payload))
+		if f := c.followed(name); f != nil {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return c.readSoon(ctx, name, f)
+		}
+		return nil
+	}
 	f := c.followed(name)
 	if f == nil && c.opts.AutoJoin && isDM(name) && !strings.HasPrefix(m.Payload, liveVersion+"\n") {
 		// Someone opened a conversation with the user: follow it (its
@@ -587,10 +604,11 @@ func (c *Client) readDue(ctx context.Context) error {
 // channels waits meanwhile, as for catchUp.
 func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 	type job struct {
-		name              string
-		f                 *follow
-		after, last       ID
-		page, self, first *redis.XMessageSliceCmd
+		name        string
+		f           *follow
+		after, last ID
+		page        queuedScript
+		self, first *redis.XMessageSliceCmd
 	}
 	slices.Sort(channels) // one lock order
 	channels = slices.Compact(channels)
@@ -610,7 +628,7 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		j := &job{name: name, f: f, after: f.chain.floor, last: f.chain.last}
 		f.due, f.nextRead = false, time.Now().Add(verifyEvery)
 		stream := c.streamOf(name)
-		j.page = pipe.XRangeN(ctx, stream, j.after.exclusive("-"), "+", readPage)
+		j.page = c.queueRange(ctx, pipe, name, j.after.exclusive("-"), "+", readPage)
 		if !j.last.IsZero() && !f.reset {
 			j.self = pipe.XRangeN(ctx, stream, j.last.String(), j.last.String(), 1)
 			j.first = pipe.XRangeN(ctx, stream, "-", "+", 1)
@@ -626,12 +644,11 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		if trimmedPast(j.last, j.self, j.first) {
 			c.emit(ctx, TruncatedEvent{Channel: j.name})
 		}
-		xs, err := j.page.Result()
+		msgs, err := c.rangeMessages(ctx, j.name, j.page)
 		if err != nil {
 			return fmt.Errorf("catch up: read %q: %w", j.name, err)
 		}
-		msgs := decodeAll(j.name, xs)
-		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(xs) == readPage); err != nil {
+		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(msgs) == readPage); err != nil {
 			return err
 		}
 	}

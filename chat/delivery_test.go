@@ -111,11 +111,11 @@ func TestLostReplyStoresOnce(t *testing.T) {
 	if _, _, err := c.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
-	// Warm the script cache so the faulted request is the EVALSHA itself.
+	// Load the function library so the faulted request is the send itself.
 	if _, err := c.BroadcastMessage(ctx, "general", "warm-up"); err != nil {
 		t.Fatal(err)
 	}
-	proxy.CutReplyTo("evalsha")
+	proxy.CutReplyTo("_send\r\n") // the send function's name
 	sent, err := c.BroadcastMessage(ctx, "general", "once")
 	if err != nil {
 		t.Fatalf("send with a lost reply failed: %v", err)
@@ -322,14 +322,14 @@ func TestRetriedSendsStoredOnce(t *testing.T) {
 	if _, _, err := other.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.BroadcastMessage(ctx, "general", "warm-up"); err != nil { // the script is cached
+	if _, err := other.BroadcastMessage(ctx, "general", "warm-up"); err != nil { // the library is loaded
 		t.Fatal(err)
 	}
 	proxy := faultproxy.Start(t, srv.Addr)
 	viaProxy := redistest.ClientAt(t, proxy.Addr)
 
 	fresh := chattest.New(t, chat.Options{Redis: viaProxy, User: "alice"})
-	proxy.CutReplyTo("evalsha")
+	proxy.CutReplyTo("_send\r\n") // the send function's name
 	sent, err := fresh.BroadcastMessage(ctx, "general", "once from a fresh client")
 	if err != nil || !sent.Duplicate || proxy.Armed() {
 		t.Fatalf("send with a lost reply: %+v, %v (fault fired: %v)", sent, err, !proxy.Armed())
@@ -338,7 +338,7 @@ func TestRetriedSendsStoredOnce(t *testing.T) {
 	r := newRecorder(t, viaProxy, "carol")
 	joinAll(t, ctx, "general", r)
 	r.waitConnected()
-	proxy.CutReplyTo("evalsha")
+	proxy.CutReplyTo("_send\r\n") // the send function's name
 	mid, err := r.Send(chat.Draft{Channel: "general", Text: "once through the outbox"})
 	if err != nil {
 		t.Fatal(err)

@@ -136,16 +136,20 @@ func FuzzConvNames(f *testing.F) {
 	})
 }
 
-// FuzzDecodeState: a state Hash value, whoever wrote it, decodes without
-// a panic, and an edit in it counts only when made with the original's
-// key.
+// FuzzDecodeState: a shared state and an author's changes, whoever wrote
+// them, decode without a panic; an edit counts only when made with the
+// original's key, and never from the shared state.
 func FuzzDecodeState(f *testing.F) {
-	f.Add(`{"e":{"id":"2-0","t":"x","ts":"1","m":"m","k":"K","s":""},"r":{"👍":["a"]},"n":2,"l":"3-0","p":["a"]}`, "K")
-	f.Add(`{"d":{"id":"bad"},"r":{"":[]},"n":-1}`, "")
-	f.Add(`not json`, "K")
-	f.Fuzz(func(t *testing.T, raw, key string) {
+	f.Add(`{"r":{"👍":["a"]},"n":2,"l":"3-0","p":["a"]}`, `{"e":{"id":"2-0","t":"x","ts":"1","m":"m","k":"K","s":""}}`, "K")
+	f.Add(`{"d":{"id":"bad"},"r":{"":[]},"n":-1}`, `{"d":"x"}`, "")
+	f.Add(`{"e":{"id":"2-0","t":"forged","ts":"1","m":"m","k":"K","s":""},"p":{}}`, ``, "K")
+	f.Add(`not json`, `not json`, "K")
+	f.Fuzz(func(t *testing.T, raw, changes, key string) {
 		m := Message{ID: ID{1, 0}, User: "alice", Key: key, Sig: map[bool]string{true: "", false: "s"}[key == ""]}
-		s := decodeState(&m, raw)
+		s := decodeState(&m, raw, changes)
+		if shared := decodeState(&m, raw, ""); shared != nil && (shared.Edit != nil || shared.Deleted != nil) {
+			t.Fatalf("an edit or delete taken from the shared state: %+v", shared)
+		}
 		if s == nil {
 			return
 		}

@@ -10,19 +10,23 @@ package chat
 //	channel:index               Set     names of all channels
 //	channel:seq                 String  the last channel id handed out (a counter)
 //	channel:events              Pub/Sub channel list and membership changes
-//	message:{general}           Stream  the messages (user, text, ts, mid, channel_id[, kind])
+//	message:{general}           Stream  the messages (user, text, ts, mid, channel_id[, kind…])
 //	message:{general}           Pub/Sub live copies of new entries (same name as the stream)
+//	message:{general}:state     Hash    message id → reactions and thread (shared, unsigned)
+//	message:{general}:by:alice  Hash    message id → alice's edit or delete of it (only alice writes)
+//	message:{general}:thread:ID Stream  copies of the replies in the thread of message ID
 //	user:{alice}                Hash    id, name, created_at
 //	user:{alice}:channels       Set     channels the user is subscribed to
 //	user:{alice}:read           Hash    channel → stream id of the newest message read
-//	user:{alice}:online         ZSet    session id → when its heartbeat expires (ms)
-//	user:{alice}:events         Pub/Sub read markers moved (for the user's other terminals)
-//	user:presence               ZSet    user → when their last session's heartbeat expires (ms)
-//	user:presence               Pub/Sub "+alice" came online, "-alice" went away
+//	user:{alice}:online         ZSet    session id → when its heartbeat expires (ms); everyone reads it
+//	user:{alice}:settings       Hash    notification levels, pins, highlights, do-not-disturb
+//	user:{alice}:events         Pub/Sub read markers moved, settings and private channels changed
+//	user:presence               Pub/Sub "+alice" came online, "-alice" went away (hints)
 //	user:{alice}:keys           Hash    key id → public signing key (one per device)
 //	user:{alice}:private        Set     private channels alice belongs to
 //	dm:{alice,bob}              Stream  a direct conversation (names sorted); also its topic
-//	dm:{alice}:with             Set     the people alice has direct conversations with
+//	dm:{alice}:with             Set     the people alice has direct conversations with (only alice)
+//	dm:{alice}:inbox            ZSet    notices of conversations others opened (others only ZADD)
 //	private:{secret}            Hash    a private channel's id, name, created_by, created_at
 //	private:{secret}:members    Set     its members (kept by an admin)
 //	privmsg:{secret}            Stream  its messages; also its topic
@@ -90,10 +94,6 @@ func (k Keys) UserEvents(name string) string { return k.UserPrefix + tag(name) +
 
 // SigningKeys is the Hash of user's public signing keys: key id → key.
 func (k Keys) SigningKeys(name string) string { return k.UserPrefix + tag(name) + ":keys" }
-
-// Presence is the Sorted Set of online users, scored by when the
-// heartbeat of their latest session expires (ms).
-func (k Keys) Presence() string { return k.UserPrefix + "presence" }
 
 // PresenceEvents is the Pub/Sub topic where users come online ("+name")
 // and go away ("-name").

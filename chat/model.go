@@ -151,6 +151,9 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 			}
 		}
 	}
+	if odd := str(fieldOdd, false); odd != "" {
+		problems = append(problems, odd)
+	}
 	problems = checkUserKind(&m, problems)
 	if ts := str(fieldTime, false); ts != "" {
 		ms, err := strconv.ParseInt(ts, 10, 64)
@@ -172,13 +175,11 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 	return m
 }
 
-// entryArgs lists what the send script takes of m: the values of the
-// fixed fields (user, text, ts, mid, channel_id, whose names the script
-// holds), then the field/value pairs that follow them in the entry when
-// they apply (see fieldUser for the order).
-func entryArgs(m Message) []any {
-	f := make([]any, 0, 17)
-	f = append(f, m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID)
+// entryMore lists the field/value pairs of m's entry that follow its
+// fixed fields (user, text, ts, mid, channel_id, whose names the send
+// script holds), those that apply (see fieldUser for the order).
+func entryMore(m Message) []any {
+	f := make([]any, 0, 12)
 	if m.Kind != KindText {
 		f = append(f, fieldKind, string(m.Kind))
 	}

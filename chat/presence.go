@@ -17,19 +17,27 @@ import (
 //
 //   - Every running client is a session of its user: an entry in the
 //     user's Sorted Set Keys.Online, scored by when it expires, renewed
-//     every Options.PresenceEvery. The user's score in the shared Sorted Set
-//     Keys.Presence is the latest expiry of any of their sessions.
+//     every Options.PresenceEvery. Only the user may write it; everyone
+//     may read it. Whether someone is online is read there and nowhere
+//     else, so no one else can turn them off (or on).
 //   - A client that starts publishes "+user" on Keys.PresenceEvents; the
-//     last session of a user to quit cleanly removes the user and
-//     publishes "-user". A crashed session just stops renewing.
-//   - A client reads the scores of the people it watches (the members of
-//     the channels it joined) once, with one ZMSCORE, then follows the
-//     events; it reads them again only when a score it knows runs out,
+//     last session of a user to quit cleanly publishes "-user". A crashed
+//     session just stops renewing. Anyone may publish there, so an event
+//     is only a hint: the watcher reads that person's sessions again (at
+//     most once per presenceHintEvery) and believes what it reads.
+//   - A client reads the sessions of the people it watches (the members of
+//     the channels it joined) once, in one pipeline, then follows the
+//     events; it reads them again only when an expiry it knows runs out,
 //     which tells it whether that person renewed or went away.
 
 // presenceFloor is the least time between two reads of the watched
-// people's scores.
-const presenceFloor = 10 * time.Second
+// people's sessions because one ran out; presenceHintEvery the least time
+// between two reads because of events (a flood of forged ones costs one
+// read a second).
+const (
+	presenceFloor     = 10 * time.Second
+	presenceHintEvery = time.Second
+)
 
 // PresenceEvent says that User came online or went away.
 type PresenceEvent struct {
@@ -78,7 +86,7 @@ func (c *Client) queueHeartbeat(ctx context.Context, pipe redis.Pipeliner, first
 	now := time.Now()
 	exp := float64(now.Add(c.opts.PresenceTTL).UnixMilli())
 	mine = pipe.ZAdd(ctx, c.keys.Online(c.opts.User), redis.Z{Score: exp, Member: c.sessionID})
-	pipe.ZAddGT(ctx, c.keys.Presence(), redis.Z{Score: exp, Member: c.opts.User})
+	pipe.PExpire(ctx, c.keys.Online(c.opts.User), c.opts.PresenceTTL)
 	if first {
 		pipe.ZRemRangeByScore(ctx, c.keys.Online(c.opts.User), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
 		pipe.Publish(ctx, c.keys.PresenceEvents(), "+"+c.opts.User)
@@ -99,11 +107,7 @@ func (c *Client) goodbye(ctx context.Context) error {
 	if left.Val() > 0 {
 		return nil
 	}
-	pipe = c.rdb.Pipeline()
-	pipe.ZRem(ctx, c.keys.Presence(), c.opts.User)
-	pipe.Publish(ctx, c.keys.PresenceEvents(), "-"+c.opts.User)
-	_, err := pipe.Exec(ctx)
-	return err
+	return c.rdb.Publish(ctx, c.keys.PresenceEvents(), "-"+c.opts.User).Err()
 }
 
 // presenceLoop beats until ctx ends, then says goodbye. Meanwhile it keeps
@@ -162,7 +166,7 @@ func (c *Client) presenceWait(ctx context.Context, tick *time.Ticker, p *presenc
 	case n := <-c.presence:
 		c.notePresence(ctx, p, n)
 	case <-expiry:
-		c.refreshPresence(ctx, p, p.expired())
+		c.refreshPresence(ctx, p, p.due())
 	case <-tick.C:
 		return true
 	}
@@ -171,16 +175,21 @@ func (c *Client) presenceWait(ctx context.Context, tick *time.Ticker, p *presenc
 
 // presenceTracker is the presence loop's view of the watched people.
 type presenceTracker struct {
-	// until is when each watched person's known score runs out (zero:
+	// until is when each watched person's known sessions run out (zero:
 	// offline); on says who was last reported online.
 	until map[string]time.Time
 	on    map[string]bool
-	// lastRead is when the scores were last read.
-	lastRead time.Time
+	// hinted are the people a presence event was about since the last
+	// read of theirs.
+	hinted map[string]bool
+	// lastRead is when sessions were last read because some ran out,
+	// hintRead because of events.
+	lastRead, hintRead time.Time
 }
 
-// nextCheck returns how long until the earliest known score runs out
-// (never sooner than presenceFloor after the last read).
+// nextCheck returns how long until the next read is due: the earliest
+// known expiry (never sooner than presenceFloor after the last such
+// read), or a hint (presenceHintEvery after the last one).
 func (p *presenceTracker) nextCheck() (time.Duration, bool) {
 	var first time.Time
 	for _, t := range p.until {
@@ -188,19 +197,37 @@ func (p *presenceTracker) nextCheck() (time.Duration, bool) {
 			first = t
 		}
 	}
+	if !first.IsZero() {
+		first = maxTime(first, p.lastRead.Add(presenceFloor))
+	}
+	if len(p.hinted) > 0 {
+		if h := p.hintRead.Add(presenceHintEvery); first.IsZero() || h.Before(first) {
+			first = h
+		}
+	}
 	if first.IsZero() {
 		return 0, false
 	}
-	return time.Until(maxTime(first, p.lastRead.Add(presenceFloor))), true
+	return time.Until(first), true
 }
 
-// expired lists the people whose known score has run out.
-func (p *presenceTracker) expired() []string {
+// due lists the people to read now: those whose known sessions ran out
+// (past the floor), and those events were about (past the hint limit).
+func (p *presenceTracker) due() []string {
 	var out []string
 	now := time.Now()
-	for u, t := range p.until {
-		if !t.IsZero() && !t.After(now) {
-			out = append(out, u)
+	if !now.Before(p.lastRead.Add(presenceFloor)) {
+		for u, t := range p.until {
+			if !t.IsZero() && !t.After(now) {
+				out = append(out, u)
+			}
+		}
+	}
+	if !now.Before(p.hintRead.Add(presenceHintEvery)) {
+		for u := range p.hinted {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
 		}
 	}
 	return out
@@ -229,40 +256,70 @@ func (c *Client) notePresence(ctx context.Context, p *presenceTracker, n presenc
 	if _, watched := p.until[n.user]; !watched {
 		return
 	}
-	if n.online {
-		p.until[n.user] = time.Now().Add(c.opts.PresenceTTL)
-	} else {
-		p.until[n.user] = time.Time{}
+	// A hint: anyone may publish one. What the person's own sessions say
+	// is what counts.
+	if p.hinted == nil {
+		p.hinted = map[string]bool{}
 	}
-	c.reportPresence(ctx, p, n.user)
+	p.hinted[n.user] = true
+	if !time.Now().Before(p.hintRead.Add(presenceHintEvery)) {
+		c.refreshPresence(ctx, p, p.due())
+	}
 }
 
-// refreshPresence reads the scores of users and reports what changed.
+// refreshPresence reads the sessions of users and reports what changed.
 func (c *Client) refreshPresence(ctx context.Context, p *presenceTracker, users []string) {
 	if len(users) == 0 {
 		return
 	}
-	p.lastRead = time.Now()
-	scores, err := c.rdb.ZMScore(ctx, c.keys.Presence(), users...).Result()
+	now := time.Now()
+	p.lastRead = now
+	if len(p.hinted) > 0 {
+		p.hintRead = now
+		for _, u := range users {
+			delete(p.hinted, u)
+		}
+	}
+	until, err := c.sessionsUntil(ctx, users)
 	if err != nil {
-		c.opts.Logger.Debug("presence: read scores", "err", err)
+		c.opts.Logger.Debug("presence: read sessions", "err", err)
 		// Try again at the floor, not in a tight loop.
 		for _, u := range users {
 			if t := p.until[u]; !t.IsZero() {
-				p.until[u] = time.Now().Add(presenceFloor)
+				p.until[u] = now.Add(presenceFloor)
 			}
 		}
 		return
 	}
-	now := time.Now()
 	for i, u := range users {
-		until := time.UnixMilli(int64(scores[i]))
-		if scores[i] == 0 || !until.After(now) {
-			until = time.Time{}
-		}
-		p.until[u] = until
+		p.until[u] = until[i]
 		c.reportPresence(ctx, p, u)
 	}
+}
+
+// sessionsUntil returns, for each of users, when their latest live
+// session expires (zero: none is live), read from their own Sorted Sets
+// in one pipeline.
+func (c *Client) sessionsUntil(ctx context.Context, users []string) ([]time.Time, error) {
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.ZSliceCmd, len(users))
+	for i, u := range users {
+		cmds[i] = pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: c.keys.Online(u), Start: 0, Stop: 0, Rev: true})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !redis.HasErrorPrefix(err, "WRONGTYPE") {
+		return nil, err
+	}
+	now := time.Now()
+	out := make([]time.Time, len(users))
+	for i, cmd := range cmds {
+		z := cmd.Val() // a key of the wrong type: no live session
+		if len(z) == 1 {
+			if t := time.UnixMilli(int64(z[0].Score)); t.After(now) {
+				out[i] = t
+			}
+		}
+	}
+	return out, nil
 }
 
 // reportPresence emits a PresenceEvent when user's state changed.
@@ -299,20 +356,19 @@ func (c *Client) handlePresence(payload string) {
 }
 
 // Who returns channel's members and those of them with a live session now:
-// the member Set, then one ZMSCORE.
+// the member Set, then one pipeline of their sessions.
 func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
 	members, err := c.members(ctx, channel)
 	if err != nil || len(members) == 0 {
 		return Presence{Members: members}, err
 	}
-	scores, err := c.rdb.ZMScore(ctx, c.keys.Presence(), members...).Result()
+	until, err := c.sessionsUntil(ctx, members)
 	if err != nil {
-		return Presence{}, fmt.Errorf("who is online in %q: %w", channel, err)
+		return Presence{}, fmt.Errorf("who is online in %q: %w", channel, CleanRedisError(err))
 	}
-	now := float64(time.Now().UnixMilli())
 	p := Presence{Members: members}
 	for i, u := range members {
-		if scores[i] > now {
+		if !until[i].IsZero() {
 			p.Online = append(p.Online, u)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // UnreadLimit is how many entries after a read marker a join reads at most
@@ -19,11 +17,12 @@ const UnreadLimit = 999
 //	ARGV: 1 channel, 2 stream id, 3 the user's events topic
 //
 // It returns 1 when the marker moved, 0 when it was already there or later.
-var markScript = redis.NewScript(`
+const markScriptSource = luaCommon + `
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
 end
+need(KEYS[1], 'hash')
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
   local cms, cseq = parse(cur)
@@ -31,9 +30,9 @@ if cur then
   if cms and (nms < cms or (nms == cms and nseq <= cseq)) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[1] .. '\n' .. ARGV[2])
+redis.pcall('PUBLISH', ARGV[3], ARGV[1] .. '\n' .. ARGV[2])
 return 1
-`)
+`
 
 // MarkRead records that the user has read channel up to stream id id. The
 // marker only moves forward; when it moves, every terminal of the user gets
@@ -45,9 +44,9 @@ func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
 	if id.IsZero() {
 		return fmt.Errorf("mark %q read: no stream id", channel)
 	}
-	err := markScript.Run(ctx, c.rdb, []string{c.keys.ReadMarks(c.opts.User)}, channel, id.String(), c.plain.own[1]).Err()
+	err := c.scripts.run(ctx, markScript, []string{c.keys.ReadMarks(c.opts.User)}, channel, id.String(), c.plain.own[1]).Err()
 	if err != nil {
-		return fmt.Errorf("mark %q read: %w", channel, err)
+		return fmt.Errorf("mark %q read: %w", channel, CleanRedisError(err))
 	}
 	return nil
 }
@@ -72,7 +71,7 @@ func (c *Client) validMarker(channel, raw string) ID {
 func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 	type counting struct {
 		p       *pageRead
-		between *redis.XMessageSliceCmd // nil: the page holds all
+		between *queuedScript // nil: the page holds all
 	}
 	var todo []counting
 	pipe := c.rdb.Pipeline()
@@ -84,7 +83,8 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 		t := counting{p: p}
 		if !p.ev.Complete && page[0].ID.After(marker) {
 			// The marker is older than the page: count what lies between.
-			t.between = pipe.XRangeN(ctx, c.streamOf(p.channel), marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
+			q := c.queueRange(ctx, pipe, p.channel, marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
+			t.between = &q
 		}
 		todo = append(todo, t)
 	}
@@ -103,14 +103,14 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 			}
 		}
 		if t.between != nil {
-			xs, err := t.between.Result()
+			xs, err := c.rangeMessages(ctx, t.p.channel, *t.between)
 			if err != nil {
-				return fmt.Errorf("count unread in %q: %w", t.p.channel, CleanRedisError(err))
+				return fmt.Errorf("count unread in %q: %w", t.p.channel, err)
 			}
 			if len(xs) > UnreadLimit {
 				xs, u.More = xs[:UnreadLimit], true
 			}
-			for _, m := range decodeAll(t.p.channel, xs) {
+			for _, m := range xs {
 				count(m)
 			}
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Search limits: one call scans at most SearchScan entries inside Redis
@@ -16,49 +14,6 @@ const (
 	SearchScan  = 2000
 	searchChunk = 500
 )
-
-// searchScript scans a stream backwards from a cursor and returns the
-// entries whose text contains the needle (ASCII letters compared in lower
-// case).
-//
-//	KEYS: 1 stream, 2 state Hash
-//	ARGV: 1 upper end of the scan ("+" or "(" id), 2 needle (lower case),
-//	      3 hits wanted, 4 entries to scan at most, 5 chunk size
-//
-// Only messages are searched (thread replies too; not edits, deletes,
-// reactions). It returns {hits (entries as XREVRANGE gives them), id of
-// the last entry scanned, 1 when the start of the stream was reached,
-// entries scanned, the hits' states}.
-var searchScript = redis.NewScript(`
-local function states(r)
-  local ids = {}
-  for _, e in ipairs(r[1]) do ids[#ids + 1] = e[1] end
-  r[5] = #ids > 0 and redis.call('HMGET', KEYS[2], unpack(ids)) or {}
-  return r
-end
-local want, budget, chunk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local hi, hits, scanned, last = ARGV[1], {}, 0, ''
-while scanned < budget do
-  local n = math.min(chunk, budget - scanned)
-  local batch = redis.call('XREVRANGE', KEYS[1], hi, '-', 'COUNT', n)
-  for _, e in ipairs(batch) do
-    scanned = scanned + 1
-    last = e[1]
-    local f, text, shown = e[2], nil, true
-    for i = 1, #f, 2 do
-      if f[i] == 'text' then text = f[i + 1]
-      elseif f[i] == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action' then shown = false end
-    end
-    if shown and text and string.find(string.lower(text), ARGV[2], 1, true) then
-      hits[#hits + 1] = e
-    end
-    if #hits >= want then return states({hits, last, 0, scanned}) end
-  end
-  if #batch < n then return states({hits, last, 1, scanned}) end
-  hi = '(' .. last
-end
-return states({hits, last, 0, scanned})
-`)
 
 // SearchPage is one page of search results, newest first.
 type SearchPage struct {
@@ -87,11 +42,11 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 		limit = 50
 	}
 	stream := c.streamOf(channel)
-	res, err := searchScript.Run(ctx, c.rdb, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk).Slice()
+	res, err := c.scripts.run(ctx, searchScript, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk, c.valueLimit()).Slice()
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
 	}
-	if len(res) != 5 {
+	if len(res) != 7 {
 		return SearchPage{}, fmt.Errorf("search %q: unexpected reply", channel)
 	}
 	raw, _ := res[0].([]any)
@@ -101,7 +56,11 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	next, _ := parseID(last)
 	page := SearchPage{Next: next, Done: done == 1 || next.IsZero(), Scanned: int(scanned)}
 	states, _ := res[4].([]any)
-	for _, m := range scriptMessages(channel, raw, states, false) {
+	changes, _ := res[5].([]any)
+	if odd := oddKeys(res[6]); odd != nil {
+		c.opts.Logger.Warn("searched without some keys", "channel", channel, "err", odd)
+	}
+	for _, m := range scriptMessages(channel, raw, states, changes, false) {
 		if m.State != nil && m.State.Deleted != nil {
 			continue // its author took it back
 		}
@@ -111,11 +70,11 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 }
 
 // scriptMessages decodes the entries of conv a script returned, each with
-// the state at the same index of states (none where that is missing or
-// nil), skipping what is not a stream entry. With reverse the entries are
+// the state and the changes at the same index of states and changes
+// (none where they are missing or nil), skipping what is not a stream entry. With reverse the entries are
 // a reverse range (newest first) and are read from the last, so that the
 // messages come oldest first.
-func scriptMessages(conv string, entries, states []any, reverse bool) []Message {
+func scriptMessages(conv string, entries, states, changes []any, reverse bool) []Message {
 	msgs := make([]Message, 0, len(entries))
 	for k := range entries {
 		i := k
@@ -127,11 +86,14 @@ func scriptMessages(conv string, entries, states []any, reverse bool) []Message 
 			continue
 		}
 		m := decodeEntry(conv, id, values)
+		var state, change string
 		if i < len(states) {
-			if raw, ok := states[i].(string); ok {
-				m.State = decodeState(&m, raw)
-			}
+			state, _ = states[i].(string)
 		}
+		if i < len(changes) {
+			change, _ = changes[i].(string)
+		}
+		m.State = decodeState(&m, state, change)
 		msgs = append(msgs, m)
 	}
 	return msgs
@@ -165,16 +127,20 @@ func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]
 		return nil, fmt.Errorf("read around in %q: no stream id", channel)
 	}
 	key := c.streamOf(channel)
-	res, err := aroundScript.Run(ctx, c.rdb, []string{key, stateKey(key)}, id.String(), n, pageScan).Slice()
+	res, err := c.scripts.run(ctx, aroundScript, []string{key, stateKey(key)}, id.String(), n, pageScan, c.valueLimit()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, CleanRedisError(err))
 	}
-	if len(res) != 2 {
+	if len(res) != 4 {
 		return nil, fmt.Errorf("read around %s in %q: unexpected reply", id, channel)
 	}
 	entries, _ := res[0].([]any)
 	states, _ := res[1].([]any)
-	msgs := scriptMessages(channel, entries, states, false)
+	changes, _ := res[2].([]any)
+	if odd := oddKeys(res[3]); odd != nil {
+		c.opts.Logger.Warn("read around a message without some keys", "channel", channel, "err", odd)
+	}
+	msgs := scriptMessages(channel, entries, states, changes, false)
 	c.verify.rememberAll(msgs)
 	return msgs, nil
 }

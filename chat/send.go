@@ -6,140 +6,12 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
-
-// sendScript is the one atomic step of a send (docs/DESIGN.md, "Send"):
-// it appends the entry to the channel's stream and publishes the stored
-// entry, its id and its predecessor's id live. A retried send first looks
-// for its client-made id among the entries added while its earlier tries
-// may have reached the server, and returns that entry if one did.
-//
-//	KEYS: 1 stream, 2 channel hash (the stream again when the caller
-//	      checked the conversation and gives its id: a direct one, which
-//	      has no hash, or a private channel, whose hash members may only
-//	      read), 3 the stream's state Hash, 4 the thread's stream (a thread
-//	      reply; else the stream again)
-//	ARGV: 1 maxlen ("0": keep all), 2 topic, 3 publish ("0" no, "1" PUBLISH,
-//	      "2" SPUBLISH on a cluster), 4 live fields (without channel_id),
-//	      5 retry window ("" on a first try, else "seen first_ago last_ago":
-//	      the newest id the sender knew before its first try and how many ms
-//	      ago its first and last uncertain tries were), 6 user, 7 text, 8 ts,
-//	      9 mid, 10 channel id ("" to read it from the channel hash; "@" for
-//	      a direct conversation), 11 what the entry changes ("", "edit",
-//	      "delete", "react", "thread"), 12 the message it changes, 13 the
-//	      state's record of an edit or delete (JSON, without its id), 14…
-//	      the entry's further field/value pairs (kind, ref, …)
-//
-// An edit or a delete must come from the message's author; a reaction or a
-// thread reply must concern a message (not a change, not a reply in a
-// thread). The script keeps the message's state in KEYS[3] in step
-// (docs/DESIGN.md, "Structure") and copies a thread reply, with its id,
-// into the thread's stream, so that a thread reads in one range.
-//
-// The fixed field names are literals of the script, not arguments: every
-// argument costs Redis a string per call.
-//
-// It returns {stream id, receivers, 1 stored or 0 already stored, channel id}.
-// The previous id is read with XREVRANGE rather than kept in a key of our
-// own, so entries other tools add show up as a gap at the next live entry.
-const sendScriptSource = `
-if ARGV[5] ~= '' then
-  local seen, first, last = string.match(ARGV[5], '^(%S*) (%d+) (%d+)$')
-  if not first then return redis.error_reply('ERR bad retry window') end
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local lo = math.max(now - tonumber(first) - 5000, 0)
-  local start = string.format('%.0f', lo)
-  local sms = tonumber(string.match(seen, '^(%d+)-'))
-  if sms and sms >= lo then start = '(' .. seen end
-  local stop = string.format('%.0f', now - tonumber(last) + 5000)
-  for _ = 1, 100 do
-    local batch = redis.call('XRANGE', KEYS[1], start, stop, 'COUNT', 200)
-    for _, e in ipairs(batch) do
-      local f = e[2]
-      for i = 1, #f, 2 do
-        if f[i] == 'mid' then
-          if f[i + 1] == ARGV[9] then return {e[1], 0, 0, ''} end
-          break
-        end
-      end
-    end
-    if #batch < 200 then break end
-    start = '(' .. batch[#batch][1]
-  end
-end
-local cid = ARGV[10]
-if cid == '' then
-  cid = redis.call('HGET', KEYS[2], 'id')
-  if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
-end
-local op, target, st = ARGV[11], ARGV[12], nil
-if op ~= '' then
-  local t = redis.call('XRANGE', KEYS[1], target, target)
-  if not t[1] then return redis.error_reply('NOMESSAGE no such message') end
-  local tu, tk, tt, f = '', '', '', t[1][2]
-  for i = 1, #f, 2 do
-    if f[i] == 'user' then tu = f[i + 1] elseif f[i] == 'kind' then tk = f[i + 1] elseif f[i] == 'thread' then tt = f[i + 1] end
-  end
-  if tk ~= '' and tk ~= 'action' then return redis.error_reply('NOMESSAGE that entry is not a message') end
-  if (op == 'edit' or op == 'delete') and tu ~= ARGV[6] then return redis.error_reply('NOTYOURS only its author may change a message') end
-  if op == 'thread' and tt ~= '' then return redis.error_reply('NOMESSAGE a reply in a thread has no thread of its own') end
-  local ok, v = pcall(cjson.decode, redis.call('HGET', KEYS[3], target) or '{}')
-  st = (ok and type(v) == 'table') and v or {}
-  if st.d and op ~= 'thread' then return redis.error_reply('NOMESSAGE that message was deleted') end
-  if op == 'thread' and not st.p then st.p = {tu} end
-end
-local prev = ''
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if top[1] then
-  prev = top[1][1]
-elseif KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 0 then
-  return redis.error_reply('NOCHANNEL channel does not exist')
-end
-local id
-if ARGV[1] ~= '0' then
-  id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
-else
-  id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
-end
-if st then
-  if op == 'edit' or op == 'delete' then
-    local c = cjson.decode(ARGV[13])
-    c.id = id
-    if op == 'edit' then st.e = c else st.d, st.e = c, nil end
-  elseif op == 'react' then
-    st.r = type(st.r) == 'table' and st.r or {}
-    local us, at = st.r[ARGV[7]] or {}, nil
-    for i, u in ipairs(us) do if u == ARGV[6] then at = i end end
-    if at then table.remove(us, at) else us[#us + 1] = ARGV[6] end
-    if #us == 0 then st.r[ARGV[7]] = nil else st.r[ARGV[7]] = us end
-    if next(st.r) == nil then st.r = nil end
-  else
-    st.n, st.l = (tonumber(st.n) or 0) + 1, id
-    local known = false
-    for _, u in ipairs(st.p) do if u == ARGV[6] then known = true end end
-    if not known then st.p[#st.p + 1] = ARGV[6] end
-    redis.call('XADD', KEYS[4], id, 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
-  end
-  if next(st) == nil then redis.call('HDEL', KEYS[3], target) else redis.call('HSET', KEYS[3], target, cjson.encode(st)) end
-end
-local n = 0
-if ARGV[3] ~= '0' then
-  local payload = 'v2\n' .. id .. '\n' .. prev .. '\nchannel_id:' .. string.len(cid) .. ':' .. cid .. ARGV[4]
-  if ARGV[3] == '1' then
-    n = redis.call('PUBLISH', ARGV[2], payload)
-  else
-    n = redis.call('SPUBLISH', ARGV[2], payload)
-  end
-end
-return {id, n, 1, cid}
-`
-
-var sendScript = redis.NewScript(sendScriptSource)
 
 // retryMargin widens a retried send's search on both sides, for clocks
 // that drift (the search window is measured on the sender's clock and
@@ -231,27 +103,6 @@ type noRetry struct{ *redis.Cmd }
 // NoRetry tells go-redis not to resend the command.
 func (noRetry) NoRetry() bool { return true }
 
-// runSend runs the send script once, loading it into the script cache
-// when Redis lacks it.
-func (c *Client) runSend(ctx context.Context, keys []string, args []any) ([]any, error) {
-	run := func(name, code string) ([]any, error) {
-		argv := make([]any, 0, 3+len(keys)+len(args))
-		argv = append(argv, name, code, len(keys))
-		for _, k := range keys {
-			argv = append(argv, k)
-		}
-		argv = append(argv, args...)
-		cmd := noRetry{redis.NewCmd(ctx, argv...)}
-		_ = c.rdb.Process(ctx, cmd)
-		return cmd.Slice()
-	}
-	res, err := run("evalsha", sendScript.Hash())
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		res, err = run("eval", sendScriptSource)
-	}
-	return res, err
-}
-
 // store sends d, publishing it live when publish is set: one try, then, as
 // long as again allows, more tries with the same client-made id after
 // errors that may pass. A try that may have been applied makes the next
@@ -271,12 +122,12 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 	if c.opts.Signer != nil {
 		c.opts.Signer.sign(c.canonical(d.Channel), &m)
 	}
-	pub := "0"
+	pub := 0
 	switch {
 	case publish && c.sharded(d.Channel):
-		pub = "2"
+		pub = 2
 	case publish:
-		pub = "1"
+		pub = 1
 	}
 	t := tries{seen: c.knownID(d.Channel)}
 	stream, hash := c.streamOf(d.Channel), c.hashOf(d.Channel)
@@ -290,17 +141,18 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 		hash = stream // checked here; and a direct conversation is one slot
 	}
 	op, target, root := change(&m)
-	thread := stream
+	a := sendArgs{stream: stream, hash: hash, state: stateKey(stream), thread: stream, changes: changesKey(stream, c.opts.User),
+		maxLen: c.opts.MaxLen, topic: stream, publish: pub, op: op, target: target, changeJSON: stateFragment(&m)}
 	if !root.IsZero() {
-		thread = threadKey(stream, root)
+		a.thread = threadKey(stream, root)
 	}
-	keys := []string{stream, hash, stateKey(stream), thread}
 	for attempt := 1; ; attempt++ {
 		m.ChannelID = c.channelID(d.Channel)
-		args := append([]any{c.opts.MaxLen, stream, pub, liveFields(m), t.window(c.readTimeout())}, entryArgs(m)...)
-		args = append(args[:10:10], append([]any{op, target, stateFragment(&m)}, args[10:]...)...)
+		a.live, a.retry = liveFields(m), t.window(c.readTimeout())
+		a.user, a.text, a.ts, a.msgID, a.channelID = m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID
+		a.more = entryMore(m)
 		at := time.Now()
-		res, err := c.runSend(ctx, keys, args)
+		res, err := c.scripts.runOnce(ctx, sendScript, a.keys(), a.argv()...).Slice()
 		if err == nil {
 			return c.sent(d, res)
 		}
@@ -323,8 +175,13 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 
 // sent reads the send script's reply.
 func (c *Client) sent(d Draft, res []any) (Sent, error) {
-	if len(res) != 4 {
+	if len(res) != 5 {
 		return Sent{}, fmt.Errorf("send to %q: unexpected reply %v", d.Channel, res)
+	}
+	if w, _ := res[4].(string); w != "" {
+		// Stored, but a write after it failed (the account's rules are
+		// older than this rtchat's, most likely).
+		c.opts.Logger.Warn("a message was stored, but not all of what goes with it", "channel", d.Channel, "err", w)
 	}
 	raw, _ := res[0].(string)
 	id, err := ParseID(raw)
@@ -348,6 +205,8 @@ func sendError(channel string, err error) error {
 	switch {
 	case redis.HasErrorPrefix(err, "NOCHANNEL"):
 		return fmt.Errorf("send to %q: %w", channel, ErrNoSuchChannel)
+	case redis.HasErrorPrefix(err, "BADKEY"), redis.HasErrorPrefix(err, "BADSTATE"):
+		return fmt.Errorf("not sent to %s: %w", Display(channel), damaged(err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("send to %q: %w", channel, err)
 	}
@@ -542,23 +401,26 @@ func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner,
-		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, ErrAdminOnly,
+		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}
 	}
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
-		return redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
+		// BUSY: a script or function runs long (an admin can end it
+		// with SCRIPT KILL or FUNCTION KILL); nothing of ours ran.
+		return redis.HasErrorPrefix(err, "BUSY") || redis.IsLoadingError(err) || redis.IsClusterDownError(err) || redis.IsTryAgainError(err) ||
 			redis.IsMasterDownError(err) || redis.IsReadOnlyError(err) || redis.IsAuthError(err) || redis.IsMaxClientsError(err)
 	}
 	return true
 }
 
-// scriptSuffix is what Redis adds to an error raised inside a script:
-// ". script: <sha>, on @user_script:12."
-var scriptSuffix = regexp.MustCompile(`(?:\.)? script: [0-9a-f]{40}, on @user_script:\d+\.?$|^ERR Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: `)
+// scriptSuffix is what Redis adds to an error raised inside a script or
+// a function: ". script: <sha or function>, on @user_script:12." (or
+// "@user_function:12."), and the line a Lua error names.
+var scriptSuffix = regexp.MustCompile(`(?:\.)? script: [0-9A-Za-z_]+, on @user_(?:script|function):\d+\.?$|^ERR Error running script \(call to f_[0-9a-f]+\): @user_script:\d+: |^ERR user_(?:script|function):\d+: `)
 
 // CleanRedisError drops the script id and line number Redis adds to an
 // error raised inside a script, which mean nothing to a user; the error
@@ -577,6 +439,21 @@ func CleanRedisError(err error) error {
 		return err
 	}
 	return cleanedError{msg: msg, err: err}
+}
+
+// ErrDamaged says that a key rtchat uses holds what another tool wrote
+// (a value of another type, a record that does not decode): the program
+// that met it refused and wrote nothing.
+var ErrDamaged = errors.New("a key holds what another tool wrote")
+
+// damaged turns a program's BADKEY or BADSTATE refusal into an error
+// that wraps ErrDamaged and says which key, and what to do.
+func damaged(err error) error {
+	msg := CleanRedisError(err).Error()
+	for _, p := range []string{"BADKEY ", "BADSTATE "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return cleanedError{msg: msg, err: fmt.Errorf("%w: %w", ErrDamaged, err)}
 }
 
 type cleanedError struct {

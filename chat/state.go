@@ -143,18 +143,10 @@ func (e *Message) Target() ID {
 	return e.Thread
 }
 
-// stateJSON is a message's state as the send script keeps it.
-type stateJSON struct {
-	Edit      *changeJSON         `json:"e,omitempty"`
-	Deleted   *changeJSON         `json:"d,omitempty"`
-	Reactions map[string][]string `json:"r,omitempty"`
-	Replies   int                 `json:"n,omitempty"`
-	LastReply string              `json:"l,omitempty"`
-	People    []string            `json:"p,omitempty"`
-}
-
-// changeJSON is an edit or a delete as the state keeps it: enough of the
-// entry to check its signature.
+// changeJSON is an edit or a delete as its author's changes keep it:
+// enough of the entry to check its signature. (The shared state keeps
+// reactions as "r": emoji → users, and a thread as "n" replies, "l" the
+// newest, "p" the people in it.)
 type changeJSON struct {
 	ID   string `json:"id"`
 	Text string `json:"t"`
@@ -172,46 +164,69 @@ func stateFragment(m *Message) string {
 	return string(b)
 }
 
-// decodeState reads the state the script kept for message m (of
-// conversation conv). A state that does not decode, or whose changes are
-// not the author's, counts for nothing: anyone who may write the Hash
-// could have put it there.
-func decodeState(m *Message, raw string) *MessageState {
-	if raw == "" {
+// decodeState reads what the send script kept of message m (of
+// conversation conv): raw, its shared state (reactions, thread), and
+// changes, its author's edits and deletes. What does not decode counts
+// for nothing, field by field: anyone who may write the shared state could
+// have put it there. A change not made with the original's key counts for
+// nothing either. Edits and deletes in the shared state (where rtchat 0.1
+// kept them, and where anyone could forge them) are ignored; 'rtchat
+// admin install' moves them to their authors' changes.
+func decodeState(m *Message, raw, changes string) *MessageState {
+	if raw == "" && changes == "" {
 		return nil
 	}
-	var j stateJSON
-	if err := json.Unmarshal([]byte(raw), &j); err != nil {
+	s := &MessageState{Reactions: map[string][]string{}}
+	var j map[string]json.RawMessage
+	if raw != "" && json.Unmarshal([]byte(raw), &j) == nil {
+		var r map[string][]string
+		if json.Unmarshal(j["r"], &r) == nil {
+			for e, us := range r {
+				if e != "" && len(us) > 0 {
+					s.Reactions[e] = us
+				}
+			}
+		}
+		_ = json.Unmarshal(j["n"], &s.Replies)
+		var last string
+		if json.Unmarshal(j["l"], &last) == nil {
+			if id, ok := parseID(last); ok {
+				s.LastReply = id
+			}
+		}
+		_ = json.Unmarshal(j["p"], &s.Participants)
+	}
+	var ch struct {
+		Edit    *changeJSON `json:"e"`
+		Deleted *changeJSON `json:"d"`
+	}
+	if changes != "" && json.Unmarshal([]byte(changes), &ch) == nil {
+		s.Edit = decodeChange(m, ch.Edit, KindEdit)
+		s.Deleted = decodeChange(m, ch.Deleted, KindDelete)
+	}
+	if s.Edit == nil && s.Deleted == nil && len(s.Reactions) == 0 && s.Replies == 0 && s.LastReply.IsZero() && len(s.Participants) == 0 {
 		return nil
 	}
-	s := &MessageState{Reactions: map[string][]string{}, Replies: j.Replies, Participants: j.People}
-	for e, us := range j.Reactions {
-		if e != "" && len(us) > 0 {
-			s.Reactions[e] = us
-		}
-	}
-	if id, ok := parseID(j.LastReply); ok {
-		s.LastReply = id
-	}
-	change := func(c *changeJSON, kind Kind) *Message {
-		if c == nil {
-			return nil
-		}
-		id, ok := parseID(c.ID)
-		sig, err := base64.StdEncoding.DecodeString(c.Sig)
-		if !ok || err != nil {
-			return nil
-		}
-		e := Message{ID: id, Channel: m.Channel, User: m.User, Text: c.Text, MsgID: c.Mid, Kind: kind, Ref: m.ID, Key: c.Key, Sig: string(sig)}
-		if ms, err := strconv.ParseInt(c.TS, 10, 64); err == nil && ms >= 0 && ms <= maxTimestamp {
-			e.Time = time.UnixMilli(ms)
-		}
-		if m.Sig != "" && e.Key != m.Key {
-			return nil // not made with the original's key
-		}
-		return &e
-	}
-	s.Edit = change(j.Edit, KindEdit)
-	s.Deleted = change(j.Deleted, KindDelete)
 	return s
+}
+
+// decodeChange reads an edit or a delete of m as its author's changes
+// keep it; nil when there is none or it is not good.
+func decodeChange(m *Message, c *changeJSON, kind Kind) *Message {
+	if c == nil {
+		return nil
+	}
+	id, ok := parseID(c.ID)
+	sig, err := base64.StdEncoding.DecodeString(c.Sig)
+	if !ok || err != nil {
+		return nil
+	}
+	e := Message{ID: id, Channel: m.Channel, User: m.User, Text: c.Text, MsgID: c.Mid, Kind: kind, Ref: m.ID, Key: c.Key, Sig: string(sig)}
+	if ms, err := strconv.ParseInt(c.TS, 10, 64); err == nil && ms >= 0 && ms <= maxTimestamp {
+		e.Time = time.UnixMilli(ms)
+	}
+	if m.Sig != "" && e.Key != m.Key {
+		return nil // not made with the original's key
+	}
+	return &e
 }

@@ -29,6 +29,11 @@ const maxReaction = 64
 // stateKey is the state Hash of the conversation whose stream is stream.
 func stateKey(stream string) string { return stream + ":state" }
 
+// changesKey is the Hash of user's edits and deletes in the conversation
+// whose stream is stream: message id → JSON. With accounts only user may
+// write it (docs/DESIGN.md, "Structure").
+func changesKey(stream, user string) string { return stream + ":by:" + user }
+
 // threadKey is the stream of the thread whose root is root.
 func threadKey(stream string, root ID) string { return stream + ":thread:" + root.String() }
 
@@ -120,115 +125,40 @@ func structureError(err error) (error, bool) {
 	return err, false
 }
 
-// pageScript reads a page of a conversation's messages, newest first:
-// the entries shown as lines (messages, not changes, not thread replies),
-// the state of each, and the messages the page's replies answer that lie
-// outside it — in one call, however many changes lie between them.
-//
-//	KEYS: 1 stream, 2 state Hash
-//	ARGV: 1 upper end ("+" or "(" id), 2 lines wanted, 3 entries to scan
-//	      at most
-//
-// It returns {entries, states (aligned, false when none), quoted entries,
-// 1 when older entries remain, the newest entry scanned ("" when none)}.
-var pageScript = redis.NewScript(`
-local hi, want, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out, scanned, top, more, replies = {}, 0, '', 0, false
-while scanned < budget do
-  local n = math.min(want + 20, budget - scanned)
-  local batch = redis.call('XREVRANGE', KEYS[1], hi, '-', 'COUNT', n)
-  if top == '' and batch[1] then top = batch[1][1] end
-  for _, e in ipairs(batch) do
-    if #out >= want then more = 1 break end
-    scanned = scanned + 1
-    local f = e[2]
-    -- A message as rtchat writes it: its 5 fields (channel_id last),
-    -- and the signature's 2 when signed.
-    local shown = f[9] == 'channel_id' and (#f == 10 or (#f == 14 and f[11] == 'key'))
-    if not shown then
-      shown = true
-      for j = 1, #f, 2 do
-        if (f[j] == 'kind' and f[j + 1] ~= '' and f[j + 1] ~= 'action') or f[j] == 'thread' then shown = false
-        elseif f[j] == 'reply' then replies = true end
-      end
-    end
-    if shown then out[#out + 1] = e end
-  end
-  if more == 1 or #batch < n then break end
-  hi = '(' .. batch[#batch][1]
-  if scanned >= budget then more = 1 end
-end
-local ids, seen = {}, {}
-for k, e in ipairs(out) do ids[k] = e[1] seen[e[1]] = true end
-local states = {}
-if #ids > 0 then states = redis.call('HMGET', KEYS[2], unpack(ids)) end
-local quoted = {}
-if replies then
-  for _, e in ipairs(out) do
-    local f = e[2]
-    for i = 1, #f, 2 do
-      if f[i] == 'reply' and not seen[f[i + 1]] and #quoted < 50 then
-        seen[f[i + 1]] = true
-        local q = redis.call('XRANGE', KEYS[1], f[i + 1], f[i + 1])
-        if q[1] then quoted[#quoted + 1] = q[1] end
-      end
-    end
-  end
-end
-return {out, states, quoted, more, top}
-`)
-
 // pageScan bounds the entries one page read scans: a page of 200 lines
 // among at most 4800 changes.
 const pageScan = 5000
 
 // readPage runs pageScript for conv before (exclusive; zero: from the
 // newest) and returns the page oldest first, whether older entries
-// remain, and the newest entry scanned.
-func (c *Client) readPage(ctx context.Context, rdb redis.Scripter, conv string, before ID, n int64) (page []Message, more bool, top ID, err error) {
+// remain, and the newest entry scanned. Keys it went on without come back
+// as an *OddKeysError beside the page.
+func (c *Client) readPage(ctx context.Context, conv string, before ID, n int64) (page []Message, more bool, top ID, err error) {
 	stream := c.streamOf(conv)
-	res, err := pageScript.Run(ctx, rdb, []string{stream, stateKey(stream)}, before.exclusive("+"), n, pageScan).Slice()
+	res, err := c.scripts.run(ctx, pageScript, []string{stream, stateKey(stream)}, before.exclusive("+"), n, pageScan, c.valueLimit()).Slice()
 	if err != nil {
 		return nil, false, ID{}, fmt.Errorf("read history of %q: %w", conv, CleanRedisError(err))
 	}
-	page, more, top = c.decodePage(conv, res)
-	return page, more, top, nil
-}
-
-// queuedPage is the newest page of a conversation queued on a pipeline
-// (EVALSHA: the script's text does not travel); reply reads it.
-type queuedPage struct {
-	cmd  *redis.Cmd
-	keys []string
-	args []any
+	page, more, top, err = c.decodePage(conv, res)
+	return page, more, top, err
 }
 
 // queueNewestPage queues the read of the newest n lines of conv on pipe.
-func (c *Client) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, conv string, n int64) queuedPage {
+func (c *Client) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, conv string, n int64) queuedScript {
 	stream := c.streamOf(conv)
-	q := queuedPage{keys: []string{stream, stateKey(stream)}, args: []any{"+", max(n, 1), pageScan}}
-	q.cmd = pageScript.EvalSha(ctx, pipe, q.keys, q.args...)
-	return q
+	return c.scripts.queue(ctx, pipe, pageScript, []string{stream, stateKey(stream)}, "+", max(n, 1), pageScan, c.valueLimit())
 }
 
-// reply returns the page's reply once the pipeline ran; on a server that
-// has not seen the script yet it runs it again, loading it.
-func (q queuedPage) reply(ctx context.Context, rdb redis.Scripter) ([]any, error) {
-	res, err := q.cmd.Slice()
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		res, err = pageScript.Run(ctx, rdb, q.keys, q.args...).Slice()
-	}
-	return res, err
-}
-
-// decodePage reads pageScript's reply.
-func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, top ID) {
-	if len(res) != 5 {
-		return nil, false, ID{}
+// decodePage reads pageScript's reply; the error, when not nil, is an
+// *OddKeysError naming the keys the page was read without.
+func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, top ID, odd error) {
+	if len(res) != 7 {
+		return nil, false, ID{}, nil
 	}
 	entries, _ := res[0].([]any)
 	states, _ := res[1].([]any)
-	quoted, _ := res[2].([]any)
+	changes, _ := res[2].([]any)
+	quoted, _ := res[3].([]any)
 	quotes := map[ID]*Message{}
 	for _, q := range quoted {
 		if id, values, ok := scriptEntry(q); ok {
@@ -236,7 +166,7 @@ func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, 
 			quotes[m.ID] = &m
 		}
 	}
-	page = scriptMessages(conv, entries, states, true)
+	page = scriptMessages(conv, entries, states, changes, true)
 	byID := make(map[ID]*Message, len(page))
 	for i := range page {
 		byID[page[i].ID] = &page[i]
@@ -246,24 +176,27 @@ func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, 
 			page[i].Quote = quotes[r]
 		}
 	}
-	m, _ := res[3].(int64)
-	t, _ := res[4].(string)
+	m, _ := res[4].(int64)
+	t, _ := res[5].(string)
 	top, _ = parseID(t)
-	return page, m == 1, top
+	return page, m == 1, top, oddKeys(res[6])
 }
 
-// threadScript reads a thread: its root (with its state) and its newest
-// replies (with theirs), in one call on the conversation's node.
-//
-//	KEYS: 1 stream, 2 state Hash, 3 the thread's stream
-//	ARGV: 1 root id, 2 replies wanted
-var threadScript = redis.NewScript(`
-local root = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-local replies = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', tonumber(ARGV[2]))
-local ids = {ARGV[1]}
-for _, e in ipairs(replies) do ids[#ids + 1] = e[1] end
-return {root, replies, redis.call('HMGET', KEYS[2], unpack(ids))}
-`)
+// oddKeys reads the keys a reading program went on without: nil when
+// there are none, else an *OddKeysError naming them.
+func oddKeys(v any) error {
+	list, _ := v.([]any)
+	var odd OddKeysError
+	for _, k := range list {
+		if s, ok := k.(string); ok {
+			odd.Keys = append(odd.Keys, s)
+		}
+	}
+	if len(odd.Keys) == 0 {
+		return nil
+	}
+	return &odd
+}
 
 // ThreadReplies is how many of a thread's newest replies Thread reads.
 const ThreadReplies = 1000
@@ -276,58 +209,32 @@ func (c *Client) Thread(ctx context.Context, conv string, root ID) (Message, []M
 		return Message{}, nil, err
 	}
 	stream := c.streamOf(conv)
-	res, err := threadScript.Run(ctx, c.rdb, []string{stream, stateKey(stream), threadKey(stream, root)}, root.String(), ThreadReplies).Slice()
+	res, err := c.scripts.run(ctx, threadScript, []string{stream, stateKey(stream), threadKey(stream, root)}, root.String(), ThreadReplies, c.valueLimit()).Slice()
 	if err != nil {
 		return Message{}, nil, fmt.Errorf("read the thread of %s in %q: %w", root, conv, CleanRedisError(err))
 	}
-	if len(res) != 3 {
+	if len(res) != 5 {
 		return Message{}, nil, fmt.Errorf("read the thread of %s in %q: unexpected reply", root, conv)
 	}
 	roots, _ := res[0].([]any)
 	entries, _ := res[1].([]any)
 	states, _ := res[2].([]any) // the root's, then its replies'
-	var rootState []any
-	if len(states) > 0 {
-		rootState, states = states[:1], states[1:]
+	changes, _ := res[3].([]any)
+	if odd := oddKeys(res[4]); odd != nil {
+		c.opts.Logger.Warn("read a thread without some keys", "channel", conv, "err", odd)
 	}
-	rs := scriptMessages(conv, roots, rootState, false)
+	rootState, rootChanges := states, changes
+	if len(roots) > 0 && len(states) > 0 && len(changes) > 0 {
+		rootState, states = states[:1], states[1:]
+		rootChanges, changes = changes[:1], changes[1:]
+	}
+	rs := scriptMessages(conv, roots, rootState, rootChanges, false)
 	if len(rs) == 0 {
 		return Message{}, nil, fmt.Errorf("thread of %s in %q: %w", root, conv, ErrNoSuchMessage)
 	}
 	r := rs[0]
-	replies := scriptMessages(conv, entries, states, true)
+	replies := scriptMessages(conv, entries, states, changes, true)
 	c.verify.remember(r)
 	c.verify.rememberAll(replies)
 	return r, replies, nil
 }
-
-// aroundScript reads the messages shown as lines around an id: up to n
-// before it, the entry itself and up to n after, with their states.
-//
-//	KEYS: 1 stream, 2 state Hash
-//	ARGV: 1 id, 2 n, 3 entries to scan each way at most
-var aroundScript = redis.NewScript(`
-local function shown(e)
-  local f = e[2]
-  for i = 1, #f, 2 do
-    if (f[i] == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action') or f[i] == 'thread' then return false end
-  end
-  return true
-end
-local n, scan, out, ids = tonumber(ARGV[2]), tonumber(ARGV[3]), {}, {}
-local before = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', scan)
-local b = {}
-for _, e in ipairs(before) do
-  if #b >= n then break end
-  if shown(e) then b[#b + 1] = e end
-end
-for i = #b, 1, -1 do out[#out + 1] = b[i] end
-for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', scan)) do
-  if #out >= #b + n + 1 then break end
-  if e[1] == ARGV[1] or shown(e) then out[#out + 1] = e end
-end
-for _, e in ipairs(out) do ids[#ids + 1] = e[1] end
-local states = {}
-if #ids > 0 then states = redis.call('HMGET', KEYS[2], unpack(ids)) end
-return {out, states}
-`)

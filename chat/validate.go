@@ -19,6 +19,9 @@ var (
 	ErrNoSuchChannel = errors.New("no such channel")
 	// ErrNotOwner: only the user who created a channel may delete it.
 	ErrNotOwner = errors.New("not the channel's creator")
+	// ErrAdminOnly: with accounts, only an admin may do it (no account
+	// may delete keys that others write).
+	ErrAdminOnly = errors.New("with accounts only an admin may do that; ask one to run 'rtchat admin channel delete NAME'")
 	// ErrNoSuchUser: nobody of that name has used rtchat on the server.
 	ErrNoSuchUser = errors.New("no such user")
 	// ErrAuth: Redis refused the connection's password, or asks for one it

@@ -130,12 +130,11 @@ func (l *leftovers) clean(ctx context.Context, rdb redis.UniversalClient) {
 	k := chat.DefaultKeys()
 	pipe := rdb.Pipeline()
 	for _, c := range l.channels {
-		pipe.Del(ctx, k.Channel(c), k.Members(c), k.Stream(c))
+		pipe.Del(ctx, k.Channel(c), k.Members(c), k.Stream(c), k.Stream(c)+":state")
 		pipe.SRem(ctx, k.ChannelIndex(), c)
 	}
 	for _, u := range l.users {
-		pipe.Del(ctx, k.User(u), k.UserChannels(u), k.ReadMarks(u), k.Online(u), k.SigningKeys(u))
-		pipe.ZRem(ctx, k.Presence(), u)
+		pipe.Del(ctx, k.User(u), k.UserChannels(u), k.ReadMarks(u), k.Online(u), k.SigningKeys(u), k.UserSettings(u))
 	}
 	for _, key := range l.keys {
 		pipe.Del(ctx, key)

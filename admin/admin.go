@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,19 +33,6 @@ var (
 	// ErrNoPrivate: no private channel of that name.
 	ErrNoPrivate = errors.New("no such private channel")
 )
-
-// Commands are the Redis commands an account may run: what rtchat uses,
-// nothing else.
-var Commands = []string{
-	"hello", "auth", "ping", "time", "get", "set", "incr", "exists", "del",
-	"hget", "hmget", "hset", "hsetnx", "hdel", "hgetall", "sadd", "srem", "smembers", "scard", "sismember",
-	"xadd", "xrange", "xrevrange", "xread",
-	"zadd", "zrem", "zremrangebyscore", "zcount", "zmscore", "pexpire",
-	"publish", "subscribe", "unsubscribe", "psubscribe", "punsubscribe",
-	"spublish", "ssubscribe", "sunsubscribe",
-	"multi", "exec", "eval", "evalsha",
-	"acl|whoami", "cluster|slots", "cluster|shards", "readonly", "command",
-}
 
 // Admin changes accounts and private channels on one server or cluster.
 type Admin struct {
@@ -105,8 +93,21 @@ func (a *Admin) AddUser(ctx context.Context, name, pw string) error {
 	} else if ok {
 		return fmt.Errorf("account %s %w; change its password with 'rtchat admin user passwd %s'", name, ErrExists, name)
 	}
+	// The account's rules let it run rtchat's functions, not Lua of its
+	// own: they must be there.
+	if err := chat.LoadLibrary(ctx, a.rdb); err != nil {
+		return a.wrap("load rtchat's functions", err)
+	}
 	// One ACL SETUSER: the account never exists half made.
-	return a.renew(ctx, name, "reset", "on", ">"+pw)
+	if err := a.renew(ctx, name, "reset", "on", ">"+pw); err != nil {
+		return err
+	}
+	// Recorded as a person at once, so that others may write to them
+	// before they first start rtchat.
+	if _, err := chat.NewSubscriptionManager(a.rdb, a.keys).RegisterUser(ctx, name); err != nil {
+		return a.wrap("record "+name, err)
+	}
+	return nil
 }
 
 // DeleteUser removes account name (Redis closes its connections) and its
@@ -268,24 +269,25 @@ func (a *Admin) renew(ctx context.Context, name string, first ...any) error {
 	if err != nil {
 		return err
 	}
-	args := append(first, "resetkeys", "resetchannels", "-@all")
+	args := append(first, "resetkeys", "resetchannels", "-@all", "clearselectors")
 	for _, r := range Rules(a.keys, name, private) {
 		args = append(args, r)
 	}
 	return a.setUser(ctx, name, args...)
 }
 
+// Rights are the rights of account name, member of the private channels
+// private (chat.Keys.AccountRights): what rtchat does, and the embedded
+// server's marker to read.
+func Rights(keys chat.Keys, name string, private []string) []chat.Right {
+	return keys.AccountRights(name, private, embedded.MarkerKey)
+}
+
 // Rules are the ACL rules of account name, member of the private
-// channels private: its key and Pub/Sub patterns (chat.Keys.AccountRules)
-// and the commands rtchat uses. The README's recipe is
+// channels private (see Rights). The README's recipe is
 // "ACL SETUSER alice reset on >PASSWORD" and these.
 func Rules(keys chat.Keys, name string, private []string) []string {
-	// rtchat asks every server whether it is an embedded one.
-	r := append(keys.AccountRules(name, private), "%R~"+embedded.MarkerKey)
-	for _, c := range Commands {
-		r = append(r, "+"+c)
-	}
-	return r
+	return chat.AccountRules(Rights(keys, name, private))
 }
 
 // privateOf returns the private channels account name belongs to.
@@ -405,4 +407,157 @@ func (a *Admin) wrap(what string, err error) error {
 		return fmt.Errorf("%s: %w (run it as Redis's default user, or one allowed ACL: REDIS_USERNAME and REDIS_PASSWORD)", what, ErrNotAdmin)
 	}
 	return fmt.Errorf("%s: %w", what, chat.CleanRedisError(err))
+}
+
+// DryRun asks Redis whether account name may run cmd (ACL DRYRUN): "OK",
+// or Redis's reason why not.
+func (a *Admin) DryRun(ctx context.Context, name string, cmd ...any) (string, error) {
+	res, err := a.rdb.Do(ctx, append([]any{"ACL", "DRYRUN", name}, cmd...)...).Text()
+	if err != nil {
+		return "", a.wrap("ask Redis about "+name, err)
+	}
+	return res, nil
+}
+
+// Installed is what Install did.
+type Installed struct {
+	// Library is the function library now loaded.
+	Library string
+	// Moved counts the messages whose edits and deletes moved from the
+	// shared state to their authors' changes.
+	Moved int
+	// Renewed are the accounts given this rtchat's rules.
+	Renewed []string
+	// Pruned are the older rtchat libraries removed (with prune).
+	Pruned []string
+}
+
+// Install brings a server up to this rtchat: it loads its function
+// library on every master (accounts may run only these functions), moves
+// the edits and deletes older versions kept in shared state to their
+// authors' changes, and gives every account this rtchat's rules. With
+// prune it removes older rtchat libraries (clients of older versions
+// still running then stop sending until they are upgraded). Running it
+// again changes nothing.
+func (a *Admin) Install(ctx context.Context, prune bool) (Installed, error) {
+	var out Installed
+	out.Library, _ = chat.Library()
+	if err := chat.LoadLibrary(ctx, a.rdb); err != nil {
+		return out, a.wrap("load rtchat's functions", err)
+	}
+	moved, err := chat.MoveLegacyChanges(ctx, a.rdb, a.keys)
+	out.Moved = moved
+	if err != nil {
+		return out, a.wrap("move edits and deletes to their authors", err)
+	}
+	users, err := a.Users(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, u := range users {
+		if checkName(u) != nil {
+			continue // not an account rtchat made
+		}
+		if err := a.renew(ctx, u); err != nil {
+			return out, err
+		}
+		out.Renewed = append(out.Renewed, u)
+	}
+	if prune {
+		out.Pruned, err = a.pruneLibraries(ctx, out.Library)
+	}
+	return out, err
+}
+
+// pruneLibraries deletes the rtchat libraries other than keep on every
+// master.
+func (a *Admin) pruneLibraries(ctx context.Context, keep string) ([]string, error) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	err := a.everyMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		libs, err := n.FunctionList(ctx, redis.FunctionListQuery{LibraryNamePattern: chat.LibraryPrefix + "*"}).Result()
+		if err != nil {
+			return err
+		}
+		for _, l := range libs {
+			if l.Name == keep || !strings.HasPrefix(l.Name, chat.LibraryPrefix) {
+				continue
+			}
+			if err := n.FunctionDelete(ctx, l.Name).Err(); err != nil {
+				return err
+			}
+			mu.Lock()
+			seen[l.Name] = true
+			mu.Unlock()
+		}
+		return nil
+	})
+	return slices.Sorted(maps.Keys(seen)), err
+}
+
+// everyMaster runs f on every master of a cluster, or on the one server.
+func (a *Admin) everyMaster(ctx context.Context, f func(context.Context, *redis.Client) error) error {
+	var err error
+	switch c := a.rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, f)
+	case *redis.Client:
+		err = f(ctx, c)
+	default:
+		return fmt.Errorf("manage the server: unsupported connection %T", a.rdb)
+	}
+	if err != nil {
+		return a.wrap("change the server", err)
+	}
+	return nil
+}
+
+// DeleteChannel deletes public channel name with everything kept beside
+// it (its state, its authors' changes, its threads' copies), takes it
+// off the list and its members' lists, and tells every client. With
+// accounts only an admin may: no account may delete a key that others
+// write.
+func (a *Admin) DeleteChannel(ctx context.Context, name string) error {
+	if err := chat.ValidateName(name); err != nil {
+		return fmt.Errorf("channel name: %w", err)
+	}
+	n, err := a.rdb.Exists(ctx, a.keys.Channel(name)).Result()
+	if err != nil {
+		return a.wrap("read #"+name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("#%s: %w; 'rtchat channels' lists them", name, chat.ErrNoSuchChannel)
+	}
+	members, err := a.rdb.SMembers(ctx, a.keys.Members(name)).Result()
+	if err != nil {
+		return a.wrap("read the members of #"+name, err)
+	}
+	stream := a.keys.Stream(name)
+	doomed := []string{a.keys.Channel(name), a.keys.Members(name), stream}
+	// Every key of the conversation shares its hash tag: one node.
+	err = a.everyMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		iter := n.Scan(ctx, 0, stream+":*", 500).Iterator()
+		for iter.Next(ctx) {
+			if err := n.Del(ctx, iter.Val()).Err(); err != nil {
+				return err
+			}
+		}
+		return iter.Err()
+	})
+	if err != nil {
+		return err
+	}
+	pipe := a.rdb.Pipeline()
+	for _, k := range doomed {
+		pipe.Del(ctx, k)
+	}
+	pipe.SRem(ctx, a.keys.ChannelIndex(), name)
+	for _, m := range members {
+		pipe.SRem(ctx, a.keys.UserChannels(m), name)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return a.wrap("delete #"+name, err)
+	}
+	chat.TellChannelListChanged(ctx, a.rdb, a.keys)
+	return nil
 }

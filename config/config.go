@@ -151,6 +151,9 @@ type Config struct {
 
 	// File is the config file that was read, if any.
 	File string `toml:"-"`
+	// Path is the config file rtchat reads (or would read: it may not
+	// exist yet); "" without a home.
+	Path string `toml:"-"`
 	// UserSet is true when some layer named the user (file, RTCHAT_USER
 	// or --user), not the login name.
 	UserSet bool `toml:"-"`
@@ -200,6 +203,8 @@ type Flags struct {
 	Embedded   *bool
 	LogFile    *string
 	LogLevel   *string
+	// PasswordFile is a file whose first line is the Redis password.
+	PasswordFile *string
 }
 
 // Source is where Load reads the environment and the user's home; tests
@@ -223,6 +228,7 @@ func Load(flags Flags, src Source) (Config, error) {
 	}
 	c := Default()
 	path, explicit := configPath(flags, src.Getenv)
+	c.Path = path
 	if path != "" {
 		if err := c.loadFile(path, explicit); err != nil {
 			return Config{}, err
@@ -354,6 +360,19 @@ func (c *Config) applyFlags(f Flags) error {
 	}
 	if f.Redis != nil && *f.Redis != "" {
 		c.setAddress(*f.Redis)
+		if strings.Contains(*f.Redis, "://") && urlHasPassword(URL(*f.Redis)) {
+			c.Warnings = append(c.Warnings, "the password in --redis can be read by every user of this machine (ps, /proc); store it with 'rtchat login' or give --password-file FILE instead")
+		}
+	}
+	if f.PasswordFile != nil && *f.PasswordFile != "" {
+		pw, warn, err := ReadPasswordFile(*f.PasswordFile)
+		if err != nil {
+			return err
+		}
+		c.Redis.Password = Secret(pw)
+		if warn != "" {
+			c.Warnings = append(c.Warnings, warn)
+		}
 	}
 	if f.Theme != nil && *f.Theme != "" {
 		c.Theme = *f.Theme

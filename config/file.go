@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -71,4 +72,30 @@ func urlHasPassword(u URL) bool {
 	}
 	_, has := p.User.Password()
 	return has
+}
+
+// ReadPasswordFile reads a password: the first line of the file at path.
+// warn is set when others may read the file.
+func ReadPasswordFile(path string) (pw, warn string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", fmt.Errorf("read the password file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", "", fmt.Errorf("read the password file: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", "", fmt.Errorf("read the password file: %w", err)
+	}
+	pw, _, _ = strings.Cut(string(data), "\n")
+	if pw = strings.TrimSuffix(pw, "\r"); pw == "" {
+		return "", "", fmt.Errorf("the password file %s is empty; put the password on its first line", path)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		warn = fmt.Sprintf("the password file %s can be read by other users; run: chmod 600 %s", path, path)
+	}
+	return pw, warn, nil
 }

@@ -15,6 +15,8 @@ import (
 
 // adminUsage lists what "rtchat admin" does.
 const adminUsage = `Usage:
+  rtchat admin install [--prune]                load this rtchat's functions, move old edits to their
+                                                authors, renew every account (after each upgrade)
   rtchat admin user add NAME [--password -]     make an account (prints a new password once; - reads one from stdin)
   rtchat admin user passwd NAME [--password -]  give an account a new password
   rtchat admin user del NAME                    remove an account (its messages stay)
@@ -23,6 +25,7 @@ const adminUsage = `Usage:
   rtchat admin channel private NAME --members a,b   make a private channel
   rtchat admin channel add-member NAME --members a,b
   rtchat admin channel remove-member NAME --members a,b
+  rtchat admin channel delete NAME              delete a public channel and its history
 
 Run it as Redis's default user or one allowed ACL (REDIS_USERNAME,
 REDIS_PASSWORD); connection flags as for every command (--redis, --config).
@@ -39,11 +42,15 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	f.register(fs)
 	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")
 	members := fs.String("members", "", "comma-separated account `NAMES`")
+	prune := fs.Bool("prune", false, "with install: remove the functions of older rtchat versions (their clients stop sending until upgraded)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 2 || (len(pos) < 3 && !(pos[0] == "user" && pos[1] == "list")) {
+	if len(pos) == 1 && pos[0] == "install" {
+		pos = append(pos, "")
+	}
+	if len(pos) < 2 || (len(pos) < 3 && !(pos[0] == "user" && pos[1] == "list") && pos[0] != "install") {
 		fs.Usage()
 		return errUsage
 	}
@@ -59,6 +66,10 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 		name = pos[2]
 	}
 	switch what + " " + action {
+	case "install ":
+		return adminInstall(ctx, a, std, *prune)
+	case "channel delete":
+		return adminDone(ctx, a, std, a.DeleteChannel(ctx, name), "#%s deleted", name)
 	case "user add", "user passwd":
 		return adminPassword(ctx, a, s, std, action, name, *password)
 	case "user del":
@@ -90,7 +101,7 @@ func openAdmin(ctx context.Context, f *commonFlags, std stdio) (*session, error)
 		return nil, err
 	}
 	log, closeLog := openLog(cfg, std.err)
-	cn, err := connect(ctx, &cfg, log, std.err, nil)
+	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
 	if err != nil {
 		closeLog()
 		return nil, err
@@ -166,6 +177,23 @@ func adminChannel(ctx context.Context, a *admin.Admin, s *session, std stdio, ac
 		return err
 	}
 	fmt.Fprintf(std.err, "rtchat: %s: %s %s\n", chat.Display(chat.Private(name)), strings.ReplaceAll(action, "-", " "), strings.Join(list, ", "))
+	return persist(ctx, a, std)
+}
+
+// adminInstall brings the server up to this rtchat and says what it did.
+func adminInstall(ctx context.Context, a *admin.Admin, std stdio, prune bool) error {
+	done, err := a.Install(ctx, prune)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(std.err, "rtchat: functions %s loaded\n", done.Library)
+	if done.Moved > 0 {
+		fmt.Fprintf(std.err, "rtchat: the edits and deletes of %d messages moved to their authors' changes\n", done.Moved)
+	}
+	fmt.Fprintf(std.err, "rtchat: %d accounts have this rtchat's rules\n", len(done.Renewed))
+	if len(done.Pruned) > 0 {
+		fmt.Fprintf(std.err, "rtchat: removed older functions: %s\n", strings.Join(done.Pruned, ", "))
+	}
 	return persist(ctx, a, std)
 }
 

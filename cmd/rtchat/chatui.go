@@ -66,7 +66,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 		}
 	}()
 	var connNotices strings.Builder
-	cn, err := connect(ctx, &cfg, log, &connNotices, nil)
+	cn, err := connect(ctx, &cfg, log, &connNotices, nil, 0)
 	if err != nil {
 		return err
 	}

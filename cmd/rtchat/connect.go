@@ -65,7 +65,11 @@ func (c *conn) Close() {
 // configured user): they cost no round trip of their own. Their answers
 // are the caller's to read once connect returned a conn whose aheadRan is
 // set (a joined server; not an embedded one started here).
-func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer, ahead func(redis.UniversalClient, redis.Pipeliner)) (*conn, error) {
+//
+// patience, when not zero, is how long a configured server that does not
+// answer is tried again (rtchat send waits out a restart, as it waits out a
+// failover); otherwise the first failure is the answer.
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice io.Writer, ahead func(redis.UniversalClient, redis.Pipeliner), patience time.Duration) (*conn, error) {
 	if cfg.Embedded {
 		srv, err := embedded.Start(embedded.DefaultAddr)
 		if err != nil {
@@ -113,6 +117,10 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, notice i
 		return err
 	}
 	perr := first()
+	if perr != nil && patience > 0 && cfg.AddressSet && (dialFailed(perr) || unreachable(perr)) && !errors.Is(perr, context.Canceled) {
+		log.Info("Redis does not answer; trying again", "for", patience, "err", perr)
+		perr = retrying(ctx, rdb, patience, first)
+	}
 	if perr != nil && opts.IsClusterMode && chat.Retryable(perr) && anyNodeAnswers(ctx, opts) {
 		perr = retrying(ctx, rdb, chat.DefaultSendTimeout, first)
 	}

@@ -115,7 +115,7 @@ func TestConfiguredUnreachableAddressDoesNotFallBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var notice strings.Builder
-	cn, err := connect(context.Background(), &cfg, slog.New(slog.DiscardHandler), &notice, nil)
+	cn, err := connect(context.Background(), &cfg, slog.New(slog.DiscardHandler), &notice, nil, 0)
 	if err == nil {
 		cn.Close()
 		t.Fatal("connect succeeded against a closed port")

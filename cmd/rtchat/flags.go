@@ -13,8 +13,12 @@ import (
 // commonFlags are the flags every command that talks to Redis takes.
 type commonFlags struct {
 	config, user, redis, theme, logFile, logLevel string
+	passwordFile                                  string
 	embedded                                      bool
 	fs                                            *flag.FlagSet
+	// patient: a configured server that does not answer is tried again
+	// for chat.DefaultSendTimeout (set by the commands that post).
+	patient bool
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {
@@ -25,6 +29,7 @@ func (f *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.theme, "theme", "", "theme `NAME|PATH` (default, dark, light, terminal, or a file)")
 	fs.StringVar(&f.logFile, "log-file", "", "application log `PATH` (default $XDG_STATE_HOME/rtchat/rtchat.log)")
 	fs.StringVar(&f.logLevel, "log-level", "", "how much the log says: `debug|info|warn|error` (default info)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "read the Redis password from the first line of `FILE` (never give it in --redis: others see command lines)")
 	fs.BoolVar(&f.embedded, "embedded", false, "use the embedded in-memory server (a free port when 6379 is taken)")
 }
 
@@ -45,7 +50,7 @@ func (f *commonFlags) load() (config.Config, error) {
 			}
 		})
 	}
-	fl.LogLevel = set(f.logLevel)
+	fl.LogLevel, fl.PasswordFile = set(f.logLevel), set(f.passwordFile)
 	if f.embedded {
 		fl.Embedded = &f.embedded
 	}

@@ -46,6 +46,7 @@ func openSession(ctx context.Context, f *commonFlags, std stdio, ahead func(*cha
 		closeLog()
 		return nil, err
 	}
+	signerOf := cfg.User
 	var queue func(redis.UniversalClient, redis.Pipeliner)
 	var aheadUser string
 	if ahead != nil {
@@ -58,9 +59,20 @@ func openSession(ctx context.Context, f *commonFlags, std stdio, ahead func(*cha
 			ahead(c, pipe)
 		}
 	}
-	cn, err := connect(ctx, &cfg, log, std.err, queue)
+	var patience time.Duration
+	if f.patient {
+		patience = chat.DefaultSendTimeout
+	}
+	cn, err := connect(ctx, &cfg, log, std.err, queue, patience)
 	if err == nil {
 		if err = cn.identify(ctx, &cfg); err != nil {
+			cn.Close()
+		}
+	}
+	if err == nil && cfg.User != signerOf {
+		// Signed in as an account: the device's key is the account's,
+		// the one the full-screen client signs with.
+		if signer, err = loadSigner(cfg, log); err != nil {
 			cn.Close()
 		}
 	}
@@ -93,6 +105,9 @@ func newClient(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool) (*c
 func newClientWith(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool, signer *chat.Signer) (*chat.Client, error) {
 	o := clientOptions(cfg, cn.rdb, signer, log)
 	o.AutoJoin, o.Accounts = autoJoin, cn.accounts
+	if cn.Embedded() {
+		o.Scripts = chat.ScriptsEval // miniredis has no functions
+	}
 	if f := cfg.PinFile(); f != "" {
 		o.Pins = chat.NewFilePins(f, cn.server)
 	}
@@ -185,6 +200,7 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 	// Getting ready (the signing key, the name, the channel) rides on
 	// the connection's first exchange.
 	var ready func(context.Context) (string, error)
+	f.patient = true // a server restarting is waited out, as a failover is
 	s, err := openSession(ctx, f, std, func(c *chat.Client, pipe redis.Pipeliner) {
 		ready = c.QueuePrepare(ctx, pipe, channel, d.Kind.Shown())
 	})

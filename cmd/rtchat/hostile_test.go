@@ -314,7 +314,7 @@ func TestAccurateCauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errs = rtchat(t, "", "send", "--redis", srv.URL(), "odd", "x")
-	if code == 0 || !strings.Contains(errs, "WRONGTYPE") || strings.Contains(errs, "script") {
+	if code == 0 || !strings.Contains(errs, "message:{odd} holds a string, not a stream") || strings.Contains(errs, "script") {
 		t.Fatalf("wrong type: %q", errs)
 	}
 	// serve: a bad address, and a public one.

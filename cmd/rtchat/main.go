@@ -5,6 +5,7 @@
 //	rtchat edit|delete|react …         change a message
 //	rtchat tail [flags] CHANNEL        print the last -n messages; -f follows
 //	rtchat channels [--json]           list channels
+//	rtchat login [URL]                 sign in; keeps the password in the config file
 //	rtchat admin user|channel …        manage accounts and private channels
 //	rtchat serve [--addr A]            run the embedded server in the foreground
 //	rtchat --version
@@ -52,6 +53,7 @@ func commands() []command {
 		{"delete", "[flags] CHANNEL ID", "delete your message ID for everyone", runChange(chat.KindDelete)},
 		{"react", "[flags] CHANNEL ID EMOJI", "react to message ID (again: take it back)", runChange(chat.KindReact)},
 		{"tail", "[flags] CHANNEL|@PERSON", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
+		{"login", "[flags] [URL]", "sign in as an account: asks its password and keeps it in the config file (0600)", runLogin},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
 		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},
 		{"serve", "[--addr 127.0.0.1:6379] [--password-file FILE] [--allow-remote]", "run the embedded in-memory server in the foreground", runServe},

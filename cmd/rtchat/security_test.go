@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,23 +18,47 @@ import (
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
+var updateREADME = flag.Bool("update-readme", false, "rewrite the README's account rules and rights from the code")
+
 // TestREADMERecipeIsTheAccountRules: the README's ACL line for doing an
-// account by hand is exactly what "rtchat admin user add" sets.
+// account by hand is exactly what "rtchat admin user add" sets, and its
+// table of an account's rights is the rights, each with its reason.
 func TestREADMERecipeIsTheAccountRules(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	readme := string(b)
 	want := "ACL SETUSER alice reset on >change-me " + strings.Join(admin.Rules(chat.DefaultKeys(), "alice", nil), " ")
-	for _, l := range strings.Split(string(b), "\n") {
+	table := chat.RightsTable(admin.Rights(chat.DefaultKeys(), "alice", nil))
+	const begin, end = "<!-- rights: generated from chat.Keys.AccountRights; go test ./cmd/rtchat -run README -update-readme -->\n", "<!-- end of rights -->"
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatal("the README has no generated table of rights")
+	}
+	got := readme[i+len(begin) : j]
+	var line string
+	for _, l := range strings.Split(readme, "\n") {
 		if strings.HasPrefix(l, "ACL SETUSER alice ") {
-			if l != want {
-				t.Fatalf("the README's recipe is not the account rules:\nREADME: %s\nrules:  %s", l, want)
-			}
-			return
+			line = l
 		}
 	}
-	t.Fatal("the README has no ACL SETUSER alice line")
+	if *updateREADME {
+		readme = readme[:i+len(begin)] + table + readme[j:]
+		if line != "" {
+			readme = strings.Replace(readme, line, want, 1)
+		}
+		if err := os.WriteFile("../../README.md", []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if line != want {
+		t.Errorf("the README's recipe is not the account rules (go test ./cmd/rtchat -run README -update-readme):\nREADME: %s\nrules:  %s", line, want)
+	}
+	if got != table {
+		t.Errorf("the README's table of rights is not the rights (go test ./cmd/rtchat -run README -update-readme):\nREADME:\n%s\nrights:\n%s", got, table)
+	}
 }
 
 // withAccounts starts a server whose default user has the admin's
@@ -69,9 +95,11 @@ func TestRunsAsAnAccount(t *testing.T) {
 	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "as alice"); code != 0 {
 		t.Fatalf("send: %s", errs)
 	}
-	code, _, errs := rtchat(t, "", "send", "--redis", url, "@bob", "psst")
-	if code == 0 || !strings.Contains(errs, "bob has never used rtchat on this server; they must start it once") {
-		t.Fatalf("a direct message to someone who never came: %d %q", code, errs)
+	// An account is a person from the start: bob may be written to
+	// before he ever ran rtchat.
+	code, _, errs := rtchat(t, "", "send", "--redis", url, "@bob", "before you came")
+	if code != 0 {
+		t.Fatalf("a direct message to an account that never came: %d %q", code, errs)
 	}
 	signIn(t, "bob", pw["bob"])
 	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "bob is here"); code != 0 {
@@ -99,7 +127,7 @@ func TestRunsAsAnAccount(t *testing.T) {
 	}
 	signIn(t, "bob", pw["bob"])
 	code, out, errs = rtchat(t, "", "tail", "--redis", url, "@alice")
-	if code != 0 || !strings.Contains(out, "alice: psst") || strings.Contains(out, "⚠") {
+	if code != 0 || !strings.Contains(out, "alice: psst") || !strings.Contains(out, "alice: before you came") || strings.Contains(out, "⚠") {
 		t.Fatalf("bob's tail of @alice: %d %q %q", code, out, errs)
 	}
 
@@ -159,12 +187,24 @@ func TestRunsAsAnAccount(t *testing.T) {
 		"search":   func() error { _, err := c.Search(ctx, "acl", "live", chat.ID{}, 10); return err }(),
 		"dm":       func() error { _, err := c.Join(ctx, chat.DM("bob")); return err }(),
 		"leave":    c.Leave(ctx, "acl"),
-		"delete":   c.DeleteChannel(ctx, "acl"),
 		"channels": func() error { _, err := c.ListChannels(ctx); return err }(),
 	} {
 		if err != nil {
 			t.Errorf("%s as an account: %v", name, err)
 		}
+	}
+	// Deleting a channel is an admin's: no account may delete keys others
+	// write.
+	if err := c.DeleteChannel(ctx, "acl"); !errors.Is(err, chat.ErrAdminOnly) || !strings.Contains(err.Error(), "rtchat admin channel delete") {
+		t.Errorf("an account deleted a channel: %v", err)
+	}
+	t.Setenv("REDIS_USERNAME", "")
+	t.Setenv("REDIS_PASSWORD", "admin-secret")
+	if code, _, errs := rtchat(t, "", "admin", "channel", "delete", "acl", "--redis", url); code != 0 || !strings.Contains(errs, "#acl deleted") {
+		t.Fatalf("admin channel delete: %d %q", code, errs)
+	}
+	if n, err := srv.Client(t).Exists(ctx, chat.DefaultKeys().Stream("acl"), chat.DefaultKeys().Channel("acl")).Result(); err != nil || n != 0 {
+		t.Fatalf("the channel's keys after delete: %d %v", n, err)
 	}
 	// And the account really is limited.
 	if err := rdb.Set(ctx, "other:key", "x", 0).Err(); !redis.HasErrorPrefix(err, "NOPERM") {

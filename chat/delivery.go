@@ -609,6 +609,7 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		after, last ID
 		page        queuedScript
 		self, first *redis.XMessageSliceCmd
+		wiped       bool
 	}
 	slices.Sort(channels) // one lock order
 	channels = slices.Compact(channels)
@@ -625,7 +626,7 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		j := &job{name: name, f: f, after: f.chain.floor, last: f.chain.last}
+		j := &job{name: name, f: f, after: f.chain.floor, last: f.chain.last, wiped: f.reset}
 		f.due, f.nextRead = false, time.Now().Add(verifyEvery)
 		stream := c.streamOf(name)
 		j.page = c.queueRange(ctx, pipe, name, j.after.exclusive("-"), "+", readPage)
@@ -648,7 +649,7 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		if err != nil {
 			return fmt.Errorf("catch up: read %q: %w", j.name, err)
 		}
-		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(msgs) == readPage); err != nil {
+		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(msgs) == readPage, j.wiped); err != nil {
 			return err
 		}
 	}
@@ -674,13 +675,14 @@ func (c *Client) catchUpLocked(ctx context.Context, channel string, f *follow) e
 	if err != nil {
 		return fmt.Errorf("catch up: %w", err)
 	}
-	return c.deliverCaughtUp(ctx, channel, f, msgs, len(msgs) == readPage)
+	return c.deliverCaughtUp(ctx, channel, f, msgs, len(msgs) == readPage, f.reset)
 }
 
 // deliverCaughtUp delivers msgs, the first page read after f's floor, and
 // the pages after it while full is set; then it takes back live entries
-// the stream does not hold (f.mu held).
-func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full bool) error {
+// the stream does not hold (f.mu held): lost with the server's data when
+// wiped is set, made up by someone otherwise.
+func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full, wiped bool) error {
 	newest := ID{}
 	for {
 		after := ID{}
@@ -701,8 +703,8 @@ func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow,
 	}
 	c.clock.observe(newest.MS)
 	if phantoms := f.chain.read(newest); len(phantoms) > 0 {
-		c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms)
-		c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms})
+		c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms, "lost", wiped)
+		c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms, Lost: wiped})
 	}
 	c.noteKnown(channel, f.chain.floor)
 	return nil

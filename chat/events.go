@@ -55,9 +55,13 @@ type ChannelsChangedEvent struct{}
 // topic made them up (and chained them onto the last message shown, so
 // they passed for real until the stream was read). Whoever showed them
 // should remove them; a real entry may later arrive with one of these ids.
+//
+// Lost is set instead when the server lost its data (FLUSHALL, a restart
+// without saving) after they were shown: they were real, and are gone.
 type RetractedEvent struct {
 	Channel string
 	IDs     []ID
+	Lost    bool
 }
 
 // JoinedEvent says that the client follows a conversation the user did

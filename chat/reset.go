@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // A server can lose its data while clients stay connected (FLUSHALL) or
@@ -39,20 +40,41 @@ func (c *Client) checkWiped(ctx context.Context) error {
 		f.reset = true
 		f.mu.Unlock()
 	}
-	if err := c.Rejoin(ctx); err != nil {
+	// Rejoin writes the user's record last: until it succeeded, the
+	// next check (the next heartbeat or resubscription) finds the server
+	// still wiped and tries again. Here it is tried a few times at once.
+	for attempt := 1; attempt <= rejoinTries; attempt++ {
+		if err = c.Rejoin(ctx); err == nil || ctx.Err() != nil {
+			break
+		}
+		c.opts.Logger.Warn("register again after the server lost its data", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(Backoff(attempt, time.Second)):
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("register again after the server lost its data: %w", err)
+	}
+	// The session entry went with the data: others would see the user
+	// offline until the next beat.
+	if _, err := c.heartbeat(ctx, true); err != nil {
+		c.opts.Logger.Debug("presence after the server lost its data", "err", err)
 	}
 	c.emit(ctx, ResetEvent{})
 	return nil
 }
 
+// rejoinTries bounds the tries of one check to register again.
+const rejoinTries = 4
+
 // Rejoin recreates the user, every followed public channel, the
 // memberships and the list of direct conversations (idempotently) after
 // the server lost its data.
+//
+// The user's record, by which a client notices a wiped server, is written
+// last, so that a Rejoin cut short is done again in full.
 func (c *Client) Rejoin(ctx context.Context) error {
-	if err := c.register(ctx, false); err != nil {
-		return err
-	}
 	c.mu.Lock()
 	type followed struct {
 		name   string
@@ -86,5 +108,5 @@ func (c *Client) Rejoin(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return c.register(ctx, false)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 
@@ -84,4 +85,16 @@ func (c Config) tlsConfig(addr string) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// RedisUsername is the Redis user rtchat signs in as: redis.username
+// (REDIS_USERNAME), else the URL's; "" for the default user.
+func (c Config) RedisUsername() string {
+	if c.Redis.Username != "" {
+		return c.Redis.Username
+	}
+	if u, err := url.Parse(c.Redis.URL.Reveal()); err == nil && u.User != nil {
+		return u.User.Username()
+	}
+	return ""
 }

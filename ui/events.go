@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
@@ -54,7 +55,15 @@ func (a *App) handleEvent(ev chat.Event) {
 		a.errorLine("%s", e.Text)
 	case chat.RetractedEvent:
 		if c := a.channels[e.Channel]; c != nil && c.log.retract(e.IDs) > 0 {
-			c.log.append(newSystemLine(lineError, "a message shown here was not stored in Redis (someone published it on the channel's topic) and has been removed"))
+			if e.Lost {
+				what := "a message shown here was"
+				if len(e.IDs) > 1 {
+					what = strconv.Itoa(len(e.IDs)) + " messages shown here were"
+				}
+				c.log.append(newSystemLine(lineSystem, what+" lost with the server's data and removed"))
+			} else {
+				c.log.append(newSystemLine(lineError, "a message shown here was not stored in Redis (someone published it on the channel's topic) and has been removed"))
+			}
 		}
 	case chat.JoinedEvent:
 		a.joinedEvent(e)

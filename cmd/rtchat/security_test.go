@@ -334,3 +334,112 @@ func TestTLSWithCAFile(t *testing.T) {
 		t.Fatalf("an untrusted certificate was accepted: %d %q", code, errs)
 	}
 }
+
+// TestPasswordsStayOffCommandLines: a password in --redis is warned
+// about; --password-file and rtchat login keep it off the command line;
+// the config file rtchat login writes is its owner's alone and keeps the
+// rest of the file; headless commands sign with the account's key.
+func TestPasswordsStayOffCommandLines(t *testing.T) {
+	isolate(t)
+	srv, pw := withAccounts(t, "alice")
+	t.Setenv("RTCHAT_USER", "")
+	url := "redis://" + srv.Addr
+
+	code, _, errs := rtchat(t, "", "send", "--redis", "redis://alice:"+pw["alice"]+"@"+srv.Addr, "general", "in the URL")
+	if code != 0 || !strings.Contains(errs, "the password in --redis can be read by every user of this machine") || strings.Contains(errs, pw["alice"]) {
+		t.Fatalf("a password in --redis: %d %q", code, errs)
+	}
+
+	file := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(file, []byte(pw["alice"]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REDIS_USERNAME", "alice")
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "--password-file", file, "general", "from a file"); code != 0 || strings.Contains(errs, "warning") {
+		t.Fatalf("--password-file: %d %q", code, errs)
+	}
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errs := rtchat(t, "", "channels", "--redis", url, "--password-file", file); !strings.Contains(errs, "can be read by other users; run: chmod 600") {
+		t.Fatalf("a password file others may read: %q", errs)
+	}
+	t.Setenv("REDIS_USERNAME", "")
+
+	// rtchat login: asked on standard input here (no terminal), checked,
+	// then kept.
+	cfgPath := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "rtchat", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, []byte("# mine\ntheme = \"dark\"\n\n[redis]\npassword = \"old\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := rtchat(t, "wrong\n", "login", "--username", "alice", url); code == 0 || !strings.Contains(errs, "refused the user name or password") {
+		t.Fatalf("login with a wrong password: %d %q", code, errs)
+	}
+	code, out, errs := rtchat(t, pw["alice"]+"\n", "login", "--username", "alice", url)
+	if code != 0 || !strings.Contains(errs, "as account alice") || strings.Contains(out+errs, pw["alice"]) {
+		t.Fatalf("login: %d %q %q", code, out, errs)
+	}
+	info, err := os.Stat(cfgPath)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the config file after login: %v %v", info, err)
+	}
+	b, _ := os.ReadFile(cfgPath)
+	if s := string(b); !strings.Contains(s, "# mine") || !strings.Contains(s, `theme = "dark"`) || strings.Contains(s, `"old"`) || !strings.Contains(s, pw["alice"]) {
+		t.Fatalf("the config file after login:\n%s", s)
+	}
+	code, out, errs = rtchat(t, "", "send", "general", "after login")
+	if code != 0 || strings.Contains(errs, "warning") {
+		t.Fatalf("send after login: %d %q", code, errs)
+	}
+	// Signed with alice's key, the one her window would use.
+	keys, _ := os.ReadDir(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "rtchat", "keys"))
+	var names []string
+	for _, k := range keys {
+		if strings.HasSuffix(k.Name(), ".key") {
+			names = append(names, k.Name())
+		}
+	}
+	if strings.Join(names, " ") != "alice.key" {
+		t.Fatalf("key files after sending as account alice: %v", names)
+	}
+	code, out, _ = rtchat(t, "", "tail", "--json", "general")
+	if code != 0 || strings.Count(out, `"verified":true`) != 3 {
+		t.Fatalf("tail: %q", out)
+	}
+}
+
+// TestSendWaitsOutARestart: rtchat send to a server that is down for a
+// few seconds waits for it (up to 20 s) instead of failing at once.
+func TestSendWaitsOutARestart(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.RealOnly())
+	url := srv.URL()
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "before"); code != 0 {
+		t.Fatal(errs)
+	}
+	srv.Stop()
+	type result struct {
+		code      int
+		out, errs string
+		waited    time.Duration
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		code, out, errs := rtchat(t, "", "send", "--redis", url, "general", "during")
+		done <- result{code, out, errs, time.Since(start)}
+	}()
+	time.Sleep(3 * time.Second)
+	srv.Restart()
+	r := <-done
+	if r.code != 0 || r.waited < 3*time.Second {
+		t.Fatalf("send across a 3 s outage, after %v: %d %q", r.waited, r.code, r.errs)
+	}
+	// Nothing waits for a server that was never there.
+	if code, _, errs := rtchat(t, "", "channels", "--redis", url+"0"); code == 0 || !strings.Contains(errs, "cannot reach") {
+		t.Fatalf("channels to nothing: %q", errs)
+	}
+}

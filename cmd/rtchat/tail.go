@@ -341,6 +341,10 @@ func (t *tailer) event(ctx context.Context, ev chat.Event, lost *bool) error {
 	case chat.NoticeEvent:
 		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
 	case chat.RetractedEvent:
+		if e.Lost {
+			fmt.Fprintf(notice, "rtchat: %d messages printed last (%s … %s) were lost with the server's data\n", len(e.IDs), e.IDs[0], e.IDs[len(e.IDs)-1])
+			break
+		}
 		for _, id := range e.IDs {
 			fmt.Fprintf(notice, "rtchat: the message printed as %s was not stored in Redis: someone published it on the channel's topic; disregard it\n", id)
 		}

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -263,5 +264,167 @@ func TestPersist(t *testing.T) {
 	srv2, b2 := setup(t)
 	if unsaved, err := b2.Persist(ctx); err != nil || !slices.Equal(unsaved, []string{srv2.Addr}) {
 		t.Fatalf("without an ACL file: %v %v", unsaved, err)
+	}
+}
+
+// TestInstalledRulesAreTheRights: what Redis holds for an account (ACL
+// GETUSER) is exactly admin.Rights: its root rules and one selector per
+// other right, in order.
+func TestInstalledRulesAreTheRights(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	if err := a.AddUser(ctx, "alice", "alice-pass"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.MakePrivate(ctx, "ops", "admin", []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	rights := admin.Rights(chat.DefaultKeys(), "alice", []string{"ops"})
+	var root chat.Right
+	var selectors []chat.Right
+	for _, r := range rights {
+		if r.Root {
+			root.Keys, root.Channels, root.Commands = append(root.Keys, r.Keys...), append(root.Channels, r.Channels...), append(root.Commands, r.Commands...)
+		} else {
+			selectors = append(selectors, r)
+		}
+	}
+	cmds := func(cs []string) string { return "-@all +" + strings.Join(cs, " +") }
+	got, err := srv.Client(t).Do(ctx, "ACL", "GETUSER", "alice").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(v any, name string) any { // a RESP3 map, or a RESP2 list of pairs
+		if m, ok := v.(map[any]any); ok {
+			if x, ok := m[name]; ok {
+				return x
+			}
+		}
+		kv, _ := v.([]any)
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == name {
+				return kv[i+1]
+			}
+		}
+		t.Fatalf("ACL GETUSER has no %s: %v", name, v)
+		return nil
+	}
+	// Redis writes the root commands compactly (+@pubsub -pubsub|numsub
+	// …): each one must be there, or one of its categories.
+	rdb := srv.Client(t)
+	c, _ := field(got, "commands").(string)
+	tokens := map[string]bool{}
+	for _, tok := range strings.Fields(c) {
+		tokens[tok] = true
+	}
+	for _, want := range root.Commands {
+		if tokens["+"+want] {
+			delete(tokens, "+"+want)
+			continue
+		}
+		name, sub, _ := strings.Cut(want, "|")
+		info, err := rdb.Do(ctx, "COMMAND", "INFO", name).Slice()
+		covered := false
+		if err == nil && len(info) == 1 && sub == "" {
+			if spec, ok := info[0].([]any); ok && len(spec) > 6 {
+				cats, _ := spec[6].([]any)
+				for _, cat := range cats {
+					covered = covered || tokens["+"+fmt.Sprint(cat)]
+				}
+			}
+		}
+		if !covered {
+			t.Errorf("root command %s is not installed: %s", want, c)
+		}
+	}
+	for tok := range tokens {
+		if strings.HasPrefix(tok, "+") && !strings.HasPrefix(tok, "+@") {
+			t.Errorf("root command %s is installed but not a right", tok)
+		}
+	}
+	if k := field(got, "keys"); k != strings.Join(root.Keys, " ") {
+		t.Errorf("root keys:\n%v\nwant\n%v", k, strings.Join(root.Keys, " "))
+	}
+	if c := field(got, "channels"); c != strings.Join(root.Channels, " ") {
+		t.Errorf("root channels:\n%v\nwant\n%v", c, strings.Join(root.Channels, " "))
+	}
+	sels, _ := field(got, "selectors").([]any)
+	if len(sels) != len(selectors) {
+		t.Fatalf("%d selectors installed, %d rights", len(sels), len(selectors))
+	}
+	for i, kv := range sels {
+		want := selectors[i]
+		c, _ := field(kv, "commands").(string)
+		got, wanted := strings.Fields(c), strings.Fields(cmds(want.Commands))
+		slices.Sort(got)
+		slices.Sort(wanted)
+		if !slices.Equal(got, wanted) || field(kv, "keys") != strings.Join(want.Keys, " ") || field(kv, "channels") != strings.Join(want.Channels, " ") {
+			t.Errorf("selector %d: %v\nwant %v", i, kv, want)
+		}
+	}
+}
+
+// TestInstallMovesLegacyChanges: an edit and a delete that rtchat 0.1
+// kept in the shared state reach their author's changes (and are gone
+// from the shared state, where anyone could have removed them); reactions
+// stay; running it again changes nothing.
+func TestInstallMovesLegacyChanges(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	rdb := srv.Client(t)
+	k := chat.DefaultKeys()
+	stream := k.Stream("general")
+	if err := rdb.HSet(ctx, k.Channel("general"), "id", "1", "name", "general").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, text := range []string{"edited", "deleted", "reacted"} {
+		id, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"user", "alice", "text", text, "ts", "1", "mid", text, "channel_id", "1"}}).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	edit := `{"id":"9-1","t":"second","ts":"2","mid":"e1","k":"","s":""}`
+	del := `{"id":"9-2","ts":"3","mid":"d1","k":"","s":""}`
+	if err := rdb.HSet(ctx, stream+":state", ids[0], `{"e":`+edit+`,"r":{"👍":["bob"]}}`, ids[1], `{"d":`+del+`}`, ids[2], `{"r":{"🎉":["bob"]}}`).Err(); err != nil {
+		t.Fatal(err)
+	}
+	done, err := a.Install(ctx, false)
+	if err != nil || done.Moved != 2 || done.Library == "" {
+		t.Fatalf("install: %+v %v", done, err)
+	}
+	state := rdb.HGetAll(ctx, stream+":state").Val()
+	mine := rdb.HGetAll(ctx, stream+":by:alice").Val()
+	if strings.Contains(state[ids[0]], `"e"`) || !strings.Contains(state[ids[0]], "👍") || state[ids[1]] != "" || !strings.Contains(state[ids[2]], "🎉") {
+		t.Errorf("the shared state after install: %v", state)
+	}
+	if !strings.Contains(mine[ids[0]], `"second"`) || !strings.Contains(mine[ids[1]], `"d1"`) || len(mine) != 2 {
+		t.Errorf("alice's changes after install: %v", mine)
+	}
+	c, err := chat.New(chat.Options{Redis: rdb, User: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, _, err := c.History(ctx, "general", chat.ID{})
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("history: %v %v", msgs, err)
+	}
+	if msgs[0].State == nil || msgs[0].State.Edit == nil || msgs[0].State.Edit.Text != "second" || msgs[1].State == nil || msgs[1].State.Deleted == nil {
+		t.Errorf("the moved changes do not read back: %+v %+v", msgs[0].State, msgs[1].State)
+	}
+	if again, err := a.Install(ctx, false); err != nil || again.Moved != 0 {
+		t.Errorf("install again: %+v %v", again, err)
+	}
+	// --prune removes older libraries, not this one.
+	if err := rdb.FunctionLoad(ctx, "#!lua name=rtchat_0000000000\nredis.register_function('rtchat_0000000000_x', function() return 1 end)").Err(); err != nil {
+		t.Fatal(err)
+	}
+	pruned, err := a.Install(ctx, true)
+	if err != nil || strings.Join(pruned.Pruned, " ") != "rtchat_0000000000" {
+		t.Fatalf("prune: %+v %v", pruned, err)
+	}
+	if libs := rdb.FunctionList(ctx, redis.FunctionListQuery{}).Val(); len(libs) != 1 || libs[0].Name != pruned.Library {
+		t.Errorf("libraries after prune: %v", libs)
 	}
 }

@@ -30,6 +30,25 @@ type accounts struct {
 	cluster   bool
 }
 
+// withAccounts is newAccounts with an account for each of names.
+func withAccounts(t *testing.T, names ...string) *accounts {
+	a := newAccounts(t)
+	for _, n := range names {
+		a.add(n)
+	}
+	return a
+}
+
+// joinedAs starts user's window and joins conv.
+func (a *accounts) joinedAs(ctx context.Context, user, conv string) *recorder {
+	a.t.Helper()
+	r := a.person(user)
+	if _, err := r.Join(ctx, conv); err != nil {
+		a.t.Fatal(err)
+	}
+	return r
+}
+
 func newAccounts(t *testing.T) *accounts {
 	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithPassword("admin-secret"))
 	rdb := srv.Client(t)
@@ -239,10 +258,7 @@ func subscribeErr(ctx context.Context, rdb redis.UniversalClient, pattern bool, 
 // nobody but alice may register keys of hers.
 func TestForgedAuthorIsMarked(t *testing.T) {
 	redistest.SkipUnless(t, "redis-cli")
-	a := newAccounts(t)
-	for _, n := range []string{"alice", "bob", "mallory"} {
-		a.add(n)
-	}
+	a := withAccounts(t, "alice", "bob", "mallory")
 	ctx := ctxT(t)
 	alice, bob := a.person("alice"), a.person("bob")
 	if _, err := bob.Join(ctx, "general"); err != nil {
@@ -359,10 +375,7 @@ func TestNewKeysOnAnOpenServerAreNoticed(t *testing.T) {
 // TestPrivateChannels: only members list, read, join and write a private
 // channel; an admin's changes reach running clients.
 func TestPrivateChannels(t *testing.T) {
-	a := newAccounts(t)
-	for _, n := range []string{"alice", "bob", "carol"} {
-		a.add(n)
-	}
+	a := withAccounts(t, "alice", "bob", "carol")
 	ctx := ctxT(t)
 	if err := a.adm.MakePrivate(ctx, "secret", "admin", []string{"alice", "bob"}); err != nil {
 		t.Fatal(err)

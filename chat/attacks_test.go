@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,19 +54,14 @@ func byID(msgs []chat.Message, id chat.ID) *chat.Message {
 // server; and a message sent while someone (an admin) keeps the server
 // busy is retried, not lost as "not sent".
 func TestAttackScriptsFreezeNothing(t *testing.T) {
-	a := newAccounts(t)
-	a.add("alice")
-	a.add("carol")
+	a := withAccounts(t, "alice", "carol")
 	noperm(t, "EVAL busy loop", a.cli("carol", "EVAL", "while true do end", "0"))
 	noperm(t, "EVAL that writes first", a.cli("carol", "EVAL", "redis.call('INCR','channel:x') while true do end", "0"))
 	noperm(t, "FUNCTION LOAD", a.cli("carol", "FUNCTION", "LOAD", "#!lua name=evil\nredis.register_function('x', function() while true do end end)"))
 	noperm(t, "SCRIPT KILL", a.cli("carol", "SCRIPT", "KILL"))
 
 	ctx := ctxT(t)
-	alice := a.person("alice")
-	if _, err := alice.Join(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
+	alice := a.joinedAs(ctx, "alice", "general")
 	alice.waitConnected()
 	if err := a.admin.ConfigSet(ctx, "busy-reply-threshold", "100").Err(); err != nil {
 		t.Fatal(err)
@@ -99,14 +96,9 @@ func TestAttackScriptsFreezeNothing(t *testing.T) {
 // back a deleted one, or roll back an edit; a forged edit or delete in
 // the shared state is ignored by every reader.
 func TestAttackForgedAndUndoneChanges(t *testing.T) {
-	a := newAccounts(t)
-	a.add("alice")
-	a.add("mallory")
+	a := withAccounts(t, "alice", "mallory")
 	ctx := ctxT(t)
-	alice := a.person("alice")
-	if _, err := alice.Join(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
+	alice := a.joinedAs(ctx, "alice", "general")
 	keep, err := alice.Broadcast(ctx, chat.Draft{Channel: "general", Text: "keep me"})
 	if err != nil {
 		t.Fatal(err)
@@ -165,10 +157,7 @@ func TestAttackForgedAndUndoneChanges(t *testing.T) {
 // Attacks 4 and 5: who talks to whom stays hidden, and nobody can break
 // another's list of conversations or flood their start with junk.
 func TestAttackDirectConversationLists(t *testing.T) {
-	a := newAccounts(t)
-	for _, n := range []string{"alice", "bob", "mallory"} {
-		a.add(n)
-	}
+	a := withAccounts(t, "alice", "bob", "mallory")
 	ctx := ctxT(t)
 	alice := a.person("alice")
 	if _, err := alice.Join(ctx, chat.DM("bob")); err != nil {
@@ -241,10 +230,7 @@ func TestAttackDirectConversationLists(t *testing.T) {
 
 // Attack 6: a third account cannot turn alice's presence off.
 func TestAttackForgedPresence(t *testing.T) {
-	a := newAccounts(t)
-	for _, n := range []string{"alice", "bob", "mallory"} {
-		a.add(n)
-	}
+	a := withAccounts(t, "alice", "bob", "mallory")
 	ctx := ctxT(t)
 	alice, bob := a.person("alice"), a.person("bob")
 	for _, r := range []*recorder{alice, bob} {
@@ -280,17 +266,12 @@ func TestAttackForgedPresence(t *testing.T) {
 // write refuse before it writes anything, naming the key; readers skip
 // and name it.
 func TestAttackPoisonedKeys(t *testing.T) {
-	a := newAccounts(t)
-	a.add("alice")
-	a.add("mallory")
+	a := withAccounts(t, "alice", "mallory")
 	ctx := ctxT(t)
 	k := chat.DefaultKeys()
 	noperm(t, "SET over a channel's state", a.cli("mallory", "SET", k.Stream("random")+":state", "x"))
 
-	alice := a.person("alice")
-	if _, err := alice.Join(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
+	alice := a.joinedAs(ctx, "alice", "general")
 	root, err := alice.Broadcast(ctx, chat.Draft{Channel: "general", Text: "root"})
 	if err != nil {
 		t.Fatal(err)
@@ -338,26 +319,19 @@ func TestAttackWrongTypeStateOnAnOpenServer(t *testing.T) {
 	}
 	bob.waitCount("random", 1, 10*time.Second)
 	bob.waitFor(10*time.Second, "a notice naming the key", func() bool {
-		for _, ev := range bob.evs {
-			if n, ok := ev.(chat.NoticeEvent); ok && strings.Contains(n.Text, k.Stream("random")+":state") {
-				return true
-			}
-		}
-		return false
+		return bob.hasEvent(func(ev chat.Event) bool {
+			n, ok := ev.(chat.NoticeEvent)
+			return ok && strings.Contains(n.Text, k.Stream("random")+":state")
+		})
 	})
 }
 
 // Attack 9: live payloads larger than the message limit are dropped
 // unread: the window shows none of them, and what is stored still comes.
 func TestAttackHugeLivePayloads(t *testing.T) {
-	a := newAccounts(t)
-	a.add("alice")
-	a.add("mallory")
+	a := withAccounts(t, "alice", "mallory")
 	ctx := ctxT(t)
-	alice := a.person("alice")
-	if _, err := alice.Join(ctx, "general"); err != nil {
-		t.Fatal(err)
-	}
+	alice := a.joinedAs(ctx, "alice", "general")
 	alice.waitConnected()
 	mal := a.conn("mallory")
 	huge := "v2\n9999999999999-0\n\nuser:7:mallory" + strings.Repeat("x", 4<<20)
@@ -454,4 +428,61 @@ func TestAttackRepeatedFlushAll(t *testing.T) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// A flood of "members:" notices, which any account may publish, costs a
+// window one read of the members per noticeEvery (the reads leave the
+// receive loop for a worker that merges repeats), and a real change of
+// the members still arrives.
+func TestAttackMembersNoticeFlood(t *testing.T) {
+	a := withAccounts(t, "alice", "bob", "mallory")
+	ctx := ctxT(t)
+	alice := a.joinedAs(ctx, "alice", "general")
+	alice.waitConnected()
+	smembers := func() int64 {
+		info, err := a.admin.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(info, "\n") {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_smembers:calls="); ok {
+				n, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
+				return n
+			}
+		}
+		return 0
+	}
+	before := smembers()
+	mal := a.conn("mallory")
+	const flood = 3000
+	pipe := mal.Pipeline()
+	for range flood {
+		pipe.Publish(ctx, chat.DefaultKeys().ChannelEvents(), "members:general")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	// The flood is over once a message sent after it arrives.
+	sent, err := alice.Broadcast(ctx, chat.Draft{Channel: "general", Text: "after the flood"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitFor(10*time.Second, "the message after the flood", func() bool {
+		return byID(alice.msgs["general"], sent.ID) != nil
+	})
+	reads := smembers() - before
+	// At most one read per noticeEvery while the flood lasted, and a few
+	// for the joins and the last merged notice.
+	limit := int64(time.Since(start)/chat.NoticeEvery) + 5
+	if reads > limit {
+		t.Fatalf("%d notices cost %d reads of the members; want at most %d", flood, reads, limit)
+	}
+	a.joinedAs(ctx, "bob", "general")
+	alice.waitFor(10*time.Second, "bob among the members", func() bool {
+		return alice.hasEvent(func(e chat.Event) bool {
+			m, ok := e.(chat.MembersEvent)
+			return ok && m.Channel == "general" && slices.Contains(m.Members, "bob")
+		})
+	})
 }

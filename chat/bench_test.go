@@ -73,7 +73,7 @@ func BenchmarkVerify(b *testing.B) {
 // BenchmarkRemember is what each delivery pays so that a later Verify
 // needs no read.
 func BenchmarkRemember(b *testing.B) {
-	v := newVerifier()
+	v := newVerifier(nil)
 	m := benchMessage(NewSigner())
 	for i := 0; b.Loop(); i++ {
 		m.ID.Seq = uint64(i)

@@ -21,22 +21,23 @@ import (
 // it) a live entry's id may be before it is refused.
 const clockSkew = 3 * time.Second
 
-// trimEvery is how many live deliveries a chain takes between two reads
+// settleEvery is how many live deliveries a chain takes between two reads
 // of the stream that settle them (see chain.delivered).
-const trimEvery = 256
+const settleEvery = 256
 
-// verdict is what to do with a live entry.
-type verdict uint8
+// liveVerdict is what to do with a live entry (not a signature's
+// Verdict).
+type liveVerdict uint8
 
 const (
-	deliverIt  verdict = iota // it follows what was shown: show it
-	dropIt                    // it was shown already
-	readStream                // it does not follow, or is not plausible: read the stream
-	refuseIt                  // its id is ahead of the server's clock: log it, read the stream
+	deliverIt  liveVerdict = iota // it follows what was shown: show it
+	dropIt                        // it was shown already
+	readStream                    // it does not follow, or is not plausible: read the stream
+	refuseIt                      // its id is ahead of the server's clock: log it, read the stream
 )
 
 // chain is what the client knows of one channel's stream. Only the
-// goroutine that delivers the channel touches it (under Client.mu).
+// goroutine that delivers the channel touches it (under its follow's mu).
 type chain struct {
 	// last is the newest entry delivered (live or from the stream).
 	last ID
@@ -45,9 +46,10 @@ type chain struct {
 	floor ID
 	// live lists entries delivered from live payloads after floor, in
 	// stream order, so that a repeat of one of them is dropped, not read
-	// for; trimAt is the length at which the floor moves up next.
-	live   []ID
-	trimAt int
+	// for; settleAt is the length at which delivered asks for the read
+	// that moves the floor up.
+	live     []ID
+	settleAt int
 	// confirmed[i] is set once a stream read found live[i] there.
 	confirmed []bool
 }
@@ -57,7 +59,7 @@ func newChain(id ID) *chain { return &chain{last: id, floor: id} }
 
 // offer decides what to do with a live entry id whose stream predecessor
 // is prev, the server's clock being about now.
-func (c *chain) offer(id, prev ID, now serverTime) verdict {
+func (c *chain) offer(id, prev ID, now serverTime) liveVerdict {
 	switch {
 	case now.ahead(id):
 		return refuseIt
@@ -70,7 +72,7 @@ func (c *chain) offer(id, prev ID, now serverTime) verdict {
 }
 
 // delivered records that live entry id was shown. It reports when the
-// stream should be read to settle what was shown (every trimEvery live
+// stream should be read to settle what was shown (every settleEvery live
 // deliveries): only a read moves the floor. A live entry that chains onto
 // the last one shown is not proof that nothing lies between them in the
 // stream — a forged payload can chain onto the last one shown, and a real
@@ -81,10 +83,10 @@ func (c *chain) delivered(id ID) (settle bool) {
 	c.last = id
 	c.live = append(c.live, id)
 	c.confirmed = append(c.confirmed, false)
-	if len(c.live) < c.trimAt || len(c.live) < trimEvery {
+	if len(c.live) < c.settleAt || len(c.live) < settleEvery {
 		return false
 	}
-	c.trimAt = len(c.live) + trimEvery
+	c.settleAt = len(c.live) + settleEvery
 	return true
 }
 
@@ -126,7 +128,7 @@ func (c *chain) read(newest ID) (phantoms []ID) {
 		c.floor = newest
 	}
 	c.last = c.floor
-	c.live, c.confirmed, c.trimAt = c.live[:0], c.confirmed[:0], 0
+	c.live, c.confirmed, c.settleAt = c.live[:0], c.confirmed[:0], 0
 	return phantoms
 }
 

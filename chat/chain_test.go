@@ -12,7 +12,7 @@ func TestChainVerdicts(t *testing.T) {
 		last, floor ID
 		live        []ID
 		id, prev    ID
-		want        verdict
+		want        liveVerdict
 	}{
 		"follows":               {last: id(900_000, 0), floor: id(900_000, 0), id: id(950_000, 0), prev: id(900_000, 0), want: deliverIt},
 		"first of a new stream": {id: id(950_000, 0), want: deliverIt},

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -138,12 +137,20 @@ type Client struct {
 	// Pub/Sub (see links.go).
 	cluster *redis.ClusterClient
 
+	// The parts, each with its own state and lock (see their types). Lock
+	// order: a follow's mu (one channel's delivery) may be held while
+	// taking feed.mu, out.mu or verify.mu; no two of the parts' locks are
+	// ever held together, and none is held across a Redis call.
+	feed   *feed     // delivery: links, catch-up, chains, watcher, reset
+	out    *outbox   // sends, in order, retried
+	people *people   // presence, members, typing
+	prefs  prefs     // settings and read markers
+	verify *verifier // who wrote what
+	hist   history   // reads of streams: pages, ranges, threads
+	// notices does the reads that notices ask for, off the receive loop.
+	notices *notices
+
 	events chan Event
-	outbox chan outgoing
-	typing chan string // channels to send a typing notice to
-	// sessionID names this client in the user's presence Set.
-	sessionID string
-	clock     serverClock
 	// emitMu lets Close close events only once no emit is under way;
 	// closing unblocks emits that wait for a reader.
 	emitMu    sync.RWMutex
@@ -151,35 +158,12 @@ type Client struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 
-	mu      sync.Mutex
-	follows map[string]*follow // followed channels by name
-	// startOpening reads what Opening answers, asked when Start
+	// startMu guards startOpening: what Opening answers, asked when Start
 	// registered the user (the first Opening takes it).
+	startMu      sync.Mutex
 	startOpening func(context.Context) (Opening, error)
-	// startBeat is set when Start's registration carried the first
-	// presence heartbeat.
-	startBeat atomic.Bool
-	plain     *link            // the plain Pub/Sub link
-	shards    map[string]*link // sharded links by master address (cluster)
-	loopCtx   context.Context  // the context of the receive loops, once started
-	state     StateEvent
-	typedAt   map[string]time.Time // last typing notice per channel
-	// known is the newest id the client knows in channels it does not
-	// follow (from its own sends), the start of a retried send's search;
-	// ids are the channel ids it learnt from its sends.
-	known  map[string]ID
-	ids    map[string]string
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	// wake tells the watcher that the set of followed channels changed.
-	wake chan struct{}
-	// presence carries notes from the receive loop to the presence loop.
-	presence chan presenceNote
-	// verify checks who wrote what (verify.go).
-	verify *verifier
-	// due is set while a stream read put off by readSoon waits;
-	// resetting while the client registers again after a data loss.
-	due, resetting atomic.Bool
+	cancel       context.CancelFunc
+	done         sync.WaitGroup
 }
 
 // New checks opts and returns a Client that is not yet receiving; call Start.
@@ -191,33 +175,26 @@ func New(opts Options) (*Client, error) {
 	cluster, _ := opts.Redis.(*redis.ClusterClient)
 	run := newScripts(opts.Redis, opts.Scripts)
 	c := &Client{
-		scripts:   run,
-		cluster:   cluster,
-		shards:    map[string]*link{},
-		opts:      opts,
-		rdb:       opts.Redis,
-		keys:      opts.Keys,
-		channels:  &ChannelManager{rdb: opts.Redis, keys: opts.Keys, scripts: run},
-		subs:      NewSubscriptionManager(opts.Redis, opts.Keys),
-		events:    make(chan Event, 256),
-		closing:   make(chan struct{}),
-		outbox:    make(chan outgoing, 1024),
-		typing:    make(chan string, 4),
-		sessionID: newID(),
-		typedAt:   map[string]time.Time{},
-		follows:   make(map[string]*follow),
-		known:     map[string]ID{},
-		ids:       map[string]string{},
-		presence:  make(chan presenceNote, 64),
-		state:     StateEvent{State: StateConnecting},
-		wake:      make(chan struct{}, 1),
-		verify:    newVerifier(),
+		scripts:  run,
+		cluster:  cluster,
+		opts:     opts,
+		rdb:      opts.Redis,
+		keys:     opts.Keys,
+		channels: &ChannelManager{rdb: opts.Redis, keys: opts.Keys, scripts: run},
+		subs:     NewSubscriptionManager(opts.Redis, opts.Keys),
+		events:   make(chan Event, 256),
+		closing:  make(chan struct{}),
 	}
+	c.feed = newFeed(c)
+	c.out = newOutbox(c)
+	c.people = newPeople(c)
+	c.prefs = prefs{c}
+	c.verify = newVerifier(c)
+	c.hist = history{c}
+	c.notices = newNotices(func(msg string, args ...any) { c.opts.Logger.Debug(msg, args...) })
 	if c.opts.Pins == nil {
 		c.opts.Pins = &memoryPins{}
 	}
-	c.plain = &link{own: []string{opts.Keys.ChannelEvents(), opts.Keys.UserEvents(opts.User), opts.Keys.PresenceEvents()},
-		patterns: opts.Keys.dmPatterns(opts.User)}
 	return c, nil
 }
 
@@ -237,18 +214,18 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.cancel = cancel
-	for _, loop := range []func(context.Context){c.receiveLoop, c.sendLoop, c.presenceLoop, c.typingLoop, c.watchLoop, c.verifyLoop} {
+	for _, loop := range []func(context.Context){c.feed.receiveLoop, c.out.sendLoop, c.people.presenceLoop, c.people.typingLoop, c.feed.watchLoop, c.verify.verifyLoop, c.notices.loop} {
 		c.done.Go(func() { loop(ctx) })
 	}
-	c.mu.Lock()
-	c.loopCtx = ctx
-	pending := make([]*link, 0, len(c.shards))
-	for _, l := range c.shards {
+	c.feed.mu.Lock()
+	c.feed.loopCtx = ctx
+	pending := make([]*link, 0, len(c.feed.shards))
+	for _, l := range c.feed.shards {
 		pending = append(pending, l)
 	}
-	c.mu.Unlock()
+	c.feed.mu.Unlock()
 	for _, l := range pending {
-		c.startShard(ctx, l)
+		c.feed.startShard(ctx, l)
 	}
 	return nil
 }
@@ -280,15 +257,15 @@ func (c *Client) register(ctx context.Context, start bool) error {
 		}
 		if start {
 			opening = c.queueOpening(ctx, pipe)
-			beat = c.queueHeartbeat(ctx, pipe, true)
+			beat = c.people.queueHeartbeat(ctx, pipe, true)
 		}
 		return must
 	})
 	if err == nil && start {
-		c.mu.Lock()
+		c.startMu.Lock()
 		c.startOpening = opening
-		c.mu.Unlock()
-		c.startBeat.Store(beat.Err() == nil) // else the presence loop beats first
+		c.startMu.Unlock()
+		c.people.startBeat.Store(beat.Err() == nil) // else the presence loop beats first
 	}
 	return err
 }
@@ -343,9 +320,9 @@ func (c *Client) emit(ctx context.Context, ev Event) bool {
 
 // Joined reports whether the client is subscribed to channel.
 func (c *Client) Joined(channel string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	_, ok := c.follows[channel]
+	c.feed.mu.Lock()
+	defer c.feed.mu.Unlock()
+	_, ok := c.feed.follows[channel]
 	return ok
 }
 
@@ -394,9 +371,20 @@ func (c *Client) privateChannel(ctx context.Context, name string) (Channel, erro
 func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
 	// Two round trips whatever the number of channels: the names, then
 	// every channel's record and member count.
-	pipe := c.rdb.Pipeline()
-	finish := c.QueueListChannels(ctx, pipe)
-	_, _ = pipe.Exec(ctx) // each reply is checked in finish
+	return ownPipeline(ctx, c.rdb, func(pipe redis.Pipeliner) func(context.Context) ([]Channel, error) {
+		return c.QueueListChannels(ctx, pipe)
+	})
+}
+
+// ownPipeline runs what queue puts on a pipeline of its own and answers
+// with what queue returned: the Queue* reads for a caller without a
+// pipeline to carry them. Each reply is checked by finish.
+func ownPipeline[T any](ctx context.Context, rdb redis.UniversalClient, queue func(redis.Pipeliner) func(context.Context) (T, error)) (T, error) {
+	pipe := rdb.Pipeline()
+	finish := queue(pipe)
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(ctx) // checked in finish
+	}
 	return finish(ctx)
 }
 
@@ -452,10 +440,9 @@ func (c *Client) listChannels(ctx context.Context, index, mine *redis.StringSlic
 // private one, "+name", while they still belong to it) and their direct
 // conversations ("@peer"), in one round trip.
 func (c *Client) MyChannels(ctx context.Context) ([]string, error) {
-	pipe := c.rdb.Pipeline()
-	read := c.queueMine(ctx, pipe)
-	_, _ = pipe.Exec(ctx) // each reply is checked in read
-	return read(ctx)
+	return ownPipeline(ctx, c.rdb, func(pipe redis.Pipeliner) func(context.Context) ([]string, error) {
+		return c.queueMine(ctx, pipe)
+	})
 }
 
 // Opening is what a window needs before it can show anything: the
@@ -470,10 +457,10 @@ type Opening struct {
 // round trip) after. An error says what could not be read; what could
 // is there (default settings, the channels that could be read).
 func (c *Client) Opening(ctx context.Context) (Opening, error) {
-	c.mu.Lock()
+	c.startMu.Lock()
 	read := c.startOpening
 	c.startOpening = nil
-	c.mu.Unlock()
+	c.startMu.Unlock()
 	if read == nil {
 		pipe := c.rdb.Pipeline()
 		read = c.queueOpening(ctx, pipe)
@@ -484,7 +471,7 @@ func (c *Client) Opening(ctx context.Context) (Opening, error) {
 
 // queueOpening queues Opening's reads on pipe.
 func (c *Client) queueOpening(ctx context.Context, pipe redis.Pipeliner) func(context.Context) (Opening, error) {
-	mine, settings := c.queueMine(ctx, pipe), c.queueSettings(ctx, pipe)
+	mine, settings := c.queueMine(ctx, pipe), c.prefs.queueSettings(ctx, pipe)
 	return func(ctx context.Context) (Opening, error) {
 		var o Opening
 		var err1, err2 error
@@ -552,6 +539,6 @@ func (c *Client) DeleteChannel(ctx context.Context, channel string) error {
 	if err := c.channels.Delete(ctx, channel, c.opts.User); err != nil {
 		return err
 	}
-	c.unfollow(ctx, channel)
+	c.feed.unfollow(ctx, channel)
 	return nil
 }

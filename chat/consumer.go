@@ -9,10 +9,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// history is the client's part that reads streams: ranges of entries
+// decoded into Messages with their State (consumer.go), pages of history
+// and threads (structure.go), and which stream and hash a conversation's
+// messages live in (conv.go). It has no state of its own.
+type history struct{ c *Client }
+
 // ConsumeMessages reads up to count entries of channel's stream that come
 // after stream id after (the zero ID for the beginning; count ≤ 0 for a
 // page of Options.PageSize) and returns them as Messages, oldest first —
-// the original request's "message consumer" read. Odd entries come back
+// the "message consumer" role's read. Odd entries come back
 // marked Malformed.
 func (c *Client) ConsumeMessages(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
 	if err := ValidateConv(channel); err != nil {
@@ -21,12 +27,12 @@ func (c *Client) ConsumeMessages(ctx context.Context, channel string, after ID, 
 	if count <= 0 {
 		count = c.opts.PageSize
 	}
-	return c.consume(ctx, channel, after, count)
+	return c.hist.consume(ctx, channel, after, count)
 }
 
-func (c *Client) consume(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
-	q := c.queueRange(ctx, c.rdb, channel, after.exclusive("-"), "+", count)
-	msgs, err := c.rangeMessages(ctx, channel, q)
+func (h *history) consume(ctx context.Context, channel string, after ID, count int64) ([]Message, error) {
+	q := h.queueRange(ctx, h.c.rdb, channel, after.exclusive("-"), "+", count)
+	msgs, err := h.rangeMessages(ctx, channel, q)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", channel, err)
 	}
@@ -36,18 +42,18 @@ func (c *Client) consume(ctx context.Context, channel string, after ID, count in
 // valueLimit is the longest value a read returns (see clip in
 // luaCommon): four times the message limit, so that what another rtchat
 // with a larger limit sent still reads whole.
-func (c *Client) valueLimit() int { return 4*c.opts.MaxMessageBytes + 4096 }
+func (h *history) valueLimit() int { return 4*h.c.opts.MaxMessageBytes + 4096 }
 
 // queueRange queues on pipe (or runs, when pipe is the client) the read of
 // up to count entries of conv's stream from start to end, as XRANGE takes
 // them (see rangeScript).
-func (c *Client) queueRange(ctx context.Context, pipe processor, conv, start, end string, count int64) queuedScript {
-	return c.scripts.queue(ctx, pipe, rangeScript, []string{c.streamOf(conv)}, start, end, count, c.valueLimit())
+func (h *history) queueRange(ctx context.Context, pipe processor, conv, start, end string, count int64) queuedScript {
+	return h.c.scripts.queue(ctx, pipe, rangeScript, []string{h.streamOf(conv)}, start, end, count, h.valueLimit())
 }
 
 // rangeMessages decodes what a range read returned. A stream of the wrong
 // type reads as empty (and is logged: the first page named it).
-func (c *Client) rangeMessages(ctx context.Context, conv string, q queuedScript) ([]Message, error) {
+func (h *history) rangeMessages(ctx context.Context, conv string, q queuedScript) ([]Message, error) {
 	res, err := q.result(ctx).Slice()
 	if err != nil {
 		return nil, CleanRedisError(err)
@@ -56,7 +62,7 @@ func (c *Client) rangeMessages(ctx context.Context, conv string, q queuedScript)
 		return nil, fmt.Errorf("unexpected reply")
 	}
 	if odd := oddKeys(res[1]); odd != nil {
-		c.opts.Logger.Warn("read around a key of the wrong type", "channel", conv, "err", odd)
+		h.c.opts.Logger.Warn("read around a key of the wrong type", "channel", conv, "err", odd)
 	}
 	entries, _ := res[0].([]any)
 	return scriptMessages(conv, entries, nil, nil, false), nil
@@ -74,7 +80,7 @@ func (c *Client) History(ctx context.Context, channel string, before ID) (msgs [
 	if err := ValidateConv(channel); err != nil {
 		return nil, false, err
 	}
-	msgs, more, _, err = c.readPage(ctx, channel, before, c.opts.PageSize)
+	msgs, more, _, err = c.hist.readPage(ctx, channel, before, c.opts.PageSize)
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
 		return nil, false, err
@@ -109,17 +115,17 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 	_, dm := PeerOf(name)
 	_, private := PrivateName(name)
 	if dm || private {
-		return func(ctx context.Context) (string, []Message, bool, error) { return c.newestOf(ctx, name, n) }
+		return func(ctx context.Context) (string, []Message, bool, error) { return c.hist.newestOf(ctx, name, n) }
 	}
 	mine := pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
 	id := pipe.HGet(ctx, c.keys.Channel(name), "id")
-	q := c.queueNewestPage(ctx, pipe, name, n)
+	q := c.hist.queueNewestPage(ctx, pipe, name, n)
 	return func(ctx context.Context) (string, []Message, bool, error) {
 		switch err := id.Err(); {
 		case mine.Err() != nil:
 			return "", nil, false, fmt.Errorf("look up %q: %w", name, CleanRedisError(mine.Err()))
 		case mine.Val():
-			return c.newestOf(ctx, Private(name), n)
+			return c.hist.newestOf(ctx, Private(name), n)
 		case errors.Is(err, redis.Nil):
 			return "", nil, false, fmt.Errorf("%q: %w", name, ErrNoSuchChannel)
 		case err != nil:
@@ -129,23 +135,23 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 		if err != nil {
 			return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
 		}
-		page, more, _, odd := c.decodePage(name, res)
+		page, more, _, odd := c.hist.decodePage(name, res)
 		c.verify.rememberAll(page)
 		return name, page, more, odd
 	}
 }
 
 // newestOf is Newest for a private channel or a direct conversation.
-func (c *Client) newestOf(ctx context.Context, conv string, n int64) (string, []Message, bool, error) {
-	if _, err := c.Channel(ctx, conv); err != nil {
+func (h *history) newestOf(ctx context.Context, conv string, n int64) (string, []Message, bool, error) {
+	if _, err := h.c.Channel(ctx, conv); err != nil {
 		return "", nil, false, err
 	}
-	page, more, _, err := c.readPage(ctx, conv, ID{}, n)
+	page, more, _, err := h.readPage(ctx, conv, ID{}, n)
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
 		return "", nil, false, err
 	}
-	c.verify.rememberAll(page)
+	h.c.verify.rememberAll(page)
 	return conv, page, more, err
 }
 
@@ -158,8 +164,8 @@ func decodeAll(channel string, xs []redis.XMessage) []Message {
 }
 
 // Fanout reads channel's stream after stream id after and publishes every
-// entry to the channel's live subscribers — the original request's
-// consumer that "reads the stream and fans messages out to subscribers",
+// entry to the channel's live subscribers — the consumer that "reads the
+// stream and fans messages out to subscribers",
 // for entries that were stored without being published (ProduceMessage,
 // other tools). Every payload names the entry before it, so subscribers
 // take them in order and drop what they have already. It returns how many
@@ -167,7 +173,7 @@ func decodeAll(channel string, xs []redis.XMessage) []Message {
 func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, last ID, err error) {
 	last = after
 	for {
-		msgs, err := c.ConsumeMessages(ctx, channel, last, readPage)
+		msgs, err := c.ConsumeMessages(ctx, channel, last, catchUpBatch)
 		if err != nil {
 			return n, last, fmt.Errorf("fan out: %w", err)
 		}
@@ -176,7 +182,7 @@ func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, l
 		}
 		// The entry before the first one, so receivers can spot a gap.
 		var prev ID
-		before, err := c.rdb.XRevRangeN(ctx, c.streamOf(channel), msgs[0].ID.exclusive("+"), "-", 1).Result()
+		before, err := c.rdb.XRevRangeN(ctx, c.hist.streamOf(channel), msgs[0].ID.exclusive("+"), "-", 1).Result()
 		if err != nil {
 			return n, last, fmt.Errorf("fan out %q: %w", channel, err)
 		}
@@ -184,10 +190,10 @@ func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, l
 			prev, _ = parseID(before[0].ID)
 		}
 		pipe := c.rdb.Pipeline()
-		topic := c.streamOf(channel)
+		topic := c.hist.streamOf(channel)
 		for _, m := range msgs {
 			payload := encodeLive(m, prev)
-			if c.sharded(channel) {
+			if c.out.sharded(channel) {
 				pipe.SPublish(ctx, topic, payload)
 			} else {
 				pipe.Publish(ctx, topic, payload)
@@ -199,7 +205,7 @@ func (c *Client) Fanout(ctx context.Context, channel string, after ID) (n int, l
 		}
 		n += len(msgs)
 		last = msgs[len(msgs)-1].ID
-		if len(msgs) < readPage {
+		if len(msgs) < catchUpBatch {
 			return n, last, nil
 		}
 	}

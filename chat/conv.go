@@ -110,49 +110,49 @@ func or(s, def string) string {
 
 // streamOf returns the Stream (and topic) of conv as this client's user
 // sees it.
-func (c *Client) streamOf(conv string) string {
+func (h *history) streamOf(conv string) string {
 	if peer, ok := PeerOf(conv); ok {
-		return c.keys.DMStream(c.opts.User, peer)
+		return h.c.keys.DMStream(h.c.opts.User, peer)
 	}
 	if name, ok := PrivateName(conv); ok {
-		return c.keys.PrivateStream(name)
+		return h.c.keys.PrivateStream(name)
 	}
-	return c.keys.Stream(conv)
+	return h.c.keys.Stream(conv)
 }
 
 // hashOf returns the Hash of conv, or "" for a direct conversation.
-func (c *Client) hashOf(conv string) string {
+func (h *history) hashOf(conv string) string {
 	if _, ok := PeerOf(conv); ok {
 		return ""
 	}
 	if name, ok := PrivateName(conv); ok {
-		return c.keys.PrivateChannel(name)
+		return h.c.keys.PrivateChannel(name)
 	}
-	return c.keys.Channel(conv)
+	return h.c.keys.Channel(conv)
 }
 
 // convOfTopic returns the conversation a live topic carries, if it is one
 // (and its name is valid).
-func (c *Client) convOfTopic(topic string) (string, bool) {
-	conv, ok := c.topicConv(topic)
+func (h *history) convOfTopic(topic string) (string, bool) {
+	conv, ok := h.topicConv(topic)
 	return conv, ok && ValidateConv(conv) == nil
 }
 
-func (c *Client) topicConv(topic string) (string, bool) {
-	if name, ok := c.keys.channelFromTopic(topic); ok {
+func (h *history) topicConv(topic string) (string, bool) {
+	if name, ok := h.c.keys.channelFromTopic(topic); ok {
 		return name, true
 	}
-	if rest, ok := strings.CutPrefix(topic, c.keys.privmsg()+"{"); ok && strings.HasSuffix(rest, "}") {
+	if rest, ok := strings.CutPrefix(topic, h.c.keys.privmsg()+"{"); ok && strings.HasSuffix(rest, "}") {
 		return Private(strings.TrimSuffix(rest, "}")), true
 	}
-	if rest, ok := strings.CutPrefix(topic, c.keys.dm()+"{"); ok && strings.HasSuffix(rest, "}") {
+	if rest, ok := strings.CutPrefix(topic, h.c.keys.dm()+"{"); ok && strings.HasSuffix(rest, "}") {
 		a, b, ok := strings.Cut(strings.TrimSuffix(rest, "}"), ",")
 		switch {
 		case !ok || !validName(a) || !validName(b):
 			return "", false
-		case a == c.opts.User:
+		case a == h.c.opts.User:
 			return DM(b), true
-		case b == c.opts.User:
+		case b == h.c.opts.User:
 			return DM(a), true
 		}
 	}
@@ -194,12 +194,9 @@ func (c *Client) Resolve(ctx context.Context, name string) (string, error) {
 // (see Open). It returns the conversation. A new channel, a private one
 // or a direct conversation cost what Open costs on top.
 func (c *Client) Prepare(ctx context.Context, name string, create bool) (string, error) {
-	pipe := c.rdb.Pipeline()
-	finish := c.QueuePrepare(ctx, pipe, name, create)
-	if pipe.Len() > 0 {
-		_, _ = pipe.Exec(ctx) // each reply is checked in finish
-	}
-	return finish(ctx)
+	return ownPipeline(ctx, c.rdb, func(pipe redis.Pipeliner) func(context.Context) (string, error) {
+		return c.QueuePrepare(ctx, pipe, name, create)
+	})
 }
 
 // QueuePrepare is Prepare for a caller that carries its commands in an
@@ -253,12 +250,12 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 // longer belongs to (a RemovedEvent each) and follows those the user was
 // added to (a JoinedEvent each, with AutoJoin). It reports whether it dropped any (a
 // subscription refused for lack of rights is then worth a retry).
-func (c *Client) syncPrivate(ctx context.Context) (dropped bool) {
-	pipe := c.rdb.Pipeline()
-	mine := pipe.SMembers(ctx, c.keys.UserPrivate(c.opts.User))
-	joined := pipe.SMembers(ctx, c.keys.UserChannels(c.opts.User))
+func (fd *feed) syncPrivate(ctx context.Context) (dropped bool) {
+	pipe := fd.c.rdb.Pipeline()
+	mine := pipe.SMembers(ctx, fd.c.keys.UserPrivate(fd.c.opts.User))
+	joined := pipe.SMembers(ctx, fd.c.keys.UserChannels(fd.c.opts.User))
 	if _, err := pipe.Exec(ctx); err != nil {
-		c.opts.Logger.Debug("read the private channels", "err", err)
+		fd.c.opts.Logger.Debug("read the private channels", "err", err)
 		return false
 	}
 	member := map[string]bool{}
@@ -266,27 +263,27 @@ func (c *Client) syncPrivate(ctx context.Context) (dropped bool) {
 		member[Private(n)] = true
 	}
 	followed := map[string]bool{}
-	for _, conv := range c.followedNames() {
+	for _, conv := range fd.followedNames() {
 		followed[conv] = true
 		if _, private := PrivateName(conv); !private || member[conv] {
 			continue
 		}
-		c.unfollow(ctx, conv)
-		_ = c.rdb.SRem(ctx, c.keys.UserChannels(c.opts.User), conv).Err()
-		c.emit(ctx, RemovedEvent{Channel: conv})
+		fd.unfollow(ctx, conv)
+		_ = fd.c.rdb.SRem(ctx, fd.c.keys.UserChannels(fd.c.opts.User), conv).Err()
+		fd.c.emit(ctx, RemovedEvent{Channel: conv})
 		dropped = true
 	}
 	for _, conv := range joined.Val() {
-		if !c.opts.AutoJoin || !member[conv] || followed[conv] {
+		if !fd.c.opts.AutoJoin || !member[conv] || followed[conv] {
 			continue
 		}
-		ch, err := c.Channel(ctx, conv)
+		ch, err := fd.c.Channel(ctx, conv)
 		if err != nil {
 			continue
 		}
-		c.emit(ctx, JoinedEvent{Channel: ch})
-		if err := c.follow(ctx, conv, true, c.opts.PageSize); err != nil {
-			c.opts.Logger.Debug("follow a private channel", "channel", conv, "err", err)
+		fd.c.emit(ctx, JoinedEvent{Channel: ch})
+		if err := fd.follow(ctx, conv, true, fd.c.opts.PageSize); err != nil {
+			fd.c.opts.Logger.Debug("follow a private channel", "channel", conv, "err", err)
 		}
 	}
 	return dropped

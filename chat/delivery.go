@@ -9,20 +9,77 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// readPage is how many entries one read of a stream takes when the client
+// catchUpBatch is how many entries one read of a stream takes when the client
 // catches up or fans out: catching up after a long absence is many reads
 // of this size, never one huge one.
-const readPage = 1000
+const catchUpBatch = 1000
 
-// verifyEvery is the most often a channel's stream is read because of live
+// oddReadEvery is the most often a channel's stream is read because of live
 // entries that do not follow what was shown: a flood of forged payloads
-// costs one read per channel per verifyEvery, not one per payload.
-const verifyEvery = 100 * time.Millisecond
+// costs one read per channel per oddReadEvery, not one per payload.
+const oddReadEvery = 100 * time.Millisecond
+
+// feed is the exactly-once delivery engine, the part to audit alone: it
+// follows channels and keeps each one's chain (delivery.go, chain.go), runs
+// the Pub/Sub links and their receive loops (links.go, session.go), catches
+// up from the streams, fans out entries stored without being published
+// (watch.go) and registers the user again after the server lost its data
+// (reset.go).
+//
+// mu guards follows, plain's and the shards' names, shards, loopCtx and
+// state. A follow's own mu may be held while taking mu, never the other
+// way round; mu is never held across a Redis call.
+type feed struct {
+	c  *Client
+	mu sync.Mutex
+	// follows are the followed channels by name.
+	follows map[string]*follow
+	plain   *link            // the plain Pub/Sub link
+	shards  map[string]*link // sharded links by master address (cluster)
+	loopCtx context.Context  // the context of the receive loops, once started
+	state   StateEvent
+	// clock estimates the server's time (from ids read and sent, and TIME).
+	clock serverClock
+	// wake tells the watcher that the set of followed channels changed.
+	wake chan struct{}
+	// due is set while a stream read put off by readSoon waits;
+	// resetting while the client registers again after a data loss.
+	due, resetting atomic.Bool
+}
+
+func newFeed(c *Client) *feed {
+	k, user := c.opts.Keys, c.opts.User
+	return &feed{
+		c:       c,
+		follows: map[string]*follow{},
+		plain:   &link{own: []string{k.ChannelEvents(), k.UserEvents(user), k.PresenceEvents()}, patterns: k.dmPatterns(user)},
+		shards:  map[string]*link{},
+		state:   StateEvent{State: StateConnecting},
+		wake:    make(chan struct{}, 1),
+	}
+}
+
+// openedByPeer follows direct conversation name, which the other person
+// opened, and keeps it in the user's list (unless it is followed by now).
+func (fd *feed) openedByPeer(ctx context.Context, name string) {
+	if fd.followed(name) != nil {
+		return
+	}
+	peer, _ := PeerOf(name)
+	if err := fd.c.rdb.SAdd(ctx, fd.c.keys.DMList(fd.c.opts.User), peer).Err(); err != nil {
+		fd.c.opts.Logger.Warn("keep a conversation someone opened in your list", "conversation", name, "err", err)
+	}
+	fd.c.emit(ctx, JoinedEvent{Channel: Channel{Name: name, ID: dmMark, Members: 2}})
+	if err := fd.follow(ctx, name, true, fd.c.opts.PageSize); err != nil {
+		fd.c.opts.Logger.Warn("follow a conversation someone opened", "conversation", name, "err", err)
+	}
+}
 
 // follow is the delivery state of one followed channel.
 type follow struct {
@@ -42,9 +99,8 @@ type follow struct {
 	due      bool
 }
 
-// SubscribeToChannel subscribes the client's user to channel — the
-// original request's "subscribe → user added to the channel's set" and
-// "live receipt": the user joins the channel's member Set, a HistoryEvent
+// SubscribeToChannel subscribes the client's user to channel — "subscribe
+// → user added to the channel's set" and "live receipt": the user joins the channel's member Set, a HistoryEvent
 // with the newest page is emitted, and from then on every new entry arrives
 // once, in order, as a MessageEvent. The channel must exist (see
 // CreateChannel). It returns the channel's member count. Subscribing again
@@ -53,10 +109,10 @@ type follow struct {
 // side to the other's list of conversations.
 func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64, error) {
 	if isDM(channel) {
-		if err := c.openDM(ctx, channel); err != nil {
+		if err := c.feed.openDM(ctx, channel); err != nil {
 			return 0, err
 		}
-		return 2, c.follow(ctx, channel, true, c.opts.PageSize)
+		return 2, c.feed.follow(ctx, channel, true, c.opts.PageSize)
 	}
 	ch, err := c.Channel(ctx, channel)
 	if err != nil {
@@ -76,33 +132,33 @@ func (c *Client) SubscribeToChannel(ctx context.Context, channel string) (int64,
 	if err != nil {
 		return 0, err
 	}
-	c.rememberChannel(channel, ch.ID, ID{})
-	return n, c.follow(ctx, channel, true, c.opts.PageSize)
+	c.out.rememberChannel(channel, ch.ID, ID{})
+	return n, c.feed.follow(ctx, channel, true, c.opts.PageSize)
 }
 
 // openDM opens the direct conversation conv ("@peer"): the peer must have
 // used rtchat here (or have an account), it joins the user's list, and a
 // notice goes to the peer's inbox so that their next start finds it
 // (docs/DESIGN.md, "Conversations").
-func (c *Client) openDM(ctx context.Context, conv string) error {
+func (fd *feed) openDM(ctx context.Context, conv string) error {
 	peer, _ := PeerOf(conv)
-	if peer == c.opts.User {
+	if peer == fd.c.opts.User {
 		return fmt.Errorf("a direct conversation needs someone else: %w", ErrNoSuchUser)
 	}
-	pipe := c.rdb.Pipeline()
-	known := pipe.Exists(ctx, c.keys.User(peer), c.keys.SigningKeys(peer))
-	pipe.SAdd(ctx, c.keys.DMList(c.opts.User), peer)
+	pipe := fd.c.rdb.Pipeline()
+	known := pipe.Exists(ctx, fd.c.keys.User(peer), fd.c.keys.SigningKeys(peer))
+	pipe.SAdd(ctx, fd.c.keys.DMList(fd.c.opts.User), peer)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("open %s: %w", conv, CleanRedisError(err))
 	}
 	if known.Val() == 0 {
-		_ = c.rdb.SRem(ctx, c.keys.DMList(c.opts.User), peer).Err()
+		_ = fd.c.rdb.SRem(ctx, fd.c.keys.DMList(fd.c.opts.User), peer).Err()
 		return neverUsed(peer)
 	}
 	// Telling the peer is best effort: their client also finds a new
 	// conversation by its pattern subscription while it runs.
-	if err := c.rdb.ZAdd(ctx, c.keys.DMInbox(peer), inboxNotice(c.opts.User)).Err(); err != nil {
-		c.opts.Logger.Debug("tell the peer of a direct conversation", "peer", peer, "err", err)
+	if err := fd.c.rdb.ZAdd(ctx, fd.c.keys.DMInbox(peer), inboxNotice(fd.c.opts.User)).Err(); err != nil {
+		fd.c.opts.Logger.Debug("tell the peer of a direct conversation", "peer", peer, "err", err)
 	}
 	return nil
 }
@@ -116,7 +172,7 @@ func (c *Client) Open(ctx context.Context, conv string) (Channel, error) {
 		return Channel{}, err
 	}
 	if isDM(conv) {
-		return Channel{Name: conv, ID: dmMark, Members: 2}, c.openDM(ctx, conv)
+		return Channel{Name: conv, ID: dmMark, Members: 2}, c.feed.openDM(ctx, conv)
 	}
 	if _, private := PrivateName(conv); private {
 		return c.Channel(ctx, conv)
@@ -130,44 +186,44 @@ func (c *Client) Open(ctx context.Context, conv string) (Channel, error) {
 // pageSize entries, then every new entry once, in order. Following a
 // channel already followed emits nothing.
 func (c *Client) Follow(ctx context.Context, channel string, pageSize int64) error {
-	return c.follow(ctx, channel, false, pageSize)
+	return c.feed.follow(ctx, channel, false, pageSize)
 }
 
-func (c *Client) follow(ctx context.Context, channel string, member bool, pageSize int64) error {
-	if c.Joined(channel) {
+func (fd *feed) follow(ctx context.Context, channel string, member bool, pageSize int64) error {
+	if fd.c.Joined(channel) {
 		return nil
 	}
-	ev, last, members, err := c.firstPage(ctx, channel, pageSize, member)
+	ev, last, members, err := fd.firstPage(ctx, channel, pageSize, member)
 	if err != nil {
 		return err
 	}
-	if err := c.followFrom(ctx, channel, member, ev, last, members); err != nil {
+	if err := fd.followFrom(ctx, channel, member, ev, last, members); err != nil {
 		return err
 	}
-	c.watchPeople(members)
+	fd.c.people.watchPeople(members)
 	return nil
 }
 
 // followFrom follows channel from its first page: ev goes out, then live
 // delivery starts after last. (The caller watches the members' presence:
 // JoinAll once for all its channels.)
-func (c *Client) followFrom(ctx context.Context, channel string, member bool, ev HistoryEvent, last ID, members []string) error {
+func (fd *feed) followFrom(ctx context.Context, channel string, member bool, ev HistoryEvent, last ID, members []string) error {
 	// The page goes out before the live subscription exists, so no live
 	// entry of this channel can overtake it.
-	if !c.emit(ctx, ev) {
+	if !fd.c.emit(ctx, ev) {
 		return ctx.Err()
 	}
 	if member {
-		c.emit(ctx, MembersEvent{Channel: channel, Members: members})
+		fd.c.emit(ctx, MembersEvent{Channel: channel, Members: members})
 	}
-	c.mu.Lock()
-	if _, dup := c.follows[channel]; dup {
-		c.mu.Unlock()
+	fd.mu.Lock()
+	if _, dup := fd.follows[channel]; dup {
+		fd.mu.Unlock()
 		return nil
 	}
-	c.follows[channel] = &follow{chain: newChain(last), member: member}
-	c.mu.Unlock()
-	return c.carry(ctx, channel)
+	fd.follows[channel] = &follow{chain: newChain(last), member: member}
+	fd.mu.Unlock()
+	return fd.carry(ctx, channel)
 }
 
 // firstPage reads the newest page of channel, the user's read marker, the
@@ -175,17 +231,17 @@ func (c *Client) followFrom(ctx context.Context, channel string, member bool, ev
 // trip, and counts what is unread; last is the newest entry's id, the
 // point to follow from. With pageSize ≤ 0 the event holds no messages:
 // only what comes after now is wanted.
-func (c *Client) firstPage(ctx context.Context, channel string, pageSize int64, member bool) (ev HistoryEvent, last ID, members []string, err error) {
+func (fd *feed) firstPage(ctx context.Context, channel string, pageSize int64, member bool) (ev HistoryEvent, last ID, members []string, err error) {
 	if err := ValidateConv(channel); err != nil {
 		return ev, last, nil, err
 	}
-	pipe := c.rdb.Pipeline()
-	p := c.queuePage(ctx, pipe, channel, pageSize, member)
+	pipe := fd.c.rdb.Pipeline()
+	p := fd.queuePage(ctx, pipe, channel, pageSize, member)
 	_, _ = pipe.Exec(ctx) // each reply is checked in read
-	if err := p.read(ctx, c); err != nil {
+	if err := p.read(ctx, fd.c); err != nil {
 		return ev, last, nil, err
 	}
-	if err := c.countUnread(ctx, []*pageRead{p}); err != nil {
+	if err := fd.c.prefs.countUnread(ctx, []*pageRead{p}); err != nil {
 		return HistoryEvent{}, last, nil, err
 	}
 	return p.ev, p.last, p.members, nil
@@ -210,19 +266,19 @@ type pageRead struct {
 
 // queuePage queues on pipe the reads of channel's first page (see
 // firstPage).
-func (c *Client) queuePage(ctx context.Context, pipe redis.Pipeliner, channel string, pageSize int64, member bool) *pageRead {
-	p := &pageRead{channel: channel, pageSize: pageSize, page: c.queueNewestPage(ctx, pipe, channel, pageSize)}
-	p.mark = pipe.HGet(ctx, c.keys.ReadMarks(c.opts.User), channel)
+func (fd *feed) queuePage(ctx context.Context, pipe redis.Pipeliner, channel string, pageSize int64, member bool) *pageRead {
+	p := &pageRead{channel: channel, pageSize: pageSize, page: fd.c.hist.queueNewestPage(ctx, pipe, channel, pageSize)}
+	p.mark = pipe.HGet(ctx, fd.c.keys.ReadMarks(fd.c.opts.User), channel)
 	p.now = pipe.Time(ctx)
 	peer, dm := PeerOf(channel)
 	switch name, private := PrivateName(channel); {
 	case !member:
 	case dm:
-		p.members = []string{c.opts.User, peer}
+		p.members = []string{fd.c.opts.User, peer}
 	case private:
-		p.mem = pipe.SMembers(ctx, c.keys.PrivateMembers(name))
+		p.mem = pipe.SMembers(ctx, fd.c.keys.PrivateMembers(name))
 	default:
-		p.mem = pipe.SMembers(ctx, c.keys.Members(channel))
+		p.mem = pipe.SMembers(ctx, fd.c.keys.Members(channel))
 	}
 	return p
 }
@@ -244,23 +300,23 @@ func (p *pageRead) read(ctx context.Context, c *Client) error {
 	}
 	slices.Sort(p.members)
 	if t, err := p.now.Result(); err == nil {
-		c.clock.observe(uint64(t.UnixMilli()))
+		c.feed.clock.observe(uint64(t.UnixMilli()))
 	}
 	p.ev.Channel = channel
 	// The newest entry, shown or not (a change, a thread reply), is where
 	// delivery goes on from: the page's states include its effects.
-	msgs, more, last, odd := c.decodePage(channel, res)
+	msgs, more, last, odd := c.hist.decodePage(channel, res)
 	if odd != nil {
 		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("%s: %v", Display(channel), odd)})
 	}
 	p.last = last
-	c.clock.observe(last.MS)
+	c.feed.clock.observe(last.MS)
 	if p.pageSize <= 0 {
 		p.ev.Complete = !more && len(msgs) == 0
 		return nil
 	}
 	p.ev.Messages, p.ev.Complete = msgs, !more
-	p.ev.ReadID = c.validMarker(channel, p.mark.Val())
+	p.ev.ReadID = c.prefs.validMarker(channel, p.mark.Val())
 	if _, dm := PeerOf(channel); p.ev.ReadID.IsZero() && dm {
 		// A direct conversation never read is news from its start, not
 		// history: its marker lies before every entry.
@@ -305,7 +361,7 @@ func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[st
 			alone(name)
 			continue
 		}
-		batch = append(batch, c.queueJoin(ctx, pipe, name))
+		batch = append(batch, c.feed.queueJoin(ctx, pipe, name))
 	}
 	if len(batch) > 0 {
 		_, _ = pipe.Exec(ctx) // each reply is checked below
@@ -333,12 +389,12 @@ func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[st
 	if announce.Len() > 0 {
 		_, _ = announce.Exec(ctx) // best effort, as for Join
 	}
-	counted := c.countUnread(ctx, pages) // the batch's: all or none
+	counted := c.prefs.countUnread(ctx, pages) // the batch's: all or none
 	var people []string
 	for _, j := range ready {
 		err := counted
 		if err == nil {
-			err = c.followFrom(ctx, j.name, true, j.page.ev, j.page.last, j.page.members)
+			err = c.feed.followFrom(ctx, j.name, true, j.page.ev, j.page.last, j.page.members)
 			people = append(people, j.page.members...)
 		}
 		mu.Lock()
@@ -350,26 +406,11 @@ func (c *Client) JoinAll(ctx context.Context, names []string) ([]Channel, map[st
 		mu.Unlock()
 	}
 	slices.Sort(people)
-	c.watchPeople(slices.Compact(people))
+	c.people.watchPeople(slices.Compact(people))
 	wg.Wait()
 	out := make([]Channel, 0, len(joined))
 	for _, name := range names {
 		if ch, ok := joined[name]; ok {
-			out = append(out, ch)
-		}
-	}
-	return out, errs
-}
-
-// JoinEach joins names one after another with join, and answers as
-// JoinAll does: for a backend that has no batch (tests, the bench).
-func JoinEach(ctx context.Context, names []string, join func(context.Context, string) (Channel, error)) ([]Channel, map[string]error) {
-	var out []Channel
-	errs := map[string]error{}
-	for _, name := range names {
-		if ch, err := join(ctx, name); err != nil {
-			errs[name] = err
-		} else {
 			out = append(out, ch)
 		}
 	}
@@ -387,13 +428,13 @@ type joining struct {
 }
 
 // queueJoin queues on pipe what joining channel name reads and writes.
-func (c *Client) queueJoin(ctx context.Context, pipe redis.Pipeliner, name string) *joining {
+func (fd *feed) queueJoin(ctx context.Context, pipe redis.Pipeliner, name string) *joining {
 	j := &joining{name: name}
-	j.hash = pipe.HGetAll(ctx, c.keys.Channel(name))
-	j.mine = pipe.SAdd(ctx, c.keys.UserChannels(c.opts.User), name)
-	j.added = pipe.SAdd(ctx, c.keys.Members(name), c.opts.User)
-	j.count = pipe.SCard(ctx, c.keys.Members(name))
-	j.page = c.queuePage(ctx, pipe, name, c.opts.PageSize, true)
+	j.hash = pipe.HGetAll(ctx, fd.c.keys.Channel(name))
+	j.mine = pipe.SAdd(ctx, fd.c.keys.UserChannels(fd.c.opts.User), name)
+	j.added = pipe.SAdd(ctx, fd.c.keys.Members(name), fd.c.opts.User)
+	j.count = pipe.SCard(ctx, fd.c.keys.Members(name))
+	j.page = fd.queuePage(ctx, pipe, name, fd.c.opts.PageSize, true)
 	return j
 }
 
@@ -416,7 +457,7 @@ func (j *joining) read(ctx context.Context, c *Client) (ok bool, err error) {
 	}
 	j.ch = channelFromHash(j.name, j.hash.Val())
 	j.ch.Members = j.count.Val()
-	c.rememberChannel(j.name, j.ch.ID, ID{})
+	c.out.rememberChannel(j.name, j.ch.ID, ID{})
 	return true, nil
 }
 
@@ -428,7 +469,7 @@ func (c *Client) Join(ctx context.Context, channel string) (Channel, error) {
 		return Channel{}, err
 	}
 	if isDM(channel) {
-		return ch, c.follow(ctx, channel, true, c.opts.PageSize) // Open did the rest
+		return ch, c.feed.follow(ctx, channel, true, c.opts.PageSize) // Open did the rest
 	}
 	if ch.Members, err = c.SubscribeToChannel(ctx, channel); err != nil {
 		return Channel{}, err
@@ -442,7 +483,7 @@ func isDM(conv string) bool { _, ok := PeerOf(conv); return ok }
 // user leaves the member Set (a direct conversation leaves the user's
 // list; a private channel's members stay as an admin set them).
 func (c *Client) Leave(ctx context.Context, channel string) error {
-	c.unfollow(ctx, channel)
+	c.feed.unfollow(ctx, channel)
 	if peer, dm := PeerOf(channel); dm {
 		return c.rdb.SRem(ctx, c.keys.DMList(c.opts.User), peer).Err()
 	}
@@ -454,140 +495,138 @@ func (c *Client) Leave(ctx context.Context, channel string) error {
 
 // State returns the link's current state.
 func (c *Client) State() StateEvent {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state
+	c.feed.mu.Lock()
+	defer c.feed.mu.Unlock()
+	return c.feed.state
 }
 
-func (c *Client) setState(ctx context.Context, s StateEvent) {
-	c.mu.Lock()
-	changed := c.state.State != s.State || c.state.Attempt != s.Attempt
-	c.state = s
-	c.mu.Unlock()
+func (fd *feed) setState(ctx context.Context, s StateEvent) {
+	fd.mu.Lock()
+	changed := fd.state.State != s.State || fd.state.Attempt != s.Attempt
+	fd.state = s
+	fd.mu.Unlock()
 	if changed {
-		c.emit(ctx, s)
+		fd.c.emit(ctx, s)
 	}
 }
 
 // followed returns the delivery state of channel, or nil.
-func (c *Client) followed(channel string) *follow {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.follows[channel]
+func (fd *feed) followed(channel string) *follow {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	return fd.follows[channel]
 }
 
 // handleLive handles one message on a Pub/Sub topic: the client's own
 // topics, typing notices, and live entries, which are delivered when they
 // follow what was shown and otherwise make the client read the stream
 // (chain.go).
-func (c *Client) handleLive(ctx context.Context, m *redis.Message) error {
-	if c.handleOwn(ctx, m) {
+func (fd *feed) handleLive(ctx context.Context, m *redis.Message) error {
+	if fd.c.people.handleOwn(ctx, m) {
 		return nil
 	}
-	name, ok := c.convOfTopic(m.Channel)
+	name, ok := fd.c.hist.convOfTopic(m.Channel)
 	if !ok {
 		return nil
 	}
 	if user, ok := strings.CutPrefix(m.Payload, typingPrefix); ok {
-		if user != c.opts.User && validName(user) && c.Joined(name) {
-			c.emit(ctx, TypingEvent{Channel: name, User: user})
+		if user != fd.c.opts.User && validName(user) && fd.c.Joined(name) {
+			fd.c.emit(ctx, TypingEvent{Channel: name, User: user})
 		}
 		return nil
 	}
-	if len(m.Payload) > c.valueLimit()+1024 {
+	if len(m.Payload) > fd.c.hist.valueLimit()+1024 {
 		// Longer than any entry rtchat writes: not looked at, not kept.
 		// (Were it real, the stream holds it: the next entry's gap, or a
 		// read now, brings it.)
-		c.opts.Logger.Warn("dropped a live payload longer than a message may be", "channel", name, "bytes", len(m.Payload))
-		if f := c.followed(name); f != nil {
+		fd.c.opts.Logger.Warn("dropped a live payload longer than a message may be", "channel", name, "bytes", len(m.Payload))
+		if f := fd.followed(name); f != nil {
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			return c.readSoon(ctx, name, f)
+			return fd.readSoon(ctx, name, f)
 		}
 		return nil
 	}
-	f := c.followed(name)
-	if f == nil && c.opts.AutoJoin && isDM(name) && !strings.HasPrefix(m.Payload, liveVersion+"\n") {
+	f := fd.followed(name)
+	if f == nil && fd.c.opts.AutoJoin && isDM(name) && !strings.HasPrefix(m.Payload, liveVersion+"\n") {
 		// Someone opened a conversation with the user: follow it (its
-		// first page holds this entry).
-		peer, _ := PeerOf(name)
-		_ = c.rdb.SAdd(ctx, c.keys.DMList(c.opts.User), peer).Err()
-		c.emit(ctx, JoinedEvent{Channel: Channel{Name: name, ID: dmMark, Members: 2}})
-		return c.follow(ctx, name, true, c.opts.PageSize)
+		// first page holds this entry), off the receive loop.
+		fd.c.notices.add("open:"+name, func(ctx context.Context) { fd.openedByPeer(ctx, name) })
+		return nil
 	}
 	if f == nil {
 		return nil
 	}
 	msg, prev, err := decodeLive(name, m.Payload)
 	if err != nil {
-		c.opts.Logger.Warn("undecodable live message", "channel", name, "err", err)
+		fd.c.opts.Logger.Warn("undecodable live message", "channel", name, "err", err)
 		return nil
 	}
 	if msg.Ephemeral {
-		c.emit(ctx, MessageEvent{Message: msg})
+		fd.c.emit(ctx, MessageEvent{Message: msg})
 		return nil
 	}
-	if prev.IsZero() && !c.lastShown(f).IsZero() {
+	if prev.IsZero() && !fd.lastShown(f).IsZero() {
 		// The stream was empty before this entry, yet the client has
 		// shown entries of it: the server may have lost its data.
-		if err := c.checkWiped(ctx); err != nil {
+		if err := fd.checkWiped(ctx); err != nil {
 			return err
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	now := c.clock.now()
+	now := fd.clock.now()
 	switch f.chain.offer(msg.ID, prev, now) {
 	case deliverIt:
 		settle := f.chain.delivered(msg.ID)
-		c.emit(ctx, MessageEvent{Message: msg})
+		fd.c.emit(ctx, MessageEvent{Message: msg})
 		if !settle {
 			return nil
 		}
 	case dropIt:
 		return nil
 	case refuseIt:
-		c.opts.Logger.Warn("refused a live entry whose id is ahead of the server's clock", "channel", name, "id", msg.ID, "server_ms", now.ms)
+		fd.c.opts.Logger.Warn("refused a live entry whose id is ahead of the server's clock", "channel", name, "id", msg.ID, "server_ms", now.ms)
 	}
-	return c.readSoon(ctx, name, f)
+	return fd.readSoon(ctx, name, f)
 }
 
 // lastShown returns the newest entry delivered in f.
-func (c *Client) lastShown(f *follow) ID {
+func (fd *feed) lastShown(f *follow) ID {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.chain.last
 }
 
 // readSoon reads channel's stream after the floor now, or marks it due
-// when the last such read was less than verifyEvery ago. f.mu is held.
-func (c *Client) readSoon(ctx context.Context, channel string, f *follow) error {
+// when the last such read was less than oddReadEvery ago. f.mu is held.
+func (fd *feed) readSoon(ctx context.Context, channel string, f *follow) error {
 	if now := time.Now(); now.Before(f.nextRead) {
 		f.due = true
-		c.due.Store(true)
+		fd.due.Store(true)
 		return nil
 	}
-	return c.catchUpLocked(ctx, channel, f)
+	return fd.catchUpLocked(ctx, channel, f)
 }
 
 // readDue performs the stream reads that readSoon put off, once their
 // time has come.
-func (c *Client) readDue(ctx context.Context) error {
-	if !c.due.Swap(false) {
+func (fd *feed) readDue(ctx context.Context) error {
+	if !fd.due.Swap(false) {
 		return nil
 	}
-	c.mu.Lock()
-	follows := maps.Clone(c.follows)
-	c.mu.Unlock()
+	fd.mu.Lock()
+	follows := maps.Clone(fd.follows)
+	fd.mu.Unlock()
 	for name, f := range follows {
 		f.mu.Lock()
 		var err error
 		switch {
 		case !f.due:
 		case time.Now().Before(f.nextRead):
-			c.due.Store(true)
+			fd.due.Store(true)
 		default:
-			err = c.catchUpLocked(ctx, name, f)
+			err = fd.catchUpLocked(ctx, name, f)
 		}
 		f.mu.Unlock()
 		if err != nil {
@@ -602,7 +641,7 @@ func (c *Client) readDue(ctx context.Context) error {
 // trimmedPast), read for all in one round trip; a channel that missed
 // more than a page reads the rest on its own. Live delivery in these
 // channels waits meanwhile, as for catchUp.
-func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
+func (fd *feed) catchUpAll(ctx context.Context, channels []string) error {
 	type job struct {
 		name        string
 		f           *follow
@@ -615,10 +654,10 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 	channels = slices.Compact(channels)
 	follows := make([]*follow, len(channels))
 	for i, name := range channels {
-		follows[i] = c.followed(name) // c.mu, before any follow's lock
+		follows[i] = fd.followed(name) // c.mu, before any follow's lock
 	}
 	var jobs []*job
-	pipe := c.rdb.Pipeline()
+	pipe := fd.c.rdb.Pipeline()
 	for i, name := range channels {
 		f := follows[i]
 		if f == nil {
@@ -627,9 +666,9 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		j := &job{name: name, f: f, after: f.chain.floor, last: f.chain.last, wiped: f.reset}
-		f.due, f.nextRead = false, time.Now().Add(verifyEvery)
-		stream := c.streamOf(name)
-		j.page = c.queueRange(ctx, pipe, name, j.after.exclusive("-"), "+", readPage)
+		f.due, f.nextRead = false, time.Now().Add(oddReadEvery)
+		stream := fd.c.hist.streamOf(name)
+		j.page = fd.c.hist.queueRange(ctx, pipe, name, j.after.exclusive("-"), "+", catchUpBatch)
 		if !j.last.IsZero() && !f.reset {
 			j.self = pipe.XRangeN(ctx, stream, j.last.String(), j.last.String(), 1)
 			j.first = pipe.XRangeN(ctx, stream, "-", "+", 1)
@@ -643,13 +682,13 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 	_, _ = pipe.Exec(ctx) // each reply is checked below
 	for _, j := range jobs {
 		if trimmedPast(j.last, j.self, j.first) {
-			c.emit(ctx, TruncatedEvent{Channel: j.name})
+			fd.c.emit(ctx, TruncatedEvent{Channel: j.name})
 		}
-		msgs, err := c.rangeMessages(ctx, j.name, j.page)
+		msgs, err := fd.c.hist.rangeMessages(ctx, j.name, j.page)
 		if err != nil {
 			return fmt.Errorf("catch up: read %q: %w", j.name, err)
 		}
-		if err := c.deliverCaughtUp(ctx, j.name, j.f, msgs, len(msgs) == readPage, j.wiped); err != nil {
+		if err := fd.deliverCaughtUp(ctx, j.name, j.f, msgs, len(msgs) == catchUpBatch, j.wiped); err != nil {
 			return err
 		}
 	}
@@ -658,37 +697,37 @@ func (c *Client) catchUpAll(ctx context.Context, channels []string) error {
 
 // catchUp delivers every entry of channel's stream after the floor that
 // was not delivered yet, page by page.
-func (c *Client) catchUp(ctx context.Context, channel string) error {
-	f := c.followed(channel)
+func (fd *feed) catchUp(ctx context.Context, channel string) error {
+	f := fd.followed(channel)
 	if f == nil {
 		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return c.catchUpLocked(ctx, channel, f)
+	return fd.catchUpLocked(ctx, channel, f)
 }
 
 // catchUpLocked is catchUp with f.mu held.
-func (c *Client) catchUpLocked(ctx context.Context, channel string, f *follow) error {
-	f.due, f.nextRead = false, time.Now().Add(verifyEvery)
-	msgs, err := c.consume(ctx, channel, f.chain.floor, readPage)
+func (fd *feed) catchUpLocked(ctx context.Context, channel string, f *follow) error {
+	f.due, f.nextRead = false, time.Now().Add(oddReadEvery)
+	msgs, err := fd.c.hist.consume(ctx, channel, f.chain.floor, catchUpBatch)
 	if err != nil {
 		return fmt.Errorf("catch up: %w", err)
 	}
-	return c.deliverCaughtUp(ctx, channel, f, msgs, len(msgs) == readPage, f.reset)
+	return fd.deliverCaughtUp(ctx, channel, f, msgs, len(msgs) == catchUpBatch, f.reset)
 }
 
 // deliverCaughtUp delivers msgs, the first page read after f's floor, and
 // the pages after it while full is set; then it takes back live entries
 // the stream does not hold (f.mu held): lost with the server's data when
 // wiped is set, made up by someone otherwise.
-func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full, wiped bool) error {
+func (fd *feed) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full, wiped bool) error {
 	newest := ID{}
 	for {
 		after := ID{}
 		for _, m := range msgs {
 			if f.chain.shouldDeliver(m.ID) {
-				c.emit(ctx, MessageEvent{Message: m})
+				fd.c.emit(ctx, MessageEvent{Message: m})
 			}
 			after, newest = m.ID, m.ID
 		}
@@ -696,17 +735,17 @@ func (c *Client) deliverCaughtUp(ctx context.Context, channel string, f *follow,
 			break
 		}
 		var err error
-		if msgs, err = c.consume(ctx, channel, after, readPage); err != nil {
+		if msgs, err = fd.c.hist.consume(ctx, channel, after, catchUpBatch); err != nil {
 			return fmt.Errorf("catch up: %w", err)
 		}
-		full = len(msgs) == readPage
+		full = len(msgs) == catchUpBatch
 	}
-	c.clock.observe(newest.MS)
+	fd.clock.observe(newest.MS)
 	if phantoms := f.chain.read(newest); len(phantoms) > 0 {
-		c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms, "lost", wiped)
-		c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms, Lost: wiped})
+		fd.c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms, "lost", wiped)
+		fd.c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms, Lost: wiped})
 	}
-	c.noteKnown(channel, f.chain.floor)
+	fd.c.out.noteKnown(channel, f.chain.floor)
 	return nil
 }
 
@@ -725,10 +764,10 @@ func trimmedPast(last ID, self, first *redis.XMessageSliceCmd) bool {
 }
 
 // followedNames returns the channels the client follows.
-func (c *Client) followedNames() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Sorted(maps.Keys(c.follows))
+func (fd *feed) followedNames() []string {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	return slices.Sorted(maps.Keys(fd.follows))
 }
 
 // Backoff returns the delay before reconnect attempt n (1-based):

@@ -19,10 +19,11 @@
 // client-made id among the entries its earlier tries may have added, so it
 // is stored once.
 //
-// Files: client.go (options, lifecycle), send.go, delivery.go (follow,
-// live entries, catch-up), chain.go (what a live entry may be trusted
-// with), links.go and session.go (Pub/Sub connections and the watchdog),
-// watch.go (entries other tools add), presence.go, readmarks.go,
-// typing.go, search.go, channels.go and subscriptions.go (the managers),
-// keys.go (key schema), model.go, livefmt.go and id.go (formats).
+// Structure: Client is a thin facade over parts with their own state and
+// lock — feed (the delivery engine: delivery.go, chain.go, links.go,
+// session.go, watch.go, reset.go), outbox (send.go), people (presence.go,
+// typing.go), prefs (settings.go, readmarks.go), verifier (verify.go),
+// history (consumer.go, structure.go, conv.go) and notices (notices.go).
+// docs/DESIGN.md ("Layout") lists every file, the lock order between the
+// parts and the one verb for each concept.
 package chat

@@ -9,7 +9,7 @@ import (
 	"github.com/rtchat/rtchat/internal/embedded"
 )
 
-// The original request's flow: create a channel, subscribe, send, read the stream back.
+// The basic flow: create a channel, subscribe, send, read the stream back.
 // (The example runs on the embedded in-memory server; any Redis does.)
 func Example() {
 	srv, err := embedded.Start("127.0.0.1:0")

@@ -119,7 +119,8 @@ func FuzzConvNames(f *testing.F) {
 	k := DefaultKeys()
 	f.Fuzz(func(t *testing.T, a, b, topic string) {
 		c := &Client{keys: k, opts: Options{User: a}}
-		if conv, ok := c.convOfTopic(topic); ok && ValidateConv(conv) != nil {
+		c.hist = history{c}
+		if conv, ok := c.hist.convOfTopic(topic); ok && ValidateConv(conv) != nil {
 			t.Fatalf("topic %q gave the invalid conversation %q", topic, conv)
 		}
 		_ = Display(topic)
@@ -127,7 +128,7 @@ func FuzzConvNames(f *testing.F) {
 		if ValidateName(a) != nil || ValidateName(b) != nil || a == b {
 			return
 		}
-		if conv, ok := c.convOfTopic(k.DMStream(a, b)); !ok || conv != DM(b) {
+		if conv, ok := c.hist.convOfTopic(k.DMStream(a, b)); !ok || conv != DM(b) {
 			t.Fatalf("%s reads the topic of its conversation with %s as %q", a, b, conv)
 		}
 		if k.DMStream(a, b) != k.DMStream(b, a) || canonicalConv(DM(b), a) != canonicalConv(DM(a), b) {

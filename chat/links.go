@@ -92,48 +92,48 @@ var errSlotMoved = errors.New("a channel's slot moved to another node")
 // linkFor returns the link that must carry channel now, creating a
 // sharded link (not yet started) when its node has none. started reports
 // whether the link already existed.
-func (c *Client) linkFor(ctx context.Context, channel string) (l *link, started bool, err error) {
-	if c.cluster == nil {
-		return c.plain, true, nil
+func (fd *feed) linkFor(ctx context.Context, channel string) (l *link, started bool, err error) {
+	if fd.c.cluster == nil {
+		return fd.plain, true, nil
 	}
 	var node *redis.Client
-	if c.opts.ReplicaSubscribe {
-		node, err = c.cluster.SlaveForKey(ctx, c.streamOf(channel))
+	if fd.c.opts.ReplicaSubscribe {
+		node, err = fd.c.cluster.SlaveForKey(ctx, fd.c.hist.streamOf(channel))
 	} else {
-		node, err = c.cluster.MasterForKey(ctx, c.streamOf(channel))
+		node, err = fd.c.cluster.MasterForKey(ctx, fd.c.hist.streamOf(channel))
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("find the node of %q: %w", channel, err)
 	}
 	addr := node.Options().Addr
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l = c.shards[addr]
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	l = fd.shards[addr]
 	if l != nil {
 		return l, true, nil
 	}
 	l = &link{node: addr, client: node, names: map[string]bool{}}
-	c.shards[addr] = l
+	fd.shards[addr] = l
 	return l, false, nil
 }
 
 // carry puts channel on the link that must carry it and subscribes there.
 // A direct conversation needs no subscription of its own (the plain link's
 // patterns carry every one of them): it is caught up at once instead.
-func (c *Client) carry(ctx context.Context, channel string) error {
+func (fd *feed) carry(ctx context.Context, channel string) error {
 	if isDM(channel) {
-		return c.catchUp(ctx, channel)
+		return fd.catchUp(ctx, channel)
 	}
-	l, started, err := c.linkFor(ctx, channel)
+	l, started, err := fd.linkFor(ctx, channel)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if _, followed := c.follows[channel]; !followed {
-		c.mu.Unlock()
+	fd.mu.Lock()
+	if _, followed := fd.follows[channel]; !followed {
+		fd.mu.Unlock()
 		return nil
 	}
-	for _, other := range c.shards {
+	for _, other := range fd.shards {
 		if other != l {
 			delete(other.names, channel)
 		}
@@ -141,51 +141,51 @@ func (c *Client) carry(ctx context.Context, channel string) error {
 	if l.names != nil {
 		l.names[channel] = true
 	}
-	ps, loopCtx := l.ps, c.loopCtx
+	ps, loopCtx := l.ps, fd.loopCtx
 	if ps != nil {
 		l.await(channel) // in the same session as ps (see subscribe)
 	}
-	c.mu.Unlock()
+	fd.mu.Unlock()
 	switch {
 	case !started && loopCtx != nil:
-		c.startShard(loopCtx, l)
+		fd.startShard(loopCtx, l)
 	case ps != nil && loopCtx.Err() == nil:
 		// Not waited for: a subscription still connecting would hold
 		// the join (and a window's first view) until it is up. An error
 		// means the link is failing; its next session subscribes to
 		// every channel it carries anyway.
-		topic := c.streamOf(channel)
-		c.done.Go(func() { _ = l.subscribe(loopCtx, ps, topic) })
+		topic := fd.c.hist.streamOf(channel)
+		fd.c.done.Go(func() { _ = l.subscribe(loopCtx, ps, topic) })
 	}
-	c.nudgeWatcher()
+	fd.nudgeWatcher()
 	return nil
 }
 
 // startShard runs l's loop on a goroutine the client waits for at Close.
-func (c *Client) startShard(ctx context.Context, l *link) {
-	c.done.Go(func() { c.shardLoop(ctx, l) })
+func (fd *feed) startShard(ctx context.Context, l *link) {
+	fd.c.done.Go(func() { fd.shardLoop(ctx, l) })
 }
 
 // carries reports whether link l carries channel.
-func (c *Client) carries(l *link, channel string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (fd *feed) carries(l *link, channel string) bool {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
 	if !l.sharded() {
-		_, ok := c.follows[channel]
-		return ok && (c.cluster == nil || isDM(channel))
+		_, ok := fd.follows[channel]
+		return ok && (fd.c.cluster == nil || isDM(channel))
 	}
 	return l.names[channel]
 }
 
 // unfollow stops carrying channel live.
-func (c *Client) unfollow(ctx context.Context, channel string) {
-	c.mu.Lock()
-	delete(c.follows, channel)
+func (fd *feed) unfollow(ctx context.Context, channel string) {
+	fd.mu.Lock()
+	delete(fd.follows, channel)
 	var from *link
-	if c.cluster == nil && !isDM(channel) {
-		from = c.plain
+	if fd.c.cluster == nil && !isDM(channel) {
+		from = fd.plain
 	}
-	for _, l := range c.shards {
+	for _, l := range fd.shards {
 		if l.names[channel] {
 			delete(l.names, channel)
 			from = l
@@ -195,27 +195,27 @@ func (c *Client) unfollow(ctx context.Context, channel string) {
 	if from != nil {
 		ps = from.ps
 	}
-	c.mu.Unlock()
+	fd.mu.Unlock()
 	if ps != nil {
-		_ = from.unsubscribe(ctx, ps, c.streamOf(channel))
+		_ = from.unsubscribe(ctx, ps, fd.c.hist.streamOf(channel))
 	}
-	c.nudgeWatcher()
+	fd.nudgeWatcher()
 }
 
 // topicsOf returns every topic link l must carry now.
-func (c *Client) topicsOf(l *link) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (fd *feed) topicsOf(l *link) []string {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
 	topics := slices.Clone(l.own)
 	switch {
 	case l.sharded():
 		for name := range l.names {
-			topics = append(topics, c.streamOf(name))
+			topics = append(topics, fd.c.hist.streamOf(name))
 		}
-	case c.cluster == nil:
-		for name := range c.follows {
+	case fd.c.cluster == nil:
+		for name := range fd.follows {
 			if !isDM(name) {
-				topics = append(topics, c.streamOf(name))
+				topics = append(topics, fd.c.hist.streamOf(name))
 			}
 		}
 	}
@@ -224,10 +224,10 @@ func (c *Client) topicsOf(l *link) []string {
 
 // receiveLoop keeps the plain link alive, starting over with backoff
 // whenever it fails; its state is the client's connection state.
-func (c *Client) receiveLoop(ctx context.Context) {
+func (fd *feed) receiveLoop(ctx context.Context) {
 	attempt := 0
 	for ctx.Err() == nil {
-		err := c.session(ctx, c.plain, &attempt)
+		err := fd.session(ctx, fd.plain, &attempt)
 		if ctx.Err() != nil {
 			return
 		}
@@ -235,9 +235,9 @@ func (c *Client) receiveLoop(ctx context.Context) {
 			err = fmt.Errorf("%w: %w", ErrAuth, err)
 		}
 		attempt++
-		c.opts.Logger.Warn("subscription lost", "err", err, "attempt", attempt)
-		c.setState(ctx, StateEvent{State: StateReconnecting, Attempt: attempt, Err: err})
-		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
+		fd.c.opts.Logger.Warn("subscription lost", "err", err, "attempt", attempt)
+		fd.setState(ctx, StateEvent{State: StateReconnecting, Attempt: attempt, Err: err})
+		if !sleep(ctx, Backoff(attempt, fd.c.opts.MaxBackoff)) {
 			return
 		}
 	}
@@ -246,34 +246,34 @@ func (c *Client) receiveLoop(ctx context.Context) {
 // shardLoop keeps a sharded link alive while it carries channels. After a
 // failure it asks the cluster where each of its channels lives now and
 // hands those that moved to their new node's link.
-func (c *Client) shardLoop(ctx context.Context, l *link) {
+func (fd *feed) shardLoop(ctx context.Context, l *link) {
 	attempt := 0
 	for ctx.Err() == nil {
-		c.mu.Lock()
+		fd.mu.Lock()
 		empty := len(l.names) == 0
 		if empty {
-			delete(c.shards, l.node)
+			delete(fd.shards, l.node)
 		}
-		c.mu.Unlock()
+		fd.mu.Unlock()
 		if empty {
 			return
 		}
-		err := c.session(ctx, l, &attempt)
+		err := fd.session(ctx, l, &attempt)
 		if ctx.Err() != nil {
 			return
 		}
 		attempt++
-		c.opts.Logger.Warn("sharded subscription lost", "node", l.node, "err", err, "attempt", attempt)
-		c.cluster.ReloadState(ctx)
-		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
+		fd.c.opts.Logger.Warn("sharded subscription lost", "node", l.node, "err", err, "attempt", attempt)
+		fd.c.cluster.ReloadState(ctx)
+		if !sleep(ctx, Backoff(attempt, fd.c.opts.MaxBackoff)) {
 			return
 		}
-		c.mu.Lock()
+		fd.mu.Lock()
 		names := slices.Collect(maps.Keys(l.names))
-		c.mu.Unlock()
+		fd.mu.Unlock()
 		for _, n := range names {
-			if err := c.carry(ctx, n); err != nil {
-				c.opts.Logger.Warn("re-route channel", "channel", n, "err", err)
+			if err := fd.carry(ctx, n); err != nil {
+				fd.c.opts.Logger.Warn("re-route channel", "channel", n, "err", err)
 			}
 		}
 	}

@@ -96,8 +96,9 @@ type Message struct {
 // Stream entry field names: the on-the-wire contract of a stored message
 // (docs/DESIGN.md, "Entry format"). An entry rtchat writes holds, in this
 // order, user, text, ts, mid and channel_id, kind only when it is not
-// plain text, then key and sig (see sign.go): entries with the same fields in the same order share their
-// field names inside Redis, so the names cost nothing per message.
+// plain text, ref, reply and thread when they are set, then key and sig
+// (see sign.go): entries with the same fields in the same order share
+// their field names inside Redis, so the names cost nothing per message.
 const (
 	fieldUser      = "user"
 	fieldText      = "text"

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -70,9 +72,9 @@ type Presence struct {
 // heartbeat renews the session's presence; first is the session's first
 // beat. It reports whether the session's entry had vanished since the last
 // beat (the server lost its data, or the client was frozen past the TTL).
-func (c *Client) heartbeat(ctx context.Context, first bool) (vanished bool, err error) {
-	pipe := c.rdb.Pipeline()
-	mine := c.queueHeartbeat(ctx, pipe, first)
+func (pp *people) heartbeat(ctx context.Context, first bool) (vanished bool, err error) {
+	pipe := pp.c.rdb.Pipeline()
+	mine := pp.queueHeartbeat(ctx, pipe, first)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return false, fmt.Errorf("presence heartbeat: %w", err)
 	}
@@ -82,24 +84,24 @@ func (c *Client) heartbeat(ctx context.Context, first bool) (vanished bool, err 
 // queueHeartbeat queues a heartbeat on pipe (the first of a session also
 // drops the user's expired sessions and says they came online); mine
 // answers whether this session's entry was new.
-func (c *Client) queueHeartbeat(ctx context.Context, pipe redis.Pipeliner, first bool) (mine *redis.IntCmd) {
+func (pp *people) queueHeartbeat(ctx context.Context, pipe redis.Pipeliner, first bool) (mine *redis.IntCmd) {
 	now := time.Now()
-	exp := float64(now.Add(c.opts.PresenceTTL).UnixMilli())
-	mine = pipe.ZAdd(ctx, c.keys.Online(c.opts.User), redis.Z{Score: exp, Member: c.sessionID})
-	pipe.PExpire(ctx, c.keys.Online(c.opts.User), c.opts.PresenceTTL)
+	exp := float64(now.Add(pp.c.opts.PresenceTTL).UnixMilli())
+	mine = pipe.ZAdd(ctx, pp.c.keys.Online(pp.c.opts.User), redis.Z{Score: exp, Member: pp.sessionID})
+	pipe.PExpire(ctx, pp.c.keys.Online(pp.c.opts.User), pp.c.opts.PresenceTTL)
 	if first {
-		pipe.ZRemRangeByScore(ctx, c.keys.Online(c.opts.User), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
-		pipe.Publish(ctx, c.keys.PresenceEvents(), "+"+c.opts.User)
+		pipe.ZRemRangeByScore(ctx, pp.c.keys.Online(pp.c.opts.User), "-inf", "("+strconv.FormatInt(now.UnixMilli(), 10))
+		pipe.Publish(ctx, pp.c.keys.PresenceEvents(), "+"+pp.c.opts.User)
 	}
 	return mine
 }
 
 // goodbye ends the session's presence on a clean exit: the user goes
 // offline at once unless another session of theirs lives on.
-func (c *Client) goodbye(ctx context.Context) error {
-	key := c.keys.Online(c.opts.User)
-	pipe := c.rdb.Pipeline()
-	pipe.ZRem(ctx, key, c.sessionID)
+func (pp *people) goodbye(ctx context.Context) error {
+	key := pp.c.keys.Online(pp.c.opts.User)
+	pipe := pp.c.rdb.Pipeline()
+	pipe.ZRem(ctx, key, pp.sessionID)
 	left := pipe.ZCount(ctx, key, "("+strconv.FormatInt(time.Now().UnixMilli(), 10), "+inf")
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
@@ -107,43 +109,43 @@ func (c *Client) goodbye(ctx context.Context) error {
 	if left.Val() > 0 {
 		return nil
 	}
-	return c.rdb.Publish(ctx, c.keys.PresenceEvents(), "-"+c.opts.User).Err()
+	return pp.c.rdb.Publish(ctx, pp.c.keys.PresenceEvents(), "-"+pp.c.opts.User).Err()
 }
 
 // presenceLoop beats until ctx ends, then says goodbye. Meanwhile it keeps
 // track of who of the watched people is online and emits PresenceEvents.
-func (c *Client) presenceLoop(ctx context.Context) {
-	tick := time.NewTicker(c.opts.PresenceEvery)
+func (pp *people) presenceLoop(ctx context.Context) {
+	tick := time.NewTicker(pp.c.opts.PresenceEvery)
 	defer tick.Stop()
 	p := presenceTracker{until: map[string]time.Time{}, on: map[string]bool{}}
 	// Start's registration carried the session's first heartbeat.
-	first, beaten := !c.startBeat.Load(), c.startBeat.Load()
+	first, beaten := !pp.startBeat.Load(), pp.startBeat.Load()
 	for {
 		var vanished bool
 		var err error
 		if beaten {
 			beaten = false
 		} else {
-			vanished, err = c.heartbeat(ctx, first)
+			vanished, err = pp.heartbeat(ctx, first)
 		}
 		switch {
 		case err != nil && ctx.Err() == nil:
-			c.opts.Logger.Debug("presence", "err", err)
+			pp.c.opts.Logger.Debug("presence", "err", err)
 		case err == nil:
 			first = false
 		}
 		if vanished {
-			if err := c.checkWiped(ctx); err != nil {
-				c.opts.Logger.Debug("presence: check for a wiped server", "err", err)
+			if err := pp.c.feed.checkWiped(ctx); err != nil {
+				pp.c.opts.Logger.Debug("presence: check for a wiped server", "err", err)
 			}
 		}
-		for !c.presenceWait(ctx, tick, &p) {
+		for !pp.presenceWait(ctx, tick, &p) {
 		}
 		if ctx.Err() != nil {
 			// A clean exit: offline at once, not after the TTL.
 			bye, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			if err := c.goodbye(bye); err != nil {
-				c.opts.Logger.Debug("presence: goodbye", "err", err)
+			if err := pp.goodbye(bye); err != nil {
+				pp.c.opts.Logger.Debug("presence: goodbye", "err", err)
 			}
 			cancel()
 			return
@@ -153,7 +155,7 @@ func (c *Client) presenceLoop(ctx context.Context) {
 
 // presenceWait handles one thing the presence loop hears; it reports true
 // when it is time to beat again, or to stop.
-func (c *Client) presenceWait(ctx context.Context, tick *time.Ticker, p *presenceTracker) bool {
+func (pp *people) presenceWait(ctx context.Context, tick *time.Ticker, p *presenceTracker) bool {
 	var expiry <-chan time.Time
 	if wait, ok := p.nextCheck(); ok {
 		t := time.NewTimer(max(wait, 0))
@@ -163,14 +165,38 @@ func (c *Client) presenceWait(ctx context.Context, tick *time.Ticker, p *presenc
 	select {
 	case <-ctx.Done():
 		return true
-	case n := <-c.presence:
-		c.notePresence(ctx, p, n)
+	case n := <-pp.presence:
+		pp.notePresence(ctx, p, n)
 	case <-expiry:
-		c.refreshPresence(ctx, p, p.due())
+		pp.refreshPresence(ctx, p, p.due())
 	case <-tick.C:
 		return true
 	}
 	return false
+}
+
+// people is the client's part that keeps presence: the user's session
+// heartbeat, who of the joined channels' members is online or away, the
+// members themselves, and typing notices (typing.go). mu guards typedAt;
+// it is never held with another lock. The presence loop owns the rest.
+type people struct {
+	c *Client
+	// sessionID names this client in the user's presence Set.
+	sessionID string
+	// startBeat is set when Start's registration carried the first
+	// presence heartbeat.
+	startBeat atomic.Bool
+	// presence carries notes from the receive loop to the presence loop;
+	// typing the channels to send a typing notice to.
+	presence chan presenceNote
+	typing   chan string
+	mu       sync.Mutex
+	typedAt  map[string]time.Time // last typing notice per channel
+}
+
+func newPeople(c *Client) *people {
+	return &people{c: c, sessionID: newID(), presence: make(chan presenceNote, 64),
+		typing: make(chan string, 4), typedAt: map[string]time.Time{}}
 }
 
 // presenceTracker is the presence loop's view of the watched people.
@@ -241,7 +267,7 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // notePresence applies a note from the receive loop.
-func (c *Client) notePresence(ctx context.Context, p *presenceTracker, n presenceNote) {
+func (pp *people) notePresence(ctx context.Context, p *presenceTracker, n presenceNote) {
 	if n.watch != nil {
 		var fresh []string
 		for _, u := range n.watch {
@@ -250,7 +276,7 @@ func (c *Client) notePresence(ctx context.Context, p *presenceTracker, n presenc
 				fresh = append(fresh, u)
 			}
 		}
-		c.refreshPresence(ctx, p, fresh)
+		pp.refreshPresence(ctx, p, fresh)
 		return
 	}
 	if _, watched := p.until[n.user]; !watched {
@@ -263,12 +289,12 @@ func (c *Client) notePresence(ctx context.Context, p *presenceTracker, n presenc
 	}
 	p.hinted[n.user] = true
 	if !time.Now().Before(p.hintRead.Add(presenceHintEvery)) {
-		c.refreshPresence(ctx, p, p.due())
+		pp.refreshPresence(ctx, p, p.due())
 	}
 }
 
 // refreshPresence reads the sessions of users and reports what changed.
-func (c *Client) refreshPresence(ctx context.Context, p *presenceTracker, users []string) {
+func (pp *people) refreshPresence(ctx context.Context, p *presenceTracker, users []string) {
 	if len(users) == 0 {
 		return
 	}
@@ -280,9 +306,9 @@ func (c *Client) refreshPresence(ctx context.Context, p *presenceTracker, users 
 			delete(p.hinted, u)
 		}
 	}
-	until, err := c.sessionsUntil(ctx, users)
+	until, err := pp.sessionsUntil(ctx, users)
 	if err != nil {
-		c.opts.Logger.Debug("presence: read sessions", "err", err)
+		pp.c.opts.Logger.Debug("presence: read sessions", "err", err)
 		// Try again at the floor, not in a tight loop.
 		for _, u := range users {
 			if t := p.until[u]; !t.IsZero() {
@@ -293,18 +319,18 @@ func (c *Client) refreshPresence(ctx context.Context, p *presenceTracker, users 
 	}
 	for i, u := range users {
 		p.until[u] = until[i]
-		c.reportPresence(ctx, p, u)
+		pp.reportPresence(ctx, p, u)
 	}
 }
 
 // sessionsUntil returns, for each of users, when their latest live
 // session expires (zero: none is live), read from their own Sorted Sets
 // in one pipeline.
-func (c *Client) sessionsUntil(ctx context.Context, users []string) ([]time.Time, error) {
-	pipe := c.rdb.Pipeline()
+func (pp *people) sessionsUntil(ctx context.Context, users []string) ([]time.Time, error) {
+	pipe := pp.c.rdb.Pipeline()
 	cmds := make([]*redis.ZSliceCmd, len(users))
 	for i, u := range users {
-		cmds[i] = pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: c.keys.Online(u), Start: 0, Stop: 0, Rev: true})
+		cmds[i] = pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: pp.c.keys.Online(u), Start: 0, Stop: 0, Rev: true})
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !redis.HasErrorPrefix(err, "WRONGTYPE") {
 		return nil, err
@@ -323,34 +349,34 @@ func (c *Client) sessionsUntil(ctx context.Context, users []string) ([]time.Time
 }
 
 // reportPresence emits a PresenceEvent when user's state changed.
-func (c *Client) reportPresence(ctx context.Context, p *presenceTracker, user string) {
+func (pp *people) reportPresence(ctx context.Context, p *presenceTracker, user string) {
 	on := !p.until[user].IsZero()
 	if p.on[user] == on {
 		return
 	}
 	p.on[user] = on
-	c.emit(ctx, PresenceEvent{User: user, Online: on})
+	pp.c.emit(ctx, PresenceEvent{User: user, Online: on})
 }
 
 // watchPeople asks the presence loop to follow users.
-func (c *Client) watchPeople(users []string) {
+func (pp *people) watchPeople(users []string) {
 	if len(users) == 0 {
 		return
 	}
 	select {
-	case c.presence <- presenceNote{watch: users}:
-	case <-c.closing:
+	case pp.presence <- presenceNote{watch: users}:
+	case <-pp.c.closing:
 	}
 }
 
 // handlePresence turns a message on the presence topic ("+user" or
 // "-user") into a note for the presence loop.
-func (c *Client) handlePresence(payload string) {
+func (pp *people) handlePresence(payload string) {
 	if len(payload) < 2 || (payload[0] != '+' && payload[0] != '-') || !validName(payload[1:]) {
 		return
 	}
 	select {
-	case c.presence <- presenceNote{user: payload[1:], online: payload[0] == '+'}:
+	case pp.presence <- presenceNote{user: payload[1:], online: payload[0] == '+'}:
 	default: // a hint; the next read of the scores corrects a lost one
 	}
 }
@@ -358,11 +384,11 @@ func (c *Client) handlePresence(payload string) {
 // Who returns channel's members and those of them with a live session now:
 // the member Set, then one pipeline of their sessions.
 func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
-	members, err := c.members(ctx, channel)
+	members, err := c.people.members(ctx, channel)
 	if err != nil || len(members) == 0 {
 		return Presence{Members: members}, err
 	}
-	until, err := c.sessionsUntil(ctx, members)
+	until, err := c.people.sessionsUntil(ctx, members)
 	if err != nil {
 		return Presence{}, fmt.Errorf("who is online in %q: %w", channel, CleanRedisError(err))
 	}
@@ -380,58 +406,58 @@ func (c *Client) Who(ctx context.Context, channel string) (Presence, error) {
 
 // members returns the people of a conversation, sorted: a channel's
 // subscribers, a private channel's members, or the two of a direct one.
-func (c *Client) members(ctx context.Context, conv string) ([]string, error) {
+func (pp *people) members(ctx context.Context, conv string) ([]string, error) {
 	if peer, dm := PeerOf(conv); dm {
-		people := []string{c.opts.User, peer}
+		people := []string{pp.c.opts.User, peer}
 		slices.Sort(people)
 		return slices.Compact(people), nil
 	}
 	if name, private := PrivateName(conv); private {
-		m, err := c.rdb.SMembers(ctx, c.keys.PrivateMembers(name)).Result()
+		m, err := pp.c.rdb.SMembers(ctx, pp.c.keys.PrivateMembers(name)).Result()
 		if err != nil {
 			return nil, fmt.Errorf("members of %s: %w", Display(conv), CleanRedisError(err))
 		}
 		slices.Sort(m)
 		return m, nil
 	}
-	return c.subs.Members(ctx, conv)
+	return pp.c.subs.Members(ctx, conv)
 }
 
 // handleMembers re-reads the members of channel, when the client follows
 // it, after a "members changed" notice, and emits them.
-func (c *Client) handleMembers(ctx context.Context, channel string) {
-	if !c.Joined(channel) {
+func (pp *people) handleMembers(ctx context.Context, channel string) {
+	if !pp.c.Joined(channel) {
 		return
 	}
-	members, err := c.members(ctx, channel)
+	members, err := pp.members(ctx, channel)
 	if err != nil {
-		c.opts.Logger.Debug("members changed", "channel", channel, "err", err)
+		pp.c.opts.Logger.Debug("members changed", "channel", channel, "err", err)
 		return
 	}
-	c.emit(ctx, MembersEvent{Channel: channel, Members: members})
-	c.watchPeople(members)
+	pp.c.emit(ctx, MembersEvent{Channel: channel, Members: members})
+	pp.watchPeople(members)
 }
 
 // handleOwn handles a message on one of the plain link's own topics; it
 // reports false for any other topic.
-func (c *Client) handleOwn(ctx context.Context, m *redis.Message) bool {
+func (pp *people) handleOwn(ctx context.Context, m *redis.Message) bool {
 	switch m.Channel {
-	case c.plain.own[0]: // the channel list
+	case pp.c.feed.plain.own[0]: // the channel list
 		if name, ok := strings.CutPrefix(m.Payload, membersChanged); ok {
-			if validName(name) {
-				c.handleMembers(ctx, name)
+			if validName(name) && pp.c.Joined(name) {
+				pp.c.notices.add(m.Payload, func(ctx context.Context) { pp.handleMembers(ctx, name) })
 			}
 			return true
 		}
-		c.emit(ctx, ChannelsChangedEvent{})
-	case c.plain.own[1]: // the user's own events
-		c.handleUserEvent(ctx, m.Payload)
-	case c.plain.own[2]: // presence
+		pp.c.emit(ctx, ChannelsChangedEvent{})
+	case pp.c.feed.plain.own[1]: // the user's own events
+		pp.c.prefs.handleUserEvent(ctx, m.Payload)
+	case pp.c.feed.plain.own[2]: // presence
 		if user, ok := strings.CutPrefix(m.Payload, awayNoticePrefix); ok && validName(user) {
-			c.handleAway(ctx, user)
+			pp.c.notices.add(m.Payload, func(ctx context.Context) { pp.c.prefs.handleAway(ctx, user) })
 			return true
 		}
-		c.handlePresence(m.Payload)
+		pp.handlePresence(m.Payload)
 	default:
 		return false
 	}

@@ -44,7 +44,7 @@ func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
 	if id.IsZero() {
 		return fmt.Errorf("mark %q read: no stream id", channel)
 	}
-	err := c.scripts.run(ctx, markScript, []string{c.keys.ReadMarks(c.opts.User)}, channel, id.String(), c.plain.own[1]).Err()
+	err := c.scripts.run(ctx, markScript, []string{c.keys.ReadMarks(c.opts.User)}, channel, id.String(), c.feed.plain.own[1]).Err()
 	if err != nil {
 		return fmt.Errorf("mark %q read: %w", channel, CleanRedisError(err))
 	}
@@ -53,11 +53,11 @@ func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
 
 // validMarker returns a read marker as stored, or the zero ID (never read)
 // for one that is not a stream id — written by something else.
-func (c *Client) validMarker(channel, raw string) ID {
+func (ps *prefs) validMarker(channel, raw string) ID {
 	id, ok := parseID(raw)
 	if !ok {
 		if raw != "" {
-			c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", raw)
+			ps.c.opts.Logger.Warn("ignoring an odd read marker", "channel", channel, "marker", raw)
 		}
 		return ID{}
 	}
@@ -68,13 +68,13 @@ func (c *Client) validMarker(channel, raw string) ID {
 // after its read marker, up to the end of the page (UnreadLimit at most):
 // the page's own, and — for a marker older than the page — those between,
 // read for every such page in one round trip.
-func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
+func (ps *prefs) countUnread(ctx context.Context, pages []*pageRead) error {
 	type counting struct {
 		p       *pageRead
 		between *queuedScript // nil: the page holds all
 	}
 	var todo []counting
-	pipe := c.rdb.Pipeline()
+	pipe := ps.c.rdb.Pipeline()
 	for _, p := range pages {
 		marker, page := p.ev.ReadID, p.ev.Messages
 		if p.pageSize <= 0 || marker.IsZero() || len(page) == 0 || !page[len(page)-1].ID.After(marker) {
@@ -83,7 +83,7 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 		t := counting{p: p}
 		if !p.ev.Complete && page[0].ID.After(marker) {
 			// The marker is older than the page: count what lies between.
-			q := c.queueRange(ctx, pipe, p.channel, marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
+			q := ps.c.hist.queueRange(ctx, pipe, p.channel, marker.exclusive("-"), page[0].ID.exclusive("+"), UnreadLimit+1)
 			t.between = &q
 		}
 		todo = append(todo, t)
@@ -94,16 +94,16 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 	for _, t := range todo {
 		marker, u := t.p.ev.ReadID, &t.p.ev.Unread
 		count := func(m Message) {
-			if m.User == c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
+			if m.User == ps.c.opts.User || !m.ID.After(marker) || !m.Kind.Shown() || !m.Thread.IsZero() {
 				return // one's own, read, or not a line of the channel
 			}
 			u.Count++
-			if Mentions(m.Text, c.opts.User) {
+			if Mentions(m.Text, ps.c.opts.User) {
 				u.Mentions++
 			}
 		}
 		if t.between != nil {
-			xs, err := c.rangeMessages(ctx, t.p.channel, *t.between)
+			xs, err := ps.c.hist.rangeMessages(ctx, t.p.channel, *t.between)
 			if err != nil {
 				return fmt.Errorf("count unread in %q: %w", t.p.channel, err)
 			}
@@ -123,23 +123,25 @@ func (c *Client) countUnread(ctx context.Context, pages []*pageRead) error {
 
 // handleUserEvent turns a message on the user's events topic into a
 // ReadEvent ("channel\nid").
-func (c *Client) handleUserEvent(ctx context.Context, payload string) {
+func (ps *prefs) handleUserEvent(ctx context.Context, payload string) {
 	channel, raw, ok := strings.Cut(payload, "\n")
 	if channel == settingsChanged && !ok {
-		c.handleSettings(ctx)
+		ps.c.notices.add(settingsChanged, ps.handleSettings)
 		return
 	}
 	if channel == channelsChanged && !ok {
 		// An admin changed the user's private channels.
-		c.syncPrivate(ctx)
-		c.emit(ctx, ChannelsChangedEvent{})
+		ps.c.notices.add(channelsChanged, func(ctx context.Context) {
+			ps.c.feed.syncPrivate(ctx)
+			ps.c.emit(ctx, ChannelsChangedEvent{})
+		})
 		return
 	}
 	if !ok || ValidateConv(channel) != nil {
 		return
 	}
 	if id, ok := parseID(raw); ok && !id.IsZero() {
-		c.emit(ctx, ReadEvent{Channel: channel, ID: id})
+		ps.c.emit(ctx, ReadEvent{Channel: channel, ID: id})
 	}
 }
 

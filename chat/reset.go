@@ -17,24 +17,24 @@ import (
 // its memberships again, and says so once with a ResetEvent.
 
 // checkWiped registers everything again if the server lost its data.
-func (c *Client) checkWiped(ctx context.Context) error {
-	n, err := c.rdb.Exists(ctx, c.keys.User(c.opts.User)).Result()
+func (fd *feed) checkWiped(ctx context.Context) error {
+	n, err := fd.c.rdb.Exists(ctx, fd.c.keys.User(fd.c.opts.User)).Result()
 	if err != nil {
 		if ctx.Err() == nil {
-			c.opts.Logger.Debug("check for a wiped server", "err", err)
+			fd.c.opts.Logger.Debug("check for a wiped server", "err", err)
 		}
 		return nil // the link's own errors end the session; this is a probe
 	}
-	if n == 1 || !c.resetting.CompareAndSwap(false, true) {
+	if n == 1 || !fd.resetting.CompareAndSwap(false, true) {
 		return nil
 	}
-	defer c.resetting.Store(false)
-	c.opts.Logger.Warn("the server lost its data; registering the user and channels again")
+	defer fd.resetting.Store(false)
+	fd.c.opts.Logger.Warn("the server lost its data; registering the user and channels again")
 	// Never a follow's lock under c.mu: a catch-up holds follows' locks
 	// and then takes c.mu.
-	c.mu.Lock()
-	follows := slices.Collect(maps.Values(c.follows))
-	c.mu.Unlock()
+	fd.mu.Lock()
+	follows := slices.Collect(maps.Values(fd.follows))
+	fd.mu.Unlock()
 	for _, f := range follows {
 		f.mu.Lock()
 		f.reset = true
@@ -44,10 +44,10 @@ func (c *Client) checkWiped(ctx context.Context) error {
 	// next check (the next heartbeat or resubscription) finds the server
 	// still wiped and tries again. Here it is tried a few times at once.
 	for attempt := 1; attempt <= rejoinTries; attempt++ {
-		if err = c.Rejoin(ctx); err == nil || ctx.Err() != nil {
+		if err = fd.c.Rejoin(ctx); err == nil || ctx.Err() != nil {
 			break
 		}
-		c.opts.Logger.Warn("register again after the server lost its data", "attempt", attempt, "err", err)
+		fd.c.opts.Logger.Warn("register again after the server lost its data", "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(Backoff(attempt, time.Second)):
@@ -58,10 +58,10 @@ func (c *Client) checkWiped(ctx context.Context) error {
 	}
 	// The session entry went with the data: others would see the user
 	// offline until the next beat.
-	if _, err := c.heartbeat(ctx, true); err != nil {
-		c.opts.Logger.Debug("presence after the server lost its data", "err", err)
+	if _, err := fd.c.people.heartbeat(ctx, true); err != nil {
+		fd.c.opts.Logger.Debug("presence after the server lost its data", "err", err)
 	}
-	c.emit(ctx, ResetEvent{})
+	fd.c.emit(ctx, ResetEvent{})
 	return nil
 }
 
@@ -75,16 +75,16 @@ const rejoinTries = 4
 // The user's record, by which a client notices a wiped server, is written
 // last, so that a Rejoin cut short is done again in full.
 func (c *Client) Rejoin(ctx context.Context) error {
-	c.mu.Lock()
+	c.feed.mu.Lock()
 	type followed struct {
 		name   string
 		member bool
 	}
 	var all []followed
-	for name, f := range c.follows {
+	for name, f := range c.feed.follows {
 		all = append(all, followed{name, f.member})
 	}
-	c.mu.Unlock()
+	c.feed.mu.Unlock()
 	for _, f := range all {
 		if peer, dm := PeerOf(f.name); dm {
 			// Best effort, like opening it: the conversation itself
@@ -99,7 +99,7 @@ func (c *Client) Rejoin(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.rememberChannel(f.name, ch.ID, ID{})
+		c.out.rememberChannel(f.name, ch.ID, ID{})
 		if !f.member {
 			continue
 		}

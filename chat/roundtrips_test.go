@@ -181,7 +181,7 @@ func TestJoinAll(t *testing.T) {
 	}
 	// A window's next start reopens them from what Start read.
 	again := newRecorder(t, rdb, "alice")
-	if err := again.SetLevel(ctx, "a", chat.LevelAll); err != nil {
+	if err := again.ChangeSettings(ctx, chat.SetLevel{Conv: "a", Level: chat.LevelAll}); err != nil {
 		t.Fatal(err)
 	}
 	open, err := again.Opening(ctx) // read at Start: before the level

@@ -41,8 +41,8 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	if limit <= 0 {
 		limit = 50
 	}
-	stream := c.streamOf(channel)
-	res, err := c.scripts.run(ctx, searchScript, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk, c.valueLimit()).Slice()
+	stream := c.hist.streamOf(channel)
+	res, err := c.scripts.run(ctx, searchScript, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk, c.hist.valueLimit()).Slice()
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
 	}
@@ -126,8 +126,8 @@ func (c *Client) Around(ctx context.Context, channel string, id ID, n int64) ([]
 	if id.IsZero() {
 		return nil, fmt.Errorf("read around in %q: no stream id", channel)
 	}
-	key := c.streamOf(channel)
-	res, err := c.scripts.run(ctx, aroundScript, []string{key, stateKey(key)}, id.String(), n, pageScan, c.valueLimit()).Slice()
+	key := c.hist.streamOf(channel)
+	res, err := c.scripts.run(ctx, aroundScript, []string{key, stateKey(key)}, id.String(), n, pageScan, c.hist.valueLimit()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("read around %s in %q: %w", id, channel, CleanRedisError(err))
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -107,32 +108,32 @@ func (noRetry) NoRetry() bool { return true }
 // long as again allows, more tries with the same client-made id after
 // errors that may pass. A try that may have been applied makes the next
 // one search for its entry instead of adding another.
-func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(attempt int, err error) bool) (Sent, error) {
+func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(attempt int, err error) bool) (Sent, error) {
 	if err := ValidateConv(d.Channel); err != nil {
 		return Sent{}, err
 	}
-	text, err := cleanDraft(d, c.opts.MaxMessageBytes)
+	text, err := cleanDraft(d, ob.c.opts.MaxMessageBytes)
 	if err != nil {
 		return Sent{}, err
 	}
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
 	}
-	m := Message{User: c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread}
-	if c.opts.Signer != nil {
-		c.opts.Signer.sign(c.canonical(d.Channel), &m)
+	m := Message{User: ob.c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread}
+	if ob.c.opts.Signer != nil {
+		ob.c.opts.Signer.sign(ob.c.verify.canonical(d.Channel), &m)
 	}
 	pub := 0
 	switch {
-	case publish && c.sharded(d.Channel):
+	case publish && ob.sharded(d.Channel):
 		pub = 2
 	case publish:
 		pub = 1
 	}
-	t := tries{seen: c.knownID(d.Channel)}
-	stream, hash := c.streamOf(d.Channel), c.hashOf(d.Channel)
+	t := tries{seen: ob.knownID(d.Channel)}
+	stream, hash := ob.c.hist.streamOf(d.Channel), ob.c.hist.hashOf(d.Channel)
 	if _, private := PrivateName(d.Channel); private {
-		if err := c.learnPrivateID(ctx, d.Channel); err != nil {
+		if err := ob.learnPrivateID(ctx, d.Channel); err != nil {
 			return Sent{}, err
 		}
 		hash = ""
@@ -141,20 +142,20 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 		hash = stream // checked here; and a direct conversation is one slot
 	}
 	op, target, root := change(&m)
-	a := sendArgs{stream: stream, hash: hash, state: stateKey(stream), thread: stream, changes: changesKey(stream, c.opts.User),
-		maxLen: c.opts.MaxLen, topic: stream, publish: pub, op: op, target: target, changeJSON: stateFragment(&m)}
+	a := sendArgs{stream: stream, hash: hash, state: stateKey(stream), thread: stream, changes: changesKey(stream, ob.c.opts.User),
+		maxLen: ob.c.opts.MaxLen, topic: stream, publish: pub, op: op, target: target, changeJSON: stateFragment(&m)}
 	if !root.IsZero() {
 		a.thread = threadKey(stream, root)
 	}
 	for attempt := 1; ; attempt++ {
-		m.ChannelID = c.channelID(d.Channel)
-		a.live, a.retry = liveFields(m), t.window(c.readTimeout())
+		m.ChannelID = ob.channelID(d.Channel)
+		a.live, a.retry = liveFields(m), t.window(ob.readTimeout())
 		a.user, a.text, a.ts, a.msgID, a.channelID = m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID
 		a.more = entryMore(m)
 		at := time.Now()
-		res, err := c.scripts.runOnce(ctx, sendScript, a.keys(), a.argv()...).Slice()
+		res, err := ob.c.scripts.runOnce(ctx, sendScript, a.keys(), a.argv()...).Slice()
 		if err == nil {
-			return c.sent(d, res)
+			return ob.sent(d, res)
 		}
 		if mayHaveRun(err) {
 			t.uncertainTry(at)
@@ -163,25 +164,25 @@ func (c *Client) store(ctx context.Context, d Draft, publish bool, again func(at
 		if !Retryable(err) || !again(attempt, err) {
 			return Sent{}, err
 		}
-		if !sleep(ctx, Backoff(attempt, c.opts.MaxBackoff)) {
+		if !sleep(ctx, Backoff(attempt, ob.c.opts.MaxBackoff)) {
 			return Sent{}, fmt.Errorf("send to %q: %w", d.Channel, ctx.Err())
 		}
-		if c.cluster != nil {
+		if ob.c.cluster != nil {
 			// A failover moves the slot to another node: ask again.
-			c.cluster.ReloadState(ctx)
+			ob.c.cluster.ReloadState(ctx)
 		}
 	}
 }
 
 // sent reads the send script's reply.
-func (c *Client) sent(d Draft, res []any) (Sent, error) {
+func (ob *outbox) sent(d Draft, res []any) (Sent, error) {
 	if len(res) != 5 {
 		return Sent{}, fmt.Errorf("send to %q: unexpected reply %v", d.Channel, res)
 	}
 	if w, _ := res[4].(string); w != "" {
 		// Stored, but a write after it failed (the account's rules are
 		// older than this rtchat's, most likely).
-		c.opts.Logger.Warn("a message was stored, but not all of what goes with it", "channel", d.Channel, "err", w)
+		ob.c.opts.Logger.Warn("a message was stored, but not all of what goes with it", "channel", d.Channel, "err", w)
 	}
 	raw, _ := res[0].(string)
 	id, err := ParseID(raw)
@@ -191,9 +192,9 @@ func (c *Client) sent(d Draft, res []any) (Sent, error) {
 	n, _ := res[1].(int64)
 	stored, _ := res[2].(int64)
 	if cid, _ := res[3].(string); cid != "" {
-		c.rememberChannel(d.Channel, cid, id)
+		ob.rememberChannel(d.Channel, cid, id)
 	}
-	c.clock.observe(id.MS)
+	ob.c.feed.clock.observe(id.MS)
 	return Sent{ID: id, MsgID: d.MsgID, Receivers: n, Duplicate: stored == 0}, nil
 }
 
@@ -215,8 +216,8 @@ func sendError(channel string, err error) error {
 
 // readTimeout is how long go-redis waits for a reply (its default when
 // the connection's options do not say).
-func (c *Client) readTimeout() time.Duration {
-	if o, ok := c.rdb.(interface{ Options() *redis.Options }); ok && o.Options().ReadTimeout > 0 {
+func (ob *outbox) readTimeout() time.Duration {
+	if o, ok := ob.c.rdb.(interface{ Options() *redis.Options }); ok && o.Options().ReadTimeout > 0 {
 		return o.Options().ReadTimeout
 	}
 	return 3 * time.Second
@@ -224,56 +225,56 @@ func (c *Client) readTimeout() time.Duration {
 
 // learnPrivateID reads the id of private channel conv unless the client
 // knows it: the send script may not read its hash (members only read it).
-func (c *Client) learnPrivateID(ctx context.Context, conv string) error {
-	if c.channelID(conv) != "" {
+func (ob *outbox) learnPrivateID(ctx context.Context, conv string) error {
+	if ob.channelID(conv) != "" {
 		return nil
 	}
-	ch, err := c.Channel(ctx, conv)
+	ch, err := ob.c.Channel(ctx, conv)
 	if err != nil {
 		return fmt.Errorf("send to %q: %w", conv, err)
 	}
-	c.rememberChannel(conv, ch.ID, ID{})
+	ob.rememberChannel(conv, ch.ID, ID{})
 	return nil
 }
 
 // channelID returns the id of channel if the client knows it ("" lets the
 // send script read it; "@" marks a direct conversation).
-func (c *Client) channelID(channel string) string {
+func (ob *outbox) channelID(channel string) string {
 	if _, dm := PeerOf(channel); dm {
 		return dmMark
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ids[channel]
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	return ob.ids[channel]
 }
 
 // knownID returns the newest id the client knows to be in channel's
 // stream (from its reads and its sends; never from a live payload, which
 // anyone may forge).
-func (c *Client) knownID(channel string) ID {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.known[channel]
+func (ob *outbox) knownID(channel string) ID {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	return ob.known[channel]
 }
 
 // noteKnown records that id is in channel's stream. Callers may hold a
 // follow's mu (never the other way round).
-func (c *Client) noteKnown(channel string, id ID) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if id.After(c.known[channel]) {
-		c.known[channel] = id
+func (ob *outbox) noteKnown(channel string, id ID) {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if id.After(ob.known[channel]) {
+		ob.known[channel] = id
 	}
 }
 
 // rememberChannel records channel's id and an id known to be in its stream.
-func (c *Client) rememberChannel(channel, cid string, id ID) {
-	c.mu.Lock()
+func (ob *outbox) rememberChannel(channel, cid string, id ID) {
+	ob.mu.Lock()
 	if cid != "" {
-		c.ids[channel] = cid
+		ob.ids[channel] = cid
 	}
-	c.mu.Unlock()
-	c.noteKnown(channel, id)
+	ob.mu.Unlock()
+	ob.noteKnown(channel, id)
 }
 
 // within returns a retry policy that keeps trying for d.
@@ -283,11 +284,11 @@ func within(d time.Duration) func(int, error) bool {
 }
 
 // ProduceMessage appends text to channel's stream (XADD) without publishing
-// it live — the original request's "message producer". It returns the
+// it live — the "message producer" role. It returns the
 // stream id. Live subscribers see the entry when a Client's watcher fans it
 // out (Fanout), or when they next catch up.
 func (c *Client) ProduceMessage(ctx context.Context, channel, text string) (ID, error) {
-	s, err := c.store(ctx, Draft{Channel: channel, Text: text}, false, within(c.opts.SendTimeout))
+	s, err := c.out.store(ctx, Draft{Channel: channel, Text: text}, false, within(c.opts.SendTimeout))
 	return s.ID, err
 }
 
@@ -302,12 +303,12 @@ func (c *Client) BroadcastMessage(ctx context.Context, channel, text string) (Se
 
 // Broadcast is BroadcastMessage for a whole Draft (kind, client-made id).
 func (c *Client) Broadcast(ctx context.Context, d Draft) (Sent, error) {
-	return c.store(ctx, d, true, within(c.opts.SendTimeout))
+	return c.out.store(ctx, d, true, within(c.opts.SendTimeout))
 }
 
 // PublishMessage publishes text to channel's live subscribers without storing
-// it (Pub/Sub alone, at most once) — the original request's "message
-// publisher". It returns how many subscriptions received it. Receivers get
+// it (Pub/Sub alone, at most once) — the "message publisher" role. It
+// returns how many subscriptions received it. Receivers get
 // it as a Message with Ephemeral set and the zero ID.
 func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int64, error) {
 	if err := ValidateConv(channel); err != nil {
@@ -318,7 +319,7 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 		return 0, err
 	}
 	m := Message{MsgID: newMsgID(), User: c.opts.User, Text: text, Time: time.Now()}
-	n, err := c.publish(ctx, channel, liveVersion+"\n\n"+liveFields(m)).Result()
+	n, err := c.out.publish(ctx, channel, liveVersion+"\n\n"+liveFields(m)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("publish to %q: %w", channel, err)
 	}
@@ -328,23 +329,43 @@ func (c *Client) PublishMessage(ctx context.Context, channel, text string) (int6
 // publish sends a live payload on conv's topic: sharded on a cluster
 // (but for direct conversations, which use pattern subscriptions), plain
 // otherwise.
-func (c *Client) publish(ctx context.Context, conv, payload string) *redis.IntCmd {
-	if c.sharded(conv) {
-		return c.rdb.SPublish(ctx, c.streamOf(conv), payload)
+func (ob *outbox) publish(ctx context.Context, conv, payload string) *redis.IntCmd {
+	if ob.sharded(conv) {
+		return ob.c.rdb.SPublish(ctx, ob.c.hist.streamOf(conv), payload)
 	}
-	return c.rdb.Publish(ctx, c.streamOf(conv), payload)
+	return ob.c.rdb.Publish(ctx, ob.c.hist.streamOf(conv), payload)
 }
 
 // sharded reports whether conv's live messages use sharded Pub/Sub: on a
 // cluster, every conversation but the direct ones (their receivers
 // subscribe by pattern, which sharded Pub/Sub does not have).
-func (c *Client) sharded(conv string) bool {
+func (ob *outbox) sharded(conv string) bool {
 	_, dm := PeerOf(conv)
-	return c.cluster != nil && !dm
+	return ob.c.cluster != nil && !dm
 }
 
 // outgoing is one queued send.
 type outgoing struct{ draft Draft }
+
+// outbox is the client's part that sends: Send queues drafts, sendLoop
+// stores them in order and retries a lost link with the same id, so each
+// is stored once. mu guards known and ids; it may be taken under a
+// follow's mu (delivery notes the ids it sees), never the other way round,
+// and is never held across a Redis call.
+type outbox struct {
+	c     *Client
+	queue chan outgoing
+	mu    sync.Mutex
+	// known is the newest id the client knows in channels it does not
+	// follow (from its own sends), the start of a retried send's search;
+	// ids are the channel ids it learnt from its sends.
+	known map[string]ID
+	ids   map[string]string
+}
+
+func newOutbox(c *Client) *outbox {
+	return &outbox{c: c, queue: make(chan outgoing, 1024), known: map[string]ID{}, ids: map[string]string{}}
+}
 
 // Send queues d for sending in order and returns its message id at once. The
 // outcome arrives as SendEvents: Pending while the link is down (the client
@@ -361,9 +382,9 @@ func (c *Client) Send(d Draft) (string, error) {
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
 	}
-	c.sentMessage(d.Channel)
+	c.people.sentMessage(d.Channel)
 	select {
-	case c.outbox <- outgoing{d}:
+	case c.out.queue <- outgoing{d}:
 		return d.MsgID, nil
 	default:
 		return "", errors.New("too many messages are waiting to be sent; wait for the connection to come back")
@@ -372,23 +393,23 @@ func (c *Client) Send(d Draft) (string, error) {
 
 // sendLoop sends queued drafts in order, retrying each with backoff for as
 // long as the error may pass.
-func (c *Client) sendLoop(ctx context.Context) {
+func (ob *outbox) sendLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case o := <-c.outbox:
+		case o := <-ob.queue:
 			d := o.draft
-			s, err := c.store(ctx, d, true, func(attempt int, err error) bool {
+			s, err := ob.store(ctx, d, true, func(attempt int, err error) bool {
 				if attempt == 1 {
-					c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, Pending: true})
+					ob.c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, Pending: true})
 				}
 				return true
 			})
 			if ctx.Err() != nil {
 				return
 			}
-			c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, ID: s.ID, Err: err})
+			ob.c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, ID: s.ID, Err: err})
 		}
 	}
 }

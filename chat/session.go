@@ -17,25 +17,25 @@ var errDeadLink = errors.New("subscription silent past the watchdog deadline")
 // subscribes to everything l carries, then hands each message to dispatch
 // while a watchdog guards against a connection that went silent. Ending
 // ctx closes the connection at once, so Close never waits for a read.
-func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
-	ps, err := c.subscribe(ctx, l)
+func (fd *feed) session(ctx context.Context, l *link, attempt *int) error {
+	ps, err := fd.subscribe(ctx, l)
 	if err != nil {
 		return err
 	}
-	defer c.endSession(l, ps)
+	defer fd.endSession(l, ps)
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	defer stop()
-	wd := newWatchdog(c.opts.PingEvery, c.opts.DeadAfter)
+	wd := newWatchdog(fd.c.opts.PingEvery, fd.c.opts.DeadAfter)
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, wd.tick())
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if err := c.readDue(ctx); err != nil {
+		if err := fd.readDue(ctx); err != nil {
 			return err
 		}
 		if err != nil {
-			if redis.HasErrorPrefix(err, "NOPERM") && !c.syncPrivate(ctx) {
+			if redis.HasErrorPrefix(err, "NOPERM") && !fd.syncPrivate(ctx) {
 				// Not a private channel the user just left: the
 				// account's rules are not rtchat's.
 				return fmt.Errorf("Redis refused a subscription (%w); ask an admin to run 'rtchat admin user renew' for your account", CleanRedisError(err))
@@ -45,44 +45,44 @@ func (c *Client) session(ctx context.Context, l *link, attempt *int) error {
 			}
 			if err := wd.quiet(ctx, ps); err != nil {
 				if !l.sharded() {
-					c.stalled(ctx, err)
+					fd.stalled(ctx, err)
 				}
 				return err
 			}
 			if !l.sharded() && wd.overdue() {
-				c.stalled(ctx, errNoAnswer)
+				fd.stalled(ctx, errNoAnswer)
 			}
 			continue
 		}
 		if wd.heard() && !l.sharded() {
-			c.recovered(ctx)
+			fd.recovered(ctx)
 		}
-		if err := c.dispatch(ctx, l, msg, attempt); err != nil {
+		if err := fd.dispatch(ctx, l, msg, attempt); err != nil {
 			return err
 		}
 	}
 }
 
 // subscribe opens a subscription for l with every topic it carries.
-func (c *Client) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) {
-	ps := l.open(ctx, c.rdb)
-	topics := c.topicsOf(l)
-	c.mu.Lock()
+func (fd *feed) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) {
+	ps := l.open(ctx, fd.c.rdb)
+	topics := fd.topicsOf(l)
+	fd.mu.Lock()
 	l.ps = ps
 	l.awaiting, l.confirmed = map[string]bool{}, nil
 	for _, t := range topics {
-		if name, ok := c.convOfTopic(t); ok {
+		if name, ok := fd.c.hist.convOfTopic(t); ok {
 			l.await(name)
 		}
 	}
-	c.mu.Unlock()
+	fd.mu.Unlock()
 	if err := l.subscribe(ctx, ps, topics...); err != nil {
-		c.endSession(l, ps)
+		fd.endSession(l, ps)
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	if len(l.patterns) > 0 {
 		if err := ps.PSubscribe(ctx, l.patterns...); err != nil {
-			c.endSession(l, ps)
+			fd.endSession(l, ps)
 			return nil, fmt.Errorf("subscribe: %w", err)
 		}
 	}
@@ -90,12 +90,12 @@ func (c *Client) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) 
 }
 
 // endSession forgets and closes a subscription.
-func (c *Client) endSession(l *link, ps *redis.PubSub) {
-	c.mu.Lock()
+func (fd *feed) endSession(l *link, ps *redis.PubSub) {
+	fd.mu.Lock()
 	if l.ps == ps {
 		l.ps = nil
 	}
-	c.mu.Unlock()
+	fd.mu.Unlock()
 	_ = ps.Close()
 }
 
@@ -152,29 +152,29 @@ func (w *watchdog) overdue() bool {
 // dispatch handles one message of a subscription: a (re)subscription
 // confirmation catches its channel up from the stream; a live message is
 // delivered.
-func (c *Client) dispatch(ctx context.Context, l *link, msg any, attempt *int) error {
+func (fd *feed) dispatch(ctx context.Context, l *link, msg any, attempt *int) error {
 	switch m := msg.(type) {
 	case *redis.Subscription:
-		return c.subscribed(ctx, l, m, attempt)
+		return fd.subscribed(ctx, l, m, attempt)
 	case *redis.Message:
-		return c.handleLive(ctx, m)
+		return fd.handleLive(ctx, m)
 	}
 	return nil
 }
 
 // subscribed handles a subscription confirmation.
-func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription, attempt *int) error {
+func (fd *feed) subscribed(ctx context.Context, l *link, m *redis.Subscription, attempt *int) error {
 	switch m.Kind {
 	case "subscribe", "ssubscribe":
 	case "psubscribe":
 		// The user's direct conversations: catch up every one followed.
 		if m.Channel == l.patterns[0] {
-			return c.catchUpDMs(ctx)
+			return fd.catchUpDMs(ctx)
 		}
 		return nil
 	case "sunsubscribe":
 		// The server drops a shard channel whose slot moved.
-		if name, ok := c.convOfTopic(m.Channel); ok && c.carries(l, name) {
+		if name, ok := fd.c.hist.convOfTopic(m.Channel); ok && fd.carries(l, name) {
 			return errSlotMoved
 		}
 		return nil
@@ -184,51 +184,51 @@ func (c *Client) subscribed(ctx context.Context, l *link, m *redis.Subscription,
 	if !l.sharded() && m.Channel == l.own[0] {
 		// The plain link's first confirmation: the link is up.
 		*attempt = 0
-		if err := c.checkWiped(ctx); err != nil {
+		if err := fd.checkWiped(ctx); err != nil {
 			return err
 		}
-		c.setState(ctx, StateEvent{State: StateConnected})
-		c.emit(ctx, ChannelsChangedEvent{})
+		fd.setState(ctx, StateEvent{State: StateConnected})
+		fd.c.emit(ctx, ChannelsChangedEvent{})
 		return nil
 	}
-	if name, ok := c.convOfTopic(m.Channel); ok {
-		c.mu.Lock()
+	if name, ok := fd.c.hist.convOfTopic(m.Channel); ok {
+		fd.mu.Lock()
 		due := l.confirm(name)
-		c.mu.Unlock()
-		return c.catchUpAll(ctx, due)
+		fd.mu.Unlock()
+		return fd.catchUpAll(ctx, due)
 	}
 	return nil
 }
 
 // catchUpDMs catches up every followed direct conversation.
-func (c *Client) catchUpDMs(ctx context.Context) error {
+func (fd *feed) catchUpDMs(ctx context.Context) error {
 	var dms []string
-	for _, name := range c.followedNames() {
+	for _, name := range fd.followedNames() {
 		if isDM(name) {
 			dms = append(dms, name)
 		}
 	}
-	return c.catchUpAll(ctx, dms)
+	return fd.catchUpAll(ctx, dms)
 }
 
 // stalled reports that the plain link has not heard from Redis for a
 // while: it is not called connected until it hears again.
-func (c *Client) stalled(ctx context.Context, why error) {
-	c.mu.Lock()
-	up := c.state.State == StateConnected
-	c.mu.Unlock()
+func (fd *feed) stalled(ctx context.Context, why error) {
+	fd.mu.Lock()
+	up := fd.state.State == StateConnected
+	fd.mu.Unlock()
 	if up {
-		c.setState(ctx, StateEvent{State: StateStalled, Err: why})
+		fd.setState(ctx, StateEvent{State: StateStalled, Err: why})
 	}
 }
 
 // recovered undoes stalled when the link answers again.
-func (c *Client) recovered(ctx context.Context) {
-	c.mu.Lock()
-	was := c.state.State == StateStalled
-	c.mu.Unlock()
+func (fd *feed) recovered(ctx context.Context) {
+	fd.mu.Lock()
+	was := fd.state.State == StateStalled
+	fd.mu.Unlock()
 	if was {
-		c.setState(ctx, StateEvent{State: StateConnected})
+		fd.setState(ctx, StateEvent{State: StateConnected})
 	}
 }
 

@@ -108,21 +108,26 @@ const (
 // ErrBadSetting: a level, word or duration that cannot be stored.
 var ErrBadSetting = errors.New("bad setting")
 
+// prefs is the client's part that keeps the user's settings and read
+// markers (readmarks.go) and answers the notices about them. It has no
+// state of its own: what it keeps is in Redis.
+type prefs struct{ c *Client }
+
 // UserSettings is the Hash of user's settings.
 func (k Keys) UserSettings(user string) string { return k.UserPrefix + tag(user) + ":settings" }
 
 // Settings reads the user's settings.
 func (c *Client) Settings(ctx context.Context) (Settings, error) {
 	pipe := c.rdb.Pipeline()
-	read := c.queueSettings(ctx, pipe)
+	read := c.prefs.queueSettings(ctx, pipe)
 	_, _ = pipe.Exec(ctx) // checked in read
 	return read()
 }
 
 // queueSettings queues the read of the settings on pipe; read decodes
 // it once pipe ran.
-func (c *Client) queueSettings(ctx context.Context, pipe redis.Pipeliner) (read func() (Settings, error)) {
-	cmd := pipe.HGetAll(ctx, c.keys.UserSettings(c.opts.User))
+func (ps *prefs) queueSettings(ctx context.Context, pipe redis.Pipeliner) (read func() (Settings, error)) {
+	cmd := pipe.HGetAll(ctx, ps.c.keys.UserSettings(ps.c.opts.User))
 	return func() (Settings, error) {
 		h, err := cmd.Result()
 		if err != nil && !isNotFound(err) {
@@ -175,11 +180,42 @@ func cleanHighlight(w string) (string, error) {
 	return w, nil
 }
 
-// changeSettings applies change to the settings Hash and tells the user's
-// terminals.
-func (c *Client) changeSettings(ctx context.Context, what string, change func(pipe redis.Pipeliner, key string)) error {
+// A SettingsChange is one change to the user's settings: SetLevel,
+// SetPinned, SetHighlights or SetDND.
+type SettingsChange interface {
+	// change checks the change and returns what it does (for errors) and
+	// how it writes the settings Hash at key.
+	change() (what string, write func(ctx context.Context, pipe redis.Pipeliner, key string), err error)
+}
+
+// SetLevel sets Conv's notification level.
+type SetLevel struct {
+	Conv  string
+	Level Level
+}
+
+// SetPinned pins Conv to the top of the channel list, or unpins it.
+type SetPinned struct {
+	Conv   string
+	Pinned bool
+}
+
+// SetHighlights replaces the user's highlight words (each checked).
+type SetHighlights struct{ Words []string }
+
+// SetDND holds notifications until Until (the zero time ends it).
+type SetDND struct{ Until time.Time }
+
+// ChangeSettings applies ch to the user's settings, and tells every
+// terminal of the user (a SettingsEvent). A change that cannot be stored
+// wraps ErrBadSetting and writes nothing.
+func (c *Client) ChangeSettings(ctx context.Context, ch SettingsChange) error {
+	what, write, err := ch.change()
+	if err != nil {
+		return err
+	}
 	pipe := c.rdb.Pipeline()
-	change(pipe, c.keys.UserSettings(c.opts.User))
+	write(ctx, pipe, c.keys.UserSettings(c.opts.User))
 	pipe.Publish(ctx, c.keys.UserEvents(c.opts.User), settingsChanged)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("%s: %w", what, CleanRedisError(err))
@@ -187,67 +223,66 @@ func (c *Client) changeSettings(ctx context.Context, what string, change func(pi
 	return nil
 }
 
-// SetLevel sets conv's notification level.
-func (c *Client) SetLevel(ctx context.Context, conv string, l Level) error {
-	if err := ValidateConv(conv); err != nil {
-		return err
+func (s SetLevel) change() (string, func(context.Context, redis.Pipeliner, string), error) {
+	if err := ValidateConv(s.Conv); err != nil {
+		return "", nil, err
 	}
-	if _, err := ParseLevel(string(l)); err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSetting, err)
+	if _, err := ParseLevel(string(s.Level)); err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
 	}
-	return c.changeSettings(ctx, "set the level of "+Display(conv), func(pipe redis.Pipeliner, key string) {
-		if l == LevelMentions {
-			pipe.HDel(ctx, key, settingLevel+conv)
+	return "set the level of " + Display(s.Conv), func(ctx context.Context, pipe redis.Pipeliner, key string) {
+		if s.Level == LevelMentions {
+			pipe.HDel(ctx, key, settingLevel+s.Conv)
 		} else {
-			pipe.HSet(ctx, key, settingLevel+conv, string(l))
+			pipe.HSet(ctx, key, settingLevel+s.Conv, string(s.Level))
 		}
-	})
+	}, nil
 }
 
-// SetPinned pins conv to the top of the channel list, or unpins it.
-func (c *Client) SetPinned(ctx context.Context, conv string, pinned bool) error {
-	if err := ValidateConv(conv); err != nil {
-		return err
+func (s SetPinned) change() (string, func(context.Context, redis.Pipeliner, string), error) {
+	if err := ValidateConv(s.Conv); err != nil {
+		return "", nil, err
 	}
-	return c.changeSettings(ctx, "pin "+Display(conv), func(pipe redis.Pipeliner, key string) {
-		if pinned {
-			pipe.HSet(ctx, key, settingPin+conv, "1")
+	return "pin " + Display(s.Conv), func(ctx context.Context, pipe redis.Pipeliner, key string) {
+		if s.Pinned {
+			pipe.HSet(ctx, key, settingPin+s.Conv, "1")
 		} else {
-			pipe.HDel(ctx, key, settingPin+conv)
+			pipe.HDel(ctx, key, settingPin+s.Conv)
 		}
-	})
+	}, nil
 }
 
-// SetHighlights stores the user's highlight words (each checked).
-func (c *Client) SetHighlights(ctx context.Context, words []string) error {
+func (s SetHighlights) change() (string, func(context.Context, redis.Pipeliner, string), error) {
 	var clean []string
-	for _, w := range words {
+	for _, w := range s.Words {
 		w, err := cleanHighlight(w)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		if !slices.Contains(clean, w) {
 			clean = append(clean, w)
 		}
 	}
 	if len(clean) > maxHighlights {
-		return fmt.Errorf("%w: at most %d highlight words", ErrBadSetting, maxHighlights)
+		return "", nil, fmt.Errorf("%w: at most %d highlight words", ErrBadSetting, maxHighlights)
 	}
-	b, _ := json.Marshal(clean)
-	return c.changeSettings(ctx, "store your highlight words", func(pipe redis.Pipeliner, key string) {
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: %w", ErrBadSetting, err)
+	}
+	return "store your highlight words", func(ctx context.Context, pipe redis.Pipeliner, key string) {
 		pipe.HSet(ctx, key, settingHighlight, string(b))
-	})
+	}, nil
 }
 
-// SetDND holds notifications until until (the zero time ends it).
-func (c *Client) SetDND(ctx context.Context, until time.Time) error {
-	return c.changeSettings(ctx, "set do-not-disturb", func(pipe redis.Pipeliner, key string) {
-		if until.IsZero() {
+func (s SetDND) change() (string, func(context.Context, redis.Pipeliner, string), error) {
+	return "set do-not-disturb", func(ctx context.Context, pipe redis.Pipeliner, key string) {
+		if s.Until.IsZero() {
 			pipe.HDel(ctx, key, settingDND)
 		} else {
-			pipe.HSet(ctx, key, settingDND, strconv.FormatInt(until.UnixMilli(), 10))
+			pipe.HSet(ctx, key, settingDND, strconv.FormatInt(s.Until.UnixMilli(), 10))
 		}
-	})
+	}, nil
 }
 
 // SetAway marks the user away with message (away false: back), for
@@ -301,22 +336,22 @@ func (c *Client) Away(ctx context.Context, users []string) (map[string]string, e
 }
 
 // handleAway reads the away state of user after a notice, and emits it.
-func (c *Client) handleAway(ctx context.Context, user string) {
-	away, err := c.Away(ctx, []string{user})
+func (ps *prefs) handleAway(ctx context.Context, user string) {
+	away, err := ps.c.Away(ctx, []string{user})
 	if err != nil {
-		c.opts.Logger.Debug("read away", "user", user, "err", err)
+		ps.c.opts.Logger.Debug("read away", "user", user, "err", err)
 		return
 	}
 	msg, ok := away[user]
-	c.emit(ctx, AwayEvent{User: user, Away: ok, Message: msg})
+	ps.c.emit(ctx, AwayEvent{User: user, Away: ok, Message: msg})
 }
 
 // handleSettings reads the settings after a notice, and emits them.
-func (c *Client) handleSettings(ctx context.Context) {
-	s, err := c.Settings(ctx)
+func (ps *prefs) handleSettings(ctx context.Context) {
+	s, err := ps.c.Settings(ctx)
 	if err != nil {
-		c.opts.Logger.Debug("read settings", "err", err)
+		ps.c.opts.Logger.Debug("read settings", "err", err)
 		return
 	}
-	c.emit(ctx, SettingsEvent{Settings: s})
+	ps.c.emit(ctx, SettingsEvent{Settings: s})
 }

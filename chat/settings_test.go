@@ -24,11 +24,11 @@ func TestSettingsReachEveryTerminal(t *testing.T) {
 	}
 	until := time.Now().Add(time.Hour).Truncate(time.Millisecond)
 	steps := []error{
-		one.SetLevel(ctx, "ops", chat.LevelAll),
-		one.SetLevel(ctx, "@bob", chat.LevelMute),
-		one.SetPinned(ctx, "ops", true),
-		one.SetHighlights(ctx, []string{"Deploy", "deploy", "oncall"}),
-		one.SetDND(ctx, until),
+		one.ChangeSettings(ctx, chat.SetLevel{Conv: "ops", Level: chat.LevelAll}),
+		one.ChangeSettings(ctx, chat.SetLevel{Conv: "@bob", Level: chat.LevelMute}),
+		one.ChangeSettings(ctx, chat.SetPinned{Conv: "ops", Pinned: true}),
+		one.ChangeSettings(ctx, chat.SetHighlights{Words: []string{"Deploy", "deploy", "oncall"}}),
+		one.ChangeSettings(ctx, chat.SetDND{Until: until}),
 	}
 	if err := errors.Join(steps...); err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestSettingsReachEveryTerminal(t *testing.T) {
 		t.Fatal("bob was told alice's settings")
 	}
 	// Back to the defaults: the fields go.
-	if err := errors.Join(one.SetLevel(ctx, "@bob", chat.LevelMentions), one.SetPinned(ctx, "ops", false), one.SetDND(ctx, time.Time{})); err != nil {
+	if err := errors.Join(one.ChangeSettings(ctx, chat.SetLevel{Conv: "@bob", Level: chat.LevelMentions}), one.ChangeSettings(ctx, chat.SetPinned{Conv: "ops", Pinned: false}), one.ChangeSettings(ctx, chat.SetDND{Until: time.Time{}})); err != nil {
 		t.Fatal(err)
 	}
 	// Another tool's garbage is skipped, not an error.
@@ -61,9 +61,9 @@ func TestSettingsReachEveryTerminal(t *testing.T) {
 	}
 	// What cannot be stored says so.
 	for _, err := range []error{
-		one.SetLevel(ctx, "ops", "loud"),
-		one.SetHighlights(ctx, []string{"two words"}),
-		one.SetHighlights(ctx, []string{strings.Repeat("x", 65)}),
+		one.ChangeSettings(ctx, chat.SetLevel{Conv: "ops", Level: "loud"}),
+		one.ChangeSettings(ctx, chat.SetHighlights{Words: []string{"two words"}}),
+		one.ChangeSettings(ctx, chat.SetHighlights{Words: []string{strings.Repeat("x", 65)}}),
 	} {
 		if !errors.Is(err, chat.ErrBadSetting) {
 			t.Errorf("a bad setting: %v", err)
@@ -124,7 +124,7 @@ func TestSettingsAreThePersonsOwn(t *testing.T) {
 	}
 	ctx := ctxT(t)
 	alice := a.person("alice")
-	if err := errors.Join(alice.SetLevel(ctx, "general", chat.LevelAll), alice.SetAway(ctx, true, "")); err != nil {
+	if err := errors.Join(alice.ChangeSettings(ctx, chat.SetLevel{Conv: "general", Level: chat.LevelAll}), alice.SetAway(ctx, true, "")); err != nil {
 		t.Fatalf("alice's own settings: %v", err)
 	}
 	for _, args := range [][]string{

@@ -97,22 +97,6 @@ func cleanReaction(r string) (string, error) {
 	return r, nil
 }
 
-// Edit queues a new text for the user's message id of conv (see Send).
-func (c *Client) Edit(conv string, id ID, text string) (string, error) {
-	return c.Send(Draft{Channel: conv, Kind: KindEdit, Ref: id, Text: text})
-}
-
-// Delete queues the deletion of the user's message id of conv.
-func (c *Client) Delete(conv string, id ID) (string, error) {
-	return c.Send(Draft{Channel: conv, Kind: KindDelete, Ref: id})
-}
-
-// React queues the user's reaction emoji to message id of conv; reacting
-// again with the same emoji takes it back.
-func (c *Client) React(conv string, id ID, emoji string) (string, error) {
-	return c.Send(Draft{Channel: conv, Kind: KindReact, Ref: id, Text: emoji})
-}
-
 // structureError turns the send script's refusals into errors callers can
 // branch on.
 func structureError(err error) (error, bool) {
@@ -133,25 +117,25 @@ const pageScan = 5000
 // newest) and returns the page oldest first, whether older entries
 // remain, and the newest entry scanned. Keys it went on without come back
 // as an *OddKeysError beside the page.
-func (c *Client) readPage(ctx context.Context, conv string, before ID, n int64) (page []Message, more bool, top ID, err error) {
-	stream := c.streamOf(conv)
-	res, err := c.scripts.run(ctx, pageScript, []string{stream, stateKey(stream)}, before.exclusive("+"), n, pageScan, c.valueLimit()).Slice()
+func (h *history) readPage(ctx context.Context, conv string, before ID, n int64) (page []Message, more bool, top ID, err error) {
+	stream := h.streamOf(conv)
+	res, err := h.c.scripts.run(ctx, pageScript, []string{stream, stateKey(stream)}, before.exclusive("+"), n, pageScan, h.valueLimit()).Slice()
 	if err != nil {
 		return nil, false, ID{}, fmt.Errorf("read history of %q: %w", conv, CleanRedisError(err))
 	}
-	page, more, top, err = c.decodePage(conv, res)
+	page, more, top, err = h.decodePage(conv, res)
 	return page, more, top, err
 }
 
 // queueNewestPage queues the read of the newest n lines of conv on pipe.
-func (c *Client) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, conv string, n int64) queuedScript {
-	stream := c.streamOf(conv)
-	return c.scripts.queue(ctx, pipe, pageScript, []string{stream, stateKey(stream)}, "+", max(n, 1), pageScan, c.valueLimit())
+func (h *history) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, conv string, n int64) queuedScript {
+	stream := h.streamOf(conv)
+	return h.c.scripts.queue(ctx, pipe, pageScript, []string{stream, stateKey(stream)}, "+", max(n, 1), pageScan, h.valueLimit())
 }
 
 // decodePage reads pageScript's reply; the error, when not nil, is an
 // *OddKeysError naming the keys the page was read without.
-func (c *Client) decodePage(conv string, res []any) (page []Message, more bool, top ID, odd error) {
+func (h *history) decodePage(conv string, res []any) (page []Message, more bool, top ID, odd error) {
 	if len(res) != 7 {
 		return nil, false, ID{}, nil
 	}
@@ -208,8 +192,8 @@ func (c *Client) Thread(ctx context.Context, conv string, root ID) (Message, []M
 	if err := ValidateConv(conv); err != nil {
 		return Message{}, nil, err
 	}
-	stream := c.streamOf(conv)
-	res, err := c.scripts.run(ctx, threadScript, []string{stream, stateKey(stream), threadKey(stream, root)}, root.String(), ThreadReplies, c.valueLimit()).Slice()
+	stream := c.hist.streamOf(conv)
+	res, err := c.scripts.run(ctx, threadScript, []string{stream, stateKey(stream), threadKey(stream, root)}, root.String(), ThreadReplies, c.hist.valueLimit()).Slice()
 	if err != nil {
 		return Message{}, nil, fmt.Errorf("read the thread of %s in %q: %w", root, conv, CleanRedisError(err))
 	}

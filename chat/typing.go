@@ -25,37 +25,37 @@ func (c *Client) Typing(channel string) {
 		return
 	}
 	now := time.Now()
-	c.mu.Lock()
-	if now.Sub(c.typedAt[channel]) < TypingEvery {
-		c.mu.Unlock()
+	c.people.mu.Lock()
+	if now.Sub(c.people.typedAt[channel]) < TypingEvery {
+		c.people.mu.Unlock()
 		return
 	}
-	c.typedAt[channel] = now
-	c.mu.Unlock()
+	c.people.typedAt[channel] = now
+	c.people.mu.Unlock()
 	select {
-	case c.typing <- channel:
+	case c.people.typing <- channel:
 	default: // a notice is a hint; never queue behind a slow link
 	}
 }
 
 // sentMessage lets the next keystroke in channel announce typing again at
 // once (the message just sent ended the previous bout).
-func (c *Client) sentMessage(channel string) {
-	c.mu.Lock()
-	delete(c.typedAt, channel)
-	c.mu.Unlock()
+func (pp *people) sentMessage(channel string) {
+	pp.mu.Lock()
+	delete(pp.typedAt, channel)
+	pp.mu.Unlock()
 }
 
 // typingLoop publishes the typing notices queued by Typing.
-func (c *Client) typingLoop(ctx context.Context) {
+func (pp *people) typingLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case channel := <-c.typing:
+		case channel := <-pp.typing:
 			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			if err := c.publish(pctx, channel, typingPrefix+c.opts.User).Err(); err != nil {
-				c.opts.Logger.Debug("typing notice", "channel", channel, "err", err)
+			if err := pp.c.out.publish(pctx, channel, typingPrefix+pp.c.opts.User).Err(); err != nil {
+				pp.c.opts.Logger.Debug("typing notice", "channel", channel, "err", err)
 			}
 			cancel()
 		}

@@ -104,9 +104,13 @@ type person struct {
 	loaded time.Time
 }
 
-// verifier is the client's part that checks signatures. Its methods are
-// safe for concurrent use.
+// verifier is the client's part that checks signatures: it remembers what
+// was delivered, reads the authors' keys, and answers Verify at once or
+// later (verifyLoop). mu guards every field but c and wake; it is taken
+// under a follow's mu (delivery remembers what it delivers), never the
+// other way round, and never held across a Redis call.
 type verifier struct {
+	c  *Client
 	mu sync.Mutex
 	// seen holds delivered messages by reference; ring is their order of
 	// arrival (the oldest go first), bytes their texts' size.
@@ -120,8 +124,8 @@ type verifier struct {
 	wake    chan struct{}
 }
 
-func newVerifier() *verifier {
-	return &verifier{seen: map[msgRef]Message{}, people: map[string]*person{}, waiting: map[msgRef]bool{}, wake: make(chan struct{}, 1)}
+func newVerifier(c *Client) *verifier {
+	return &verifier{c: c, seen: map[msgRef]Message{}, people: map[string]*person{}, waiting: map[msgRef]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // refuses reports whether e is an edit or a delete that Apply refuses on
@@ -257,7 +261,7 @@ func (c *Client) Verify(conv string, id ID) Verdict {
 	}
 	pub := v.keyOf(&m)
 	v.mu.Unlock()
-	return judge(&m, pub, c.canonical(conv))
+	return judge(&m, pub, c.verify.canonical(conv))
 }
 
 // VerifyNow checks msgs, reading the keys it lacks first; it returns
@@ -272,7 +276,7 @@ func (c *Client) VerifyNow(ctx context.Context, msgs ...Message) ([]bool, []stri
 		}
 	}
 	v.mu.Unlock()
-	notices, err := c.loadKeys(ctx, users)
+	notices, err := c.verify.loadKeys(ctx, users)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -281,23 +285,23 @@ func (c *Client) VerifyNow(ctx context.Context, msgs ...Message) ([]bool, []stri
 		v.mu.Lock()
 		pub := v.keyOf(&msgs[i])
 		v.mu.Unlock()
-		out[i] = judge(&msgs[i], pub, c.canonical(msgs[i].Channel)) == Verified
+		out[i] = judge(&msgs[i], pub, c.verify.canonical(msgs[i].Channel)) == Verified
 	}
 	return out, notices, nil
 }
 
 // canonical is conv as signatures name it (see signedBytes).
-func (c *Client) canonical(conv string) string { return canonicalConv(conv, c.opts.User) }
+func (v *verifier) canonical(conv string) string { return canonicalConv(conv, v.c.opts.User) }
 
 // verifyLoop answers the Verify calls that were pending, until ctx ends.
 // A failed read is tried again after a backoff.
-func (c *Client) verifyLoop(ctx context.Context) {
-	v := c.verify
+func (v *verifier) verifyLoop(ctx context.Context) {
+
 	attempt := 0
 	for {
 		var retry <-chan time.Time
 		if attempt > 0 {
-			retry = time.After(Backoff(attempt, c.opts.MaxBackoff))
+			retry = time.After(Backoff(attempt, v.c.opts.MaxBackoff))
 		}
 		select {
 		case <-ctx.Done():
@@ -305,11 +309,11 @@ func (c *Client) verifyLoop(ctx context.Context) {
 		case <-v.wake:
 		case <-retry:
 		}
-		if err := c.answerPending(ctx); err != nil {
+		if err := v.answerPending(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			c.opts.Logger.Debug("verify messages", "err", err)
+			v.c.opts.Logger.Debug("verify messages", "err", err)
 			attempt++
 			continue
 		}
@@ -318,8 +322,8 @@ func (c *Client) verifyLoop(ctx context.Context) {
 }
 
 // answerPending reads what the waiting checks lack and answers them.
-func (c *Client) answerPending(ctx context.Context) error {
-	v := c.verify
+func (v *verifier) answerPending(ctx context.Context) error {
+
 	v.mu.Lock()
 	refs := slices.Collect(maps.Keys(v.waiting))
 	var missing []msgRef
@@ -332,7 +336,7 @@ func (c *Client) answerPending(ctx context.Context) error {
 	if len(refs) == 0 {
 		return nil
 	}
-	gone, err := c.fetchEntries(ctx, missing)
+	gone, err := v.fetchEntries(ctx, missing)
 	if err != nil {
 		return err
 	}
@@ -344,12 +348,12 @@ func (c *Client) answerPending(ctx context.Context) error {
 		}
 	}
 	v.mu.Unlock()
-	notices, err := c.loadKeys(ctx, users)
+	notices, err := v.loadKeys(ctx, users)
 	if err != nil {
 		return err
 	}
 	for _, n := range notices {
-		c.emit(ctx, NoticeEvent{Text: n})
+		v.c.emit(ctx, NoticeEvent{Text: n})
 	}
 	results := make([]VerifyResult, 0, len(refs))
 	for _, r := range refs {
@@ -363,23 +367,23 @@ func (c *Client) answerPending(ctx context.Context) error {
 			// The entry is no longer in the stream: nothing vouches for it.
 			results = append(results, VerifyResult{Channel: r.conv, ID: r.id, Verdict: Unverified})
 		default:
-			results = append(results, VerifyResult{Channel: r.conv, ID: r.id, Verdict: judge(&m, pub, c.canonical(r.conv))})
+			results = append(results, VerifyResult{Channel: r.conv, ID: r.id, Verdict: judge(&m, pub, v.canonical(r.conv))})
 		}
 	}
-	c.emit(ctx, VerifiedEvent{Results: results})
+	v.c.emit(ctx, VerifiedEvent{Results: results})
 	return nil
 }
 
 // fetchEntries reads the entries of refs (one pipeline) and remembers
 // them; it returns those the stream no longer has.
-func (c *Client) fetchEntries(ctx context.Context, refs []msgRef) (map[msgRef]bool, error) {
+func (v *verifier) fetchEntries(ctx context.Context, refs []msgRef) (map[msgRef]bool, error) {
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	pipe := c.rdb.Pipeline()
+	pipe := v.c.rdb.Pipeline()
 	cmds := make([]*redis.XMessageSliceCmd, len(refs))
 	for i, r := range refs {
-		cmds[i] = pipe.XRangeN(ctx, c.streamOf(r.conv), r.id.String(), r.id.String(), 1)
+		cmds[i] = pipe.XRangeN(ctx, v.c.hist.streamOf(r.conv), r.id.String(), r.id.String(), 1)
 	}
 	_, _ = pipe.Exec(ctx) // each reply is checked below
 	gone := map[msgRef]bool{}
@@ -391,7 +395,7 @@ func (c *Client) fetchEntries(ctx context.Context, refs []msgRef) (map[msgRef]bo
 		case len(xs) == 0:
 			gone[refs[i]] = true
 		default:
-			c.verify.remember(decodeEntry(refs[i].conv, xs[0].ID, xs[0].Values))
+			v.remember(decodeEntry(refs[i].conv, xs[0].ID, xs[0].Values))
 		}
 	}
 	return gone, nil
@@ -406,14 +410,14 @@ func isNotFound(err error) bool {
 // loadKeys reads the keys of users (one pipeline) and applies them: as
 // they are on a server with accounts, through the pins without. It
 // returns a notice for each key that changed.
-func (c *Client) loadKeys(ctx context.Context, users []string) ([]string, error) {
+func (v *verifier) loadKeys(ctx context.Context, users []string) ([]string, error) {
 	if len(users) == 0 {
 		return nil, nil
 	}
-	pipe := c.rdb.Pipeline()
+	pipe := v.c.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(users))
 	for i, u := range users {
-		cmds[i] = pipe.HGetAll(ctx, c.keys.SigningKeys(u))
+		cmds[i] = pipe.HGetAll(ctx, v.c.keys.SigningKeys(u))
 	}
 	_, _ = pipe.Exec(ctx) // each reply is checked below
 	var notices []string
@@ -422,11 +426,11 @@ func (c *Client) loadKeys(ctx context.Context, users []string) ([]string, error)
 		if err != nil && !isNotFound(err) {
 			return nil, fmt.Errorf("read the keys of %s: %w", users[i], CleanRedisError(err))
 		}
-		keys, changed := c.trust(users[i], h)
+		keys, changed := v.trust(users[i], h)
 		notices = append(notices, changed...)
-		c.verify.mu.Lock()
-		c.verify.people[users[i]] = &person{keys: keys, loaded: time.Now()}
-		c.verify.mu.Unlock()
+		v.mu.Lock()
+		v.people[users[i]] = &person{keys: keys, loaded: time.Now()}
+		v.mu.Unlock()
 	}
 	return notices, nil
 }
@@ -436,9 +440,9 @@ func (c *Client) loadKeys(ctx context.Context, users []string) ([]string, error)
 // they are. Without, the first keys seen are pinned; a key that appears
 // later is pinned with a notice; a pinned key stays trusted when it is
 // removed or replaced in Redis.
-func (c *Client) trust(user string, registered map[string]string) (map[string]ed25519.PublicKey, []string) {
+func (v *verifier) trust(user string, registered map[string]string) (map[string]ed25519.PublicKey, []string) {
 	keys := map[string]ed25519.PublicKey{}
-	if c.opts.Accounts {
+	if v.c.opts.Accounts {
 		for id, raw := range registered {
 			if pub, ok := parsePublicKey(id, raw); ok {
 				keys[id] = pub
@@ -446,7 +450,7 @@ func (c *Client) trust(user string, registered map[string]string) (map[string]ed
 		}
 		return keys, nil
 	}
-	pinned := c.opts.Pins.Pinned(user)
+	pinned := v.c.opts.Pins.Pinned(user)
 	first := len(pinned) == 0
 	for id, raw := range pinned {
 		if pub, ok := parsePublicKey(id, raw); ok {
@@ -461,10 +465,10 @@ func (c *Client) trust(user string, registered map[string]string) (map[string]ed
 			continue
 		}
 		keys[id] = pub
-		if err := c.opts.Pins.Pin(user, id, raw); err != nil {
-			c.opts.Logger.Warn("pin a signing key", "user", user, "err", err)
+		if err := v.c.opts.Pins.Pin(user, id, raw); err != nil {
+			v.c.opts.Logger.Warn("pin a signing key", "user", user, "err", err)
 		}
-		if !first && (c.opts.Signer == nil || id != c.opts.Signer.KeyID()) {
+		if !first && (v.c.opts.Signer == nil || id != v.c.opts.Signer.KeyID()) {
 			notices = append(notices, fmt.Sprintf("%s has a new signing key (%s): a new device of theirs, or someone posing as them — this server has no accounts, so anyone with its password can add keys", user, id))
 		}
 	}

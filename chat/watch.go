@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The watcher is the original request's message consumer, run by every
+// The watcher is the message consumer role, run by every
 // client for the channels it follows: it notices entries that reached a
 // stream without being published (added by other tools, or by
 // ProduceMessage) and publishes them (Fanout), so every follower gets
@@ -33,16 +33,16 @@ const (
 func watchGrace() time.Duration { return 300*time.Millisecond + rand.N(700*time.Millisecond) }
 
 // watchLoop runs the watcher until ctx ends.
-func (c *Client) watchLoop(ctx context.Context) {
-	w := &watcher{c: c}
+func (fd *feed) watchLoop(ctx context.Context) {
+	w := &watcher{c: fd.c}
 	defer w.close()
 	for ctx.Err() == nil {
-		streams, lasts := c.watchList()
+		streams, lasts := fd.watchList()
 		if len(streams) == 0 {
 			select {
 			case <-ctx.Done():
 				return
-			case <-c.wake:
+			case <-fd.wake:
 			}
 			continue
 		}
@@ -51,24 +51,24 @@ func (c *Client) watchLoop(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			c.opts.Logger.Debug("watcher", "err", err)
-			if !sleep(ctx, c.opts.MaxBackoff) {
+			fd.c.opts.Logger.Debug("watcher", "err", err)
+			if !sleep(ctx, fd.c.opts.MaxBackoff) {
 				return
 			}
 			continue
 		}
 		if len(found) > 0 && sleep(ctx, watchGrace()) {
-			c.fanOutMissed(ctx, found)
+			fd.fanOutMissed(ctx, found)
 		}
 		pause := watchPause
-		if c.cluster != nil {
+		if fd.c.cluster != nil {
 			pause = clusterPoll
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(pause):
-		case <-c.wake:
+		case <-fd.wake:
 			// A new channel: watch it soon, not after a whole pause.
 			if !sleep(ctx, watchPause) {
 				return
@@ -78,20 +78,20 @@ func (c *Client) watchLoop(ctx context.Context) {
 }
 
 // nudgeWatcher tells the watcher that the followed channels changed.
-func (c *Client) nudgeWatcher() {
+func (fd *feed) nudgeWatcher() {
 	select {
-	case c.wake <- struct{}{}:
+	case fd.wake <- struct{}{}:
 	default:
 	}
 }
 
 // watchList returns the followed channels and the last id shown in each.
-func (c *Client) watchList() ([]string, []ID) {
-	names := c.followedNames()
+func (fd *feed) watchList() ([]string, []ID) {
+	names := fd.followedNames()
 	lasts := make([]ID, 0, len(names))
 	kept := names[:0]
 	for _, n := range names {
-		f := c.followed(n)
+		f := fd.followed(n)
 		if f == nil {
 			continue
 		}
@@ -113,7 +113,7 @@ func (w *watcher) newest(ctx context.Context, names []string, lasts []ID) (map[s
 		pipe := c.rdb.Pipeline()
 		cmds := make([]*redis.XMessageSliceCmd, len(names))
 		for i, n := range names {
-			cmds[i] = pipe.XRevRangeN(ctx, c.streamOf(n), "+", "-", 1)
+			cmds[i] = pipe.XRevRangeN(ctx, c.hist.streamOf(n), "+", "-", 1)
 		}
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 			return nil, err
@@ -130,8 +130,8 @@ func (w *watcher) newest(ctx context.Context, names []string, lasts []ID) (map[s
 	streams := make([]string, 0, 2*len(names))
 	conv := make(map[string]string, len(names))
 	for _, n := range names {
-		streams = append(streams, c.streamOf(n))
-		conv[c.streamOf(n)] = n
+		streams = append(streams, c.hist.streamOf(n))
+		conv[c.hist.streamOf(n)] = n
 	}
 	for i := range names {
 		start := lasts[i].String()
@@ -215,9 +215,9 @@ func (w *watcher) close() {
 
 // fanOutMissed publishes, in each channel of found, the entries after the
 // last one shown when found's entry has still not arrived live.
-func (c *Client) fanOutMissed(ctx context.Context, found map[string]ID) {
+func (fd *feed) fanOutMissed(ctx context.Context, found map[string]ID) {
 	for name, id := range found {
-		f := c.followed(name)
+		f := fd.followed(name)
 		if f == nil {
 			continue
 		}
@@ -227,10 +227,10 @@ func (c *Client) fanOutMissed(ctx context.Context, found map[string]ID) {
 		if !id.After(last) {
 			continue // it came live meanwhile
 		}
-		if n, _, err := c.Fanout(ctx, name, last); err != nil {
-			c.opts.Logger.Debug("watcher: fan out", "channel", name, "err", err)
+		if n, _, err := fd.c.Fanout(ctx, name, last); err != nil {
+			fd.c.opts.Logger.Debug("watcher: fan out", "channel", name, "err", err)
 		} else {
-			c.opts.Logger.Debug("watcher: published entries that were not", "channel", name, "count", n)
+			fd.c.opts.Logger.Debug("watcher: published entries that were not", "channel", name, "count", n)
 		}
 	}
 }

@@ -137,7 +137,8 @@ func Load(nameOrPath string) (Theme, error) {
 	return Parse(nameOrPath+".toml", data)
 }
 
-// Default returns the default theme (the original request's greys).
+// Default returns the default theme (the documented greys: header #333,
+// list #666, input #999, log #CCC, status bar #666).
 func Default() Theme {
 	t, err := parseStrict("default.toml", mustShipped("default.toml"), Theme{})
 	if err != nil {

@@ -28,7 +28,7 @@ func (a *App) errorLine(format string, args ...any) {
 }
 
 func (a *App) addLine(l line) {
-	if c := a.shown(); c != nil {
+	if c := a.model.shown(); c != nil {
 		c.log.append(l)
 		return
 	}
@@ -38,7 +38,7 @@ func (a *App) addLine(l line) {
 // selectChannel shows channel name, joining it first if needed.
 func (a *App) selectChannel(name string) {
 	a.app.SetFocus(a.input)
-	if c := a.channels[name]; c != nil && c.joined {
+	if c := a.model.channels[name]; c != nil && c.joined {
 		a.switchTo(name)
 		return
 	}
@@ -50,7 +50,7 @@ func (a *App) selectChannel(name string) {
 // join opens conversation name (see conversation) and shows it; then,
 // once it is joined, runs after (if any) on the UI goroutine.
 func (a *App) join(name string, after ...func()) error {
-	conv := a.conversation(name)
+	conv := a.model.conversation(name)
 	if err := chat.ValidateConv(conv); err != nil {
 		return fmt.Errorf("%q is not a valid channel name or @person: %s", name, chat.NameHint)
 	}
@@ -79,12 +79,12 @@ func (a *App) join(name string, after ...func()) error {
 // conversation turns a name as typed into a conversation: "@bob" and
 // "+secret" as they are; "#name" or "name" is the private channel of that
 // name when the user belongs to one, else the public channel.
-func (a *App) conversation(name string) string {
+func (m *model) conversation(name string) string {
 	name = strings.TrimSpace(strings.TrimPrefix(name, "#"))
 	if strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
 		return name
 	}
-	if c := a.channels[chat.Private(name)]; c != nil && (c.known || c.joined) {
+	if c := m.channels[chat.Private(name)]; c != nil && (c.known || c.joined) {
 		return chat.Private(name)
 	}
 	return name
@@ -94,8 +94,8 @@ func (a *App) conversation(name string) string {
 func (a *App) joinedChannel(ch chat.Channel, show bool) {
 	c := a.channel(ch.Name)
 	c.joined, c.known = true, true
-	if _, dm := chat.PeerOf(ch.Name); dm && !a.opts.Accounts && !a.dmWarned {
-		a.dmWarned = true
+	if _, dm := chat.PeerOf(ch.Name); dm && !a.opts.Accounts && !a.model.dmWarned {
+		a.model.dmWarned = true
 		c.log.append(newSystemLine(lineError, openDMWarning))
 	}
 	members := c.info.Members
@@ -103,7 +103,7 @@ func (a *App) joinedChannel(ch chat.Channel, show bool) {
 	if c.members != nil {
 		c.info.Members = members
 	}
-	if show || a.current == "" {
+	if show || a.model.current == "" {
 		a.switchTo(ch.Name)
 	}
 	a.refresh()
@@ -115,7 +115,7 @@ const openDMWarning = "this server has no accounts: anyone with its password can
 
 // switchTo shows channel name.
 func (a *App) switchTo(name string) {
-	a.current = name
+	a.model.current = name
 	c := a.channel(name)
 	c.log.markNewSince()
 	if len(a.sys.lines) > 0 {
@@ -127,7 +127,7 @@ func (a *App) switchTo(name string) {
 	}
 	a.logv.SetLog(c.log)
 	a.list.SetCurrent(name)
-	a.markShown()
+	a.marks.markShown()
 	a.refresh()
 }
 
@@ -144,7 +144,7 @@ func (a *App) cycle(delta int) {
 	}
 	i := 0
 	for k, n := range names {
-		if n == a.current {
+		if n == a.model.current {
 			i = k
 		}
 	}
@@ -164,14 +164,14 @@ func (a *App) nextUnread() {
 	items := a.list.items
 	start := 0
 	for i, it := range items {
-		if it.name == a.current {
+		if it.name == a.model.current {
 			start = i + 1
 		}
 	}
 	pick := func(ok func(channelItem) bool) string {
 		for k := range items {
 			it := items[(start+k)%len(items)]
-			if it.joined && !it.muted && it.name != a.current && ok(it) {
+			if it.joined && !it.muted && it.name != a.model.current && ok(it) {
 				return it.name
 			}
 		}
@@ -207,9 +207,10 @@ func (a *App) loadOlder(l *channelLog) {
 }
 
 // send queues text for the shown channel and shows it as pending. It
-// reports false when nothing was queued (the input then keeps the text).
+// returns an error when nothing was queued (the input then keeps the
+// text).
 func (a *App) send(text string, kind chat.Kind) error {
-	c := a.shown()
+	c := a.model.shown()
 	if c == nil {
 		return errNoChannel
 	}
@@ -219,7 +220,7 @@ func (a *App) send(text string, kind chat.Kind) error {
 // sendDraft queues d and shows it as pending in the log it goes to: the
 // thread pane's for a reply in the open thread, else the channel's.
 func (a *App) sendDraft(d chat.Draft) error {
-	c := a.channels[d.Channel]
+	c := a.model.channels[d.Channel]
 	switch {
 	case c == nil:
 		return errNoChannel
@@ -236,7 +237,7 @@ func (a *App) sendDraft(d chat.Draft) error {
 		return fmt.Errorf("not sent: %w", err)
 	}
 	log, view := c.log, a.logv
-	if t := a.thread; t != nil && !d.Thread.IsZero() {
+	if t := a.threads.thread; t != nil && !d.Thread.IsZero() {
 		if t.conv != d.Channel || t.root != d.Thread {
 			return nil // a thread not shown: its reply shows when it is
 		}
@@ -244,7 +245,7 @@ func (a *App) sendDraft(d chat.Draft) error {
 	}
 	pending := log.newLine(chat.Message{MsgID: mid, User: a.me, Text: d.Text, Kind: d.Kind, Time: time.Now()}, a.me)
 	log.addPending(mid, pending)
-	a.awayNotice(d.Channel, d.Text)
+	a.att.awayNotice(d.Channel, d.Text)
 	view.Live()
 	a.refreshBars()
 	return nil
@@ -252,7 +253,7 @@ func (a *App) sendDraft(d chat.Draft) error {
 
 // leave unsubscribes from the shown channel.
 func (a *App) leave() error {
-	c := a.shown()
+	c := a.model.shown()
 	if c == nil || !c.joined {
 		return errNotJoined
 	}

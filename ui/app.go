@@ -105,52 +105,32 @@ type App struct {
 	pages    *tview.Pages
 	overlay  *overlay // the open overlay, if any
 
-	channels map[string]*channel
-	current  string
+	// model is what the window knows, without widgets (model.go).
+	model *model
 	// sys is the log shown while no channel is open: rtchat's own lines.
-	sys *channelLog
-	// conn is the state of the link to Redis.
-	conn chat.StateEvent
-	// online says who is online (of the people in joined channels).
-	online  map[string]bool
-	authors map[string]bool // every author seen, for completion
-	// dmWarned is set once the window said that direct messages are not
-	// private on this server.
-	dmWarned bool
-	notes    chan string // lines from Notify, shown by the pump
+	sys   *channelLog
+	notes chan string // lines from Notify, shown by the pump
+
+	// The window's parts, each over the App's widgets: what it reaches
+	// the person with (attention.go), message selection (select.go), the
+	// input line (input.go), read markers (marks.go), composing a reply,
+	// edit or reaction (compose.go), the thread pane (thread.go) and
+	// search (searchui.go). Slash commands are functions in a table
+	// (commands.go).
+	att      *attention
+	sel      *selection
+	prompt   *prompt
+	marks    marker
+	comp     *composer
+	threads  *threads
+	searcher *searcher
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
 	actions  map[string]func(a *App)
 
-	// bell asks the next frame to ring; title is the terminal title set.
-	bell  bool
+	// title is the terminal title set.
 	title string
-	// search is the search being shown, if any.
-	search *searchView
-	// thread is the open thread pane, if any; composing the reply, edit
-	// or reaction being typed.
-	thread    *threadPane
-	composing compose
-	// messageKeys maps keys to message actions (while one is selected).
-	messageKeys map[string]string
-
-	// settings are the user's attention settings as last read; attn what
-	// notifications were sent and held; focused whether the terminal has
-	// the focus (focus reporting); away who is away (by name: message);
-	// toldAway the away messages said already.
-	settings chat.Settings
-	// highlights are the words that count as mentions: the configured
-	// ones and the stored ones (kept with settings; every message asks).
-	highlights []string
-	attn       notifier
-	focused    atomic.Bool
-	away       map[string]string
-	toldAway   map[string]string
-
-	history  []string // sent inputs, oldest first
-	histPos  int
-	complete completion
 
 	// themeFile is the theme file to watch (a themeWatch; file "" for a
 	// shipped theme); the UI goroutine sets it, the watcher reads it.
@@ -166,6 +146,48 @@ type App struct {
 	ending    bool
 }
 
+// selection is the window's part that selects a message and acts on it
+// (reply, thread, edit, delete, react, copy, open a link, jump).
+// messageKeys maps keys to those actions while a message is selected.
+type selection struct {
+	a           *App
+	messageKeys map[string]string
+}
+
+// prompt is the window's part that reads the input line: keys, Enter,
+// the recall of sent inputs (history, histPos) and tab completion.
+type prompt struct {
+	a        *App
+	history  []string // sent inputs, oldest first
+	histPos  int
+	complete completion
+}
+
+// marker is the window's part that moves the read markers in Redis as
+// the person reads.
+type marker struct{ a *App }
+
+// composer is the window's part that composes a reply, an edit or a
+// reaction (composing), in the input line or the external editor.
+type composer struct {
+	a         *App
+	composing compose
+}
+
+// threads is the window's part that shows one thread beside the log
+// (thread, nil when none is open).
+type threads struct {
+	a      *App
+	thread *threadPane
+}
+
+// searcher is the window's part that searches a conversation and shows
+// the hits (search, nil when none is shown).
+type searcher struct {
+	a      *App
+	search *searchView
+}
+
 // New builds the App's widgets; nothing runs until Run.
 func New(opts Options) *App {
 	a := &App{
@@ -174,25 +196,25 @@ func New(opts Options) *App {
 		me:       opts.Backend.User(),
 		app:      tview.NewApplication(),
 		st:       newStyles(opts.Theme),
-		channels: map[string]*channel{},
+		model:    newModel(opts.Backend.User(), opts.Highlights),
 		sys:      newChannelLog(""),
-		conn:     chat.StateEvent{State: chat.StateConnecting},
-		online:   map[string]bool{},
-		authors:  map[string]bool{},
 		notes:    make(chan string, 8),
 		bindings: opts.Keys,
 		keys:     bindKeys(opts.Keys, false),
 		actions:  actionHandlers(),
-		attn:     newNotifier(),
-		away:     map[string]string{},
-		toldAway: map[string]string{},
 	}
-	a.focused.Store(true) // until the terminal says otherwise
-	a.highlights = a.highlightWords(a.settings)
+	a.att = &attention{a: a, attn: newNotifier()}
+	a.sel = &selection{a: a}
+	a.prompt = &prompt{a: a}
+	a.marks = marker{a}
+	a.comp = &composer{a: a}
+	a.threads = &threads{a: a}
+	a.searcher = &searcher{a: a}
+	a.att.focused.Store(true) // until the terminal says otherwise
 	if a.opts.TimestampFormat == "" {
 		a.opts.TimestampFormat = defaultTimeFormat
 	}
-	a.messageKeys = bindKeys(opts.Keys, true)
+	a.sel.messageKeys = bindKeys(opts.Keys, true)
 	for _, n := range opts.Notices {
 		a.sys.append(newSystemLine(lineSystem, n))
 	}
@@ -203,7 +225,7 @@ func New(opts Options) *App {
 		screen, _ = tcell.NewScreen()
 	}
 	if screen != nil {
-		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.focused, started: opts.Started})
+		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.att.focused, started: opts.Started})
 	}
 	a.build()
 	return a
@@ -212,11 +234,11 @@ func New(opts Options) *App {
 func (a *App) build() {
 	a.bars = newBars()
 	a.list = newChannelList(a.st, a.selectChannel, func() { a.app.SetFocus(a.input) })
-	a.logv = newLogView(a.st, a.loadOlder, a.markShown)
+	a.logv = newLogView(a.st, a.loadOlder, a.marks.markShown)
 	a.logv.SetLog(a.sys)
-	a.logv.onClick = func(seq uint32) { a.clickLine(a.logv, seq) }
+	a.logv.onClick = func(seq uint32) { a.sel.clickLine(a.logv, seq) }
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
-	a.input.SetInputCapture(a.inputKey)
+	a.input.SetInputCapture(a.prompt.inputKey)
 	a.input.SetChangedFunc(a.inputChanged)
 
 	var body *tview.Flex
@@ -416,7 +438,7 @@ func (a *App) pump() {
 			}
 			// Read markers, unread counts, pending sends and the link
 			// state: once a batch.
-			a.markShown()
+			a.marks.markShown()
 			a.refresh()
 		})
 	}
@@ -435,7 +457,7 @@ func (a *App) startup() {
 		})
 	}
 	// The settings first: channels show with their levels and pins.
-	a.post(func() { a.applySettings(o.Settings) })
+	a.post(func() { a.att.applySettings(o.Settings) })
 	mine := o.Channels
 	if len(mine) == 0 {
 		mine = []string{"general"}
@@ -471,7 +493,7 @@ func (a *App) readAway(mine []string) {
 		}
 	}
 	if away, err := a.be.Away(a.ctx, peers); err == nil && len(away) > 0 {
-		a.post(func() { maps.Copy(a.away, away); a.refresh() })
+		a.post(func() { maps.Copy(a.model.away, away); a.refresh() })
 	}
 }
 
@@ -491,7 +513,7 @@ func (a *App) refreshChannels() {
 			c.info, c.known = info, true
 			seen[info.Name] = true
 		}
-		for name, c := range a.channels {
+		for name, c := range a.model.channels {
 			if !seen[name] && !c.joined {
 				c.known = false // deleted
 			}
@@ -502,10 +524,10 @@ func (a *App) refreshChannels() {
 
 // channel returns the state of channel name, creating it.
 func (a *App) channel(name string) *channel {
-	c := a.channels[name]
+	c := a.model.channels[name]
 	if c == nil {
 		c = newChannel(a.newLog(name))
-		a.channels[name] = c
+		a.model.channels[name] = c
 	}
 	return c
 }
@@ -515,9 +537,9 @@ func (a *App) channel(name string) *channel {
 // the window does.
 func (a *App) newLog(name string) *channelLog {
 	l := newChannelLog(name)
-	l.me, l.maxLines, l.verify, l.callsMe, l.timeFormat = a.me, a.opts.MaxLines, a.be.Verify, a.isMention, a.opts.TimestampFormat
+	l.me, l.maxLines, l.verify, l.callsMe, l.timeFormat = a.me, a.opts.MaxLines, a.be.Verify, a.model.isMention, a.opts.TimestampFormat
 	return l
 }
 
 // shown returns the channel on screen, or nil.
-func (a *App) shown() *channel { return a.channels[a.current] }
+func (m *model) shown() *channel { return m.channels[m.current] }

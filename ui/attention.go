@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
@@ -23,6 +24,19 @@ import (
 // #ops").
 const notifyEvery = 5 * time.Second
 
+// attention is the window's part that reaches the person outside it: the
+// bell, notifications (held and summed up per conversation), the focus,
+// the settings' commands and the away notices. What reaches them is the
+// model's rule (model.reaches); this part carries it out.
+type attention struct {
+	a    *App
+	attn notifier
+	// focused is whether the terminal has the focus (focus reporting);
+	// bell asks the next frame to ring.
+	focused atomic.Bool
+	bell    bool
+}
+
 // notifier remembers, per conversation, when it last notified and what
 // it held back since.
 type notifier struct {
@@ -36,92 +50,48 @@ func newNotifier() notifier {
 	return notifier{last: map[string]time.Time{}, held: map[string]int{}, due: map[string]bool{}}
 }
 
-// highlighted reports whether text holds one of the highlight words (as
-// a word, in any case).
-func (a *App) highlighted(text string) bool {
-	for _, w := range a.highlights {
-		if chat.Mentions(text, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// highlightWords are the configured words and those stored in s.
-func (a *App) highlightWords(s chat.Settings) []string {
-	words := slices.Clone(a.opts.Highlights)
-	for _, w := range s.Highlights {
-		if !slices.Contains(words, w) {
-			words = append(words, w)
-		}
-	}
-	return words
-}
-
-// isMention reports whether text calls on the user: their name or a
-// highlight word.
-func (a *App) isMention(text string) bool {
-	return chat.Mentions(text, a.me) || a.highlighted(text)
-}
-
-// level is conv's notification level.
-func (a *App) level(conv string) chat.Level { return a.settings.Level(conv) }
-
 // attend decides whether message m of channel c reaches the person: the
 // bell and a notification. mention is whether it called on them.
-func (a *App) attend(c *channel, m chat.Message, mention bool) {
-	if m.User == a.me || m.Ephemeral || m.ID.IsZero() || !m.Kind.Shown() {
-		return
+func (at *attention) attend(c *channel, m chat.Message, mention bool) {
+	a := at.a
+	seen := m.Channel == a.model.current && at.focused.Load() && (a.threads.thread == nil || m.Thread.IsZero() || a.threads.thread.root == m.Thread) && a.logv.log != nil && a.logv.log.follow
+	r := a.model.reaches(c.name, m, mention, seen, time.Now())
+	if r.bell {
+		at.bell = true
 	}
-	level := a.level(c.name)
-	_, dm := chat.PeerOf(c.name)
-	switch {
-	case level == chat.LevelNone || level == chat.LevelMute:
-		return
-	case level == chat.LevelMentions && !mention && !dm:
-		return
+	if r.notify {
+		at.notify(c.name, m)
 	}
-	dnd := a.settings.DND(time.Now())
-	if mention && !dnd {
-		a.bell = true
-	}
-	if m.Channel == a.current && a.focused.Load() && (a.thread == nil || m.Thread.IsZero() || a.thread.root == m.Thread) && a.logv.log != nil && a.logv.log.follow {
-		return // on screen, and the window has the focus
-	}
-	if dnd {
-		return // held: the counts still grow
-	}
-	a.notify(c.name, m)
 }
 
 // attendHistory attends the unread messages of the first page of a
 // conversation someone else opened for the user (the first of them
 // notifies; the rest are summed up).
-func (a *App) attendHistory(c *channel, e chat.HistoryEvent) {
+func (at *attention) attendHistory(c *channel, e chat.HistoryEvent) {
 	for _, m := range e.Messages {
 		if m.ID.After(e.ReadID) && m.Target().IsZero() && m.Thread.IsZero() {
-			a.attend(c, m, a.isMention(m.Text))
+			at.attend(c, m, at.a.model.isMention(m.Text))
 		}
 	}
 }
 
 // notify sends a notification for m, or holds it when its conversation
 // notified lately (a summary follows).
-func (a *App) notify(conv string, m chat.Message) {
-	n := &a.attn
+func (at *attention) notify(conv string, m chat.Message) {
+	n := &at.attn
 	now := time.Now()
 	if now.Sub(n.last[conv]) < notifyEvery {
 		n.held[conv]++
 		if !n.due[conv] {
 			n.due[conv] = true
 			wait := notifyEvery - now.Sub(n.last[conv])
-			a.spawn(func() {
+			at.a.spawn(func() {
 				select {
 				case <-time.After(wait):
-				case <-a.ctx.Done():
+				case <-at.a.ctx.Done():
 					return
 				}
-				a.post(func() { a.summary(conv) })
+				at.a.post(func() { at.summary(conv) })
 			})
 		}
 		return
@@ -131,20 +101,20 @@ func (a *App) notify(conv string, m chat.Message) {
 	if peer, dm := chat.PeerOf(conv); dm {
 		title = peer + " (direct)"
 	}
-	a.sendNotification(title, m.Text)
+	at.sendNotification(title, m.Text)
 }
 
 // summary notifies what a conversation held back.
-func (a *App) summary(conv string) {
-	n := &a.attn
+func (at *attention) summary(conv string) {
+	n := &at.attn
 	n.due[conv] = false
 	held := n.held[conv]
 	n.held[conv] = 0
-	if held == 0 || a.settings.DND(time.Now()) {
+	if held == 0 || at.a.model.settings.DND(time.Now()) {
 		return
 	}
 	n.last[conv] = time.Now()
-	a.sendNotification("rtchat", fmt.Sprintf("%d new in %s", held, chat.Display(conv)))
+	at.sendNotification("rtchat", fmt.Sprintf("%d new in %s", held, chat.Display(conv)))
 }
 
 // maxNotification bounds a notification's body.
@@ -154,12 +124,12 @@ const maxNotification = 200
 // (OSC 777 and OSC 9; wrapped for tmux to pass on) and runs
 // notify_command with title and body as its last two arguments, never
 // through a shell.
-func (a *App) sendNotification(title, body string) {
+func (at *attention) sendNotification(title, body string) {
 	title, body = notificationText(title, 80), notificationText(body, maxNotification)
-	if w := a.opts.Terminal; w != nil {
+	if w := at.a.opts.Terminal; w != nil {
 		seqs := []string{"\x1b]777;notify;" + title + ";" + body + "\x1b\\", "\x1b]9;" + title + ": " + body + "\x1b\\"}
 		for _, s := range seqs {
-			if a.opts.Tmux {
+			if at.a.opts.Tmux {
 				// tmux passes a sequence on when wrapped in its DCS
 				// (set -g allow-passthrough on), each ESC doubled.
 				s = "\x1bPtmux;" + strings.ReplaceAll(s, "\x1b", "\x1b\x1b") + "\x1b\\"
@@ -167,13 +137,13 @@ func (a *App) sendNotification(title, body string) {
 			_, _ = w.Write([]byte(s))
 		}
 	}
-	if cmd := a.opts.NotifyCommand; len(cmd) > 0 {
+	if cmd := at.a.opts.NotifyCommand; len(cmd) > 0 {
 		args := append(slices.Clone(cmd[1:]), title, body)
-		a.spawn(func() {
-			ctx, cancel := context.WithTimeout(a.ctx, 10*time.Second)
+		at.a.spawn(func() {
+			ctx, cancel := context.WithTimeout(at.a.ctx, 10*time.Second)
 			defer cancel()
-			if out, err := exec.CommandContext(ctx, cmd[0], args...).CombinedOutput(); err != nil && a.ctx.Err() == nil {
-				a.Notify("notify_command %s failed: %v %s", cmd[0], err, strings.TrimSpace(sanitize(string(out))))
+			if out, err := exec.CommandContext(ctx, cmd[0], args...).CombinedOutput(); err != nil && at.a.ctx.Err() == nil {
+				at.a.Notify("notify_command %s failed: %v %s", cmd[0], err, strings.TrimSpace(sanitize(string(out))))
 			}
 		})
 	}
@@ -190,38 +160,38 @@ func notificationText(s string, max int) string {
 
 // quietText is "away" and "dnd until 15:04" while they hold, for the
 // status bar.
-func (a *App) quietText() string {
+func (at *attention) quietText() string {
 	var parts []string
-	if _, away := a.away[a.me]; away {
+	if _, away := at.a.model.away[at.a.me]; away {
 		parts = append(parts, "away")
 	}
-	if now := time.Now(); a.settings.DND(now) {
-		parts = append(parts, "dnd until "+a.settings.DNDUntil.Local().Format(a.timeLayout(now, a.settings.DNDUntil)))
+	if now := time.Now(); at.a.model.settings.DND(now) {
+		parts = append(parts, "dnd until "+at.a.model.settings.DNDUntil.Local().Format(at.timeLayout(now, at.a.model.settings.DNDUntil)))
 	}
 	return strings.Join(parts, " · ")
 }
 
 // timeLayout is the layout for showing until: the log's, with the date
 // when until is not today.
-func (a *App) timeLayout(now, until time.Time) string {
+func (at *attention) timeLayout(now, until time.Time) string {
 	if now.Local().Format(time.DateOnly) != until.Local().Format(time.DateOnly) {
-		return "Jan 2 " + a.opts.TimestampFormat
+		return "Jan 2 " + at.a.opts.TimestampFormat
 	}
-	return a.opts.TimestampFormat
+	return at.a.opts.TimestampFormat
 }
 
 // applySettings takes settings read from Redis (at start, or after
 // another terminal changed them).
-func (a *App) applySettings(s chat.Settings) {
-	a.settings, a.highlights = s, a.highlightWords(s)
-	for _, c := range a.channels {
+func (at *attention) applySettings(s chat.Settings) {
+	at.a.model.settings, at.a.model.highlights = s, at.a.model.highlightWords(s)
+	for _, c := range at.a.model.channels {
 		c.log.lays = map[uint32]*layout{} // highlight words may differ
 	}
-	a.refresh()
+	at.a.refresh()
 }
 
-func (a *App) cmdNotify(arg string) error {
-	c := a.shown()
+func cmdNotify(a *App, arg string) error {
+	c := a.model.shown()
 	if c == nil {
 		return errNoChannel
 	}
@@ -229,7 +199,9 @@ func (a *App) cmdNotify(arg string) error {
 	if err != nil {
 		return err
 	}
-	a.try("set the level of "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetLevel(ctx, c.name, l) },
+	a.try("set the level of "+chat.Display(c.name), func(ctx context.Context) error {
+		return a.be.ChangeSettings(ctx, chat.SetLevel{Conv: c.name, Level: l})
+	},
 		func() { a.systemLine("%s notifies %s", chat.Display(c.name), levelWords(l)) })
 	return nil
 }
@@ -247,34 +219,36 @@ func levelWords(l chat.Level) string {
 	return "mentions, highlight words and direct messages"
 }
 
-func (a *App) cmdMute(string) error   { return a.cmdNotify(string(chat.LevelMute)) }
-func (a *App) cmdUnmute(string) error { return a.cmdNotify(string(chat.LevelMentions)) }
+func cmdMute(a *App, _ string) error   { return cmdNotify(a, string(chat.LevelMute)) }
+func cmdUnmute(a *App, _ string) error { return cmdNotify(a, string(chat.LevelMentions)) }
 
-func (a *App) cmdPin(string) error   { return a.pin(true) }
-func (a *App) cmdUnpin(string) error { return a.pin(false) }
+func cmdPin(a *App, _ string) error   { return a.att.pin(true) }
+func cmdUnpin(a *App, _ string) error { return a.att.pin(false) }
 
-func (a *App) pin(on bool) error {
-	c := a.shown()
+func (at *attention) pin(on bool) error {
+	c := at.a.model.shown()
 	if c == nil {
 		return errNoChannel
 	}
-	a.try("pin "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetPinned(ctx, c.name, on) }, func() {
+	at.a.try("pin "+chat.Display(c.name), func(ctx context.Context) error {
+		return at.a.be.ChangeSettings(ctx, chat.SetPinned{Conv: c.name, Pinned: on})
+	}, func() {
 		if on {
-			a.systemLine("%s is pinned to the top of the list", chat.Display(c.name))
+			at.a.systemLine("%s is pinned to the top of the list", chat.Display(c.name))
 		} else {
-			a.systemLine("%s is no longer pinned", chat.Display(c.name))
+			at.a.systemLine("%s is no longer pinned", chat.Display(c.name))
 		}
 	})
 	return nil
 }
 
-func (a *App) cmdHighlight(arg string) error {
+func cmdHighlight(a *App, arg string) error {
 	verb, word, _ := strings.Cut(strings.TrimSpace(arg), " ")
 	word = strings.TrimSpace(word)
-	words := slices.Clone(a.settings.Highlights)
+	words := slices.Clone(a.model.settings.Highlights)
 	switch verb {
 	case "list":
-		all := a.highlights
+		all := a.model.highlights
 		if len(all) == 0 {
 			a.systemLine("no highlight words; add one with /highlight add WORD")
 		} else {
@@ -297,12 +271,12 @@ func (a *App) cmdHighlight(arg string) error {
 	default:
 		return fmt.Errorf("type /highlight add WORD, /highlight del WORD or /highlight list")
 	}
-	a.try("store your highlight words", func(ctx context.Context) error { return a.be.SetHighlights(ctx, words) },
+	a.try("store your highlight words", func(ctx context.Context) error { return a.be.ChangeSettings(ctx, chat.SetHighlights{Words: words}) },
 		func() { a.systemLine("highlight words: %s", strings.Join(words, ", ")) })
 	return nil
 }
 
-func (a *App) cmdAway(arg string) error {
+func cmdAway(a *App, arg string) error {
 	a.try("set away", func(ctx context.Context) error { return a.be.SetAway(ctx, true, arg) }, func() {
 		if arg == "" {
 			a.systemLine("you are away; /back when you are back")
@@ -313,13 +287,13 @@ func (a *App) cmdAway(arg string) error {
 	return nil
 }
 
-func (a *App) cmdBack(string) error {
+func cmdBack(a *App, _ string) error {
 	a.try("set back", func(ctx context.Context) error { return a.be.SetAway(ctx, false, "") },
 		func() { a.systemLine("you are back") })
 	return nil
 }
 
-func (a *App) cmdDND(arg string) error {
+func cmdDND(a *App, arg string) error {
 	var until time.Time
 	switch arg = strings.TrimSpace(arg); arg {
 	case "off":
@@ -332,11 +306,11 @@ func (a *App) cmdDND(arg string) error {
 		}
 		until = time.Now().Add(d)
 	}
-	a.try("set do-not-disturb", func(ctx context.Context) error { return a.be.SetDND(ctx, until) }, func() {
+	a.try("set do-not-disturb", func(ctx context.Context) error { return a.be.ChangeSettings(ctx, chat.SetDND{Until: until}) }, func() {
 		if until.IsZero() {
 			a.systemLine("do-not-disturb is off: notifications again")
 		} else {
-			a.systemLine("do-not-disturb until %s: no notifications (counts still grow); /dnd off ends it", until.Local().Format(a.timeLayout(time.Now(), until)))
+			a.systemLine("do-not-disturb until %s: no notifications (counts still grow); /dnd off ends it", until.Local().Format(a.att.timeLayout(time.Now(), until)))
 		}
 	})
 	return nil
@@ -344,19 +318,19 @@ func (a *App) cmdDND(arg string) error {
 
 // awayNotice tells the sender once that people the message called on
 // are away: the peer of a direct conversation, the people mentioned.
-func (a *App) awayNotice(conv, text string) {
+func (at *attention) awayNotice(conv, text string) {
 	var who []string
 	if peer, dm := chat.PeerOf(conv); dm {
 		who = append(who, peer)
 	}
-	for u := range a.authors {
-		if u != a.me && chat.Mentions(text, u) && !slices.Contains(who, u) {
+	for u := range at.a.model.authors {
+		if u != at.a.me && chat.Mentions(text, u) && !slices.Contains(who, u) {
 			who = append(who, u)
 		}
 	}
-	if c := a.channels[conv]; c != nil {
+	if c := at.a.model.channels[conv]; c != nil {
 		for _, u := range c.members {
-			if u != a.me && chat.Mentions(text, u) && !slices.Contains(who, u) {
+			if u != at.a.me && chat.Mentions(text, u) && !slices.Contains(who, u) {
 				who = append(who, u)
 			}
 		}
@@ -364,22 +338,22 @@ func (a *App) awayNotice(conv, text string) {
 	if len(who) == 0 {
 		return
 	}
-	a.background(func(ctx context.Context) func() {
-		away, err := a.be.Away(ctx, who)
+	at.a.background(func(ctx context.Context) func() {
+		away, err := at.a.be.Away(ctx, who)
 		if err != nil {
 			return nil
 		}
 		return func() {
 			for _, u := range who {
 				msg, ok := away[u]
-				if told, before := a.toldAway[u]; !ok || before && told == msg {
+				if told, before := at.a.model.toldAway[u]; !ok || before && told == msg {
 					continue
 				}
-				a.toldAway[u] = msg
+				at.a.model.toldAway[u] = msg
 				if msg == "" {
-					a.systemLine("%s is away", u)
+					at.a.systemLine("%s is away", u)
 				} else {
-					a.systemLine("%s is away: %s", u, msg)
+					at.a.systemLine("%s is away: %s", u, msg)
 				}
 			}
 		}
@@ -388,19 +362,19 @@ func (a *App) awayNotice(conv, text string) {
 
 // membersChanged says who joined and left channel c (unless show_joins
 // is off) when its members change while it is open.
-func (a *App) membersChanged(c *channel, members []string) {
+func (at *attention) membersChanged(c *channel, members []string) {
 	before := c.members
 	c.setMembers(members)
-	if before == nil || a.opts.HideJoins {
+	if before == nil || at.a.opts.HideJoins {
 		return
 	}
 	for _, u := range members {
-		if !slices.Contains(before, u) && u != a.me {
+		if !slices.Contains(before, u) && u != at.a.me {
 			c.log.append(newSystemLine(lineSystem, u+" joined "+chat.Display(c.name)))
 		}
 	}
 	for _, u := range before {
-		if !slices.Contains(members, u) && u != a.me {
+		if !slices.Contains(members, u) && u != at.a.me {
 			c.log.append(newSystemLine(lineSystem, u+" left "+chat.Display(c.name)))
 		}
 	}

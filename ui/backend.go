@@ -2,21 +2,32 @@ package ui
 
 import (
 	"context"
-	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
 
-// Backend is what the UI needs from the chat core. *chat.Client satisfies
-// it; tests may pass their own. Every method but User, Send, Typing,
-// Verify and Events may block and is called off the UI goroutine. Send
-// takes edits, deletes, reactions, replies and thread replies too (see
-// chat.Draft).
+// Backend is what the UI needs from the chat core: the roles below,
+// composed the way go-redis composes Cmdable. *chat.Client satisfies it;
+// tests pass their own. Every method but User, Events, Send, Typing and
+// Verify may block and is called off the UI goroutine.
 type Backend interface {
 	// User is the user name this client speaks as.
 	User() string
 	// Events delivers messages, history pages and link changes in order.
 	Events() <-chan chat.Event
+
+	Conversations
+	Reader
+	Sender
+	People
+	Attention
+	// Verify says whether message id of channel is its author's (never
+	// blocks; a pending answer comes as a VerifiedEvent).
+	Verify(channel string, id chat.ID) chat.Verdict
+}
+
+// Conversations joins, leaves and lists conversations.
+type Conversations interface {
 	// Join creates channel if new and subscribes to it.
 	Join(ctx context.Context, channel string) (chat.Channel, error)
 	// JoinAll joins the user's conversations at start, at once (in the
@@ -25,11 +36,6 @@ type Backend interface {
 	JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error)
 	// Leave unsubscribes from channel.
 	Leave(ctx context.Context, channel string) error
-	// Send queues a message; its fate arrives as SendEvents.
-	Send(d chat.Draft) (string, error)
-	// History returns the page of channel before stream id before (the
-	// zero ID for the newest page), and whether older entries remain.
-	History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error)
 	// ListChannels returns every channel.
 	ListChannels(ctx context.Context) ([]chat.Channel, error)
 	// Opening returns what the window opens with: the conversations to
@@ -40,35 +46,50 @@ type Backend interface {
 	SetTopic(ctx context.Context, channel, topic string) error
 	// DeleteChannel deletes a channel the user created.
 	DeleteChannel(ctx context.Context, channel string) error
+}
+
+// Reader reads what a conversation holds.
+type Reader interface {
+	// History returns the page of channel before stream id before (the
+	// zero ID for the newest page), and whether older entries remain.
+	History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error)
+	// Thread returns the root of a thread and its replies, oldest first.
+	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
+	// Around returns up to n messages each side of stream id id.
+	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
+	// Search returns the next page of messages of channel containing
+	// query, newest first, before cursor (the zero ID for the newest).
+	Search(ctx context.Context, channel, query string, cursor chat.ID, limit int) (chat.SearchPage, error)
+}
+
+// Sender sends; neither method blocks.
+type Sender interface {
+	// Send queues a message — or an edit, delete, reaction, reply or
+	// thread reply (see chat.Draft); its fate arrives as SendEvents.
+	Send(d chat.Draft) (string, error)
+	// Typing tells the channel that the user is typing (throttled).
+	Typing(channel string)
+}
+
+// People says who is there.
+type People interface {
 	// Who lists a channel's members and those with a live session now.
 	Who(ctx context.Context, channel string) (chat.Presence, error)
+	// SetAway marks the user away (or back) for everyone; Away says who of
+	// users is away, with their messages.
+	SetAway(ctx context.Context, away bool, message string) error
+	Away(ctx context.Context, users []string) (map[string]string, error)
+}
+
+// Attention keeps what the user has read and how they want to be told.
+type Attention interface {
 	// MarkRead moves the user's read marker in channel forward to id; the
 	// user's terminals hear of it as ReadEvents.
 	MarkRead(ctx context.Context, channel string, id chat.ID) error
 	// ReadMarkers returns the user's read markers: channel → stream id.
 	ReadMarkers(ctx context.Context) (map[string]chat.ID, error)
-	// Typing tells the channel that the user is typing (throttled; never
-	// blocks).
-	Typing(channel string)
-	// Search returns the next page of messages of channel containing
-	// query, newest first, before cursor (the zero ID for the newest).
-	Search(ctx context.Context, channel, query string, cursor chat.ID, limit int) (chat.SearchPage, error)
-	// Verify says whether message id of channel is its author's (never
-	// blocks; a pending answer comes as a VerifiedEvent).
-	Verify(channel string, id chat.ID) chat.Verdict
-	// SetLevel, SetPinned, SetHighlights and SetDND change the user's
-	// attention settings (read with Opening; every terminal of the user
-	// hears of a change as a SettingsEvent).
-	SetLevel(ctx context.Context, channel string, l chat.Level) error
-	SetPinned(ctx context.Context, channel string, pinned bool) error
-	SetHighlights(ctx context.Context, words []string) error
-	SetDND(ctx context.Context, until time.Time) error
-	// SetAway marks the user away (or back) for everyone; Away says who of
-	// users is away, with their messages.
-	SetAway(ctx context.Context, away bool, message string) error
-	Away(ctx context.Context, users []string) (map[string]string, error)
-	// Thread returns the root of a thread and its replies, oldest first.
-	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
-	// Around returns up to n messages each side of stream id id.
-	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
+	// ChangeSettings changes a notification level, a pin, the highlight
+	// words or do-not-disturb (read with Opening; every terminal of the
+	// user hears of a change as a SettingsEvent).
+	ChangeSettings(ctx context.Context, ch chat.SettingsChange) error
 }

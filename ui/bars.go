@@ -90,7 +90,7 @@ func (b *bars) show(v barsView) {
 
 // connText says how the link to Redis is, for the status bar.
 func (a *App) connText() string {
-	switch s := a.conn; {
+	switch s := a.model.conn; {
 	case s.State == chat.StateConnected && a.opts.Embedded:
 		return "embedded (in memory)"
 	case s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth):
@@ -104,22 +104,22 @@ func (a *App) connText() string {
 
 // refreshBars redraws the header and the status bar.
 func (a *App) refreshBars() {
-	v := barsView{version: a.opts.Version, user: a.me, conn: a.connText(), members: -1, online: -1, unsent: a.pendingCount()}
-	if c := a.shown(); c != nil {
+	v := barsView{version: a.opts.Version, user: a.me, conn: a.connText(), members: -1, online: -1, unsent: a.model.pendingCount()}
+	if c := a.model.shown(); c != nil {
 		v.channel, v.topic, v.joined = c.name, c.info.Description, c.joined
 		if c.known || c.joined {
 			v.members = int(c.info.Members)
 		}
 		if c.members != nil {
-			v.online = c.onlineCount(a.online)
+			v.online = c.onlineCount(a.model.online)
 		}
 		v.typing = c.typingText()
 		v.threads = c.threadUnread
 	}
-	v.quiet = a.quietText()
-	v.doing = a.composeStatus()
-	if v.doing == "" && a.selectionView().selecting {
-		v.doing = a.selectionHint()
+	v.quiet = a.att.quietText()
+	v.doing = a.comp.composeStatus()
+	if v.doing == "" && a.sel.selectionView().selecting {
+		v.doing = a.sel.selectionHint()
 	}
 	a.bars.show(v)
 }
@@ -137,15 +137,15 @@ func (a *App) refresh() {
 // others, each group by name; then, under their heading, the direct
 // conversations by name.
 func (a *App) updateList() {
-	items := make([]channelItem, 0, len(a.channels)+1)
+	items := make([]channelItem, 0, len(a.model.channels)+1)
 	var dms []channelItem
-	for _, c := range a.channels {
+	for _, c := range a.model.channels {
 		it := c.item()
-		it.pinned, it.muted = a.settings.Pinned[c.name], a.level(c.name) == chat.LevelMute
+		it.pinned, it.muted = a.model.settings.Pinned[c.name], a.model.level(c.name) == chat.LevelMute
 		switch peer, dm := chat.PeerOf(c.name); {
 		case !c.known && !c.joined:
 		case dm:
-			_, it.away = a.away[peer]
+			_, it.away = a.model.away[peer]
 			dms = append(dms, it)
 		default:
 			items = append(items, it)
@@ -170,13 +170,13 @@ func (a *App) updateList() {
 		items = append(append(items, channelItem{name: dmHeading, header: true}), dms...)
 	}
 	a.list.SetItems(items)
-	a.list.SetCurrent(a.current)
+	a.list.SetCurrent(a.model.current)
 }
 
 // pendingCount counts our messages on their way, in every channel.
-func (a *App) pendingCount() int {
+func (m *model) pendingCount() int {
 	n := 0
-	for _, c := range a.channels {
+	for _, c := range m.channels {
 		n += c.log.pendingCount()
 	}
 	return n

@@ -30,12 +30,12 @@ func (k argKind) completions(a *App) []string {
 	switch k {
 	case argChannel:
 		var names []string
-		for n, c := range a.channels {
+		for n, c := range a.model.channels {
 			if c.known || c.joined {
 				names = append(names, strings.TrimPrefix(n, "+"))
 			}
 		}
-		for _, u := range a.userNames() {
+		for _, u := range a.model.userNames() {
 			if u != a.me && !slices.Contains(names, chat.DM(u)) {
 				names = append(names, chat.DM(u))
 			}
@@ -44,7 +44,7 @@ func (k argKind) completions(a *App) []string {
 	case argTheme:
 		return themes.Names()
 	case argText:
-		return a.userNames()
+		return a.model.userNames()
 	}
 	return nil
 }
@@ -60,30 +60,30 @@ type commandSpec struct {
 // commandTable lists every command, in the order /help shows them.
 func commandTable() []commandSpec {
 	return []commandSpec{
-		{"join", "<channel>", "join a channel (created if new) or @person, and switch to it", argChannel, (*App).cmdJoin},
-		{"msg", "<person> [text]", "talk to one person directly: opens the conversation (and sends text)", argText, (*App).cmdMsg},
-		{"leave", "", "unsubscribe from the current channel (its log stays on screen)", argNone, (*App).cmdLeave},
-		{"channels", "", "list every channel with its members and description", argNone, (*App).cmdChannels},
-		{"send", "<text>", "send text as it is (also for text starting with /)", argText, (*App).cmdSend},
-		{"me", "<action>", "send an action: * you <action>", argText, (*App).cmdMe},
-		{"topic", "<text>", "set the current channel's description", argText, (*App).cmdTopic},
-		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, (*App).cmdDelete},
-		{"theme", "<name|path>", "colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, (*App).cmdTheme},
-		{"who", "", "list the channel's members: who is online, who is away", argNone, (*App).cmdWho},
-		{"notify", "<all|mentions|none|mute>", "how this channel notifies you: every message, mentions (default), nothing, or nothing and no count", argText, (*App).cmdNotify},
-		{"mute", "", "mute this channel: no notifications, no unread count, dimmed in the list", argNone, (*App).cmdMute},
-		{"unmute", "", "notify this channel's mentions again", argNone, (*App).cmdUnmute},
-		{"highlight", "<add|del|list> [word]", "words that count as mentions (besides your name)", argText, (*App).cmdHighlight},
-		{"away", "[message]", "say you are away: whoever mentions or writes to you is told", argOptional, (*App).cmdAway},
-		{"back", "", "say you are back", argNone, (*App).cmdBack},
-		{"dnd", "[duration|off]", "do not disturb: hold notifications for a duration (default 1h)", argOptional, (*App).cmdDND},
-		{"pin", "", "pin this channel to the top of the list", argNone, (*App).cmdPin},
-		{"unpin", "", "unpin this channel", argNone, (*App).cmdUnpin},
-		{"search", "<text>", "search this channel's history, newest first; Enter: in context", argText, (*App).cmdSearch},
-		{"whoami", "", "show your user name and the server", argNone, (*App).cmdWhoami},
-		{"log", "", "show where the application log is", argNone, (*App).cmdLog},
-		{"help", "", "show every command and key (also F1; Esc closes)", argNone, (*App).cmdHelp},
-		{"quit", "", "leave rtchat (asks first if messages are unsent)", argNone, (*App).cmdQuit},
+		{"join", "<channel>", "join a channel (created if new) or @person, and switch to it", argChannel, cmdJoin},
+		{"msg", "<person> [text]", "talk to one person directly: opens the conversation (and sends text)", argText, cmdMsg},
+		{"leave", "", "unsubscribe from the current channel (its log stays on screen)", argNone, cmdLeave},
+		{"channels", "", "list every channel with its members and description", argNone, cmdChannels},
+		{"send", "<text>", "send text as it is (also for text starting with /)", argText, cmdSend},
+		{"me", "<action>", "send an action: * you <action>", argText, cmdMe},
+		{"topic", "<text>", "set the current channel's description", argText, cmdTopic},
+		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, cmdDelete},
+		{"theme", "<name|path>", "colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, cmdTheme},
+		{"who", "", "list the channel's members: who is online, who is away", argNone, cmdWho},
+		{"notify", "<all|mentions|none|mute>", "how this channel notifies you: every message, mentions (default), nothing, or nothing and no count", argText, cmdNotify},
+		{"mute", "", "mute this channel: no notifications, no unread count, dimmed in the list", argNone, cmdMute},
+		{"unmute", "", "notify this channel's mentions again", argNone, cmdUnmute},
+		{"highlight", "<add|del|list> [word]", "words that count as mentions (besides your name)", argText, cmdHighlight},
+		{"away", "[message]", "say you are away: whoever mentions or writes to you is told", argOptional, cmdAway},
+		{"back", "", "say you are back", argNone, cmdBack},
+		{"dnd", "[duration|off]", "do not disturb: hold notifications for a duration (default 1h)", argOptional, cmdDND},
+		{"pin", "", "pin this channel to the top of the list", argNone, cmdPin},
+		{"unpin", "", "unpin this channel", argNone, cmdUnpin},
+		{"search", "<text>", "search this channel's history, newest first; Enter: in context", argText, cmdSearch},
+		{"whoami", "", "show your user name and the server", argNone, cmdWhoami},
+		{"log", "", "show where the application log is", argNone, cmdLog},
+		{"help", "", "show every command and key (also F1; Esc closes)", argNone, cmdHelp},
+		{"quit", "", "leave rtchat (asks first if messages are unsent)", argNone, cmdQuit},
 	}
 }
 
@@ -157,9 +157,9 @@ func (a *App) runInput(text string) bool {
 	return true
 }
 
-func (a *App) cmdJoin(arg string) error { return a.join(arg) }
+func cmdJoin(a *App, arg string) error { return a.join(arg) }
 
-func (a *App) cmdMsg(arg string) error {
+func cmdMsg(a *App, arg string) error {
 	peer, text, _ := strings.Cut(arg, " ")
 	peer = strings.TrimPrefix(peer, "@")
 	if chat.ValidateName(peer) != nil {
@@ -173,7 +173,7 @@ func (a *App) cmdMsg(arg string) error {
 			}
 		}
 	}
-	if c := a.channels[conv]; c != nil && c.joined {
+	if c := a.model.channels[conv]; c != nil && c.joined {
 		a.switchTo(conv)
 		send()
 		return nil
@@ -181,9 +181,9 @@ func (a *App) cmdMsg(arg string) error {
 	return a.join(conv, send)
 }
 
-func (a *App) cmdLeave(string) error { return a.leave() }
+func cmdLeave(a *App, _ string) error { return a.leave() }
 
-func (a *App) cmdChannels(string) error {
+func cmdChannels(a *App, _ string) error {
 	var list []chat.Channel
 	a.try("list channels", func(ctx context.Context) (err error) {
 		list, err = a.be.ListChannels(ctx)
@@ -200,7 +200,7 @@ func (a *App) cmdChannels(string) error {
 		a.systemLine("%d channel%s:", len(list), plural(len(list)))
 		for _, ch := range list {
 			mark := " "
-			if c := a.channels[ch.Name]; c != nil && c.joined {
+			if c := a.model.channels[ch.Name]; c != nil && c.joined {
 				mark = "●"
 			}
 			text := fmt.Sprintf("%s %s — %d member%s", mark, chat.Display(ch.Name), ch.Members, plural(int(ch.Members)))
@@ -213,11 +213,11 @@ func (a *App) cmdChannels(string) error {
 	return nil
 }
 
-func (a *App) cmdSend(arg string) error { return a.send(arg, chat.KindText) }
-func (a *App) cmdMe(arg string) error   { return a.send(arg, chat.KindAction) }
+func cmdSend(a *App, arg string) error { return a.send(arg, chat.KindText) }
+func cmdMe(a *App, arg string) error   { return a.send(arg, chat.KindAction) }
 
-func (a *App) cmdTopic(arg string) error {
-	c := a.shown()
+func cmdTopic(a *App, arg string) error {
+	c := a.model.shown()
 	if c == nil {
 		return errNoChannel
 	}
@@ -229,14 +229,14 @@ func (a *App) cmdTopic(arg string) error {
 	return nil
 }
 
-func (a *App) cmdDelete(arg string) error {
+func cmdDelete(a *App, arg string) error {
 	name := strings.TrimPrefix(arg, "#")
 	if err := chat.ValidateName(name); err != nil {
 		return fmt.Errorf("%q is not a valid channel name; type /delete NAME", name)
 	}
 	a.confirm(fmt.Sprintf("Delete #%s and all its messages for everyone?", name), func() {
 		a.try("delete #"+name, func(ctx context.Context) error { return a.be.DeleteChannel(ctx, name) }, func() {
-			if c := a.channels[name]; c != nil {
+			if c := a.model.channels[name]; c != nil {
 				c.joined, c.known = false, false
 			}
 			a.systemLine("deleted #%s", name)
@@ -246,7 +246,7 @@ func (a *App) cmdDelete(arg string) error {
 	return nil
 }
 
-func (a *App) cmdTheme(arg string) error {
+func cmdTheme(a *App, arg string) error {
 	t, err := themes.Load(arg)
 	if err != nil {
 		return err
@@ -256,7 +256,7 @@ func (a *App) cmdTheme(arg string) error {
 	return nil
 }
 
-func (a *App) cmdWhoami(string) error {
+func cmdWhoami(a *App, _ string) error {
 	mode := ""
 	if a.opts.Embedded {
 		mode = " (embedded, in memory)"
@@ -270,18 +270,18 @@ func (a *App) cmdWhoami(string) error {
 	return nil
 }
 
-func (a *App) cmdLog(string) error {
+func cmdLog(a *App, _ string) error {
 	a.systemLine("application log: %s", a.opts.LogFile)
 	return nil
 }
 
-func (a *App) cmdHelp(string) error {
-	a.showHelp()
+func cmdHelp(a *App, _ string) error {
+	showHelp(a)
 	return nil
 }
 
-func (a *App) cmdQuit(string) error {
-	if n := a.pendingCount(); n > 0 {
+func cmdQuit(a *App, _ string) error {
+	if n := a.model.pendingCount(); n > 0 {
 		a.confirm(fmt.Sprintf("%d message%s not sent yet. Quit anyway and lose %s?", n, plural(n), map[bool]string{true: "it", false: "them"}[n == 1]), a.quit)
 		return nil
 	}
@@ -305,12 +305,12 @@ func (a *App) confirm(question string, yes func()) {
 
 // userNames returns everyone seen in the window: authors and the members
 // of the channel on screen.
-func (a *App) userNames() []string {
+func (m *model) userNames() []string {
 	users := map[string]bool{}
-	for u := range a.authors {
+	for u := range m.authors {
 		users[u] = true
 	}
-	if c := a.shown(); c != nil {
+	if c := m.shown(); c != nil {
 		for _, u := range c.members {
 			users[u] = true
 		}

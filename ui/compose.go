@@ -34,52 +34,52 @@ type compose struct {
 }
 
 // startCompose puts the input in a compose mode and gives it the focus.
-func (a *App) startCompose(c compose) {
-	a.composing = c
+func (cp *composer) startCompose(c compose) {
+	cp.composing = c
 	if c.view != nil {
 		c.view.endSelect()
 	}
-	a.app.SetFocus(a.composeInput())
-	a.refreshBars()
+	cp.a.app.SetFocus(cp.composeInput())
+	cp.a.refreshBars()
 }
 
 // composeInput is the input a compose mode types into: the thread pane's
 // when the message is in the thread.
-func (a *App) composeInput() *tview.TextArea {
-	if t := a.thread; t != nil && a.composing.view == t.view {
+func (cp *composer) composeInput() *tview.TextArea {
+	if t := cp.a.threads.thread; t != nil && cp.composing.view == t.view {
 		return t.input
 	}
-	return a.input
+	return cp.a.input
 }
 
 // cancelCompose leaves the compose mode (the text typed stays).
-func (a *App) cancelCompose() bool {
-	if a.composing.kind == composeNone {
+func (cp *composer) cancelCompose() bool {
+	if cp.composing.kind == composeNone {
 		return false
 	}
-	was, in := a.composing.kind, a.composeInput()
-	a.composing = compose{}
+	was, in := cp.composing.kind, cp.composeInput()
+	cp.composing = compose{}
 	if was == composeEdit || was == composeReact {
 		in.SetText("", false)
 	}
-	a.refreshBars()
+	cp.a.refreshBars()
 	return true
 }
 
 // composed handles Enter in a compose mode; it reports false when the
 // text must stay in the input for mending.
-func (a *App) composed(text string) bool {
-	c := a.composing
+func (cp *composer) composed(text string) bool {
+	c := cp.composing
 	d := chat.Draft{Channel: c.conv, Text: text}
 	switch c.kind {
 	case composeReply:
 		d.ReplyTo = c.id
-		if t := a.thread; t != nil && c.view == t.view {
+		if t := cp.a.threads.thread; t != nil && c.view == t.view {
 			d.Thread = t.root
 		}
-		a.composing = compose{}
-		a.refreshBars()
-		return a.sendDraft(d) == nil
+		cp.composing = compose{}
+		cp.a.refreshBars()
+		return cp.a.sendDraft(d) == nil
 	case composeEdit:
 		d.Kind, d.Ref = chat.KindEdit, c.id
 	case composeReact:
@@ -88,36 +88,36 @@ func (a *App) composed(text string) bool {
 			d.Text = e
 		}
 	}
-	if _, err := a.be.Send(d); err != nil {
+	if _, err := cp.a.be.Send(d); err != nil {
 		if errors.Is(err, chat.ErrEmptyMessage) {
 			return true
 		}
-		a.errorLine("not sent: %v", err)
+		cp.a.errorLine("not sent: %v", err)
 		return false
 	}
-	a.composing = compose{}
-	a.refreshBars()
+	cp.composing = compose{}
+	cp.a.refreshBars()
 	return true
 }
 
 // composeStatus says what is being composed, for the status bar.
-func (a *App) composeStatus() string {
-	if a.composing.kind == composeNone {
+func (cp *composer) composeStatus() string {
+	if cp.composing.kind == composeNone {
 		return ""
 	}
-	return a.composing.what + " · Esc cancels"
+	return cp.composing.what + " · Esc cancels"
 }
 
 // runEditor opens the input's text in the user's editor ($VISUAL, else
 // $EDITOR, else vi) and puts what comes back into the input, unsent.
-func (a *App) runEditor() {
-	in := a.focusedInput()
+func (cp *composer) runEditor() {
+	in := cp.a.prompt.focusedInput()
 	text := in.GetText()
 	var out string
 	var err error
-	a.app.Suspend(func() { out, err = a.editText(text) })
+	cp.a.app.Suspend(func() { out, err = cp.editText(text) })
 	if err != nil {
-		a.errorLine("the editor: %v", err)
+		cp.a.errorLine("the editor: %v", err)
 		return
 	}
 	in.SetText(strings.TrimRight(out, "\n"), true)
@@ -125,7 +125,7 @@ func (a *App) runEditor() {
 
 // editText writes text to a file only the user can read, lets the editor
 // change it, and returns what the file holds then.
-func (a *App) editText(text string) (string, error) {
+func (cp *composer) editText(text string) (string, error) {
 	f, err := os.CreateTemp("", "rtchat-*.md")
 	if err != nil {
 		return "", fmt.Errorf("make a file for it: %w", err)
@@ -138,7 +138,7 @@ func (a *App) editText(text string) (string, error) {
 	if werr != nil {
 		return "", fmt.Errorf("write the message for the editor: %w", werr)
 	}
-	run := a.opts.RunEditor
+	run := cp.a.opts.RunEditor
 	if run == nil {
 		run = runEditorCommand
 	}

@@ -13,6 +13,11 @@
 //
 // Text from users and from Redis reaches the screen through exactly one
 // of two doors: escape, for tview widgets that interpret style tags, or
-// the LogView and ChannelList, which draw plain text cell by cell and
+// the logView and channelList, which draw plain text cell by cell and
 // never interpret tags; both pass it through sanitize first.
+//
+// What the window knows lives in model (model.go), without widgets; App
+// draws it and its parts (attention, selection, prompt, marker, composer,
+// threads, searcher) act on the widgets. Slash commands are functions in
+// commandTable.
 package ui

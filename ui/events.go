@@ -17,11 +17,11 @@ func (a *App) handleEvent(ev chat.Event) {
 	case chat.MessageEvent:
 		a.messageEvent(e.Message)
 	case chat.ReadEvent:
-		if c := a.channels[e.Channel]; c != nil {
+		if c := a.model.channels[e.Channel]; c != nil {
 			c.log.read(e.ID)
 		}
 	case chat.TypingEvent:
-		if c := a.channels[e.Channel]; c != nil && c.joined {
+		if c := a.model.channels[e.Channel]; c != nil && c.joined {
 			c.typed(e.User, time.Now().Add(chat.TypingShownFor))
 		}
 	case chat.SendEvent:
@@ -29,32 +29,32 @@ func (a *App) handleEvent(ev chat.Event) {
 	case chat.StateEvent:
 		a.stateEvent(e)
 	case chat.MembersEvent:
-		a.membersChanged(a.channel(e.Channel), e.Members)
+		a.att.membersChanged(a.channel(e.Channel), e.Members)
 	case chat.SettingsEvent:
-		a.applySettings(e.Settings)
+		a.att.applySettings(e.Settings)
 	case chat.AwayEvent:
 		if e.Away {
-			a.away[e.User] = e.Message
+			a.model.away[e.User] = e.Message
 		} else {
-			delete(a.away, e.User)
-			delete(a.toldAway, e.User)
+			delete(a.model.away, e.User)
+			delete(a.model.toldAway, e.User)
 		}
 	case chat.PresenceEvent:
-		a.online[e.User] = e.Online
+		a.model.online[e.User] = e.Online
 	case chat.ChannelsChangedEvent:
 		a.spawn(a.refreshChannels)
 	case chat.TruncatedEvent:
 		a.channel(e.Channel).log.append(newSystemLine(lineSystem, "history truncated: older messages were trimmed from the stream before this window could show them"))
 	case chat.ResetEvent:
 		a.systemLine("the server lost its data (flushed, or restarted without saving): earlier history is gone; your channels and read markers are stored again")
-		for _, c := range a.channels {
-			a.sendMark(c, c.log.readID)
+		for _, c := range a.model.channels {
+			a.marks.sendMark(c, c.log.readID)
 		}
 		a.spawn(a.refreshChannels)
 	case chat.NoticeEvent:
 		a.errorLine("%s", e.Text)
 	case chat.RetractedEvent:
-		if c := a.channels[e.Channel]; c != nil && c.log.retract(e.IDs) > 0 {
+		if c := a.model.channels[e.Channel]; c != nil && c.log.retract(e.IDs) > 0 {
 			if e.Lost {
 				what := "a message shown here was"
 				if len(e.IDs) > 1 {
@@ -77,33 +77,33 @@ func (a *App) handleEvent(ev chat.Event) {
 // historyEvent applies the first page of a conversation.
 func (a *App) historyEvent(e chat.HistoryEvent) {
 	c := a.channel(e.Channel)
-	if c.history(e, a.me, e.Channel == a.current) {
-		a.sendMark(c, c.firstMark())
+	if c.history(e, a.me, e.Channel == a.model.current) {
+		a.marks.sendMark(c, c.firstMark())
 	}
 	for _, m := range e.Messages {
-		a.authors[m.User] = true
+		a.model.authors[m.User] = true
 	}
 	if c.invited {
 		c.invited = false
-		a.attendHistory(c, e)
+		a.att.attendHistory(c, e)
 	}
 }
 
 // messageEvent applies a new message, or a change to one.
 func (a *App) messageEvent(m chat.Message) {
 	c := a.channel(m.Channel)
-	mention := c.message(m, a.me, m.Channel == a.current)
-	a.threadMessage(m)
+	mention := c.message(m, a.me, m.Channel == a.model.current)
+	a.threads.threadMessage(m)
 	if !m.Thread.IsZero() {
-		mention = a.threadReply(c, m)
-		if !mention && !a.inThread(c, m.Thread) {
+		mention = a.threads.threadReply(c, m)
+		if !mention && !a.threads.inThread(c, m.Thread) {
 			return // a thread the user is not in: no news for them
 		}
 	}
 	if m.Target().IsZero() || !m.Thread.IsZero() {
-		a.attend(c, m, mention)
+		a.att.attend(c, m, mention)
 	}
-	a.authors[m.User] = true
+	a.model.authors[m.User] = true
 }
 
 // joinedEvent opens a conversation someone else put the user in.
@@ -120,11 +120,11 @@ func (a *App) joinedEvent(e chat.JoinedEvent) {
 
 // removedEvent closes a conversation an admin took the user out of.
 func (a *App) removedEvent(e chat.RemovedEvent) {
-	if c := a.channels[e.Channel]; c != nil {
+	if c := a.model.channels[e.Channel]; c != nil {
 		c.joined, c.known = false, false
 		c.log.append(newSystemLine(lineSystem, "you were taken out of "+chat.Display(e.Channel)+"; its log stays on screen until you quit"))
 	}
-	if e.Channel != a.current {
+	if e.Channel != a.model.current {
 		a.systemLine("you were taken out of %s", chat.Display(e.Channel))
 	}
 	a.spawn(a.refreshChannels)
@@ -133,10 +133,10 @@ func (a *App) removedEvent(e chat.RemovedEvent) {
 // verifiedEvent marks the lines whose signatures were checked.
 func (a *App) verifiedEvent(e chat.VerifiedEvent) {
 	for _, r := range e.Results {
-		if c := a.channels[r.Channel]; c != nil {
+		if c := a.model.channels[r.Channel]; c != nil {
 			c.log.verified(r.ID, r.Verdict)
 		}
-		if t := a.thread; t != nil && t.conv == r.Channel {
+		if t := a.threads.thread; t != nil && t.conv == r.Channel {
 			t.log.verified(r.ID, r.Verdict)
 		}
 	}
@@ -144,12 +144,12 @@ func (a *App) verifiedEvent(e chat.VerifiedEvent) {
 
 // sendEvent applies the fate of one of our messages.
 func (a *App) sendEvent(e chat.SendEvent) {
-	c := a.channels[e.Channel]
+	c := a.model.channels[e.Channel]
 	if c == nil {
 		return
 	}
 	log := c.log
-	if t := a.thread; t != nil && t.conv == e.Channel && t.log.findPending(e.MsgID) >= 0 {
+	if t := a.threads.thread; t != nil && t.conv == e.Channel && t.log.findPending(e.MsgID) >= 0 {
 		log = t.log
 	}
 	switch {
@@ -168,14 +168,14 @@ func (a *App) sendEvent(e chat.SendEvent) {
 
 // stateEvent applies a change of the link to Redis.
 func (a *App) stateEvent(e chat.StateEvent) {
-	was := a.conn.State
-	a.conn = e
+	was := a.model.conn.State
+	a.model.conn = e
 	if e.State != chat.StateConnected {
 		return
 	}
 	if was == chat.StateReconnecting {
 		a.systemLine("connected again; caught up with every channel")
-		a.refreshReadMarkers()
-		a.resendMarks()
+		a.marks.refreshReadMarkers()
+		a.marks.resendMarks()
 	}
 }

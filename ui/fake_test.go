@@ -115,20 +115,19 @@ func (f *fakeBackend) changeSettings(change func(s *chat.Settings)) error {
 	return nil
 }
 
-func (f *fakeBackend) SetLevel(_ context.Context, ch string, l chat.Level) error {
-	return f.changeSettings(func(s *chat.Settings) { s.Levels[ch] = l })
-}
-
-func (f *fakeBackend) SetPinned(_ context.Context, ch string, on bool) error {
-	return f.changeSettings(func(s *chat.Settings) { s.Pinned[ch] = on })
-}
-
-func (f *fakeBackend) SetHighlights(_ context.Context, words []string) error {
-	return f.changeSettings(func(s *chat.Settings) { s.Highlights = words })
-}
-
-func (f *fakeBackend) SetDND(_ context.Context, until time.Time) error {
-	return f.changeSettings(func(s *chat.Settings) { s.DNDUntil = until })
+func (f *fakeBackend) ChangeSettings(_ context.Context, ch chat.SettingsChange) error {
+	return f.changeSettings(func(s *chat.Settings) {
+		switch ch := ch.(type) {
+		case chat.SetLevel:
+			s.Levels[ch.Conv] = ch.Level
+		case chat.SetPinned:
+			s.Pinned[ch.Conv] = ch.Pinned
+		case chat.SetHighlights:
+			s.Highlights = ch.Words
+		case chat.SetDND:
+			s.DNDUntil = ch.Until
+		}
+	})
 }
 
 func (f *fakeBackend) SetAway(context.Context, bool, string) error { return nil }
@@ -242,5 +241,14 @@ func (f *fakeBackend) Around(_ context.Context, channel string, id chat.ID, n in
 
 // JoinAll joins each of channels, one after another.
 func (f *fakeBackend) JoinAll(ctx context.Context, channels []string) ([]chat.Channel, map[string]error) {
-	return chat.JoinEach(ctx, channels, f.Join)
+	var out []chat.Channel
+	errs := map[string]error{}
+	for _, name := range channels {
+		if ch, err := f.Join(ctx, name); err != nil {
+			errs[name] = err
+		} else {
+			out = append(out, ch)
+		}
+	}
+	return out, errs
 }

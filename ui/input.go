@@ -17,27 +17,27 @@ type completion struct {
 }
 
 // inputKey handles the keys of the main input line.
-func (a *App) inputKey(ev *tcell.EventKey) *tcell.EventKey {
-	return a.keyIn(a.input, ev, a.enter)
+func (pr *prompt) inputKey(ev *tcell.EventKey) *tcell.EventKey {
+	return pr.keyIn(pr.a.input, ev, pr.enter)
 }
 
 // enter handles Enter in the main input: a reply, edit or reaction being
 // composed, else a command or a message.
-func (a *App) enter(text string) bool {
-	if a.composing.kind != composeNone && a.composing.view != nil && (a.thread == nil || a.composing.view != a.thread.view) {
+func (pr *prompt) enter(text string) bool {
+	if pr.a.comp.composing.kind != composeNone && pr.a.comp.composing.view != nil && (pr.a.threads.thread == nil || pr.a.comp.composing.view != pr.a.threads.thread.view) {
 		if p := parseInput(text); p.cmd == nil && p.problem == "" {
-			return a.composed(text)
+			return pr.a.comp.composed(text)
 		}
 	}
-	return a.runInput(text)
+	return pr.a.runInput(text)
 }
 
 // keyIn handles the keys of an input line in; run handles Enter (it
 // reports false when the text must stay for mending).
-func (a *App) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text string) bool) *tcell.EventKey {
+func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text string) bool) *tcell.EventKey {
 	text := in.GetText()
 	if ev.Key() != tcell.KeyTab {
-		a.complete = completion{}
+		pr.complete = completion{}
 	}
 	switch ev.Key() {
 	case tcell.KeyEnter:
@@ -46,39 +46,39 @@ func (a *App) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text string
 			return nil
 		}
 		if strings.TrimSpace(text) != "" {
-			a.history = append(a.history, text)
+			pr.history = append(pr.history, text)
 		}
-		a.histPos = len(a.history)
+		pr.histPos = len(pr.history)
 		if run(text) {
 			in.SetText("", false)
 		}
 		return nil
 	case tcell.KeyEscape:
 		switch {
-		case a.cancelCompose():
-		case a.thread != nil && in == a.thread.input:
-			a.closeThread()
+		case pr.a.comp.cancelCompose():
+		case pr.a.threads.thread != nil && in == pr.a.threads.thread.input:
+			pr.a.threads.closeThread()
 		default:
 			return ev
 		}
 		return nil
 	case tcell.KeyTab:
-		a.tabComplete(in, text)
+		pr.tabComplete(in, text)
 		return nil
 	case tcell.KeyUp, tcell.KeyDown:
 		if strings.Contains(text, "\n") {
 			return ev
 		}
-		a.recall(in, ev.Key() == tcell.KeyUp)
+		pr.recall(in, ev.Key() == tcell.KeyUp)
 		return nil
 	case tcell.KeyHome:
-		if text == "" && in == a.input {
-			a.logv.Top()
+		if text == "" && in == pr.a.input {
+			pr.a.logv.Top()
 			return nil
 		}
 	case tcell.KeyEnd:
-		if text == "" && in == a.input {
-			a.logv.Live()
+		if text == "" && in == pr.a.input {
+			pr.a.logv.Live()
 			return nil
 		}
 	}
@@ -87,32 +87,32 @@ func (a *App) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text string
 
 // focusedInput is the input line that has the focus (the main one when
 // none has).
-func (a *App) focusedInput() *tview.TextArea {
-	if t := a.thread; t != nil && t.focused() {
+func (pr *prompt) focusedInput() *tview.TextArea {
+	if t := pr.a.threads.thread; t != nil && t.focused() {
 		return t.input
 	}
-	return a.input
+	return pr.a.input
 }
 
 // recall steps through earlier inputs.
-func (a *App) recall(in *tview.TextArea, older bool) {
-	if older && a.histPos > 0 {
-		a.histPos--
-	} else if !older && a.histPos < len(a.history) {
-		a.histPos++
+func (pr *prompt) recall(in *tview.TextArea, older bool) {
+	if older && pr.histPos > 0 {
+		pr.histPos--
+	} else if !older && pr.histPos < len(pr.history) {
+		pr.histPos++
 	}
-	if a.histPos == len(a.history) {
+	if pr.histPos == len(pr.history) {
 		in.SetText("", true)
 		return
 	}
-	in.SetText(a.history[a.histPos], true)
+	in.SetText(pr.history[pr.histPos], true)
 }
 
 // tabComplete completes the word before the cursor, cycling on repeats.
-func (a *App) tabComplete(in *tview.TextArea, text string) {
-	c := &a.complete
+func (pr *prompt) tabComplete(in *tview.TextArea, text string) {
+	c := &pr.complete
 	if c.result == "" || c.result != text {
-		prefix, cands := a.completions(text)
+		prefix, cands := pr.a.completions(text)
 		if len(cands) == 0 {
 			return
 		}
@@ -125,7 +125,7 @@ func (a *App) tabComplete(in *tview.TextArea, text string) {
 }
 
 // resizeInput grows the input with the lines of a multi-line message.
-func (a *App) resizeInput() {
-	n := strings.Count(a.input.GetText(), "\n") + 1
-	a.inputRow.ResizeItem(a.input, min(n, 6), 0)
+func (pr *prompt) resizeInput() {
+	n := strings.Count(pr.a.input.GetText(), "\n") + 1
+	pr.a.inputRow.ResizeItem(pr.a.input, min(n, 6), 0)
 }

@@ -89,22 +89,22 @@ func bindKeys(bindings map[string][]string, message bool) map[string]string {
 // that every action of package keymap has one.
 func actionHandlers() map[string]func(a *App) {
 	return map[string]func(a *App){
-		keymap.Help:        (*App).showHelp,
-		keymap.QuickSwitch: (*App).showSwitcher,
+		keymap.Help:        showHelp,
+		keymap.QuickSwitch: showSwitcher,
 		keymap.NextUnread:  (*App).nextUnread,
 		keymap.NextChannel: func(a *App) { a.cycle(1) },
 		keymap.PrevChannel: func(a *App) { a.cycle(-1) },
-		keymap.ChannelList: (*App).toggleList,
+		keymap.ChannelList: toggleList,
 		keymap.PageUp:      func(a *App) { a.logv.PageUp() },
 		keymap.PageDown:    func(a *App) { a.logv.PageDown() },
-		keymap.Select:      (*App).startSelect,
-		keymap.Editor:      (*App).runEditor,
-		keymap.Quit:        func(a *App) { _ = a.cmdQuit("") },
+		keymap.Select:      func(a *App) { a.sel.startSelect() },
+		keymap.Editor:      func(a *App) { a.comp.runEditor() },
+		keymap.Quit:        func(a *App) { _ = cmdQuit(a, "") },
 	}
 }
 
 // toggleList moves the focus between the channel list and the input.
-func (a *App) toggleList() {
+func toggleList(a *App) {
 	if a.list.HasFocus() {
 		a.app.SetFocus(a.input)
 	} else {
@@ -126,12 +126,12 @@ func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 	case a.overlay != nil:
 		if action == keymap.Quit {
 			a.closeOverlay()
-			_ = a.cmdQuit("")
+			_ = cmdQuit(a, "")
 			return nil
 		}
 		return ev
 	}
-	if a.selectionKey(ev) {
+	if a.sel.selectionKey(ev) {
 		return nil
 	}
 	if run, ok := a.actions[action]; ok {
@@ -244,7 +244,7 @@ func mdCell(s string) string {
 }
 
 // showHelp opens the help overlay; Esc closes it.
-func (a *App) showHelp() {
+func showHelp(a *App) {
 	o := newOverlay(a.st, "help · Esc closes")
 	o.setRows(a.helpRows())
 	o.footer = "Up/Down, PgUp/PgDn scroll · Esc closes"

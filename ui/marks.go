@@ -18,56 +18,56 @@ import (
 // newest line. It runs after each batch of events, after a switch and
 // when the view returns to live — never from the draw hook, which must
 // not start work that talks to Redis.
-func (a *App) markShown() {
-	if c := a.shown(); c != nil {
+func (mk *marker) markShown() {
+	if c := mk.a.model.shown(); c != nil {
 		if id, ok := c.seenToEnd(); ok {
-			a.sendMark(c, id)
-			a.updateList()
+			mk.sendMark(c, id)
+			mk.a.updateList()
 		}
 	}
 }
 
 // sendMark stores id as channel c's read marker in Redis, one call at a
 // time per channel: marks made meanwhile are folded into the next call.
-func (a *App) sendMark(c *channel, id chat.ID) {
+func (mk *marker) sendMark(c *channel, id chat.ID) {
 	want, ok := c.wantMark(id)
 	if !ok {
 		return
 	}
-	a.background(func(ctx context.Context) func() {
-		err := a.be.MarkRead(ctx, c.name, want)
+	mk.a.background(func(ctx context.Context) func() {
+		err := mk.a.be.MarkRead(ctx, c.name, want)
 		return func() {
 			if next, ok := c.marked(want, err); ok {
-				a.sendMark(c, next)
+				mk.sendMark(c, next)
 			}
 		}
 	})
 }
 
 // resendMarks sends the read markers that could not be stored.
-func (a *App) resendMarks() {
-	for _, c := range a.channels {
+func (mk *marker) resendMarks() {
+	for _, c := range mk.a.model.channels {
 		if !c.marking && !c.markWant.IsZero() {
-			a.sendMark(c, c.markWant)
+			mk.sendMark(c, c.markWant)
 		}
 	}
 }
 
 // refreshReadMarkers re-reads every read marker (after a reconnect, when
 // ReadEvents may have been missed).
-func (a *App) refreshReadMarkers() {
-	a.background(func(ctx context.Context) func() {
-		marks, err := a.be.ReadMarkers(ctx)
+func (mk *marker) refreshReadMarkers() {
+	mk.a.background(func(ctx context.Context) func() {
+		marks, err := mk.a.be.ReadMarkers(ctx)
 		if err != nil {
 			return nil
 		}
 		return func() {
 			for name, id := range marks {
-				if c := a.channels[name]; c != nil {
+				if c := mk.a.model.channels[name]; c != nil {
 					c.log.read(id)
 				}
 			}
-			a.updateList()
+			mk.a.updateList()
 		}
 	})
 }
@@ -76,7 +76,7 @@ func (a *App) refreshReadMarkers() {
 // title counts unread mentions, and a new mention rings the bell once.
 func (a *App) beforeDraw(screen tcell.Screen) bool {
 	mentions := 0
-	for _, c := range a.channels {
+	for _, c := range a.model.channels {
 		mentions += c.log.mentions
 	}
 	title := "rtchat"
@@ -87,8 +87,8 @@ func (a *App) beforeDraw(screen tcell.Screen) bool {
 		a.title = title
 		screen.SetTitle(title)
 	}
-	if a.bell {
-		a.bell = false
+	if a.att.bell {
+		a.att.bell = false
 		if a.opts.Bell {
 			_ = screen.Beep()
 		}
@@ -108,7 +108,7 @@ func (a *App) ticker() {
 		case now := <-tick.C:
 			a.update(func() bool {
 				changed := false
-				for _, c := range a.channels {
+				for _, c := range a.model.channels {
 					changed = c.expireTyping(now) || changed
 				}
 				if changed {
@@ -123,16 +123,16 @@ func (a *App) ticker() {
 // inputChanged resizes the input and tells the channel that the user is
 // typing a message (not a command).
 func (a *App) inputChanged() {
-	a.resizeInput()
+	a.prompt.resizeInput()
 	text := a.input.GetText()
-	if c := a.shown(); c != nil && c.joined && strings.TrimSpace(text) != "" && !strings.HasPrefix(text, "/") {
+	if c := a.model.shown(); c != nil && c.joined && strings.TrimSpace(text) != "" && !strings.HasPrefix(text, "/") {
 		a.be.Typing(c.name)
 	}
 }
 
 // cmdWho lists the current channel's members, online first.
-func (a *App) cmdWho(string) error {
-	c := a.shown()
+func cmdWho(a *App, _ string) error {
+	c := a.model.shown()
 	if c == nil {
 		return errNoChannel
 	}
@@ -143,11 +143,11 @@ func (a *App) cmdWho(string) error {
 	}, func() {
 		c.setMembers(who.Members)
 		for _, u := range who.Members {
-			a.online[u] = slices.Contains(who.Online, u)
+			a.model.online[u] = slices.Contains(who.Online, u)
 			if msg, ok := who.Away[u]; ok {
-				a.away[u] = msg
+				a.model.away[u] = msg
 			} else {
-				delete(a.away, u)
+				delete(a.model.away, u)
 			}
 		}
 		var offline, online []string
@@ -160,7 +160,7 @@ func (a *App) cmdWho(string) error {
 				}
 				name += ")"
 			}
-			if a.online[u] {
+			if a.model.online[u] {
 				online = append(online, name)
 			} else {
 				offline = append(offline, name)

@@ -25,74 +25,74 @@ type searchView struct {
 
 // cmdSearch searches the current channel's history for arg, newest first,
 // in the server, page by page: only the hits come to the client.
-func (a *App) cmdSearch(arg string) error {
-	name := a.current
+func cmdSearch(a *App, arg string) error {
+	name := a.model.current
 	if name == "" {
 		return errNoChannel
 	}
 	s := &searchView{channel: name, query: arg}
 	s.o = newOverlay(a.st, fmt.Sprintf("search %s for %q · Enter: show in context · Esc closes", chat.Display(name), arg))
-	s.o.onEnd = func() { a.searchNextPage(s) }
+	s.o.onEnd = func() { a.searcher.searchNextPage(s) }
 	s.o.onPick = func(i int) {
 		if i < len(s.hits) {
-			a.showContext(s, s.hits[i])
+			a.searcher.showContext(s, s.hits[i])
 		}
 	}
 	s.o.onClose = func() {
-		a.search = nil
+		a.searcher.search = nil
 		a.closeOverlay()
 	}
-	a.search = s
-	a.renderSearch(s)
+	a.searcher.search = s
+	a.searcher.renderSearch(s)
 	a.showOverlay(s.o)
-	a.searchNextPage(s)
+	a.searcher.searchNextPage(s)
 	return nil
 }
 
 // searchNextPage starts filling the next page of hits.
-func (a *App) searchNextPage(s *searchView) {
+func (sr *searcher) searchNextPage(s *searchView) {
 	if s.loading || s.done || s.err != nil {
 		return
 	}
 	s.pageHits = 0
-	a.searchStep(s)
+	sr.searchStep(s)
 }
 
 // searchStep makes one bounded call to the server and shows what it found;
 // it goes on while the page has room and the stream has more.
-func (a *App) searchStep(s *searchView) {
+func (sr *searcher) searchStep(s *searchView) {
 	s.loading = true
-	a.renderSearch(s)
+	sr.renderSearch(s)
 	cursor, want := s.cursor, searchPage-s.pageHits
-	a.background(func(ctx context.Context) func() {
-		page, err := a.be.Search(ctx, s.channel, s.query, cursor, want)
+	sr.a.background(func(ctx context.Context) func() {
+		page, err := sr.a.be.Search(ctx, s.channel, s.query, cursor, want)
 		return func() {
 			s.loading = false
-			if a.search != s {
+			if sr.search != s {
 				return // closed meanwhile
 			}
 			if err != nil {
 				s.err = err
-				a.renderSearch(s)
+				sr.renderSearch(s)
 				return
 			}
 			s.hits = append(s.hits, page.Hits...)
 			s.pageHits += len(page.Hits)
 			s.scanned += page.Scanned
 			s.cursor, s.done = page.Next, page.Done
-			a.renderSearch(s)
+			sr.renderSearch(s)
 			if !s.done && s.pageHits < searchPage {
-				a.searchStep(s)
+				sr.searchStep(s)
 			}
 		}
 	})
 }
 
 // renderSearch shows the hits and the state of the scan.
-func (a *App) renderSearch(s *searchView) {
+func (sr *searcher) renderSearch(s *searchView) {
 	rows := make([]overlayRow, 0, len(s.hits)+1)
 	for _, m := range s.hits {
-		rows = append(rows, overlayRow{text: a.messageRow(m), style: a.st.log.base, pick: true, indent: 18})
+		rows = append(rows, overlayRow{text: sr.messageRow(m), style: sr.a.st.log.base, pick: true, indent: 18})
 	}
 	o := s.o
 	o.setRows(rows)
@@ -112,7 +112,7 @@ func (a *App) renderSearch(s *searchView) {
 
 // messageRow is a message on one row: date, time, author and text as it
 // is now.
-func (a *App) messageRow(m chat.Message) string {
+func (sr *searcher) messageRow(m chat.Message) string {
 	text := m.Current()
 	switch {
 	case m.State != nil && m.State.Deleted != nil:
@@ -128,11 +128,11 @@ func (a *App) messageRow(m chat.Message) string {
 
 // showContext shows hit with the messages around it; Esc returns to the
 // results.
-func (a *App) showContext(s *searchView, hit chat.Message) {
+func (sr *searcher) showContext(s *searchView, hit chat.Message) {
 	title := fmt.Sprintf("%s around %s · Esc: back to the results", chat.Display(s.channel), hit.Time.Local().Format("2006-01-02 15:04"))
-	a.showAround(s.channel, hit.ID, title, func() {
-		if a.search == s {
-			a.showOverlay(s.o)
+	sr.a.sel.showAround(s.channel, hit.ID, title, func() {
+		if sr.search == s {
+			sr.a.showOverlay(s.o)
 		}
 	})
 }

@@ -17,27 +17,27 @@ import (
 
 // selectionView is the log view whose message is selected: the thread
 // pane's when it has the focus, else the channel's.
-func (a *App) selectionView() *logView {
-	if t := a.thread; t != nil && t.focused() {
+func (s *selection) selectionView() *logView {
+	if t := s.a.threads.thread; t != nil && t.focused() {
 		return t.view
 	}
-	return a.logv
+	return s.a.logv
 }
 
 // startSelect selects the newest message of the focused log.
-func (a *App) startSelect() {
-	v := a.selectionView()
+func (s *selection) startSelect() {
+	v := s.selectionView()
 	c := v.log
 	if c == nil {
 		return
 	}
 	i := c.lastIndex(func(l *line) bool { return l.isMessage() && l.stored })
 	if i < 0 {
-		a.errorLine("no message to select here yet")
+		s.a.errorLine("no message to select here yet")
 		return
 	}
 	v.selectLine(i)
-	a.refreshBars()
+	s.a.refreshBars()
 }
 
 // selectLine selects line i and scrolls the view to show it.
@@ -79,8 +79,8 @@ func (v *logView) selectedIndex() int {
 func (v *logView) endSelect() { v.selecting = false }
 
 // selectedMessage returns the selected message line and its log.
-func (a *App) selectedMessage() (*logView, *line) {
-	v := a.selectionView()
+func (s *selection) selectedMessage() (*logView, *line) {
+	v := s.selectionView()
 	if i := v.selectedIndex(); i >= 0 {
 		return v, &v.log.lines[i]
 	}
@@ -89,8 +89,8 @@ func (a *App) selectedMessage() (*logView, *line) {
 
 // selectionKey handles a key while a message is selected; it reports
 // whether the key was used.
-func (a *App) selectionKey(ev *tcell.EventKey) bool {
-	v := a.selectionView()
+func (s *selection) selectionKey(ev *tcell.EventKey) bool {
+	v := s.selectionView()
 	if !v.selecting {
 		return false
 	}
@@ -102,25 +102,25 @@ func (a *App) selectionKey(ev *tcell.EventKey) bool {
 	}
 	switch name {
 	case "Up", "k":
-		a.moveSelection(v, -1)
+		s.moveSelection(v, -1)
 		return true
 	case "Down", "j":
-		a.moveSelection(v, 1)
+		s.moveSelection(v, 1)
 		return true
 	case "Esc":
 		v.endSelect()
-		a.refreshBars()
+		s.a.refreshBars()
 		return true
 	}
-	if run, ok := messageHandlers()[a.messageKeys[name]]; ok {
-		run(a)
+	if run, ok := messageHandlers()[s.messageKeys[name]]; ok {
+		run(s)
 		return true
 	}
 	return false
 }
 
 // moveSelection selects the next message line in direction dir.
-func (a *App) moveSelection(v *logView, dir int) {
+func (s *selection) moveSelection(v *logView, dir int) {
 	i := v.selectedIndex()
 	if i < 0 {
 		v.endSelect()
@@ -138,214 +138,214 @@ func (a *App) moveSelection(v *logView, dir int) {
 }
 
 // messageHandlers says what each message action does.
-func messageHandlers() map[string]func(a *App) {
-	return map[string]func(a *App){
-		keymap.Reply:    (*App).replyToSelected,
-		keymap.Thread:   (*App).threadOfSelected,
-		keymap.Edit:     (*App).editSelected,
-		keymap.Delete:   (*App).deleteSelected,
-		keymap.React:    (*App).reactToSelected,
-		keymap.Copy:     func(a *App) { a.copySelected(false) },
-		keymap.CopyLink: func(a *App) { a.copySelected(true) },
-		keymap.OpenLink: (*App).openSelectedLink,
-		keymap.Jump:     (*App).jumpToQuoted,
+func messageHandlers() map[string]func(s *selection) {
+	return map[string]func(s *selection){
+		keymap.Reply:    (*selection).replyToSelected,
+		keymap.Thread:   (*selection).threadOfSelected,
+		keymap.Edit:     (*selection).editSelected,
+		keymap.Delete:   (*selection).deleteSelected,
+		keymap.React:    (*selection).reactToSelected,
+		keymap.Copy:     func(s *selection) { s.copySelected(false) },
+		keymap.CopyLink: func(s *selection) { s.copySelected(true) },
+		keymap.OpenLink: (*selection).openSelectedLink,
+		keymap.Jump:     (*selection).jumpToQuoted,
 	}
 }
 
 // selectedConv returns the conversation of the selected message.
-func (a *App) selectedConv(v *logView) string {
-	if t := a.thread; t != nil && v == t.view {
+func (s *selection) selectedConv(v *logView) string {
+	if t := s.a.threads.thread; t != nil && v == t.view {
 		return t.conv
 	}
-	return a.current
+	return s.a.model.current
 }
 
-func (a *App) replyToSelected() {
-	v, l := a.selectedMessage()
+func (s *selection) replyToSelected() {
+	v, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
-	a.startCompose(compose{kind: composeReply, conv: a.selectedConv(v), id: l.id, view: v,
+	s.a.comp.startCompose(compose{kind: composeReply, conv: s.selectedConv(v), id: l.id, view: v,
 		what: "replying to " + quoteOf(v.log.user(l), l.text)})
 }
 
 // ownSelected returns the selected message if it is the user's own, to
 // change in the way verb says; otherwise it says why not (nil).
-func (a *App) ownSelected(verb string) (*logView, *line) {
-	v, l := a.selectedMessage()
+func (s *selection) ownSelected(verb string) (*logView, *line) {
+	v, l := s.selectedMessage()
 	if l != nil && !l.own {
-		a.errorLine("only its author can %s a message; this one is %s's", verb, v.log.user(l))
+		s.a.errorLine("only its author can %s a message; this one is %s's", verb, v.log.user(l))
 		return v, nil
 	}
 	return v, l
 }
 
-func (a *App) editSelected() {
-	v, l := a.ownSelected("edit")
+func (s *selection) editSelected() {
+	v, l := s.ownSelected("edit")
 	switch {
 	case l == nil:
 		return
 	case v.log.extra(l) != nil && v.log.extra(l).deleted():
-		a.errorLine("that message was deleted")
+		s.a.errorLine("that message was deleted")
 		return
 	}
-	a.startCompose(compose{kind: composeEdit, conv: a.selectedConv(v), id: l.id, view: v, what: "editing your message"})
-	a.input.SetText(l.text, true)
+	s.a.comp.startCompose(compose{kind: composeEdit, conv: s.selectedConv(v), id: l.id, view: v, what: "editing your message"})
+	s.a.input.SetText(l.text, true)
 }
 
-func (a *App) deleteSelected() {
-	v, l := a.ownSelected("delete")
+func (s *selection) deleteSelected() {
+	v, l := s.ownSelected("delete")
 	if l == nil {
 		return
 	}
-	conv, id := a.selectedConv(v), l.id
-	a.confirm("Delete your message for everyone?", func() {
-		if _, err := a.be.Send(chat.Draft{Channel: conv, Kind: chat.KindDelete, Ref: id}); err != nil {
-			a.errorLine("not deleted: %v", err)
+	conv, id := s.selectedConv(v), l.id
+	s.a.confirm("Delete your message for everyone?", func() {
+		if _, err := s.a.be.Send(chat.Draft{Channel: conv, Kind: chat.KindDelete, Ref: id}); err != nil {
+			s.a.errorLine("not deleted: %v", err)
 		}
 	})
 }
 
-func (a *App) reactToSelected() {
-	v, l := a.selectedMessage()
+func (s *selection) reactToSelected() {
+	v, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
-	a.startCompose(compose{kind: composeReact, conv: a.selectedConv(v), id: l.id, view: v,
+	s.a.comp.startCompose(compose{kind: composeReact, conv: s.selectedConv(v), id: l.id, view: v,
 		what: "reacting to " + quoteOf(v.log.user(l), l.text) + " — type an emoji or :shortcode: (Tab completes)"})
 }
 
-func (a *App) threadOfSelected() {
-	v, l := a.selectedMessage()
+func (s *selection) threadOfSelected() {
+	v, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
-	if t := a.thread; t != nil && v == t.view {
-		a.errorLine("this is a thread already: reply here")
+	if t := s.a.threads.thread; t != nil && v == t.view {
+		s.a.errorLine("this is a thread already: reply here")
 		return
 	}
 	v.endSelect()
-	a.openThread(a.current, l.id)
+	s.a.threads.openThread(s.a.model.current, l.id)
 }
 
 // copySelected copies the selected message's text (link: its first link)
 // to the terminal's clipboard.
-func (a *App) copySelected(link bool) {
-	_, l := a.selectedMessage()
+func (s *selection) copySelected(link bool) {
+	_, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
 	text, what := l.text, "the message"
 	if link {
 		if text, what = firstLink(l.text), "the link"; text == "" {
-			a.errorLine("that message has no link")
+			s.a.errorLine("that message has no link")
 			return
 		}
 	}
-	if err := a.copy(text); err != nil {
-		a.errorLine("could not copy: %v", err)
+	if err := s.copy(text); err != nil {
+		s.a.errorLine("could not copy: %v", err)
 		return
 	}
-	a.systemLine("copied %s (%d characters) to the clipboard", what, len([]rune(text)))
+	s.a.systemLine("copied %s (%d characters) to the clipboard", what, len([]rune(text)))
 }
 
 // copy sends text to the terminal's clipboard with OSC 52, which works
 // over SSH and, with set-clipboard on, inside tmux.
-func (a *App) copy(text string) error {
-	if a.opts.Terminal == nil {
+func (s *selection) copy(text string) error {
+	if s.a.opts.Terminal == nil {
 		return fmt.Errorf("no terminal to copy to")
 	}
-	_, err := fmt.Fprintf(a.opts.Terminal, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(text)))
+	_, err := fmt.Fprintf(s.a.opts.Terminal, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(text)))
 	return err
 }
 
-func (a *App) openSelectedLink() {
-	_, l := a.selectedMessage()
+func (s *selection) openSelectedLink() {
+	_, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
 	url := firstLink(l.text)
 	if url == "" {
-		a.errorLine("that message has no link")
+		s.a.errorLine("that message has no link")
 		return
 	}
-	if a.opts.OpenURL == nil {
-		a.errorLine("rtchat cannot open links here; copy it with %s", strings.Join(a.bindings[keymap.CopyLink], " or "))
+	if s.a.opts.OpenURL == nil {
+		s.a.errorLine("rtchat cannot open links here; copy it with %s", strings.Join(s.a.bindings[keymap.CopyLink], " or "))
 		return
 	}
-	a.try("open "+url, func(context.Context) error { return a.opts.OpenURL(url) }, func() { a.systemLine("opened %s", url) })
+	s.a.try("open "+url, func(context.Context) error { return s.a.opts.OpenURL(url) }, func() { s.a.systemLine("opened %s", url) })
 }
 
 // jumpToQuoted goes to the message the selected reply answers: selects it
 // when the log holds it, else shows the messages around it.
-func (a *App) jumpToQuoted() {
-	v, l := a.selectedMessage()
+func (s *selection) jumpToQuoted() {
+	v, l := s.selectedMessage()
 	if l == nil {
 		return
 	}
 	x := v.log.extra(l)
 	if x == nil || x.replyTo.IsZero() {
-		a.errorLine("that message answers none")
+		s.a.errorLine("that message answers none")
 		return
 	}
 	if i := v.log.indexOf(x.replyTo); i >= 0 {
 		v.selectLine(i)
 		return
 	}
-	a.showAround(a.selectedConv(v), x.replyTo, "the message it answers · Esc closes", nil)
+	s.showAround(s.selectedConv(v), x.replyTo, "the message it answers · Esc closes", nil)
 }
 
 // clickLine selects the clicked message line of view v (seq names it);
 // a click on rtchat's own lines does nothing.
-func (a *App) clickLine(v *logView, seq uint32) {
+func (s *selection) clickLine(v *logView, seq uint32) {
 	i := v.log.lastIndex(func(l *line) bool { return l.seq == seq })
 	if i < 0 || !v.log.lines[i].isMessage() || !v.log.lines[i].stored {
 		return
 	}
-	if a.logv != v {
-		a.logv.endSelect()
-	} else if a.thread != nil {
-		a.thread.view.endSelect()
+	if s.a.logv != v {
+		s.a.logv.endSelect()
+	} else if s.a.threads.thread != nil {
+		s.a.threads.thread.view.endSelect()
 	}
 	v.selecting, v.selected = true, seq
-	a.refreshBars()
+	s.a.refreshBars()
 }
 
 // showAround shows the messages around id of conv in an overlay, id
 // highlighted; onClose runs when it closes (nil: back to the window).
-func (a *App) showAround(conv string, id chat.ID, title string, onClose func()) {
-	a.background(func(ctx context.Context) func() {
-		msgs, err := a.be.Around(ctx, conv, id, 10)
+func (s *selection) showAround(conv string, id chat.ID, title string, onClose func()) {
+	s.a.background(func(ctx context.Context) func() {
+		msgs, err := s.a.be.Around(ctx, conv, id, 10)
 		return func() {
 			if err != nil {
-				a.errorLine("could not read the messages around it: %v", err)
+				s.a.errorLine("could not read the messages around it: %v", err)
 				return
 			}
-			o := newOverlay(a.st, title)
+			o := newOverlay(s.a.st, title)
 			rows := make([]overlayRow, len(msgs))
 			sel := -1
 			for i, m := range msgs {
-				rows[i] = overlayRow{text: a.messageRow(m), style: a.st.log.base, indent: 18}
+				rows[i] = overlayRow{text: s.a.searcher.messageRow(m), style: s.a.st.log.base, indent: 18}
 				if m.ID == id {
-					rows[i].style, rows[i].pick, sel = a.st.log.mention, true, i
+					rows[i].style, rows[i].pick, sel = s.a.st.log.mention, true, i
 				}
 			}
 			o.setRows(rows)
 			o.sel = sel
-			o.onClose = a.closeOverlay
+			o.onClose = s.a.closeOverlay
 			if onClose != nil {
 				o.onClose = onClose
 			}
-			a.showOverlay(o)
+			s.a.showOverlay(o)
 		}
 	})
 }
 
 // selectionHint says in the status bar what the keys do while a message
 // is selected.
-func (a *App) selectionHint() string {
+func (s *selection) selectionHint() string {
 	key := func(action string) string {
-		if k := a.bindings[action]; len(k) > 0 {
+		if k := s.a.bindings[action]; len(k) > 0 {
 			return k[0]
 		}
 		if b, _ := keymap.Bindings(nil); len(b[action]) > 0 {

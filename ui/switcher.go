@@ -39,7 +39,7 @@ func fuzzyScore(name, query string) (score int, ok bool) {
 
 // switcherMatches returns the channels matching query, best first; among
 // equals, joined channels and then those with unread messages lead.
-func (a *App) switcherMatches(query string) []channelItem {
+func switcherMatches(a *App, query string) []channelItem {
 	type scored struct {
 		channelItem
 		score int
@@ -74,12 +74,12 @@ func (a *App) switcherMatches(query string) []channelItem {
 
 // showSwitcher opens the quick switcher: type to filter the channels,
 // Enter opens the selected one, Esc closes.
-func (a *App) showSwitcher() {
+func showSwitcher(a *App) {
 	o := newOverlay(a.st, "switch channel · type to filter · Enter opens · Esc closes")
 	o.filter = true
 	var shown []channelItem
 	refresh := func(q string) {
-		shown = a.switcherMatches(q)
+		shown = switcherMatches(a, q)
 		rows := make([]overlayRow, 0, len(shown))
 		for _, it := range shown {
 			name := chat.Display(it.name)

@@ -20,8 +20,8 @@ func (a *App) applyTheme(t themes.Theme) {
 	a.bars.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
 	a.bars.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
 	a.styleInput(a.input)
-	if a.thread != nil {
-		a.styleInput(a.thread.input)
+	if a.threads.thread != nil {
+		a.styleInput(a.threads.thread.input)
 	}
 }
 

@@ -26,30 +26,21 @@ func (b *bench) flood(ctx context.Context) ([]result, error) {
 	}
 	rdb, left, done := b.scratch(ctx)
 	defer done()
-	channel := fmt.Sprintf("bench-flood-%d", time.Now().UnixNano()%1e9)
-	left.channel(channel)
-	left.user("watcher")
-	for i := range senders {
-		left.user(fmt.Sprint("flooder", i))
-	}
-	c, err := chat.New(chat.Options{Redis: rdb, User: "watcher"})
+	channel, c, err := watcher(ctx, rdb, left, "bench-flood")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Join(ctx, channel); err != nil {
-		return nil, err
+	for i := range senders {
+		left.user(fmt.Sprint("flooder", i))
 	}
 	if err := rdb.SAdd(ctx, chat.DefaultKeys().UserChannels("watcher"), channel).Err(); err != nil {
 		return nil, err
 	}
-	screen, stop, err := startWindow(ctx, c, nil)
+	screen, stop, err := openWindow(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
-	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed · connected") }, 30*time.Second); err != nil {
-		return nil, err
-	}
 	start := time.Now()
 	if err := floodSend(ctx, b.opts, channel, senders, total); err != nil {
 		return nil, err
@@ -131,24 +122,15 @@ func (b *bench) hugeFlood(ctx context.Context) ([]result, error) {
 	}
 	rdb, left, done := b.scratch(ctx)
 	defer done()
-	channel := fmt.Sprintf("bench-huge-%d", time.Now().UnixNano()%1e9)
-	left.channel(channel)
-	left.user("watcher")
-	c, err := chat.New(chat.Options{Redis: rdb, User: "watcher"})
+	channel, c, err := watcher(ctx, rdb, left, "bench-huge")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.Join(ctx, channel); err != nil {
-		return nil, err
-	}
-	screen, stop, err := startWindow(ctx, c, nil)
+	screen, stop, err := openWindow(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
-	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed · connected") }, 30*time.Second); err != nil {
-		return nil, err
-	}
 	debug.FreeOSMemory()
 	before := residentBytes()
 	pub := redis.NewClient(b.opts)
@@ -182,4 +164,20 @@ func (b *bench) hugeFlood(ctx context.Context) ([]result, error) {
 		Target: "memory bounded by bytes: RSS after the flood stays near RSS before (was 20 → 1022 MiB)", Note: "RSS of the bench process (window, chat client, bench); go-redis reads each payload once before rtchat drops it"}
 	b.say("%s: RSS %.0f MiB before, %.0f MiB at the end, %.0f MiB once freed (heap %.0f MiB)", r.Case, rt.Extra["rss_before_mib"], rt.Extra["rss_peak_mib"], rt.Extra["rss_after_mib"], rt.Extra["heap_after_mib"])
 	return []result{r}, nil
+}
+
+// watcher makes the flood's watching client, joined to a new channel
+// named after prefix (both left for tidying).
+func watcher(ctx context.Context, rdb *redis.Client, left *leftovers, prefix string) (string, *chat.Client, error) {
+	channel := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1e9)
+	left.channel(channel)
+	left.user("watcher")
+	c, err := chat.New(chat.Options{Redis: rdb, User: "watcher"})
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := c.Join(ctx, channel); err != nil {
+		return "", nil, err
+	}
+	return channel, c, nil
 }

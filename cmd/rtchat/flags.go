@@ -71,6 +71,20 @@ func newFlagSet(name, args, summary string, w io.Writer) *flag.FlagSet {
 
 // parse parses args, allowing flags after positional arguments too
 // ("rtchat tail general -n 5").
+// parseN is parse for a command that takes from least to most
+// positional arguments; another count prints the usage.
+func parseN(fs *flag.FlagSet, args []string, least, most int) ([]string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) < least || len(pos) > most {
+		fs.Usage()
+		return nil, errUsage
+	}
+	return pos, nil
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

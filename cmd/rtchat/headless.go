@@ -319,13 +319,8 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 	fs := newFlagSet("channels", "[flags]", "List every channel with its description and member count.", std.err)
 	f.register(fs)
 	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","name","private","description","members","created_by"}`)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if _, err := parseN(fs, args, 0, 0); err != nil {
 		return err
-	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return errUsage
 	}
 	// The channel names ride on the connection's first exchange.
 	var listed func(context.Context) ([]chat.Channel, error)

@@ -23,13 +23,9 @@ func runLogin(ctx context.Context, args []string, std stdio) error {
 	fs := newFlagSet("login", "[flags] [URL]", "Sign in to Redis as an account (asked for its password) and keep the password in the config file, readable by you alone.", std.err)
 	f.register(fs)
 	username := fs.String("username", "", "the account `NAME` (default the config's redis.username, REDIS_USERNAME, else asked)")
-	pos, err := parse(fs, args)
+	pos, err := parseN(fs, args, 0, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) > 1 {
-		fs.Usage()
-		return errUsage
 	}
 	var address string
 	if len(pos) == 1 {

@@ -42,13 +42,9 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 	follow := fs.Bool("f", false, "follow: keep printing new messages")
 	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"} and, where they apply, "reply_to","thread","edited","deleted","reactions","replies"`)
 	thread := fs.String("thread", "", "print the thread of message `ID` (its root, then its replies) instead of the channel")
-	pos, err := parse(fs, args)
+	pos, err := parseN(fs, args, 1, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
 	}
 	channel := strings.TrimPrefix(pos[0], "#")
 	if err := chat.ValidateConv(channel); err != nil {

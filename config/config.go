@@ -148,6 +148,8 @@ type Config struct {
 	// readable by the owner only) and the keys pinned on servers without
 	// accounts (default $XDG_CONFIG_HOME/rtchat/keys).
 	KeyDir string `toml:"key_dir"`
+	// StateDir is rtchat's state directory (drafts); not configurable.
+	StateDir string `toml:"-"`
 
 	// File is the config file that was read, if any.
 	File string `toml:"-"`
@@ -247,6 +249,7 @@ func Load(flags Flags, src Source) (Config, error) {
 	if c.LogFile == "" {
 		c.LogFile = defaultLogFile(src.Getenv)
 	}
+	c.StateDir = stateDir(src.Getenv)
 	if c.KeyDir == "" {
 		if dir := configDir(src.Getenv); dir != "" {
 			c.KeyDir = filepath.Join(dir, "keys")
@@ -275,13 +278,19 @@ func configPath(flags Flags, getenv func(string) (string, bool)) (path string, e
 // configDir is rtchat's folder of the user's configuration
 // ($XDG_CONFIG_HOME/rtchat, else ~/.config/rtchat; "" without a home).
 func configDir(getenv func(string) (string, bool)) string {
-	dir, _ := getenv("XDG_CONFIG_HOME")
+	return xdgDir(getenv, "XDG_CONFIG_HOME", ".config")
+}
+
+// xdgDir is rtchat's folder in the XDG base directory named by variable,
+// else in under (a path below the home directory); "" without either.
+func xdgDir(getenv func(string) (string, bool), variable string, under ...string) string {
+	dir, _ := getenv(variable)
 	if dir == "" {
 		home, _ := getenv("HOME")
 		if home == "" {
 			return ""
 		}
-		dir = filepath.Join(home, ".config")
+		dir = filepath.Join(append([]string{home}, under...)...)
 	}
 	return filepath.Join(dir, "rtchat")
 }
@@ -581,15 +590,26 @@ func sanitizeLogin(s string) string {
 }
 
 func defaultLogFile(getenv func(string) (string, bool)) string {
-	dir, _ := getenv("XDG_STATE_HOME")
+	dir := stateDir(getenv)
 	if dir == "" {
-		home, _ := getenv("HOME")
-		if home == "" {
-			return filepath.Join(os.TempDir(), "rtchat.log")
-		}
-		dir = filepath.Join(home, ".local", "state")
+		return filepath.Join(os.TempDir(), "rtchat.log")
 	}
-	return filepath.Join(dir, "rtchat", "rtchat.log")
+	return filepath.Join(dir, "rtchat.log")
+}
+
+// stateDir is rtchat's state directory ($XDG_STATE_HOME/rtchat, else
+// ~/.local/state/rtchat; "" without a home).
+func stateDir(getenv func(string) (string, bool)) string {
+	return xdgDir(getenv, "XDG_STATE_HOME", ".local", "state")
+}
+
+// DraftsFile is where the window keeps the user's unsent texts on this
+// server, one file per user and server ("" without a state directory).
+func (c Config) DraftsFile() string {
+	if c.StateDir == "" {
+		return ""
+	}
+	return filepath.Join(c.StateDir, "drafts", sanitizeLogin(c.Server())+"-"+c.User+".json")
 }
 
 // String describes the configuration for logs, without the password.

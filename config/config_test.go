@@ -195,7 +195,8 @@ func TestBadInputNamesWhereAndWhy(t *testing.T) {
 	}{
 		"unknown key":       {file: "colour = 1\n", want: []string{"config.toml", "unknown key colour"}},
 		"unknown table key": {file: "[redis]\nhots = \"x\"\n", want: []string{"unknown key redis.hots"}},
-		"wrong type":        {file: "page_size = \"many\"\n", want: []string{"config.toml", "page_size"}},
+		"wrong type":        {file: "page_size = \"many\"\n", want: []string{"config.toml", "line 1: page_size: a whole number is wanted here, not a string"}},
+		"mouse yes":         {file: "user = \"a\"\nmouse = \"yes\"\n", want: []string{"config.toml: line 2: mouse: true or false is wanted here, not a string", "config.example.toml"}},
 		"syntax":            {file: "user = \n", want: []string{"config.toml", "line 1"}},
 		"bad port":          {file: "[redis]\nport = 70000\n", want: []string{"config.toml", "redis.port", "70000"}},
 		"bad layout":        {file: "layout = \"diagonal\"\n", want: []string{"layout", "diagonal"}},
@@ -309,5 +310,27 @@ func TestAttentionKeys(t *testing.T) {
 	}
 	if fmt.Sprintf("%v %v %v %v", c.Highlights, c.NotifyCommand, c.ShowJoins, c.TimestampFormat) != "[deploy oncall] [notify-send -a rtchat] false 3:04PM" {
 		t.Fatalf("got %v %v %v %v", c.Highlights, c.NotifyCommand, c.ShowJoins, c.TimestampFormat)
+	}
+}
+
+func TestDraftsFileIsPerServerAndUserInTheStateDirectory(t *testing.T) {
+	state := t.TempDir()
+	c, err := config.Load(config.Flags{User: ptr("bob"), Redis: ptr("redis://chat.example:6380")}, env(map[string]string{"XDG_STATE_HOME": state}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(state, "rtchat", "drafts")
+	if got := c.DraftsFile(); filepath.Dir(got) != want || !strings.Contains(filepath.Base(got), "bob") || !strings.Contains(filepath.Base(got), "6380") {
+		t.Errorf("DraftsFile = %q, want a file for bob on :6380 in %s", got, want)
+	}
+	other, err := config.Load(config.Flags{User: ptr("carol"), Redis: ptr("redis://chat.example:6380")}, env(map[string]string{"XDG_STATE_HOME": state}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.DraftsFile() == c.DraftsFile() {
+		t.Errorf("bob and carol share the drafts file %s", c.DraftsFile())
+	}
+	if none, _ := config.Load(config.Flags{User: ptr("bob")}, env(nil)); none.DraftsFile() != "" {
+		t.Errorf("without a home, DraftsFile = %q, want none", none.DraftsFile())
 	}
 }

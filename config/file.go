@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -30,6 +31,30 @@ func (c *Config) loadFile(path string, explicit bool) error {
 	return c.decode(path, data, info.Mode().Perm())
 }
 
+// valueError reads the TOML decoder's complaint about a value.
+var valueError = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
+
+// plainTOMLError says a TOML decoder's complaint about a value in words:
+// "incompatible types: TOML value has type string; destination has type
+// boolean" is "true or false is wanted, not a string".
+func plainTOMLError(msg string) string {
+	got, want, ok := strings.Cut(strings.TrimPrefix(msg, "incompatible types: TOML value has type "), "; destination has type ")
+	if !ok {
+		return msg
+	}
+	words := map[string]string{"boolean": "true or false", "bool": "true or false", "string": "a quoted string", "integer": "a whole number",
+		"int": "a whole number", "int64": "a whole number", "float": "a number", "slice": "a list [ … ]", "struct": "a table"}
+	w, known := words[strings.TrimSpace(want)]
+	if !known {
+		w = strings.TrimSpace(want)
+	}
+	g := map[string]string{"string": "a string", "integer": "a whole number", "float": "a number", "bool": "true or false", "array": "a list", "table": "a table"}[strings.TrimSpace(got)]
+	if g == "" {
+		g = strings.TrimSpace(got)
+	}
+	return w + " is wanted here, not " + g
+}
+
 // decode applies the TOML text of the config file at path (whose
 // permissions are perm) over c.
 func (c *Config) decode(path string, data []byte, perm fs.FileMode) error {
@@ -39,6 +64,11 @@ func (c *Config) decode(path string, data []byte, perm fs.FileMode) error {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
 			return fmt.Errorf("config file %s: line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		// A value of the wrong type comes as text only: "toml: line 1
+		// (last key "mouse"): incompatible types: …".
+		if m := valueError.FindStringSubmatch(err.Error()); m != nil {
+			return fmt.Errorf("config file %s: line %s: %s: %s (see config.example.toml)", path, m[1], m[2], plainTOMLError(m[3]))
 		}
 		return fmt.Errorf("config file %s: %w", path, err)
 	}

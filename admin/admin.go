@@ -167,6 +167,15 @@ func (a *Admin) MakePrivate(ctx context.Context, name, createdBy string, members
 	if err := a.checkAccounts(ctx, members); err != nil {
 		return err
 	}
+	// The public name is the private channel's from now on: nobody may
+	// make a public #name beside it.
+	pub := a.keys.Channel(name)
+	if id, err := a.rdb.HGet(ctx, pub, "id").Result(); err == nil && id != "" {
+		return fmt.Errorf("a public #%s exists; pick another name for the private channel (or delete #%s first)", name, name)
+	}
+	if err := a.rdb.HSet(ctx, pub, chat.FieldPrivateName, "1").Err(); err != nil {
+		return a.wrap("make #"+name, err)
+	}
 	id, err := a.rdb.Incr(ctx, a.keys.ChannelSeq()).Result()
 	if err != nil {
 		return a.wrap("make #"+name, err)

@@ -471,3 +471,40 @@ func TestPrivateChannels(t *testing.T) {
 	carol.waitCount(conv, 2, 10*time.Second)
 	bob.waitConnected() // his link survives losing the channel
 }
+
+// A public channel may not take a private channel's name: an outsider's
+// join is refused (nobody talks past the members), and the lists show
+// the name once.
+func TestPublicChannelCannotTakeAPrivateName(t *testing.T) {
+	a := withAccounts(t, "alice", "carol")
+	ctx := ctxT(t)
+	if err := a.adm.MakePrivate(ctx, "ops", "admin", []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	carol := a.person("carol")
+	if _, err := carol.Join(ctx, "ops"); !errors.Is(err, chat.ErrPrivateName) {
+		t.Fatalf("carol's join of ops: %v, want ErrPrivateName", err)
+	}
+	alice := a.person("alice")
+	list, err := alice.ListChannels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ch := range list {
+		names = append(names, ch.Name)
+	}
+	if !slices.Equal(names, []string{chat.Private("ops")}) {
+		t.Fatalf("alice's list: %v", names)
+	}
+	if conv, err := alice.Resolve(ctx, "ops"); err != nil || conv != chat.Private("ops") {
+		t.Fatalf("alice's ops is %q, %v", conv, err)
+	}
+	// An admin cannot make a private channel where a public one exists.
+	if _, err := carol.Join(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.adm.MakePrivate(ctx, "dev", "admin", []string{"alice"}); err == nil || !strings.Contains(err.Error(), "a public #dev exists") {
+		t.Fatalf("private over a public name: %v", err)
+	}
+}

@@ -28,11 +28,19 @@ func NewChannelManager(rdb redis.UniversalClient, keys Keys) *ChannelManager {
 	return &ChannelManager{rdb: rdb, keys: keys, scripts: newScripts(rdb, ScriptsAuto)}
 }
 
-// createScriptSource creates a channel's hash unless it exists, and
+// FieldPrivateName, in a public channel's hash, marks the name as taken
+// by a private channel (rtchat admin channel private writes it).
+const FieldPrivateName = "private"
+
+// createScriptSource creates a channel's hash unless it exists (or the
+// name is a private channel's: PRIVATENAME), and
 // gives a hash without an id (written by another tool) the id it is
 // offered; it returns 1 when it created the channel. A key of another
 // type is refused (see luaCommon).
 const createScriptSource = luaCommon + `
+if need(KEYS[1], 'hash') == 'hash' and redis.call('HEXISTS', KEYS[1], 'private') == 1 then
+  return redis.error_reply('PRIVATENAME a private channel has this name')
+end
 if need(KEYS[1], 'hash') == 'hash' then
   redis.call('HSETNX', KEYS[1], 'id', ARGV[1])
   return 0
@@ -59,6 +67,11 @@ func (m *ChannelManager) Create(ctx context.Context, name, description, user str
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
 	}
+	if h.Val()[FieldPrivateName] != "" {
+		// Reserved by an admin's private channel: not listed, not made.
+		_ = m.rdb.SRem(ctx, m.keys.ChannelIndex(), name).Err()
+		return Channel{}, false, fmt.Errorf("#%s: %w", name, ErrPrivateName)
+	}
 	if h.Val()["id"] != "" {
 		ch = channelFromHash(name, h.Val())
 		ch.Members = n.Val()
@@ -70,6 +83,9 @@ func (m *ChannelManager) Create(ctx context.Context, name, description, user str
 	}
 	made, err := m.scripts.run(ctx, createScript, []string{m.keys.Channel(name)},
 		strconv.FormatInt(seq, 10), name, description, user, strconv.FormatInt(time.Now().UnixMilli(), 10)).Int()
+	if redis.HasErrorPrefix(err, "PRIVATENAME") {
+		return Channel{}, false, fmt.Errorf("#%s: %w", name, ErrPrivateName)
+	}
 	if err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, CleanRedisError(err))
 	}
@@ -123,7 +139,8 @@ func (r channelRead) result() (Channel, error) {
 		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	case err != nil:
 		return Channel{}, fmt.Errorf("read channel %q: %w", r.name, CleanRedisError(err))
-	case len(r.hash.Val()) == 0:
+	case len(r.hash.Val()) == 0, r.hash.Val()["id"] == "" && r.hash.Val()[FieldPrivateName] != "":
+		// None, or only a private channel's claim on the name.
 		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	}
 	ch := channelFromHash(r.name, r.hash.Val())

@@ -188,13 +188,21 @@ func (c *Client) Resolve(ctx context.Context, name string) (string, error) {
 	return name, nil
 }
 
+// Prepared is a conversation made ready for a send (see Prepare).
+type Prepared struct {
+	// Conv is the conversation, as names go ("+ops" for a private #ops).
+	Conv string
+	// Created is set when the public channel did not exist and was made.
+	Created bool
+}
+
 // Prepare readies conversation name (as typed) for a send in one round
 // trip where it can: the signing key registered, the name resolved (see
 // Resolve) and, with create, a public channel created when it is new
 // (see Open). It returns the conversation. A new channel, a private one
 // or a direct conversation cost what Open costs on top.
-func (c *Client) Prepare(ctx context.Context, name string, create bool) (string, error) {
-	return ownPipeline(ctx, c.rdb, func(pipe redis.Pipeliner) func(context.Context) (string, error) {
+func (c *Client) Prepare(ctx context.Context, name string, create bool) (Prepared, error) {
+	return ownPipeline(ctx, c.rdb, func(pipe redis.Pipeliner) func(context.Context) (Prepared, error) {
 		return c.QueuePrepare(ctx, pipe, name, create)
 	})
 }
@@ -202,10 +210,10 @@ func (c *Client) Prepare(ctx context.Context, name string, create bool) (string,
 // QueuePrepare is Prepare for a caller that carries its commands in an
 // exchange of its own: it queues them on pipe, and finish, once pipe ran,
 // answers as Prepare does.
-func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name string, create bool) (finish func(context.Context) (string, error)) {
+func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name string, create bool) (finish func(context.Context) (Prepared, error)) {
 	name = strings.TrimPrefix(name, "#")
 	if err := ValidateConv(name); err != nil {
-		return func(context.Context) (string, error) { return "", err }
+		return func(context.Context) (Prepared, error) { return Prepared{}, err }
 	}
 	_, dm := PeerOf(name)
 	_, private := PrivateName(name)
@@ -220,28 +228,34 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 		id = pipe.HGet(ctx, c.keys.Channel(name), "id")
 		must = append(must, mine)
 	}
-	return func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (Prepared, error) {
 		for _, cmd := range must {
 			if err := cmd.Err(); err != nil {
-				return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
+				return Prepared{}, fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(err))
 			}
 		}
 		if id != nil && id.Err() != nil && !errors.Is(id.Err(), redis.Nil) {
-			return "", fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(id.Err()))
+			return Prepared{}, fmt.Errorf("get ready to send to %s: %w", Display(name), CleanRedisError(id.Err()))
 		}
 		conv := name
 		switch {
 		case mine != nil && mine.Val():
 			conv = Private(name)
 		case mine != nil && id.Val() != "":
-			return conv, nil // a public channel that exists
+			return Prepared{Conv: conv}, nil // a public channel that exists
 		}
-		if create {
-			if _, err := c.Open(ctx, conv); err != nil {
-				return "", err
-			}
+		if !create {
+			return Prepared{Conv: conv}, nil
 		}
-		return conv, nil
+		if mine != nil {
+			// A public channel not there yet: made here.
+			_, made, err := c.channels.Create(ctx, conv, "", c.opts.User)
+			return Prepared{Conv: conv, Created: made}, err
+		}
+		if _, err := c.Open(ctx, conv); err != nil {
+			return Prepared{}, err
+		}
+		return Prepared{Conv: conv}, nil
 	}
 }
 

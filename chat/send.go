@@ -422,7 +422,7 @@ func Retryable(err error) bool {
 	if err == nil {
 		return false
 	}
-	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, ErrAdminOnly,
+	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, ErrAdminOnly, ErrPrivateName,
 		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false

@@ -22,6 +22,9 @@ var (
 	// ErrAdminOnly: with accounts, only an admin may do it (no account
 	// may delete keys that others write).
 	ErrAdminOnly = errors.New("with accounts only an admin may do that; ask one to run 'rtchat admin channel delete NAME'")
+	// ErrPrivateName: the name is a private channel's; a public channel
+	// may not take it (everyone would talk past each other).
+	ErrPrivateName = errors.New("that name is a private channel's: ask an admin to add you, or pick another name")
 	// ErrNoSuchUser: nobody of that name has used rtchat on the server.
 	ErrNoSuchUser = errors.New("no such user")
 	// ErrAuth: Redis refused the connection's password, or asks for one it

@@ -37,7 +37,7 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	fs := newFlagSet("admin", "user|channel ACTION NAME [flags]", "Manage accounts (Redis ACL users) and private channels.", std.err)
 	fs.Usage = func() {
 		fmt.Fprint(std.err, adminUsage, "\nFlags:\n")
-		fs.PrintDefaults()
+		printFlags(std.err, fs)
 	}
 	f.register(fs)
 	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")

@@ -85,8 +85,10 @@ var selectionKeys = map[string]bool{"Up": true, "Down": true, "j": true, "k": tr
 // Fixed lists the keys of the input line, which cannot be rebound.
 var Fixed = [][2]string{
 	{"Enter", "send the message or run the command"},
-	{"Alt+Enter", "new line in the message"},
+	{"Alt+Enter, Shift+Enter", "new line in the message (also under tmux)"},
+	{"Up", "on an empty input: edit your last message; again: earlier inputs"},
 	{"Up / Down", "recall earlier inputs"},
+	{"s/old/new/", "correct your last message (s/old/new/g: every time); /send sends it as it is"},
 	{"Tab", "complete a command, channel, user name or :emoji:"},
 	{"Home / End", "top of the log / back to live (when the input is empty)"},
 	{"Alt+1 … Alt+9", "open the nth channel of the list"},

@@ -57,6 +57,16 @@ func (a *App) join(name string, after ...func()) error {
 	if peer, ok := chat.PeerOf(conv); ok && peer == a.me {
 		return fmt.Errorf("@%s is you; type /msg NAME to talk to someone else", peer)
 	}
+	if typed := strings.TrimPrefix(strings.TrimSpace(name), "#"); typed != strings.TrimPrefix(conv, "+") && typed != conv {
+		a.systemLine("%s is %s: names are lower case", typed, chat.Display(conv))
+	}
+	if c := a.model.channels[conv]; c != nil && c.joined {
+		a.switchTo(conv) // already in it: just show it
+		for _, f := range after {
+			f()
+		}
+		return nil
+	}
 	var ch chat.Channel
 	a.try("open "+chat.Display(conv), func(ctx context.Context) (err error) {
 		ch, err = a.be.Join(ctx, conv)
@@ -74,20 +84,6 @@ func (a *App) join(name string, after ...func()) error {
 	})
 	a.spawn(a.refreshChannels)
 	return nil
-}
-
-// conversation turns a name as typed into a conversation: "@bob" and
-// "+secret" as they are; "#name" or "name" is the private channel of that
-// name when the user belongs to one, else the public channel.
-func (m *model) conversation(name string) string {
-	name = strings.TrimSpace(strings.TrimPrefix(name, "#"))
-	if strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
-		return name
-	}
-	if c := m.channels[chat.Private(name)]; c != nil && (c.known || c.joined) {
-		return chat.Private(name)
-	}
-	return name
 }
 
 // joinedChannel records a successful join and shows it when show is set.
@@ -115,6 +111,13 @@ const openDMWarning = "this server has no accounts: anyone with its password can
 
 // switchTo shows channel name.
 func (a *App) switchTo(name string) {
+	prev := a.model.current
+	if prev != name {
+		a.keepDraft(prev)
+		if err := a.saveDrafts(); err != nil {
+			a.errorLine("%v", err)
+		}
+	}
 	a.model.current = name
 	c := a.channel(name)
 	c.log.markNewSince()
@@ -127,6 +130,9 @@ func (a *App) switchTo(name string) {
 	}
 	a.logv.SetLog(c.log)
 	a.list.SetCurrent(name)
+	if prev != name {
+		a.showDraft(prev, name)
+	}
 	a.marks.markShown()
 	a.refresh()
 }

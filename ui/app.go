@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -36,6 +37,9 @@ const (
 type Options struct {
 	// Backend is the chat core (required).
 	Backend Backend
+	// DraftsFile keeps each conversation's unsent text across restarts
+	// ("": only while the window runs).
+	DraftsFile string
 	// Theme colours the screen; Layout is "sidebar" (default) or "stacked".
 	Theme  themes.Theme
 	Layout string
@@ -131,6 +135,8 @@ type App struct {
 
 	// title is the terminal title set.
 	title string
+	// savedDrafts are the drafts as the drafts file holds them.
+	savedDrafts map[string]string
 
 	// themeFile is the theme file to watch (a themeWatch; file "" for a
 	// shipped theme); the UI goroutine sets it, the watcher reads it.
@@ -203,6 +209,11 @@ func New(opts Options) *App {
 		keys:     bindKeys(opts.Keys, false),
 		actions:  actionHandlers(),
 	}
+	drafts, err := loadDrafts(opts.DraftsFile)
+	if err != nil {
+		a.sys.append(newSystemLine(lineError, err.Error()))
+	}
+	a.model.drafts, a.savedDrafts = drafts, maps.Clone(drafts)
 	a.att = &attention{a: a, attn: newNotifier()}
 	a.sel = &selection{a: a}
 	a.prompt = &prompt{a: a}
@@ -297,6 +308,11 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	err := a.app.Run()
 	a.cancel()
+	// The loop has ended: the input is this goroutine's to read.
+	a.keepDraft(a.model.current)
+	if derr := a.saveDrafts(); derr != nil {
+		err = errors.Join(err, derr)
+	}
 	// Workers stop on the cancelled context; one stuck posting to a loop
 	// that has ended (a lost terminal) must not hold the exit up.
 	done := make(chan struct{})

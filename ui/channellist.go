@@ -110,7 +110,7 @@ func (l *channelList) step(i, dir int) {
 
 // Draw draws the visible rows.
 func (l *channelList) Draw(screen tcell.Screen) {
-	// Every cell is written once, as in LogView.
+	// Every cell is written once, as in logView.
 	x, y, w, h := l.GetInnerRect()
 	if w <= 0 || h <= 0 {
 		return

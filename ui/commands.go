@@ -66,7 +66,7 @@ func commandTable() []commandSpec {
 		{"channels", "", "list every channel with its members and description", argNone, cmdChannels},
 		{"send", "<text>", "send text as it is (also for text starting with /)", argText, cmdSend},
 		{"me", "<action>", "send an action: * you <action>", argText, cmdMe},
-		{"topic", "<text>", "set the current channel's description", argText, cmdTopic},
+		{"topic", "[text]", "show the current channel's description, or set it", argOptional, cmdTopic},
 		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, cmdDelete},
 		{"theme", "<name|path>", "colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, cmdTheme},
 		{"who", "", "list the channel's members: who is online, who is away", argNone, cmdWho},
@@ -221,6 +221,14 @@ func cmdTopic(a *App, arg string) error {
 	if c == nil {
 		return errNoChannel
 	}
+	if strings.TrimSpace(arg) == "" {
+		if c.info.Description == "" {
+			a.systemLine("%s has no topic; type /topic TEXT to set one", chat.Display(c.name))
+		} else {
+			a.systemLine("topic of %s: %s", chat.Display(c.name), c.info.Description)
+		}
+		return nil
+	}
 	a.try("set the topic of "+chat.Display(c.name), func(ctx context.Context) error { return a.be.SetTopic(ctx, c.name, arg) }, func() {
 		c.info.Description = arg
 		a.systemLine("topic of %s: %s", chat.Display(c.name), arg)
@@ -233,6 +241,9 @@ func cmdDelete(a *App, arg string) error {
 	name := strings.TrimPrefix(arg, "#")
 	if err := chat.ValidateName(name); err != nil {
 		return fmt.Errorf("%q is not a valid channel name; type /delete NAME", name)
+	}
+	if c := a.model.channels[name]; c != nil && c.known && c.info.CreatedBy != "" && c.info.CreatedBy != a.me {
+		return fmt.Errorf("only %s, who created #%s, can delete it", c.info.CreatedBy, name)
 	}
 	a.confirm(fmt.Sprintf("Delete #%s and all its messages for everyone?", name), func() {
 		a.try("delete #"+name, func(ctx context.Context) error { return a.be.DeleteChannel(ctx, name) }, func() {

@@ -31,6 +31,10 @@ type compose struct {
 	// pane's).
 	view *logView
 	what string
+	// byUp is the text an Up on the empty input put there to edit (the
+	// user's last message): a further Up or Down, before any change,
+	// leaves the edit for the recall of earlier inputs.
+	byUp string
 }
 
 // startCompose puts the input in a compose mode and gives it the focus.

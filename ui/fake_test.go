@@ -27,7 +27,22 @@ type fakeBackend struct {
 	verdicts map[chat.ID]chat.Verdict
 	settings chat.Settings
 	barriers int // sent by barrier
+	// drafts are the drafts Send took, in order.
+	drafts []chat.Draft
 }
+
+// lastDraft is the newest draft Send took (the zero Draft when none).
+func (f *fakeBackend) lastDraft() chat.Draft {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.drafts) == 0 {
+		return chat.Draft{}
+	}
+	return f.drafts[len(f.drafts)-1]
+}
+
+// lastText is the text of the newest draft Send took.
+func (f *fakeBackend) lastText() string { return f.lastDraft().Text }
 
 func newFakeBackend(user string) *fakeBackend {
 	return &fakeBackend{user: user, events: make(chan chat.Event, 1<<16), chans: map[string]*chat.Channel{}, msgs: map[string][]chat.Message{}, lastMs: map[string]int64{}}
@@ -158,6 +173,9 @@ func (f *fakeBackend) Thread(_ context.Context, channel string, root chat.ID) (c
 func (f *fakeBackend) Leave(ctx context.Context, channel string) error { return nil }
 
 func (f *fakeBackend) Send(d chat.Draft) (string, error) {
+	f.mu.Lock()
+	f.drafts = append(f.drafts, d)
+	f.mu.Unlock()
 	m := f.add(d.Channel, f.user, d.Text, fixedTime)
 	f.events <- chat.MessageEvent{Message: m}
 	return m.MsgID, nil

@@ -29,6 +29,9 @@ func (pr *prompt) enter(text string) bool {
 			return pr.a.comp.composed(text)
 		}
 	}
+	if old, repl, all, ok := parseSubst(text); ok && pr.a.comp.composing.kind == composeNone {
+		return pr.a.sel.substituteLast(old, repl, all)
+	}
 	return pr.a.runInput(text)
 }
 
@@ -39,12 +42,12 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 	if ev.Key() != tcell.KeyTab {
 		pr.complete = completion{}
 	}
+	if isNewline(ev) {
+		in.SetText(text+"\n", true)
+		return nil
+	}
 	switch ev.Key() {
 	case tcell.KeyEnter:
-		if ev.Modifiers()&(tcell.ModAlt|tcell.ModShift) != 0 {
-			in.SetText(text+"\n", true)
-			return nil
-		}
 		if strings.TrimSpace(text) != "" {
 			pr.history = append(pr.history, text)
 		}
@@ -69,6 +72,13 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 		if strings.Contains(text, "\n") {
 			return ev
 		}
+		if ev.Key() == tcell.KeyUp && text == "" && in == pr.a.input && pr.a.comp.composing.kind == composeNone && pr.a.sel.editLast() {
+			return nil // Slack's habit: Up on an empty input edits your last message
+		}
+		if c := pr.a.comp.composing; c.byUp != "" && c.byUp == text {
+			pr.a.comp.cancelCompose() // untouched: on to the earlier inputs
+			pr.histPos = len(pr.history)
+		}
 		pr.recall(in, ev.Key() == tcell.KeyUp)
 		return nil
 	case tcell.KeyHome:
@@ -83,6 +93,19 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 		}
 	}
 	return ev
+}
+
+// isNewline reports whether ev asks for a new line in the message:
+// Alt+Enter or Shift+Enter, and Alt+Enter under tmux, which sends ESC CR
+// (tcell reads it as Alt+Ctrl+M).
+func isNewline(ev *tcell.EventKey) bool {
+	switch mods := ev.Modifiers(); ev.Key() {
+	case tcell.KeyEnter:
+		return mods&(tcell.ModAlt|tcell.ModShift) != 0
+	case tcell.KeyRune:
+		return ev.Rune() == 'm' && mods&(tcell.ModAlt|tcell.ModCtrl) == tcell.ModAlt|tcell.ModCtrl
+	}
+	return false
 }
 
 // focusedInput is the input line that has the focus (the main one when
@@ -128,4 +151,12 @@ func (pr *prompt) tabComplete(in *tview.TextArea, text string) {
 func (pr *prompt) resizeInput() {
 	n := strings.Count(pr.a.input.GetText(), "\n") + 1
 	pr.a.inputRow.ResizeItem(pr.a.input, min(n, 6), 0)
+	if n <= 6 {
+		// Everything fits: show it from the first line (the text area
+		// scrolled while it was one row high).
+		row, _ := pr.a.input.GetOffset()
+		if row != 0 {
+			pr.a.input.SetOffset(0, 0)
+		}
+	}
 }

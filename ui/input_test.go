@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/themes"
 	"github.com/rtchat/rtchat/ui"
 )
@@ -42,8 +43,12 @@ func TestUpRecallsEarlierInputs(t *testing.T) {
 	s := showFake(t, f, 100, 24)
 	s.typeText("first", true)
 	s.say(t, "second", "alice: second")
+	// Up on the empty input edits the last message first (Slack's
+	// habit); Up again goes on to the earlier inputs.
 	s.key(tcell.KeyUp, 0)
-	s.waitFor(t, "second recalled", func(string) bool { return inputRow(s) == "second" })
+	s.waitText(t, "editing your last message")
+	s.key(tcell.KeyUp, 0)
+	s.waitFor(t, "second recalled", func(string) bool { return inputRow(s) == "second" && !strings.Contains(s.text(), "editing your last") })
 	s.key(tcell.KeyUp, 0)
 	s.waitFor(t, "first recalled", func(string) bool { return inputRow(s) == "first" })
 	s.key(tcell.KeyDown, 0)
@@ -171,3 +176,46 @@ func TestMouseWheelScrollsAndMouseOff(t *testing.T) {
 }
 
 func itoa3(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
+
+// Alt+Enter makes a new line also under tmux, which sends ESC CR (tcell:
+// Alt+Ctrl+M), and the grown input shows every line from the first.
+func TestNewLineKeys(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 100, 24)
+	s.typeText("one", false)
+	s.InjectKey(tcell.KeyRune, 'm', tcell.ModAlt|tcell.ModCtrl) // tmux's Alt+Enter
+	s.typeText("two", false)
+	s.InjectKey(tcell.KeyEnter, 0, tcell.ModShift)
+	s.typeText("three", false)
+	s.waitFor(t, "three lines in the input", func(string) bool {
+		return strings.TrimSpace(s.row(-4)) == "one" && strings.TrimSpace(s.row(-3)) == "two" && inputRow(s) == "three"
+	})
+	s.key(tcell.KeyEnter, 0)
+	s.waitText(t, "alice: one")
+	if f.lastText() != "one\ntwo\nthree" {
+		t.Fatalf("sent %q", f.lastText())
+	}
+}
+
+// Up on an empty input edits your last message (Slack); s/old/new/
+// corrects it (IRC, senpai); a correction of nothing says so and keeps
+// the input.
+func TestEditLastAndSubstitute(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 100, 24)
+	s.say(t, "the deploy is at noon", "alice: the deploy is at noon")
+	s.key(tcell.KeyUp, 0)
+	s.waitText(t, "editing your last message")
+	s.waitFor(t, "the text to edit", func(string) bool { return inputRow(s) == "the deploy is at noon" })
+	s.key(tcell.KeyEscape, 0)
+	s.typeText("s/noon/one/", true)
+	s.waitFor(t, "the correction sent", func(string) bool { return f.lastDraft().Kind == chat.KindEdit })
+	if d := f.lastDraft(); d.Text != "the deploy is at one" || d.Channel != "general" {
+		t.Fatalf("correction sent as %+v", d)
+	}
+	s.typeText("s/tea/coffee/", true)
+	s.waitText(t, `"tea" is not in your last message`)
+	if inputRow(s) != "s/tea/coffee/" {
+		t.Fatalf("the input lost the correction: %q", inputRow(s))
+	}
+}

@@ -465,6 +465,24 @@ func (c *channelLog) prepend(msgs []chat.Message, me string) {
 	if !c.follow {
 		c.anchor += added
 	}
+	c.quoteReplies(added)
+}
+
+// quoteReplies gives the replies among the first n lines the quote of the
+// message they answer, when that is in the log now (a page's replies to
+// messages of the same page: the page names a quote only for a message
+// outside it).
+func (c *channelLog) quoteReplies(n int) {
+	for i := range n {
+		x := c.extra(&c.lines[i])
+		if x == nil || x.replyTo.IsZero() || x.quote != "" {
+			continue
+		}
+		if j := c.indexOf(x.replyTo); j >= 0 {
+			x.quote = quoteOf(c.user(&c.lines[j]), c.lines[j].text)
+			delete(c.lays, c.lines[i].seq)
+		}
+	}
 }
 
 // markNewSince puts the "new since you were here" marker before the first

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
@@ -36,6 +37,8 @@ type model struct {
 	// dmWarned is set once the window said that direct messages are not
 	// private on this server.
 	dmWarned bool
+	// drafts are the unsent texts by conversation (drafts.go).
+	drafts map[string]string
 }
 
 func newModel(me string, highlights []string) *model {
@@ -48,6 +51,7 @@ func newModel(me string, highlights []string) *model {
 		authors:    map[string]bool{},
 		away:       map[string]string{},
 		toldAway:   map[string]string{},
+		drafts:     map[string]string{},
 	}
 	m.highlights = m.highlightWords(m.settings)
 	return m
@@ -108,4 +112,19 @@ func (m *model) reaches(conv string, msg chat.Message, mention, seen bool, now t
 	}
 	dnd := m.settings.DND(now)
 	return reach{bell: mention && !dnd, notify: !seen && !dnd}
+}
+
+// conversation turns a name as typed into a conversation: "@bob" and
+// "+secret" as they are; "#name" or "name" is the private channel of that
+// name when the user belongs to one, else the public channel.
+func (m *model) conversation(name string) string {
+	// Names are lower case: "#Dev" is #dev, as people type it.
+	name = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), "#")))
+	if strings.HasPrefix(name, "@") || strings.HasPrefix(name, "+") {
+		return name
+	}
+	if c := m.channels[chat.Private(name)]; c != nil && (c.known || c.joined) {
+		return chat.Private(name)
+	}
+	return name
 }

@@ -356,3 +356,78 @@ func (s *selection) selectionHint() string {
 	return fmt.Sprintf("message: %s reply · %s thread · %s edit · %s delete · %s react · %s copy · Esc done",
 		key(keymap.Reply), key(keymap.Thread), key(keymap.Edit), key(keymap.Delete), key(keymap.React), key(keymap.Copy))
 }
+
+// lastOwn returns the user's newest stored message in the main log, for
+// Up on an empty input and s/old/new/; nil when there is none, or when
+// it was deleted.
+func (s *selection) lastOwn() *line {
+	log := s.a.logv.log
+	if log == nil {
+		return nil
+	}
+	for i := len(log.lines) - 1; i >= 0; i-- {
+		l := &log.lines[i]
+		if !l.own || !l.stored || !l.isMessage() {
+			continue
+		}
+		if x := log.extra(l); x != nil && x.deleted() {
+			return nil
+		}
+		return l
+	}
+	return nil
+}
+
+// editLast starts editing the user's last message (Slack's Up on an
+// empty input); it reports false when there is none to edit.
+func (s *selection) editLast() bool {
+	l := s.lastOwn()
+	if l == nil {
+		return false
+	}
+	s.a.comp.startCompose(compose{kind: composeEdit, conv: s.a.model.current, id: l.id, view: s.a.logv, what: "editing your last message (Up: earlier inputs)", byUp: l.text})
+	s.a.input.SetText(l.text, true)
+	return true
+}
+
+// substituteLast corrects the user's last message: old becomes new (the
+// first time, or every time with all), as s/old/new/ does in IRC. It
+// reports false, keeping the input, when there is nothing to correct.
+func (s *selection) substituteLast(old, repl string, all bool) bool {
+	l := s.lastOwn()
+	switch {
+	case l == nil:
+		s.a.errorLine("you have no message here to correct; type /send %s to send it as it is", "s/"+old+"/"+repl+"/")
+		return false
+	case !strings.Contains(l.text, old):
+		s.a.errorLine("%q is not in your last message", old)
+		return false
+	}
+	n := 1
+	if all {
+		n = -1
+	}
+	text := strings.Replace(l.text, old, repl, n)
+	if _, err := s.a.be.Send(chat.Draft{Channel: s.a.model.current, Kind: chat.KindEdit, Ref: l.id, Text: text}); err != nil {
+		s.a.errorLine("not corrected: %v", err)
+		return false
+	}
+	return true
+}
+
+// parseSubst reads s/old/new/ (or s/old/new/g; the last slash may be left
+// out), as IRC and senpai users type a correction.
+func parseSubst(text string) (old, repl string, all, ok bool) {
+	rest, found := strings.CutPrefix(text, "s/")
+	if !found || strings.Contains(text, "\n") {
+		return "", "", false, false
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) < 2 || parts[0] == "" {
+		return "", "", false, false
+	}
+	if len(parts) == 3 && parts[2] != "" && parts[2] != "g" {
+		return "", "", false, false
+	}
+	return parts[0], parts[1], len(parts) == 3 && parts[2] == "g", true
+}

@@ -139,6 +139,7 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		}
 	}
 	return ui.Options{
+		DraftsFile:      cfg.DraftsFile(),
 		Terminal:        term,
 		Tmux:            os.Getenv("TMUX") != "",
 		OpenURL:         openURL,

@@ -1,0 +1,82 @@
+package ui_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/ui"
+)
+
+// "/join #Dev" is #dev, and the window says names are lower case; a join
+// of a channel one is in only shows it; /topic alone shows the topic.
+func TestJoinForgivesCaseAndTopicShows(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 100, 30)
+	s.say(t, "/join #Dev", "Dev is #dev: names are lower case")
+	s.waitText(t, "joined #dev")
+	s.say(t, "/topic", "#dev has no topic; type /topic TEXT to set one")
+	s.say(t, "/topic releases and deploys", "topic of #dev: releases and deploys")
+	s.typeText("/topic", true)
+	s.waitFor(t, "the topic shown", func(text string) bool {
+		return strings.Count(text, "topic of #dev: releases and deploys") == 2
+	})
+	s.typeText("/join dev", true)
+	s.typeText("/topic", true)
+	s.waitFor(t, "the topic again", func(text string) bool {
+		return strings.Count(text, "topic of #dev: releases and deploys") == 3
+	})
+	if n := strings.Count(s.text(), "joined #dev"); n != 1 {
+		t.Fatalf("joining #dev again said joined %d times", n)
+	}
+}
+
+// Each conversation keeps its unsent text: switching away and back brings
+// it back, and so does a restart (the drafts file, 0600).
+func TestDraftsPerConversation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drafts", "alice.json")
+	f := conversation()
+	s := newTestScreen(100, 30)
+	stop, _, runErr := runApp(t, ui.Options{Backend: f, Screen: s, DraftsFile: path})
+	s.waitText(t, "#general · subscribed")
+	s.typeText("half a thought", false)
+	s.key(tcell.KeyCtrlN, 0)
+	s.waitText(t, "#random · subscribed")
+	s.waitFor(t, "an empty input in #random", func(string) bool { return strings.HasPrefix(inputRow(s), "Type a message") })
+	s.typeText("for random", false)
+	s.key(tcell.KeyCtrlP, 0)
+	s.waitText(t, "#general · subscribed")
+	s.waitFor(t, "the draft of #general back", func(string) bool { return inputRow(s) == "half a thought" })
+	stop()
+	if *runErr != nil {
+		t.Fatal(*runErr)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("drafts file: %v, %v", fi, err)
+	}
+
+	again := newTestScreen(100, 30)
+	runApp(t, ui.Options{Backend: conversation(), Screen: again, DraftsFile: path})
+	again.waitText(t, "#general · subscribed")
+	again.waitFor(t, "the draft after a restart", func(string) bool { return inputRow(again) == "half a thought" })
+	again.key(tcell.KeyCtrlN, 0)
+	again.waitFor(t, "#random's draft after a restart", func(string) bool { return inputRow(again) == "for random" })
+}
+
+// A reply keeps its quote row when it comes with history (after a
+// restart, in a window opened later), not only live.
+func TestReplyQuoteFromHistory(t *testing.T) {
+	f := newFakeBackend("alice")
+	f.mine = []string{"general"}
+	q := f.add("general", "bob", "the build is red again", fixedTime.Add(-time.Minute))
+	f.add("general", "carol", "on it", fixedTime)
+	f.mu.Lock()
+	f.msgs["general"][1].ReplyTo = q.ID
+	f.mu.Unlock()
+	s := showFake(t, f, 100, 24)
+	s.waitText(t, "↪ bob: the build is red again")
+	s.waitText(t, "carol: on it")
+}

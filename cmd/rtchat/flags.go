@@ -64,13 +64,31 @@ func newFlagSet(name, args, summary string, w io.Writer) *flag.FlagSet {
 	fs.SetOutput(w)
 	fs.Usage = func() {
 		fmt.Fprintf(w, "Usage: %s\n  %s\n\nFlags:\n", strings.Join(strings.Fields("rtchat "+name+" "+args), " "), summary)
-		fs.PrintDefaults()
+		printFlags(w, fs)
 	}
 	return fs
 }
 
-// parse parses args, allowing flags after positional arguments too
-// ("rtchat tail general -n 5").
+// printFlags lists fs's flags as the README writes them: "--name", and
+// "-f" for a one-letter flag.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(fl *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(fl)
+		head := "  --" + fl.Name
+		if len(fl.Name) == 1 {
+			head = "  -" + fl.Name
+		}
+		if arg != "" {
+			head += " " + arg
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", head, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if d := fl.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && d != "[]" {
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
 // parseN is parse for a command that takes from least to most
 // positional arguments; another count prints the usage.
 func parseN(fs *flag.FlagSet, args []string, least, most int) ([]string, error) {
@@ -85,6 +103,8 @@ func parseN(fs *flag.FlagSet, args []string, least, most int) ([]string, error) 
 	return pos, nil
 }
 
+// parse parses args, allowing flags after positional arguments too
+// ("rtchat tail general -n 5").
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

@@ -204,7 +204,7 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 	}
 	// Getting ready (the signing key, the name, the channel) rides on
 	// the connection's first exchange.
-	var ready func(context.Context) (string, error)
+	var ready func(context.Context) (chat.Prepared, error)
 	f.patient = true // a server restarting is waited out, as a failover is
 	s, err := openSession(ctx, f, std, func(c *chat.Client, pipe redis.Pipeliner) {
 		ready = c.QueuePrepare(ctx, pipe, channel, d.Kind.Shown())
@@ -218,22 +218,27 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 			return err
 		}
 	}
+	var p chat.Prepared
 	if s.ahead {
-		channel, err = ready(ctx)
+		p, err = ready(ctx)
 	}
 	// Through a failover (a master gone, its replica not yet promoted),
 	// registering the signing key and opening the conversation (creating
 	// a new channel) are retried like the send itself.
 	if !s.ahead || chat.Retryable(err) {
 		err = retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
-			channel, err = s.client.Prepare(ctx, name, d.Kind.Shown())
+			p, err = s.client.Prepare(ctx, name, d.Kind.Shown())
 			return err
 		})
 	}
 	if err != nil {
 		return err
 	}
-	d.Channel = channel
+	if p.Created {
+		// A typo makes a new channel: say so at once.
+		fmt.Fprintf(std.err, "created %s\n", chat.Display(p.Conv))
+	}
+	d.Channel = p.Conv
 	sent, err := s.client.Broadcast(ctx, d)
 	if err != nil {
 		return err
@@ -319,6 +324,7 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 	fs := newFlagSet("channels", "[flags]", "List every channel with its description and member count.", std.err)
 	f.register(fs)
 	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","name","private","description","members","created_by"}`)
+	names := fs.Bool("names", false, "print only the names, one a line (for shell completion)")
 	if _, err := parseN(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -346,6 +352,10 @@ func runChannels(ctx context.Context, args []string, std stdio) error {
 		name, _ := chat.PrivateName(c.Name)
 		if !c.Private {
 			name = c.Name
+		}
+		if *names {
+			fmt.Fprintln(std.out, name)
+			continue
 		}
 		if *asJSON {
 			b, _ := json.Marshal(map[string]any{"id": c.ID, "name": name, "private": c.Private, "description": c.Description, "members": c.Members, "created_by": c.CreatedBy})

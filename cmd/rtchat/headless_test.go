@@ -279,3 +279,30 @@ func TestHeadlessRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// Common flags may come before the command; a send that makes a new
+// channel says so on stderr (a typo is noticed at once); help writes the
+// flags as the README does, --name.
+func TestFlagsBeforeCommandAndCreatedChannel(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	code, out, errs := rtchat(t, "", "--user", "dave", "--redis", srv.URL(), "send", "typo-name", "hi")
+	if code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("flags before send: exit %d, out %q, stderr %q", code, out, errs)
+	}
+	if !strings.Contains(errs, "created #typo-name") {
+		t.Fatalf("a send that made a channel did not say so: %q", errs)
+	}
+	code, _, errs = rtchat(t, "", "send", "--redis", srv.URL(), "typo-name", "again")
+	if code != 0 || strings.Contains(errs, "created") {
+		t.Fatalf("a send to an existing channel: exit %d, stderr %q", code, errs)
+	}
+	_, out, _ = rtchat(t, "", "tail", "--json", "--redis", srv.URL(), "typo-name")
+	if !strings.Contains(out, `"user":"dave"`) {
+		t.Fatalf("--user before the command was not used: %s", out)
+	}
+	_, _, errs = rtchat(t, "", "send", "--help")
+	if !strings.Contains(errs, "\n  --config PATH") || strings.Contains(errs, "\n  -config") {
+		t.Fatalf("help does not write --config:\n%s", errs)
+	}
+}

@@ -8,6 +8,7 @@
 //	rtchat login [URL]                 sign in; keeps the password in the config file
 //	rtchat admin user|channel …        manage accounts and private channels
 //	rtchat serve [--addr A]            run the embedded server in the foreground
+//	rtchat completion bash|zsh|fish    print a shell completion script
 //	rtchat --version
 package main
 
@@ -19,6 +20,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/rtchat/rtchat/chat"
@@ -57,6 +60,7 @@ func commands() []command {
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
 		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},
 		{"serve", "[--addr 127.0.0.1:6379] [--password-file FILE] [--allow-remote]", "run the embedded in-memory server in the foreground", runServe},
+		{"completion", "bash|zsh|fish", "print a shell completion script: commands, flags, channel names from the server", runCompletion},
 	}
 }
 
@@ -87,6 +91,7 @@ func dispatch(ctx context.Context, args []string, std stdio) error {
 			usage(std.out)
 			return nil
 		}
+		args = commandFirst(args)
 		for _, c := range commands() {
 			if args[0] == c.name {
 				return c.run(ctx, args[1:], std)
@@ -94,6 +99,33 @@ func dispatch(ctx context.Context, args []string, std stdio) error {
 		}
 	}
 	return runChat(ctx, args, std)
+}
+
+// commandFirst moves common flags typed before a command behind it:
+// "rtchat --user dave send general hi" is "rtchat send --user dave
+// general hi". Without a command after the flags, args stay as they are.
+func commandFirst(args []string) []string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	var f commonFlags
+	f.register(fs)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			if slices.ContainsFunc(commands(), func(c command) bool { return c.name == a }) && i > 0 {
+				return slices.Concat([]string{a}, args[:i], args[i+1:])
+			}
+			return args
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		fl := fs.Lookup(name)
+		if fl == nil {
+			return args // not a common flag: leave it to the chat's parser
+		}
+		if b, ok := fl.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+			i++ // its value
+		}
+	}
+	return args
 }
 
 func usage(w io.Writer) {

@@ -144,16 +144,16 @@ func TestNotifyCommandNeverThroughAShell(t *testing.T) {
 	s.waitText(t, "#general · subscribed")
 	hostile := "alice: $(touch " + filepath.Join(dir, "pwned") + ") `id` ; rm -rf x"
 	f.live("random", "mallory", hostile)
+	want := "[--app=rtchat]\n[mallory in #random]\n[" + strings.ReplaceAll(hostile, ";", ",") + "]\n"
+	// The command writes its arguments one by one: wait for all of them,
+	// not for the file to exist.
 	redistest.Eventually(t, 5*time.Second, "the command to run", func() error {
-		_, err := os.Stat(out)
+		b, err := os.ReadFile(out)
+		if err == nil && string(b) != want {
+			err = fmt.Errorf("the command got\n%s\nwant\n%s", b, want)
+		}
 		return err
 	})
-	time.Sleep(100 * time.Millisecond)
-	b, _ := os.ReadFile(out)
-	want := "[--app=rtchat]\n[mallory in #random]\n[" + strings.ReplaceAll(hostile, ";", ",") + "]\n"
-	if string(b) != want {
-		t.Fatalf("the command got\n%s\nwant\n%s", b, want)
-	}
 	if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
 		t.Fatal("a shell ran the text")
 	}

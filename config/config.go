@@ -603,13 +603,14 @@ func stateDir(getenv func(string) (string, bool)) string {
 	return xdgDir(getenv, "XDG_STATE_HOME", ".local", "state")
 }
 
-// DraftsFile is where the window keeps the user's unsent texts on this
-// server, one file per user and server ("" without a state directory).
-func (c Config) DraftsFile() string {
+// WindowFile is where the window keeps, for this user on this server,
+// what it brings back on a restart: the unsent drafts, the conversation
+// that was open and where it was scrolled ("" without a state directory).
+func (c Config) WindowFile() string {
 	if c.StateDir == "" {
 		return ""
 	}
-	return filepath.Join(c.StateDir, "drafts", sanitizeLogin(c.Server())+"-"+c.User+".json")
+	return filepath.Join(c.StateDir, "window", sanitizeLogin(c.Server())+"-"+c.User+".json")
 }
 
 // String describes the configuration for logs, without the password.

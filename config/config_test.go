@@ -313,24 +313,24 @@ func TestAttentionKeys(t *testing.T) {
 	}
 }
 
-func TestDraftsFileIsPerServerAndUserInTheStateDirectory(t *testing.T) {
+func TestWindowFileIsPerServerAndUserInTheStateDirectory(t *testing.T) {
 	state := t.TempDir()
 	c, err := config.Load(config.Flags{User: ptr("bob"), Redis: ptr("redis://chat.example:6380")}, env(map[string]string{"XDG_STATE_HOME": state}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := filepath.Join(state, "rtchat", "drafts")
-	if got := c.DraftsFile(); filepath.Dir(got) != want || !strings.Contains(filepath.Base(got), "bob") || !strings.Contains(filepath.Base(got), "6380") {
-		t.Errorf("DraftsFile = %q, want a file for bob on :6380 in %s", got, want)
+	want := filepath.Join(state, "rtchat", "window")
+	if got := c.WindowFile(); filepath.Dir(got) != want || !strings.Contains(filepath.Base(got), "bob") || !strings.Contains(filepath.Base(got), "6380") {
+		t.Errorf("WindowFile = %q, want a file for bob on :6380 in %s", got, want)
 	}
 	other, err := config.Load(config.Flags{User: ptr("carol"), Redis: ptr("redis://chat.example:6380")}, env(map[string]string{"XDG_STATE_HOME": state}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.DraftsFile() == c.DraftsFile() {
-		t.Errorf("bob and carol share the drafts file %s", c.DraftsFile())
+	if other.WindowFile() == c.WindowFile() {
+		t.Errorf("bob and carol share the window file %s", c.WindowFile())
 	}
-	if none, _ := config.Load(config.Flags{User: ptr("bob")}, env(nil)); none.DraftsFile() != "" {
-		t.Errorf("without a home, DraftsFile = %q, want none", none.DraftsFile())
+	if none, _ := config.Load(config.Flags{User: ptr("bob")}, env(nil)); none.WindowFile() != "" {
+		t.Errorf("without a home, WindowFile = %q, want none", none.WindowFile())
 	}
 }

@@ -113,10 +113,7 @@ const openDMWarning = "this server has no accounts: anyone with its password can
 func (a *App) switchTo(name string) {
 	prev := a.model.current
 	if prev != name {
-		a.keepDraft(prev)
-		if err := a.saveDrafts(); err != nil {
-			a.errorLine("%v", err)
-		}
+		a.keep.leave(prev)
 	}
 	a.model.current = name
 	c := a.channel(name)
@@ -131,7 +128,10 @@ func (a *App) switchTo(name string) {
 	a.logv.SetLog(c.log)
 	a.list.SetCurrent(name)
 	if prev != name {
-		a.showDraft(prev, name)
+		a.keep.show(prev, name)
+		if err := a.keep.save(); err != nil {
+			a.errorLine("%v", err)
+		}
 	}
 	a.marks.markShown()
 	a.refresh()

@@ -37,9 +37,10 @@ const (
 type Options struct {
 	// Backend is the chat core (required).
 	Backend Backend
-	// DraftsFile keeps each conversation's unsent text across restarts
-	// ("": only while the window runs).
-	DraftsFile string
+	// StateFile keeps, across restarts, each conversation's unsent text,
+	// the conversation that was open and where it was scrolled ("": only
+	// while the window runs).
+	StateFile string
 	// Theme colours the screen; Layout is "sidebar" (default) or "stacked".
 	Theme  themes.Theme
 	Layout string
@@ -128,6 +129,7 @@ type App struct {
 	comp     *composer
 	threads  *threads
 	searcher *searcher
+	keep     *keeper
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
@@ -135,8 +137,6 @@ type App struct {
 
 	// title is the terminal title set.
 	title string
-	// savedDrafts are the drafts as the drafts file holds them.
-	savedDrafts map[string]string
 
 	// themeFile is the theme file to watch (a themeWatch; file "" for a
 	// shipped theme); the UI goroutine sets it, the watcher reads it.
@@ -209,11 +209,7 @@ func New(opts Options) *App {
 		keys:     bindKeys(opts.Keys, false),
 		actions:  actionHandlers(),
 	}
-	drafts, err := loadDrafts(opts.DraftsFile)
-	if err != nil {
-		a.sys.append(newSystemLine(lineError, err.Error()))
-	}
-	a.model.drafts, a.savedDrafts = drafts, maps.Clone(drafts)
+	a.keep = newKeeper(a)
 	a.att = &attention{a: a, attn: newNotifier()}
 	a.sel = &selection{a: a}
 	a.prompt = &prompt{a: a}
@@ -309,8 +305,8 @@ func (a *App) Run(ctx context.Context) error {
 	err := a.app.Run()
 	a.cancel()
 	// The loop has ended: the input is this goroutine's to read.
-	a.keepDraft(a.model.current)
-	if derr := a.saveDrafts(); derr != nil {
+	a.keep.leave(a.model.current)
+	if derr := a.keep.save(); derr != nil {
 		err = errors.Join(err, derr)
 	}
 	// Workers stop on the cancelled context; one stuck posting to a loop
@@ -489,7 +485,7 @@ func (a *App) startup() {
 			}
 		}
 		for i, ch := range joined {
-			a.joinedChannel(ch, i == 0)
+			a.joinedChannel(ch, a.keep.first(ch.Name, i, joined))
 		}
 	})
 	// Then what the first view does not need.

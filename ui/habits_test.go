@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func TestDraftsPerConversation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "drafts", "alice.json")
 	f := conversation()
 	s := newTestScreen(100, 30)
-	stop, _, runErr := runApp(t, ui.Options{Backend: f, Screen: s, DraftsFile: path})
+	stop, _, runErr := runApp(t, ui.Options{Backend: f, Screen: s, StateFile: path})
 	s.waitText(t, "#general · subscribed")
 	s.typeText("half a thought", false)
 	s.key(tcell.KeyCtrlN, 0)
@@ -59,7 +60,7 @@ func TestDraftsPerConversation(t *testing.T) {
 	}
 
 	again := newTestScreen(100, 30)
-	runApp(t, ui.Options{Backend: conversation(), Screen: again, DraftsFile: path})
+	runApp(t, ui.Options{Backend: conversation(), Screen: again, StateFile: path})
 	again.waitText(t, "#general · subscribed")
 	again.waitFor(t, "the draft after a restart", func(string) bool { return inputRow(again) == "half a thought" })
 	again.key(tcell.KeyCtrlN, 0)
@@ -79,4 +80,49 @@ func TestReplyQuoteFromHistory(t *testing.T) {
 	s := showFake(t, f, 100, 24)
 	s.waitText(t, "↪ bob: the build is red again")
 	s.waitText(t, "carol: on it")
+}
+
+// A restart opens the conversation that was open, scrolled to where it
+// was, with the count of what came below.
+func TestRestartReopensWhereYouWere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "window", "alice.json")
+	long := func() *fakeBackend {
+		f := conversation()
+		for i := range 60 {
+			f.add("random", "carol", fmt.Sprintf("random line %02d", i), fixedTime.Add(time.Duration(i)*time.Second))
+		}
+		return f
+	}
+	s := newTestScreen(100, 20)
+	stop, _, runErr := runApp(t, ui.Options{Backend: long(), Screen: s, StateFile: path})
+	s.waitText(t, "#general · subscribed")
+	s.key(tcell.KeyCtrlN, 0)
+	s.waitText(t, "random line 59")
+	s.key(tcell.KeyPgUp, 0)
+	s.waitFor(t, "scrolled up", func(text string) bool { return !strings.Contains(text, "random line 59") })
+	before := s.text()
+	stop()
+	if *runErr != nil {
+		t.Fatal(*runErr)
+	}
+
+	again := newTestScreen(100, 20)
+	runApp(t, ui.Options{Backend: long(), Screen: again, StateFile: path})
+	again.waitText(t, "#random · subscribed")
+	again.waitFor(t, "the same bottom line as before the restart, with the count of those below", func(text string) bool {
+		return lastLogRow(text) == lastLogRow(before) && strings.Contains(text, "16 new messages · End to jump")
+	})
+	again.key(tcell.KeyEnd, 0)
+	again.waitText(t, "random line 59")
+}
+
+// lastLogRow is the screen's last row of carol's random lines.
+func lastLogRow(text string) string {
+	last := ""
+	for _, row := range strings.Split(text, "\n") {
+		if i := strings.Index(row, "random line "); i >= 0 {
+			last = row[i:]
+		}
+	}
+	return last
 }

@@ -139,7 +139,7 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		}
 	}
 	return ui.Options{
-		DraftsFile:      cfg.DraftsFile(),
+		StateFile:       cfg.WindowFile(),
 		Terminal:        term,
 		Tmux:            os.Getenv("TMUX") != "",
 		OpenURL:         openURL,

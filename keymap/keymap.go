@@ -34,6 +34,8 @@ const (
 	Quit        = "quit"
 	Select      = "select_message"
 	Editor      = "editor"
+	MarkAllRead = "mark_all_read"
+	JumpNew     = "jump_new"
 )
 
 // The message actions' names (see MessageActions).
@@ -54,6 +56,8 @@ var Actions = []Action{
 	{Help, "F1", "show every key and command"},
 	{QuickSwitch, "Ctrl+K", "quick switcher: type to filter channels, Enter opens, Esc closes"},
 	{NextUnread, "Alt+A", "next channel with unread messages, mentions first"},
+	{MarkAllRead, "Shift+Esc, Alt+M", "mark every conversation read"},
+	{JumpNew, "Alt+N", "scroll to the \"new since you were here\" line"},
 	{NextChannel, "Ctrl+N, Alt+Down", "next joined channel"},
 	{PrevChannel, "Ctrl+P, Alt+Up", "previous joined channel"},
 	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
 )
 
@@ -125,4 +128,62 @@ func lastLogRow(text string) string {
 		}
 	}
 	return last
+}
+
+// Coming back to many conversations: Alt+N scrolls to the "new since you
+// were here" line, Alt+M (Shift+Esc) marks every conversation read, in
+// Redis too; a channel whose whole history is loaded says where it begins.
+func TestJumpToNewAndMarkAllRead(t *testing.T) {
+	_, rdb, bob := withBob(t)
+	for _, ch := range []string{"news", "side"} {
+		if _, err := bob.Join(context.Background(), ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(t, bob, "news", "read before")
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	w.say(t, "/join side", "#side · subscribed")
+	w.say(t, "/join news", "read before")
+	w.waitText(t, "beginning of #news")
+	w.say(t, "/join general", "#general · subscribed")
+	waitMarker(t, rdb, "alice", "news")
+	waitMarker(t, rdb, "alice", "side")
+	w.stop()
+	for i := range 40 {
+		send(t, bob, "news", fmt.Sprintf("news %02d", i))
+	}
+	send(t, bob, "side", "on the side")
+
+	w = openWindow(t, rdb, "alice", ui.Options{})
+	w.waitList(t, "news", " 40")
+	w.waitList(t, "side", " 1")
+	w.say(t, "/join news", "news 39")
+	if strings.Contains(w.text(), "new since you were here") {
+		t.Fatalf("the marker fits on the first screen; the test wants it above:\n%s", w.text())
+	}
+	w.InjectKey(tcell.KeyRune, 'n', tcell.ModAlt)
+	w.waitFor(t, "the marker at the top", func(text string) bool {
+		return strings.Contains(strings.Split(text, "\n")[1], "new since you were here")
+	})
+	w.InjectKey(tcell.KeyRune, 'm', tcell.ModAlt)
+	w.key(tcell.KeyEnd, 0)
+	w.waitText(t, "marked 1 conversation read") // #news was read when shown
+	w.waitList(t, "side", "")
+	w.waitList(t, "news", "")
+	last := func(ch string) string {
+		xs, err := rdb.XRevRangeN(context.Background(), chat.DefaultKeys().Stream(ch), "+", "-", 1).Result()
+		if err != nil || len(xs) == 0 {
+			t.Fatal(err)
+		}
+		return xs[0].ID
+	}
+	redistest.Eventually(t, 5*time.Second, "the read markers at the newest messages", func() error {
+		for _, ch := range []string{"news", "side"} {
+			if got, want := rdb.HGet(context.Background(), chat.DefaultKeys().ReadMarks("alice"), ch).Val(), last(ch); got != want {
+				return fmt.Errorf("#%s marked at %s, want %s", ch, got, want)
+			}
+		}
+		return nil
+	})
 }

@@ -92,6 +92,8 @@ func actionHandlers() map[string]func(a *App) {
 		keymap.Help:        showHelp,
 		keymap.QuickSwitch: showSwitcher,
 		keymap.NextUnread:  (*App).nextUnread,
+		keymap.MarkAllRead: func(a *App) { a.marks.markAllRead() },
+		keymap.JumpNew:     func(a *App) { a.marks.jumpNew() },
 		keymap.NextChannel: func(a *App) { a.cycle(1) },
 		keymap.PrevChannel: func(a *App) { a.cycle(-1) },
 		keymap.ChannelList: toggleList,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
 )
 
 // logView shows one channel's log. It keeps no copy of the text: it draws
@@ -75,6 +76,11 @@ func (v *logView) Draw(screen tcell.Screen) {
 				}
 			}
 		}
+	}
+	if row >= y && c != nil && c.historyLoaded && !c.more && c.name != "" {
+		// The whole stream is loaded: say where it begins.
+		v.drawMarker(screen, x, row, w, " beginning of "+sanitize(chat.Display(c.name))+" ", v.styles.log.separator)
+		row--
 	}
 	for ; row >= y; row-- {
 		fill(screen, x, row, w, base)
@@ -238,6 +244,22 @@ func (v *logView) Top() {
 	}
 	c.follow, c.anchor, c.anchorRow = false, 0, 0
 	v.clampTop()
+}
+
+// showAtTop scrolls so that line i is the top line of the view, or, when
+// every line from i on fits in the view, returns to live.
+func (v *logView) showAtTop(i int) {
+	c := v.log
+	rows := 0
+	for j := i; j < len(c.lines); j++ {
+		n := c.rowCount(j, v.width)
+		if rows+n >= v.high {
+			c.follow, c.anchor, c.anchorRow = false, j, v.high-rows-1
+			return
+		}
+		rows += n
+	}
+	v.Live()
 }
 
 // Live returns to the newest line and follows new ones.

@@ -44,6 +44,45 @@ func (mk *marker) sendMark(c *channel, id chat.ID) {
 	})
 }
 
+// markAllRead marks every joined conversation read up to its newest
+// line (Slack's Shift+Esc).
+func (mk *marker) markAllRead() {
+	n := 0
+	for _, c := range mk.a.model.channels {
+		last := c.log.lastID()
+		if !c.joined || last.IsZero() || c.item().unread == 0 && !c.log.unreadMore {
+			continue
+		}
+		c.log.read(last)
+		c.log.unread, c.log.mentions, c.log.unreadMore = 0, 0, false
+		for root := range c.log.extras {
+			c.threadRead(root)
+		}
+		mk.sendMark(c, last)
+		n++
+	}
+	if n == 0 {
+		mk.a.systemLine("nothing was unread")
+	} else {
+		mk.a.systemLine("marked %d conversation%s read", n, plural(n))
+	}
+	mk.a.refresh()
+}
+
+// jumpNew scrolls the log to its "new since you were here" line.
+func (mk *marker) jumpNew() {
+	c := mk.a.model.shown()
+	if c == nil {
+		return
+	}
+	i := c.log.lastIndex(func(l *line) bool { return l.kind == lineNewSince })
+	if i < 0 {
+		mk.a.systemLine("nothing new since you were last here")
+		return
+	}
+	mk.a.logv.showAtTop(i)
+}
+
 // resendMarks sends the read markers that could not be stored.
 func (mk *marker) resendMarks() {
 	for _, c := range mk.a.model.channels {

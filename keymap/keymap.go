@@ -54,7 +54,7 @@ const (
 // Actions lists every configurable action, in the order help shows them.
 var Actions = []Action{
 	{Help, "F1", "show every key and command"},
-	{QuickSwitch, "Ctrl+K", "quick switcher: type to filter channels, Enter opens, Esc closes"},
+	{QuickSwitch, "Ctrl+K", "quick switcher: type to filter channels and people, Enter opens, Esc closes"},
 	{NextUnread, "Alt+A", "next channel with unread messages, mentions first"},
 	{MarkAllRead, "Shift+Esc, Alt+M", "mark every conversation read"},
 	{JumpNew, "Alt+N", "scroll to the \"new since you were here\" line"},

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/themes"
@@ -300,36 +301,62 @@ func cmdQuit(a *App, _ string) error {
 	return nil
 }
 
-// confirm asks a yes/no question in a dialog and runs yes on Yes.
+// confirm asks a yes/no question in a dialog, in the theme's colours, and
+// runs yes on Yes; y answers Yes, n and Esc No.
 func (a *App) confirm(question string, yes func()) {
-	modal := tview.NewModal().SetText(escape(question)).AddButtons([]string{"No", "Yes"})
-	modal.SetDoneFunc(func(_ int, label string) {
+	bg, fg, _ := a.st.header.Decompose()
+	sel, selFg, _ := a.st.channelSel.Decompose()
+	modal := tview.NewModal().SetText(escape(question)).AddButtons([]string{"No (n)", "Yes (y)"}).
+		SetBackgroundColor(bg).SetTextColor(fg).
+		SetButtonBackgroundColor(bg).SetButtonTextColor(fg).
+		SetButtonActivatedStyle(tcell.StyleDefault.Background(sel).Foreground(selFg))
+	answer := func(ok bool) {
 		a.pages.RemovePage("confirm")
 		a.app.SetFocus(a.input)
-		if label == "Yes" {
+		if ok {
 			yes()
 		}
+	}
+	modal.SetDoneFunc(func(i int, _ string) { answer(i == 1) })
+	modal.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		switch {
+		case ev.Key() == tcell.KeyRune && (ev.Rune() == 'y' || ev.Rune() == 'Y'):
+			answer(true)
+		case ev.Key() == tcell.KeyRune && (ev.Rune() == 'n' || ev.Rune() == 'N'):
+			answer(false)
+		default:
+			return ev
+		}
+		return nil
 	})
 	a.pages.AddPage("confirm", modal, true, true)
 	a.app.SetFocus(modal)
 }
 
-// userNames returns everyone seen in the window: authors and the members
-// of the channel on screen.
+// userNames returns everyone the window knows of, sorted: authors, the
+// members of every conversation, the people of direct conversations and
+// who is online.
 func (m *model) userNames() []string {
 	users := map[string]bool{}
 	for u := range m.authors {
 		users[u] = true
 	}
-	if c := m.shown(); c != nil {
+	for u := range m.online {
+		users[u] = true
+	}
+	for name, c := range m.channels {
 		for _, u := range c.members {
 			users[u] = true
+		}
+		if p, dm := chat.PeerOf(name); dm {
+			users[p] = true
 		}
 	}
 	out := make([]string, 0, len(users))
 	for u := range users {
 		out = append(out, u)
 	}
+	slices.Sort(out)
 	return out
 }
 

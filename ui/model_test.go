@@ -76,9 +76,14 @@ func TestModelConversations(t *testing.T) {
 		t.Errorf("pendingCount = %d, want 2", n)
 	}
 	m.authors["bob"] = true
-	names := m.userNames()
-	slices.Sort(names)
-	if !slices.Equal(names, []string{"bob", "carol"}) {
+	// Everyone known, not only the conversation on screen: members of
+	// others, the people of direct conversations, who is online.
+	side := newChannel(newChannelLog("side"))
+	side.members = []string{"erin"}
+	m.channels["side"], m.channels[chat.DM("dave")] = side, newChannel(newChannelLog(chat.DM("dave")))
+	m.online["frank"] = true
+	m.current = chat.DM("dave")
+	if names := m.userNames(); !slices.Equal(names, []string{"bob", "carol", "dave", "erin", "frank"}) {
 		t.Errorf("userNames = %v", names)
 	}
 }

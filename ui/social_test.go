@@ -286,7 +286,7 @@ func TestQuickSwitcherFilters(t *testing.T) {
 	s := showFake(t, f, 100, 30)
 	s.waitText(t, "operations")
 	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
-	s.waitText(t, "switch channel")
+	s.waitText(t, "type to filter channels and people")
 	s.waitText(t, "#design")
 	s.typeText("opn", false) // fuzzy: o-p-…-n
 	s.waitFor(t, "only #operations", func(txt string) bool {
@@ -298,13 +298,29 @@ func TestQuickSwitcherFilters(t *testing.T) {
 	s.typeText("ps", false)
 	s.key(tcell.KeyEnter, tcell.ModNone)
 	s.waitText(t, "#ops · subscribed") // the prefix match wins
-	s.waitFor(t, "the switcher to close", func(txt string) bool { return !strings.Contains(txt, "switch channel") })
+	s.waitFor(t, "the switcher to close", func(txt string) bool { return !strings.Contains(txt, "type to filter channels and people") })
 
 	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
-	s.waitText(t, "switch channel")
+	s.waitText(t, "type to filter channels and people")
 	s.key(tcell.KeyEscape, tcell.ModNone)
-	s.waitFor(t, "Esc to close it", func(txt string) bool { return !strings.Contains(txt, "switch channel") })
+	s.waitFor(t, "Esc to close it", func(txt string) bool { return !strings.Contains(txt, "type to filter channels and people") })
 	s.waitText(t, "#ops · subscribed")
+
+	// People are there too: Enter opens a direct conversation.
+	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
+	s.typeText("zzq", false)
+	s.waitText(t, "nothing matches; Enter creates #zzq and joins it")
+	for range 3 {
+		s.key(tcell.KeyBackspace2, tcell.ModNone)
+	}
+	s.typeText("dv", false)
+	s.waitFor(t, "@dave, fuzzily", func(txt string) bool { return strings.Contains(txt, "> dv") && strings.Contains(txt, "@dave") })
+	s.key(tcell.KeyEnter, tcell.ModNone)
+	s.waitText(t, "@dave · subscribed")
+	// In a direct conversation, /msg completes anyone the window knows.
+	s.typeText("/msg ca", false)
+	s.key(tcell.KeyTab, tcell.ModNone)
+	s.waitFor(t, "carol completed", func(string) bool { return strings.HasPrefix(inputRow(s), "/msg carol") })
 }
 
 func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
@@ -334,7 +350,7 @@ func TestHelpOverlayListsEveryCommandAndKey(t *testing.T) {
 	// The rebound key works; the default one no longer does.
 	s.key(tcell.KeyF1, tcell.ModNone)
 	s.key(tcell.KeyCtrlG, tcell.ModCtrl)
-	s.waitText(t, "switch channel")
+	s.waitText(t, "type to filter channels and people")
 	if strings.Contains(s.text(), "help · Esc closes") {
 		t.Fatal("F1 still opens the help after it was rebound")
 	}

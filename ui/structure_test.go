@@ -15,6 +15,7 @@ import (
 	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/internal/testio"
+	"github.com/rtchat/rtchat/themes"
 	"github.com/rtchat/rtchat/ui"
 )
 
@@ -134,8 +135,20 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	w.altS()
 	w.press("d")
 	w.waitText(t, "Delete your message for everyone?")
-	w.key(tcell.KeyTab, tcell.ModNone)
-	w.key(tcell.KeyEnter, tcell.ModNone)
+	// n answers No; the dialog wears the theme's colours.
+	x, y, _ := w.find("Delete your")
+	if bg, _, _ := w.style(x, y).Decompose(); bg != themes.Default().Header.Background.Color {
+		t.Errorf("the dialog's background is %v, not the theme's %v", bg, themes.Default().Header.Background.Color)
+	}
+	w.press("n")
+	w.waitFor(t, "the dialog to close", func(s string) bool { return !strings.Contains(s, "Delete your") })
+	if !strings.Contains(w.text(), "alice: a typo, mended (edited)") {
+		t.Fatalf("n deleted the message:\n%s", w.text())
+	}
+	w.altS()
+	w.press("d")
+	w.waitText(t, "Delete your message for everyone?")
+	w.press("y")
 	w.waitText(t, "alice: message deleted")
 
 	// Up/Down move between messages; a click selects too.
@@ -146,7 +159,7 @@ func TestSelectAndActOnMessages(t *testing.T) {
 	w.waitFor(t, "up again", func(string) bool { return w.selectedRow("bob: hello world") })
 	w.key(tcell.KeyEscape, tcell.ModNone)
 	w.waitFor(t, "Esc to leave", func(string) bool { return !w.selectedRow("bob: hello world") })
-	x, y, _ := w.find("alice: an answer")
+	x, y, _ = w.find("alice: an answer")
 	w.click(x+3, y)
 	w.waitFor(t, "the click to select", func(string) bool { return w.selectedRow("alice: an answer") })
 	mu.Lock()

@@ -37,20 +37,32 @@ func fuzzyScore(name, query string) (score int, ok bool) {
 	return 1000 + 10*gaps + len(n), true
 }
 
-// switcherMatches returns the channels matching query, best first; among
-// equals, joined channels and then those with unread messages lead.
+// switcherMatches returns the conversations matching query, best first —
+// the list's, and a direct conversation with everyone else the window
+// knows of; among equals, joined ones and then those with unread
+// messages lead.
 func switcherMatches(a *App, query string) []channelItem {
 	type scored struct {
 		channelItem
 		score int
 	}
 	var out []scored
+	listed := map[string]bool{}
+	q := strings.TrimLeft(query, "#@")
 	for _, it := range a.list.items {
 		if it.header {
 			continue
 		}
-		if s, ok := fuzzyScore(it.name, query); ok {
+		listed[it.name] = true
+		if s, ok := fuzzyScore(strings.TrimLeft(it.name, "@+"), q); ok {
 			out = append(out, scored{it, s})
+		}
+	}
+	for _, p := range a.model.userNames() {
+		if dm := chat.DM(p); p != a.me && !listed[dm] {
+			if s, ok := fuzzyScore(p, q); ok {
+				out = append(out, scored{channelItem{name: dm}, s + 1})
+			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -75,7 +87,7 @@ func switcherMatches(a *App, query string) []channelItem {
 // showSwitcher opens the quick switcher: type to filter the channels,
 // Enter opens the selected one, Esc closes.
 func showSwitcher(a *App) {
-	o := newOverlay(a.st, "switch channel · type to filter · Enter opens · Esc closes")
+	o := newOverlay(a.st, "switch · type to filter channels and people · Enter opens · Esc closes")
 	o.filter = true
 	var shown []channelItem
 	refresh := func(q string) {
@@ -106,7 +118,7 @@ func showSwitcher(a *App) {
 		o.sel = o.next(-1, 1)
 		o.footer = ""
 		if len(rows) == 0 {
-			o.footer = "no channel matches; Enter joins #" + q + " (a new channel)"
+			o.footer = "nothing matches; Enter creates #" + q + " and joins it"
 		}
 	}
 	o.onQuery = refresh

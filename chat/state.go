@@ -54,9 +54,10 @@ type ReactionCount struct {
 	Users []string
 }
 
-// Counts returns the reactions, the most given first (then by emoji).
+// Counts returns the reactions, the most given first (then by emoji);
+// a deleted message has none to show (what reacted to it is gone).
 func (s *MessageState) Counts() []ReactionCount {
-	if s == nil {
+	if s == nil || s.Deleted != nil {
 		return nil
 	}
 	out := make([]ReactionCount, 0, len(s.Reactions))

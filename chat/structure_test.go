@@ -279,3 +279,25 @@ func TestChangesAroundTheScriptAreNotDelivered(t *testing.T) {
 		t.Fatalf("bob got %q", texts)
 	}
 }
+
+// A deleted message shows no reactions: what people reacted to is gone.
+func TestDeletedMessageShowsNoReactions(t *testing.T) {
+	root := chat.Message{ID: chat.ID{MS: 1}, User: "alice", Text: "oops"}
+	for _, e := range []chat.Message{
+		{ID: chat.ID{MS: 2}, User: "bob", Kind: chat.KindReact, Ref: root.ID, Text: "👍"},
+		{ID: chat.ID{MS: 3}, User: "carol", Kind: chat.KindReact, Ref: root.ID, Text: "😂"},
+	} {
+		if !chat.Apply(&root, e) {
+			t.Fatalf("%v refused", e)
+		}
+	}
+	if n := len(root.State.Counts()); n != 2 {
+		t.Fatalf("%d reactions before the delete, want 2", n)
+	}
+	if !chat.Apply(&root, chat.Message{ID: chat.ID{MS: 4}, User: "alice", Kind: chat.KindDelete, Ref: root.ID}) {
+		t.Fatal("the author's delete refused")
+	}
+	if c := root.State.Counts(); len(c) != 0 {
+		t.Fatalf("a deleted message shows reactions %v", c)
+	}
+}

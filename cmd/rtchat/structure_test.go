@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,42 @@ func TestHeadlessStructure(t *testing.T) {
 	t.Setenv("RTCHAT_USER", "mallory")
 	if code, _, errs := rtchat(t, "", "edit", "general", root, "mine now", "--redis", url); code == 0 || !strings.Contains(errs, "only its author may change a message") {
 		t.Errorf("another user's edit: %d %q", code, errs)
+	}
+}
+
+// tail -f -n 0 prints a change of a message sent before it started, as
+// the message is now: a script following the channel sees every change.
+func TestTailFollowPrintsChangesOfOlderMessages(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	url := srv.URL()
+	sendOK := func(args ...string) string {
+		t.Helper()
+		code, out, errs := rtchat(t, "", append(args, "--redis", url)...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+	root := sendOK("send", "general", "the plan")
+	out, _ := followTail(t, "-n", "0", "--redis", url, "general")
+	// Until tail is following: a line sent now is printed.
+	redistest.Eventually(t, 10*time.Second, "tail to follow", func() error {
+		if strings.Contains(out.String(), "ready?") {
+			return nil
+		}
+		sendOK("send", "general", "ready?")
+		return errors.New("not yet")
+	})
+	n := len(jsonLines(t, out.String()))
+	sendOK("edit", "general", root, "the better plan")
+	sendOK("react", "general", root, "🎉")
+	lines := jsonLines(t, strings.Join(waitOutput(t, out, n+2, 10*time.Second), "\n"))
+	edit, react := lines[n], lines[n+1]
+	if edit["id"] != root || edit["text"] != "the better plan" || edit["edited"] != "true" {
+		t.Fatalf("the edit of an older message: %v", edit)
+	}
+	if react["id"] != root || react["reactions"] != "map[🎉:1]" {
+		t.Fatalf("the reaction to an older message: %v", react)
 	}
 }

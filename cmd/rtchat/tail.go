@@ -251,13 +251,36 @@ func (t *tailer) remember(m chat.Message) {
 // message again when it is one tail printed (a thread's reply changes its
 // root's count, not worth a line).
 func (t *tailer) change(ctx context.Context, e chat.Message) error {
+	if e.Kind.Shown() && !e.Thread.IsZero() {
+		return nil
+	}
 	target := t.shown[e.Target()]
-	if target == nil || !chat.Apply(target, e) || (e.Kind.Shown() && !e.Thread.IsZero()) {
+	if target == nil {
+		return t.changedBefore(ctx, e)
+	}
+	if !chat.Apply(target, e) {
 		return nil
 	}
 	updated := *target
 	delete(t.shown, updated.ID)
 	return t.print(ctx, updated)
+}
+
+// changedBefore prints, as it is now, a message tail did not print (it
+// was sent before tail started, or printed too long ago) that live entry
+// e edited, deleted or reacted to: a script following the channel sees
+// every change. Its state as read now includes e.
+func (t *tailer) changedBefore(ctx context.Context, e chat.Message) error {
+	msgs, err := t.c.Around(ctx, e.Channel, e.Target(), 0)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.ID == e.Target() {
+			return t.print(ctx, m)
+		}
+	}
+	return nil // not in the stream (trimmed): nothing to show
 }
 
 // follow prints channel's new messages, through the same lossless delivery

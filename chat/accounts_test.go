@@ -508,3 +508,30 @@ func TestPublicChannelCannotTakeAPrivateName(t *testing.T) {
 		t.Fatalf("private over a public name: %v", err)
 	}
 }
+
+// With accounts, a person made by `rtchat admin user add` can be written
+// to at once, before they ever start rtchat, and finds the conversation,
+// message and all, when they first do.
+func TestDirectMessageToAnAccountNotStartedYet(t *testing.T) {
+	a := withAccounts(t, "alice", "bob")
+	ctx := ctxT(t)
+	alice := a.person("alice")
+	alice.waitConnected()
+	if _, err := alice.Join(ctx, chat.DM("bob")); err != nil {
+		t.Fatalf("open a conversation with bob, who never started rtchat: %v", err)
+	}
+	sent, err := alice.BroadcastMessage(ctx, chat.DM("bob"), "welcome aboard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := a.person("bob")
+	open, err := bob.Opening(ctx)
+	if err != nil || !slices.Contains(open.Channels, chat.DM("alice")) {
+		t.Fatalf("bob's first start opens %v (%v), not the conversation with alice", open.Channels, err)
+	}
+	if _, err := bob.Join(ctx, chat.DM("alice")); err != nil {
+		t.Fatal(err)
+	}
+	bob.waitCount(chat.DM("alice"), 1, 10*time.Second)
+	assertSameIDs(t, "bob", bob.ids(chat.DM("alice")), []string{sent.ID.String()})
+}

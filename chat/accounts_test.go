@@ -535,3 +535,20 @@ func TestDirectMessageToAnAccountNotStartedYet(t *testing.T) {
 	bob.waitCount(chat.DM("alice"), 1, 10*time.Second)
 	assertSameIDs(t, "bob", bob.ids(chat.DM("alice")), []string{sent.ID.String()})
 }
+
+// An account an admin removes while its window runs: the link says Redis
+// refuses the account (ErrAuth), which the window words for an account.
+func TestRemovedAccountIsAnAuthError(t *testing.T) {
+	a := withAccounts(t, "carol")
+	carol := a.person("carol")
+	carol.waitConnected()
+	if err := a.adm.DeleteUser(ctxT(t), "carol"); err != nil {
+		t.Fatal(err)
+	}
+	carol.waitFor(10*time.Second, "a refused account", func() bool {
+		return carol.hasEvent(func(e chat.Event) bool {
+			s, ok := e.(chat.StateEvent)
+			return ok && s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth)
+		})
+	})
+}

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +137,22 @@ func TestMembershipChangesShow(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if strings.Contains(s.text(), "anyone with its password") {
 		t.Fatalf("a warning on a server with accounts:\n%s", s.text())
+	}
+}
+
+// With accounts, a refused password says the account changed or went,
+// and what to do; without, that a password is wanted.
+func TestRefusedAccountSaysWhatToDo(t *testing.T) {
+	for _, accounts := range []bool{true, false} {
+		f := conversation()
+		s := newTestScreen(220, 20)
+		runApp(t, ui.Options{Backend: f, Screen: s, Accounts: accounts})
+		s.waitText(t, "#general · subscribed")
+		f.events <- chat.StateEvent{State: chat.StateReconnecting, Attempt: 2, Err: fmt.Errorf("%w: WRONGPASS invalid username-password pair", chat.ErrAuth)}
+		want := "Redis asks for a password: quit and start rtchat with REDIS_PASSWORD"
+		if accounts {
+			want = "Redis no longer takes your account alice (its password changed, or an admin removed it): ask the server's admin, then run rtchat login"
+		}
+		s.waitText(t, want)
 	}
 }

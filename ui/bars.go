@@ -93,6 +93,8 @@ func (a *App) connText() string {
 	switch s := a.model.conn; {
 	case s.State == chat.StateConnected && a.opts.Embedded:
 		return "embedded (in memory)"
+	case s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth) && a.opts.Accounts:
+		return "Redis no longer takes your account " + a.me + " (its password changed, or an admin removed it): ask the server's admin, then run rtchat login"
 	case s.State == chat.StateReconnecting && errors.Is(s.Err, chat.ErrAuth):
 		return "Redis asks for a password: quit and start rtchat with REDIS_PASSWORD"
 	case s.State == chat.StateReconnecting:

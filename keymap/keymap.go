@@ -36,6 +36,7 @@ const (
 	Editor      = "editor"
 	MarkAllRead = "mark_all_read"
 	JumpNew     = "jump_new"
+	Sidebar     = "toggle_sidebar"
 )
 
 // The message actions' names (see MessageActions).
@@ -61,6 +62,7 @@ var Actions = []Action{
 	{NextChannel, "Ctrl+N, Alt+Down", "next joined channel"},
 	{PrevChannel, "Ctrl+P, Alt+Up", "previous joined channel"},
 	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
+	{Sidebar, "F3", "hide or show the channel list (it hides itself in a window under 60 columns)"},
 	{PageUp, "PgUp", "scroll the log up (past the top loads older messages)"},
 	{PageDown, "PgDn", "scroll the log down (at the bottom: live again)"},
 	{Select, "Alt+S", "select a message (also: click it) to act on it; Up/Down or j/k move, Esc leaves"},

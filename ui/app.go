@@ -18,9 +18,12 @@ import (
 
 // Sizes and pauses of the window, in one place.
 const (
-	// listWidth is the channel list's width in the sidebar layout;
-	// stackedListHeight its height in the stacked one.
+	// listWidth is the channel list's width in the sidebar layout (at
+	// least listMinWidth in a narrow window, hidden under sidebarHide
+	// columns); stackedListHeight its height in the stacked one.
 	listWidth         = 22
+	listMinWidth      = 12
+	sidebarHide       = 60
 	stackedListHeight = 5
 	// maxInputRows is the most rows the input grows to.
 	maxInputRows = 6
@@ -137,6 +140,11 @@ type App struct {
 
 	// title is the terminal title set.
 	title string
+	// sidebarFlipped is set when the sidebar key hid the list in a wide
+	// window or showed it in a narrow one; listShown is the width the
+	// list has now.
+	sidebarFlipped bool
+	listShown      int
 
 	// themeFile is the theme file to watch (a themeWatch; file "" for a
 	// shipped theme); the UI goroutine sets it, the watcher reads it.
@@ -261,6 +269,7 @@ func (a *App) build() {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.logv, 0, 1, false).
 			AddItem(a.input, 1, 0, true)
+		a.listShown = listWidth
 		a.middle = tview.NewFlex().
 			AddItem(a.list, listWidth, 0, false).
 			AddItem(a.inputRow, 0, 1, true)
@@ -555,3 +564,31 @@ func (a *App) newLog(name string) *channelLog {
 
 // shown returns the channel on screen, or nil.
 func (m *model) shown() *channel { return m.channels[m.current] }
+
+// sidebarWidth is the channel list's width in a window width columns
+// wide: listWidth, narrower in a narrow window, none under sidebarHide —
+// the other way round when flipped by the sidebar key.
+func sidebarWidth(width int, flipped bool) int {
+	if (width < sidebarHide) != flipped {
+		return 0
+	}
+	return min(listWidth, max(listMinWidth, width/5))
+}
+
+// fitSidebar gives the sidebar the width that suits the screen (from the
+// draw hook: it changes only the layout).
+func (a *App) fitSidebar(screen tcell.Screen) {
+	if a.middle == nil {
+		return
+	}
+	width, _ := screen.Size()
+	w := sidebarWidth(width, a.sidebarFlipped)
+	if w == a.listShown {
+		return
+	}
+	a.listShown = w
+	a.middle.ResizeItem(a.list, w, 0)
+	if w == 0 && a.list.HasFocus() {
+		a.app.SetFocus(a.input)
+	}
+}

@@ -6,21 +6,44 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rtchat/rtchat/chat"
 )
 
-// bars are the header and the status bar. Both interpret style tags, so
-// everything they show passes escape.
+// bars are the header and the status bar.
 type bars struct {
-	header, status *tview.TextView
+	header, status *barLine
 }
 
 func newBars() *bars {
-	return &bars{
-		header: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
-		status: tview.NewTextView().SetDynamicColors(true).SetWrap(false),
+	return &bars{header: newBarLine(), status: newBarLine()}
+}
+
+// barLine is one row of plain text (drawn as it is, through drawText: no
+// style tags) in one style; a text wider than the row ends in "…".
+type barLine struct {
+	*tview.Box
+	text  string
+	style tcell.Style
+}
+
+func newBarLine() *barLine { return &barLine{Box: tview.NewBox()} }
+
+// SetText sets the text, sanitized.
+func (b *barLine) SetText(text string) { b.text = sanitize(text) }
+
+// GetText returns the text.
+func (b *barLine) GetText() string { return b.text }
+
+// Draw draws the row.
+func (b *barLine) Draw(screen tcell.Screen) {
+	x, y, w, h := b.GetInnerRect()
+	if w <= 0 || h <= 0 {
+		return
 	}
+	used := drawText(screen, x, y, w, cut(b.text, w), b.style)
+	fill(screen, x+used, y, w-used, b.style)
 }
 
 // barsView is what the bars show.
@@ -52,7 +75,7 @@ func (b *bars) show(v barsView) {
 			head += " — " + v.topic
 		}
 	}
-	b.header.SetText(escape(head))
+	b.header.SetText(head)
 	var parts []string
 	if v.channel != "" {
 		parts = append(parts, chat.Display(v.channel))
@@ -85,7 +108,7 @@ func (b *bars) show(v barsView) {
 		// What the keys do now comes first: it is what the user is doing.
 		parts = append([]string{v.doing}, parts...)
 	}
-	b.status.SetText(escape(" " + strings.Join(parts, " · ")))
+	b.status.SetText(" " + strings.Join(parts, " · "))
 }
 
 // connText says how the link to Redis is, for the status bar.

@@ -115,11 +115,21 @@ func (l *channelList) Draw(screen tcell.Screen) {
 	if w <= 0 || h <= 0 {
 		return
 	}
-	if l.cursor < l.offset {
-		l.offset = l.cursor
+	// In view: the cursor while the list has the focus, else the
+	// conversation on screen (a short stacked list scrolls to it).
+	keep := l.cursor
+	if !l.HasFocus() {
+		for i, it := range l.items {
+			if !it.header && it.name == l.current {
+				keep = i
+			}
+		}
 	}
-	if l.cursor >= l.offset+h {
-		l.offset = l.cursor - h + 1
+	if keep < l.offset {
+		l.offset = keep
+	}
+	if keep >= l.offset+h {
+		l.offset = keep - h + 1
 	}
 	for row := range h {
 		i := l.offset + row

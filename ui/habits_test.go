@@ -187,3 +187,33 @@ func TestJumpToNewAndMarkAllRead(t *testing.T) {
 		return nil
 	})
 }
+
+// A narrow window: the sidebar narrows, then hides itself (F3 brings it
+// back), and a bar too long for the row ends in "…".
+func TestNarrowWindows(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(50, 20)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "carol: a long line")
+	if strings.Contains(s.text(), "● random") {
+		t.Fatalf("the sidebar shows in a 50-column window:\n%s", s.text())
+	}
+	status := s.row(19)
+	if !strings.HasSuffix(strings.TrimRight(status, " "), "…") || !strings.HasPrefix(status, " #general · subscribed") {
+		t.Fatalf("the status bar is not cut with …: %q", status)
+	}
+	s.key(tcell.KeyF3, 0)
+	s.waitText(t, "● random")
+	if x, _, _ := s.find("[09:26] carol"); x != 12 {
+		t.Fatalf("the log starts at column %d with a 12-column list, want 12:\n%s", x, s.text())
+	}
+	s.key(tcell.KeyF3, 0)
+	s.waitFor(t, "the sidebar hidden again", func(text string) bool { return !strings.Contains(text, "● random") })
+
+	wide := newTestScreen(80, 24)
+	runApp(t, ui.Options{Backend: conversation(), Screen: wide})
+	wide.waitText(t, "[09:26] carol")
+	if x, _, _ := wide.find("[09:26] carol"); x != 16 {
+		t.Fatalf("at 80 columns the log starts at column %d, want 16 (a narrower list):\n%s", x, wide.text())
+	}
+}

@@ -97,6 +97,7 @@ func actionHandlers() map[string]func(a *App) {
 		keymap.NextChannel: func(a *App) { a.cycle(1) },
 		keymap.PrevChannel: func(a *App) { a.cycle(-1) },
 		keymap.ChannelList: toggleList,
+		keymap.Sidebar:     func(a *App) { a.sidebarFlipped = !a.sidebarFlipped },
 		keymap.PageUp:      func(a *App) { a.logv.PageUp() },
 		keymap.PageDown:    func(a *App) { a.logv.PageDown() },
 		keymap.Select:      func(a *App) { a.sel.startSelect() },
@@ -109,9 +110,12 @@ func actionHandlers() map[string]func(a *App) {
 func toggleList(a *App) {
 	if a.list.HasFocus() {
 		a.app.SetFocus(a.input)
-	} else {
-		a.app.SetFocus(a.list)
+		return
 	}
+	if a.middle != nil && a.listShown == 0 {
+		a.sidebarFlipped = !a.sidebarFlipped // a hidden list shows itself
+	}
+	a.app.SetFocus(a.list)
 }
 
 // globalKey handles keys that work wherever the focus is: the configured

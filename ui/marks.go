@@ -126,6 +126,7 @@ func (a *App) beforeDraw(screen tcell.Screen) bool {
 		a.title = title
 		screen.SetTitle(title)
 	}
+	a.fitSidebar(screen)
 	if a.att.bell {
 		a.att.bell = false
 		if a.opts.Bell {

@@ -46,11 +46,12 @@ func openWindowSized(t *testing.T, width, height int, rdb redis.UniversalClient,
 	return w
 }
 
-// listRow returns the channel list row of channel (the left 22 columns).
+// listRow returns the channel list row of channel (the list is a fifth
+// of the window, 12 to 22 columns).
 func (w *window) listRow(channel string) string {
 	for y := range w.h {
 		r := []rune(w.row(y))
-		r = r[:min(len(r), 22)]
+		r = r[:min(len(r), min(22, max(12, w.w/5)))]
 		if row := strings.TrimSpace(string(r)); strings.Contains(row, " "+channel+" ") || strings.HasSuffix(row, " "+channel) {
 			return row
 		}

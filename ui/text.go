@@ -47,6 +47,27 @@ func drawText(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Sty
 	return used
 }
 
+// cut returns s when it fits in width cells, else as many of its
+// grapheme clusters as fit before a closing "…".
+func cut(s string, width int) string {
+	if textWidth(s) <= width {
+		return s
+	}
+	if width <= 0 {
+		return ""
+	}
+	used, end, state := 0, 0, -1
+	for rest := s; rest != ""; {
+		var w int
+		_, rest, w, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if used+w > width-1 {
+			break
+		}
+		used, end = used+w, len(s)-len(rest)
+	}
+	return s[:end] + "…"
+}
+
 // textWidth is the number of cells s takes.
 func textWidth(s string) int { return uniseg.StringWidth(s) }
 

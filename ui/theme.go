@@ -17,8 +17,7 @@ func (a *App) applyTheme(t themes.Theme) {
 		w.mod = fi.ModTime()
 	}
 	a.themeFile.Store(w)
-	a.bars.header.SetTextStyle(a.st.header).SetBackgroundColor(t.Header.Background.Color)
-	a.bars.status.SetTextStyle(a.st.status).SetBackgroundColor(t.Status.Background.Color)
+	a.bars.header.style, a.bars.status.style = a.st.header, a.st.status
 	a.styleInput(a.input)
 	if a.threads.thread != nil {
 		a.styleInput(a.threads.thread.input)

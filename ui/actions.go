@@ -125,6 +125,7 @@ func (a *App) switchTo(name string) {
 		}
 		a.sys.lines = nil
 	}
+	a.keep.place(name, c.log)
 	a.logv.SetLog(c.log)
 	a.list.SetCurrent(name)
 	if prev != name {

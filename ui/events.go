@@ -80,7 +80,7 @@ func (a *App) historyEvent(e chat.HistoryEvent) {
 	if c.history(e, a.me, e.Channel == a.model.current) {
 		a.marks.sendMark(c, c.firstMark())
 	}
-	a.keep.history(e.Channel, c.log)
+	a.keep.place(e.Channel, c.log)
 	for _, m := range e.Messages {
 		a.model.authors[m.User] = true
 	}

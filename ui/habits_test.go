@@ -217,3 +217,33 @@ func TestNarrowWindows(t *testing.T) {
 		t.Fatalf("at 80 columns the log starts at column %d, want 16 (a narrower list):\n%s", x, wide.text())
 	}
 }
+
+// The same on a real Redis, where the first pages may come before the
+// start shows anything.
+func TestRestartReopensWhereYouWereOnRedis(t *testing.T) {
+	_, rdb, bob := withBob(t)
+	if _, err := bob.Join(context.Background(), "random"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		send(t, bob, "random", fmt.Sprintf("random line %02d", i))
+	}
+	path := filepath.Join(t.TempDir(), "window", "alice.json")
+	w := openWindow(t, rdb, "alice", ui.Options{StateFile: path})
+	w.waitText(t, "#general · subscribed")
+	w.say(t, "/join random", "random line 59")
+	w.key(tcell.KeyPgUp, 0)
+	w.waitFor(t, "scrolled up", func(text string) bool { return !strings.Contains(text, "random line 59") })
+	before := lastLogRow(w.text())
+	w.stop()
+	// A direct conversation bob opens meanwhile is shown first when the
+	// window knows nothing better; alice's place wins.
+	if _, err := bob.Join(context.Background(), chat.DM("alice")); err != nil {
+		t.Fatal(err)
+	}
+	send(t, bob, chat.DM("alice"), "psst")
+
+	w = openWindow(t, rdb, "alice", ui.Options{StateFile: path})
+	w.waitText(t, "#random · subscribed")
+	w.waitFor(t, "the same bottom line as before the restart", func(text string) bool { return lastLogRow(text) == before })
+}

@@ -42,7 +42,7 @@ func (s windowState) equal(o windowState) bool {
 type keeper struct {
 	a *App
 	// saved is what the file holds; restore what the start brings back
-	// (Current and Place are cleared once applied).
+	// (Place is cleared once applied).
 	saved, restore windowState
 }
 
@@ -102,15 +102,16 @@ func (k *keeper) first(conv string, i int, joined []chat.Channel) bool {
 	return i == 0
 }
 
-// history scrolls conv back to where it was at the end of the last run,
-// when its first page holds that line.
-func (k *keeper) history(conv string, log *channelLog) {
-	if conv != k.restore.Current {
+// place scrolls conv back to where it was at the end of the last run,
+// once: when conv is the conversation that was open then, is on screen
+// and has its first page (the page and the switch come in either order),
+// and that page holds the line.
+func (k *keeper) place(conv string, log *channelLog) {
+	if k.restore.Place == "" || conv != k.restore.Current || conv != k.a.model.current || !log.historyLoaded {
 		return
 	}
-	place := k.restore.Place
-	k.restore.Current, k.restore.Place = "", ""
-	id, err := chat.ParseID(place)
+	id, err := chat.ParseID(k.restore.Place)
+	k.restore.Place = ""
 	if err != nil {
 		return
 	}

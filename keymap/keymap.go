@@ -37,6 +37,7 @@ const (
 	MarkAllRead = "mark_all_read"
 	JumpNew     = "jump_new"
 	Sidebar     = "toggle_sidebar"
+	Members     = "member_list"
 )
 
 // The message actions' names (see MessageActions).
@@ -63,6 +64,7 @@ var Actions = []Action{
 	{PrevChannel, "Ctrl+P, Alt+Up", "previous joined channel"},
 	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},
 	{Sidebar, "F3", "hide or show the channel list (it hides itself in a window under 60 columns)"},
+	{Members, "F4", "show or hide the members of the conversation beside the log (● online, ◐ away, ○ offline)"},
 	{PageUp, "PgUp", "scroll the log up (past the top loads older messages)"},
 	{PageDown, "PgDn", "scroll the log down (at the bottom: live again)"},
 	{Select, "Alt+S", "select a message (also: click it) to act on it; Up/Down or j/k move, Esc leaves"},

@@ -126,6 +126,7 @@ func (a *App) switchTo(name string) {
 		a.sys.lines = nil
 	}
 	a.keep.place(name, c.log)
+	a.members.need()
 	a.logv.SetLog(c.log)
 	a.list.SetCurrent(name)
 	if prev != name {
@@ -221,7 +222,11 @@ func (a *App) send(text string, kind chat.Kind) error {
 	if c == nil {
 		return errNoChannel
 	}
-	return a.sendDraft(chat.Draft{Channel: c.name, Text: text, Kind: kind})
+	if err := a.sendDraft(chat.Draft{Channel: c.name, Text: text, Kind: kind}); err != nil {
+		return err
+	}
+	a.members.notHere(c, text)
+	return nil
 }
 
 // sendDraft queues d and shows it as pending in the log it goes to: the

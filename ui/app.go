@@ -133,6 +133,7 @@ type App struct {
 	threads  *threads
 	searcher *searcher
 	keep     *keeper
+	members  *memberPane
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
@@ -218,6 +219,7 @@ func New(opts Options) *App {
 		actions:  actionHandlers(),
 	}
 	a.keep = newKeeper(a)
+	a.members = newMemberPane(a)
 	a.att = &attention{a: a, attn: newNotifier()}
 	a.sel = &selection{a: a}
 	a.prompt = &prompt{a: a}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/ui"
 )
@@ -246,4 +247,42 @@ func TestRestartReopensWhereYouWereOnRedis(t *testing.T) {
 	w = openWindow(t, rdb, "alice", ui.Options{StateFile: path})
 	w.waitText(t, "#random · subscribed")
 	w.waitFor(t, "the same bottom line as before the restart", func(text string) bool { return lastLogRow(text) == before })
+}
+
+// F4 shows the members beside the log, online, away and offline, as they
+// change; a mention of someone not in the channel says so.
+func TestMemberPane(t *testing.T) {
+	srv, rdb, bob := withBob(t)
+	ctx := context.Background()
+	if _, err := bob.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	carol := startClient(t, srv.Client(t), "carol")
+	chattest.Drain(carol)
+	if _, err := carol.Join(ctx, "side"); err != nil {
+		t.Fatal(err)
+	}
+	send(t, carol, "side", "carol was here")
+	w := openWindowSized(t, 120, 30, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	w.key(tcell.KeyF4, 0)
+	w.waitText(t, "members · 2")
+	w.waitText(t, "● bob")
+	w.waitText(t, "● alice")
+	if err := bob.SetAway(ctx, true, "lunch"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitText(t, "◐ bob")
+	bob.Close()
+	w.waitText(t, "○ bob")
+
+	// carol is known (she wrote in #side) but not in #general.
+	w.say(t, "/join side", "carol was here")
+	w.say(t, "/join general", "#general · subscribed")
+	w.say(t, "@carol can you look?", "carol is not in #general: the mention does not reach them")
+	if strings.Contains(w.text(), "bob is not in") {
+		t.Fatalf("a member's mention was flagged:\n%s", w.text())
+	}
+	w.key(tcell.KeyF4, 0)
+	w.waitFor(t, "the pane hidden", func(text string) bool { return !strings.Contains(text, "● alice") })
 }

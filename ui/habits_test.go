@@ -205,7 +205,7 @@ func TestNarrowWindows(t *testing.T) {
 	}
 	s.key(tcell.KeyF3, 0)
 	s.waitText(t, "● random")
-	if x, _, _ := s.find("[09:26] carol"); x != 12 {
+	if x, _, _ := s.find("[09:26]"); x != 12 {
 		t.Fatalf("the log starts at column %d with a 12-column list, want 12:\n%s", x, s.text())
 	}
 	s.key(tcell.KeyF3, 0)
@@ -213,8 +213,8 @@ func TestNarrowWindows(t *testing.T) {
 
 	wide := newTestScreen(80, 24)
 	runApp(t, ui.Options{Backend: conversation(), Screen: wide})
-	wide.waitText(t, "[09:26] carol")
-	if x, _, _ := wide.find("[09:26] carol"); x != 16 {
+	wide.waitText(t, "carol: a long")
+	if x, _, _ := wide.find("[09:26]"); x != 16 {
 		t.Fatalf("at 80 columns the log starts at column %d, want 16 (a narrower list):\n%s", x, wide.text())
 	}
 }
@@ -285,4 +285,44 @@ func TestMemberPane(t *testing.T) {
 	}
 	w.key(tcell.KeyF4, 0)
 	w.waitFor(t, "the pane hidden", func(text string) bool { return !strings.Contains(text, "● alice") })
+}
+
+// The name column: names right-aligned and cut with …, text and its
+// continuation rows in one column, and a long word broken where the row
+// ends instead of leaving the name alone on its row.
+func TestNameColumn(t *testing.T) {
+	f := conversation()
+	long := strings.Repeat("n", 64)
+	f.add("general", "carol", "https://example.com/"+strings.Repeat("a", 120), fixedTime)
+	f.add("general", long, "hello from a long name", fixedTime)
+	f.add("general", "bob", "日本語の段落はスペースなしで続きます。"+strings.Repeat("とても長い文章です。", 8), fixedTime)
+	s := showFake(t, f, 80, 24)
+	s.waitText(t, "hello from a long name")
+	for y := range 24 {
+		row := strings.TrimRight(s.row(y), " ")
+		if strings.HasSuffix(row, "carol:") || strings.HasSuffix(row, "bob:") {
+			t.Fatalf("a name alone on its row %d:\n%s", y, s.text())
+		}
+	}
+	_, y, _ := s.find("hello from a long name")
+	if row := s.row(y); !strings.Contains(row, "nnnnnnnnnnn…: hello") || strings.Contains(row, long) {
+		t.Fatalf("the long name is not cut to the column: %q", row)
+	}
+	// Every text starts in the same column; continuation rows too.
+	xs := map[int]bool{}
+	for _, sub := range []string{"https://", "hello from", "日本語", "great, I'll"} {
+		x, _, ok := s.find(sub)
+		if !ok {
+			t.Fatalf("%q not on screen:\n%s", sub, s.text())
+		}
+		xs[x] = true
+	}
+	ux, uy, _ := s.find("https://")
+	cont := []rune(s.row(uy + 1))
+	if ux >= len(cont) || cont[ux] != 'a' || strings.TrimSpace(string(cont[ux-2:ux])) != "" {
+		t.Fatalf("the URL's continuation row does not start under the text (column %d):\n%s", ux, s.text())
+	}
+	if len(xs) != 1 {
+		t.Fatalf("the texts start in %d columns, want one:\n%s", len(xs), s.text())
+	}
 }

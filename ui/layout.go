@@ -18,6 +18,8 @@ type layout struct {
 	rows  []int32 // start/end byte offsets of each wrapped row of full
 	above []extraRow
 	below []extraRow
+	// indent is how far every row but the first of the text is indented.
+	indent int
 }
 
 // run is a stretch of full, up to end, drawn as kind (url for links).
@@ -39,6 +41,26 @@ type segment struct {
 // defaultTimeFormat is how the log shows times unless the configuration
 // says otherwise.
 const defaultTimeFormat = "15:04"
+
+// The name column (weechat's prefix_align): in a log at least
+// alignFrom cells wide, authors' names are right-aligned in a column as
+// wide as the longest name seen (at most maxNameColumn cells, and a
+// quarter of the width), a longer name cut with "…", so that every
+// message's text starts in the same column and its continuation rows
+// start under it. Narrower, a line is "name: text" with rows indented by
+// contIndent.
+const (
+	alignFrom     = 40
+	maxNameColumn = 12
+)
+
+// nameColumn is the name column's width at width (0: none).
+func (c *channelLog) nameColumn(width int) int {
+	if width < alignFrom {
+		return 0
+	}
+	return min(c.longest, maxNameColumn, width/4)
+}
 
 // count is how many screen rows the layout takes.
 func (l *layout) count() int { return len(l.above) + len(l.rows)/2 + len(l.below) }
@@ -71,8 +93,23 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	case lineError:
 		name = "!! "
 	}
-	head := stamp + mark + name
-	runs := []run{{end: len(stamp), kind: runTime}, {end: len(stamp) + len(mark), kind: runMark}, {end: len(head), kind: runName}}
+	pad, indent := "", contIndent(width)
+	if col := c.nameColumn(width); col > 0 && l.isMessage() {
+		who, sep := c.user(l), ": "
+		if l.kind == lineAction {
+			who, sep = "* "+who, " "
+		}
+		// The column holds the mark's place too, so that a marked line's
+		// text starts where the others' do.
+		who = cut(who, col)
+		pad = strings.Repeat(" ", max(col+textWidth(unverifiedMark)-textWidth(mark)-textWidth(who), 0))
+		name = who + sep
+		if in := textWidth(stamp) + textWidth(unverifiedMark) + col + len(sep); in < width-10 {
+			indent = in
+		}
+	}
+	head := stamp + pad + mark + name
+	runs := []run{{end: len(stamp), kind: runTime}, {end: len(stamp) + len(pad) + len(mark), kind: runMark}, {end: len(head), kind: runName}}
 	body, spans := l.text, []span(nil)
 	x := c.extra(l)
 	switch {
@@ -97,9 +134,9 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	} else {
 		runs = append(runs, run{end: len(full), kind: runBody})
 	}
-	lay := &layout{full: full, runs: runs, rows: wrap(full, width)}
+	lay := &layout{full: full, runs: runs, rows: wrapIndent(full, max(width, 2), indent, len(head)), indent: indent}
 	if x != nil {
-		lay.above, lay.below = x.rows(c.me, format, width)
+		lay.above, lay.below = x.rows(c.me, format, width, indent)
 	}
 	c.lays[l.seq] = lay
 	return lay
@@ -107,8 +144,8 @@ func (c *channelLog) layout(l *line, width int) *layout {
 
 // rows are the rows x adds above and below its line at width: the quote
 // of the message it answers; its reactions; its thread's summary.
-func (x *lineExtra) rows(me, format string, width int) (above, below []extraRow) {
-	inner := max(width-contIndent(width), 1)
+func (x *lineExtra) rows(me, format string, width, indent int) (above, below []extraRow) {
+	inner := max(width-indent, 1)
 	if x.quote != "" && !x.deleted() {
 		above = append(above, extraRow{{text: ellipsisEnd("↪ "+x.quote, inner), kind: runQuote}})
 	}

@@ -111,6 +111,8 @@ type channelLog struct {
 	// numbers, so that a line holds a number, not a string.
 	names []string
 	index map[string]uint32
+	// longest is the widest of names, for the name column (layout.go).
+	longest int
 	// lays are the layouts of the lines drawn lately, by line seq, at
 	// laysWidth; seq numbers the next line.
 	lays      map[uint32]*layout
@@ -188,6 +190,10 @@ func (c *channelLog) intern(name string) uint32 {
 	n := uint32(len(c.names))
 	c.names = append(c.names, name)
 	c.index[name] = n
+	if w := textWidth(name); w > c.longest && c.longest < maxNameColumn {
+		c.longest = w
+		clear(c.lays) // the name column widens: every line moves
+	}
 	return n
 }
 

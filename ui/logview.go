@@ -128,8 +128,8 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 	col := x
 	if r != len(lay.above) {
 		// Every row but the first of the text is indented.
-		fill(screen, x, y, contIndent(w), v.styles.log.base)
-		col += contIndent(w)
+		fill(screen, x, y, lay.indent, v.styles.log.base)
+		col += lay.indent
 	}
 	if r < len(lay.above) {
 		return v.drawExtra(screen, col, y, x+w-col, lay.above[r], style) + col - x

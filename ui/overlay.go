@@ -115,7 +115,7 @@ func (o *overlay) Draw(screen tcell.Screen) {
 	lines := make([][]int32, len(o.rows))
 	count := func(i int) int {
 		if lines[i] == nil {
-			lines[i] = wrapIndent(oneLine(o.rows[i].text), w, o.rows[i].indent)
+			lines[i] = wrapIndent(oneLine(o.rows[i].text), w, o.rows[i].indent, 0)
 		}
 		return len(lines[i]) / 2
 	}

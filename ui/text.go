@@ -68,6 +68,15 @@ func cut(s string, width int) string {
 	return s[:end] + "…"
 }
 
+// wordWidth is the width of the word s starts with (up to a space or a
+// line's end).
+func wordWidth(s string) int {
+	if i := strings.IndexAny(s, " \n"); i >= 0 {
+		s = s[:i]
+	}
+	return textWidth(s)
+}
+
 // textWidth is the number of cells s takes.
 func textWidth(s string) int { return uniseg.StringWidth(s) }
 
@@ -92,11 +101,14 @@ func contIndent(width int) int {
 // offsets where rows start and end: row i is s[rows[2i]:rows[2i+1]].
 func wrap(s string, width int) []int32 {
 	width = max(width, 2)
-	return wrapIndent(s, width, contIndent(width))
+	return wrapIndent(s, width, contIndent(width), 0)
 }
 
-// wrapIndent is wrap with continuation rows indent cells narrower.
-func wrapIndent(s string, width, indent int) []int32 {
+// wrapIndent is wrap with continuation rows indent cells narrower, and
+// no break at a space in s[:head] (the time stamp and the name stay with
+// the first words). A word longer than a continuation row is broken
+// where the row ends rather than moved down whole.
+func wrapIndent(s string, width, indent, head int) []int32 {
 	width = max(width, 2)
 	indent = min(max(indent, 0), width-1)
 	var rows []int32
@@ -119,7 +131,7 @@ func wrapIndent(s string, width, indent int) []int32 {
 			w = 1
 		}
 		if col+w > limit && col > 0 {
-			if lastSpace > start {
+			if lastSpace > start && lastSpace > head && wordWidth(s[lastSpace:]) <= width-indent {
 				newRow(lastSpace, lastSpace)
 			} else {
 				newRow(pos, pos)

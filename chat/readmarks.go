@@ -34,11 +34,29 @@ redis.pcall('PUBLISH', ARGV[3], ARGV[1] .. '\n' .. ARGV[2])
 return 1
 `
 
-// MarkRead records that the user has read channel up to stream id id. The
-// marker only moves forward; when it moves, every terminal of the user gets
-// a ReadEvent (this one too).
+// ThreadMarker is the name of the read marker of the thread of root in
+// conv, for MarkRead and ReadMarkers: the user's thread replies read
+// (a thread is read apart from its channel).
+func ThreadMarker(conv string, root ID) string { return conv + " " + root.String() }
+
+// validMarkerName checks a read marker's name: a conversation, or a
+// thread's (ThreadMarker).
+func validMarkerName(name string) error {
+	conv, root, thread := strings.Cut(name, " ")
+	if thread {
+		if id, ok := parseID(root); !ok || id.IsZero() {
+			return fmt.Errorf("%q: %w", name, ErrInvalidName)
+		}
+	}
+	return ValidateConv(conv)
+}
+
+// MarkRead records that the user has read channel (or a thread, named by
+// ThreadMarker) up to stream id id. The marker only moves forward; when
+// it moves, every terminal of the user gets a ReadEvent (this one too;
+// for a channel only).
 func (c *Client) MarkRead(ctx context.Context, channel string, id ID) error {
-	if err := ValidateConv(channel); err != nil {
+	if err := validMarkerName(channel); err != nil {
 		return err
 	}
 	if id.IsZero() {
@@ -145,9 +163,9 @@ func (ps *prefs) handleUserEvent(ctx context.Context, payload string) {
 	}
 }
 
-// ReadMarkers returns every read marker of the user: channel → stream id
-// (markers that are not stream ids, written by something else, are left
-// out).
+// ReadMarkers returns every read marker of the user: channel (or
+// ThreadMarker) → stream id (markers that are not stream ids, written by
+// something else, are left out).
 func (c *Client) ReadMarkers(ctx context.Context) (map[string]ID, error) {
 	m, err := c.rdb.HGetAll(ctx, c.keys.ReadMarks(c.opts.User)).Result()
 	if err != nil {

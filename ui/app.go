@@ -190,10 +190,14 @@ type composer struct {
 }
 
 // threads is the window's part that shows one thread beside the log
-// (thread, nil when none is open).
+// (thread, nil when none is open) and counts what is new in the user's
+// threads; marksRead is set once the threads' read markers were read at
+// the start, counted holds the threads counted since (thread.go).
 type threads struct {
-	a      *App
-	thread *threadPane
+	a         *App
+	thread    *threadPane
+	marksRead bool
+	counted   map[string]bool
 }
 
 // searcher is the window's part that searches a conversation and shows
@@ -503,6 +507,7 @@ func (a *App) startup() {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.readAway(mine) })
 	wg.Go(a.refreshChannels)
+	wg.Go(a.threads.loadThreadMarks)
 	wg.Wait()
 }
 

@@ -81,6 +81,7 @@ func (a *App) historyEvent(e chat.HistoryEvent) {
 		a.marks.sendMark(c, c.firstMark())
 	}
 	a.keep.place(e.Channel, c.log)
+	a.threads.countSince(c)
 	for _, m := range e.Messages {
 		a.model.authors[m.User] = true
 	}

@@ -326,3 +326,49 @@ func TestNameColumn(t *testing.T) {
 		t.Fatalf("the texts start in %d columns, want one:\n%s", len(xs), s.text())
 	}
 }
+
+// What is new in a thread survives a restart: replies to alice's root
+// while her window was closed count as new when it opens again; once she
+// opened the thread, they do not count again after the next restart.
+func TestThreadUnreadSurvivesARestart(t *testing.T) {
+	_, rdb, bob := withBob(t)
+	w := openWindowSized(t, 160, 30, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed · connected")
+	w.say(t, "shall we ship it?", "alice: shall we ship it?")
+	w.waitFor(t, "it to be stored", func(s string) bool { return !strings.Contains(s, "unsent") })
+	xs, err := rdb.XRevRangeN(context.Background(), chat.DefaultKeys().Stream("general"), "+", "-", 1).Result()
+	if err != nil || len(xs) == 0 {
+		t.Fatal(err)
+	}
+	root, _ := chat.ParseID(xs[0].ID)
+	w.stop()
+	for _, text := range []string{"yes, after lunch", "@alice and the docs?"} {
+		if _, err := bob.Broadcast(context.Background(), chat.Draft{Channel: "general", Text: text, Thread: root}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	w = openWindowSized(t, 160, 30, rdb, "alice", ui.Options{})
+	w.waitText(t, "2 replies · last")
+	w.waitText(t, "2 new in threads")
+	w.waitText(t, "· 2 new")
+	w.altS()
+	w.press("t")
+	w.waitText(t, "bob: @alice and the docs?")
+	w.waitFor(t, "the count to clear", func(s string) bool { return !strings.Contains(s, "new in threads") })
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	redistest.Eventually(t, 5*time.Second, "the thread's read marker", func() error {
+		if rdb.HGet(context.Background(), chat.DefaultKeys().ReadMarks("alice"), chat.ThreadMarker("general", root)).Val() == "" {
+			return fmt.Errorf("none yet")
+		}
+		return nil
+	})
+	w.stop()
+
+	w = openWindowSized(t, 160, 30, rdb, "alice", ui.Options{})
+	w.waitText(t, "2 replies · last")
+	w.say(t, "/who", "online: alice") // a round trip after the start's reads
+	if strings.Contains(w.text(), "new in threads") || strings.Contains(w.text(), "· 2 new") {
+		t.Fatalf("read replies counted again after a restart:\n%s", w.text())
+	}
+}

@@ -31,6 +31,9 @@ type model struct {
 	// authors are every author seen, for completion.
 	online  map[string]bool
 	authors map[string]bool
+	// threadMarks are the user's read markers of threads, by
+	// chat.ThreadMarker (thread.go).
+	threadMarks map[string]chat.ID
 	// away is who is away (by name: message); toldAway the away messages
 	// said already.
 	away, toldAway map[string]string

@@ -77,6 +77,9 @@ func (th *threads) openThread(conv string, root chat.ID) {
 			}
 			t.log.prepend(append([]chat.Message{rm}, replies...), th.a.me)
 			t.log.historyLoaded = true
+			if len(replies) > 0 {
+				th.markThread(conv, root, replies[len(replies)-1].ID)
+			}
 		}
 	})
 	th.a.refresh()
@@ -89,6 +92,9 @@ func (th *threads) closeThread() {
 		return
 	}
 	th.thread = nil
+	if last := t.log.lastID(); !last.IsZero() && last != t.root {
+		th.markThread(t.conv, t.root, last) // what came while it was open
+	}
 	if t.beside {
 		th.a.middle.RemoveItem(t.box)
 		th.a.middle.ResizeItem(th.a.inputRow, 0, 1)
@@ -193,4 +199,118 @@ func (c *channel) threadRead(root chat.ID) {
 	if i := c.log.indexOf(root); i >= 0 {
 		delete(c.log.lays, c.log.lines[i].seq)
 	}
+}
+
+// markThread stores the thread's read marker (chat.ThreadMarker): its
+// replies up to id are read, so a restart does not count them again.
+func (th *threads) markThread(conv string, root, id chat.ID) {
+	key := chat.ThreadMarker(conv, root)
+	if mark, ok := th.a.model.threadMarks[key]; ok && !id.After(mark) {
+		return
+	}
+	if th.a.model.threadMarks == nil {
+		th.a.model.threadMarks = map[string]chat.ID{}
+	}
+	th.a.model.threadMarks[key] = id
+	th.a.background(func(ctx context.Context) func() {
+		// A marker that could not be stored only makes the next start
+		// count these replies again: not worth a red line.
+		_ = th.a.be.MarkRead(ctx, key, id)
+		return nil
+	})
+}
+
+// loadThreadMarks reads the user's read markers for the threads, once at
+// the start (from a worker), and counts what came in the threads since.
+func (th *threads) loadThreadMarks() {
+	marks, err := th.a.be.ReadMarkers(th.a.ctx)
+	if err != nil {
+		return // the threads count from now, as before
+	}
+	th.a.post(func() {
+		if th.a.model.threadMarks == nil {
+			th.a.model.threadMarks = map[string]chat.ID{}
+		}
+		for k, id := range marks {
+			if _, _, thread := strings.Cut(k, " "); thread && id.After(th.a.model.threadMarks[k]) {
+				th.a.model.threadMarks[k] = id
+			}
+		}
+		th.marksRead = true
+		for _, c := range th.a.model.channels {
+			th.countSince(c)
+		}
+	})
+}
+
+// countSince counts, once per thread, the replies others wrote in c's
+// threads the user is in since the user last read them (their thread
+// marker; for a thread of their own never opened, since its root): the
+// "· 2 new" a restart would otherwise lose. Only threads whose newest
+// reply is newer are read, one call each.
+func (th *threads) countSince(c *channel) {
+	if !th.marksRead || !c.log.historyLoaded {
+		return
+	}
+	for root, x := range c.log.extras {
+		key := chat.ThreadMarker(c.name, root)
+		if x.state.Replies == 0 || th.counted[key] || !th.inThread(c, root) || th.inThreadPane(c, root) {
+			continue
+		}
+		mark, ok := th.a.model.threadMarks[key]
+		if !ok {
+			if i := c.log.indexOf(root); i < 0 || !c.log.lines[i].own {
+				continue // in it by a reply, never marked: from now on
+			}
+			mark = root
+		}
+		if th.counted == nil {
+			th.counted = map[string]bool{}
+		}
+		th.counted[key] = true
+		if !x.state.LastReply.After(mark) {
+			continue
+		}
+		th.a.background(func(ctx context.Context) func() {
+			_, replies, err := th.a.be.Thread(ctx, c.name, root)
+			if err != nil {
+				return nil
+			}
+			return func() { th.addUnread(c, root, mark, replies) }
+		})
+	}
+}
+
+// addUnread counts the replies after mark by others into the thread of
+// root, beside those counted live meanwhile.
+func (th *threads) addUnread(c *channel, root, mark chat.ID, replies []chat.Message) {
+	x := c.log.extras[root]
+	if x == nil || th.inThreadPane(c, root) {
+		return
+	}
+	n, mentions := 0, 0
+	for _, m := range replies {
+		if m.ID.After(mark) && m.User != th.a.me && m.Kind.Shown() {
+			n++
+			if th.a.model.isMention(m.Text) {
+				mentions++
+			}
+		}
+	}
+	if n <= x.unread {
+		return
+	}
+	c.threadUnread += n - x.unread
+	c.threadMentions += max(mentions-x.unreadMentions, 0)
+	x.unread, x.unreadMentions = n, max(mentions, x.unreadMentions)
+	if i := c.log.indexOf(root); i >= 0 {
+		delete(c.log.lays, c.log.lines[i].seq)
+	}
+	th.a.refresh()
+}
+
+// inThreadPane reports whether the thread of root in c is open.
+func (th *threads) inThreadPane(c *channel, root chat.ID) bool {
+	t := th.thread
+	return t != nil && t.conv == c.name && t.root == root
 }

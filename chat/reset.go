@@ -25,7 +25,25 @@ func (fd *feed) checkWiped(ctx context.Context) error {
 		}
 		return nil // the link's own errors end the session; this is a probe
 	}
-	if n == 1 || !fd.resetting.CompareAndSwap(false, true) {
+	if n == 1 {
+		return nil
+	}
+	return fd.reregister(ctx)
+}
+
+// ServerLost tells the client that the server it talks to lost its data —
+// an embedded server that another window started anew, say — when the
+// caller knows it before the client could notice: the client registers
+// everything again, and what it showed that the new server does not hold
+// is taken back as lost with the data (RetractedEvent.Lost), not as made
+// up; a ResetEvent says so once.
+func (c *Client) ServerLost(ctx context.Context) error { return c.feed.reregister(ctx) }
+
+// reregister registers the user, their channels and memberships again
+// after the server lost its data (once at a time: a second call while one
+// runs returns at once).
+func (fd *feed) reregister(ctx context.Context) error {
+	if !fd.resetting.CompareAndSwap(false, true) {
 		return nil
 	}
 	defer fd.resetting.Store(false)
@@ -43,6 +61,7 @@ func (fd *feed) checkWiped(ctx context.Context) error {
 	// Rejoin writes the user's record last: until it succeeded, the
 	// next check (the next heartbeat or resubscription) finds the server
 	// still wiped and tries again. Here it is tried a few times at once.
+	var err error
 	for attempt := 1; attempt <= rejoinTries; attempt++ {
 		if err = fd.c.Rejoin(ctx); err == nil || ctx.Err() != nil {
 			break

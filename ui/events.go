@@ -50,6 +50,10 @@ func (a *App) handleEvent(ev chat.Event) {
 		for _, c := range a.model.channels {
 			a.marks.sendMark(c, c.log.readID)
 		}
+		// Who is online went with the data: people show again as their
+		// windows announce themselves on the new server.
+		clear(a.model.online)
+		a.model.online[a.me] = true
 		a.spawn(a.refreshChannels)
 	case chat.NoticeEvent:
 		a.errorLine("%s", e.Text)

@@ -372,3 +372,15 @@ func TestThreadUnreadSurvivesARestart(t *testing.T) {
 		t.Fatalf("read replies counted again after a restart:\n%s", w.text())
 	}
 }
+
+// After the server lost its data, who is online starts over: people show
+// again as their windows announce themselves on the new server.
+func TestOnlineStartsOverAfterADataLoss(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 120, 20)
+	s.waitText(t, "2 members · 2 online")
+	f.events <- chat.ResetEvent{}
+	s.waitText(t, "2 members · 1 online")
+	f.events <- chat.PresenceEvent{User: "bob", Online: true}
+	s.waitText(t, "2 members · 2 online")
+}

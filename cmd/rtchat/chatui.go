@@ -189,16 +189,16 @@ func watchEmbedded(ctx context.Context, cn *conn, client *chat.Client, app *ui.A
 			}
 			log.Info("took over hosting the embedded server", "addr", srv.Addr)
 			cn.host, known = srv, srv.ID
-			if err := client.Rejoin(ctx); err != nil {
-				log.Warn("rejoin after takeover", "err", err)
+			if err := client.ServerLost(ctx); err != nil {
+				log.Warn("register again after the takeover", "err", err)
 			}
 			app.Notify("the window hosting the embedded server closed; this window hosts it now on %s — earlier history is gone", srv.Addr)
 			continue
 		}
 		if id != known && id != "" {
 			known = id
-			if err := client.Rejoin(ctx); err != nil {
-				log.Warn("rejoin on a new embedded server", "err", err)
+			if err := client.ServerLost(ctx); err != nil {
+				log.Warn("register again on a new embedded server", "err", err)
 			}
 			app.Notify("the embedded server was restarted by another window — earlier history is gone")
 		}

@@ -128,12 +128,25 @@ func TestTmuxEmbeddedZeroSetup(t *testing.T) {
 	tm.waitFor("guest", "alice: hi from the host")
 	tm.typeLine("guest", "hi from the guest")
 	tm.waitFor("host", "bob: hi from the guest")
+	tm.window("third", userEnv(t, "carol"), bin)
+	tm.waitFor("third", "bob: hi from the guest")
 
 	// The host quits: the guest takes over hosting, says history is gone,
-	// and keeps chatting.
+	// and keeps chatting. What the windows showed went with the server:
+	// lost, not forged.
 	tm.typeLine("host", "/quit")
 	tm.waitFor("guest", "this window hosts it now")
+	tm.waitFor("third", "restarted by another window")
+	tm.waitFor("guest", "lost with the server's data") // shown live, then gone
+	tm.waitFor("third", "caught up with every channel")
+	for _, w := range []string{"guest", "third"} {
+		if screen := tm.screen(w); strings.Contains(screen, "someone published it") {
+			t.Fatalf("%s calls messages lost with the server made up:\n%s", w, screen)
+		}
+	}
 	tm.typeLine("guest", "still here")
 	tm.waitFor("guest", "bob: still here")
+	tm.waitFor("third", "bob: still here")
 	tm.typeLine("guest", "/quit")
+	tm.typeLine("third", "/quit")
 }

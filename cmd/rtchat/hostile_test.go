@@ -389,3 +389,22 @@ func TestSendWaitsOutAFailover(t *testing.T) {
 		t.Fatalf("after the failover the channel holds %q", out)
 	}
 }
+
+// A restart that lost the data: tail -f says the data is gone, and when
+// the link is back it does not say nothing was missed.
+func TestTailFollowAfterARestartWithoutData(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.RealOnly())
+	if code, _, errs := rtchat(t, "", "send", "--redis", srv.URL(), "general", "before"); code != 0 {
+		t.Fatal(errs)
+	}
+	out, errs := followTail(t, "--redis", srv.URL(), "general")
+	waitOutput(t, out, 1, 10*time.Second)
+	srv.Kill()
+	waitFor(t, 10*time.Second, "tail -f to lose the link", func() bool { return strings.Contains(errs.String(), "lost the connection") })
+	srv.Restart() // no AOF: empty
+	waitFor(t, 15*time.Second, "tail -f to be back", func() bool { return strings.Contains(errs.String(), "connected to Redis again") })
+	if !strings.Contains(errs.String(), "lost its data") || strings.Contains(errs.String(), "nothing was missed") {
+		t.Fatalf("tail -f stderr after a restart without data: %q", errs.String())
+	}
+}

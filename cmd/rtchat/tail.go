@@ -131,6 +131,9 @@ type tailer struct {
 	root  chat.ID
 	shown map[chat.ID]*chat.Message
 	order []chat.ID
+	// wiped is set when the server lost its data since the link was
+	// last up: its return is no "nothing was missed".
+	wiped bool
 }
 
 // maxShown bounds the messages a tailer remembers for updates.
@@ -349,14 +352,20 @@ func (t *tailer) event(ctx context.Context, ev chat.Event, lost *bool) error {
 		case e.State == chat.StateStalled && !*lost:
 			fmt.Fprintf(notice, "rtchat: no answer from Redis; waiting…\n")
 			*lost = true
+		case e.State == chat.StateConnected && *lost && t.wiped:
+			fmt.Fprintf(notice, "rtchat: connected to Redis again (what the server lost is gone, as said above)\n")
+			*lost, t.wiped = false, false
 		case e.State == chat.StateConnected && *lost:
 			fmt.Fprintf(notice, "rtchat: connected to Redis again; nothing was missed\n")
 			*lost = false
+		case e.State == chat.StateConnected:
+			t.wiped = false
 		}
 	case chat.TruncatedEvent:
 		fmt.Fprintf(notice, "rtchat: history truncated: older messages of %s were trimmed before they could be shown\n", e.Channel)
 	case chat.ResetEvent:
 		fmt.Fprintf(notice, "rtchat: the server lost its data (flushed, or restarted without saving); earlier history is gone\n")
+		t.wiped = true
 	case chat.NoticeEvent:
 		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
 	case chat.RetractedEvent:

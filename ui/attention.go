@@ -369,12 +369,16 @@ func (at *attention) membersChanged(c *channel, members []string) {
 		return
 	}
 	for _, u := range members {
+		if i := slices.Index(c.lost, u); i >= 0 {
+			c.lost = slices.Delete(c.lost, i, i+1) // back, after a data loss
+			continue
+		}
 		if !slices.Contains(before, u) && u != at.a.me {
 			c.log.append(newSystemLine(lineSystem, u+" joined "+chat.Display(c.name)))
 		}
 	}
 	for _, u := range before {
-		if !slices.Contains(members, u) && u != at.a.me {
+		if !slices.Contains(members, u) && u != at.a.me && !slices.Contains(c.lost, u) {
 			c.log.append(newSystemLine(lineSystem, u+" left "+chat.Display(c.name)))
 		}
 	}

@@ -23,8 +23,11 @@ type channel struct {
 	// joined is true while the user is subscribed.
 	joined bool
 	log    *channelLog
-	// members are the channel's members, sorted, once known.
+	// members are the channel's members, sorted, once known; lost are
+	// those of them the server lost with its data (they neither left nor
+	// join when they come back).
 	members []string
+	lost    []string
 	// typing maps who is typing to when their notice runs out.
 	typing map[string]time.Time
 	// markWant is the newest read marker wanted in Redis; marking is true

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -49,6 +50,13 @@ func (a *App) handleEvent(ev chat.Event) {
 		a.systemLine("the server lost its data (flushed, or restarted without saving): earlier history is gone; your channels and read markers are stored again")
 		for _, c := range a.model.channels {
 			a.marks.sendMark(c, c.log.readID)
+			// The members are registered anew, one window at a time:
+			// someone not back yet did not leave.
+			for _, u := range c.members {
+				if u != a.me && !slices.Contains(c.lost, u) {
+					c.lost = append(c.lost, u)
+				}
+			}
 		}
 		// Who is online went with the data: people show again as their
 		// windows announce themselves on the new server.

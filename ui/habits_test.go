@@ -379,8 +379,19 @@ func TestOnlineStartsOverAfterADataLoss(t *testing.T) {
 	f := conversation()
 	s := showFake(t, f, 120, 20)
 	s.waitText(t, "2 members · 2 online")
+	f.events <- chat.MembersEvent{Channel: "general", Members: []string{"alice", "bob"}}
 	f.events <- chat.ResetEvent{}
 	s.waitText(t, "2 members · 1 online")
+	// The members come back one window at a time: bob, not back yet, did
+	// not leave.
+	f.events <- chat.MembersEvent{Channel: "general", Members: []string{"alice"}}
 	f.events <- chat.PresenceEvent{User: "bob", Online: true}
+	f.events <- chat.MembersEvent{Channel: "general", Members: []string{"alice", "bob"}}
 	s.waitText(t, "2 members · 2 online")
+	// Someone who truly leaves later is told.
+	f.events <- chat.MembersEvent{Channel: "general", Members: []string{"alice"}}
+	s.waitText(t, "bob left #general")
+	if strings.Count(s.text(), "bob left") != 1 || strings.Contains(s.text(), "bob joined") {
+		t.Fatalf("a data loss told as people leaving and joining:\n%s", s.text())
+	}
 }

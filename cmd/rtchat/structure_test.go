@@ -13,14 +13,7 @@ func TestHeadlessStructure(t *testing.T) {
 	isolate(t)
 	srv := redistest.Start(t)
 	url := srv.URL()
-	sendOK := func(args ...string) string {
-		t.Helper()
-		code, out, errs := rtchat(t, "", append(args, "--redis", url)...)
-		if code != 0 {
-			t.Fatalf("%v: %d %s", args, code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	sendOK := runsOK(t, url)
 	root := sendOK("send", "general", "the plan")
 	out, errs := followTail(t, "--redis", url, "general")
 	waitOutput(t, out, 1, 10*time.Second)
@@ -90,14 +83,7 @@ func TestTailFollowPrintsChangesOfOlderMessages(t *testing.T) {
 	isolate(t)
 	srv := redistest.Start(t)
 	url := srv.URL()
-	sendOK := func(args ...string) string {
-		t.Helper()
-		code, out, errs := rtchat(t, "", append(args, "--redis", url)...)
-		if code != 0 {
-			t.Fatalf("%v: %d %s", args, code, errs)
-		}
-		return strings.TrimSpace(out)
-	}
+	sendOK := runsOK(t, url)
 	root := sendOK("send", "general", "the plan")
 	out, _ := followTail(t, "-n", "0", "--redis", url, "general")
 	// Until tail is following: a line sent now is printed.
@@ -118,5 +104,18 @@ func TestTailFollowPrintsChangesOfOlderMessages(t *testing.T) {
 	}
 	if react["id"] != root || react["reactions"] != "map[🎉:1]" {
 		t.Fatalf("the reaction to an older message: %v", react)
+	}
+}
+
+// runsOK returns a runner of rtchat commands on the server at url that
+// fails the test when one fails, and returns what it printed.
+func runsOK(t *testing.T, url string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		code, out, errs := rtchat(t, "", append(args, "--redis", url)...)
+		if code != 0 {
+			t.Fatalf("%v: %d %s", args, code, errs)
+		}
+		return strings.TrimSpace(out)
 	}
 }

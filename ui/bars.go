@@ -42,7 +42,7 @@ func (b *barLine) Draw(screen tcell.Screen) {
 	if w <= 0 || h <= 0 {
 		return
 	}
-	used := drawText(screen, x, y, w, cut(b.text, w), b.style)
+	used := drawText(screen, x, y, w, ellipsisEnd(b.text, w), b.style)
 	fill(screen, x+used, y, w-used, b.style)
 }
 

@@ -139,7 +139,7 @@ func (l *channelList) Draw(screen tcell.Screen) {
 		}
 		it := l.items[i]
 		if it.header {
-			used := drawText(screen, x, y+row, w, cut("─ "+it.name+" ─", w), l.styles.channels)
+			used := drawText(screen, x, y+row, w, ellipsisEnd("─ "+it.name+" ─", w), l.styles.channels)
 			fill(screen, x+used, y+row, w-used, l.styles.channels)
 			continue
 		}

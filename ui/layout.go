@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rivo/uniseg"
 	"github.com/rtchat/rtchat/chat"
 )
 
@@ -101,7 +102,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 		}
 		// The column holds the mark's place too, so that a marked line's
 		// text starts where the others' do.
-		who = cut(who, col)
+		who = ellipsisEnd(who, col)
 		pad = strings.Repeat(" ", max(col+textWidth(unverifiedMark)-textWidth(mark)-textWidth(who), 0))
 		name = who + sep
 		if in := textWidth(stamp) + textWidth(unverifiedMark) + col + len(sep); in < width-10 {
@@ -196,15 +197,14 @@ func ellipsisEnd(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		w := textWidth(string(r))
+	used, end, state := 0, 0, -1
+	for rest := s; rest != ""; {
+		var w int
+		_, rest, w, state = uniseg.FirstGraphemeClusterInString(rest, state)
 		if used+w > width-1 {
 			break
 		}
-		b.WriteRune(r)
-		used += w
+		used, end = used+w, len(s)-len(rest)
 	}
-	return b.String() + "…"
+	return s[:end] + "…"
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -181,15 +180,7 @@ func cmdWho(a *App, _ string) error {
 		who, err = a.be.Who(ctx, c.name)
 		return err
 	}, func() {
-		c.setMembers(who.Members)
-		for _, u := range who.Members {
-			a.model.online[u] = slices.Contains(who.Online, u)
-			if msg, ok := who.Away[u]; ok {
-				a.model.away[u] = msg
-			} else {
-				delete(a.model.away, u)
-			}
-		}
+		a.model.learnWho(c, who)
 		var offline, online []string
 		for _, u := range who.Members {
 			name := u

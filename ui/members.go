@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -59,15 +58,7 @@ func (p *memberPane) need() {
 	p.a.try("read who is in "+chat.Display(c.name), func(ctx context.Context) (err error) {
 		who, err = p.a.be.Who(ctx, c.name)
 		return err
-	}, func() {
-		c.setMembers(who.Members)
-		for _, u := range who.Members {
-			p.a.model.online[u] = slices.Contains(who.Online, u)
-			if msg, ok := who.Away[u]; ok {
-				p.a.model.away[u] = msg
-			}
-		}
-	})
+	}, func() { p.a.model.learnWho(c, who) })
 }
 
 // memberRow is one person of the pane.
@@ -110,7 +101,7 @@ func (p *memberPane) Draw(screen tcell.Screen) {
 		rows = p.rows(c)
 		head = fmt.Sprintf(" members · %d", len(rows))
 	}
-	used := drawText(screen, x, y, w, cut(head, w), st.channelOn)
+	used := drawText(screen, x, y, w, ellipsisEnd(head, w), st.channelOn)
 	fill(screen, x+used, y, w-used, base)
 	marks := [...]string{"● ", "◐ ", "○ "}
 	for i := 1; i < h; i++ {
@@ -124,16 +115,17 @@ func (p *memberPane) Draw(screen tcell.Screen) {
 			case rows[r].state == 2:
 				style = base.Dim(true)
 			}
-			used = drawText(screen, x, y+i, w, cut(text, w), style)
+			used = drawText(screen, x, y+i, w, ellipsisEnd(text, w), style)
 		} else if r == 0 && c != nil && c.members == nil {
-			used = drawText(screen, x, y+i, w, cut(" (reading…)", w), base.Dim(true))
+			used = drawText(screen, x, y+i, w, ellipsisEnd(" (reading…)", w), base.Dim(true))
 		}
 		fill(screen, x+used, y+i, w-used, base)
 	}
 }
 
-// notHere says, after a send to c, who the text mentions by @name that is
-// not a member of c (and so will not be called).
+// notHere says, after a send to c, who the text mentions (chat.Mentions:
+// the name, with or without @) that the window knows and is not a member
+// of c, and so will not be called.
 func (p *memberPane) notHere(c *channel, text string) {
 	if c.members == nil {
 		return
@@ -141,14 +133,11 @@ func (p *memberPane) notHere(c *channel, text string) {
 	if _, dm := chat.PeerOf(c.name); dm {
 		return
 	}
-	known := p.a.model.userNames()
 	var missing []string
-	for _, word := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == ':' || r == '!' || r == '?' }) {
-		name, ok := strings.CutPrefix(strings.TrimRight(word, "."), "@")
-		if !ok || name == "" || slices.Contains(c.members, name) || slices.Contains(missing, name) || !slices.Contains(known, name) {
-			continue
+	for _, name := range p.a.model.userNames() {
+		if name != p.a.me && !slices.Contains(c.members, name) && chat.Mentions(text, name) {
+			missing = append(missing, name)
 		}
-		missing = append(missing, name)
 	}
 	for _, name := range missing {
 		p.a.systemLine("%s is not in %s: the mention does not reach them (/msg %s to write to them)", name, chat.Display(c.name), name)

@@ -131,3 +131,17 @@ func (m *model) conversation(name string) string {
 	}
 	return name
 }
+
+// learnWho records what a Who read of c said: its members, who of them is
+// online, and who is away.
+func (m *model) learnWho(c *channel, who chat.Presence) {
+	c.setMembers(who.Members)
+	for _, u := range who.Members {
+		m.online[u] = slices.Contains(who.Online, u)
+		if msg, ok := who.Away[u]; ok {
+			m.away[u] = msg
+		} else {
+			delete(m.away, u)
+		}
+	}
+}

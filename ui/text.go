@@ -47,27 +47,6 @@ func drawText(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Sty
 	return used
 }
 
-// cut returns s when it fits in width cells, else as many of its
-// grapheme clusters as fit before a closing "…".
-func cut(s string, width int) string {
-	if textWidth(s) <= width {
-		return s
-	}
-	if width <= 0 {
-		return ""
-	}
-	used, end, state := 0, 0, -1
-	for rest := s; rest != ""; {
-		var w int
-		_, rest, w, state = uniseg.FirstGraphemeClusterInString(rest, state)
-		if used+w > width-1 {
-			break
-		}
-		used, end = used+w, len(s)-len(rest)
-	}
-	return s[:end] + "…"
-}
-
 // wordWidth is the width of the word s starts with (up to a space or a
 // line's end).
 func wordWidth(s string) int {

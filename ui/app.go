@@ -77,6 +77,10 @@ type Options struct {
 	// is sent there. Tmux wraps those sequences for tmux to pass on.
 	Terminal io.Writer
 	Tmux     bool
+	// NoSkinTones says the terminal cannot draw an emoji with its skin
+	// tone in the emoji's two cells (tmux before 3.4; see
+	// CombinesSkinTones): the window draws such emoji without the tone.
+	NoSkinTones bool
 	// NotifyCommand, when set, is run for each notification with the
 	// title and the body as two more arguments (never through a shell).
 	NotifyCommand []string
@@ -246,7 +250,7 @@ func New(opts Options) *App {
 		screen, _ = tcell.NewScreen()
 	}
 	if screen != nil {
-		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.att.focused, started: opts.Started})
+		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.att.focused, started: opts.Started, noSkinTones: opts.NoSkinTones})
 	}
 	a.build()
 	return a

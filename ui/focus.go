@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
 )
 
 // focusScreen is the terminal screen with focus reporting on: it notes
@@ -16,6 +18,9 @@ type focusScreen struct {
 	// started is set when the screen was started before the window got
 	// it (a splash while connecting).
 	started bool
+	// noSkinTones: the terminal gives a skin-tone modifier cells of its
+	// own (tmux before 3.4), so a cluster is drawn without them (see Put).
+	noSkinTones bool
 }
 
 // Init starts the screen (unless it was) and asks the terminal to report
@@ -37,4 +42,81 @@ func (s *focusScreen) PollEvent() tcell.Event {
 		s.focused.Store(f.Focused)
 	}
 	return ev
+}
+
+// Put draws the grapheme cluster str starts with. Where the terminal
+// cannot draw a skin tone with its emoji, the modifiers are left out:
+// the emoji keeps the two cells tcell gives it and nothing is drawn past
+// them (a modifier on its own cells would be overwritten by the next
+// character and leave a stray cell).
+func (s *focusScreen) Put(x, y int, str string, style tcell.Style) (string, int) {
+	if !s.noSkinTones {
+		return s.Screen.Put(x, y, str, style)
+	}
+	cluster, rest, _, _ := uniseg.FirstGraphemeClusterInString(str, -1)
+	_, w := s.Screen.Put(x, y, withoutSkinTones(cluster), style)
+	return rest, w
+}
+
+// SetContent is Put for tview, which draws through it.
+func (s *focusScreen) SetContent(x, y int, primary rune, combining []rune, style tcell.Style) {
+	if !s.noSkinTones {
+		s.Screen.SetContent(x, y, primary, combining, style)
+		return
+	}
+	s.Put(x, y, string(append([]rune{primary}, combining...)), style)
+}
+
+// isSkinTone says r is an emoji modifier (Fitzpatrick types 1-2 to 6).
+func isSkinTone(r rune) bool { return r >= 0x1F3FB && r <= 0x1F3FF }
+
+// withoutSkinTones is cluster without its emoji modifiers; a cluster
+// that is nothing but modifiers stays as it is.
+func withoutSkinTones(cluster string) string {
+	if !strings.ContainsFunc(cluster, isSkinTone) {
+		return cluster
+	}
+	if out := strings.Map(func(r rune) rune {
+		if isSkinTone(r) {
+			return -1
+		}
+		return r
+	}, cluster); out != "" {
+		return out
+	}
+	return cluster
+}
+
+// CombinesSkinTones says whether a terminal program of this name and
+// version ($TERM_PROGRAM, $TERM_PROGRAM_VERSION) draws an emoji and its
+// skin-tone modifier as one character: tmux does from 3.4 on; anything
+// else is taken to.
+func CombinesSkinTones(program, version string) bool {
+	if program != "tmux" {
+		return true
+	}
+	major, minor, ok := tmuxVersion(version)
+	return !ok || major > 3 || major == 3 && minor >= 4
+}
+
+// tmuxVersion reads "3.3a", "3.4", "next-3.6" as (3, 3), (3, 4), (3, 6).
+func tmuxVersion(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(v, "next-")
+	maj, rest, found := strings.Cut(v, ".")
+	if !found {
+		return 0, 0, false
+	}
+	digits := func(s string) (int, bool) {
+		n, seen := 0, false
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				break
+			}
+			n, seen = n*10+int(c-'0'), true
+		}
+		return n, seen
+	}
+	major, ok1 := digits(maj)
+	minor, ok2 := digits(rest)
+	return major, minor, ok1 && ok2 && len(maj) > 0
 }

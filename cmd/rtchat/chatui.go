@@ -142,6 +142,7 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		StateFile:       cfg.WindowFile(),
 		Terminal:        term,
 		Tmux:            os.Getenv("TMUX") != "",
+		NoSkinTones:     !ui.CombinesSkinTones(os.Getenv("TERM_PROGRAM"), os.Getenv("TERM_PROGRAM_VERSION")),
 		OpenURL:         openURL,
 		NotifyCommand:   cfg.NotifyCommand,
 		Highlights:      cfg.Highlights,

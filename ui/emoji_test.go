@@ -1,0 +1,78 @@
+package ui_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtchat/rtchat/ui"
+)
+
+// cellClusters is every cell's content on the screen, as tcell holds it.
+func cellClusters(s *testScreen) []string {
+	cells, _, _ := s.SimulationScreen.GetContents()
+	out := make([]string, 0, len(cells))
+	for _, c := range cells {
+		out = append(out, string(c.Runes))
+	}
+	return out
+}
+
+// On a terminal that gives a skin-tone modifier cells of its own (tmux
+// before 3.4), the window draws the emoji without the tone: in the log,
+// and the header alike, no cell holds a modifier, and no cell
+// starts with a joiner or a modifier; the status bar keeps its text.
+func TestEmojiWithoutSkinTonesUnderOldTmux(t *testing.T) {
+	const text = "hi 👍🏽 👨‍👩‍👧 👩🏽‍💻 ✌🏽 end"
+	for _, noTones := range []bool{false, true} {
+		f := newFakeBackend("bob")
+		f.add("general", "alice", text, time.Now())
+		s := newTestScreen(100, 20)
+		runApp(t, ui.Options{Backend: f, Screen: s, NoSkinTones: noTones})
+		s.waitText(t, "end")
+		s.typeText("/topic 👋🏿 ok", true)
+		if noTones {
+			s.waitText(t, "hi 👍 👨‍👩‍👧 👩‍💻 ✌ end")
+			s.waitText(t, "— 👋 ok")
+		} else {
+			s.waitText(t, "hi 👍🏽 👨‍👩‍👧 👩🏽‍💻 ✌🏽 end")
+		}
+		for i, c := range cellClusters(s) {
+			if c == "" {
+				continue
+			}
+			first := []rune(c)[0]
+			if first == 0x200d || first >= 0x1F3FB && first <= 0x1F3FF {
+				t.Errorf("noSkinTones=%v: cell %d starts with %U: %q", noTones, i, first, c)
+			}
+			if noTones && strings.ContainsFunc(c, func(r rune) bool { return r >= 0x1F3FB && r <= 0x1F3FF }) {
+				t.Errorf("cell %d keeps a skin tone under old tmux: %q", i, c)
+			}
+		}
+		if got := s.row(-1); !strings.HasPrefix(strings.TrimSpace(got), "#general · subscribed") {
+			t.Errorf("noSkinTones=%v: status bar %q", noTones, got)
+		}
+	}
+}
+
+func TestCombinesSkinTones(t *testing.T) {
+	for _, c := range []struct {
+		program, version string
+		want             bool
+	}{
+		{"tmux", "3.3a", false},
+		{"tmux", "3.2", false},
+		{"tmux", "2.9a", false},
+		{"tmux", "3.4", true},
+		{"tmux", "3.5a", true},
+		{"tmux", "next-3.6", true},
+		{"tmux", "10.0", true},
+		{"tmux", "", true}, // unknown: drawn as the emoji is
+		{"iTerm.app", "3.3", true},
+		{"", "", true},
+	} {
+		if got := ui.CombinesSkinTones(c.program, c.version); got != c.want {
+			t.Errorf("CombinesSkinTones(%q, %q) = %v, want %v", c.program, c.version, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -271,6 +272,14 @@ func (a *App) leave() error {
 	}
 	a.try("leave "+chat.Display(c.name), func(ctx context.Context) error { return a.be.Leave(ctx, c.name) }, func() {
 		c.joined = false
+		// Leaving took this user out of the channel's members: the status
+		// bar counts the others (the member poll stops with the
+		// subscription, so it would keep the count from before).
+		if c.members != nil {
+			c.setMembers(slices.DeleteFunc(slices.Clone(c.members), func(u string) bool { return u == a.me }))
+		} else if c.info.Members > 0 {
+			c.info.Members--
+		}
 		c.log.append(newSystemLine(lineSystem, fmt.Sprintf("you left %s; type /join %s to come back", chat.Display(c.name), c.name)))
 		a.refresh()
 	})

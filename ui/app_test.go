@@ -76,8 +76,10 @@ func TestChatFlowOnRealRedis(t *testing.T) {
 	s.waitText(t, "#two · subscribed")
 	s.waitText(t, "alice: hello two")
 
+	s.waitText(t, "#two · subscribed · connected · alice · 1 member · 1 online")
 	s.say(t, "/leave", "you left #two")
 	s.waitText(t, "#two · not subscribed")
+	s.waitText(t, "· 0 members · 0 online") // without the one who left
 	s.say(t, "still here?", "type /join two to send here")
 	if inputRow(s) != "still here?" {
 		t.Fatalf("the refused text left the input: %q", inputRow(s))

@@ -439,6 +439,12 @@ type Installed struct {
 	Renewed []string
 	// Pruned are the older rtchat libraries removed (with prune).
 	Pruned []string
+	// Claimed are the private channels whose names were not yet kept
+	// from public channels (made by an rtchat before that rule).
+	Claimed []string
+	// Clashes are private channels beside a public channel of the same
+	// name (made before the rule); an admin renames or deletes one.
+	Clashes []string
 }
 
 // Install brings a server up to this rtchat: it loads its function
@@ -472,10 +478,54 @@ func (a *Admin) Install(ctx context.Context, prune bool) (Installed, error) {
 		}
 		out.Renewed = append(out.Renewed, u)
 	}
+	if out.Claimed, out.Clashes, err = a.claimPrivateNames(ctx); err != nil {
+		return out, err
+	}
 	if prune {
 		out.Pruned, err = a.pruneLibraries(ctx, out.Library)
 	}
 	return out, err
+}
+
+// claimPrivateNames marks the public name of every private channel as
+// taken (chat.FieldPrivateName), as MakePrivate does for a new one, so
+// that a private channel made by an older rtchat cannot be shadowed by a
+// public channel of its name. Where a public one exists already it is
+// left alone and reported.
+func (a *Admin) claimPrivateNames(ctx context.Context) (claimed, clashes []string, err error) {
+	var mu sync.Mutex
+	var names []string
+	err = a.everyMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		iter := n.Scan(ctx, 0, a.keys.PrivateChannels(), 500).Iterator()
+		for iter.Next(ctx) {
+			if name, ok := a.keys.PrivateName(iter.Val()); ok {
+				mu.Lock()
+				names = append(names, name)
+				mu.Unlock()
+			}
+		}
+		return iter.Err()
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		h, err := a.rdb.HGetAll(ctx, a.keys.Channel(name)).Result()
+		if err != nil {
+			return claimed, clashes, a.wrap("read #"+name, err)
+		}
+		switch {
+		case h["id"] != "":
+			clashes = append(clashes, name)
+		case h[chat.FieldPrivateName] == "":
+			if err := a.rdb.HSet(ctx, a.keys.Channel(name), chat.FieldPrivateName, "1").Err(); err != nil {
+				return claimed, clashes, a.wrap("keep the name #"+name+" for the private channel", err)
+			}
+			claimed = append(claimed, name)
+		}
+	}
+	return claimed, clashes, nil
 }
 
 // pruneLibraries deletes the rtchat libraries other than keep on every

@@ -428,3 +428,54 @@ func TestInstallMovesLegacyChanges(t *testing.T) {
 		t.Errorf("libraries after prune: %v", libs)
 	}
 }
+
+// TestInstallClaimsOldPrivateNames: a private channel made before private
+// names were kept from public channels gets its name kept by install, so
+// an account's /join of that name is refused instead of making a public
+// channel beside it; a public channel already beside one is reported,
+// not touched.
+func TestInstallClaimsOldPrivateNames(t *testing.T) {
+	srv, a := setup(t, redistest.WithPassword("admin-secret"))
+	ctx := context.Background()
+	rdb := srv.Client(t)
+	k := chat.DefaultKeys()
+	if err := a.AddUser(ctx, "alice", "alice-pass"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ops", "both"} {
+		if err := a.MakePrivate(ctx, name, "admin", []string{"alice"}); err != nil {
+			t.Fatal(err)
+		}
+		// As an older rtchat left it: no claim on the public name.
+		if err := rdb.HDel(ctx, k.Channel(name), chat.FieldPrivateName).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.HSet(ctx, k.Channel("both"), "id", "99", "name", "both").Err(); err != nil {
+		t.Fatal(err)
+	}
+	done, err := a.Install(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(done.Claimed, []string{"ops"}) || !slices.Equal(done.Clashes, []string{"both"}) {
+		t.Fatalf("claimed %v, clashes %v; want [ops] and [both]", done.Claimed, done.Clashes)
+	}
+	if h := rdb.HGetAll(ctx, k.Channel("both")).Val(); h["id"] != "99" || h[chat.FieldPrivateName] != "" {
+		t.Errorf("the public #both was changed: %v", h)
+	}
+	if err := a.AddUser(ctx, "carol", "carol-pass"); err != nil {
+		t.Fatal(err)
+	}
+	carol, err := chat.New(chat.Options{Redis: srv.ClientAs(t, "carol", "carol-pass"), User: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { carol.Close() })
+	if _, err := carol.Join(ctx, "ops"); !errors.Is(err, chat.ErrPrivateName) {
+		t.Fatalf("carol's join of ops after install: %v, want ErrPrivateName", err)
+	}
+	if again, err := a.Install(ctx, false); err != nil || len(again.Claimed) != 0 {
+		t.Errorf("install again: %+v %v", again, err)
+	}
+}

@@ -88,6 +88,21 @@ func (k Keys) DMInbox(user string) string { return k.dm() + tag(user) + ":inbox"
 // PrivateChannel is the Hash of private channel name (id, name, …).
 func (k Keys) PrivateChannel(name string) string { return k.private() + tag(name) }
 
+// PrivateChannels is the SCAN pattern that matches every private
+// channel's Hash (and none of the keys beside it).
+func (k Keys) PrivateChannels() string { return k.private() + "{*}" }
+
+// PrivateName is the name of the private channel whose Hash is key, and
+// false when key is not one.
+func (k Keys) PrivateName(key string) (string, bool) {
+	name, ok := strings.CutPrefix(key, k.private()+"{")
+	if !ok || !strings.HasSuffix(name, "}") {
+		return "", false
+	}
+	name = strings.TrimSuffix(name, "}")
+	return name, ValidateName(name) == nil
+}
+
 // PrivateMembers is the Set of private channel name's members.
 func (k Keys) PrivateMembers(name string) string { return k.private() + tag(name) + ":members" }
 

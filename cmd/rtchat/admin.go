@@ -191,6 +191,12 @@ func adminInstall(ctx context.Context, a *admin.Admin, std stdio, prune bool) er
 		fmt.Fprintf(std.err, "rtchat: the edits and deletes of %d messages moved to their authors' changes\n", done.Moved)
 	}
 	fmt.Fprintf(std.err, "rtchat: %d accounts have this rtchat's rules\n", len(done.Renewed))
+	if len(done.Claimed) > 0 {
+		fmt.Fprintf(std.err, "rtchat: no public channel may now take the names of the private channels %s\n", strings.Join(done.Claimed, ", "))
+	}
+	for _, name := range done.Clashes {
+		fmt.Fprintf(std.err, "rtchat: warning: a public #%s and a private #%s share the name; delete one (rtchat admin channel delete %s deletes the public one)\n", name, name, name)
+	}
 	if len(done.Pruned) > 0 {
 		fmt.Fprintf(std.err, "rtchat: removed older functions: %s\n", strings.Join(done.Pruned, ", "))
 	}

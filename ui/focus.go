@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -49,18 +50,31 @@ func (s *focusScreen) PollEvent() tcell.Event {
 // the emoji keeps the two cells tcell gives it and nothing is drawn past
 // them (a modifier on its own cells would be overwritten by the next
 // character and leave a stray cell).
+//
+// A joiner at the end of a cluster (an emoji sequence still being typed)
+// is left out everywhere: it shows nothing, and tmux joins the next
+// character it prints, wherever that is, to the cluster.
 func (s *focusScreen) Put(x, y int, str string, style tcell.Style) (string, int) {
-	if !s.noSkinTones {
+	if !s.noSkinTones && !strings.Contains(str, zwj) {
 		return s.Screen.Put(x, y, str, style)
 	}
 	cluster, rest, _, _ := uniseg.FirstGraphemeClusterInString(str, -1)
-	_, w := s.Screen.Put(x, y, withoutSkinTones(cluster), style)
+	if s.noSkinTones {
+		cluster = withoutSkinTones(cluster)
+	}
+	if trimmed := strings.TrimRight(cluster, zwj); trimmed != "" {
+		cluster = trimmed
+	}
+	_, w := s.Screen.Put(x, y, cluster, style)
 	return rest, w
 }
 
+// zwj is the zero-width joiner.
+const zwj = "\u200d"
+
 // SetContent is Put for tview, which draws through it.
 func (s *focusScreen) SetContent(x, y int, primary rune, combining []rune, style tcell.Style) {
-	if !s.noSkinTones {
+	if !s.noSkinTones && !slices.Contains(combining, '\u200d') {
 		s.Screen.SetContent(x, y, primary, combining, style)
 		return
 	}

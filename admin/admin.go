@@ -510,19 +510,28 @@ func (a *Admin) claimPrivateNames(ctx context.Context) (claimed, clashes []strin
 		return nil, nil, err
 	}
 	slices.Sort(names)
-	for _, name := range names {
-		h, err := a.rdb.HGetAll(ctx, a.keys.Channel(name)).Result()
-		if err != nil {
-			return claimed, clashes, a.wrap("read #"+name, err)
-		}
-		switch {
-		case h["id"] != "":
+	// One round trip reads every name's public record, one more claims.
+	pipe := a.rdb.Pipeline()
+	public := make([]*redis.SliceCmd, len(names))
+	for i, name := range names {
+		public[i] = pipe.HMGet(ctx, a.keys.Channel(name), "id", chat.FieldPrivateName)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, a.wrap("read the public channels beside the private ones", err)
+	}
+	claim := a.rdb.Pipeline()
+	for i, name := range names {
+		switch v := public[i].Val(); {
+		case v[0] != nil && v[0] != "":
 			clashes = append(clashes, name)
-		case h[chat.FieldPrivateName] == "":
-			if err := a.rdb.HSet(ctx, a.keys.Channel(name), chat.FieldPrivateName, "1").Err(); err != nil {
-				return claimed, clashes, a.wrap("keep the name #"+name+" for the private channel", err)
-			}
+		case v[1] == nil || v[1] == "":
+			claim.HSet(ctx, a.keys.Channel(name), chat.FieldPrivateName, "1")
 			claimed = append(claimed, name)
+		}
+	}
+	if len(claimed) > 0 {
+		if _, err := claim.Exec(ctx); err != nil {
+			return nil, clashes, a.wrap("keep the names of the private channels "+strings.Join(claimed, ", "), err)
 		}
 	}
 	return claimed, clashes, nil

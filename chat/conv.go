@@ -96,11 +96,10 @@ func (k Keys) PrivateChannels() string { return k.private() + "{*}" }
 // false when key is not one.
 func (k Keys) PrivateName(key string) (string, bool) {
 	name, ok := strings.CutPrefix(key, k.private()+"{")
-	if !ok || !strings.HasSuffix(name, "}") {
-		return "", false
+	if name, ok2 := strings.CutSuffix(name, "}"); ok && ok2 && ValidateName(name) == nil {
+		return name, true
 	}
-	name = strings.TrimSuffix(name, "}")
-	return name, ValidateName(name) == nil
+	return "", false
 }
 
 // PrivateMembers is the Set of private channel name's members.

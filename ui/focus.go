@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -12,7 +13,8 @@ import (
 // focusScreen is the terminal screen with focus reporting on: it notes
 // whether the terminal window has the focus (tview passes focus events
 // on to no one), so that a message on screen in a window the person looks
-// at makes no notification.
+// at makes no notification. Everything the window draws passes its Put,
+// which keeps to what the terminal can show (skin tones, joiners).
 type focusScreen struct {
 	tcell.Screen
 	focused *atomic.Bool
@@ -74,7 +76,7 @@ const zwj = "\u200d"
 
 // SetContent is Put for tview, which draws through it.
 func (s *focusScreen) SetContent(x, y int, primary rune, combining []rune, style tcell.Style) {
-	if !s.noSkinTones && !slices.Contains(combining, '\u200d') {
+	if !s.noSkinTones && !slices.Contains(combining, []rune(zwj)[0]) {
 		s.Screen.SetContent(x, y, primary, combining, style)
 		return
 	}
@@ -115,22 +117,11 @@ func CombinesSkinTones(program, version string) bool {
 
 // tmuxVersion reads "3.3a", "3.4", "next-3.6" as (3, 3), (3, 4), (3, 6).
 func tmuxVersion(v string) (major, minor int, ok bool) {
-	v = strings.TrimPrefix(v, "next-")
-	maj, rest, found := strings.Cut(v, ".")
-	if !found {
-		return 0, 0, false
+	maj, rest, found := strings.Cut(strings.TrimPrefix(v, "next-"), ".")
+	if end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }); end >= 0 {
+		rest = rest[:end]
 	}
-	digits := func(s string) (int, bool) {
-		n, seen := 0, false
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				break
-			}
-			n, seen = n*10+int(c-'0'), true
-		}
-		return n, seen
-	}
-	major, ok1 := digits(maj)
-	minor, ok2 := digits(rest)
-	return major, minor, ok1 && ok2 && len(maj) > 0
+	major, err1 := strconv.Atoi(maj)
+	minor, err2 := strconv.Atoi(rest)
+	return major, minor, found && err1 == nil && err2 == nil
 }

@@ -173,7 +173,7 @@ func (a *Admin) MakePrivate(ctx context.Context, name, createdBy string, members
 	if id, err := a.rdb.HGet(ctx, pub, "id").Result(); err == nil && id != "" {
 		return fmt.Errorf("a public #%s exists; pick another name for the private channel (or delete #%s first)", name, name)
 	}
-	if err := a.rdb.HSet(ctx, pub, chat.FieldPrivateName, "1").Err(); err != nil {
+	if err := a.rdb.Set(ctx, a.keys.PrivateClaim(name), "1", 0).Err(); err != nil {
 		return a.wrap("make #"+name, err)
 	}
 	id, err := a.rdb.Incr(ctx, a.keys.ChannelSeq()).Result()
@@ -487,11 +487,12 @@ func (a *Admin) Install(ctx context.Context, prune bool) (Installed, error) {
 	return out, err
 }
 
-// claimPrivateNames marks the public name of every private channel as
-// taken (chat.FieldPrivateName), as MakePrivate does for a new one, so
-// that a private channel made by an older rtchat cannot be shadowed by a
-// public channel of its name. Where a public one exists already it is
-// left alone and reported.
+// claimPrivateNames keeps the public name of every private channel from
+// public channels (the chat.PrivateClaim key), as MakePrivate does for a
+// new one, so that a private channel made by an older rtchat cannot be
+// shadowed by a public channel of its name; the older claim, a field of
+// the public hash that accounts may write, is removed. Where a public
+// channel exists already it is left alone and reported.
 func (a *Admin) claimPrivateNames(ctx context.Context) (claimed, clashes []string, err error) {
 	var mu sync.Mutex
 	var names []string
@@ -510,26 +511,32 @@ func (a *Admin) claimPrivateNames(ctx context.Context) (claimed, clashes []strin
 		return nil, nil, err
 	}
 	slices.Sort(names)
-	// One round trip reads every name's public record, one more claims.
+	// One round trip reads every name's public record and claim, one
+	// more claims.
 	pipe := a.rdb.Pipeline()
 	public := make([]*redis.SliceCmd, len(names))
+	has := make([]*redis.IntCmd, len(names))
 	for i, name := range names {
-		public[i] = pipe.HMGet(ctx, a.keys.Channel(name), "id", chat.FieldPrivateName)
+		public[i] = pipe.HMGet(ctx, a.keys.Channel(name), "id")
+		has[i] = pipe.Exists(ctx, a.keys.PrivateClaim(name))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, nil, a.wrap("read the public channels beside the private ones", err)
 	}
 	claim := a.rdb.Pipeline()
 	for i, name := range names {
-		switch v := public[i].Val(); {
-		case v[0] != nil && v[0] != "":
+		// An older rtchat's claim goes in every case (HDEL of the last
+		// field removes the hash it alone made).
+		claim.HDel(ctx, a.keys.Channel(name), chat.LegacyPrivateField)
+		switch id := public[i].Val()[0]; {
+		case id != nil && id != "":
 			clashes = append(clashes, name)
-		case v[1] == nil || v[1] == "":
-			claim.HSet(ctx, a.keys.Channel(name), chat.FieldPrivateName, "1")
+		case has[i].Val() == 0:
+			claim.Set(ctx, a.keys.PrivateClaim(name), "1", 0)
 			claimed = append(claimed, name)
 		}
 	}
-	if len(claimed) > 0 {
+	if len(names) > 0 {
 		if _, err := claim.Exec(ctx); err != nil {
 			return nil, clashes, a.wrap("keep the names of the private channels "+strings.Join(claimed, ", "), err)
 		}

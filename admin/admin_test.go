@@ -446,8 +446,12 @@ func TestInstallClaimsOldPrivateNames(t *testing.T) {
 		if err := a.MakePrivate(ctx, name, "admin", []string{"alice"}); err != nil {
 			t.Fatal(err)
 		}
-		// As an older rtchat left it: no claim on the public name.
-		if err := rdb.HDel(ctx, k.Channel(name), chat.FieldPrivateName).Err(); err != nil {
+		// As an older rtchat left it: no claim key, the claim a field of
+		// the public hash (or, older still, nothing).
+		if err := rdb.Del(ctx, k.PrivateClaim(name)).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.HSet(ctx, k.Channel(name), chat.LegacyPrivateField, "1").Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -461,8 +465,11 @@ func TestInstallClaimsOldPrivateNames(t *testing.T) {
 	if !slices.Equal(done.Claimed, []string{"ops"}) || !slices.Equal(done.Clashes, []string{"both"}) {
 		t.Fatalf("claimed %v, clashes %v; want [ops] and [both]", done.Claimed, done.Clashes)
 	}
-	if h := rdb.HGetAll(ctx, k.Channel("both")).Val(); h["id"] != "99" || h[chat.FieldPrivateName] != "" {
-		t.Errorf("the public #both was changed: %v", h)
+	if h := rdb.HGetAll(ctx, k.Channel("both")).Val(); h["id"] != "99" || h["name"] != "both" || len(h) != 2 {
+		t.Errorf("the public #both after install: %v (want its id and name, without the old claim)", h)
+	}
+	if rdb.Exists(ctx, k.Channel("ops")).Val() != 0 || rdb.Exists(ctx, k.PrivateClaim("ops")).Val() != 1 {
+		t.Errorf("ops after install: the old claim's hash is there %d, the claim key %d", rdb.Exists(ctx, k.Channel("ops")).Val(), rdb.Exists(ctx, k.PrivateClaim("ops")).Val())
 	}
 	if err := a.AddUser(ctx, "carol", "carol-pass"); err != nil {
 		t.Fatal(err)

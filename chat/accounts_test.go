@@ -485,6 +485,23 @@ func TestPublicChannelCannotTakeAPrivateName(t *testing.T) {
 	if _, err := carol.Join(ctx, "ops"); !errors.Is(err, chat.ErrPrivateName) {
 		t.Fatalf("carol's join of ops: %v, want ErrPrivateName", err)
 	}
+	// The claim holds against a hostile account: it may write the public
+	// channel's hash (to create channels and set topics), not the claim.
+	mallory, k := a.conn("carol"), chat.DefaultKeys()
+	if err := mallory.HSet(ctx, k.Channel("ops"), chat.LegacyPrivateField, "").Err(); err != nil {
+		t.Fatalf("carol's HSET of #ops's hash: %v", err)
+	}
+	for what, err := range map[string]error{
+		"DEL the claim": mallory.Del(ctx, k.PrivateClaim("ops")).Err(),
+		"SET the claim": mallory.Set(ctx, k.PrivateClaim("ops"), "", 0).Err(),
+	} {
+		if !redis.HasErrorPrefix(err, "NOPERM") {
+			t.Errorf("carol may %s: %v", what, err)
+		}
+	}
+	if _, err := carol.Join(ctx, "ops"); !errors.Is(err, chat.ErrPrivateName) {
+		t.Fatalf("carol's join of ops after her writes: %v, want ErrPrivateName", err)
+	}
 	alice := a.person("alice")
 	list, err := alice.ListChannels(ctx)
 	if err != nil {

@@ -28,17 +28,18 @@ func NewChannelManager(rdb redis.UniversalClient, keys Keys) *ChannelManager {
 	return &ChannelManager{rdb: rdb, keys: keys, scripts: newScripts(rdb, ScriptsAuto)}
 }
 
-// FieldPrivateName, in a public channel's hash, marks the name as taken
-// by a private channel (rtchat admin channel private writes it).
-const FieldPrivateName = "private"
+// LegacyPrivateField is where rtchat before the PrivateClaim key marked
+// a private channel's name, in the public channel's hash, which accounts
+// may write. rtchat admin install moves it to the claim key.
+const LegacyPrivateField = "private"
 
-// createScriptSource creates a channel's hash unless it exists (or the
-// name is a private channel's: PRIVATENAME), and
+// createScriptSource creates a channel's hash (KEYS[1]) unless it exists
+// (or the name is a private channel's, KEYS[2] exists: PRIVATENAME), and
 // gives a hash without an id (written by another tool) the id it is
 // offered; it returns 1 when it created the channel. A key of another
 // type is refused (see luaCommon).
 const createScriptSource = luaCommon + `
-if need(KEYS[1], 'hash') == 'hash' and redis.call('HEXISTS', KEYS[1], 'private') == 1 then
+if redis.call('EXISTS', KEYS[2]) == 1 then
   return redis.error_reply('PRIVATENAME a private channel has this name')
 end
 if need(KEYS[1], 'hash') == 'hash' then
@@ -62,12 +63,13 @@ func (m *ChannelManager) Create(ctx context.Context, name, description, user str
 	// crash between the steps of an earlier Create).
 	pipe := m.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, m.keys.Channel(name))
+	claimed := pipe.Exists(ctx, m.keys.PrivateClaim(name))
 	n := pipe.SCard(ctx, m.keys.Members(name))
 	pipe.SAdd(ctx, m.keys.ChannelIndex(), name)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
 	}
-	if h.Val()[FieldPrivateName] != "" {
+	if claimed.Val() == 1 {
 		// Reserved by an admin's private channel: not listed, not made.
 		_ = m.rdb.SRem(ctx, m.keys.ChannelIndex(), name).Err()
 		return Channel{}, false, fmt.Errorf("#%s: %w", name, ErrPrivateName)
@@ -81,7 +83,7 @@ func (m *ChannelManager) Create(ctx context.Context, name, description, user str
 	if err != nil {
 		return Channel{}, false, fmt.Errorf("create channel %q: %w", name, err)
 	}
-	made, err := m.scripts.run(ctx, createScript, []string{m.keys.Channel(name)},
+	made, err := m.scripts.run(ctx, createScript, []string{m.keys.Channel(name), m.keys.PrivateClaim(name)},
 		strconv.FormatInt(seq, 10), name, description, user, strconv.FormatInt(time.Now().UnixMilli(), 10)).Int()
 	if redis.HasErrorPrefix(err, "PRIVATENAME") {
 		return Channel{}, false, fmt.Errorf("#%s: %w", name, ErrPrivateName)
@@ -102,7 +104,10 @@ func (m *ChannelManager) Get(ctx context.Context, name string) (Channel, error) 
 	if err := ValidateName(name); err != nil {
 		return Channel{}, err
 	}
-	return readChannel(ctx, m.rdb, name, m.keys.Channel(name), m.keys.Members(name))
+	pipe := m.rdb.Pipeline()
+	r := m.queuePublic(ctx, pipe, name)
+	_, _ = pipe.Exec(ctx) // checked in result
+	return r.result()
 }
 
 // readChannel reads the channel called name from its record (the Hash at
@@ -122,10 +127,20 @@ type channelRead struct {
 	name  string
 	hash  *redis.MapStringStringCmd
 	count *redis.IntCmd
+	// claim, for a public channel, says a private channel has the name.
+	claim *redis.IntCmd
 }
 
 func queueChannel(ctx context.Context, pipe redis.Pipeliner, name, hash, members string) channelRead {
 	return channelRead{name: name, hash: pipe.HGetAll(ctx, hash), count: pipe.SCard(ctx, members)}
+}
+
+// queuePublic queues the read of public channel name, with the check
+// that no private channel has the name.
+func (m *ChannelManager) queuePublic(ctx context.Context, pipe redis.Pipeliner, name string) channelRead {
+	r := queueChannel(ctx, pipe, name, m.keys.Channel(name), m.keys.Members(name))
+	r.claim = pipe.Exists(ctx, m.keys.PrivateClaim(name))
+	return r
 }
 
 // result answers as readChannel does, once the pipeline ran.
@@ -134,13 +149,18 @@ func (r channelRead) result() (Channel, error) {
 	if err == nil {
 		err = r.count.Err()
 	}
+	if err == nil && r.claim != nil {
+		err = r.claim.Err()
+	}
 	switch {
 	case redis.HasErrorPrefix(err, "NOPERM"):
 		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	case err != nil:
 		return Channel{}, fmt.Errorf("read channel %q: %w", r.name, CleanRedisError(err))
-	case len(r.hash.Val()) == 0, r.hash.Val()["id"] == "" && r.hash.Val()[FieldPrivateName] != "":
-		// None, or only a private channel's claim on the name.
+	case len(r.hash.Val()) == 0, r.claim != nil && r.claim.Val() == 1,
+		r.hash.Val()["id"] == "" && r.hash.Val()[LegacyPrivateField] != "":
+		// None, or the name is a private channel's (claimed, or by an
+		// older rtchat's claim until admin install moves it).
 		return Channel{}, fmt.Errorf("channel %q: %w", r.name, ErrNoSuchChannel)
 	}
 	ch := channelFromHash(r.name, r.hash.Val())
@@ -231,7 +251,7 @@ func (m *ChannelManager) describe(ctx context.Context, names []string, more func
 	pipe := m.rdb.Pipeline()
 	reads := make([]channelRead, len(names))
 	for i, n := range names {
-		reads[i] = queueChannel(ctx, pipe, n, m.keys.Channel(n), m.keys.Members(n))
+		reads[i] = m.queuePublic(ctx, pipe, n)
 	}
 	if more != nil {
 		more(pipe)

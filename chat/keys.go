@@ -57,6 +57,12 @@ func tag(name string) string { return "{" + name + "}" }
 // Channel is the Hash holding a channel's id, name and description.
 func (k Keys) Channel(name string) string { return k.ChannelPrefix + tag(name) }
 
+// PrivateClaim is the key that keeps name from public channels because a
+// private channel has it (rtchat admin writes it). Accounts may read it,
+// not write or delete it (no write rule of theirs matches), and it shares
+// the channel's hash tag, so the create script reads it on a cluster too.
+func (k Keys) PrivateClaim(name string) string { return k.Channel(name) + ":private" }
+
 // Members is the Set of users subscribed to a channel.
 func (k Keys) Members(name string) string { return k.ChannelPrefix + tag(name) + ":members" }
 

@@ -499,8 +499,14 @@ func TestPublicChannelCannotTakeAPrivateName(t *testing.T) {
 			t.Errorf("carol may %s: %v", what, err)
 		}
 	}
+	if err := mallory.HSet(ctx, k.Channel("ops"), "id", "7", "name", "ops").Err(); err != nil {
+		t.Fatalf("carol's HSET of #ops's hash: %v", err)
+	}
 	if _, err := carol.Join(ctx, "ops"); !errors.Is(err, chat.ErrPrivateName) {
 		t.Fatalf("carol's join of ops after her writes: %v, want ErrPrivateName", err)
+	}
+	if _, err := carol.Prepare(ctx, "ops", true); !errors.Is(err, chat.ErrPrivateName) {
+		t.Fatalf("carol's send to ops after her writes: %v, want ErrPrivateName", err)
 	}
 	alice := a.person("alice")
 	list, err := alice.ListChannels(ctx)

@@ -39,6 +39,9 @@ const LegacyPrivateField = "private"
 // offered; it returns 1 when it created the channel. A key of another
 // type is refused (see luaCommon).
 const createScriptSource = luaCommon + `
+if KEYS[2] ~= KEYS[1] .. ':private' then
+  return redis.error_reply('ERR the second key must be the first one\'s claim (' .. KEYS[1] .. ':private)')
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return redis.error_reply('PRIVATENAME a private channel has this name')
 end

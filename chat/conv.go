@@ -237,10 +237,12 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 	}
 	var mine *redis.BoolCmd
 	var id *redis.StringCmd
+	var claimed *redis.IntCmd
 	if !dm && !private {
 		mine = pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
 		id = pipe.HGet(ctx, c.keys.Channel(name), "id")
-		must = append(must, mine)
+		claimed = pipe.Exists(ctx, c.keys.PrivateClaim(name))
+		must = append(must, mine, claimed)
 	}
 	return func(ctx context.Context) (Prepared, error) {
 		for _, cmd := range must {
@@ -255,6 +257,10 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 		switch {
 		case mine != nil && mine.Val():
 			conv = Private(name)
+		case claimed != nil && claimed.Val() == 1:
+			// Another's private channel has the name (whatever its public
+			// hash, which any account may write, says).
+			return Prepared{}, fmt.Errorf("#%s: %w", name, ErrPrivateName)
 		case mine != nil && id.Val() != "":
 			return Prepared{Conv: conv}, nil // a public channel that exists
 		}

@@ -21,3 +21,5 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.31.0 // indirect
 )
+
+replace github.com/rivo/uniseg => ./third_party/uniseg

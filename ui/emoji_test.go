@@ -58,3 +58,24 @@ func TestCombinesSkinTones(t *testing.T) {
 		}
 	}
 }
+
+// An emoji with a skin tone typed into the input line keeps the text
+// before and after it on the one row. rivo/uniseg v0.4.7 gave the
+// character after such an emoji a mandatory line break, so the input
+// scrolled to a second line and hid what came before; third_party/uniseg
+// carries the one-line fix.
+func TestInputKeepsTextAroundASkinTone(t *testing.T) {
+	f := newFakeBackend("bob")
+	s := newTestScreen(100, 20)
+	runApp(t, ui.Options{Backend: f, Screen: s})
+	s.waitText(t, "#general")
+	s.typeText("before 👍🏽 after", false)
+	s.waitFor(t, "the whole input on one row", func(screen string) bool {
+		for _, line := range strings.Split(screen, "\n") {
+			if strings.Contains(line, "before") && strings.Contains(line, "after") {
+				return true
+			}
+		}
+		return false
+	})
+}

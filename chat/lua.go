@@ -174,7 +174,7 @@ func (r *scripts) runOnce(ctx context.Context, s *script, keys []string, args ..
 func (r *scripts) retry(ctx context.Context, cmd *redis.Cmd, s *script, keys []string, args []any, wrap func(*redis.Cmd) redis.Cmder) *redis.Cmd {
 	// At most: FCALL unknown → EVALSHA not cached → EVAL.
 	for range 3 {
-		again, err := r.recover(ctx, cmd.Err())
+		again, err := r.recover(ctx, cmd)
 		if err != nil {
 			cmd.SetErr(err)
 			return cmd
@@ -212,13 +212,19 @@ func stringsToAny(ss []string) []any {
 // where the connection may (an open server), and otherwise says that an
 // admin must (ErrNoLibrary); NOSCRIPT needs only the script's text. It
 // reports whether the call is worth making again.
-func (r *scripts) recover(ctx context.Context, err error) (again bool, _ error) {
+//
+// Whether FCALL was unknown is read off the failed call itself, not off
+// the switch: calls made at once (a pipeline, the channels joined at
+// start) all went out as FCALL, and every one of them is worth making
+// again after the first one switched.
+func (r *scripts) recover(ctx context.Context, cmd *redis.Cmd) (again bool, _ error) {
+	err := cmd.Err()
 	switch {
 	case err == nil:
 		return false, nil
 	case redis.HasErrorPrefix(err, "NOSCRIPT"):
 		return r.eval.Load(), nil
-	case !r.eval.Load() && redis.HasErrorPrefix(err, "unknown command"):
+	case isFunctionCall(cmd) && redis.HasErrorPrefix(err, "unknown command"):
 		r.eval.Store(true)
 		return true, nil
 	case !r.eval.Load() && redis.HasErrorPrefix(err, "Function not found"):
@@ -231,6 +237,12 @@ func (r *scripts) recover(ctx context.Context, err error) (again bool, _ error) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// isFunctionCall reports whether cmd is an FCALL or FCALL_RO.
+func isFunctionCall(cmd *redis.Cmd) bool {
+	name := strings.ToLower(cmd.Name())
+	return name == "fcall" || name == "fcall_ro"
 }
 
 // load loads this rtchat's library on every master (FUNCTION LOAD

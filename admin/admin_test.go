@@ -406,7 +406,8 @@ func TestInstallMovesLegacyChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, _, err := c.History(ctx, "general", chat.ID{})
+	p, err := c.History(ctx, "general", chat.ID{})
+	msgs := p.Messages
 	if err != nil || len(msgs) != 3 {
 		t.Fatalf("history: %v %v", msgs, err)
 	}

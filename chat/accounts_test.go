@@ -225,8 +225,8 @@ func testDirectMessages(t *testing.T, a *accounts) {
 		t.Errorf("redis-cli as carol read the conversation: %q", out)
 	}
 	// Through rtchat, "@bob" is carol's own conversation with bob: empty.
-	if msgs, _, err := carol.History(ctx, chat.DM("bob"), chat.ID{}); err != nil || len(msgs) != 0 {
-		t.Fatalf("carol's @bob holds %d messages (%v)", len(msgs), err)
+	if p, err := carol.History(ctx, chat.DM("bob"), chat.ID{}); err != nil || len(p.Messages) != 0 {
+		t.Fatalf("carol's @bob holds %d messages (%v)", len(p.Messages), err)
 	}
 	if carol.sawEvent(func(e chat.Event) bool {
 		m, ok := e.(chat.MessageEvent)
@@ -338,7 +338,8 @@ func TestNewKeysOnAnOpenServerAreNoticed(t *testing.T) {
 	}
 	check := func(r *recorder) ([]bool, []string) {
 		t.Helper()
-		msgs, _, err := r.History(ctx, "general", chat.ID{})
+		p, err := r.History(ctx, "general", chat.ID{})
+		msgs := p.Messages
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -421,7 +422,7 @@ func TestPrivateChannels(t *testing.T) {
 			t.Errorf("carol %s: %v, want no such channel", what, err)
 		}
 	}
-	if _, _, err := carol.History(ctx, conv, chat.ID{}); !strings.Contains(fmt.Sprint(err), "NOPERM") {
+	if _, err := carol.History(ctx, conv, chat.ID{}); !strings.Contains(fmt.Sprint(err), "NOPERM") {
 		t.Errorf("carol read the history: %v", err)
 	}
 	if _, err := carol.BroadcastMessage(ctx, conv, "let me in"); err == nil {

@@ -34,7 +34,8 @@ func noperm(t *testing.T, what, out string) {
 func (a *accounts) fresh(name, conv string) []chat.Message {
 	a.t.Helper()
 	r := a.person(name)
-	msgs, _, err := r.History(ctxT(a.t), conv, chat.ID{})
+	p, err := r.History(ctxT(a.t), conv, chat.ID{})
+	msgs := p.Messages
 	if err != nil {
 		a.t.Fatalf("%s reads %s: %v", name, conv, err)
 	}

@@ -76,17 +76,17 @@ func (h *history) rangeMessages(ctx context.Context, conv string, q queuedScript
 // one call whatever the stream's length (see pageScript). When keys had
 // to be left out (a value of the wrong type), the page comes back with an
 // *OddKeysError that names them.
-func (c *Client) History(ctx context.Context, channel string, before ID) (msgs []Message, more bool, err error) {
+func (c *Client) History(ctx context.Context, channel string, before ID) (Page, error) {
 	if err := ValidateConv(channel); err != nil {
-		return nil, false, err
+		return Page{}, err
 	}
-	msgs, more, _, err = c.hist.readPage(ctx, channel, before, c.opts.PageSize)
+	r, err := c.hist.readPage(ctx, channel, before, c.opts.PageSize)
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
-		return nil, false, err
+		return Page{}, err
 	}
-	c.verify.rememberAll(msgs)
-	return msgs, more, err
+	c.verify.rememberAll(r.Messages)
+	return r.Page, err
 }
 
 // Newest resolves conversation name as typed (see Resolve), checks that
@@ -135,9 +135,9 @@ func (c *Client) QueueNewest(ctx context.Context, pipe redis.Pipeliner, name str
 		if err != nil {
 			return "", nil, false, fmt.Errorf("read history of %q: %w", name, CleanRedisError(err))
 		}
-		page, more, _, odd := c.hist.decodePage(name, res)
-		c.verify.rememberAll(page)
-		return name, page, more, odd
+		r := c.hist.decodePage(name, res)
+		c.verify.rememberAll(r.Messages)
+		return name, r.Messages, r.More, r.odd
 	}
 }
 
@@ -146,13 +146,13 @@ func (h *history) newestOf(ctx context.Context, conv string, n int64) (string, [
 	if _, err := h.c.Channel(ctx, conv); err != nil {
 		return "", nil, false, err
 	}
-	page, more, _, err := h.readPage(ctx, conv, ID{}, n)
+	r, err := h.readPage(ctx, conv, ID{}, n)
 	var odd *OddKeysError
 	if err != nil && !errors.As(err, &odd) {
 		return "", nil, false, err
 	}
-	h.c.verify.rememberAll(page)
-	return conv, page, more, err
+	h.c.verify.rememberAll(r.Messages)
+	return conv, r.Messages, r.More, err
 }
 
 func decodeAll(channel string, xs []redis.XMessage) []Message {

@@ -305,17 +305,17 @@ func (p *pageRead) read(ctx context.Context, c *Client) error {
 	p.ev.Channel = channel
 	// The newest entry, shown or not (a change, a thread reply), is where
 	// delivery goes on from: the page's states include its effects.
-	msgs, more, last, odd := c.hist.decodePage(channel, res)
-	if odd != nil {
-		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("%s: %v", Display(channel), odd)})
+	r := c.hist.decodePage(channel, res)
+	if r.odd != nil {
+		c.emit(ctx, NoticeEvent{Text: fmt.Sprintf("%s: %v", Display(channel), r.odd)})
 	}
-	p.last = last
-	c.feed.clock.observe(last.MS)
+	p.last = r.top
+	c.feed.clock.observe(r.top.MS)
 	if p.pageSize <= 0 {
-		p.ev.Complete = !more && len(msgs) == 0
+		p.ev.Complete = !r.More && len(r.Messages) == 0
 		return nil
 	}
-	p.ev.Messages, p.ev.Complete = msgs, !more
+	p.ev.Messages, p.ev.Complete, p.ev.Trimmed = r.Messages, !r.More, r.Trimmed
 	p.ev.ReadID = c.prefs.validMarker(channel, p.mark.Val())
 	if _, dm := PeerOf(channel); p.ev.ReadID.IsZero() && dm {
 		// A direct conversation never read is news from its start, not

@@ -8,7 +8,8 @@ type Event interface{ isEvent() }
 type MessageEvent struct{ Message Message }
 
 // HistoryEvent carries the newest page of a channel just joined, oldest
-// first. Complete is true when the page holds the whole stream. ReadID is
+// first. Complete is true when the page holds the whole stream, and
+// Trimmed then when retention removed older entries (see Page). ReadID is
 // the user's read marker in the channel (the zero ID when the user never
 // read it) and Unread counts the entries after it up to the end of the
 // page (live entries come after the page, so a reader adds those as they
@@ -17,6 +18,7 @@ type HistoryEvent struct {
 	Channel  string
 	Messages []Message
 	Complete bool
+	Trimmed  bool
 	ReadID   ID
 	Unread   Unread
 }

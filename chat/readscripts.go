@@ -27,9 +27,11 @@ end
 //	      at most, 4 the longest value returned (see clip)
 //
 // It returns {entries, states, changes, quoted entries, 1 when older
-// entries remain, the newest entry scanned ("" when none), odd keys}.
+// entries remain, the newest entry scanned ("" when none), odd keys, 1
+// when no older entries remain but retention removed some (the send
+// script marks the state Hash's "trimmed" field when it trims)}.
 const pageScriptSource = luaCommon + `
-local function EMPTY(odd) return {{}, {}, {}, {}, 0, '', odd} end
+local function EMPTY(odd) return {{}, {}, {}, {}, 0, '', odd, 0} end
 ` + readGuard + `
 local hi, want, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out, scanned, top, more, replies = {}, 0, '', 0, false
@@ -72,7 +74,12 @@ if replies then
     end
   end
 end
-return {out, states, changes, quoted, more, top, odd}
+local trimmed = 0
+if more == 0 then
+  local ok, t = pcall(redis.call, 'HGET', KEYS[2], 'trimmed')
+  if ok and t == '1' then trimmed = 1 end
+end
+return {out, states, changes, quoted, more, top, odd, trimmed}
 `
 
 // threadScriptSource reads a thread: its root and its newest replies,

@@ -131,15 +131,18 @@ func TestBroadcastAndHistoryPages(t *testing.T) {
 			t.Fatalf("BroadcastMessage = %+v, %v", s, err)
 		}
 	}
-	page, more, err := alice.History(ctx, "general", chat.ID{})
+	p, err := alice.History(ctx, "general", chat.ID{})
+	page, more := p.Messages, p.More
 	if err != nil || !more || len(page) != 10 || page[0].Text != "m15" || page[9].Text != "m24" {
 		t.Fatalf("newest page = %d msgs, more=%v, err=%v", len(page), more, err)
 	}
-	page, more, _ = alice.History(ctx, "general", page[0].ID)
+	p, _ = alice.History(ctx, "general", page[0].ID)
+	page, more = p.Messages, p.More
 	if !more || len(page) != 10 || page[0].Text != "m05" {
 		t.Fatalf("second page = %v more=%v", page, more)
 	}
-	page, more, _ = alice.History(ctx, "general", page[0].ID)
+	p, _ = alice.History(ctx, "general", page[0].ID)
+	page, more = p.Messages, p.More
 	if more || len(page) != 5 || page[0].Text != "m00" {
 		t.Fatalf("last page = %v more=%v", page, more)
 	}

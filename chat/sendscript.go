@@ -185,8 +185,15 @@ if op ~= '' then
 elseif prev == '' and KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 0 then
   return redis.error_reply('NOCHANNEL channel does not exist')
 end
-local id
+local id, first
 if ARGV[1] ~= '0' then
+  -- Whether this XADD trims: its stream's oldest entry changes (read
+  -- only until the state Hash says the stream was once trimmed).
+  local ok, mark = pcall(redis.call, 'HGET', KEYS[3], 'trimmed')
+  if not (ok and mark == '1') then
+    local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+    first = f[1] and f[1][1]
+  end
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 else
   id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
@@ -195,6 +202,11 @@ local warnings = {}
 local function try(...)
   local r = redis.pcall(...)
   if type(r) == 'table' and r.err then warnings[#warnings + 1] = r.err end
+end
+-- Retention removed older entries: readers say so where history starts.
+if first then
+  local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if f[1] and f[1][1] ~= first then try('HSET', KEYS[3], 'trimmed', '1') end
 end
 if op == 'edit' or op == 'delete' then
   local c = cjson.decode(ARGV[13])

@@ -113,18 +113,39 @@ func structureError(err error) (error, bool) {
 // among at most 4800 changes.
 const pageScan = 5000
 
+// Page is a page of a conversation's messages, oldest first.
+type Page struct {
+	Messages []Message
+	// More is true when older messages remain (read the page before the
+	// first of Messages).
+	More bool
+	// Trimmed is true when no older messages remain because retention
+	// removed them (the conversation began before its oldest message).
+	// It is a hint the send script keeps in the shared state Hash, which
+	// every writer of the conversation may set.
+	Trimmed bool
+}
+
+// pageReply is pageScript's reply: the page, the newest entry scanned,
+// and, when not nil, an *OddKeysError naming the keys the page was read
+// without.
+type pageReply struct {
+	Page
+	top ID
+	odd error
+}
+
 // readPage runs pageScript for conv before (exclusive; zero: from the
-// newest) and returns the page oldest first, whether older entries
-// remain, and the newest entry scanned. Keys it went on without come back
-// as an *OddKeysError beside the page.
-func (h *history) readPage(ctx context.Context, conv string, before ID, n int64) (page []Message, more bool, top ID, err error) {
+// newest). Keys it went on without come back as an *OddKeysError beside
+// the page.
+func (h *history) readPage(ctx context.Context, conv string, before ID, n int64) (pageReply, error) {
 	stream := h.streamOf(conv)
 	res, err := h.c.scripts.run(ctx, pageScript, []string{stream, stateKey(stream)}, before.exclusive("+"), n, pageScan, h.valueLimit()).Slice()
 	if err != nil {
-		return nil, false, ID{}, fmt.Errorf("read history of %q: %w", conv, CleanRedisError(err))
+		return pageReply{}, fmt.Errorf("read history of %q: %w", conv, CleanRedisError(err))
 	}
-	page, more, top, err = h.decodePage(conv, res)
-	return page, more, top, err
+	r := h.decodePage(conv, res)
+	return r, r.odd
 }
 
 // queueNewestPage queues the read of the newest n lines of conv on pipe.
@@ -133,11 +154,10 @@ func (h *history) queueNewestPage(ctx context.Context, pipe redis.Pipeliner, con
 	return h.c.scripts.queue(ctx, pipe, pageScript, []string{stream, stateKey(stream)}, "+", max(n, 1), pageScan, h.valueLimit())
 }
 
-// decodePage reads pageScript's reply; the error, when not nil, is an
-// *OddKeysError naming the keys the page was read without.
-func (h *history) decodePage(conv string, res []any) (page []Message, more bool, top ID, odd error) {
-	if len(res) != 7 {
-		return nil, false, ID{}, nil
+// decodePage reads pageScript's reply.
+func (h *history) decodePage(conv string, res []any) pageReply {
+	if len(res) != 8 {
+		return pageReply{}
 	}
 	entries, _ := res[0].([]any)
 	states, _ := res[1].([]any)
@@ -150,7 +170,7 @@ func (h *history) decodePage(conv string, res []any) (page []Message, more bool,
 			quotes[m.ID] = &m
 		}
 	}
-	page = scriptMessages(conv, entries, states, changes, true)
+	page := scriptMessages(conv, entries, states, changes, true)
 	byID := make(map[ID]*Message, len(page))
 	for i := range page {
 		byID[page[i].ID] = &page[i]
@@ -160,10 +180,11 @@ func (h *history) decodePage(conv string, res []any) (page []Message, more bool,
 			page[i].Quote = quotes[r]
 		}
 	}
-	m, _ := res[4].(int64)
+	more, _ := res[4].(int64)
 	t, _ := res[5].(string)
-	top, _ = parseID(t)
-	return page, m == 1, top, oddKeys(res[6])
+	top, _ := parseID(t)
+	trimmed, _ := res[7].(int64)
+	return pageReply{Page: Page{Messages: page, More: more == 1, Trimmed: trimmed == 1}, top: top, odd: oddKeys(res[6])}
 }
 
 // oddKeys reads the keys a reading program went on without: nil when

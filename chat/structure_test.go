@@ -27,7 +27,8 @@ func post(t *testing.T, r *recorder, d chat.Draft) chat.ID {
 func pageOf(t *testing.T, rdb redis.UniversalClient, conv string) map[string]chat.Message {
 	t.Helper()
 	c := chattest.New(t, chat.Options{Redis: rdb, User: "reader"})
-	msgs, _, err := c.History(ctxT(t), conv, chat.ID{})
+	p, err := c.History(ctxT(t), conv, chat.ID{})
+	msgs := p.Messages
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,11 +218,13 @@ func TestPageSkipsChanges(t *testing.T) {
 	for i := range 300 {
 		post(t, alice, chat.Draft{Channel: "general", Kind: chat.KindReact, Ref: ids[i%15], Text: []string{"👍", "🎉", "🔥"}[i%3]})
 	}
-	msgs, more, err := alice.History(ctx, "general", chat.ID{})
+	p, err := alice.History(ctx, "general", chat.ID{})
+	msgs, more := p.Messages, p.More
 	if err != nil || len(msgs) != 10 || !more || msgs[9].ID != ids[14] {
 		t.Fatalf("first page: %d lines, more %v, %v", len(msgs), more, err)
 	}
-	older, more, err := alice.History(ctx, "general", msgs[0].ID)
+	p, err = alice.History(ctx, "general", msgs[0].ID)
+	older, more := p.Messages, p.More
 	if err != nil || len(older) != 5 || more || older[0].ID != ids[0] {
 		t.Fatalf("older page: %d lines, more %v, %v", len(older), more, err)
 	}
@@ -230,15 +233,16 @@ func TestPageSkipsChanges(t *testing.T) {
 	if err := rdb.HSet(ctx, stream+":state", ids[14].String(), `{"e":{"id":"1-1","t":"FORGED","ts":"1","m":"x","k":"other","s":""}}`).Err(); err != nil {
 		t.Fatal(err)
 	}
-	msgs, _, _ = alice.History(ctx, "general", chat.ID{})
+	p, _ = alice.History(ctx, "general", chat.ID{})
+	msgs = p.Messages
 	if got := msgs[9].Current(); got != "line 14" {
 		t.Fatalf("a forged state shows %q", got)
 	}
 	if err := rdb.HSet(ctx, stream+":state", ids[14].String(), `not json`).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if msgs, _, err = alice.History(ctx, "general", chat.ID{}); err != nil || msgs[9].State != nil {
-		t.Fatalf("an odd state: %+v %v", msgs[9].State, err)
+	if p, err = alice.History(ctx, "general", chat.ID{}); err != nil || p.Messages[9].State != nil {
+		t.Fatalf("an odd state: %+v %v", p.Messages[9].State, err)
 	}
 }
 
@@ -299,5 +303,54 @@ func TestDeletedMessageShowsNoReactions(t *testing.T) {
 	}
 	if c := root.State.Counts(); len(c) != 0 {
 		t.Fatalf("a deleted message shows reactions %v", c)
+	}
+}
+
+// TestHistorySaysWhenRetentionTrimmed: once a send trimmed the stream
+// (retention), the page that reaches the stream's start says so; a
+// stream nothing was trimmed from begins where its first page ends.
+func TestHistorySaysWhenRetentionTrimmed(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	// Trimming is approximate (whole stream nodes of 100 entries): 250
+	// entries over a retention of 10 trim at least one node.
+	alice := newRecorder(t, rdb, "alice", func(o *chat.Options) { o.MaxLen = 10; o.PageSize = 50 })
+	joinAll(t, ctx, "kept", alice)
+	joinAll(t, ctx, "trimmed", alice)
+	post(t, alice, chat.Draft{Channel: "kept", Text: "the first"})
+	p, err := alice.History(ctx, "kept", chat.ID{})
+	if err != nil || p.More || p.Trimmed || len(p.Messages) != 1 {
+		t.Fatalf("a stream never trimmed: %+v, %v", p, err)
+	}
+	for i := range 250 {
+		post(t, alice, chat.Draft{Channel: "trimmed", Text: fmt.Sprint("line ", i)})
+	}
+	if n := rdb.XLen(ctx, chat.DefaultKeys().Stream("trimmed")).Val(); n >= 250 {
+		t.Fatalf("the stream was not trimmed: %d entries", n)
+	}
+	before, pages := chat.ID{}, 0
+	for {
+		p, err := alice.History(ctx, "trimmed", before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pages++; p.More {
+			if p.Trimmed {
+				t.Fatalf("page %d: trimmed said while older messages remain", pages)
+			}
+			before = p.Messages[0].ID
+			continue
+		}
+		if !p.Trimmed {
+			t.Fatalf("page %d, the stream's start: not said to be trimmed", pages)
+		}
+		if p.Messages[0].Text == "line 0" {
+			t.Fatalf("the first message is still there")
+		}
+		break
+	}
+	p, err = alice.History(ctx, "kept", chat.ID{})
+	if err != nil || p.Trimmed {
+		t.Fatalf("another stream is said to be trimmed: %+v, %v", p, err)
 	}
 }

@@ -202,15 +202,15 @@ func (a *App) loadOlder(l *channelLog) {
 	l.loading = true
 	before := l.firstID()
 	a.background(func(ctx context.Context) func() {
-		msgs, more, err := a.be.History(ctx, l.name, before)
+		p, err := a.be.History(ctx, l.name, before)
 		return func() {
 			l.loading = false
 			if err != nil {
 				a.errorLine("could not load older messages of %s: %v", chat.Display(l.name), err)
 				return
 			}
-			l.more = more
-			l.prepend(msgs, a.me)
+			l.more, l.trimmed = p.More, p.Trimmed
+			l.prepend(p.Messages, a.me)
 		}
 	})
 }

@@ -51,8 +51,9 @@ type Conversations interface {
 // Reader reads what a conversation holds.
 type Reader interface {
 	// History returns the page of channel before stream id before (the
-	// zero ID for the newest page), and whether older entries remain.
-	History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error)
+	// zero ID for the newest page): its messages, whether older ones
+	// remain, and whether retention removed them.
+	History(ctx context.Context, channel string, before chat.ID) (chat.Page, error)
 	// Thread returns the root of a thread and its replies, oldest first.
 	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
 	// Around returns up to n messages each side of stream id id.

@@ -56,7 +56,7 @@ func (c *channel) history(ev chat.HistoryEvent, me string, shown bool) (neverRea
 	l := c.log
 	if !l.historyLoaded {
 		l.historyLoaded = true
-		l.more = !ev.Complete
+		l.more, l.trimmed = !ev.Complete, ev.Trimmed
 		l.prepend(ev.Messages, me)
 	} else {
 		for _, m := range ev.Messages {

@@ -181,7 +181,7 @@ func (f *fakeBackend) Send(d chat.Draft) (string, error) {
 	return m.MsgID, nil
 }
 
-func (f *fakeBackend) History(ctx context.Context, channel string, before chat.ID) ([]chat.Message, bool, error) {
+func (f *fakeBackend) History(ctx context.Context, channel string, before chat.ID) (chat.Page, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	msgs := f.msgs[channel]
@@ -190,7 +190,7 @@ func (f *fakeBackend) History(ctx context.Context, channel string, before chat.I
 		i = sort.Search(len(msgs), func(i int) bool { return !before.After(msgs[i].ID) })
 	}
 	lo := max(i-200, 0)
-	return append([]chat.Message(nil), msgs[lo:i]...), lo > 0, nil
+	return chat.Page{Messages: append([]chat.Message(nil), msgs[lo:i]...), More: lo > 0}, nil
 }
 
 func (f *fakeBackend) ListChannels(ctx context.Context) ([]chat.Channel, error) {

@@ -395,3 +395,34 @@ func TestOnlineStartsOverAfterADataLoss(t *testing.T) {
 		t.Fatalf("a data loss told as people leaving and joining:\n%s", s.text())
 	}
 }
+
+// A channel whose older history retention removed says so at its top,
+// where a channel kept whole says where it begins.
+func TestTrimmedHistorySaysSo(t *testing.T) {
+	_, rdb, _ := withBob(t)
+	ctx := context.Background()
+	// Small stream nodes, so that a retention of 10 trims after a few
+	// dozen messages (the embedded server trims exactly, and lacks this).
+	_ = rdb.ConfigSet(ctx, "stream-node-max-entries", "4").Err()
+	t.Cleanup(func() { _ = rdb.ConfigSet(context.Background(), "stream-node-max-entries", "100").Err() })
+	carol := startClient(t, rdb, "carol", func(o *chat.Options) { o.MaxLen = 10 })
+	chattest.Drain(carol)
+	for _, ch := range []string{"busy", "quiet"} {
+		if _, err := carol.Join(ctx, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 30 {
+		send(t, carol, "busy", fmt.Sprintf("busy %02d", i))
+	}
+	send(t, carol, "quiet", "all of it")
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	w.say(t, "/join busy", "busy 29")
+	w.waitText(t, "older messages of #busy were removed (retention)")
+	if strings.Contains(w.text(), "busy 00") || strings.Contains(w.text(), "beginning of #busy") {
+		t.Fatalf("the trimmed channel shows its start:\n%s", w.text())
+	}
+	w.say(t, "/join quiet", "all of it")
+	w.waitText(t, "beginning of #quiet")
+}

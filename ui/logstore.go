@@ -92,6 +92,9 @@ type channelLog struct {
 	// more is true while older history remains in the stream; loading
 	// while a page of it is on its way.
 	more, loading bool
+	// trimmed is true when, with no older history left, retention
+	// removed older messages: the log's top says so, not "beginning".
+	trimmed bool
 	// historyLoaded is true once the first page arrived.
 	historyLoaded bool
 	// The view: follow keeps the newest row at the bottom; otherwise the

@@ -78,8 +78,13 @@ func (v *logView) Draw(screen tcell.Screen) {
 		}
 	}
 	if row >= y && c != nil && c.historyLoaded && !c.more && c.name != "" {
-		// The whole stream is loaded: say where it begins.
-		v.drawMarker(screen, x, row, w, " beginning of "+sanitize(chat.Display(c.name))+" ", v.styles.log.separator)
+		// The whole stream is loaded: say where it begins, or that
+		// retention removed what came before.
+		marker := " beginning of " + sanitize(chat.Display(c.name)) + " "
+		if c.trimmed {
+			marker = " older messages of " + sanitize(chat.Display(c.name)) + " were removed (retention) "
+		}
+		v.drawMarker(screen, x, row, w, marker, v.styles.log.separator)
 		row--
 	}
 	for ; row >= y; row-- {

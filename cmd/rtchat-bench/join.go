@@ -51,13 +51,13 @@ func (b *bench) join(ctx context.Context) ([]result, error) {
 		}
 		b.say("stream of %d entries filled", size)
 		raw := measure(rounds, func() error { return rdb.XRevRangeN(ctx, key, "+", "-", 200).Err() })
-		rt := measure(rounds, func() error { _, _, err := c.History(ctx, channel, chat.ID{}); return err })
+		rt := measure(rounds, func() error { _, err := c.History(ctx, channel, chat.ID{}); return err })
 		// What the window does on a join: the page, then a check of the
 		// screenful it draws (40 lines; the author's keys are read once).
 		shown := measure(rounds, func() error {
-			msgs, _, err := c.History(ctx, channel, chat.ID{})
+			p, err := c.History(ctx, channel, chat.ID{})
 			if err == nil {
-				_, _, err = c.VerifyNow(ctx, msgs[len(msgs)-40:]...)
+				_, _, err = c.VerifyNow(ctx, p.Messages[len(p.Messages)-40:]...)
 			}
 			return err
 		})
@@ -151,7 +151,7 @@ func (b *bench) joinStructured(ctx context.Context, rdb *redis.Client, c, writer
 		}
 	}
 	b.say("stream of %d entries with %d changes filled", size, size/10)
-	rt := measure(rounds, func() error { _, _, err := c.History(ctx, channel, chat.ID{}); return err })
+	rt := measure(rounds, func() error { _, err := c.History(ctx, channel, chat.ID{}); return err })
 	r := result{Scenario: "join", Case: fmt.Sprintf("first page of a %d-entry stream, %d of them edits and reactions", size, size/10),
 		Rtchat: rt, Raw: plain, Ratio: map[string]float64{"p50_vs_plain": ratio(rt.P50, plain.P50), "p99_vs_plain": ratio(rt.P99, plain.P99)},
 		Target: "p50 ≤ 1.2× the plain stream of the same length (the raw column)"}

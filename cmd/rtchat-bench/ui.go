@@ -130,8 +130,8 @@ func (f *benchBackend) Thread(context.Context, string, chat.ID) (chat.Message, [
 	return chat.Message{}, nil, chat.ErrNoSuchMessage
 }
 func (f *benchBackend) Send(d chat.Draft) (string, error) { return "m", nil }
-func (f *benchBackend) History(context.Context, string, chat.ID) ([]chat.Message, bool, error) {
-	return nil, false, nil
+func (f *benchBackend) History(context.Context, string, chat.ID) (chat.Page, error) {
+	return chat.Page{}, nil
 }
 func (f *benchBackend) ListChannels(context.Context) ([]chat.Channel, error) {
 	var out []chat.Channel

@@ -165,9 +165,10 @@ func TestRunsAsAnAccount(t *testing.T) {
 		"topic":   c.SetTopic(ctx, "acl", "x"),
 		"members": func() error { _, err := c.Who(ctx, "acl"); return err }(),
 		"mine":    func() error { _, err := c.MyChannels(ctx); return err }(),
-		"history": func() error { _, _, err := c.History(ctx, "acl", chat.ID{}); return err }(),
+		"history": func() error { _, err := c.History(ctx, "acl", chat.ID{}); return err }(),
 		"read": func() error {
-			msgs, _, err := c.History(ctx, "acl", chat.ID{})
+			p, err := c.History(ctx, "acl", chat.ID{})
+			msgs := p.Messages
 			if err != nil || len(msgs) == 0 {
 				return fmt.Errorf("no history: %v", err)
 			}

@@ -169,15 +169,15 @@ func noChannel(channel string, err error) error {
 func lastN(ctx context.Context, c *chat.Client, channel string, n int, before chat.ID) ([]chat.Message, error) {
 	var out []chat.Message
 	for len(out) < n {
-		page, more, err := c.History(ctx, channel, before)
+		p, err := c.History(ctx, channel, before)
 		if err != nil {
 			return nil, err
 		}
-		out = append(page, out...)
-		if !more || len(page) == 0 {
+		out = append(p.Messages, out...)
+		if !p.More || len(p.Messages) == 0 {
 			break
 		}
-		before = page[0].ID
+		before = p.Messages[0].ID
 	}
 	if len(out) > n {
 		out = out[len(out)-n:]

@@ -46,6 +46,11 @@ type Options struct {
 	PageSize int64
 	// MaxLen trims each stream to about this many entries on send (0 keeps all).
 	MaxLen int64
+	// InstanceKey, when set, names a key whose value identifies the
+	// server (the embedded server's marker): when it changes, the client
+	// talks to a new, empty server, even if another client of the same
+	// user already registered the user there again.
+	InstanceKey string
 	// MaxMessageBytes is the message size limit (DefaultMaxMessageBytes).
 	MaxMessageBytes int
 	// PingEvery and DeadAfter time the watchdog (DefaultPingEvery,
@@ -250,6 +255,7 @@ func (c *Client) RegisterKey(ctx context.Context) error {
 func (c *Client) register(ctx context.Context, start bool) error {
 	var opening func(context.Context) (Opening, error)
 	var beat *redis.IntCmd
+	var instance *redis.StringCmd
 	_, err := c.subs.registerUser(ctx, c.opts.User, func(pipe redis.Pipeliner) []redis.Cmder {
 		var must []redis.Cmder
 		if s := c.opts.Signer; s != nil {
@@ -258,9 +264,15 @@ func (c *Client) register(ctx context.Context, start bool) error {
 		if start {
 			opening = c.queueOpening(ctx, pipe)
 			beat = c.people.queueHeartbeat(ctx, pipe, true)
+			if c.opts.InstanceKey != "" {
+				instance = pipe.Get(ctx, c.opts.InstanceKey)
+			}
 		}
 		return must
 	})
+	if instance != nil {
+		c.feed.instance.Store(instance.Val())
+	}
 	if err == nil && start {
 		c.startMu.Lock()
 		c.startOpening = opening

@@ -51,6 +51,9 @@ type feed struct {
 	// due is set while a stream read put off by readSoon waits;
 	// resetting while the client registers again after a data loss.
 	due, resetting atomic.Bool
+	// instance is the value of Options.InstanceKey on the server the
+	// client registered on last ("" without one).
+	instance atomic.Value
 }
 
 func newFeed(c *Client) *feed {
@@ -722,7 +725,7 @@ func (fd *feed) catchUpLocked(ctx context.Context, channel string, f *follow) er
 // the stream does not hold (f.mu held): lost with the server's data when
 // wiped is set, made up by someone otherwise.
 func (fd *feed) deliverCaughtUp(ctx context.Context, channel string, f *follow, msgs []Message, full, wiped bool) error {
-	newest := ID{}
+	newest, floor := ID{}, f.chain.floor
 	for {
 		after := ID{}
 		for _, m := range msgs {
@@ -741,9 +744,13 @@ func (fd *feed) deliverCaughtUp(ctx context.Context, channel string, f *follow, 
 		full = len(msgs) == catchUpBatch
 	}
 	fd.clock.observe(newest.MS)
-	if phantoms := f.chain.read(newest); len(phantoms) > 0 {
-		fd.c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms, "lost", wiped)
-		fd.c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms, Lost: wiped})
+	switch phantoms := f.chain.read(newest); {
+	case wiped && (len(phantoms) > 0 || !floor.IsZero()):
+		fd.c.opts.Logger.Warn("what was shown went with the server's data; taking it back", "channel", channel, "through", floor, "ids", phantoms)
+		fd.c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms, Lost: true, Through: floor})
+	case len(phantoms) > 0:
+		fd.c.opts.Logger.Warn("live entries that the stream does not hold were shown; taking them back", "channel", channel, "ids", phantoms)
+		fd.c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms})
 	}
 	fd.c.out.noteKnown(channel, f.chain.floor)
 	return nil

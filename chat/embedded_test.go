@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
@@ -68,5 +69,63 @@ func TestCallsMadeAtOnceOnAServerWithoutFunctions(t *testing.T) {
 		}
 		_ = c.Close()
 		_ = rdb.Close()
+	}
+}
+
+// Two clients of one user on an embedded server (a window and "rtchat
+// tail"); the server is started anew and the window, which hosts it now,
+// registers the user there at once. The other client must still know the
+// server for a new one (by Options.InstanceKey: the user's record is back
+// already) and take back what it showed as lost, not as made up.
+func TestSameUserOnANewEmbeddedServer(t *testing.T) {
+	srv, err := embedded.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Addr
+	t.Cleanup(func() { srv.Close() })
+	ctx := ctxT(t)
+	tweak := func(o *chat.Options) { o.InstanceKey = embedded.MarkerKey }
+	rdbA := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	rdbB := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	t.Cleanup(func() { _ = rdbA.Close(); _ = rdbB.Close() })
+	window := newRecorder(t, rdbA, "bob", tweak)
+	tail := newRecorder(t, rdbB, "bob", tweak)
+	joinAll(t, ctx, "general", window, tail)
+	post(t, window, chat.Draft{Channel: "general", Text: "one"})
+	post(t, window, chat.Draft{Channel: "general", Text: "two"})
+	tail.waitCount("general", 2, 5*time.Second)
+
+	srv.Close()
+	if srv, err = embedded.Start(addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := window.ServerLost(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tail.waitFor(15*time.Second, "a reset and the lost messages taken back", func() bool {
+		return tail.hasEvent(func(e chat.Event) bool { _, ok := e.(chat.ResetEvent); return ok }) &&
+			tail.hasEvent(func(e chat.Event) bool {
+				r, ok := e.(chat.RetractedEvent)
+				return ok && r.Lost
+			})
+	})
+	if tail.sawEvent(func(e chat.Event) bool { r, ok := e.(chat.RetractedEvent); return ok && !r.Lost }) {
+		t.Fatal("messages lost with the server were called made up")
+	}
+	window.waitConnected()
+	time.Sleep(time.Second) // a second check of the window's own, if any
+	// The window registered once, not twice, though both it and its
+	// ServerLost could have noticed.
+	resets := 0
+	window.mu.Lock()
+	for _, e := range window.evs {
+		if _, ok := e.(chat.ResetEvent); ok {
+			resets++
+		}
+	}
+	window.mu.Unlock()
+	if resets != 1 {
+		t.Fatalf("the window said the server lost its data %d times", resets)
 	}
 }

@@ -59,11 +59,14 @@ type ChannelsChangedEvent struct{}
 // should remove them; a real entry may later arrive with one of these ids.
 //
 // Lost is set instead when the server lost its data (FLUSHALL, a restart
-// without saving) after they were shown: they were real, and are gone.
+// without saving) after they were shown: they were real, and are gone,
+// and so is every message up to Through (when not zero), the history the
+// client read from the stream before the loss.
 type RetractedEvent struct {
 	Channel string
 	IDs     []ID
 	Lost    bool
+	Through ID
 }
 
 // JoinedEvent says that the client follows a conversation the user did

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A server can lose its data while clients stay connected (FLUSHALL) or
@@ -16,19 +18,45 @@ import (
 // session entry vanished — and then registers the user, its channels and
 // its memberships again, and says so once with a ResetEvent.
 
+//
+// With Options.InstanceKey a changed instance is a new server too: the
+// user's record alone can mislead, since another client of the same user
+// (a window beside "rtchat tail") may have written it there again first.
+
 // checkWiped registers everything again if the server lost its data.
 func (fd *feed) checkWiped(ctx context.Context) error {
-	n, err := fd.c.rdb.Exists(ctx, fd.c.keys.User(fd.c.opts.User)).Result()
-	if err != nil {
+	pipe := fd.c.rdb.Pipeline()
+	exists := pipe.Exists(ctx, fd.c.keys.User(fd.c.opts.User))
+	instance := fd.queueInstance(ctx, pipe)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		if ctx.Err() == nil {
 			fd.c.opts.Logger.Debug("check for a wiped server", "err", err)
 		}
 		return nil // the link's own errors end the session; this is a probe
 	}
-	if n == 1 {
+	if exists.Val() == 1 && !fd.newInstance(instance) {
 		return nil
 	}
 	return fd.reregister(ctx)
+}
+
+// queueInstance queues the read of Options.InstanceKey on pipe (nil
+// without one).
+func (fd *feed) queueInstance(ctx context.Context, pipe redis.Pipeliner) *redis.StringCmd {
+	if fd.c.opts.InstanceKey == "" {
+		return nil
+	}
+	return pipe.Get(ctx, fd.c.opts.InstanceKey)
+}
+
+// newInstance reports whether the instance read differs from the one the
+// client registered on last.
+func (fd *feed) newInstance(read *redis.StringCmd) bool {
+	if read == nil || read.Err() != nil || read.Val() == "" {
+		return false
+	}
+	known, _ := fd.instance.Load().(string)
+	return read.Val() != known
 }
 
 // ServerLost tells the client that the server it talks to lost its data —
@@ -37,7 +65,18 @@ func (fd *feed) checkWiped(ctx context.Context) error {
 // everything again, and what it showed that the new server does not hold
 // is taken back as lost with the data (RetractedEvent.Lost), not as made
 // up; a ResetEvent says so once.
-func (c *Client) ServerLost(ctx context.Context) error { return c.feed.reregister(ctx) }
+//
+// With Options.InstanceKey, a server the client already registered on
+// again (it noticed first) is not registered on twice.
+func (c *Client) ServerLost(ctx context.Context) error {
+	if c.opts.InstanceKey != "" {
+		read := c.rdb.Get(ctx, c.opts.InstanceKey)
+		if read.Err() == nil && !c.feed.newInstance(read) {
+			return nil
+		}
+	}
+	return c.feed.reregister(ctx)
+}
 
 // reregister registers the user, their channels and memberships again
 // after the server lost its data (once at a time: a second call while one
@@ -61,6 +100,13 @@ func (fd *feed) reregister(ctx context.Context) error {
 	// Rejoin writes the user's record last: until it succeeded, the
 	// next check (the next heartbeat or resubscription) finds the server
 	// still wiped and tries again. Here it is tried a few times at once.
+	if k := fd.c.opts.InstanceKey; k != "" {
+		// Known before Rejoin, so that a check meanwhile does not count
+		// this server as new once more.
+		if v, err := fd.c.rdb.Get(ctx, k).Result(); err == nil {
+			fd.instance.Store(v)
+		}
+	}
 	var err error
 	for attempt := 1; attempt <= rejoinTries; attempt++ {
 		if err = fd.c.Rejoin(ctx); err == nil || ctx.Err() != nil {

@@ -66,11 +66,19 @@ func (a *App) handleEvent(ev chat.Event) {
 	case chat.NoticeEvent:
 		a.errorLine("%s", e.Text)
 	case chat.RetractedEvent:
-		if c := a.model.channels[e.Channel]; c != nil && c.log.retract(e.IDs) > 0 {
+		c := a.model.channels[e.Channel]
+		if c == nil {
+			break
+		}
+		n := c.log.retract(e.IDs)
+		if e.Lost {
+			n += c.log.retractThrough(e.Through)
+		}
+		if n > 0 {
 			if e.Lost {
 				what := "a message shown here was"
-				if len(e.IDs) > 1 {
-					what = strconv.Itoa(len(e.IDs)) + " messages shown here were"
+				if n > 1 {
+					what = strconv.Itoa(n) + " messages shown here were"
 				}
 				c.log.append(newSystemLine(lineSystem, what+" lost with the server's data and removed"))
 			} else {

@@ -257,6 +257,24 @@ func (c *channelLog) retract(ids []chat.ID) int {
 	return n
 }
 
+// retractThrough removes every stored message line up to id (not pending
+// ones, which have no id yet); it returns how many it removed.
+func (c *channelLog) retractThrough(id chat.ID) int {
+	if id.IsZero() {
+		return 0
+	}
+	n := 0
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		l := &c.lines[i]
+		if l.stored && !l.id.After(id) {
+			delete(c.lays, l.seq)
+			c.remove(i)
+			n++
+		}
+	}
+	return n
+}
+
 // renote adds remark n to line i and forgets its layout.
 func (c *channelLog) renote(i int, n string) {
 	c.lines[i].note(n)

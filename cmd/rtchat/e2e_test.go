@@ -124,6 +124,12 @@ func TestTmuxEmbeddedZeroSetup(t *testing.T) {
 	tm.window("guest", userEnv(t, "bob"), bin)
 	tm.waitFor("guest", "embedded (in memory)")
 	tm.waitFor("guest", "#general · subscribed")
+	// bob follows the channel from a shell too: the same user as the
+	// window that will host next, which registers bob again on the new
+	// server before this tail can find him missing.
+	tm.window("tail", userEnv(t, "bob"), bin+" tail -f general")
+	tm.typeLine("host", "before the tail")
+	tm.waitFor("tail", "alice: before the tail")
 	tm.typeLine("host", "hi from the host")
 	tm.waitFor("guest", "alice: hi from the host")
 	tm.typeLine("guest", "hi from the guest")
@@ -138,10 +144,18 @@ func TestTmuxEmbeddedZeroSetup(t *testing.T) {
 	tm.waitFor("guest", "this window hosts it now")
 	tm.waitFor("third", "restarted by another window")
 	tm.waitFor("guest", "lost with the server's data") // shown live, then gone
+	// carol's window read them as history when it opened: gone as well.
+	tm.waitFor("third", "lost with the server's data and removed")
 	tm.waitFor("third", "caught up with every channel")
-	for _, w := range []string{"guest", "third"} {
-		if screen := tm.screen(w); strings.Contains(screen, "someone published it") {
-			t.Fatalf("%s calls messages lost with the server made up:\n%s", w, screen)
+	tm.waitFor("tail", "the server lost its data")
+	tm.waitFor("tail", "were lost with the server's data")
+	for _, w := range []string{"guest", "third", "tail"} {
+		screen := tm.screen(w)
+		if strings.Contains(screen, "someone published it") || strings.Contains(screen, "nothing was missed") {
+			t.Fatalf("%s calls messages lost with the server made up, or nothing missed:\n%s", w, screen)
+		}
+		if w != "tail" && strings.Contains(screen, "alice: hi from the host") {
+			t.Fatalf("%s still shows a message lost with the server:\n%s", w, screen)
 		}
 	}
 	tm.typeLine("guest", "still here")

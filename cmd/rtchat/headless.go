@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
+	"github.com/rtchat/rtchat/internal/embedded"
 )
 
 // session is what a headless command needs: configuration, log, connection
@@ -122,12 +123,16 @@ func newClientWith(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool,
 // clientOptions are the chat client's options for cfg on rdb.
 func clientOptions(cfg config.Config, rdb redis.UniversalClient, signer *chat.Signer, log *slog.Logger) chat.Options {
 	return chat.Options{
-		Redis:            rdb,
-		Keys:             keysOf(cfg),
-		User:             cfg.User,
-		Signer:           signer,
-		PageSize:         cfg.PageSize,
-		MaxLen:           cfg.Retention,
+		Redis:    rdb,
+		Keys:     keysOf(cfg),
+		User:     cfg.User,
+		Signer:   signer,
+		PageSize: cfg.PageSize,
+		MaxLen:   cfg.Retention,
+		// A window that hosts the embedded server anew gives it a new
+		// marker: the clients on it (tail beside that window too) know
+		// it for a new server by that.
+		InstanceKey:      embedded.MarkerKey,
 		MaxMessageBytes:  cfg.MaxMessageBytes,
 		ReplicaSubscribe: cfg.Redis.ReplicaSubscribe,
 		Logger:           log,

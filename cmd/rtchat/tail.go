@@ -370,6 +370,11 @@ func (t *tailer) event(ctx context.Context, ev chat.Event, lost *bool) error {
 		fmt.Fprintf(notice, "rtchat: %s\n", e.Text)
 	case chat.RetractedEvent:
 		if e.Lost {
+			// Printed history up to e.Through went too: the reset
+			// notice said "earlier history is gone".
+			if len(e.IDs) == 0 {
+				break
+			}
 			fmt.Fprintf(notice, "rtchat: %d messages printed last (%s … %s) were lost with the server's data\n", len(e.IDs), e.IDs[0], e.IDs[len(e.IDs)-1])
 			break
 		}

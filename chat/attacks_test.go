@@ -211,15 +211,7 @@ func TestAttackDirectConversationLists(t *testing.T) {
 	if strings.Join(mine, " ") != chat.DM("bob") {
 		t.Errorf("alice's conversations after the flood: %v", mine)
 	}
-	notices := 0
-	again.mu.Lock()
-	for _, ev := range again.evs {
-		if _, ok := ev.(chat.NoticeEvent); ok {
-			notices++
-		}
-	}
-	again.mu.Unlock()
-	if notices > 1 {
+	if notices := again.countEvents(func(e chat.Event) bool { _, ok := e.(chat.NoticeEvent); return ok }); notices > 1 {
 		t.Errorf("%d notices at alice's start", notices)
 	}
 	// Bob, who never opened it, finds the conversation alice opened.

@@ -117,15 +117,7 @@ func TestSameUserOnANewEmbeddedServer(t *testing.T) {
 	time.Sleep(time.Second) // a second check of the window's own, if any
 	// The window registered once, not twice, though both it and its
 	// ServerLost could have noticed.
-	resets := 0
-	window.mu.Lock()
-	for _, e := range window.evs {
-		if _, ok := e.(chat.ResetEvent); ok {
-			resets++
-		}
-	}
-	window.mu.Unlock()
-	if resets != 1 {
+	if resets := window.countEvents(func(e chat.Event) bool { _, ok := e.(chat.ResetEvent); return ok }); resets != 1 {
 		t.Fatalf("the window said the server lost its data %d times", resets)
 	}
 }

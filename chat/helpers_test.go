@@ -100,6 +100,19 @@ func (r *recorder) sawEvent(match func(chat.Event) bool) bool {
 	return r.hasEvent(match)
 }
 
+// countEvents returns how many of the events that arrived match.
+func (r *recorder) countEvents(match func(chat.Event) bool) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.evs {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
 // hasEvent is sawEvent for callers that hold r.mu (waitFor conditions).
 func (r *recorder) hasEvent(match func(chat.Event) bool) bool {
 	for _, e := range r.evs {

@@ -17,7 +17,6 @@ import (
 // plain link (re)subscribes and when the presence heartbeat finds its own
 // session entry vanished — and then registers the user, its channels and
 // its memberships again, and says so once with a ResetEvent.
-
 //
 // With Options.InstanceKey a changed instance is a new server too: the
 // user's record alone can mislead, since another client of the same user
@@ -28,7 +27,8 @@ func (fd *feed) checkWiped(ctx context.Context) error {
 	pipe := fd.c.rdb.Pipeline()
 	exists := pipe.Exists(ctx, fd.c.keys.User(fd.c.opts.User))
 	instance := fd.queueInstance(ctx, pipe)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	_, _ = pipe.Exec(ctx) // each reply is checked below
+	if err := exists.Err(); err != nil {
 		if ctx.Err() == nil {
 			fd.c.opts.Logger.Debug("check for a wiped server", "err", err)
 		}
@@ -37,7 +37,7 @@ func (fd *feed) checkWiped(ctx context.Context) error {
 	if exists.Val() == 1 && !fd.newInstance(instance) {
 		return nil
 	}
-	return fd.reregister(ctx)
+	return fd.reregister(ctx, instance)
 }
 
 // queueInstance queues the read of Options.InstanceKey on pipe (nil
@@ -69,19 +69,21 @@ func (fd *feed) newInstance(read *redis.StringCmd) bool {
 // With Options.InstanceKey, a server the client already registered on
 // again (it noticed first) is not registered on twice.
 func (c *Client) ServerLost(ctx context.Context) error {
+	var read *redis.StringCmd
 	if c.opts.InstanceKey != "" {
-		read := c.rdb.Get(ctx, c.opts.InstanceKey)
+		read = c.rdb.Get(ctx, c.opts.InstanceKey)
 		if read.Err() == nil && !c.feed.newInstance(read) {
 			return nil
 		}
 	}
-	return c.feed.reregister(ctx)
+	return c.feed.reregister(ctx, read)
 }
 
 // reregister registers the user, their channels and memberships again
 // after the server lost its data (once at a time: a second call while one
-// runs returns at once).
-func (fd *feed) reregister(ctx context.Context) error {
+// runs returns at once). instance is the read of Options.InstanceKey
+// that found the server new (nil without one).
+func (fd *feed) reregister(ctx context.Context, instance *redis.StringCmd) error {
 	if !fd.resetting.CompareAndSwap(false, true) {
 		return nil
 	}
@@ -100,12 +102,10 @@ func (fd *feed) reregister(ctx context.Context) error {
 	// Rejoin writes the user's record last: until it succeeded, the
 	// next check (the next heartbeat or resubscription) finds the server
 	// still wiped and tries again. Here it is tried a few times at once.
-	if k := fd.c.opts.InstanceKey; k != "" {
+	if instance != nil && instance.Err() == nil {
 		// Known before Rejoin, so that a check meanwhile does not count
 		// this server as new once more.
-		if v, err := fd.c.rdb.Get(ctx, k).Result(); err == nil {
-			fd.instance.Store(v)
-		}
+		fd.instance.Store(instance.Val())
 	}
 	var err error
 	for attempt := 1; attempt <= rejoinTries; attempt++ {

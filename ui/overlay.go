@@ -29,6 +29,7 @@ type overlayRow struct {
 type overlay struct {
 	*tview.Box
 	st     *styles
+	title  string // plain text; fitted to the frame when drawn
 	filter bool
 	query  string
 	rows   []overlayRow
@@ -45,8 +46,8 @@ type overlay struct {
 }
 
 func newOverlay(st *styles, title string) *overlay {
-	o := &overlay{Box: tview.NewBox(), st: st, sel: -1}
-	o.SetBorder(true).SetTitle(" " + escape(title) + " ").
+	o := &overlay{Box: tview.NewBox(), st: st, title: title, sel: -1}
+	o.SetBorder(true).
 		SetBackgroundColor(st.theme.Log.Background.Color).
 		SetBorderStyle(st.log.separator).SetTitleColor(st.theme.Log.Foreground.Color)
 	return o
@@ -88,6 +89,10 @@ func (o *overlay) listHeight() int {
 
 // Draw draws the query line, the visible rows and the footer.
 func (o *overlay) Draw(screen tcell.Screen) {
+	// The title is cut at its end with "…" to the frame's width (tview
+	// would cut a centred title at both ends, the start without a mark).
+	_, _, bw, _ := o.GetRect()
+	o.SetTitle(" " + escape(ellipsisEnd(o.title, bw-4)) + " ")
 	o.Box.DrawForSubclass(screen, o)
 	x, y, w, h := o.GetInnerRect()
 	if w <= 0 || h <= 0 {
@@ -263,17 +268,44 @@ func (a *App) showOverlay(o *overlay) {
 	if o.onClose == nil {
 		o.onClose = a.closeOverlay
 	}
-	frame := tview.NewFlex().
-		AddItem(nil, 0, 1, false).
-		AddItem(tview.NewFlex().SetDirection(tview.FlexRow).
-			AddItem(nil, 0, 1, false).
-			AddItem(o, 0, 8, true).
-			AddItem(nil, 0, 1, false), 0, 8, true).
-		AddItem(nil, 0, 1, false)
+	frame := &overlayFrame{Box: tview.NewBox(), o: o}
 	a.pages.RemovePage("overlay")
 	a.pages.AddPage("overlay", frame, true, true)
 	a.overlay = o
 	a.app.SetFocus(o)
+}
+
+// overlayFrame centres an overlay on the window: a tenth of the window
+// is left around it on a wide window, one column on a narrow one, so the
+// overlay's text keeps room to read at 50 columns.
+type overlayFrame struct {
+	*tview.Box
+	o *overlay
+}
+
+func (f *overlayFrame) Draw(screen tcell.Screen) {
+	x, y, w, h := f.GetRect()
+	mx, my := w/10, h/10
+	if w < 80 {
+		mx = min(1, w/10)
+	}
+	if h < 24 {
+		my = min(1, h/10)
+	}
+	f.o.SetRect(x+mx, y+my, w-2*mx, h-2*my)
+	f.o.Draw(screen)
+}
+
+func (f *overlayFrame) Focus(delegate func(p tview.Primitive)) { delegate(f.o) }
+
+func (f *overlayFrame) HasFocus() bool { return f.o.HasFocus() }
+
+func (f *overlayFrame) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
+	return f.o.InputHandler()
+}
+
+func (f *overlayFrame) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+	return f.o.MouseHandler()
 }
 
 // closeOverlay removes the overlay and returns to the input.

@@ -429,3 +429,37 @@ func TestOverlayWrapsLongRowsOnASmallScreen(t *testing.T) {
 	}
 	s.waitText(t, "wheel scrolls; Shift+drag selects")
 }
+
+// At 80 columns the switcher's title is wider than its frame: it is cut
+// at its end with "…", never at its start.
+func TestOverlayTitleCutAtItsEnd(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 80, 24)
+	s.waitText(t, "#general")
+	s.key(tcell.KeyCtrlK, tcell.ModCtrl)
+	s.waitFor(t, "the switcher's title cut with …", func(txt string) bool {
+		for _, line := range strings.Split(txt, "\n") {
+			if strings.Contains(line, "type to filter") {
+				return strings.Contains(line, " switch · type to filter") && strings.Contains(line, "…")
+			}
+		}
+		return false
+	})
+}
+
+// At 50 columns an overlay leaves one column at each side, not a tenth:
+// the help's text keeps room to read.
+func TestOverlayOnANarrowWindow(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 50, 20)
+	s.waitText(t, "#general")
+	s.key(tcell.KeyF1, tcell.ModNone)
+	s.waitText(t, "help · Esc closes")
+	x, y, _ := s.find("╔")
+	if x != 1 || y != 1 {
+		t.Errorf("the help's frame starts at column %d, row %d; want 1, 1:\n%s", x, y, s.text())
+	}
+	if row := s.row(y); !strings.HasSuffix(strings.TrimRight(row, " "), "╗") || len([]rune(strings.TrimRight(row, " "))) != 49 {
+		t.Errorf("the help's top row is %q; want it to end at column 48", row)
+	}
+}

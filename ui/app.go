@@ -179,6 +179,7 @@ type prompt struct {
 	a        *App
 	history  []string // sent inputs, oldest first
 	histPos  int
+	pending  string // the text being typed while earlier inputs are recalled
 	complete completion
 }
 

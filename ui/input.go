@@ -117,15 +117,24 @@ func (pr *prompt) focusedInput() *tview.TextArea {
 	return pr.a.input
 }
 
-// recall steps through earlier inputs.
+// recall steps through earlier inputs. The text being typed is kept
+// while stepping back and comes back after the newest input, as in a
+// shell; with no earlier input Up leaves it as it is.
 func (pr *prompt) recall(in *tview.TextArea, older bool) {
-	if older && pr.histPos > 0 {
+	switch {
+	case older && pr.histPos > 0:
+		if pr.histPos >= len(pr.history) {
+			pr.pending = in.GetText()
+		}
 		pr.histPos--
-	} else if !older && pr.histPos < len(pr.history) {
+	case !older && pr.histPos < len(pr.history):
 		pr.histPos++
+	default:
+		return
 	}
-	if pr.histPos == len(pr.history) {
-		in.SetText("", true)
+	if pr.histPos >= len(pr.history) {
+		in.SetText(pr.pending, true)
+		pr.pending = ""
 		return
 	}
 	in.SetText(pr.history[pr.histPos], true)

@@ -54,6 +54,30 @@ func TestUpRecallsEarlierInputs(t *testing.T) {
 	s.key(tcell.KeyDown, 0)
 	s.key(tcell.KeyDown, 0)
 	s.waitFor(t, "back to empty", func(string) bool { return strings.HasPrefix(inputRow(s), "Type a message") })
+
+	// Text being typed is kept while earlier inputs are recalled, and
+	// Down past the newest brings it back (as a shell does).
+	s.typeText("half typed", false)
+	s.key(tcell.KeyUp, 0)
+	s.waitFor(t, "second recalled over the typed text", func(string) bool { return inputRow(s) == "second" })
+	s.key(tcell.KeyDown, 0)
+	s.waitFor(t, "the typed text back", func(string) bool { return inputRow(s) == "half typed" })
+	s.key(tcell.KeyDown, 0)
+	s.waitFor(t, "Down at the newest keeps it", func(string) bool { return inputRow(s) == "half typed" })
+}
+
+// With no earlier input, Up and Down leave the text being typed alone.
+func TestUpWithoutEarlierInputsKeepsTheText(t *testing.T) {
+	f := conversation()
+	s := showFake(t, f, 100, 24)
+	s.waitText(t, "#general")
+	s.typeText("a draft", false)
+	s.waitFor(t, "the draft typed", func(string) bool { return inputRow(s) == "a draft" })
+	s.key(tcell.KeyUp, 0)
+	s.key(tcell.KeyDown, 0)
+	s.key(tcell.KeyUp, 0)
+	s.typeText("!", false)
+	s.waitFor(t, "the draft kept", func(string) bool { return inputRow(s) == "a draft!" })
 }
 
 func TestPasteKeepsLinesInOneMessage(t *testing.T) {

@@ -59,7 +59,8 @@ func (a *App) join(name string, after ...func()) error {
 		return fmt.Errorf("@%s is you; type /msg NAME to talk to someone else", peer)
 	}
 	if typed := strings.TrimPrefix(strings.TrimSpace(name), "#"); typed != strings.TrimPrefix(conv, "+") && typed != conv {
-		a.systemLine("%s is %s: names are lower case", typed, chat.Display(conv))
+		// Said in the conversation it opens, where the person looks next.
+		after = append([]func(){func() { a.systemLine("%s is %s: names are lower case", typed, chat.Display(conv)) }}, after...)
 	}
 	if c := a.model.channels[conv]; c != nil && c.joined {
 		a.switchTo(conv) // already in it: just show it

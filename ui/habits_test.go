@@ -21,8 +21,11 @@ import (
 func TestJoinForgivesCaseAndTopicShows(t *testing.T) {
 	f := conversation()
 	s := showFake(t, f, 100, 30)
-	s.say(t, "/join #Dev", "Dev is #dev: names are lower case")
-	s.waitText(t, "joined #dev")
+	s.typeText("/join #Dev", true)
+	s.waitFor(t, "the note in #dev, under its join", func(text string) bool {
+		i, j := strings.Index(text, "joined #dev"), strings.Index(text, "Dev is #dev: names are lower case")
+		return i >= 0 && j > i && strings.Contains(text, "#dev · subscribed")
+	})
 	s.say(t, "/topic", "#dev has no topic; type /topic TEXT to set one")
 	s.say(t, "/topic releases and deploys", "topic of #dev: releases and deploys")
 	s.typeText("/topic", true)

@@ -51,7 +51,7 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 		if strings.TrimSpace(text) != "" {
 			pr.history = append(pr.history, text)
 		}
-		pr.histPos = len(pr.history)
+		pr.restartRecall()
 		if run(text) {
 			in.SetText("", false)
 		}
@@ -77,7 +77,7 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 		}
 		if c := pr.a.comp.composing; c.byUp != "" && c.byUp == text {
 			pr.a.comp.cancelCompose() // untouched: on to the earlier inputs
-			pr.histPos = len(pr.history)
+			pr.restartRecall()
 		}
 		pr.recall(in, ev.Key() == tcell.KeyUp)
 		return nil
@@ -116,6 +116,9 @@ func (pr *prompt) focusedInput() *tview.TextArea {
 	}
 	return pr.a.input
 }
+
+// restartRecall makes the next Up recall the newest input again.
+func (pr *prompt) restartRecall() { pr.histPos, pr.pending = len(pr.history), "" }
 
 // recall steps through earlier inputs. The text being typed is kept
 // while stepping back and comes back after the newest input, as in a

@@ -459,7 +459,7 @@ func TestOverlayOnANarrowWindow(t *testing.T) {
 	if x != 1 || y != 1 {
 		t.Errorf("the help's frame starts at column %d, row %d; want 1, 1:\n%s", x, y, s.text())
 	}
-	if row := s.row(y); !strings.HasSuffix(strings.TrimRight(row, " "), "╗") || len([]rune(strings.TrimRight(row, " "))) != 49 {
-		t.Errorf("the help's top row is %q; want it to end at column 48", row)
+	if right, top, _ := s.find("╗"); right != 48 || top != y {
+		t.Errorf("the help's frame ends at column %d, row %d; want 48, %d", right, top, y)
 	}
 }

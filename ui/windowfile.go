@@ -153,7 +153,7 @@ func (k *keeper) show(prev, conv string) {
 		return
 	}
 	a.input.SetText(a.model.drafts[conv], true)
-	a.prompt.histPos, a.prompt.pending = len(a.prompt.history), ""
+	a.prompt.restartRecall()
 	a.prompt.resizeInput()
 }
 

@@ -53,6 +53,9 @@ type Options struct {
 	InstanceKey string
 	// MaxMessageBytes is the message size limit (DefaultMaxMessageBytes).
 	MaxMessageBytes int
+	// MaxFileBytes is the file size limit, for files sent and fetched
+	// (DefaultMaxFileBytes).
+	MaxFileBytes int64
 	// PingEvery and DeadAfter time the watchdog (DefaultPingEvery,
 	// DefaultDeadAfter).
 	PingEvery, DeadAfter time.Duration
@@ -114,6 +117,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
 	}
 	def(&o.PingEvery, DefaultPingEvery)
 	def(&o.DeadAfter, DefaultDeadAfter)

@@ -49,6 +49,9 @@ func liveFields(m Message) string {
 	for _, r := range m.refs() {
 		b = appendField(b, r.name, r.id.String())
 	}
+	if m.File != nil {
+		b = appendField(b, fieldFile, m.File.raw)
+	}
 	if m.Malformed != "" {
 		b = appendField(b, fieldOdd, m.Malformed)
 	}
@@ -116,6 +119,8 @@ func decodeLive(channel, payload string) (m Message, prev ID, err error) {
 			*m.idField(name) = id
 		case fieldOdd:
 			problems = append(problems, value)
+		case fieldFile:
+			problems = m.setFile(value, problems)
 		case fieldTime:
 			ms, err := strconv.ParseInt(value, 10, 64)
 			if err != nil || ms < 0 || ms > maxTimestamp {

@@ -84,6 +84,9 @@ type Message struct {
 	// Around and threads. Live messages carry none; the entries that change
 	// them arrive as messages of their own.
 	State *MessageState
+	// File is the file the message carries (nil: none); its description
+	// is signed with the text.
+	File *FileInfo
 	// Quote is the message ReplyTo names, when a page read it along (it
 	// lay outside the page).
 	Quote *Message
@@ -155,6 +158,9 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 	if odd := str(fieldOdd, false); odd != "" {
 		problems = append(problems, odd)
 	}
+	if raw := str(fieldFile, false); raw != "" {
+		problems = m.setFile(raw, problems)
+	}
 	problems = checkUserKind(&m, problems)
 	if ts := str(fieldTime, false); ts != "" {
 		ms, err := strconv.ParseInt(ts, 10, 64)
@@ -187,10 +193,24 @@ func entryMore(m Message) []any {
 	for _, r := range m.refs() {
 		f = append(f, r.name, r.id.String())
 	}
+	if m.File != nil {
+		f = append(f, fieldFile, m.File.raw)
+	}
 	if m.Sig != "" {
 		f = append(f, fieldKey, m.Key, fieldSig, m.Sig)
 	}
 	return f
+}
+
+// setFile reads a file field into m (a damaged one is a problem, and no
+// file).
+func (m *Message) setFile(raw string, problems []string) []string {
+	f, ok := decodeFileInfo(raw)
+	if !ok {
+		return append(problems, "file is damaged")
+	}
+	m.File = f
+	return problems
 }
 
 type namedRef struct {

@@ -32,7 +32,8 @@ type Right struct {
 // readCommands are the commands rtchat reads with: allowed on every key
 // an account may read.
 var readCommands = []string{"get", "exists", "type", "hget", "hmget", "hgetall", "smembers", "scard", "sismember",
-	"xrange", "xrevrange", "xread", "zrange", "zcount"}
+	"xrange", "xrevrange", "xread", "zrange", "zcount",
+	"hlen", "hstrlen", "zrangebyscore"}
 
 // AccountRights are the rights of the account of person user, member of
 // the private channels private; alsoRead are more keys it may read (the
@@ -81,6 +82,10 @@ func (k Keys) AccountRights(user string, private []string, alsoRead ...string) [
 			Why: "keep reactions and thread counts beside a conversation (shared: unsigned; no HDEL, no DEL)"},
 		{Keys: prefixed("~", convs(":by:"+user)), Commands: []string{"hset", "hdel"},
 			Why: "keep one's own edits and deletes: nobody else may write them"},
+		{Keys: prefixed("~", convs(":file:"+user+":*")), Commands: []string{"hset", "pexpire", "persist", "unlink"},
+			Why: "store one's own files' bytes beside a conversation (under a TTL until their message is sent), remove them: nobody else may write them"},
+		{Keys: prefixed("~", append(convs(":file:*"), convs(":files")...)), Commands: []string{"unlink", "zadd", "zrem"},
+			Why: "list a sent file; remove the files of messages retention trimmed (so a member can remove a file, as a flood of messages can trim it: never change one, which its signed SHA-256 would tell)"},
 		{Keys: []string{"~" + k.Channel("*")}, Commands: []string{"hset", "hsetnx"},
 			Why: "create a public channel, set its topic"},
 		{Keys: []string{"~" + k.Members("*")}, Commands: []string{"sadd", "srem"},

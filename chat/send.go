@@ -43,6 +43,8 @@ type Draft struct {
 	// ReplyTo is the message this one answers; Thread the root of the
 	// thread it goes to (zero: none).
 	ReplyTo, Thread ID
+	// file is the file whose bytes SendFile stored for this message.
+	file *FileInfo
 }
 
 // tries remembers the tries of one send that may have reached the server,
@@ -119,7 +121,7 @@ func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(a
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
 	}
-	m := Message{User: ob.c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread}
+	m := Message{User: ob.c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread, File: d.file}
 	if ob.c.opts.Signer != nil {
 		ob.c.opts.Signer.sign(ob.c.verify.canonical(d.Channel), &m)
 	}
@@ -143,7 +145,11 @@ func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(a
 	}
 	op, target, root := change(&m)
 	a := sendArgs{stream: stream, hash: hash, state: stateKey(stream), thread: stream, changes: changesKey(stream, ob.c.opts.User),
+		file: stream, files: filesKey(stream),
 		maxLen: ob.c.opts.MaxLen, topic: stream, publish: pub, op: op, target: target, changeJSON: stateFragment(&m)}
+	if m.File != nil {
+		a.file = fileKey(stream, m.User, m.File.ID)
+	}
 	if !root.IsZero() {
 		a.thread = threadKey(stream, root)
 	}
@@ -206,6 +212,9 @@ func sendError(channel string, err error) error {
 	switch {
 	case redis.HasErrorPrefix(err, "NOCHANNEL"):
 		return fmt.Errorf("send to %q: %w", channel, ErrNoSuchChannel)
+	case redis.HasErrorPrefix(err, "NOFILE"):
+		msg := strings.TrimPrefix(CleanRedisError(err).Error(), "NOFILE ")
+		return fmt.Errorf("not sent to %s: %w: %s", Display(channel), ErrFileGone, msg)
 	case redis.HasErrorPrefix(err, "BADKEY"), redis.HasErrorPrefix(err, "BADSTATE"):
 		return fmt.Errorf("not sent to %s: %w", Display(channel), damaged(err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -423,7 +432,7 @@ func Retryable(err error) bool {
 		return false
 	}
 	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, ErrAdminOnly, ErrPrivateName,
-		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, context.Canceled, context.DeadlineExceeded} {
+		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, ErrFileGone, ErrFileTooLarge, ErrFileMismatch, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}

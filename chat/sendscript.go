@@ -95,6 +95,11 @@ end
 // id, into the thread's stream (KEYS[4]), so that a thread reads in one
 // range.
 //
+// A file message (SendFile) is refused unless its file's chunks
+// (KEYS[6]) are all stored; once stored, they lose their TTL and are
+// listed in the stream's files (KEYS[7]), which retention reads to
+// remove the files of trimmed messages; deleting it removes its bytes.
+//
 // It returns {stream id, receivers, 1 stored or 0 already stored,
 // channel id, warning ("" none)}. The previous id is read with XREVRANGE
 // rather than kept in a key of its own, so entries other tools add show
@@ -126,7 +131,7 @@ if cid == '' then
   cid = redis.call('HGET', KEYS[2], 'id')
   if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
 end
-local op, target, st, changes = ARGV[11], ARGV[12], nil, nil
+local op, target, st, changes, targetFile = ARGV[11], ARGV[12], nil, nil, nil
 local function strings(v)
   if type(v) ~= 'table' then return false end
   for k, x in pairs(v) do if type(k) ~= 'number' or type(x) ~= 'string' then return false end end
@@ -156,6 +161,7 @@ if op ~= '' then
   local t = redis.call('XRANGE', KEYS[1], target, target)
   if not t[1] then return redis.error_reply('NOMESSAGE no such message') end
   local tu, tk, tt = field(t[1], 'user') or '', field(t[1], 'kind') or '', field(t[1], 'thread') or ''
+  targetFile = field(t[1], 'file')
   if tk ~= '' and tk ~= 'action' then return redis.error_reply('NOMESSAGE that entry is not a message') end
   if (op == 'edit' or op == 'delete') and tu ~= ARGV[6] then return redis.error_reply('NOTYOURS only its author may change a message') end
   if op == 'thread' and tt ~= '' then return redis.error_reply('NOMESSAGE a reply in a thread has no thread of its own') end
@@ -185,6 +191,24 @@ if op ~= '' then
 elseif prev == '' and KEYS[2] ~= KEYS[1] and redis.call('EXISTS', KEYS[2]) == 0 then
   return redis.error_reply('NOCHANNEL channel does not exist')
 end
+-- A file message is stored only when its file is: every chunk there,
+-- their sizes adding up to the size it gives.
+local fileRaw
+for i = 14, #ARGV - 1, 2 do if ARGV[i] == 'file' then fileRaw = ARGV[i + 1] end end
+if fileRaw then
+  local ok, f = pcall(cjson.decode, fileRaw)
+  if not ok or type(f) ~= 'table' or type(f.id) ~= 'string' or type(f.size) ~= 'number' then
+    return redis.error_reply('NOFILE the description of the file is damaged')
+  end
+  if KEYS[6] ~= KEYS[1] .. ':file:' .. ARGV[6] .. ':' .. f.id then return redis.error_reply('NOFILE the file is not where its message says') end
+  if f.size > 0 then
+    if keytype(KEYS[6]) ~= 'hash' then return redis.error_reply('NOFILE the file is not stored (its upload took over an hour?)') end
+    local total = 0
+    for i = 0, redis.call('HLEN', KEYS[6]) - 1 do total = total + redis.call('HSTRLEN', KEYS[6], tostring(i)) end
+    if total ~= f.size then return redis.error_reply('NOFILE the file is not stored whole: ' .. total .. ' of ' .. f.size .. ' bytes') end
+  end
+  need(KEYS[7], 'zset')
+end
 local id, first
 if ARGV[1] ~= '0' then
   -- Whether this XADD trims: its stream's oldest entry changes (read
@@ -208,11 +232,33 @@ if first then
   local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
   if f[1] and f[1][1] ~= first then try('HSET', KEYS[3], 'trimmed', '1') end
 end
+-- Retention trimmed messages: their files go with them (a few a send).
+if ARGV[1] ~= '0' and keytype(KEYS[7]) == 'zset' then
+  local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  local oldest = f[1] and string.match(f[1][1], '^(%d+)')
+  if oldest then
+    for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. oldest, 'LIMIT', 0, 16)) do
+      if string.sub(k, 1, #KEYS[1] + 6) == KEYS[1] .. ':file:' then try('UNLINK', k) end
+      try('ZREM', KEYS[7], k)
+    end
+  end
+end
+if fileRaw then
+  try('PERSIST', KEYS[6])
+  try('ZADD', KEYS[7], string.match(id, '^(%d+)'), KEYS[6])
+end
 if op == 'edit' or op == 'delete' then
   local c = cjson.decode(ARGV[13])
   c.id = id
   if op == 'edit' then changes.e = c else changes.d, changes.e = c, nil end
   try('HSET', KEYS[5], target, cjson.encode(changes))
+  -- Deleting a file message deletes its bytes.
+  local ok, f = pcall(cjson.decode, targetFile or '')
+  if op == 'delete' and ok and type(f) == 'table' and type(f.id) == 'string' then
+    local fk = KEYS[1] .. ':file:' .. ARGV[6] .. ':' .. f.id
+    try('UNLINK', fk)
+    try('ZREM', KEYS[7], fk)
+  end
 elseif op == 'react' then
   st.r = type(st.r) == 'table' and st.r or {}
   local us, at = st.r[ARGV[7]] or {}, nil
@@ -254,6 +300,9 @@ type sendArgs struct {
 	thread string
 	// changes is the sender's own changes Hash ("<stream>:by:<user>").
 	changes string
+	// file is the Hash of the file the message carries (else the
+	// stream); files the stream's ZSet of stored files.
+	file, files string
 
 	// ARGV
 	maxLen int64 // 1: "0" keeps everything
@@ -273,7 +322,9 @@ type sendArgs struct {
 	more []any
 }
 
-func (a *sendArgs) keys() []string { return []string{a.stream, a.hash, a.state, a.thread, a.changes} }
+func (a *sendArgs) keys() []string {
+	return []string{a.stream, a.hash, a.state, a.thread, a.changes, a.file, a.files}
+}
 
 func (a *sendArgs) argv() []any {
 	v := []any{a.maxLen, a.topic, strconv.Itoa(a.publish), a.live, a.retry, a.user, a.text, a.ts, a.msgID,

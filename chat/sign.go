@@ -82,7 +82,8 @@ func parsePublicKey(id, value string) (ed25519.PublicKey, bool) {
 // signedBytes is what a signature covers: the conversation (as
 // canonicalConv names it), the client message id, the user, the time, the
 // kind, the references to other messages (ref, reply, thread: only those
-// set, so signatures made before they existed stay good) and the text,
+// set, so signatures made before they existed stay good), the file's
+// description (name, size, type, SHA-256; when there is one) and the text,
 // each written name:length:value.
 func signedBytes(canon string, m *Message) []byte {
 	b := make([]byte, 0, len(m.Text)+len(m.User)+len(canon)+80)
@@ -94,6 +95,9 @@ func signedBytes(canon string, m *Message) []byte {
 	b = appendField(b, fieldKind, string(m.Kind))
 	for _, r := range m.refs() {
 		b = appendField(b, r.name, r.id.String())
+	}
+	if m.File != nil {
+		b = appendField(b, fieldFile, m.File.raw)
 	}
 	return appendField(b, fieldText, m.Text)
 }

@@ -59,6 +59,9 @@ func cleanDraft(d Draft, max int) (string, error) {
 		if !d.Thread.IsZero() && d.Kind != KindText && d.Kind != KindAction {
 			return "", fmt.Errorf("only a message goes into a thread")
 		}
+		if d.file != nil && strings.TrimSpace(d.Text) == "" {
+			return "", nil // a file needs no caption
+		}
 		return CleanText(d.Text, max)
 	case KindEdit:
 		if d.Ref.IsZero() {

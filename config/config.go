@@ -116,6 +116,15 @@ type Config struct {
 	Retention int64 `toml:"retention"`
 	// MaxMessageBytes is the message size limit.
 	MaxMessageBytes int `toml:"max_message_bytes"`
+	// MaxFileBytes is the file size limit, for files sent and fetched.
+	MaxFileBytes int64 `toml:"max_file_bytes"`
+	// Images says how the window draws pictures: "auto" (default),
+	// "blocks" (Unicode half-blocks, every terminal) or "off" (a line
+	// like any file's).
+	Images string `toml:"images"`
+	// DownloadDir is where saved files go (download_dir; default
+	// $XDG_DOWNLOAD_DIR, else ~/Downloads).
+	DownloadDir string `toml:"download_dir"`
 	// MaxLines is how many lines the window keeps in memory per channel;
 	// older ones load again from Redis on scroll-up.
 	MaxLines int `toml:"max_lines"`
@@ -189,6 +198,8 @@ func Default() Config {
 		LogLevel:        "info",
 		PageSize:        chat.DefaultPageSize,
 		MaxMessageBytes: chat.DefaultMaxMessageBytes,
+		MaxFileBytes:    chat.DefaultMaxFileBytes,
+		Images:          "auto",
 		MaxLines:        DefaultMaxLines,
 		ChannelPrefix:   "channel:",
 		MessagePrefix:   "message:",
@@ -250,6 +261,9 @@ func Load(flags Flags, src Source) (Config, error) {
 		c.LogFile = defaultLogFile(src.Getenv)
 	}
 	c.StateDir = stateDir(src.Getenv)
+	if c.DownloadDir == "" {
+		c.DownloadDir = downloadDir(src.Getenv)
+	}
 	if c.KeyDir == "" {
 		if dir := configDir(src.Getenv); dir != "" {
 			c.KeyDir = filepath.Join(dir, "keys")
@@ -273,6 +287,18 @@ func configPath(flags Flags, getenv func(string) (string, bool)) (path string, e
 		return "", false
 	}
 	return filepath.Join(dir, "config.toml"), false
+}
+
+// downloadDir is where saved files go: $XDG_DOWNLOAD_DIR, else
+// ~/Downloads ("" without a home).
+func downloadDir(getenv func(string) (string, bool)) string {
+	if dir, _ := getenv("XDG_DOWNLOAD_DIR"); dir != "" {
+		return dir
+	}
+	if home, _ := getenv("HOME"); home != "" {
+		return filepath.Join(home, "Downloads")
+	}
+	return ""
 }
 
 // configDir is rtchat's folder of the user's configuration
@@ -455,6 +481,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMessageBytes < 1 || c.MaxMessageBytes > 1<<20 {
 		bad("max_message_bytes", "%d is not between 1 and 1048576", c.MaxMessageBytes)
+	}
+	if c.MaxFileBytes < 1 || c.MaxFileBytes > 1<<30 {
+		bad("max_file_bytes", "%d is not between 1 and 1073741824", c.MaxFileBytes)
+	}
+	switch c.Images {
+	case "auto", "blocks", "off":
+	default:
+		bad("images", "%q is not auto, blocks or off", c.Images)
 	}
 	if int64(c.MaxLines) < c.PageSize || c.MaxLines > 10_000_000 {
 		bad("max_lines", "%d is not between page_size (%d) and 10000000", c.MaxLines, c.PageSize)

@@ -51,6 +51,8 @@ const (
 	OpenLink = "open_link"
 	CopyLink = "copy_link"
 	Jump     = "jump"
+	SaveFile = "save_file"
+	ViewFile = "view_file"
 )
 
 // Actions lists every configurable action, in the order help shows them.
@@ -82,7 +84,9 @@ var MessageActions = []Action{
 	{Delete, "d", "delete it (your own; asks first)"},
 	{React, "+", "react with an emoji or :shortcode: (again: take it back)"},
 	{Copy, "c", "copy its text (OSC 52: works over SSH, and in tmux with set-clipboard on)"},
-	{OpenLink, "o", "open its first link in the browser"},
+	{OpenLink, "o", "open its file with the desktop's opener, else its first link in the browser"},
+	{SaveFile, "s", "save its file in the download folder (never over another file)"},
+	{ViewFile, "v", "show its text file in a pager (the first 64 KiB)"},
 	{CopyLink, "l", "copy its first link"},
 	{Jump, "Enter, g", "go to the message it answers"},
 }

@@ -93,8 +93,14 @@ type Options struct {
 	// TimestampFormat lays out the log's times (a Go time layout; default
 	// "15:04").
 	TimestampFormat string
-	// OpenURL opens a link in the browser (nil: opening says it cannot).
+	// OpenURL opens a link in the browser, or a file (a path) with the
+	// desktop's opener (nil: opening says it cannot).
 	OpenURL func(url string) error
+	// Images is "auto" or "blocks" (pictures drawn in the log with
+	// half-blocks) or "off" (a file line only).
+	Images string
+	// DownloadDir is where s saves files ("": saving says it cannot).
+	DownloadDir string
 	// RunEditor lets the user edit the file at path (nil: $VISUAL,
 	// $EDITOR or vi in the terminal).
 	RunEditor func(path string) error
@@ -138,6 +144,7 @@ type App struct {
 	searcher *searcher
 	keep     *keeper
 	members  *memberPane
+	files    *transfers
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
@@ -236,6 +243,7 @@ func New(opts Options) *App {
 	a.comp = &composer{a: a}
 	a.threads = &threads{a: a}
 	a.searcher = &searcher{a: a}
+	a.files = &transfers{a: a}
 	a.att.focused.Store(true) // until the terminal says otherwise
 	if a.opts.TimestampFormat == "" {
 		a.opts.TimestampFormat = defaultTimeFormat
@@ -263,6 +271,7 @@ func (a *App) build() {
 	a.logv = newLogView(a.st, a.loadOlder, a.marks.markShown)
 	a.logv.SetLog(a.sys)
 	a.logv.onClick = func(seq uint32) { a.sel.clickLine(a.logv, seq) }
+	a.logv.onPicture = a.fetchPicture
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
 	a.input.SetInputCapture(a.prompt.inputKey)
 	a.input.SetChangedFunc(a.inputChanged)

@@ -21,6 +21,7 @@ type Backend interface {
 	Sender
 	People
 	Attention
+	Files
 	// Verify says whether message id of channel is its author's (never
 	// blocks; a pending answer comes as a VerifiedEvent).
 	Verify(channel string, id chat.ID) chat.Verdict

@@ -64,6 +64,8 @@ type barsView struct {
 	doing   string
 	// quiet says you are away or not to be disturbed.
 	quiet string
+	// transfer is a file transfer's progress.
+	transfer string
 }
 
 // show draws v.
@@ -104,6 +106,9 @@ func (b *bars) show(v barsView) {
 	if v.typing != "" {
 		parts = append(parts, v.typing)
 	}
+	if v.transfer != "" {
+		parts = append([]string{v.transfer}, parts...)
+	}
 	if v.doing != "" {
 		// What the keys do now comes first: it is what the user is doing.
 		parts = append([]string{v.doing}, parts...)
@@ -142,6 +147,7 @@ func (a *App) refreshBars() {
 		v.threads = c.threadUnread
 	}
 	v.quiet = a.att.quietText()
+	v.transfer = a.files.statusText()
 	v.doing = a.comp.composeStatus()
 	if v.doing == "" && a.sel.selectionView().selecting {
 		v.doing = a.sel.selectionHint()

@@ -23,6 +23,7 @@ const (
 	argChannel          // a channel name, required
 	argTheme            // a theme name or file, required
 	argOptional         // free text that may be left out
+	argPath             // a file's path, required
 )
 
 // completions returns what Tab offers for an argument of this kind
@@ -68,6 +69,8 @@ func commandTable() []commandSpec {
 		{"send", "<text>", "send text as it is (also for text starting with /)", argText, cmdSend},
 		{"me", "<action>", "send an action: * you <action>", argText, cmdMe},
 		{"topic", "[text]", "show the current channel's description, or set it", argOptional, cmdTopic},
+		{"upload", "<path> [caption]", "send a file (Tab completes paths, ~ is your home); a picture shows in the log", argPath, cmdUpload},
+		{"cancel", "", "cancel the file being sent or fetched (Esc does too)", argNone, cmdCancel},
 		{"delete", "<channel>", "delete a channel you created (asks first)", argChannel, cmdDelete},
 		{"theme", "<name|path>", "colours: " + strings.Join(themes.Names(), ", ") + ", or a theme file", argTheme, cmdTheme},
 		{"who", "", "list the channel's members: who is online, who is away", argNone, cmdWho},
@@ -390,6 +393,9 @@ func (a *App) completions(text string) (prefix string, cands []string) {
 		}
 	} else if prefix == "" {
 		suffix = ": "
+	}
+	if kind == argPath {
+		return prefix, pathCompletions(word)
 	}
 	for _, c := range kind.completions(a) {
 		if kind == argText {

@@ -29,6 +29,10 @@ type fakeBackend struct {
 	barriers int // sent by barrier
 	// drafts are the drafts Send took, in order.
 	drafts []chat.Draft
+	// files are the files' bytes by file id; sentFiles the file
+	// messages SendFile made.
+	files     map[string][]byte
+	sentFiles []chat.Message
 }
 
 // lastDraft is the newest draft Send took (the zero Draft when none).

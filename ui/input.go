@@ -61,6 +61,7 @@ func (pr *prompt) keyIn(in *tview.TextArea, ev *tcell.EventKey, run func(text st
 		case pr.a.comp.cancelCompose():
 		case pr.a.threads.thread != nil && in == pr.a.threads.thread.input:
 			pr.a.threads.closeThread()
+		case pr.a.files.cancelRunning():
 		default:
 			return ev
 		}

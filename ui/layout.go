@@ -37,6 +37,9 @@ type extraRow []segment
 type segment struct {
 	text string
 	kind runKind
+	// thumb, when set, makes the segment row thumbRow of a picture.
+	thumb    *thumbnail
+	thumbRow int
 }
 
 // defaultTimeFormat is how the log shows times unless the configuration
@@ -116,6 +119,13 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	switch {
 	case x != nil && x.deleted():
 		body, spans = "message deleted", []span{{start: 0, end: len("message deleted"), kind: runMeta}}
+	case x != nil && x.file != nil && l.text == "":
+		// A file without a caption: its line is the message's.
+		body = sanitize(x.file.Line())
+		if x.thumbNote != "" {
+			body += " · " + x.thumbNote
+		}
+		spans = []span{{start: 0, end: len(body), kind: runQuote}}
 	case l.isMessage():
 		body, spans = markup(l.text)
 	}
@@ -137,7 +147,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	}
 	lay := &layout{full: full, runs: runs, rows: wrapIndent(full, max(width, 2), indent, len(head)), indent: indent}
 	if x != nil {
-		lay.above, lay.below = x.rows(c.me, format, width, indent)
+		lay.above, lay.below = x.rows(c.me, format, width, indent, l.text == "")
 	}
 	c.lays[l.seq] = lay
 	return lay
@@ -145,10 +155,24 @@ func (c *channelLog) layout(l *line, width int) *layout {
 
 // rows are the rows x adds above and below its line at width: the quote
 // of the message it answers; its reactions; its thread's summary.
-func (x *lineExtra) rows(me, format string, width, indent int) (above, below []extraRow) {
+func (x *lineExtra) rows(me, format string, width, indent int, fileInText bool) (above, below []extraRow) {
 	inner := max(width-indent, 1)
 	if x.quote != "" && !x.deleted() {
 		above = append(above, extraRow{{text: ellipsisEnd("↪ "+x.quote, inner), kind: runQuote}})
+	}
+	if x.file != nil && !x.deleted() {
+		if !fileInText {
+			line := sanitize(x.file.Line())
+			if x.thumbNote != "" {
+				line += " · " + x.thumbNote
+			}
+			below = append(below, extraRow{{text: ellipsisEnd(line, inner), kind: runQuote}})
+		}
+		if t := x.thumb; t != nil {
+			for r := range t.rows() {
+				below = append(below, extraRow{{thumb: t, thumbRow: r, kind: runBody}})
+			}
+		}
 	}
 	if counts := x.state.Counts(); len(counts) > 0 {
 		var r extraRow

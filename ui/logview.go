@@ -26,8 +26,11 @@ type logView struct {
 	// oldest loaded line; onLive when the view returns to the newest one.
 	onTop  func(*channelLog)
 	onLive func()
-	width  int // inner width at the last draw
-	high   int // inner height at the last draw
+	// onPicture is called (on the UI goroutine) when a picture's file
+	// line is first drawn, to fetch it.
+	onPicture func(c *channelLog, l *line, x *lineExtra)
+	width     int // inner width at the last draw
+	high      int // inner height at the last draw
 	// selecting is set while a message is selected: the line whose seq is
 	// selected (see select.go).
 	selecting bool
@@ -122,6 +125,10 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 		r--
 	}
 	lay := c.layout(l, w)
+	if x := c.extra(l); x != nil && x.file != nil && x.file.IsImage() && !x.thumbAsked && !x.deleted() && v.onPicture != nil {
+		x.thumbAsked = true
+		v.onPicture(c, l, x)
+	}
 	sel := v.selecting && l.seq == v.selected
 	style := func(k runKind, url string) tcell.Style {
 		st := v.styles.runStyle(k, l, c.user(l), url)
@@ -163,6 +170,10 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 func (v *logView) drawExtra(screen tcell.Screen, x, y, width int, row extraRow, style func(runKind, string) tcell.Style) int {
 	used := 0
 	for _, s := range row {
+		if s.thumb != nil {
+			used += s.thumb.drawRow(screen, x+used, y, width-used, s.thumbRow)
+			continue
+		}
 		used += drawText(screen, x+used, y, width-used, s.text, style(s.kind, ""))
 	}
 	return used

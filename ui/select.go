@@ -147,7 +147,9 @@ func messageHandlers() map[string]func(s *selection) {
 		keymap.React:    (*selection).reactToSelected,
 		keymap.Copy:     func(s *selection) { s.copySelected(false) },
 		keymap.CopyLink: func(s *selection) { s.copySelected(true) },
-		keymap.OpenLink: (*selection).openSelectedLink,
+		keymap.OpenLink: (*selection).openSelected,
+		keymap.SaveFile: (*selection).saveSelected,
+		keymap.ViewFile: (*selection).viewSelected,
 		keymap.Jump:     (*selection).jumpToQuoted,
 	}
 }

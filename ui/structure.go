@@ -21,6 +21,12 @@ type lineExtra struct {
 	// a thread they are in.
 	unread         int
 	unreadMentions int
+	// file is the file the message carries; thumb its picture once
+	// fetched and drawn small (thumbAsked: on its way, or not a picture).
+	file       *chat.FileInfo
+	thumb      *thumbnail
+	thumbAsked bool
+	thumbNote  string // why there is no picture ("" none)
 }
 
 func (x *lineExtra) deleted() bool { return x.state.Deleted != nil }
@@ -31,7 +37,7 @@ func (x *lineExtra) edited() bool { return x.state.Edit != nil && x.state.Delete
 // empty reports whether x shows nothing.
 func (x *lineExtra) empty() bool {
 	s := &x.state
-	return x.replyTo.IsZero() && s.Edit == nil && s.Deleted == nil && len(s.Reactions) == 0 && s.Replies == 0
+	return x.replyTo.IsZero() && x.file == nil && s.Edit == nil && s.Deleted == nil && len(s.Reactions) == 0 && s.Replies == 0
 }
 
 // extra returns the extra of line l, or nil.
@@ -58,10 +64,13 @@ func (c *channelLog) extraOf(id chat.ID) *lineExtra {
 // structure records what message m carries beyond its text (its State,
 // its reply) for the line just made for it.
 func (c *channelLog) structure(l *line, m chat.Message) {
-	if m.ID.IsZero() || (m.State == nil && m.ReplyTo.IsZero()) {
+	if m.ID.IsZero() || (m.State == nil && m.ReplyTo.IsZero() && m.File == nil) {
 		return
 	}
 	x := c.extraOf(m.ID)
+	if m.File != nil {
+		x.file = m.File
+	}
 	if !m.ReplyTo.IsZero() {
 		x.replyTo = m.ReplyTo
 		switch q := m.Quote; {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -119,7 +121,16 @@ func (f *benchBackend) Join(ctx context.Context, name string) (chat.Channel, err
 	f.events <- chat.HistoryEvent{Channel: name, Messages: msgs, Complete: true}
 	return chat.Channel{ID: name, Name: name, Members: 2}, nil
 }
-func (f *benchBackend) Leave(context.Context, string) error                       { return nil }
+func (f *benchBackend) Leave(context.Context, string) error { return nil }
+
+// The window bench sends and fetches no files.
+func (f *benchBackend) SendFile(context.Context, chat.Upload) (chat.Sent, error) {
+	return chat.Sent{}, errors.New("the window bench sends no files")
+}
+func (f *benchBackend) FetchFile(context.Context, string, chat.Message, io.Writer, func(int64, int64)) error {
+	return chat.ErrFileGone
+}
+func (f *benchBackend) MaxFileBytes() int64                                       { return chat.DefaultMaxFileBytes }
 func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                       { return chat.Verified }
 func (f *benchBackend) ChangeSettings(context.Context, chat.SettingsChange) error { return nil }
 func (f *benchBackend) SetAway(context.Context, bool, string) error               { return nil }

@@ -144,6 +144,8 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		Tmux:            os.Getenv("TMUX") != "",
 		NoSkinTones:     !ui.CombinesSkinTones(os.Getenv("TERM_PROGRAM"), os.Getenv("TERM_PROGRAM_VERSION")),
 		OpenURL:         openURL,
+		Images:          cfg.Images,
+		DownloadDir:     cfg.DownloadDir,
 		NotifyCommand:   cfg.NotifyCommand,
 		Highlights:      cfg.Highlights,
 		HideJoins:       !cfg.ShowJoins,

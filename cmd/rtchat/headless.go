@@ -134,6 +134,7 @@ func clientOptions(cfg config.Config, rdb redis.UniversalClient, signer *chat.Si
 		// it for a new server by that.
 		InstanceKey:      embedded.MarkerKey,
 		MaxMessageBytes:  cfg.MaxMessageBytes,
+		MaxFileBytes:     cfg.MaxFileBytes,
 		ReplicaSubscribe: cfg.Redis.ReplicaSubscribe,
 		Logger:           log,
 	}
@@ -164,19 +165,37 @@ const maxStdin = 1 << 20
 
 func runSend(ctx context.Context, args []string, std stdio) error {
 	var f commonFlags
-	fs := newFlagSet("send", "[flags] CHANNEL|@PERSON TEXT…", "Post one message to CHANNEL (created if new) or to PERSON directly, and print its stream id. TEXT - reads the message from standard input.", std.err)
+	fs := newFlagSet("send", "[flags] CHANNEL|@PERSON TEXT…", "Post one message to CHANNEL (created if new) or to PERSON directly, and print its stream id. TEXT - reads the message from standard input. With --file, TEXT is the file's caption (and may be left out).", std.err)
 	f.register(fs)
 	replyTo := fs.String("reply-to", "", "stream `ID` of the message this one answers (it is quoted above it)")
 	thread := fs.Bool("thread", false, "with --reply-to: put the message in that message's thread")
+	file := fs.String("file", "", "send the file at `PATH` (- reads it from standard input; give --name)")
+	fileName := fs.String("name", "", "with --file: the file's `NAME` as others see it (default: the path's last part)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) < 2 {
+	if len(pos) < 2 && (*file == "" || len(pos) < 1) {
 		fs.Usage()
 		return errUsage
 	}
 	text := strings.Join(pos[1:], " ")
+	var up *chat.Upload
+	if *file != "" {
+		cfg, err := f.load()
+		if err != nil {
+			return err
+		}
+		if up, err = openUpload(*file, *fileName, text == "-", std, cfg.MaxFileBytes); err != nil {
+			return err
+		}
+		if c, ok := up.Body.(io.Closer); ok {
+			defer c.Close()
+		}
+		if text == "-" {
+			text = ""
+		}
+	}
 	if text == "-" {
 		b, err := io.ReadAll(io.LimitReader(std.in, maxStdin+1))
 		if err != nil {
@@ -197,12 +216,25 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 			d.ReplyTo, d.Thread = chat.ID{}, id
 		}
 	}
+	if up != nil {
+		up.Caption, up.ReplyTo, up.Thread = text, d.ReplyTo, d.Thread
+		return postFile(ctx, &f, std, pos[0], up)
+	}
 	return post(ctx, &f, std, pos[0], d)
 }
 
 // post stores draft d in conversation name (as typed: a channel, created
 // if new, or @person) and prints its stream id.
 func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Draft) error {
+	return postWith(ctx, f, std, name, d, nil)
+}
+
+// postFile sends file up to conversation name, as post sends a message.
+func postFile(ctx context.Context, f *commonFlags, std stdio, name string, up *chat.Upload) error {
+	return postWith(ctx, f, std, name, chat.Draft{Text: up.Caption}, up)
+}
+
+func postWith(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Draft, up *chat.Upload) error {
 	channel := strings.TrimPrefix(name, "#")
 	if err := chat.ValidateConv(channel); err != nil {
 		return fmt.Errorf("channel name (or @person): %w", err)
@@ -218,7 +250,11 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 		return err
 	}
 	defer s.close()
-	if d.Kind.Shown() {
+	if up != nil {
+		if err := s.client.CheckFileSize(up.Size); err != nil {
+			return err
+		}
+	} else if d.Kind.Shown() {
 		if _, err := chat.CleanText(d.Text, s.cfg.MaxMessageBytes); err != nil {
 			return err
 		}
@@ -244,7 +280,16 @@ func post(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Dr
 		fmt.Fprintf(std.err, "created %s\n", chat.Display(p.Conv))
 	}
 	d.Channel = p.Conv
-	sent, err := s.client.Broadcast(ctx, d)
+	var sent chat.Sent
+	if up != nil {
+		up.Channel = p.Conv
+		bar := newProgressBar(std, "sending "+up.Name)
+		up.Progress = bar.update
+		sent, err = s.client.SendFile(ctx, *up)
+		bar.done(err)
+	} else {
+		sent, err = s.client.Broadcast(ctx, d)
+	}
 	if err != nil {
 		return err
 	}

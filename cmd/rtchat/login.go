@@ -98,8 +98,8 @@ func runLogin(ctx context.Context, args []string, std stdio) error {
 	return nil
 }
 
-// terminal reports whether r is a terminal.
-func terminal(r io.Reader) bool {
+// terminal reports whether r (a reader or a writer) is a terminal.
+func terminal(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -51,10 +51,11 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"send", "[flags] CHANNEL|@PERSON TEXT…", "post one message (TEXT - reads it from stdin; --reply-to ID [--thread] answers one); prints its stream id", runSend},
+		{"send", "[flags] CHANNEL|@PERSON TEXT…", "post one message (TEXT - reads it from stdin; --reply-to ID [--thread] answers one; --file PATH sends a file); prints its stream id", runSend},
 		{"edit", "[flags] CHANNEL ID TEXT…", "replace the text of your message ID", runChange(chat.KindEdit)},
 		{"delete", "[flags] CHANNEL ID", "delete your message ID for everyone", runChange(chat.KindDelete)},
 		{"react", "[flags] CHANNEL ID EMOJI", "react to message ID (again: take it back)", runChange(chat.KindReact)},
+		{"get", "[flags] CHANNEL|@PERSON ID", "fetch the file of message ID (checked against its SHA-256) into the download folder; -o PATH, -o - for stdout", runGet},
 		{"tail", "[flags] CHANNEL|@PERSON", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
 		{"login", "[flags] [URL]", "sign in as an account: asks its password and keeps it in the config file (0600)", runLogin},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},

@@ -32,6 +32,8 @@ type jsonMessage struct {
 	Reactions map[string]int `json:"reactions,omitempty"`
 	Replies   int            `json:"replies,omitempty"`
 	Odd       string         `json:"odd,omitempty"`
+	// File describes the file the message carries.
+	File *jsonFile `json:"file,omitempty"`
 }
 
 func runTail(ctx context.Context, args []string, std stdio) error {
@@ -40,7 +42,7 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 	f.register(fs)
 	n := fs.Int("n", 20, "how many recent messages to print")
 	follow := fs.Bool("f", false, "follow: keep printing new messages")
-	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"} and, where they apply, "reply_to","thread","edited","deleted","reactions","replies"`)
+	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"} and, where they apply, "reply_to","thread","edited","deleted","reactions","replies","file"`)
 	thread := fs.String("thread", "", "print the thread of message `ID` (its root, then its replies) instead of the channel")
 	pos, err := parseN(fs, args, 1, 1)
 	if err != nil {
@@ -407,6 +409,14 @@ func printMessage(w io.Writer, m chat.Message, verified, asJSON bool) error {
 	return nil
 }
 
+// jsonFile is a message's file as tail --json prints it.
+type jsonFile struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Type   string `json:"type"`
+	SHA256 string `json:"sha256"`
+}
+
 // jsonOf is m as tail --json prints it.
 func jsonOf(m chat.Message, verified bool) jsonMessage {
 	j := jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Current(), TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed}
@@ -415,6 +425,9 @@ func jsonOf(m chat.Message, verified bool) jsonMessage {
 	}
 	if !m.Thread.IsZero() {
 		j.Thread = &m.Thread
+	}
+	if f := m.File; f != nil && (m.State == nil || m.State.Deleted == nil) {
+		j.File = &jsonFile{Name: f.Name, Size: f.Size, Type: f.Type, SHA256: f.SHA256}
 	}
 	if s := m.State; s != nil {
 		j.Edited, j.Deleted, j.Replies = s.Edit != nil, s.Deleted != nil, s.Replies
@@ -464,6 +477,14 @@ func plainOf(m chat.Message, verified bool) string {
 		if s.Replies > 0 {
 			notes = append(notes, fmt.Sprintf("%d repl%s", s.Replies, map[bool]string{true: "y", false: "ies"}[s.Replies == 1]))
 		}
+	}
+	if m.File != nil && (m.State == nil || m.State.Deleted == nil) {
+		if text == "" {
+			text = m.File.Line()
+		} else {
+			text += "\n" + m.File.Line()
+		}
+		notes = append(notes, "rtchat get "+m.Channel+" "+m.ID.String())
 	}
 	if m.Malformed != "" {
 		text += " (odd entry: " + m.Malformed + ")"

@@ -1,0 +1,174 @@
+package ui_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/ui"
+)
+
+func showFiles(t *testing.T, f *fakeBackend, dl string, w, h int) *testScreen {
+	t.Helper()
+	s := newTestScreen(w, h)
+	runApp(t, ui.Options{Backend: f, Screen: s, DownloadDir: dl, Images: "auto"})
+	s.waitText(t, "#general · subscribed")
+	return s
+}
+
+func redSquare(t *testing.T, n int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, n, n))
+	for y := range n {
+		for x := range n {
+			img.Set(x, y, color.RGBA{255, 0, 0, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// selectLast selects the newest message (Alt+S).
+func selectLast(t *testing.T, s *testScreen) {
+	t.Helper()
+	s.InjectKey(tcell.KeyRune, 's', tcell.ModAlt)
+	s.waitText(t, "message: r reply")
+}
+
+// A file shows as its line; a picture is drawn under it in half-blocks
+// of its colours; a file that says it is a picture but is none stays a
+// line that says so.
+func TestFileLineAndPicture(t *testing.T) {
+	f := newFakeBackend("me")
+	f.addFile("general", "alice", "build.log", "text/plain; charset=utf-8", []byte(strings.Repeat("log line\n", 5000)), fixedTime)
+	f.addFile("general", "bob", "fake.png", "image/png", []byte("not a png at all"), fixedTime)
+	f.addFile("general", "carol", "red.png", "image/png", redSquare(t, 64), fixedTime)
+	s := showFiles(t, f, t.TempDir(), 100, 40)
+	s.waitText(t, "📎 build.log · 44 KiB · text/plain")
+	s.waitText(t, "📎 fake.png · 16 B · image/png · not a picture")
+	s.waitText(t, "📎 red.png")
+	s.waitFor(t, "the picture drawn", func(string) bool {
+		x, y, ok := s.find("📎 red.png")
+		if !ok {
+			return false
+		}
+		r := s.row(y + 1)
+		if !strings.Contains(r, "▀▀▀▀") {
+			return false
+		}
+		fg, bg, _ := s.style(x+1, y+1).Decompose()
+		return fg == tcell.NewRGBColor(255, 0, 0) && bg == tcell.NewRGBColor(255, 0, 0)
+	})
+	// 64 × 64 pixels fit in 10 rows: 20 pixels high, 20 wide.
+	_, y, _ := s.find("📎 red.png")
+	if got := strings.Count(s.row(y+10), "▀"); got != 20 {
+		t.Errorf("the picture's last row has %d cells: %q", got, s.row(y+10))
+	}
+}
+
+// images = "off" draws no picture.
+func TestPicturesOff(t *testing.T) {
+	f := newFakeBackend("me")
+	f.addFile("general", "carol", "red.png", "image/png", redSquare(t, 8), fixedTime)
+	s := newTestScreen(80, 24)
+	runApp(t, ui.Options{Backend: f, Screen: s, Images: "off"})
+	s.waitText(t, "📎 red.png · ")
+	s.Sync()
+	if strings.Contains(s.text(), "▀") {
+		t.Fatalf("a picture was drawn:\n%s", s.text())
+	}
+}
+
+// s saves the selected file in the download folder, never over a file
+// there; changed bytes are refused with ⚠ and nothing is saved.
+func TestSaveFileKey(t *testing.T) {
+	f := newFakeBackend("me")
+	data := []byte("report body")
+	f.addFile("general", "alice", "../../report.txt", "text/plain", data, fixedTime)
+	dl := t.TempDir()
+	s := showFiles(t, f, dl, 100, 30)
+	s.waitText(t, "📎 ../../report.txt")
+	selectLast(t, s)
+	s.InjectKey(tcell.KeyRune, 's', 0)
+	s.waitText(t, "saved "+filepath.Join(dl, "report.txt"))
+	s.InjectKey(tcell.KeyRune, 's', 0)
+	s.waitText(t, "saved "+filepath.Join(dl, "report (1).txt"))
+	for _, n := range []string{"report.txt", "report (1).txt"} {
+		if got, err := os.ReadFile(filepath.Join(dl, n)); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: %q %v", n, got, err)
+		}
+	}
+	m := f.msgs["general"][len(f.msgs["general"])-1]
+	f.corruptFile(m.File.ID)
+	s.InjectKey(tcell.KeyRune, 's', 0)
+	s.waitText(t, "⚠ its bytes do not match")
+	if entries, _ := os.ReadDir(dl); len(entries) != 2 {
+		t.Fatalf("the folder holds %d files", len(entries))
+	}
+}
+
+// v shows a text file in a pager, escaped: no terminal sequence of the
+// file's reaches the screen.
+func TestViewTextFile(t *testing.T) {
+	f := newFakeBackend("me")
+	f.addFile("general", "alice", "evil\x1b[2J.txt", "text/plain", []byte("first line\n\x1b[31mred\x1b[0m and [yellow]tag[-]\n\u202Ereversed"), fixedTime)
+	s := showFiles(t, f, t.TempDir(), 100, 30)
+	s.waitText(t, "📎 evil")
+	if strings.Contains(s.text(), "\x1b") {
+		t.Fatal("the file name reached the screen unescaped")
+	}
+	selectLast(t, s)
+	s.InjectKey(tcell.KeyRune, 'v', 0)
+	s.waitText(t, "first line")
+	s.waitText(t, "[yellow]tag[-]")
+	if txt := s.text(); strings.ContainsAny(txt, "\x1b\u202E") {
+		t.Fatalf("the pager drew control characters:\n%q", txt)
+	}
+	s.key(tcell.KeyEscape, 0)
+	s.waitFor(t, "the pager closed", func(txt string) bool { return !strings.Contains(txt, "first line") })
+}
+
+// /upload sends a file (~ and Tab complete the path); one over the limit
+// is refused in one line before anything is sent.
+func TestUploadCommand(t *testing.T) {
+	f := newFakeBackend("me")
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	if err := os.WriteFile(filepath.Join(dir, "notes-for-you.txt"), []byte("hello file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := showFiles(t, f, t.TempDir(), 100, 30)
+	s.typeText("/upload ~/notes-f", false)
+	s.key(tcell.KeyTab, 0)
+	s.waitText(t, "/upload ~/notes-for-you.txt")
+	s.typeText(" my caption", true)
+	s.waitText(t, "me: my caption")
+	s.waitText(t, "📎 notes-for-you.txt · 10 B · text/plain")
+	f.mu.Lock()
+	sent := f.sentFiles
+	f.mu.Unlock()
+	if len(sent) != 1 || f.files[sent[0].File.ID] == nil || string(f.files[sent[0].File.ID]) != "hello file" {
+		t.Fatalf("sent %+v", sent)
+	}
+	s.typeText("/upload ~/nothing-here.txt", true)
+	s.waitText(t, "no file ~/nothing-here.txt to send")
+	big := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, chat.DefaultMaxFileBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	s.typeText("/upload "+big, true)
+	s.waitText(t, "it is 26214401 bytes, and files may be 26214400")
+}

@@ -238,33 +238,40 @@ func (c *Client) SendFile(ctx context.Context, up Upload) (Sent, error) {
 
 // storeChunks writes up.Body into key's chunks, a few per round trip,
 // and returns the first bytes (for guessing the type) and the SHA-256.
+// The hash of a batch is taken while the batch travels, so hashing costs
+// no time of its own where Redis is fast.
 func (c *Client) storeChunks(ctx context.Context, key string, up Upload) ([]byte, []byte, error) {
 	h := sha256.New()
 	var head []byte
 	var done int64
-	buf := make([]byte, fileChunksInFlight*FileChunk)
-	for n := int64(0); ; {
-		want := min(int64(len(buf)), up.Size-done)
-		if want == 0 {
-			break
-		}
-		got, err := io.ReadFull(up.Body, buf[:want])
+	bufs := [2][]byte{make([]byte, fileChunksInFlight*FileChunk), make([]byte, fileChunksInFlight*FileChunk)}
+	for n, batch := int64(0), 0; done < up.Size; batch++ {
+		buf := bufs[batch%2]
+		got, err := io.ReadFull(up.Body, buf[:min(int64(len(buf)), up.Size-done)])
 		if err != nil {
 			return nil, nil, fmt.Errorf("read the file: %w", err)
 		}
-		h.Write(buf[:got])
 		if head == nil {
 			head = bytes.Clone(buf[:min(got, 512)])
 		}
+		hashed := make(chan struct{})
+		go func() {
+			h.Write(buf[:got])
+			close(hashed)
+		}()
 		pipe := c.rdb.Pipeline()
-		args := []any{}
+		args := make([]any, 0, 2*fileChunksInFlight)
 		for off := 0; off < got; off += FileChunk {
 			args = append(args, strconv.FormatInt(n, 10), buf[off:min(off+FileChunk, got)])
 			n++
 		}
 		pipe.HSet(ctx, key, args...)
-		pipe.PExpire(ctx, key, uploadTTL)
-		if _, err := pipe.Exec(ctx); err != nil {
+		if batch%64 == 0 {
+			pipe.PExpire(ctx, key, uploadTTL) // the first batch, and again now and then
+		}
+		_, err = pipe.Exec(ctx)
+		<-hashed
+		if err != nil {
 			return nil, nil, fmt.Errorf("store the file in %s: %w", Display(up.Channel), CleanRedisError(err))
 		}
 		done += int64(got)

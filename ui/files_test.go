@@ -38,11 +38,12 @@ func redSquare(t *testing.T, n int) []byte {
 	return b.Bytes()
 }
 
-// selectLast selects the newest message (Alt+S).
+// selectLast selects the newest message (Alt+S), a file's: the status
+// bar says the file's keys.
 func selectLast(t *testing.T, s *testScreen) {
 	t.Helper()
 	s.InjectKey(tcell.KeyRune, 's', tcell.ModAlt)
-	s.waitText(t, "message: r reply")
+	s.waitText(t, "file: s save · o open · v view")
 }
 
 // A file shows as its line; a picture is drawn under it in half-blocks

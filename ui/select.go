@@ -355,6 +355,12 @@ func (s *selection) selectionHint() string {
 		}
 		return "?"
 	}
+	if v, l := s.selectedMessage(); l != nil {
+		if x := v.log.extra(l); x != nil && x.file != nil && !x.deleted() {
+			return fmt.Sprintf("file: %s save · %s open · %s view · %s reply · %s thread · %s react · Esc done",
+				key(keymap.SaveFile), key(keymap.OpenLink), key(keymap.ViewFile), key(keymap.Reply), key(keymap.Thread), key(keymap.React))
+		}
+	}
 	return fmt.Sprintf("message: %s reply · %s thread · %s edit · %s delete · %s react · %s copy · Esc done",
 		key(keymap.Reply), key(keymap.Thread), key(keymap.Edit), key(keymap.Delete), key(keymap.React), key(keymap.Copy))
 }

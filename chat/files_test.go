@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/embedded"
 )
 
 // sendFile sends data as a file called name to conv and returns the
@@ -475,5 +476,50 @@ func TestFilesOnACluster(t *testing.T) {
 	}
 	if n := cl.Exists(ctx, key).Val(); n != 1 {
 		t.Fatal("the file is not stored")
+	}
+}
+
+// The embedded server (miniredis, EVAL instead of functions) keeps files
+// as a real Redis does: round trip, delete, retention.
+func TestFilesOnTheEmbeddedServer(t *testing.T) {
+	srv, err := embedded.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	ctx := ctxT(t)
+	alice := newRecorder(t, rdb, "alice", func(o *chat.Options) { o.Signer, o.MaxLen = chat.NewSigner(), 10 })
+	bob := newRecorder(t, rdb, "bob")
+	for _, r := range []*recorder{alice, bob} {
+		if _, err := r.Join(ctx, "general"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := bytes.Repeat([]byte("embedded "), chat.FileChunk/4)
+	m := sendFile(t, alice, bob, "general", "e.txt", data, "")
+	if got, err := fetch(t, bob, "general", m); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("fetch: %v", err)
+	}
+	if ok := verdicts(t, bob, []chat.Message{m}); !ok[0] {
+		t.Error("the signature does not hold")
+	}
+	if _, err := alice.Broadcast(ctx, chat.Draft{Channel: "general", Kind: chat.KindDelete, Ref: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if left := fileKeys(t, rdb); len(left) != 0 {
+		t.Fatalf("deleting left %v", left)
+	}
+	if _, err := alice.SendFile(ctx, chat.Upload{Channel: "general", Name: "old.txt", Size: 3, Body: strings.NewReader("old")}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; len(fileKeys(t, rdb)) > 0; i++ {
+		if i > 2000 {
+			t.Fatalf("retention kept %v", fileKeys(t, rdb))
+		}
+		if _, err := alice.BroadcastMessage(ctx, "general", fmt.Sprint("filler ", i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

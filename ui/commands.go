@@ -3,6 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -143,6 +146,19 @@ func (a *App) runInput(text string) bool {
 	if strings.TrimSpace(text) == "" {
 		return true
 	}
+	if path, size, ok := droppedPath(text); ok && a.model.current != "" {
+		// A terminal pastes a file dropped on it as its path: offer to
+		// send the file; "No" keeps the text in the input (/send sends it).
+		nb := func(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") } // kept on one row
+		a.confirm(fmt.Sprintf("Send the file %s (%s) to %s? No keeps the text in the input.",
+			sanitize(filepath.Base(path)), nb(chat.FormatBytes(size)), chat.Display(a.model.current)), func() {
+			a.input.SetText("", false)
+			if err := cmdUpload(a, path); err != nil {
+				a.errorLine("%v", err)
+			}
+		})
+		return false
+	}
 	p := parseInput(text)
 	switch {
 	case p.problem != "":
@@ -159,6 +175,34 @@ func (a *App) runInput(text string) bool {
 		return false
 	}
 	return true
+}
+
+// droppedPath reports whether text is the path of a file (as a terminal
+// pastes a file dropped on it: maybe quoted, with "\ " for spaces, or a
+// file:// URL), and the path and size of it.
+func droppedPath(text string) (string, int64, bool) {
+	t := strings.TrimSpace(text)
+	if len(t) >= 2 && (t[0] == '\'' || t[0] == '"') && t[len(t)-1] == t[0] {
+		t = t[1 : len(t)-1]
+	} else {
+		t = strings.ReplaceAll(t, "\\ ", " ")
+	}
+	if rest, ok := strings.CutPrefix(t, "file://"); ok {
+		u, err := url.PathUnescape(rest)
+		if err != nil {
+			return "", 0, false
+		}
+		t = u
+	}
+	if strings.ContainsAny(t, "\n\r") || !(strings.HasPrefix(t, "/") || strings.HasPrefix(t, "~/")) {
+		return "", 0, false
+	}
+	t = expandHome(t)
+	st, err := os.Stat(t)
+	if err != nil || !st.Mode().IsRegular() {
+		return "", 0, false
+	}
+	return t, st.Size(), true
 }
 
 func cmdJoin(a *App, arg string) error { return a.join(arg) }

@@ -173,3 +173,43 @@ func TestUploadCommand(t *testing.T) {
 	s.typeText("/upload "+big, true)
 	s.waitText(t, "it is 26214401 bytes, and files may be 26214400")
 }
+
+// asked waits for the question whether to send the dropped file.
+func asked(t *testing.T, s *testScreen) {
+	t.Helper()
+	s.waitFor(t, "the question", func(txt string) bool {
+		return strings.Contains(txt, "Send the file my") && strings.Contains(txt, "(7\u00a0B)")
+	})
+}
+
+// A path pasted alone (as a terminal pastes a file dropped on it) asks
+// whether to send the file; n keeps the text, y sends it.
+func TestDroppedPathAsks(t *testing.T) {
+	f := newFakeBackend("me")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "my report.txt")
+	if err := os.WriteFile(path, []byte("dropped"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := showFiles(t, f, t.TempDir(), 100, 30)
+	dropped := "'" + path + "'"
+	s.typeText(dropped, true)
+	asked(t, s)
+	s.InjectKey(tcell.KeyRune, 'n', 0)
+	s.waitFor(t, "the question gone, the text kept", func(txt string) bool {
+		return !strings.Contains(txt, "Send the file") && strings.Contains(txt, dropped)
+	})
+	s.key(tcell.KeyEnter, 0)
+	asked(t, s)
+	s.InjectKey(tcell.KeyRune, 'y', 0)
+	s.waitText(t, "📎 my report.txt · 7 B")
+	f.mu.Lock()
+	n := len(f.sentFiles)
+	f.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d files sent", n)
+	}
+	// A path that names no file is a message like any.
+	s.typeText("/no/such/file.txt", true)
+	s.waitText(t, "unknown command")
+}

@@ -217,7 +217,7 @@ func TestPresenceExpiresAfterACrash(t *testing.T) {
 	}
 	waitOnline := func(want ...string) {
 		t.Helper()
-		redistest.Eventually(t, 5*time.Second, fmt.Sprint(want, " online"), func() error {
+		redistest.Eventually(t, 15*time.Second, fmt.Sprint(want, " online"), func() error {
 			who, err := alice.Who(ctx, "general")
 			if err == nil && !slices.Equal(who.Online, want) {
 				err = fmt.Errorf("online = %v", who.Online)

@@ -84,7 +84,9 @@ func TestPicturesOff(t *testing.T) {
 	s := newTestScreen(80, 24)
 	runApp(t, ui.Options{Backend: f, Screen: s, Images: "off"})
 	s.waitText(t, "📎 red.png · ")
-	s.Sync()
+	// A later message drawn means the picture's turn has passed.
+	f.events <- chat.MessageEvent{Message: f.add("general", "bob", "after the picture", fixedTime)}
+	s.waitText(t, "after the picture")
 	if strings.Contains(s.text(), "▀") {
 		t.Fatalf("a picture was drawn:\n%s", s.text())
 	}

@@ -208,6 +208,8 @@ func (c *Client) SendFile(ctx context.Context, up Upload) (Sent, error) {
 	if len(name) > maxFileName {
 		return Sent{}, fmt.Errorf("the file name is %d bytes long; rename the file to at most %d", len(name), maxFileName)
 	}
+	// The caption keeps to the message rules (length, valid text); an
+	// empty one is allowed, so one more character stands in for it.
 	if _, err := CleanText(up.Caption+"x", c.opts.MaxMessageBytes); err != nil {
 		return Sent{}, err
 	}
@@ -354,33 +356,6 @@ func (c *Client) FetchFile(ctx context.Context, conv string, m Message, w io.Wri
 		return fmt.Errorf("%q: %w", f.Name, ErrFileMismatch)
 	}
 	return nil
-}
-
-// FetchFileHead returns up to n first bytes of m's file (a pager's or a
-// thumbnail's), unchecked against the hash unless they are the whole
-// file: callers say so when they show them.
-func (c *Client) FetchFileHead(ctx context.Context, conv string, m Message, n int64) (data []byte, whole bool, err error) {
-	if m.File == nil {
-		return nil, false, ErrNoFile
-	}
-	if m.File.Size <= n {
-		var b bytes.Buffer
-		err := c.FetchFile(ctx, conv, m, &b, nil)
-		return b.Bytes(), true, err
-	}
-	key := fileKey(c.hist.streamOf(conv), m.User, m.File.ID)
-	var out []byte
-	for i := int64(0); int64(len(out)) < n; i++ {
-		s, err := c.rdb.HGet(ctx, key, strconv.FormatInt(i, 10)).Result()
-		if errors.Is(err, redis.Nil) {
-			return nil, false, fmt.Errorf("%q: %w", m.File.Name, ErrFileGone)
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read %q: %w", m.File.Name, CleanRedisError(err))
-		}
-		out = append(out, s...)
-	}
-	return out[:n], false, nil
 }
 
 // GuessType names the media type of a file called name starting with

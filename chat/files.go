@@ -474,6 +474,16 @@ func ProgressLine(what string, done, total int64, took time.Duration, width int)
 		FormatBytes(done), FormatBytes(total), rate)
 }
 
+// ExpandHome turns a leading "~/" (or a lone "~") into the home folder.
+func ExpandHome(path string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok || path == "~" {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return path
+}
+
 // FormatBytes writes a size as people read it: "812 B", "48 KiB", "2.5 MiB".
 func FormatBytes(n int64) string {
 	const unit = 1024

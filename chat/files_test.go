@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -521,5 +522,45 @@ func TestFilesOnTheEmbeddedServer(t *testing.T) {
 		if _, err := alice.BroadcastMessage(ctx, "general", fmt.Sprint("filler ", i)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// An account that calls the send function by hand cannot make it loop
+// over a Hash it stuffed, nor send a file message whose bytes are not
+// all there, nor one of an absurd size.
+func TestFileMessageByHandIsChecked(t *testing.T) {
+	a := withAccounts(t, "carol")
+	ctx := ctxT(t)
+	carol := a.person("carol")
+	carol.waitConnected()
+	if _, err := carol.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	key := "message:{general}:file:carol:0123456789abcdef"
+	pipe := a.conn("carol").Pipeline()
+	for i := range 20000 {
+		pipe.HSet(ctx, key, strconv.Itoa(i), "x")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lib, _ := chat.Library()
+	send := func(size string) string {
+		file := `{"id":"0123456789abcdef","name":"a","size":` + size + `,"type":"text/plain","sha256":"` + strings.Repeat("0", 64) + `"}`
+		return a.cli("carol", "FCALL", lib+"_send", "7", "message:{general}", "channel:{general}", "message:{general}:state",
+			"message:{general}", "message:{general}:by:carol", key, "message:{general}:files",
+			"0", "message:{general}", "0", "", "", "carol", "", "1", "by-hand", "", "", "", "", "file", file)
+	}
+	for size, want := range map[string]string{"20000": "not stored whole", "1": "not stored whole", "1e12": "out of range", "-5": "out of range"} {
+		start := time.Now()
+		if out := send(size); !strings.Contains(out, "NOFILE") || !strings.Contains(out, want) {
+			t.Errorf("size %s: %q, want NOFILE %s", size, out, want)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("size %s took %v", size, d)
+		}
+	}
+	if n := a.admin.XLen(ctx, "message:{general}").Val(); n != 0 {
+		t.Fatalf("%d entries were stored", n)
 	}
 }

@@ -197,7 +197,7 @@ func droppedPath(text string) (string, int64, bool) {
 	if strings.ContainsAny(t, "\n\r") || !(strings.HasPrefix(t, "/") || strings.HasPrefix(t, "~/")) {
 		return "", 0, false
 	}
-	t = expandHome(t)
+	t = chat.ExpandHome(t)
 	st, err := os.Stat(t)
 	if err != nil || !st.Mode().IsRegular() {
 		return "", 0, false

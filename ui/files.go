@@ -143,28 +143,18 @@ func cmdUpload(a *App, arg string) error {
 // argument when it names a file, else its first word) and a caption.
 func uploadPath(arg string) (path, caption string) {
 	arg = strings.TrimSpace(arg)
-	if _, err := os.Stat(expandHome(arg)); err == nil {
-		return expandHome(arg), ""
+	if _, err := os.Stat(chat.ExpandHome(arg)); err == nil {
+		return chat.ExpandHome(arg), ""
 	}
 	first, rest, _ := strings.Cut(arg, " ")
-	return expandHome(first), strings.TrimSpace(rest)
-}
-
-// expandHome turns a leading "~/" into the home folder.
-func expandHome(path string) string {
-	if rest, ok := strings.CutPrefix(path, "~/"); ok || path == "~" {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return path
+	return chat.ExpandHome(first), strings.TrimSpace(rest)
 }
 
 // pathCompletions are the paths Tab offers for word: the entries of its
 // folder that start with its last part, folders with a "/".
 func pathCompletions(word string) []string {
 	dir, base := filepath.Split(word)
-	read := expandHome(dir)
+	read := chat.ExpandHome(dir)
 	if read == "" {
 		read = "."
 	}
@@ -217,80 +207,78 @@ func (s *selection) saveSelected() {
 	if f == nil {
 		return
 	}
-	dir := s.a.opts.DownloadDir
-	if dir == "" {
+	if s.a.opts.DownloadDir == "" {
 		s.a.errorLine("no download folder is known: set download_dir in the config file")
 		return
 	}
-	conv, m := s.selectedConv(v), fileMessage(v, l, f)
-	name := chat.SafeFileName(f.Name)
-	var saved string
-	s.a.files.run("saving "+name, f.Size, func(ctx context.Context, progress func(done, total int64)) error {
-		var err error
-		saved, err = chat.SaveFile(ctx, dir, "", name, func(w io.Writer) error {
-			return s.a.be.FetchFile(ctx, conv, m, w, progress)
-		})
-		return err
-	}, func(err error) {
-		if err != nil {
-			s.a.errorLine("could not save %s: %v", name, fileError(err))
-			return
-		}
-		s.a.systemLine("saved %s", saved)
+	s.fetchTo(v, l, f, "save", "saving", s.a.opts.DownloadDir, false, func(path string) error {
+		s.a.systemLine("saved %s", path)
+		return nil
 	})
 }
 
 // openSelected opens the selected message's file with the desktop's
-// opener (a copy in the cache folder), or its first link when it has no
-// file.
+// opener (a copy in the cache folder, fetched once), or its first link
+// when it has no file.
 func (s *selection) openSelected() {
-	v, l := s.selectedMessage()
-	if l == nil {
-		return
-	}
-	if x := v.log.extra(l); x == nil || x.file == nil {
-		s.openSelectedLink()
-		return
+	if v, l := s.selectedMessage(); l != nil {
+		if x := v.log.extra(l); x == nil || x.file == nil {
+			s.openSelectedLink()
+			return
+		}
 	}
 	v, l, f := s.selectedFile()
 	if f == nil {
 		return
 	}
-	if s.a.opts.OpenURL == nil {
+	cache, err := os.UserCacheDir()
+	switch {
+	case s.a.opts.OpenURL == nil:
 		s.a.errorLine("rtchat cannot open files here; save it with s")
 		return
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
+	case err != nil:
 		s.a.errorLine("no cache folder to open the file from; save it with s")
 		return
 	}
 	dir := filepath.Join(cache, "rtchat", "open", l.id.String())
-	conv, m := s.selectedConv(v), fileMessage(v, l, f)
-	name := chat.SafeFileName(f.Name)
-	var saved string
-	s.a.files.run("opening "+name, f.Size, func(ctx context.Context, progress func(done, total int64)) error {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+	s.fetchTo(v, l, f, "open", "opening", dir, true, func(path string) error {
+		if err := s.a.opts.OpenURL(path); err != nil {
 			return err
 		}
-		if p := filepath.Join(dir, name); fileExists(p) {
-			saved = p // fetched and checked before
-			return s.a.opts.OpenURL(p)
+		s.a.systemLine("opened %s", path)
+		return nil
+	})
+}
+
+// fetchTo fetches file f of line l of v into folder dir, as a transfer
+// (act and acting name it: "save", "saving"), under its cleaned name (made unique; or, with reuse,
+// the copy fetched and checked before), then runs then with its path on
+// the UI goroutine.
+func (s *selection) fetchTo(v *logView, l *line, f *chat.FileInfo, act, acting, dir string, reuse bool, then func(path string) error) {
+	conv, m, name := s.selectedConv(v), fileMessage(v, l, f), chat.SafeFileName(f.Name)
+	var path string
+	s.a.files.run(acting+" "+name, f.Size, func(ctx context.Context, progress func(done, total int64)) error {
+		if reuse {
+			if p := filepath.Join(dir, name); fileExists(p) {
+				path = p
+				return nil
+			}
+			if err := os.MkdirAll(dir, 0o700); err != nil { // the cache's copy: the user's alone
+				return err
+			}
 		}
 		var err error
-		saved, err = chat.SaveFile(ctx, dir, "", name, func(w io.Writer) error {
+		path, err = chat.SaveFile(ctx, dir, "", name, func(w io.Writer) error {
 			return s.a.be.FetchFile(ctx, conv, m, w, progress)
 		})
-		if err != nil {
-			return err
-		}
-		return s.a.opts.OpenURL(saved)
+		return err
 	}, func(err error) {
-		if err != nil {
-			s.a.errorLine("could not open %s: %v", name, fileError(err))
-			return
+		if err == nil {
+			err = then(path)
 		}
-		s.a.systemLine("opened %s", saved)
+		if err != nil {
+			s.a.errorLine("could not %s %s: %v", act, name, fileError(err))
+		}
 	})
 }
 

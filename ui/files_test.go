@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rtchat/rtchat/chat"
@@ -214,4 +215,33 @@ func TestDroppedPathAsks(t *testing.T) {
 	// A path that names no file is a message like any.
 	s.typeText("/no/such/file.txt", true)
 	s.waitText(t, "unknown command")
+}
+
+// o opens the selected file with the desktop's opener: a checked copy in
+// the cache folder, fetched once.
+func TestOpenFileKey(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	f := newFakeBackend("me")
+	f.addFile("general", "alice", "slides.pdf", "application/pdf", []byte("%PDF-1.7 slides"), fixedTime)
+	opened := make(chan string, 2)
+	s := newTestScreen(100, 30)
+	runApp(t, ui.Options{Backend: f, Screen: s, OpenURL: func(p string) error { opened <- p; return nil }})
+	s.waitText(t, "📎 slides.pdf")
+	selectLast(t, s)
+	var first string
+	for i := range 2 {
+		s.InjectKey(tcell.KeyRune, 'o', 0)
+		select {
+		case p := <-opened:
+			if got, err := os.ReadFile(p); err != nil || string(got) != "%PDF-1.7 slides" || filepath.Base(p) != "slides.pdf" {
+				t.Fatalf("opened %s: %q %v", p, got, err)
+			}
+			if i == 1 && p != first {
+				t.Fatalf("the second open fetched again: %s, then %s", first, p)
+			}
+			first = p
+		case <-time.After(10 * time.Second):
+			t.Fatal("nothing was opened")
+		}
+	}
 }

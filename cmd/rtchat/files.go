@@ -36,7 +36,7 @@ func openUpload(path, name string, captionFromStdin bool, std stdio, max int64) 
 		}
 		return &chat.Upload{Name: name, Size: int64(len(b)), Body: bytes.NewReader(b)}, nil
 	}
-	path = expandHome(path)
+	path = chat.ExpandHome(path)
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open the file to send: %w", err)
@@ -56,16 +56,6 @@ func openUpload(path, name string, captionFromStdin bool, std stdio, max int64) 
 		name = filepath.Base(path)
 	}
 	return &chat.Upload{Name: name, Size: st.Size(), Body: f}, nil
-}
-
-// expandHome turns a leading "~/" into the home folder.
-func expandHome(path string) string {
-	if rest, ok := strings.CutPrefix(path, "~/"); ok || path == "~" {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, rest)
-		}
-	}
-	return path
 }
 
 // runGet writes the file of a message to a file or standard output.
@@ -118,7 +108,7 @@ func runGet(ctx context.Context, args []string, std stdio) error {
 		// back what it printed.
 		var b bytes.Buffer
 		err := s.client.FetchFile(ctx, conv, *m, &b, bar.update)
-		bar.done(err)
+		bar.done()
 		if err != nil {
 			return err
 		}
@@ -133,7 +123,7 @@ func runGet(ctx context.Context, args []string, std stdio) error {
 	}
 	path, err := chat.SaveFile(ctx, dir, dest, chat.SafeFileName(m.File.Name), func(w io.Writer) error {
 		err := s.client.FetchFile(ctx, conv, *m, w, bar.update)
-		bar.done(err)
+		bar.done()
 		return err
 	})
 	if err != nil {
@@ -172,7 +162,7 @@ func (p *progressBar) update(done, total int64) {
 	p.drawn = true
 }
 
-func (p *progressBar) done(error) {
+func (p *progressBar) done() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}

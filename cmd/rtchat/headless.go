@@ -286,7 +286,7 @@ func postWith(ctx context.Context, f *commonFlags, std stdio, name string, d cha
 		bar := newProgressBar(std, "sending "+up.Name)
 		up.Progress = bar.update
 		sent, err = s.client.SendFile(ctx, *up)
-		bar.done(err)
+		bar.done()
 	} else {
 		sent, err = s.client.Broadcast(ctx, d)
 	}

@@ -267,7 +267,7 @@ func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name st
 		if !create {
 			return Prepared{Conv: conv}, nil
 		}
-		if mine != nil {
+		if mine != nil && conv == name {
 			// A public channel not there yet: made here.
 			_, made, err := c.channels.Create(ctx, conv, "", c.opts.User)
 			return Prepared{Conv: conv, Created: made}, err

@@ -316,6 +316,27 @@ func TestFileMismatchAndDelete(t *testing.T) {
 	if _, err := fetch(t, bob, "general", m); !errors.Is(err, chat.ErrFileGone) {
 		t.Fatalf("a deleted message's file: %v", err)
 	}
+	// Another tool's damaged descriptions are odd entries with no file.
+	for _, raw := range []string{`{bad`, `{"id":"../../x","name":"a","size":1,"type":"t","sha256":"` + strings.Repeat("0", 64) + `"}`,
+		`{"id":"0123456789abcdef","name":"a","size":-1,"type":"t","sha256":"00"}`} {
+		rdb.XAdd(ctx, &redis.XAddArgs{Stream: "message:{general}", Values: []any{"user", "mallory", "text", "", "ts", "1", "mid", "x", "channel_id", "1", "file", raw}})
+	}
+	page, err := bob.History(ctx, "general", chat.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := 0
+	for _, m := range page.Messages {
+		if m.User == "mallory" {
+			if m.File != nil || !strings.Contains(m.Malformed, "file is damaged") {
+				t.Errorf("a damaged file field read as %+v (%q)", m.File, m.Malformed)
+			}
+			odd++
+		}
+	}
+	if odd != 3 {
+		t.Fatalf("%d of 3 damaged entries read", odd)
+	}
 }
 
 // Retention that trims a file's message removes its bytes too.
@@ -394,6 +415,11 @@ func TestFilesArePrivate(t *testing.T) {
 		r.waitConnected()
 	}
 	secret := chat.Private("secret")
+	// "rtchat send secret" (and send --file) by a member: the name is
+	// the private channel's, opened, not made public.
+	if p, err := alice.Prepare(ctx, "secret", true); err != nil || p.Conv != secret || p.Created {
+		t.Fatalf("prepare secret: %+v %v", p, err)
+	}
 	for _, r := range []*recorder{alice, bob} {
 		if _, err := r.Join(ctx, secret); err != nil {
 			t.Fatal(err)

@@ -223,7 +223,9 @@ func openURL(url string) error {
 		name = "open"
 	}
 	cmd := exec.Command(name, url)
-	if err := cmd.Start(); err != nil {
+	if err := cmd.Start(); errors.Is(err, exec.ErrNotFound) {
+		return fmt.Errorf("%s is not installed here; install it, or save the file with s and copy a link with l", name)
+	} else if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	go func() { _ = cmd.Wait() }()

@@ -182,3 +182,13 @@ func TestHostileFileNameIsSavedInside(t *testing.T) {
 		t.Fatalf("tail printed control characters: %q", out)
 	}
 }
+
+// Without a desktop opener, opening says so in a sentence that says what
+// to do instead.
+func TestOpenWithoutAnOpener(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := openURL("/tmp/some file.png")
+	if err == nil || !strings.Contains(err.Error(), "is not installed here; install it, or save the file with s") {
+		t.Fatalf("openURL: %v", err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/internal/picture"
 )
 
 // A file travels as a message that carries its description (FileInfo,
@@ -53,6 +54,9 @@ const (
 	fieldFile = "file"
 	// maxFileName is the longest file name rtchat sends, in bytes.
 	maxFileName = 255
+	// maxPreviewSource is the largest picture a sender makes a preview
+	// of (it holds the bytes in memory for it).
+	maxPreviewSource = 64 << 20
 )
 
 var (
@@ -82,6 +86,11 @@ type FileInfo struct {
 	Type string `json:"type"`
 	// SHA256 is the hex SHA-256 of its bytes.
 	SHA256 string `json:"sha256"`
+	// Preview is a picture's small preview (picture.Preview: JPEG or
+	// PNG, at most 80 × 40 pixels), made by its sender so that readers
+	// draw it without fetching the file; nil for other files. It is the
+	// sender's claim: only the bytes are checked against SHA256.
+	Preview []byte `json:"preview,omitempty"`
 
 	// raw is the field as stored: the signature covers these bytes.
 	raw string
@@ -136,6 +145,9 @@ func decodeFileInfo(raw string) (*FileInfo, bool) {
 	}
 	if !hexID(f.ID, 16) || !hexID(f.SHA256, 64) || f.Size < 0 || len(f.Name) > 4*maxFileName+64 || len(f.Type) > 255 {
 		return nil, false
+	}
+	if len(f.Preview) > picture.MaxPreviewBytes {
+		f.Preview = nil // drawn from the file instead
 	}
 	f.raw = raw
 	return &f, true
@@ -218,15 +230,29 @@ func (c *Client) SendFile(ctx context.Context, up Upload) (Sent, error) {
 	f := &FileInfo{ID: hex.EncodeToString(idb[:]), Name: name, Size: up.Size}
 	stream := c.hist.streamOf(up.Channel)
 	key := fileKey(stream, c.opts.User, f.ID)
-	head, sum, err := c.storeChunks(ctx, key, up)
+	f.Type = up.Type
+	var keep *bytes.Buffer // a picture's bytes, for its preview
+	sum, err := c.storeChunks(ctx, key, up, func(head []byte) io.Writer {
+		if f.Type == "" {
+			f.Type = GuessType(name, head)
+		}
+		if !f.IsImage() || up.Size > maxPreviewSource {
+			return nil
+		}
+		keep = bytes.NewBuffer(make([]byte, 0, up.Size))
+		return keep
+	})
 	if err != nil {
 		c.dropUpload(key)
 		return Sent{}, err
 	}
 	f.SHA256 = hex.EncodeToString(sum)
-	f.Type = up.Type
-	if f.Type == "" {
-		f.Type = GuessType(name, head)
+	if f.Type == "" { // an empty file: its name alone says
+		f.Type = GuessType(name, nil)
+	}
+	if keep != nil {
+		// A file that says it is a picture and is none has no preview.
+		f.Preview, _ = picture.Preview(keep.Bytes())
 	}
 	f.raw = encodeFileInfo(f)
 	d := Draft{Channel: up.Channel, Text: up.Caption, ReplyTo: up.ReplyTo, Thread: up.Thread, file: f}
@@ -239,26 +265,29 @@ func (c *Client) SendFile(ctx context.Context, up Upload) (Sent, error) {
 }
 
 // storeChunks writes up.Body into key's chunks, a few per round trip,
-// and returns the first bytes (for guessing the type) and the SHA-256.
-// The hash of a batch is taken while the batch travels, so hashing costs
-// no time of its own where Redis is fast.
-func (c *Client) storeChunks(ctx context.Context, key string, up Upload) ([]byte, []byte, error) {
+// and returns their SHA-256. It shows the first bytes to started (for
+// guessing the type), which may return a writer that is given every byte
+// too. The hash of a batch is taken while the batch travels, so hashing
+// costs no time of its own where Redis is fast.
+func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started func(head []byte) io.Writer) ([]byte, error) {
 	h := sha256.New()
-	var head []byte
+	var tee io.Writer = h
 	var done int64
 	bufs := [2][]byte{make([]byte, fileChunksInFlight*FileChunk), make([]byte, fileChunksInFlight*FileChunk)}
 	for n, batch := int64(0), 0; done < up.Size; batch++ {
 		buf := bufs[batch%2]
 		got, err := io.ReadFull(up.Body, buf[:min(int64(len(buf)), up.Size-done)])
 		if err != nil {
-			return nil, nil, fmt.Errorf("read the file: %w", err)
+			return nil, fmt.Errorf("read the file: %w", err)
 		}
-		if head == nil {
-			head = bytes.Clone(buf[:min(got, 512)])
+		if batch == 0 {
+			if w := started(buf[:min(got, 512)]); w != nil {
+				tee = io.MultiWriter(h, w)
+			}
 		}
 		hashed := make(chan struct{})
 		go func() {
-			h.Write(buf[:got])
+			tee.Write(buf[:got])
 			close(hashed)
 		}()
 		pipe := c.rdb.Pipeline()
@@ -274,7 +303,7 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload) ([]byte
 		_, err = pipe.Exec(ctx)
 		<-hashed
 		if err != nil {
-			return nil, nil, fmt.Errorf("store the file in %s: %w", Display(up.Channel), CleanRedisError(err))
+			return nil, fmt.Errorf("store the file in %s: %w", Display(up.Channel), CleanRedisError(err))
 		}
 		done += int64(got)
 		if up.Progress != nil {
@@ -284,9 +313,9 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload) ([]byte
 	// Anything past Size would be a file that grew while it was read.
 	var one [1]byte
 	if n, _ := up.Body.Read(one[:]); n > 0 {
-		return nil, nil, fmt.Errorf("the file grew while it was sent (it was %s); send it again when it is complete", FormatBytes(up.Size))
+		return nil, fmt.Errorf("the file grew while it was sent (it was %s); send it again when it is complete", FormatBytes(up.Size))
 	}
-	return head, h.Sum(nil), nil
+	return h.Sum(nil), nil
 }
 
 // dropUpload removes the chunks of an upload that did not become a

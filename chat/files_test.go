@@ -162,6 +162,47 @@ func TestFileRoundTrip(t *testing.T) {
 	}
 }
 
+// A picture's message carries the sender's small preview, signed with
+// the rest, live and from history; a file that says it is a picture and
+// is none, and a file that is no picture, carry none.
+func TestPicturePreview(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	alice := newRecorder(t, rdb, "alice", func(o *chat.Options) { o.Signer = chat.NewSigner() })
+	bob := newRecorder(t, rdb, "bob")
+	for _, r := range []*recorder{alice, bob} {
+		if _, err := r.Join(ctx, "general"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := sendFile(t, alice, bob, "general", "wide.png", pngBytes(t, 400, 100), "")
+	if m.File.Preview == nil {
+		t.Fatal("a picture arrived without its preview")
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(m.File.Preview))
+	if err != nil || cfg.Width != 80 || cfg.Height != 20 {
+		t.Fatalf("the preview of a 400 × 100 picture is %+v (%v), want 80 × 20", cfg, err)
+	}
+	if ok := verdicts(t, bob, []chat.Message{m}); !ok[0] {
+		t.Error("the signature does not cover a message with a preview")
+	}
+	page, err := bob.History(ctx, "general", chat.ID{})
+	if err != nil || len(page.Messages) != 1 || !bytes.Equal(page.Messages[0].File.Preview, m.File.Preview) {
+		t.Fatalf("history lost the preview: %v", err)
+	}
+	fake, err := alice.SendFile(ctx, chat.Upload{Channel: "general", Name: "cat.png", Type: "image/png", Size: 5, Body: strings.NewReader("hello")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := sendFile(t, alice, bob, "general", "notes.txt", []byte("no picture"), "")
+	page, _ = bob.History(ctx, "general", chat.ID{})
+	for _, m := range page.Messages {
+		if (m.ID == fake.ID || m.ID == plain.ID) && m.File.Preview != nil {
+			t.Errorf("%s carries a preview", m.File.Name)
+		}
+	}
+}
+
 // A file over the limit is refused before anything is stored; the
 // receiver refuses to fetch one over its own limit.
 func TestFileOverTheLimit(t *testing.T) {

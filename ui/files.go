@@ -347,20 +347,28 @@ func fileError(err error) error {
 	return err
 }
 
-// fetchPicture fetches the picture of line l of c and draws it small in
-// the log when it decodes; a file that says it is a picture but is none
-// (or one too large) stays a file line, with a note.
+// fetchPicture draws the picture of line l of c small in the log: from
+// the preview its message carries, else from the file, fetched; a file
+// that says it is a picture but is none (or one too large) stays a file
+// line, with a note.
 func (a *App) fetchPicture(c *channelLog, l *line, x *lineExtra) {
 	if a.opts.Images == "off" || x.file.Size > a.be.MaxFileBytes() {
 		return
 	}
 	conv, m, seq := c.name, chat.Message{ID: l.id, User: c.user(l), File: x.file}, l.seq
+	preview := x.file.Preview
 	a.background(func(ctx context.Context) func() {
-		var b bytes.Buffer
-		err := a.be.FetchFile(ctx, conv, m, &b, nil)
 		var t *thumbnail
-		if err == nil {
-			t, err = makeThumbnail(b.Bytes(), thumbCols, thumbRows)
+		var err error
+		if preview != nil {
+			// The sender's preview: drawn at once, nothing fetched.
+			t, err = previewThumbnail(preview, thumbCols, thumbRows)
+		}
+		if preview == nil || err != nil {
+			var b bytes.Buffer
+			if err = a.be.FetchFile(ctx, conv, m, &b, nil); err == nil {
+				t, err = makeThumbnail(b.Bytes(), thumbCols, thumbRows)
+			}
 		}
 		return func() {
 			switch {

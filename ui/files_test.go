@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"bytes"
+	"github.com/rtchat/rtchat/internal/picture"
 	"image"
 	"image/color"
 	"image/png"
@@ -75,6 +76,35 @@ func TestFileLineAndPicture(t *testing.T) {
 	_, y, _ := s.find("📎 red.png")
 	if got := strings.Count(s.row(y+10), "▀"); got != 20 {
 		t.Errorf("the picture's last row has %d cells: %q", got, s.row(y+10))
+	}
+}
+
+// A picture whose message carries its sender's preview is drawn from
+// it, without fetching the file (here no longer stored at all).
+func TestPictureFromPreview(t *testing.T) {
+	f := newFakeBackend("me")
+	photo := redSquare(t, 400)
+	m := f.addFile("general", "carol", "photo.png", "image/png", photo, fixedTime)
+	preview, err := picture.Preview(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.File.Preview = preview
+	f.mu.Lock()
+	delete(f.files, m.File.ID)
+	f.mu.Unlock()
+	s := showFiles(t, f, t.TempDir(), 100, 40)
+	s.waitFor(t, "the picture drawn from its preview", func(string) bool {
+		x, y, ok := s.find("📎 photo.png")
+		if !ok || !strings.Contains(s.row(y+1), "▀▀▀▀") {
+			return false
+		}
+		fg, _, _ := s.style(x+1, y+1).Decompose()
+		r, g, b := fg.RGB()
+		return r > 240 && g < 16 && b < 16 // JPEG keeps red nearly red
+	})
+	if strings.Contains(s.text(), "no longer stored") {
+		t.Fatalf("the file was fetched:\n%s", s.text())
 	}
 }
 

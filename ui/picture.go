@@ -1,17 +1,10 @@
 package ui
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
 	"image"
-	_ "image/gif" // decoders for image.Decode
-	_ "image/jpeg"
-	_ "image/png"
 
 	"github.com/gdamore/tcell/v2"
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/webp"
+	"github.com/rtchat/rtchat/internal/picture"
 )
 
 // A picture in the log is drawn with Unicode half-blocks: each cell is
@@ -20,18 +13,12 @@ import (
 // terminal draws it, tmux too; it needs colours (tcell reduces them to
 // the terminal's palette).
 
-const (
-	// thumbCols and thumbRows bound a picture in the log, in cells.
-	thumbCols, thumbRows = 40, 10
-	// maxPixels is the largest picture decoded (width × height): a
-	// "decompression bomb" (a small file that says it is 100000 × 100000)
-	// is refused from its header, before any pixel is decoded.
-	maxPixels = 50_000_000
-)
+// thumbCols and thumbRows bound a picture in the log, in cells.
+const thumbCols, thumbRows = 40, 10
 
 // errNotPicture says a file that claims to be a picture is none rtchat
 // can decode.
-var errNotPicture = errors.New("not a picture rtchat can draw")
+var errNotPicture = picture.ErrNotPicture
 
 // thumbnail is a picture scaled to cells: w columns, h pixel rows (two
 // per cell row), colours row by row; a pixel with no colour (transparent)
@@ -43,22 +30,23 @@ type thumbnail struct {
 
 func (t *thumbnail) rows() int { return (t.h + 1) / 2 }
 
-// makeThumbnail decodes a picture and scales it to fit cols × rows cells
-// (never larger than it is).
+// makeThumbnail decodes a picture (refusing a decompression bomb from its
+// header) and scales it to fit cols × rows cells (never larger than it is).
 func makeThumbnail(data []byte, cols, rows int) (*thumbnail, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	img, err := picture.Decode(data)
 	if err != nil {
-		return nil, errNotPicture
+		return nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, errNotPicture
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, fmt.Errorf("the picture is %d × %d pixels, too large to draw", cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	return scaleToCells(img, cols, rows), nil
+}
+
+// previewThumbnail draws the small preview a picture's message carries
+// (see picture.Preview): the log shows it before, or instead of,
+// fetching the file.
+func previewThumbnail(data []byte, cols, rows int) (*thumbnail, error) {
+	img, err := picture.DecodePreview(data)
 	if err != nil {
-		return nil, errNotPicture
+		return nil, err
 	}
 	return scaleToCells(img, cols, rows), nil
 }
@@ -66,32 +54,16 @@ func makeThumbnail(data []byte, cols, rows int) (*thumbnail, error) {
 // scaleToCells averages img's pixels into at most cols × 2·rows pixels,
 // keeping its proportions.
 func scaleToCells(img image.Image, cols, rows int) *thumbnail {
-	b := img.Bounds()
-	iw, ih := b.Dx(), b.Dy()
-	scale := min(float64(cols)/float64(iw), float64(2*rows)/float64(ih), 1)
-	w, h := max(int(float64(iw)*scale), 1), max(int(float64(ih)*scale), 1)
+	w, h := picture.Fit(img.Bounds().Dx(), img.Bounds().Dy(), cols, 2*rows)
+	small := picture.Scale(img, w, h)
 	t := &thumbnail{w: w, h: h, px: make([]tcell.Color, w*h)}
-	// Each target pixel averages a grid of samples of its source box (at
-	// most 8 × 8: enough for a small picture, and bounded for a big one).
-	for ty := range h {
-		y0, y1 := b.Min.Y+ty*ih/h, b.Min.Y+(ty+1)*ih/h
-		for tx := range w {
-			x0, x1 := b.Min.X+tx*iw/w, b.Min.X+(tx+1)*iw/w
-			var r, g, bl, a, n uint64
-			sy := max((y1-y0)/8, 1)
-			sx := max((x1-x0)/8, 1)
-			for y := y0; y < max(y1, y0+1); y += sy {
-				for x := x0; x < max(x1, x0+1); x += sx {
-					cr, cg, cb, ca := img.At(x, y).RGBA()
-					r, g, bl, a, n = r+uint64(cr), g+uint64(cg), bl+uint64(cb), a+uint64(ca), n+1
-				}
+	for y := range h {
+		for x := range w {
+			c := small.NRGBAAt(x, y)
+			t.px[y*w+x] = tcell.ColorDefault
+			if c.A >= 0x80 {
+				t.px[y*w+x] = tcell.NewRGBColor(int32(c.R), int32(c.G), int32(c.B))
 			}
-			c := tcell.ColorDefault
-			if a/n >= 0x8000 {
-				// Premultiplied: divide by alpha for the colour.
-				c = tcell.NewRGBColor(int32(r*255/a), int32(g*255/a), int32(bl*255/a))
-			}
-			t.px[ty*w+tx] = c
 		}
 	}
 	return t

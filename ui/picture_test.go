@@ -10,6 +10,9 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/internal/picture"
 )
 
 func encodedJPEG(t testing.TB, w, h int) []byte {
@@ -80,6 +83,33 @@ func BenchmarkThumbnailJPEG(b *testing.B) {
 	for b.Loop() {
 		if _, err := makeThumbnail(data, thumbCols, thumbRows); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkThumbnailFromPreview: what a reader spends to draw a
+// 4000 × 3000 photo in the log from the preview its message carries
+// (decode the preview, scale it to cells, draw every cell), the sender
+// having made the preview once (internal/picture BenchmarkPreviewJPEG).
+func BenchmarkThumbnailFromPreview(b *testing.B) {
+	preview, err := picture.Preview(encodedJPEG(b, 4000, 3000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	screen := tcell.NewSimulationScreen("UTF-8")
+	if err := screen.Init(); err != nil {
+		b.Fatal(err)
+	}
+	defer screen.Fini()
+	screen.SetSize(80, 24)
+	b.ResetTimer()
+	for b.Loop() {
+		th, err := previewThumbnail(preview, thumbCols, thumbRows)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for r := range th.rows() {
+			th.drawRow(screen, 0, r, 80, r)
 		}
 	}
 }

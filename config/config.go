@@ -118,9 +118,11 @@ type Config struct {
 	MaxMessageBytes int `toml:"max_message_bytes"`
 	// MaxFileBytes is the file size limit, for files sent and fetched.
 	MaxFileBytes int64 `toml:"max_file_bytes"`
-	// Images says how the window draws pictures: "auto" (default),
-	// "blocks" (Unicode half-blocks, every terminal) or "off" (a line
-	// like any file's).
+	// Images says how the window draws pictures: "auto" (default: the
+	// terminal's graphics protocol where it answers that it has one,
+	// else half-blocks), "blocks" (Unicode half-blocks, every terminal),
+	// "off" (a line like any file's), or a protocol named outright:
+	// "kitty", "iterm2", "sixel".
 	Images string `toml:"images"`
 	// DownloadDir is where saved files go (download_dir; default
 	// $XDG_DOWNLOAD_DIR, else ~/Downloads).
@@ -486,9 +488,9 @@ func (c *Config) Validate() error {
 		bad("max_file_bytes", "%d is not between 1 and 1073741824", c.MaxFileBytes)
 	}
 	switch c.Images {
-	case "auto", "blocks", "off":
+	case "auto", "blocks", "off", "kitty", "iterm2", "sixel":
 	default:
-		bad("images", "%q is not auto, blocks or off", c.Images)
+		bad("images", "%q is not auto, blocks, off, kitty, iterm2 or sixel", c.Images)
 	}
 	if int64(c.MaxLines) < c.PageSize || c.MaxLines > 10_000_000 {
 		bad("max_lines", "%d is not between page_size (%d) and 10000000", c.MaxLines, c.PageSize)

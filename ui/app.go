@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,9 +97,13 @@ type Options struct {
 	// OpenURL opens a link in the browser, or a file (a path) with the
 	// desktop's opener (nil: opening says it cannot).
 	OpenURL func(url string) error
-	// Images is "auto" or "blocks" (pictures drawn in the log with
-	// half-blocks) or "off" (a file line only).
+	// Images is "auto" (pictures drawn with Graphics, else with
+	// half-blocks), "blocks" (half-blocks only), "off" (a file line
+	// only), or a protocol's name (drawn with Graphics).
 	Images string
+	// Graphics is what the terminal draws pictures with (DetectGraphics,
+	// or the protocol the configuration names).
+	Graphics Graphics
 	// DownloadDir is where s saves files ("": saving says it cannot).
 	DownloadDir string
 	// RunEditor lets the user edit the file at path (nil: $VISUAL,
@@ -114,9 +119,12 @@ type App struct {
 	app  *tview.Application
 	st   *styles
 
-	bars     *bars
-	list     *channelList
-	logv     *logView
+	bars *bars
+	list *channelList
+	logv *logView
+	// gfx draws pictures at full fidelity where the terminal can (nil:
+	// half-blocks only).
+	gfx      *graphics
 	input    *tview.TextArea
 	inputRow *tview.Flex // the flex that holds the input, for resizing
 	middle   *tview.Flex // the list, the log and a thread beside it (sidebar layout)
@@ -258,6 +266,14 @@ func New(opts Options) *App {
 		// focus changes (a failure shows at Run).
 		screen, _ = tcell.NewScreen()
 	}
+	if opts.Images == "auto" || slices.Contains(Protocols, opts.Images) {
+		a.gfx = newGraphics(opts.Graphics)
+	}
+	if screen != nil && a.gfx != nil {
+		a.gfx.screen = screen
+		a.gfx.allowed = a.picturesShown
+		screen = &graphicsScreen{Screen: screen, g: a.gfx}
+	}
 	if screen != nil {
 		a.app.SetScreen(&focusScreen{Screen: screen, focused: &a.att.focused, started: opts.Started, noSkinTones: opts.NoSkinTones})
 	}
@@ -272,6 +288,7 @@ func (a *App) build() {
 	a.logv.SetLog(a.sys)
 	a.logv.onClick = func(seq uint32) { a.sel.clickLine(a.logv, seq) }
 	a.logv.onPicture = a.fetchPicture
+	a.logv.gfx = a.gfx
 	a.input = tview.NewTextArea().SetPlaceholder("Type a message, or /help")
 	a.input.SetInputCapture(a.prompt.inputKey)
 	a.input.SetChangedFunc(a.inputChanged)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/picture"
 )
 
 // Files sends and fetches files (package chat keeps their bytes in
@@ -348,7 +350,8 @@ func fileError(err error) error {
 }
 
 // fetchPicture draws the picture of line l of c small in the log: from
-// the preview its message carries, else from the file, fetched; a file
+// the preview its message carries, else from the file, fetched; where
+// the terminal draws pixels, the file is fetched for them too. A file
 // that says it is a picture but is none (or one too large) stays a file
 // line, with a note.
 func (a *App) fetchPicture(c *channelLog, l *line, x *lineExtra) {
@@ -356,24 +359,47 @@ func (a *App) fetchPicture(c *channelLog, l *line, x *lineExtra) {
 		return
 	}
 	conv, m, seq := c.name, chat.Message{ID: l.id, User: c.user(l), File: x.file}, l.seq
-	preview := x.file.Preview
+	preview, gfx := x.file.Preview, a.gfx
+	var cw, ch int
+	if gfx != nil {
+		cw, ch = gfx.cellSize()
+	}
 	a.background(func(ctx context.Context) func() {
 		var t *thumbnail
-		var err error
+		var sharp *image.NRGBA
+		var err, fileErr error
 		if preview != nil {
 			// The sender's preview: drawn at once, nothing fetched.
 			t, err = previewThumbnail(preview, thumbCols, thumbRows)
 		}
-		if preview == nil || err != nil {
+		if t == nil || gfx != nil {
 			var b bytes.Buffer
-			if err = a.be.FetchFile(ctx, conv, m, &b, nil); err == nil {
-				t, err = makeThumbnail(b.Bytes(), thumbCols, thumbRows)
+			var img image.Image
+			if fileErr = a.be.FetchFile(ctx, conv, m, &b, nil); fileErr == nil {
+				img, fileErr = picture.Decode(b.Bytes())
+			}
+			if fileErr == nil {
+				if t == nil {
+					t = scaleToCells(img, thumbCols, thumbRows)
+				}
+				if gfx != nil {
+					sharp = sharpen(img, t, cw, ch)
+				}
+			}
+			if t == nil {
+				err = fileErr
 			}
 		}
 		return func() {
 			switch {
 			case err == nil:
 				x.thumb = t
+				if sharp != nil {
+					t.sharp = gfx.picture(sharp)
+				}
+				if errors.Is(fileErr, chat.ErrFileMismatch) {
+					x.thumbNote = "⚠ changed since it was sent"
+				}
 			case errors.Is(err, chat.ErrFileMismatch):
 				x.thumbNote = "⚠ changed since it was sent"
 			case errors.Is(err, errNotPicture):
@@ -386,6 +412,19 @@ func (a *App) fetchPicture(c *channelLog, l *line, x *lineExtra) {
 			delete(c.lays, seq) // laid out again with its picture
 		}
 	})
+}
+
+// picturesShown says whether v's pictures are drawn with the terminal's
+// graphics in this frame: not under a dialog or overlay (it would cover
+// them), nor the log's under a thread drawn over it.
+func (a *App) picturesShown(v *logView) bool {
+	if a.pages.HasPage("confirm") || a.pages.HasPage("overlay") {
+		return false
+	}
+	if t := a.threads.thread; t != nil && !t.beside {
+		return v == t.view
+	}
+	return true
 }
 
 // cmdCancel cancels the running transfer.

@@ -2,18 +2,21 @@ package ui_test
 
 import (
 	"bytes"
-	"github.com/rtchat/rtchat/internal/picture"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/picture"
+	"github.com/rtchat/rtchat/internal/testio"
 	"github.com/rtchat/rtchat/ui"
 )
 
@@ -106,6 +109,65 @@ func TestPictureFromPreview(t *testing.T) {
 	if strings.Contains(s.text(), "no longer stored") {
 		t.Fatalf("the file was fetched:\n%s", s.text())
 	}
+}
+
+// Where the terminal speaks kitty's graphics protocol, a picture wholly
+// in view is sent once and placed over its thumbnail's cells (after the
+// frame, from where the cursor is kept); an overlay takes it away, and
+// closing it puts it back without sending the pixels again.
+func TestPictureWithKittyGraphics(t *testing.T) {
+	f := newFakeBackend("me")
+	f.addFile("general", "carol", "red.png", "image/png", redSquare(t, 64), fixedTime)
+	var out testio.Buffer
+	s := newTestScreen(100, 40)
+	runApp(t, ui.Options{Backend: f, Screen: s, Images: "auto",
+		Graphics: ui.Graphics{Protocol: "kitty", CellWidth: 10, CellHeight: 20, Out: &out}})
+	s.waitText(t, "#general · subscribed")
+	var x, y int
+	s.waitFor(t, "the picture placed with kitty's protocol", func(string) bool {
+		var ok bool
+		x, y, ok = s.find("📎 red.png")
+		return ok && strings.Contains(out.String(), "a=p,i=1,c=20,r=10,C=1")
+	})
+	// The thumbnail's first cell is under the file line's, one row down.
+	at := regexp.MustCompile(fmt.Sprintf(`\x1b\[%d;%dH(\x1b_G[^\x1b]*\x1b\\)*\x1b_Ga=p,i=1,`, y+2, x+1))
+	if !at.MatchString(out.String()) {
+		t.Fatalf("the picture is not placed at row %d, column %d: %q", y+2, x+1, out.String())
+	}
+	if !strings.HasPrefix(out.String(), "\x1b7") || !strings.HasSuffix(out.String(), "\x1b8") {
+		t.Errorf("the cursor is not kept around the pictures: %q", out.String())
+	}
+	if n := strings.Count(out.String(), "a=t,f=100"); n != 1 {
+		t.Fatalf("the pixels were sent %d times", n)
+	}
+	before := len(out.String())
+	s.InjectKey(tcell.KeyF1, 0, tcell.ModNone) // the help overlay
+	s.waitFor(t, "the picture taken away under the overlay", func(string) bool {
+		after := out.String()[before:]
+		return strings.Contains(after, "a=d,d=a") && !strings.Contains(after, "a=p")
+	})
+	before = len(out.String())
+	s.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
+	s.waitFor(t, "the picture back", func(string) bool {
+		return strings.Contains(out.String()[before:], "a=p,i=1,")
+	})
+	if n := strings.Count(out.String(), "a=t,f=100"); n != 1 {
+		t.Errorf("the pixels were sent %d times", n)
+	}
+}
+
+// With sixel, the picture is painted into its cells, which tcell then
+// leaves alone until the picture moves.
+func TestPictureWithSixel(t *testing.T) {
+	f := newFakeBackend("me")
+	f.addFile("general", "carol", "red.png", "image/png", redSquare(t, 64), fixedTime)
+	var out testio.Buffer
+	s := newTestScreen(100, 40)
+	runApp(t, ui.Options{Backend: f, Screen: s, Images: "sixel",
+		Graphics: ui.Graphics{Protocol: "sixel", CellWidth: 10, CellHeight: 20, Out: &out}})
+	s.waitFor(t, "the picture painted in sixel", func(string) bool {
+		return strings.Contains(out.String(), "\x1bP0;1;0q\"1;1;200;200")
+	})
 }
 
 // images = "off" draws no picture.

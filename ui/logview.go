@@ -29,8 +29,12 @@ type logView struct {
 	// onPicture is called (on the UI goroutine) when a picture's file
 	// line is first drawn, to fetch it.
 	onPicture func(c *channelLog, l *line, x *lineExtra)
-	width     int // inner width at the last draw
-	high      int // inner height at the last draw
+	// gfx draws pictures with the terminal's graphics (nil: none).
+	gfx   *graphics
+	width int // inner width at the last draw
+	high  int // inner height at the last draw
+	// lastRow is the lowest row lines are drawn on in this frame.
+	lastRow int
 	// selecting is set while a message is selected: the line whose seq is
 	// selected (see select.go).
 	selecting bool
@@ -69,6 +73,7 @@ func (v *logView) Draw(screen tcell.Screen) {
 			v.drawMarker(screen, x, row, w, fmt.Sprintf(" %d new message%s · End to jump ", c.newCount, plural(c.newCount)), v.styles.log.separator)
 			row--
 		}
+		v.lastRow = row
 		for ; row >= y && i >= 0; row-- {
 			v.rowSeqs[row-y] = c.lines[i].seq
 			used := v.drawRow(screen, x, row, w, c, &c.lines[i], r)
@@ -170,7 +175,11 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 func (v *logView) drawExtra(screen tcell.Screen, x, y, width int, row extraRow, style func(runKind, string) tcell.Style) int {
 	used := 0
 	for _, s := range row {
-		if s.thumb != nil {
+		if t := s.thumb; t != nil {
+			// The whole picture in view: drawn sharp over its cells too.
+			if v.gfx != nil && t.sharp != nil && s.thumbRow == 0 && y+t.rows()-1 <= v.lastRow && width-used >= t.w {
+				v.gfx.place(v, t.sharp, x+used, y, t.w, t.rows())
+			}
 			used += s.thumb.drawRow(screen, x+used, y, width-used, s.thumbRow)
 			continue
 		}

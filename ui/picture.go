@@ -26,6 +26,9 @@ var errNotPicture = picture.ErrNotPicture
 type thumbnail struct {
 	w, h int
 	px   []tcell.Color
+	// sharp is the picture at the pixels of its cells, where the
+	// terminal draws pixels (graphics.go), once fetched.
+	sharp *sharpPicture
 }
 
 func (t *thumbnail) rows() int { return (t.h + 1) / 2 }

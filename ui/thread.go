@@ -43,6 +43,7 @@ func (th *threads) openThread(conv string, root chat.ID) {
 	t := &threadPane{conv: conv, root: root, log: th.a.newLog(conv)}
 	t.view = newLogView(th.a.st, nil, nil)
 	t.view.onPicture = th.a.fetchPicture
+	t.view.gfx = th.a.gfx
 	t.view.SetLog(t.log)
 	t.view.onClick = func(seq uint32) { th.a.sel.clickLine(t.view, seq) }
 	t.input = tview.NewTextArea().SetPlaceholder("Reply in the thread · Esc closes it")

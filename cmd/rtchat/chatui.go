@@ -56,6 +56,11 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	log, closeLog := openLog(cfg, std.err)
 	defer closeLog()
 	log.Info("starting", "config", cfg.String())
+	var gfx ui.Graphics
+	if screen == nil { // the terminal: asked before the window takes it
+		gfx = terminalGraphics(cfg.Images)
+		log.Info("pictures", "images", cfg.Images, "protocol", gfx.Protocol, "cell", fmt.Sprintf("%d×%d", gfx.CellWidth, gfx.CellHeight))
+	}
 	if screen, err = splash(screen, theme, cfg.Server()); err != nil {
 		return err
 	}
@@ -94,6 +99,7 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	}
 	opts := windowOptions(&cfg, cn, theme, term, connNotices.String())
 	opts.Backend, opts.Screen, opts.Started = client, screen, true
+	opts.Graphics = gfx
 	handed = true
 	app := ui.New(opts)
 	var wg sync.WaitGroup
@@ -104,6 +110,23 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// terminalGraphics is how the terminal draws pictures: the protocol
+// images names, or with "auto" the one the terminal says it has.
+func terminalGraphics(images string) ui.Graphics {
+	switch images {
+	case "kitty", "iterm2", "sixel":
+		return ui.Graphics{Protocol: images}
+	case "auto":
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return ui.Graphics{}
+		}
+		defer tty.Close()
+		return ui.DetectGraphics(tty, 300*time.Millisecond)
+	}
+	return ui.Graphics{}
 }
 
 // splash starts screen (nil: the terminal) and draws the first frame,

@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/gdamore/tcell/v2"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,7 +145,109 @@ func (b *bench) files(ctx context.Context) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]result{upload, download, mem}, during...), nil
+	echo, err := b.uploadEcho(ctx, rdb, channel)
+	if err != nil {
+		return nil, err
+	}
+	return append([]result{upload, download, mem}, append(during, echo)...), nil
+}
+
+// uploadEcho runs the window on a chat client of its own and times its
+// keystroke echo while it uploads a 25 MiB file (/upload, as a user
+// would), one upload after another for two seconds: a key every 5 ms
+// while each runs, echo timed from the key to the frame that shows it.
+func (b *bench) uploadEcho(ctx context.Context, rdb *redis.Client, channel string) (result, error) {
+	const size = 25 << 20
+	dir, err := os.MkdirTemp("", "rtchat-bench-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "big.bin")
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return result{}, err
+	}
+	c, err := chat.New(chat.Options{Redis: rdb, User: "typist"})
+	if err != nil {
+		return result{}, err
+	}
+	defer c.Close()
+	if err := c.Start(ctx); err != nil {
+		return result{}, err
+	}
+	if _, err := c.Join(ctx, channel); err != nil {
+		return result{}, err
+	}
+	screen := newFrameScreen(120, 40)
+	var mu sync.Mutex
+	var typedAt []time.Time
+	var echoes []time.Duration
+	seen := 0
+	screen.onShow = func(s *frameScreen) {
+		n := strings.Count(s.row(-2), "k")
+		mu.Lock()
+		for seen < n && seen < len(typedAt) {
+			echoes = append(echoes, time.Since(typedAt[seen]))
+			seen++
+		}
+		mu.Unlock()
+	}
+	stop := runUI(c, screen)
+	defer stop()
+	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed") }, 10*time.Second); err != nil {
+		return result{}, fmt.Errorf("start the window: %w", err)
+	}
+	for _, r := range "/join " + channel {
+		screen.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+	}
+	screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
+	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), channel) }, 10*time.Second); err != nil {
+		return result{}, fmt.Errorf("open #%s in the window: %w (status: %q)", channel, err, screen.row(-1))
+	}
+	sending := func() bool { return strings.Contains(screen.row(-1)+screen.row(-2), "sending big.bin") }
+	typed, uploads := 0, 0
+	start := time.Now()
+	for time.Since(start) < 2*time.Second || uploads == 0 {
+		for _, r := range "/upload " + path {
+			screen.InjectKey(tcell.KeyRune, r, tcell.ModNone)
+		}
+		screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
+		if err := waitFor(screen, sending, 10*time.Second); err != nil {
+			return result{}, fmt.Errorf("start /upload: %w", err)
+		}
+		mu.Lock()
+		seen, typedAt = 0, typedAt[:0]
+		mu.Unlock()
+		for sending() {
+			mu.Lock()
+			typedAt = append(typedAt, time.Now())
+			mu.Unlock()
+			screen.InjectKey(tcell.KeyRune, 'k', tcell.ModNone)
+			typed++
+			time.Sleep(5 * time.Millisecond)
+		}
+		mu.Lock()
+		want := len(typedAt)
+		mu.Unlock()
+		_ = waitFor(screen, func() bool { mu.Lock(); defer mu.Unlock(); return seen == want }, 5*time.Second)
+		uploads++
+		screen.InjectKey(tcell.KeyCtrlU, 0, tcell.ModNone) // the k's away
+		if err := waitFor(screen, func() bool { return !strings.Contains(screen.row(-2), "k") }, 5*time.Second); err != nil {
+			return result{}, fmt.Errorf("clear the input: %w", err)
+		}
+	}
+	mu.Lock()
+	s := summarize(echoes)
+	s.Lost = int64(typed - len(echoes))
+	mu.Unlock()
+	r := result{Scenario: "files", Case: "keystroke echo during 25 MiB uploads", Rtchat: s,
+		Target: "the window's keystroke echo p99 ≤ 50 ms while a 25 MiB upload runs",
+		Note:   fmt.Sprintf("%d keys typed during %d uploads by /upload in the window (a key every 5 ms)", typed, uploads)}
+	r.Met = met(typed > 0 && s.Lost == 0 && s.P99 <= 50_000)
+	b.say("keystroke echo during %d uploads of 25 MiB: %d keys, p50 %.1f ms, p99 %.1f ms, %d lost", uploads, typed, s.P50/1000, s.P99/1000, s.Lost)
+	return r, nil
 }
 
 // duringUpload sends a 25 MiB file while a second client sends a message

@@ -186,7 +186,7 @@ func messages(channel string, n, base int) ([]chat.Message, int) {
 }
 
 // runUI starts an App on screen with backend and returns a stop function.
-func runUI(be *benchBackend, screen *frameScreen) (stop func()) {
+func runUI(be ui.Backend, screen *frameScreen) (stop func()) {
 	app := ui.New(ui.Options{Backend: be, Theme: themes.Default(), Version: "bench", Screen: screen})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -360,3 +360,51 @@ func TestRetriedSendsStoredOnce(t *testing.T) {
 	r.waitCount("general", 3, 10*time.Second)
 	assertSameIDs(t, "carol", r.ids("general"), streamIDs(t, rdb, "general"))
 }
+
+// BroadcastAll stores many drafts in one pipeline, in order; when the
+// pipeline's replies are lost (the link cut after Redis ran it), each is
+// tried again on its own and found, so every draft is stored once, in
+// order.
+func TestBroadcastAllStoresOnceInOrder(t *testing.T) {
+	srv, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	proxy := faultproxy.Start(t, srv.Addr)
+	viaProxy := redistest.ClientAt(t, proxy.Addr)
+	c := chattest.New(t, chat.Options{Redis: viaProxy, User: "alice"})
+	if _, _, err := c.CreateChannel(ctx, "general", ""); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(from, n int) []chat.Draft {
+		var ds []chat.Draft
+		for i := range n {
+			ds = append(ds, chat.Draft{Channel: "general", Text: fmt.Sprint("line ", from+i)})
+		}
+		return ds
+	}
+	// The first batch also loads the function library (the pipeline's
+	// sends fail with "Function not found" and are made again).
+	sent, err := c.BroadcastAll(ctx, batch(0, 100))
+	if err != nil || len(sent) != 100 {
+		t.Fatalf("first batch: %d sent, %v", len(sent), err)
+	}
+	proxy.CutReplyTo("_send\r\n")
+	sent, err = c.BroadcastAll(ctx, batch(100, 200))
+	if err != nil || len(sent) != 200 {
+		t.Fatalf("batch with lost replies: %d sent, %v", len(sent), err)
+	}
+	if proxy.Armed() {
+		t.Fatal("the fault never fired")
+	}
+	xs := rdb.XRange(ctx, chat.DefaultKeys().Stream("general"), "-", "+").Val()
+	if len(xs) != 300 {
+		t.Fatalf("the stream holds %d entries, want 300", len(xs))
+	}
+	for i, x := range xs {
+		if x.Values["text"] != fmt.Sprint("line ", i) {
+			t.Fatalf("entry %d is %q", i, x.Values["text"])
+		}
+		if i >= 100 && sent[i-100].ID.String() != x.ID {
+			t.Fatalf("line %d was reported as %s, stored as %s", i, sent[i-100].ID, x.ID)
+		}
+	}
+}

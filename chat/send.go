@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,12 +112,31 @@ func (noRetry) NoRetry() bool { return true }
 // errors that may pass. A try that may have been applied makes the next
 // one search for its entry instead of adding another.
 func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(attempt int, err error) bool) (Sent, error) {
-	if err := ValidateConv(d.Channel); err != nil {
+	p, err := ob.prepare(ctx, d, publish)
+	if err != nil {
 		return Sent{}, err
+	}
+	return ob.tryStore(ctx, p, again)
+}
+
+// aSend is one send made ready: its message, the script's arguments,
+// and its tries so far.
+type aSend struct {
+	d Draft
+	m Message
+	a sendArgs
+	t tries
+}
+
+// prepare checks d, signs its message and lays out the send script's
+// arguments.
+func (ob *outbox) prepare(ctx context.Context, d Draft, publish bool) (*aSend, error) {
+	if err := ValidateConv(d.Channel); err != nil {
+		return nil, err
 	}
 	text, err := cleanDraft(d, ob.c.opts.MaxMessageBytes)
 	if err != nil {
-		return Sent{}, err
+		return nil, err
 	}
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
@@ -136,7 +156,7 @@ func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(a
 	stream, hash := ob.c.hist.streamOf(d.Channel), ob.c.hist.hashOf(d.Channel)
 	if _, private := PrivateName(d.Channel); private {
 		if err := ob.learnPrivateID(ctx, d.Channel); err != nil {
-			return Sent{}, err
+			return nil, err
 		}
 		hash = ""
 	}
@@ -153,18 +173,32 @@ func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(a
 	if !root.IsZero() {
 		a.thread = threadKey(stream, root)
 	}
+	return &aSend{d: d, m: m, a: a, t: t}, nil
+}
+
+// attempt fills in the arguments of p's next try.
+func (ob *outbox) attempt(p *aSend) {
+	m, a := &p.m, &p.a
+	m.ChannelID = ob.channelID(p.d.Channel)
+	a.live, a.retry = liveFields(*m), p.t.window(ob.readTimeout())
+	a.user, a.text, a.ts, a.msgID, a.channelID = m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID
+	a.more = entryMore(*m)
+}
+
+// tryStore runs p's send until it is stored, retrying a lost link (a try
+// that may have run is searched for first, so it is stored once) as long
+// as again says.
+func (ob *outbox) tryStore(ctx context.Context, p *aSend, again func(attempt int, err error) bool) (Sent, error) {
+	d := p.d
 	for attempt := 1; ; attempt++ {
-		m.ChannelID = ob.channelID(d.Channel)
-		a.live, a.retry = liveFields(m), t.window(ob.readTimeout())
-		a.user, a.text, a.ts, a.msgID, a.channelID = m.User, m.Text, strconv.FormatInt(m.Time.UnixMilli(), 10), m.MsgID, m.ChannelID
-		a.more = entryMore(m)
+		ob.attempt(p)
 		at := time.Now()
-		res, err := ob.c.scripts.runOnce(ctx, sendScript, a.keys(), a.argv()...).Slice()
+		res, err := ob.c.scripts.runOnce(ctx, sendScript, p.a.keys(), p.a.argv()...).Slice()
 		if err == nil {
 			return ob.sent(d, res)
 		}
 		if mayHaveRun(err) {
-			t.uncertainTry(at)
+			p.t.uncertainTry(at)
 		}
 		err = sendError(d.Channel, err)
 		if !Retryable(err) || !again(attempt, err) {
@@ -178,6 +212,62 @@ func (ob *outbox) store(ctx context.Context, d Draft, publish bool, again func(a
 			ob.c.cluster.ReloadState(ctx)
 		}
 	}
+}
+
+// BroadcastAll stores and publishes drafts in order, as Broadcast does
+// each, many a round trip: their sends go out in one pipeline, which
+// Redis runs in order. A send the pipeline did not store (a lost link,
+// a server that lacked the functions) is tried again on its own, in
+// order, searched for first where it may have run, so each draft is
+// stored once. It returns what was stored so far and the first error.
+func (c *Client) BroadcastAll(ctx context.Context, drafts []Draft) ([]Sent, error) {
+	// Signing is most of a send's cost here: the drafts are made ready
+	// on every CPU.
+	ps := make([]*aSend, len(drafts))
+	errs := make([]error, len(drafts))
+	workers := min(runtime.GOMAXPROCS(0), max(len(drafts)/16, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(drafts); i += workers {
+				ps[i], errs[i] = c.out.prepare(ctx, drafts[i], true)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	cmds := make([]*redis.Cmd, len(ps))
+	pipe := c.rdb.Pipeline()
+	for i, p := range ps {
+		c.out.attempt(p)
+		cmds[i] = c.scripts.command(ctx, sendScript, p.a.keys(), p.a.argv())
+		_ = pipe.Process(ctx, noRetry{cmds[i]})
+	}
+	at := time.Now()
+	_, _ = pipe.Exec(ctx) // each command holds its own outcome
+	out := make([]Sent, 0, len(ps))
+	again := within(c.opts.SendTimeout)
+	for i, p := range ps {
+		s, err := Sent{}, cmds[i].Err()
+		if err == nil {
+			var res []any
+			if res, err = cmds[i].Slice(); err == nil {
+				s, err = c.out.sent(p.d, res)
+			}
+		} else {
+			if mayHaveRun(err) {
+				p.t.uncertainTry(at)
+			}
+			s, err = c.out.tryStore(ctx, p, again)
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // sent reads the send script's reply.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -171,9 +172,16 @@ func runSend(ctx context.Context, args []string, std stdio) error {
 	thread := fs.Bool("thread", false, "with --reply-to: put the message in that message's thread")
 	file := fs.String("file", "", "send the file at `PATH` (- reads it from standard input; give --name)")
 	fileName := fs.String("name", "", "with --file: the file's `NAME` as others see it (default: the path's last part)")
+	lines := fs.Bool("lines", false, "post each line of standard input as a message, in order, over one connection (for tail -f app.log | rtchat send --lines ops)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *lines {
+		if len(pos) != 1 || *file != "" || *replyTo != "" {
+			return errors.New("send --lines takes the conversation alone and reads the messages from standard input: rtchat send --lines CHANNEL")
+		}
+		return postLines(ctx, &f, std, pos[0])
 	}
 	if len(pos) < 2 && (*file == "" || len(pos) < 1) {
 		fs.Usage()
@@ -235,54 +243,24 @@ func postFile(ctx context.Context, f *commonFlags, std stdio, name string, up *c
 }
 
 func postWith(ctx context.Context, f *commonFlags, std stdio, name string, d chat.Draft, up *chat.Upload) error {
-	channel := strings.TrimPrefix(name, "#")
-	if err := chat.ValidateConv(channel); err != nil {
-		return fmt.Errorf("channel name (or @person): %w", err)
-	}
-	// Getting ready (the signing key, the name, the channel) rides on
-	// the connection's first exchange.
-	var ready func(context.Context) (chat.Prepared, error)
-	f.patient = true // a server restarting is waited out, as a failover is
-	s, err := openSession(ctx, f, std, func(c *chat.Client, pipe redis.Pipeliner) {
-		ready = c.QueuePrepare(ctx, pipe, channel, d.Kind.Shown())
+	s, conv, err := openConv(ctx, f, std, name, d.Kind.Shown(), func(s *session) error {
+		if up != nil {
+			return s.client.CheckFileSize(up.Size)
+		}
+		if d.Kind.Shown() {
+			_, err := chat.CleanText(d.Text, s.cfg.MaxMessageBytes)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if up != nil {
-		if err := s.client.CheckFileSize(up.Size); err != nil {
-			return err
-		}
-	} else if d.Kind.Shown() {
-		if _, err := chat.CleanText(d.Text, s.cfg.MaxMessageBytes); err != nil {
-			return err
-		}
-	}
-	var p chat.Prepared
-	if s.ahead {
-		p, err = ready(ctx)
-	}
-	// Through a failover (a master gone, its replica not yet promoted),
-	// registering the signing key and opening the conversation (creating
-	// a new channel) are retried like the send itself.
-	if !s.ahead || chat.Retryable(err) {
-		err = retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
-			p, err = s.client.Prepare(ctx, name, d.Kind.Shown())
-			return err
-		})
-	}
-	if err != nil {
-		return err
-	}
-	if p.Created {
-		// A typo makes a new channel: say so at once.
-		fmt.Fprintf(std.err, "created %s\n", chat.Display(p.Conv))
-	}
-	d.Channel = p.Conv
+	d.Channel = conv
 	var sent chat.Sent
 	if up != nil {
-		up.Channel = p.Conv
+		up.Channel = conv
 		bar := newProgressBar(std, "sending "+up.Name)
 		up.Progress = bar.update
 		sent, err = s.client.SendFile(ctx, *up)
@@ -294,6 +272,151 @@ func postWith(ctx context.Context, f *commonFlags, std stdio, name string, d cha
 		return err
 	}
 	fmt.Fprintln(std.out, sent.ID)
+	return nil
+}
+
+// openConv opens a session and gets conversation name ready (a channel,
+// created if new and create is set, or @person), checking first what
+// check checks; it returns the session (the caller closes it) and the
+// conversation's name.
+func openConv(ctx context.Context, f *commonFlags, std stdio, name string, create bool, check func(*session) error) (*session, string, error) {
+	channel := strings.TrimPrefix(name, "#")
+	if err := chat.ValidateConv(channel); err != nil {
+		return nil, "", fmt.Errorf("channel name (or @person): %w", err)
+	}
+	// Getting ready (the signing key, the name, the channel) rides on
+	// the connection's first exchange.
+	var ready func(context.Context) (chat.Prepared, error)
+	f.patient = true // a server restarting is waited out, as a failover is
+	s, err := openSession(ctx, f, std, func(c *chat.Client, pipe redis.Pipeliner) {
+		ready = c.QueuePrepare(ctx, pipe, channel, create)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if err := check(s); err != nil {
+		s.close()
+		return nil, "", err
+	}
+	var p chat.Prepared
+	if s.ahead {
+		p, err = ready(ctx)
+	}
+	// Through a failover (a master gone, its replica not yet promoted),
+	// registering the signing key and opening the conversation (creating
+	// a new channel) are retried like the send itself.
+	if !s.ahead || chat.Retryable(err) {
+		err = retrying(ctx, s.conn.rdb, chat.DefaultSendTimeout, func() (err error) {
+			p, err = s.client.Prepare(ctx, name, create)
+			return err
+		})
+	}
+	if err != nil {
+		s.close()
+		return nil, "", err
+	}
+	if p.Created {
+		// A typo makes a new channel: say so at once.
+		fmt.Fprintf(std.err, "created %s\n", chat.Display(p.Conv))
+	}
+	return s, p.Conv, nil
+}
+
+// maxLinesBatch is the most lines one round trip of send --lines carries.
+const maxLinesBatch = 512
+
+// postLines posts each line of standard input to conversation name as a
+// message, in order, over one connection: the lines read so far go out
+// together in one pipeline (so a burst costs a few round trips, and a
+// slow trickle, as from tail -f, goes out line by line as it comes). A
+// blank line is skipped; a line over the size limit is skipped with a
+// warning. It prints each message's stream id.
+func postLines(ctx context.Context, f *commonFlags, std stdio, name string) error {
+	s, conv, err := openConv(ctx, f, std, name, true, func(*session) error { return nil })
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	type line struct {
+		n    int
+		text string
+	}
+	lines := make(chan line, maxLinesBatch)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(std.in)
+		sc.Buffer(make([]byte, 64<<10), maxStdin)
+		err := func() error {
+			for n := 1; sc.Scan(); n++ {
+				select {
+				case lines <- line{n, sc.Text()}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return sc.Err()
+		}()
+		readErr <- err // before the close: read once lines ends
+		close(lines)
+	}()
+	out := bufio.NewWriter(std.out)
+	defer out.Flush()
+	batch := make([]chat.Draft, 0, maxLinesBatch)
+	for {
+		var l line
+		var ok bool
+		select {
+		case l, ok = <-lines:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !ok {
+			break
+		}
+		batch = batch[:0]
+		add := func(l line) {
+			if strings.TrimSpace(l.text) == "" {
+				return
+			}
+			if _, err := chat.CleanText(l.text, s.cfg.MaxMessageBytes); err != nil {
+				fmt.Fprintf(std.err, "rtchat: line %d not sent: %v\n", l.n, err)
+				return
+			}
+			batch = append(batch, chat.Draft{Channel: conv, Text: l.text})
+		}
+		add(l)
+	more:
+		for len(batch) < maxLinesBatch {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					break more
+				}
+				add(l)
+			default:
+				break more
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		sent, err := s.client.BroadcastAll(ctx, batch)
+		for _, m := range sent {
+			fmt.Fprintln(out, m.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if len(lines) == 0 {
+			out.Flush() // a trickle: say at once what was sent
+		}
+	}
+	if err := <-readErr; err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("a line of standard input is over %d bytes; send it with 'rtchat send CHANNEL -'", maxStdin)
+		}
+		return fmt.Errorf("read standard input: %w", err)
+	}
 	return nil
 }
 

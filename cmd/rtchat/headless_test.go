@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/internal/testio"
@@ -304,5 +305,50 @@ func TestFlagsBeforeCommandAndCreatedChannel(t *testing.T) {
 	_, _, errs = rtchat(t, "", "send", "--help")
 	if !strings.Contains(errs, "\n  --config PATH") || strings.Contains(errs, "\n  -config") {
 		t.Fatalf("help does not write --config:\n%s", errs)
+	}
+}
+
+// send --lines posts every line of standard input as its own message, in
+// order, printing each id; blank lines are skipped, an oversized one is
+// skipped with a warning that names it, and the rest still go.
+func TestSendLines(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t)
+	var in strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&in, "log line %d\n", i)
+		if i == 10 {
+			in.WriteString("\n   \n")
+		}
+		if i == 20 {
+			in.WriteString(strings.Repeat("x", 20000) + "\n")
+		}
+	}
+	code, out, errs := rtchat(t, in.String(), "send", "--lines", "--redis", srv.URL(), "ops")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "line 24 not sent") || !strings.Contains(errs, "limit is 16384") {
+		t.Errorf("the oversized line's warning: %q", errs)
+	}
+	ids := strings.Fields(out)
+	if len(ids) != 2000 {
+		t.Fatalf("%d ids printed, want 2000", len(ids))
+	}
+	rdb := redistest.ClientAt(t, srv.Addr)
+	xs, err := rdb.XRange(context.Background(), chat.DefaultKeys().Stream("ops"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xs) != 2000 {
+		t.Fatalf("the stream holds %d entries, want 2000", len(xs))
+	}
+	for i, x := range xs {
+		if x.Values["text"] != fmt.Sprint("log line ", i) || x.ID != ids[i] {
+			t.Fatalf("entry %d: %s %q (printed %s)", i, x.ID, x.Values["text"], ids[i])
+		}
+	}
+	if code, _, errs := rtchat(t, "", "send", "--lines", "--redis", srv.URL(), "ops", "extra"); code == 0 || !strings.Contains(errs, "send --lines takes the conversation alone") {
+		t.Errorf("send --lines with text: exit %d, %q", code, errs)
 	}
 }

@@ -101,8 +101,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Redis == nil {
 		return o, errors.New("new chat client: no Redis connection")
 	}
-	if err := ValidateName(o.User); err != nil {
-		return o, fmt.Errorf("user name: %w", err)
+	if _, hook := HookName(o.User); !hook {
+		if err := ValidateName(o.User); err != nil {
+			return o, fmt.Errorf("user name: %w", err)
+		}
 	}
 	if o.Keys == (Keys{}) {
 		o.Keys = DefaultKeys()

@@ -265,7 +265,7 @@ func (m *Message) idField(name string) *ID {
 // checkUserKind adds to problems what is wrong with m's user and kind; a
 // kind not known, or a change of no message, becomes plain text.
 func checkUserKind(m *Message, problems []string) []string {
-	if m.User != "" && !validName(m.User) {
+	if m.User != "" && !validAuthor(m.User) {
 		problems = append(problems, "user is not a valid name")
 	}
 	if !m.Kind.known() {

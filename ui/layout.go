@@ -87,11 +87,15 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	if l.isMessage() && l.verdict == chat.Unverified {
 		mark = unverifiedMark
 	}
+	author := c.user(l)
+	if _, hook := chat.HookName(author); hook {
+		author = "BOT " + sanitize(chat.ShownAuthor(author)) // a hook never passes for a person
+	}
 	switch l.kind {
 	case lineMessage:
-		name = c.user(l) + ": "
+		name = author + ": "
 	case lineAction:
-		name = "* " + c.user(l) + " "
+		name = "* " + author + " "
 	case lineSystem:
 		name = "-- "
 	case lineError:
@@ -99,7 +103,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	}
 	pad, indent := "", contIndent(width)
 	if col := c.nameColumn(width); col > 0 && l.isMessage() {
-		who, sep := c.user(l), ": "
+		who, sep := author, ": "
 		if l.kind == lineAction {
 			who, sep = "* "+who, " "
 		}

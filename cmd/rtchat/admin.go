@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -26,6 +27,7 @@ const adminUsage = `Usage:
   rtchat admin channel add-member NAME --members a,b
   rtchat admin channel remove-member NAME --members a,b
   rtchat admin channel delete NAME              delete a public channel and its history
+  rtchat admin hook add|list|rotate|del …       incoming webhooks ('rtchat admin hook --help')
 
 Run it as Redis's default user or one allowed ACL (REDIS_USERNAME,
 REDIS_PASSWORD); connection flags as for every command (--redis, --config).
@@ -43,6 +45,15 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")
 	members := fs.String("members", "", "comma-separated account `NAMES`")
 	prune := fs.Bool("prune", false, "with install: remove the functions of older rtchat versions (their clients stop sending until upgraded)")
+	// "admin [common flags] hook …" has flags of its own.
+	lead := flag.NewFlagSet("", flag.ContinueOnError)
+	lead.SetOutput(io.Discard)
+	var lf commonFlags
+	lf.register(lead)
+	if lead.Parse(args) == nil && lead.NArg() > 0 && lead.Arg(0) == "hook" {
+		rest := lead.Args()
+		return runAdminHook(ctx, append(slices.Clone(args[:len(args)-len(rest)]), rest[1:]...), std)
+	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

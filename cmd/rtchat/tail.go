@@ -22,6 +22,9 @@ type jsonMessage struct {
 	TS   string `json:"ts"`
 	// Verified is true when what is shown is signed by a key of its author.
 	Verified bool `json:"verified"`
+	// Bot is true for a message of an integration (a hook), never a
+	// person's: a bot reading tail --json must not answer it.
+	Bot bool `json:"bot,omitempty"`
 	// ReplyTo is the message it answers, Thread the root of the thread it
 	// is in.
 	ReplyTo *chat.ID `json:"reply_to,omitempty"`
@@ -419,7 +422,7 @@ type jsonFile struct {
 
 // jsonOf is m as tail --json prints it.
 func jsonOf(m chat.Message, verified bool) jsonMessage {
-	j := jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Current(), TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed}
+	j := jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Current(), TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed, Bot: m.IsBot()}
 	if !m.ReplyTo.IsZero() {
 		j.ReplyTo = &m.ReplyTo
 	}
@@ -445,9 +448,13 @@ func jsonOf(m chat.Message, verified bool) jsonMessage {
 // what the message's state adds.
 func plainOf(m chat.Message, verified bool) string {
 	stamp := "[" + m.Time.Local().Format("2006-01-02 15:04") + "] "
-	head := m.User + ": "
+	who := m.User
+	if m.IsBot() {
+		who = "BOT " + chat.ShownAuthor(m.User)
+	}
+	head := who + ": "
 	if m.Kind == chat.KindAction {
-		head = "* " + m.User + " "
+		head = "* " + who + " "
 	}
 	if !verified {
 		head = "⚠ " + head

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/hooks"
+)
+
+// hookUsage lists what "rtchat admin hook" does.
+const hookUsage = `Usage:
+  rtchat admin hook add CHANNEL[,CHANNEL…] --name NAME [--url BASE]
+                                   make an incoming webhook posting to CHANNEL (a payload may
+                                   name another of the list); prints its URL once
+  rtchat admin hook list           list the hooks (never their secrets)
+  rtchat admin hook rotate ID|NAME give a hook a new secret (prints the new URL; the old stops)
+  rtchat admin hook del ID|NAME    remove a hook (its URL stops at once; its messages stay)
+`
+
+// runAdminHook manages incoming webhooks (pos: the words after "hook").
+func runAdminHook(ctx context.Context, args []string, std stdio) error {
+	var f commonFlags
+	fs := newFlagSet("admin hook", "add|list|rotate|del …", "Manage incoming webhooks (Integrations in the README).", std.err)
+	fs.Usage = func() {
+		fmt.Fprint(std.err, hookUsage, "\nFlags:\n")
+		printFlags(std.err, fs)
+	}
+	f.register(fs)
+	name := fs.String("name", "", "with add: who the hook's messages are from (shown as NAME (via hook))")
+	base := fs.String("url", "http://127.0.0.1:8065", "with add and rotate: the `BASE` address 'rtchat hooks serve' is reached at")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || (pos[0] != "list" && len(pos) != 2) {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log, closeLog := openLog(cfg, std.err)
+	defer closeLog()
+	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	rdb := cn.rdb
+	switch pos[0] {
+	case "add":
+		if *name == "" {
+			return errors.New("admin hook add needs --name NAME: who its messages are from")
+		}
+		channels := strings.Split(pos[1], ",")
+		c, err := newClientWith(cfg, cn, log, false, nil)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for _, ch := range channels {
+			ch = strings.TrimPrefix(ch, "#")
+			if _, err := c.Channel(ctx, ch); errors.Is(err, chat.ErrNoSuchChannel) {
+				return fmt.Errorf("%s does not exist; create it first (rtchat send %s …, or /join in the window)", chat.Display(ch), ch)
+			} else if err != nil {
+				return err
+			}
+		}
+		h, secret, err := hooks.Add(ctx, rdb, *name, channels, cfg.User)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "hook %s (id %s) posts to %s as %q; its URL (shown once, keep it secret):\n", h.Name, h.ID, strings.Join(h.Channels, ", "), h.Name+" (via hook)")
+		fmt.Fprintln(std.out, h.URL(*base, secret))
+		return nil
+	case "list":
+		list, err := hooks.List(ctx, rdb)
+		if err != nil {
+			return err
+		}
+		for _, h := range list {
+			fmt.Fprintf(std.out, "%s\t%s\t%s\tby %s\t%s\n", h.ID, h.Name, strings.Join(h.Channels, ","), h.By, h.Created.Format(time.DateOnly))
+		}
+		return nil
+	case "rotate":
+		h, secret, err := hooks.Rotate(ctx, rdb, pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "hook %s has a new secret; the old URL no longer works. Its new URL:\n", h.Name)
+		fmt.Fprintln(std.out, h.URL(*base, secret))
+		return nil
+	case "del":
+		h, err := hooks.Delete(ctx, rdb, pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "hook %s removed; its URL no longer works (its messages stay)\n", h.Name)
+		return nil
+	}
+	fs.Usage()
+	return errUsage
+}
+
+// runHooks runs the webhook server ("rtchat hooks serve").
+func runHooks(ctx context.Context, args []string, std stdio) error {
+	var f commonFlags
+	fs := newFlagSet("hooks", "serve [--addr 127.0.0.1:8065] [--allow-remote] [--tls-cert F --tls-key F]",
+		"Answer incoming webhooks (Slack's and Mattermost's formats) until Ctrl+C, storing each as the hook's message.", std.err)
+	f.register(fs)
+	addr := fs.String("addr", "127.0.0.1:8065", "address to listen on (loopback unless --allow-remote)")
+	remote := fs.Bool("allow-remote", false, "allow an address other machines can reach")
+	cert := fs.String("tls-cert", "", "serve HTTPS with the certificate in `FILE` (with --tls-key)")
+	key := fs.String("tls-key", "", "the certificate's private key `FILE`")
+	rate := fs.Int("rate", hooks.DefaultRate, "POSTs a second one hook may make (429 over it)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "serve" {
+		fs.Usage()
+		return errUsage
+	}
+	if (*cert == "") != (*key == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:8065)", *addr)
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil {
+		loopback = ip.IsLoopback()
+	}
+	if !loopback && !*remote {
+		return fmt.Errorf("--addr %s can be reached from other machines; add --allow-remote to mean it (and serve HTTPS, or stand behind a proxy that does)", *addr)
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log, closeLog := openLog(cfg, std.err)
+	defer closeLog()
+	f.patient = true
+	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	opts := hooks.ServerOptions{Rate: *rate, MaxMessageBytes: cfg.MaxMessageBytes, Keys: keysOf(cfg), MaxLen: cfg.Retention, Logger: log}
+	if cn.Embedded() {
+		opts.ScriptMode = chat.ScriptsEval
+	}
+	s := hooks.NewServer(cn.rdb, opts)
+	defer s.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w; is something else there? choose another --addr", *addr, err)
+	}
+	web := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: nil}
+	scheme := "http"
+	if *cert != "" {
+		web.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+	fmt.Fprintf(std.err, "rtchat: answering webhooks on %s://%s (Ctrl+C stops)\n", scheme, ln.Addr())
+	done := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			done <- web.ServeTLS(ln, *cert, *key)
+		} else {
+			done <- web.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful: POSTs under way finish (up to 10 s), new ones wait for
+	// another server.
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := web.Shutdown(sctx); err != nil {
+		return fmt.Errorf("stop the webhook server: %w", err)
+	}
+	return nil
+}

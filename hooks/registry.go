@@ -1,0 +1,201 @@
+// Package hooks lets a team's tools talk into rtchat the way they talk
+// into Slack and Mattermost: incoming webhooks an admin makes, answered
+// by an HTTP server (Server) that stores each POST as a signed message
+// of the hook's own author, "hook:<name>" (see chat.HookAuthor).
+//
+// A hook's record lives in Redis where, with accounts, only an admin may
+// read it (no account's rules cover "rtchat:hook:*"):
+//
+//	rtchat:hooks          Set   hook ids
+//	rtchat:hook:<id>      Hash  name, channels, secret (its SHA-256), key (the hook's signing key), by, created
+//	rtchat:hook:<id>:seen:<sha256 of a body>  String  a POST stored in the last minute (its stream id)
+//	rtchat:hook:<id>:rate:<unix second>       String  POSTs this second
+package hooks
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+)
+
+const (
+	indexKey   = "rtchat:hooks"
+	hookPrefix = "rtchat:hook:"
+)
+
+// ErrNoHook: no hook has that id or name.
+var ErrNoHook = errors.New("no such hook")
+
+// Hook is an incoming webhook.
+type Hook struct {
+	// ID names the hook in its URL (16 hex digits).
+	ID string
+	// Name is who its messages are from ("grafana": shown as "grafana
+	// (via hook)").
+	Name string
+	// Channels are where it may post; the first is where it posts when
+	// a payload names none.
+	Channels []string
+	// By is the admin who made it, Created when.
+	By      string
+	Created time.Time
+
+	secretSum string // hex SHA-256 of the secret
+	key       string // the signing key (chat.Signer.PrivateKey)
+}
+
+func recordKey(id string) string { return hookPrefix + id }
+
+// newSecret makes a URL's secret: 24 random bytes, base64url.
+func newSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func sum(secret string) string {
+	s := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(s[:])
+}
+
+// Add makes hook name posting to channels (they must exist), made by
+// admin by, and returns it with its secret: the URL's last part, shown
+// once (Redis keeps only its SHA-256).
+func Add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string) (*Hook, string, error) {
+	if err := chat.ValidateName(name); err != nil {
+		return nil, "", fmt.Errorf("hook name: %w", err)
+	}
+	if len(channels) == 0 {
+		return nil, "", errors.New("a hook needs a channel to post to")
+	}
+	for i, c := range channels {
+		c = strings.TrimPrefix(c, "#")
+		if err := chat.ValidateConv(c); err != nil {
+			return nil, "", fmt.Errorf("channel: %w", err)
+		}
+		if _, dm := chat.PeerOf(c); dm {
+			return nil, "", fmt.Errorf("a hook posts to channels, not to %s", c)
+		}
+		channels[i] = c
+	}
+	hooks, err := List(ctx, rdb)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, h := range hooks {
+		if h.Name == name {
+			return nil, "", fmt.Errorf("a hook called %s exists already (id %s); pick another name, or rotate its secret", name, h.ID)
+		}
+	}
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	secret := newSecret()
+	h := &Hook{ID: hex.EncodeToString(idb[:]), Name: name, Channels: channels, By: by, Created: time.Now().UTC().Truncate(time.Second),
+		secretSum: sum(secret), key: chat.NewSigner().PrivateKey()}
+	pipe := rdb.TxPipeline()
+	pipe.HSet(ctx, recordKey(h.ID), "name", h.Name, "channels", strings.Join(h.Channels, ","), "secret", h.secretSum,
+		"key", h.key, "by", h.By, "created", h.Created.Format(time.RFC3339))
+	pipe.SAdd(ctx, indexKey, h.ID)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, "", fmt.Errorf("store the hook: %w", chat.CleanRedisError(err))
+	}
+	return h, secret, nil
+}
+
+// Get reads hook id.
+func Get(ctx context.Context, rdb redis.UniversalClient, id string) (*Hook, error) {
+	v, err := rdb.HGetAll(ctx, recordKey(id)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read hook %s: %w", id, chat.CleanRedisError(err))
+	}
+	if len(v) == 0 {
+		return nil, ErrNoHook
+	}
+	created, _ := time.Parse(time.RFC3339, v["created"])
+	h := &Hook{ID: id, Name: v["name"], Channels: strings.Split(v["channels"], ","), By: v["by"], Created: created,
+		secretSum: v["secret"], key: v["key"]}
+	if _, ok := chat.HookName(chat.HookAuthor(h.Name)); !ok || h.secretSum == "" || h.key == "" {
+		return nil, fmt.Errorf("hook %s: its record is damaged; delete it and make it again", id)
+	}
+	return h, nil
+}
+
+// List reads every hook, by name.
+func List(ctx context.Context, rdb redis.UniversalClient) ([]*Hook, error) {
+	ids, err := rdb.SMembers(ctx, indexKey).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list hooks: %w", chat.CleanRedisError(err))
+	}
+	var out []*Hook
+	for _, id := range ids {
+		h, err := Get(ctx, rdb, id)
+		if errors.Is(err, ErrNoHook) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b *Hook) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Find reads the hook with id or name which.
+func Find(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, error) {
+	hooks, err := List(ctx, rdb)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		if h.ID == which || h.Name == which {
+			return h, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q; 'rtchat admin hook list' lists them", ErrNoHook, which)
+}
+
+// Delete removes hook which (id or name): its URL stops working at once.
+// Its messages stay, signed.
+func Delete(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, error) {
+	h, err := Find(ctx, rdb, which)
+	if err != nil {
+		return nil, err
+	}
+	pipe := rdb.TxPipeline()
+	pipe.Del(ctx, recordKey(h.ID))
+	pipe.SRem(ctx, indexKey, h.ID)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("delete the hook: %w", chat.CleanRedisError(err))
+	}
+	return h, nil
+}
+
+// Rotate gives hook which a new secret (the old URL stops working) and
+// returns it.
+func Rotate(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, string, error) {
+	h, err := Find(ctx, rdb, which)
+	if err != nil {
+		return nil, "", err
+	}
+	secret := newSecret()
+	if err := rdb.HSet(ctx, recordKey(h.ID), "secret", sum(secret)).Err(); err != nil {
+		return nil, "", fmt.Errorf("rotate the secret: %w", chat.CleanRedisError(err))
+	}
+	return h, secret, nil
+}
+
+// URL is hook h's address on a server at base (http://host:8065).
+func (h *Hook) URL(base, secret string) string {
+	return strings.TrimSuffix(base, "/") + "/hooks/" + h.ID + "/" + secret
+}

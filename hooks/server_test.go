@@ -1,0 +1,343 @@
+package hooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/hooks"
+	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/internal/testio"
+)
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// setup starts a real redis-server, makes channels and a hook posting to
+// the first (and allowed the others), and serves hooks on loopback.
+func setup(t *testing.T, opts hooks.ServerOptions, channels ...string) (*redistest.Server, *redis.Client, *hooks.Hook, string, *httptest.Server) {
+	t.Helper()
+	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithAOF())
+	rdb := srv.Client(t)
+	ctx := ctxT(t)
+	admin, err := chat.New(chat.Options{Redis: rdb, User: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.Close() })
+	for _, c := range channels {
+		if _, _, err := admin.CreateChannel(ctx, c, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, secret, err := hooks.Add(ctx, rdb, "grafana", channels, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server's own connection gives up at once, as a hook server's
+	// should: its sender retries, not it.
+	hrdb := redistest.ClientAt(t, srv.Addr, redistest.NoRetries)
+	s := hooks.NewServer(hrdb, opts)
+	t.Cleanup(s.Close)
+	web := httptest.NewServer(s.Handler())
+	t.Cleanup(web.Close)
+	return srv, rdb, h, secret, web
+}
+
+func post(t *testing.T, u, contentType, body string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Post(u, contentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func entries(t *testing.T, rdb *redis.Client, channel string) []redis.XMessage {
+	t.Helper()
+	xs, err := rdb.XRange(context.Background(), chat.DefaultKeys().Stream(channel), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return xs
+}
+
+// A Slack payload becomes one signed message of the hook's own author,
+// its mrkdwn made rtchat's text; a reader verifies it and sees a bot.
+func TestSlackPayloadStored(t *testing.T) {
+	_, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts", "ops")
+	body := `{"text":"*Deploy* of <https://ci.example/42|build 42> by <@alice> &lt;ok&gt;","username":"alice","icon_emoji":":ghost:",
+		"attachments":[{"fallback":"fb","pretext":"pre","title":"Disk full","title_link":"https://grafana.example/d/1","text":"node-3 at _97%_",
+		"fields":[{"title":"severity","value":"critical","short":true}],"color":"danger"}]}`
+	code, word, _ := post(t, h.URL(web.URL, secret), "application/json", body)
+	if code != 200 || word != "ok" {
+		t.Fatalf("POST answered %d %q", code, word)
+	}
+	xs := entries(t, rdb, "alerts")
+	if len(xs) != 1 {
+		t.Fatalf("%d entries", len(xs))
+	}
+	want := "*Deploy* of build 42 https://ci.example/42 by @alice <ok>\npre\n*Disk full* https://grafana.example/d/1\nnode-3 at _97%_\nseverity: critical"
+	if xs[0].Values["user"] != "hook:grafana" || xs[0].Values["text"] != want {
+		t.Fatalf("stored %v\nwant text %q", xs[0].Values, want)
+	}
+	reader, err := chat.New(chat.Options{Redis: rdb, User: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	page, err := reader.History(ctxT(t), "alerts", chat.ID{})
+	if err != nil || len(page.Messages) != 1 {
+		t.Fatalf("history: %v", err)
+	}
+	m := page.Messages[0]
+	ok, _, err := reader.VerifyNow(ctxT(t), m)
+	if err != nil || !ok[0] {
+		t.Fatalf("the hook's message does not verify: %v %v", ok, err)
+	}
+	if !m.IsBot() || m.Malformed != "" {
+		t.Fatalf("read back as %+v", m)
+	}
+	// Mattermost's form body, to the other channel it may post to.
+	form := url.Values{"payload": {`{"text":"from mattermost","channel":"#ops"}`}}.Encode()
+	if code, word, _ := post(t, h.URL(web.URL, secret), "application/x-www-form-urlencoded", form); code != 200 {
+		t.Fatalf("form POST: %d %q", code, word)
+	}
+	if xs := entries(t, rdb, "ops"); len(xs) != 1 || xs[0].Values["text"] != "from mattermost" {
+		t.Fatalf("#ops holds %v", xs)
+	}
+}
+
+// Errors answer as Slack's do, with their status codes; nothing is
+// stored for any of them.
+func TestHookErrors(t *testing.T) {
+	_, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts")
+	deep := strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000)
+	for _, c := range []struct {
+		name, url, ctype, body string
+		code                   int
+		word                   string
+	}{
+		{"wrong secret", h.URL(web.URL, "x"+secret[1:]), "application/json", `{"text":"hi"}`, 403, "invalid_token"},
+		{"unknown hook", web.URL + "/hooks/0123456789abcdef/" + secret, "application/json", `{"text":"hi"}`, 404, "no_service"},
+		{"not JSON", h.URL(web.URL, secret), "application/json", `{"text":`, 400, "invalid_payload"},
+		{"wrong types", h.URL(web.URL, secret), "application/json", `{"text":42,"attachments":"x"}`, 400, "invalid_payload"},
+		{"deep JSON", h.URL(web.URL, secret), "application/json", deep, 400, "invalid_payload"},
+		{"no text", h.URL(web.URL, secret), "application/json", `{"text":"  ","attachments":[{"color":"good"}]}`, 400, "no_text"},
+		{"channel not its", h.URL(web.URL, secret), "application/json", `{"text":"hi","channel":"#general"}`, 404, "channel_not_found"},
+		{"over 1 MiB", h.URL(web.URL, secret), "application/json", `{"text":"` + strings.Repeat("x", 1<<20) + `"}`, 413, "request_too_large"},
+		{"form without payload", h.URL(web.URL, secret), "application/x-www-form-urlencoded", "text=hi", 400, "invalid_payload"},
+	} {
+		code, word, _ := post(t, c.url, c.ctype, c.body)
+		if code != c.code || word != c.word {
+			t.Errorf("%s: %d %q, want %d %q", c.name, code, word, c.code, c.word)
+		}
+	}
+	resp, err := http.Get(h.URL(web.URL, secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("GET: %d", resp.StatusCode)
+	}
+	if xs := entries(t, rdb, "alerts"); len(xs) != 0 {
+		t.Fatalf("stored %v", xs)
+	}
+}
+
+// A resent body within the minute is stored once; a long text is cut to
+// the limit at a character's edge; hostile text arrives as text.
+func TestHookRetryStoredOnceAndHostileText(t *testing.T) {
+	_, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts")
+	body := `{"text":"disk full on node-3"}`
+	for range 3 {
+		if code, word, _ := post(t, h.URL(web.URL, secret), "application/json", body); code != 200 || word != "ok" {
+			t.Fatalf("POST: %d %q", code, word)
+		}
+	}
+	if xs := entries(t, rdb, "alerts"); len(xs) != 1 {
+		t.Fatalf("a resent body was stored %d times", len(xs))
+	}
+	long, _ := json.Marshal(map[string]string{"text": strings.Repeat("é", 12000) + "\x1b[2J\u202eevil"})
+	if code, word, _ := post(t, h.URL(web.URL, secret), "application/json", string(long)); code != 200 {
+		t.Fatalf("long POST: %d %q", code, word)
+	}
+	xs := entries(t, rdb, "alerts")
+	text := xs[len(xs)-1].Values["text"].(string)
+	if len(text) > chat.DefaultMaxMessageBytes || !strings.HasSuffix(text, "é… (cut)") {
+		t.Fatalf("a long text was stored as %d bytes ending %q", len(text), text[len(text)-20:])
+	}
+}
+
+// Over the rate a hook gets 429 with Retry-After; the next second it
+// posts again.
+func TestHookRateLimit(t *testing.T) {
+	_, _, h, secret, web := setup(t, hooks.ServerOptions{Rate: 3}, "alerts")
+	// Start at the beginning of a second, so that the four fall in one.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	var codes []int
+	var retry string
+	for i := range 4 {
+		code, _, hdr := post(t, h.URL(web.URL, secret), "application/json", fmt.Sprintf(`{"text":"n %d"}`, i))
+		codes = append(codes, code)
+		retry = hdr.Get("Retry-After")
+	}
+	if fmt.Sprint(codes) != "[200 200 200 429]" || retry != "1" {
+		t.Fatalf("answers %v, Retry-After %q", codes, retry)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if code, _, _ := post(t, h.URL(web.URL, secret), "application/json", `{"text":"later"}`); code != 200 {
+		t.Fatalf("the next second: %d", code)
+	}
+}
+
+// While Redis is away the server answers 503 with Retry-After, so the
+// sender keeps the alert; once Redis is back, the resend is stored.
+func TestHookThroughRedisRestart(t *testing.T) {
+	srv, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts")
+	srv.Stop()
+	code, word, hdr := post(t, h.URL(web.URL, secret), "application/json", `{"text":"while away"}`)
+	if code != 503 || word != "redis_unavailable" || hdr.Get("Retry-After") == "" {
+		t.Fatalf("with Redis away: %d %q", code, word)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, word, _ = post(t, h.URL(web.URL, secret), "application/json", `{"text":"while away"}`)
+		if code == 200 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 200 {
+		t.Fatalf("after the restart: %d %q", code, word)
+	}
+	if xs := entries(t, rdb, "alerts"); len(xs) != 1 || xs[0].Values["text"] != "while away" {
+		t.Fatalf("stored %v", xs)
+	}
+}
+
+// Deleting a hook stops its URL at once; rotating gives a new secret and
+// the old one stops working.
+func TestHookRotateAndDelete(t *testing.T) {
+	_, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts")
+	ctx := ctxT(t)
+	_, fresh, err := hooks.Rotate(ctx, rdb, "grafana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := post(t, h.URL(web.URL, secret), "application/json", `{"text":"old"}`); code != 403 {
+		t.Errorf("the old secret after rotate: %d", code)
+	}
+	if code, _, _ := post(t, h.URL(web.URL, fresh), "application/json", `{"text":"new"}`); code != 200 {
+		t.Errorf("the new secret: %d", code)
+	}
+	if _, _, err := hooks.Add(ctx, rdb, "grafana", []string{"alerts"}, "admin"); err == nil {
+		t.Error("a second hook of the same name was made")
+	}
+	if _, err := hooks.Delete(ctx, rdb, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := post(t, h.URL(web.URL, fresh), "application/json", `{"text":"gone"}`); code != 404 {
+		t.Errorf("after delete: %d", code)
+	}
+	if list, _ := hooks.List(ctx, rdb); len(list) != 0 {
+		t.Errorf("listed %v", list)
+	}
+
+}
+
+// freePort is a free loopback port.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// A real sender: Prometheus Alertmanager, whose slack_configs speak
+// Slack's webhook format, posts a firing alert to the hook; it arrives
+// in #alerts as the hook's message, its title and text made rtchat's.
+func TestAlertmanagerPostsToHook(t *testing.T) {
+	redistest.SkipUnless(t, "prometheus-alertmanager")
+	_, rdb, h, secret, web := setup(t, hooks.ServerOptions{}, "alerts")
+	dir := t.TempDir()
+	config := fmt.Sprintf(`route:
+  receiver: rtchat
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: rtchat
+  slack_configs:
+  - api_url: %q
+    channel: '#alerts'
+    username: alertmanager
+    title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}'
+    title_link: 'http://127.0.0.1/alerts'
+    text: '{{ range .Alerts }}{{ .Annotations.summary }} ({{ .Labels.severity }}){{ end }}'
+`, h.URL(web.URL, secret))
+	if err := os.WriteFile(filepath.Join(dir, "am.yml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	am := exec.Command("prometheus-alertmanager", "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+dir,
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
+	var logs testio.Buffer
+	am.Stdout, am.Stderr = &logs, &logs
+	if err := am.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = am.Process.Kill(); _ = am.Wait() })
+	api := fmt.Sprintf("http://127.0.0.1:%d/api/v2/alerts", port)
+	alert := `[{"labels":{"alertname":"DiskFull","severity":"critical","instance":"node-3"},"annotations":{"summary":"node-3 disk at 97%"}}]`
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Post(api, "application/json", strings.NewReader(alert))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Alertmanager took no alert: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		if xs := entries(t, rdb, "alerts"); len(xs) > 0 {
+			want := "*[FIRING] DiskFull* http://127.0.0.1/alerts\nnode-3 disk at 97% (critical)"
+			if xs[0].Values["user"] != "hook:grafana" || xs[0].Values["text"] != want {
+				t.Fatalf("Alertmanager's alert arrived as %v, want text %q", xs[0].Values, want)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no alert arrived in #alerts; Alertmanager said:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

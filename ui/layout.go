@@ -56,6 +56,9 @@ const defaultTimeFormat = "15:04"
 const (
 	alignFrom     = 40
 	maxNameColumn = 12
+	// maxHookColumn is the widest the name column grows for a hook's
+	// name ("BOT grafana (via hook)").
+	maxHookColumn = 24
 )
 
 // nameColumn is the name column's width at width (0: none).
@@ -63,7 +66,7 @@ func (c *channelLog) nameColumn(width int) int {
 	if width < alignFrom {
 		return 0
 	}
-	return min(c.longest, maxNameColumn, width/4)
+	return min(c.longest, maxHookColumn, width/4)
 }
 
 // count is how many screen rows the layout takes.
@@ -87,10 +90,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	if l.isMessage() && l.verdict == chat.Unverified {
 		mark = unverifiedMark
 	}
-	author := c.user(l)
-	if _, hook := chat.HookName(author); hook {
-		author = "BOT " + sanitize(chat.ShownAuthor(author)) // a hook never passes for a person
-	}
+	author := shownAuthor(c.user(l))
 	switch l.kind {
 	case lineMessage:
 		name = author + ": "
@@ -235,4 +235,13 @@ func ellipsisEnd(s string, width int) string {
 		used, end = used+w, len(s)-len(rest)
 	}
 	return s[:end] + "…"
+}
+
+// shownAuthor is how the log names an author: a hook as "BOT <name> (via
+// hook)", so that it never passes for a person.
+func shownAuthor(user string) string {
+	if _, hook := chat.HookName(user); hook {
+		return "BOT " + sanitize(chat.ShownAuthor(user))
+	}
+	return user
 }

@@ -193,7 +193,13 @@ func (c *channelLog) intern(name string) uint32 {
 	n := uint32(len(c.names))
 	c.names = append(c.names, name)
 	c.index[name] = n
-	if w := textWidth(name); w > c.longest && c.longest < maxNameColumn {
+	// A hook's name is shown whole ("BOT ci (via hook)": it must never
+	// read as a person's), so it may widen the column further.
+	w, limit := textWidth(name), maxNameColumn
+	if _, hook := chat.HookName(name); hook {
+		w, limit = textWidth(shownAuthor(name)), maxHookColumn
+	}
+	if w = min(w, limit); w > c.longest {
 		c.longest = w
 		clear(c.lays) // the name column widens: every line moves
 	}

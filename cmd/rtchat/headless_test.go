@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -351,4 +353,68 @@ func TestSendLines(t *testing.T) {
 	if code, _, errs := rtchat(t, "", "send", "--lines", "--redis", srv.URL(), "ops", "extra"); code == 0 || !strings.Contains(errs, "send --lines takes the conversation alone") {
 		t.Errorf("send --lines with text: exit %d, %q", code, errs)
 	}
+}
+
+// An admin makes a hook from the shell; rtchat hooks serve answers its
+// URL on loopback and stores the POST; tail shows it as the hook's, a
+// bot; the server stops cleanly when told to.
+func TestHooksFromTheShell(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.RealOnly())
+	url := srv.URL()
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "alerts", "first"); code != 0 {
+		t.Fatal(errs)
+	}
+	code, out, errs := rtchat(t, "", "--redis", url, "admin", "hook", "add", "alerts", "--name", "ci", "--url", "http://example.invalid:1")
+	if code != 0 || !strings.HasPrefix(out, "http://example.invalid:1/hooks/") || !strings.Contains(errs, "shown once") {
+		t.Fatalf("hook add: exit %d, %q, %q", code, out, errs)
+	}
+	hookPath := strings.TrimPrefix(strings.TrimSpace(out), "http://example.invalid:1")
+	if code, _, errs := rtchat(t, "", "admin", "hook", "add", "nowhere", "--name", "x", "--redis", url); code == 0 || !strings.Contains(errs, "#nowhere does not exist") {
+		t.Errorf("a hook to a missing channel: %d %q", code, errs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var serveErr testio.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hooks", "serve", "--redis", url, "--addr", "127.0.0.1:0"}, stdio{in: strings.NewReader(""), out: io.Discard, err: &serveErr})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	var base string
+	deadline := time.Now().Add(10 * time.Second)
+	for base == "" && time.Now().Before(deadline) {
+		if _, rest, ok := strings.Cut(serveErr.String(), "answering webhooks on "); ok {
+			base, _, _ = strings.Cut(rest, " ")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if base == "" {
+		t.Fatalf("hooks serve did not start: %s", serveErr.String())
+	}
+	resp, err := http.Post(base+hookPath, "application/json", strings.NewReader(`{"text":"build *green*"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "ok" {
+		t.Fatalf("POST: %d %q", resp.StatusCode, body)
+	}
+	_, out, _ = rtchat(t, "", "tail", "-n", "1", "--redis", url, "alerts")
+	if !strings.Contains(out, "BOT ci (via hook): build *green*") {
+		t.Fatalf("tail: %q", out)
+	}
+	_, out, _ = rtchat(t, "", "tail", "-n", "1", "--json", "--redis", url, "alerts")
+	if !strings.Contains(out, `"user":"hook:ci"`) || !strings.Contains(out, `"verified":true,"bot":true`) {
+		t.Fatalf("tail --json: %q", out)
+	}
+	_, out, _ = rtchat(t, "", "admin", "hook", "list", "--redis", url)
+	if !strings.Contains(out, "\tci\talerts\t") || strings.Contains(out, strings.TrimPrefix(hookPath, "/hooks/")) {
+		t.Fatalf("hook list: %q", out)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("hooks serve ended with %d: %s", code, serveErr.String())
+	}
+	done <- 0 // for the cleanup
 }

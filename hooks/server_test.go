@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/admin"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/hooks"
 	"github.com/rtchat/rtchat/internal/redistest"
@@ -339,5 +340,59 @@ receivers:
 			t.Fatalf("no alert arrived in #alerts; Alertmanager said:\n%s", logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// With accounts (real ACL users): the hook server, as an admin, stores a
+// POST that an account's reader verifies; an account can neither read a
+// hook's record (its secret's hash, its key) nor register keys for a
+// hook, so no account can post as one.
+func TestHooksWithAccounts(t *testing.T) {
+	srv := redistest.Start(t, redistest.RealOnly(), redistest.WithPassword("admin-secret"))
+	adminRDB := srv.Client(t)
+	ctx := ctxT(t)
+	if err := chat.LoadLibrary(ctx, adminRDB); err != nil {
+		t.Fatal(err)
+	}
+	adm := admin.New(adminRDB, chat.DefaultKeys())
+	if err := adm.AddUser(ctx, "mallory", "mallory-pw"); err != nil {
+		t.Fatal(err)
+	}
+	mallory := srv.ClientAs(t, "mallory", "mallory-pw")
+	m, err := chat.New(chat.Options{Redis: mallory, User: "mallory", Accounts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, _, err := m.CreateChannel(ctx, "alerts", ""); err != nil {
+		t.Fatal(err)
+	}
+	h, secret, err := hooks.Add(ctx, adminRDB, "ci", []string{"alerts"}, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := hooks.NewServer(srv.Client(t), hooks.ServerOptions{})
+	defer s.Close()
+	web := httptest.NewServer(s.Handler())
+	defer web.Close()
+	if code, word, _ := post(t, h.URL(web.URL, secret), "application/json", `{"text":"from ci"}`); code != 200 {
+		t.Fatalf("POST: %d %q", code, word)
+	}
+	page, err := m.History(ctx, "alerts", chat.ID{})
+	if err != nil || len(page.Messages) != 1 {
+		t.Fatalf("history: %v", err)
+	}
+	if ok, _, err := m.VerifyNow(ctx, page.Messages[0]); err != nil || !ok[0] {
+		t.Fatalf("an account does not verify the hook's message: %v %v", ok, err)
+	}
+	for what, err := range map[string]error{
+		"read the hook's record":        mallory.HGetAll(ctx, "rtchat:hook:"+h.ID).Err(),
+		"list the hooks":                mallory.SMembers(ctx, "rtchat:hooks").Err(),
+		"register a key for the hook":   mallory.HSet(ctx, chat.DefaultKeys().SigningKeys(chat.HookAuthor("ci")), "k", "v").Err(),
+		"register a key for a new hook": mallory.HSet(ctx, chat.DefaultKeys().SigningKeys(chat.HookAuthor("evil")), "k", "v").Err(),
+	} {
+		if !redis.IsPermissionError(err) {
+			t.Errorf("an account may %s: %v", what, err)
+		}
 	}
 }

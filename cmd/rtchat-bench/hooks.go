@@ -3,17 +3,23 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/rtchat/rtchat/hooks"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 )
 
-// hooks measures how fast scripts talk into a channel: `rtchat send
+// hooks measures webhook POSTs (webhooks), and how fast scripts talk
+// into a channel: `rtchat send
 // --lines` (one connection, lines pipelined) against pipelined XADDs of
 // the same lines, and against a shell loop of `rtchat send`, one process
 // a message, which was the only way in before it.
@@ -104,5 +110,91 @@ func (b *bench) hooks(ctx context.Context) ([]result, error) {
 		Note:   fmt.Sprintf("%d runs of 'rtchat send CHANNEL TEXT' took %v: %.0f msg/s", loop, loopTook.Round(time.Millisecond), loopRate)}
 	vsLoop.Met = met(vsLoop.Ratio["vs_loop"] >= 50)
 	b.say("send --lines %.0f msg/s, pipelined XADD %.0f msg/s, a shell loop of rtchat send %.0f msg/s", linesRate, rawRate, loopRate)
-	return []result{vsRaw, vsLoop}, nil
+	posts, err := b.webhooks(ctx, rdb, left)
+	if err != nil {
+		return nil, err
+	}
+	return []result{posts, vsRaw, vsLoop}, nil
+}
+
+// webhooks times webhook POSTs from the sender's side, stored and
+// answered: 10 senders (a hook each, as 10 tools would be) at 20 POSTs a
+// second each, 200 a second in all, over real HTTP on loopback.
+func (b *bench) webhooks(ctx context.Context, rdb *redis.Client, left *leftovers) (result, error) {
+	const senders, each = 10, 20 // each: POSTs a second
+	secs := 5
+	if b.quick {
+		secs = 1
+	}
+	admin, err := chat.New(chat.Options{Redis: rdb, User: "bencher"})
+	if err != nil {
+		return result{}, err
+	}
+	defer admin.Close()
+	channel := fmt.Sprintf("bench-hooks-%d", time.Now().UnixNano()%1e9)
+	left.channel(channel)
+	if _, _, err := admin.CreateChannel(ctx, channel, ""); err != nil {
+		return result{}, err
+	}
+	srv := hooks.NewServer(rdb, hooks.ServerOptions{})
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	web := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = web.Serve(ln) }()
+	defer web.Close()
+	base := "http://" + ln.Addr().String()
+	var urls []string
+	for i := range senders {
+		h, secret, err := hooks.Add(ctx, rdb, fmt.Sprintf("bench%d-%d", i, time.Now().UnixNano()%1e6), []string{channel}, "bencher")
+		if err != nil {
+			return result{}, err
+		}
+		defer hooks.Delete(context.WithoutCancel(ctx), rdb, h.ID)
+		urls = append(urls, h.URL(base, secret))
+	}
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var lat []time.Duration
+	failed := 0
+	var wg sync.WaitGroup
+	for i, u := range urls {
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / each)
+			defer tick.Stop()
+			for n := range secs * each {
+				<-tick.C
+				body := fmt.Sprintf(`{"text":"alert %d of sender %d","attachments":[{"title":"DiskFull","text":"node-%d at 97%%"}]}`, n, i, n)
+				start := time.Now()
+				resp, err := httpc.Post(u, "application/json", strings.NewReader(body))
+				ok := err == nil && resp.StatusCode == 200
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				if ok {
+					lat = append(lat, time.Since(start))
+				} else {
+					failed++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	s := summarize(lat)
+	s.Lost = int64(failed)
+	s.Throughput = round(float64(len(lat)) / float64(secs))
+	if n := rdb.XLen(ctx, chat.DefaultKeys().Stream(channel)).Val(); n != int64(len(lat)) {
+		return result{}, fmt.Errorf("%d POSTs answered ok, %d messages stored", len(lat), n)
+	}
+	r := result{Scenario: "hooks", Case: "webhook POST, stored and answered", Rtchat: s,
+		Target: "p50/p99 at 200 POSTs a second from 10 senders (reported)",
+		Note:   fmt.Sprintf("%d POSTs over real HTTP on loopback, %d senders (a hook each) at %d a second for %d s; every ok is a stored message", len(lat), senders, each, secs)}
+	r.Met = met(failed == 0)
+	b.say("webhooks: %d POSTs, p50 %.1f ms, p99 %.1f ms, %d failed", len(lat), s.P50/1000, s.P99/1000, failed)
+	return r, nil
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -417,4 +420,34 @@ func TestHooksFromTheShell(t *testing.T) {
 		t.Fatalf("hooks serve ended with %d: %s", code, serveErr.String())
 	}
 	done <- 0 // for the cleanup
+}
+
+// docs/TAIL-JSON.md lists every field tail --json prints, and nothing
+// else: a field added to the output without its line in the contract
+// (or a documented one gone) fails here.
+func TestTailJSONContractListsEveryField(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/TAIL-JSON.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_0-9]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = true
+	}
+	printed := map[string]bool{}
+	ty := reflect.TypeFor[jsonMessage]()
+	for i := range ty.NumField() {
+		name, _, _ := strings.Cut(ty.Field(i).Tag.Get("json"), ",")
+		printed[name] = true
+	}
+	for f := range printed {
+		if !documented[f] {
+			t.Errorf("tail --json prints %q, which docs/TAIL-JSON.md does not list", f)
+		}
+	}
+	for f := range documented {
+		if !printed[f] {
+			t.Errorf("docs/TAIL-JSON.md lists %q, which tail --json does not print", f)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/hooks"
 )
@@ -155,6 +156,14 @@ func runHooks(ctx context.Context, args []string, std stdio) error {
 		return err
 	}
 	defer cn.Close()
+	// With accounts, only an admin may read hooks: say so now, not on
+	// the first POST.
+	if _, err := hooks.List(ctx, cn.rdb); err != nil {
+		if redis.IsPermissionError(err) {
+			return errors.New("this Redis account may not read the hooks; run rtchat hooks serve as an admin (REDIS_USERNAME and REDIS_PASSWORD of an admin, or --password-file)")
+		}
+		return err
+	}
 	opts := hooks.ServerOptions{Rate: *rate, MaxMessageBytes: cfg.MaxMessageBytes, Keys: keysOf(cfg), MaxLen: cfg.Retention, Logger: log}
 	if cn.Embedded() {
 		opts.ScriptMode = chat.ScriptsEval

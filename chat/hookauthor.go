@@ -64,3 +64,12 @@ func ShownAuthor(user string) string {
 	}
 	return user
 }
+
+// validateAuthor is ValidateName for an author: a hook's name passes too
+// (an outgoing hook follows its channels as a member).
+func validateAuthor(user string) error {
+	if _, ok := HookName(user); ok {
+		return nil
+	}
+	return ValidateName(user)
+}

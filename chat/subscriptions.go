@@ -27,7 +27,7 @@ func NewSubscriptionManager(rdb redis.UniversalClient, keys Keys) *SubscriptionM
 
 // Add subscribes user to channel and returns the channel's member count.
 func (s *SubscriptionManager) Add(ctx context.Context, user, channel string) (int64, error) {
-	if err := ValidateName(user); err != nil {
+	if err := validateAuthor(user); err != nil {
 		return 0, err
 	}
 	if err := ValidateName(channel); err != nil {
@@ -113,7 +113,7 @@ func (s *SubscriptionManager) RegisterUser(ctx context.Context, name string) (Us
 // trip: also queues them, and returns those whose failure fails the
 // registration (the others' replies are its caller's to read).
 func (s *SubscriptionManager) registerUser(ctx context.Context, name string, also func(redis.Pipeliner) []redis.Cmder) (User, error) {
-	if err := ValidateName(name); err != nil {
+	if err := validateAuthor(name); err != nil {
 		return User{}, fmt.Errorf("user name: %w", err)
 	}
 	key := s.keys.User(name)

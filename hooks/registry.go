@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,13 @@ type Hook struct {
 	By      string
 	Created time.Time
 
+	// Outgoing hooks (Out set): a message in one of Channels whose first
+	// word is one of Triggers is POSTed to URL, with Token.
+	Out      bool
+	Triggers []string
+	Target   string
+	Token    string
+
 	secretSum string // hex SHA-256 of the secret
 	key       string // the signing key (chat.Signer.PrivateKey)
 }
@@ -72,6 +80,42 @@ func sum(secret string) string {
 // admin by, and returns it with its secret: the URL's last part, shown
 // once (Redis keeps only its SHA-256).
 func Add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string) (*Hook, string, error) {
+	return add(ctx, rdb, name, channels, by, nil)
+}
+
+// Outgoing says where an outgoing hook POSTs, and on which words.
+type Outgoing struct {
+	URL      string
+	Triggers []string
+}
+
+// AddOutgoing makes outgoing hook name: a message in one of channels
+// that starts with one of out.Triggers is POSTed to out.URL (as
+// Mattermost's outgoing webhooks do), and the answer's text is posted in
+// the message's thread. It returns the hook and the token its POSTs
+// carry, for the receiver to check.
+func AddOutgoing(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, out Outgoing, by string) (*Hook, string, error) {
+	u, err := url.Parse(out.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, "", fmt.Errorf("--url %q is not an http:// or https:// address", out.URL)
+	}
+	var triggers []string
+	for _, w := range out.Triggers {
+		if w = strings.TrimSpace(w); w != "" {
+			if strings.ContainsAny(w, " ,\t\n") {
+				return nil, "", fmt.Errorf("trigger %q: a trigger is one word", w)
+			}
+			triggers = append(triggers, w)
+		}
+	}
+	if len(triggers) == 0 {
+		return nil, "", errors.New("an outgoing hook needs --trigger WORD[,WORD…]")
+	}
+	out.Triggers = triggers
+	return add(ctx, rdb, name, channels, by, &out)
+}
+
+func add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string, out *Outgoing) (*Hook, string, error) {
 	if err := chat.ValidateName(name); err != nil {
 		return nil, "", fmt.Errorf("hook name: %w", err)
 	}
@@ -102,9 +146,15 @@ func Add(ctx context.Context, rdb redis.UniversalClient, name string, channels [
 	secret := newSecret()
 	h := &Hook{ID: hex.EncodeToString(idb[:]), Name: name, Channels: channels, By: by, Created: time.Now().UTC().Truncate(time.Second),
 		secretSum: sum(secret), key: chat.NewSigner().PrivateKey()}
+	fields := []any{"name", h.Name, "channels", strings.Join(h.Channels, ","), "secret", h.secretSum,
+		"key", h.key, "by", h.By, "created", h.Created.Format(time.RFC3339)}
+	if out != nil {
+		h.Out, h.Target, h.Triggers, h.Token = true, out.URL, out.Triggers, newSecret()
+		fields = append(fields, "out", h.Target, "triggers", strings.Join(h.Triggers, ","), "token", h.Token)
+		secret = h.Token
+	}
 	pipe := rdb.TxPipeline()
-	pipe.HSet(ctx, recordKey(h.ID), "name", h.Name, "channels", strings.Join(h.Channels, ","), "secret", h.secretSum,
-		"key", h.key, "by", h.By, "created", h.Created.Format(time.RFC3339))
+	pipe.HSet(ctx, recordKey(h.ID), fields...)
 	pipe.SAdd(ctx, indexKey, h.ID)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, "", fmt.Errorf("store the hook: %w", chat.CleanRedisError(err))
@@ -123,8 +173,11 @@ func Get(ctx context.Context, rdb redis.UniversalClient, id string) (*Hook, erro
 	}
 	created, _ := time.Parse(time.RFC3339, v["created"])
 	h := &Hook{ID: id, Name: v["name"], Channels: strings.Split(v["channels"], ","), By: v["by"], Created: created,
-		secretSum: v["secret"], key: v["key"]}
-	if _, ok := chat.HookName(chat.HookAuthor(h.Name)); !ok || h.secretSum == "" || h.key == "" {
+		secretSum: v["secret"], key: v["key"], Out: v["out"] != "", Target: v["out"], Token: v["token"]}
+	if v["triggers"] != "" {
+		h.Triggers = strings.Split(v["triggers"], ",")
+	}
+	if _, ok := chat.HookName(chat.HookAuthor(h.Name)); !ok || h.secretSum == "" || h.key == "" || (h.Out && (len(h.Triggers) == 0 || h.Token == "")) {
 		return nil, fmt.Errorf("hook %s: its record is damaged; delete it and make it again", id)
 	}
 	return h, nil
@@ -181,15 +234,19 @@ func Delete(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook
 	return h, nil
 }
 
-// Rotate gives hook which a new secret (the old URL stops working) and
-// returns it.
+// Rotate gives hook which a new secret (the old URL stops working; an
+// outgoing hook's POSTs carry a new token) and returns it.
 func Rotate(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, string, error) {
 	h, err := Find(ctx, rdb, which)
 	if err != nil {
 		return nil, "", err
 	}
 	secret := newSecret()
-	if err := rdb.HSet(ctx, recordKey(h.ID), "secret", sum(secret)).Err(); err != nil {
+	field, value := "secret", sum(secret)
+	if h.Out { // an outgoing hook's secret is the token its POSTs carry
+		field, value, h.Token = "token", secret, secret
+	}
+	if err := rdb.HSet(ctx, recordKey(h.ID), field, value).Err(); err != nil {
 		return nil, "", fmt.Errorf("rotate the secret: %w", chat.CleanRedisError(err))
 	}
 	return h, secret, nil

@@ -155,6 +155,9 @@ func (s *Server) store(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	given := sum(secret)
 	match := subtle.ConstantTimeCompare([]byte(given), []byte(want)) == 1
+	if err == nil && h.Out {
+		err = ErrNoHook // an outgoing hook takes no POSTs
+	}
 	switch {
 	case errors.Is(err, ErrNoHook):
 		answer(w, http.StatusNotFound, "no_service")

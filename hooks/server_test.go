@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -394,5 +395,92 @@ func TestHooksWithAccounts(t *testing.T) {
 		if !redis.IsPermissionError(err) {
 			t.Errorf("an account may %s: %v", what, err)
 		}
+	}
+}
+
+// An outgoing hook POSTs a person's message that starts with its
+// trigger (Mattermost's fields) and posts the answer in its thread, as
+// the hook; a bot's message never fires it; two servers fire it once.
+func TestOutgoingHook(t *testing.T) {
+	srv := redistest.Start(t, redistest.RealOnly())
+	rdb := srv.Client(t)
+	ctx := ctxT(t)
+	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []url.Values
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		got = append(got, r.PostForm)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"text":"deploying *`+r.PostForm.Get("text")[len("deploy "):]+`*"}`)
+	}))
+	defer receiver.Close()
+	h, token, err := hooks.AddOutgoing(ctx, rdb, "deployer", []string{"ops"}, hooks.Outgoing{URL: receiver.URL, Triggers: []string{"deploy", "build"}}, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // two servers
+		s := hooks.NewServer(srv.Client(t), hooks.ServerOptions{})
+		d := s.NewDispatcher()
+		dctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { d.Run(dctx); close(done) }()
+		t.Cleanup(func() { stop(); <-done; s.Close() })
+	}
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Stream("ops"), 2)
+	bot, err := chat.New(chat.Options{Redis: rdb, User: chat.HookAuthor("ci")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bot.Close()
+	if _, err := bot.BroadcastMessage(ctx, "ops", "deploy from a bot"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.BroadcastMessage(ctx, "ops", "deployment is not a trigger"); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := alice.BroadcastMessage(ctx, "ops", "deploy prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replies []chat.Message
+	for deadline := time.Now().Add(10 * time.Second); len(replies) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no answer in the thread")
+		}
+		time.Sleep(50 * time.Millisecond)
+		_, replies, _ = alice.Thread(ctx, "ops", sent.ID)
+	}
+	if replies[0].User != "hook:deployer" || replies[0].Text != "deploying *prod*" {
+		t.Fatalf("the thread holds %+v", replies[0])
+	}
+	time.Sleep(300 * time.Millisecond) // room for a second, wrong firing
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 {
+		t.Fatalf("the URL got %d POSTs, want 1: %v", len(got), got)
+	}
+	f := got[0]
+	if f.Get("token") != token || f.Get("trigger_word") != "deploy" || f.Get("user_name") != "alice" || f.Get("channel_name") != "ops" ||
+		f.Get("post_id") != sent.ID.String() || f.Get("text") != "deploy prod" || f.Get("timestamp") == "" || f.Get("channel_id") == "" {
+		t.Fatalf("the POST carried %v", f)
+	}
+	if _, replies, _ := alice.Thread(ctx, "ops", sent.ID); len(replies) != 1 {
+		t.Fatalf("%d answers in the thread", len(replies))
+	}
+	// An outgoing hook takes no POSTs of its own.
+	web := httptest.NewServer(hooks.NewServer(rdb, hooks.ServerOptions{}).Handler())
+	defer web.Close()
+	if code, _, _ := post(t, h.URL(web.URL, token), "application/json", `{"text":"x"}`); code != 404 {
+		t.Errorf("a POST to an outgoing hook: %d", code)
 	}
 }

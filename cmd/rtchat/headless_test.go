@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"regexp"
@@ -449,5 +450,49 @@ func TestTailJSONContractListsEveryField(t *testing.T) {
 		if !printed[f] {
 			t.Errorf("docs/TAIL-JSON.md lists %q, which tail --json does not print", f)
 		}
+	}
+}
+
+// An outgoing hook made from the shell fires while hooks serve runs:
+// the answer lands in the message's thread.
+func TestOutgoingHookFromTheShell(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.RealOnly())
+	url := srv.URL()
+	if code, _, errs := rtchat(t, "", "send", "--redis", url, "ops", "hello"); code != 0 {
+		t.Fatal(errs)
+	}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		_, _ = io.WriteString(w, `{"text":"on it, `+r.PostForm.Get("user_name")+`"}`)
+	}))
+	defer receiver.Close()
+	code, token, errs := rtchat(t, "", "admin", "hook", "out", "add", "ops", "--name", "deployer", "--trigger", "deploy", "--url", receiver.URL, "--redis", url)
+	if code != 0 || len(strings.TrimSpace(token)) < 20 {
+		t.Fatalf("out add: %d %q %q", code, token, errs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"hooks", "serve", "--redis", url, "--addr", "127.0.0.1:0"}, stdio{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
+	}()
+	defer func() { cancel(); <-done }()
+	rdb := redistest.ClientAt(t, srv.Addr)
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Stream("ops"), 1)
+	code, out, errs := rtchat(t, "", "send", "--redis", url, "--user", "carol", "ops", "deploy prod")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	id := strings.TrimSpace(out)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, out, _ = rtchat(t, "", "tail", "--thread", id, "--redis", url, "ops")
+		if strings.Contains(out, "BOT deployer (via hook): on it, carol") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer in the thread: %q", out)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

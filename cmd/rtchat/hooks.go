@@ -20,6 +20,10 @@ const hookUsage = `Usage:
   rtchat admin hook add CHANNEL[,CHANNEL…] --name NAME [--url BASE]
                                    make an incoming webhook posting to CHANNEL (a payload may
                                    name another of the list); prints its URL once
+  rtchat admin hook out add CHANNEL[,CHANNEL…] --name NAME --trigger WORD[,WORD…] --url URL
+                                   make an outgoing webhook: a message starting with a trigger
+                                   word is POSTed to URL (Mattermost's fields); the answer's
+                                   text is posted in its thread; prints the token POSTs carry
   rtchat admin hook list           list the hooks (never their secrets)
   rtchat admin hook rotate ID|NAME give a hook a new secret (prints the new URL; the old stops)
   rtchat admin hook del ID|NAME    remove a hook (its URL stops at once; its messages stay)
@@ -35,14 +39,22 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 	}
 	f.register(fs)
 	name := fs.String("name", "", "with add: who the hook's messages are from (shown as NAME (via hook))")
-	base := fs.String("url", "http://127.0.0.1:8065", "with add and rotate: the `BASE` address 'rtchat hooks serve' is reached at")
+	base := fs.String("url", "", "with add and rotate: the `BASE` address 'rtchat hooks serve' is reached at (default http://127.0.0.1:8065); with out add: the URL to POST to")
+	triggers := fs.String("trigger", "", "with out add: comma-separated trigger `WORDS`")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
+	out := len(pos) == 3 && pos[0] == "out" && pos[1] == "add"
+	if out {
+		pos = []string{"out add", pos[2]}
+	}
 	if len(pos) == 0 || (pos[0] != "list" && len(pos) != 2) {
 		fs.Usage()
 		return errUsage
+	}
+	if *base == "" && !out {
+		*base = "http://127.0.0.1:8065"
 	}
 	cfg, err := f.load()
 	if err != nil {
@@ -57,7 +69,7 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 	defer cn.Close()
 	rdb := cn.rdb
 	switch pos[0] {
-	case "add":
+	case "add", "out add":
 		if *name == "" {
 			return errors.New("admin hook add needs --name NAME: who its messages are from")
 		}
@@ -75,6 +87,16 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 				return err
 			}
 		}
+		if out {
+			h, token, err := hooks.AddOutgoing(ctx, rdb, *name, channels, hooks.Outgoing{URL: *base, Triggers: strings.Split(*triggers, ",")}, cfg.User)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(std.err, "outgoing hook %s (id %s): messages in %s starting with %s go to %s (while 'rtchat hooks serve' runs); the token its POSTs carry:\n",
+				h.Name, h.ID, strings.Join(h.Channels, ", "), strings.Join(h.Triggers, " or "), h.Target)
+			fmt.Fprintln(std.out, token)
+			return nil
+		}
 		h, secret, err := hooks.Add(ctx, rdb, *name, channels, cfg.User)
 		if err != nil {
 			return err
@@ -88,13 +110,22 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 			return err
 		}
 		for _, h := range list {
-			fmt.Fprintf(std.out, "%s\t%s\t%s\tby %s\t%s\n", h.ID, h.Name, strings.Join(h.Channels, ","), h.By, h.Created.Format(time.DateOnly))
+			kind := "in"
+			if h.Out {
+				kind = "out " + strings.Join(h.Triggers, ",") + " → " + h.Target
+			}
+			fmt.Fprintf(std.out, "%s\t%s\t%s\t%s\tby %s\t%s\n", h.ID, h.Name, strings.Join(h.Channels, ","), kind, h.By, h.Created.Format(time.DateOnly))
 		}
 		return nil
 	case "rotate":
 		h, secret, err := hooks.Rotate(ctx, rdb, pos[1])
 		if err != nil {
 			return err
+		}
+		if h.Out {
+			fmt.Fprintf(std.err, "outgoing hook %s's POSTs carry a new token:\n", h.Name)
+			fmt.Fprintln(std.out, secret)
+			return nil
 		}
 		fmt.Fprintf(std.err, "hook %s has a new secret; the old URL no longer works. Its new URL:\n", h.Name)
 		fmt.Fprintln(std.out, h.URL(*base, secret))
@@ -170,6 +201,11 @@ func runHooks(ctx context.Context, args []string, std stdio) error {
 	}
 	s := hooks.NewServer(cn.rdb, opts)
 	defer s.Close()
+	// Outgoing hooks fire while the server runs.
+	dctx, stopOut := context.WithCancel(ctx)
+	outDone := make(chan struct{})
+	go func() { s.NewDispatcher().Run(dctx); close(outDone) }()
+	defer func() { stopOut(); <-outDone }()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w; is something else there? choose another --addr", *addr, err)

@@ -134,7 +134,7 @@ func (d *Dispatcher) follow(ctx context.Context, h *Hook) {
 		}
 		claimed, err := d.s.rdb.SetNX(ctx, recordKey(h.ID)+":fired:"+m.Channel+":"+m.ID.String(), "1", 10*time.Minute).Result()
 		if err != nil || !claimed {
-			continue // another server fires it (or Redis is away: it will not be lost twice)
+			continue // another server fires it; with Redis away, it is not fired (left in the note)
 		}
 		d.wg.Go(func() { d.fire(ctx, c, h, m, word) })
 	}

@@ -168,6 +168,11 @@ func Get(ctx context.Context, rdb redis.UniversalClient, id string) (*Hook, erro
 	if err != nil {
 		return nil, fmt.Errorf("read hook %s: %w", id, chat.CleanRedisError(err))
 	}
+	return fromRecord(id, v)
+}
+
+// fromRecord reads hook id's record v.
+func fromRecord(id string, v map[string]string) (*Hook, error) {
 	if len(v) == 0 {
 		return nil, ErrNoHook
 	}
@@ -183,15 +188,26 @@ func Get(ctx context.Context, rdb redis.UniversalClient, id string) (*Hook, erro
 	return h, nil
 }
 
-// List reads every hook, by name.
+// List reads every hook, by name: the index, then every record in one
+// round trip.
 func List(ctx context.Context, rdb redis.UniversalClient) ([]*Hook, error) {
 	ids, err := rdb.SMembers(ctx, indexKey).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list hooks: %w", chat.CleanRedisError(err))
 	}
+	pipe := rdb.Pipeline()
+	records := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		records[i] = pipe.HGetAll(ctx, recordKey(id))
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("list hooks: %w", chat.CleanRedisError(err))
+		}
+	}
 	var out []*Hook
-	for _, id := range ids {
-		h, err := Get(ctx, rdb, id)
+	for i, id := range ids {
+		h, err := fromRecord(id, records[i].Val())
 		if errors.Is(err, ErrNoHook) {
 			continue
 		}

@@ -164,16 +164,8 @@ func runHooks(ctx context.Context, args []string, std stdio) error {
 	if (*cert == "") != (*key == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:8065)", *addr)
-	}
-	loopback := host == "localhost"
-	if ip := net.ParseIP(host); ip != nil {
-		loopback = ip.IsLoopback()
-	}
-	if !loopback && !*remote {
-		return fmt.Errorf("--addr %s can be reached from other machines; add --allow-remote to mean it (and serve HTTPS, or stand behind a proxy that does)", *addr)
+	if _, err := listenAddr(*addr, "127.0.0.1:8065", *remote, "serve HTTPS, or stand behind a proxy that does"); err != nil {
+		return err
 	}
 	cfg, err := f.load()
 	if err != nil {

@@ -23,16 +23,9 @@ func runServe(ctx context.Context, args []string, std stdio) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(*addr)
+	loopback, err := listenAddr(*addr, "127.0.0.1:6390", *remote, "--password-file to require a password")
 	if err != nil {
-		return fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:6390)", *addr)
-	}
-	loopback := host == "localhost"
-	if ip := net.ParseIP(host); ip != nil {
-		loopback = ip.IsLoopback()
-	}
-	if !loopback && !*remote {
-		return fmt.Errorf("--addr %s can be reached from other machines; add --allow-remote to mean it (and --password-file to require a password)", *addr)
+		return err
 	}
 	var password string
 	if *pwFile != "" {
@@ -92,4 +85,22 @@ func readPasswordFile(path string) (string, error) {
 		return "", fmt.Errorf("the password file %s has an empty first line; put the password there", path)
 	}
 	return pw, nil
+}
+
+// listenAddr checks a --addr: host:port (example shows one), and on
+// loopback unless remote (the --allow-remote flag) says otherwise; then
+// what else a reachable address needs. It reports whether it is loopback.
+func listenAddr(addr, example string, remote bool, then string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, fmt.Errorf("--addr %q is not host:port (e.g. %s)", addr, example)
+	}
+	loopback := host == "localhost"
+	if ip := net.ParseIP(host); ip != nil {
+		loopback = ip.IsLoopback()
+	}
+	if !loopback && !remote {
+		return false, fmt.Errorf("--addr %s can be reached from other machines; add --allow-remote to mean it (and %s)", addr, then)
+	}
+	return loopback, nil
 }

@@ -20,7 +20,8 @@ import (
 // token, channel_id, channel_name, user_name, text, trigger_word,
 // timestamp, post_id) to the hook's URL; a JSON answer {"text": …} is
 // posted, as the hook, in the message's thread. A bot's message (a
-// hook's) never triggers one. Every server running a Dispatcher follows
+// hook's) never triggers one, nor does one not signed by its author.
+// Every server running a Dispatcher follows
 // the channels; the first to claim a message (rtchat:hook:<id>:fired:<msg>,
 // SET NX) fires it, so several servers fire it once.
 
@@ -130,6 +131,13 @@ func (d *Dispatcher) follow(ctx context.Context, h *Hook) {
 		}
 		word, _, _ := strings.Cut(strings.TrimSpace(m.Text), " ")
 		if !slices.Contains(h.Triggers, word) {
+			continue
+		}
+		// Only a message signed by its author fires: the service may act
+		// on user_name, and anyone who may write the channel can add an
+		// entry in another's name.
+		if ok, _, err := c.VerifyNow(ctx, m); err != nil || !ok[0] {
+			log.Warn("an outgoing hook skipped a message not known to be its author's", "message", m.ID.String(), "user", m.User)
 			continue
 		}
 		claimed, err := d.s.rdb.SetNX(ctx, recordKey(h.ID)+":fired:"+m.Channel+":"+m.ID.String(), "1", 10*time.Minute).Result()

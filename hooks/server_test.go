@@ -398,18 +398,22 @@ func TestHooksWithAccounts(t *testing.T) {
 	}
 }
 
-// An outgoing hook POSTs a person's message that starts with its
+// An outgoing hook POSTs a person's signed message that starts with its
 // trigger (Mattermost's fields) and posts the answer in its thread, as
-// the hook; a bot's message never fires it; two servers fire it once.
+// the hook; a bot's message and an entry forged in a person's name never
+// fire it; two servers fire it once.
 func TestOutgoingHook(t *testing.T) {
 	srv := redistest.Start(t, redistest.RealOnly())
 	rdb := srv.Client(t)
 	ctx := ctxT(t)
-	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice"})
+	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer alice.Close()
+	if err := alice.RegisterKey(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -446,6 +450,12 @@ func TestOutgoingHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := alice.BroadcastMessage(ctx, "ops", "deployment is not a trigger"); err != nil {
+		t.Fatal(err)
+	}
+	// An entry added in alice's name by another writer of the channel
+	// (unsigned) does not fire: the service may act on user_name.
+	if err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("ops"),
+		Values: []any{"user", "alice", "text", "deploy forged", "ts", time.Now().UnixMilli(), "mid", "m-forged", "channel_id", "1"}}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	sent, err := alice.BroadcastMessage(ctx, "ops", "deploy prod")

@@ -338,12 +338,11 @@ func TestOpenFileKey(t *testing.T) {
 	}
 }
 
-// A hook's message is drawn as a bot's, never a person's: "BOT ci (via
-// hook)".
+// A hook's message is drawn as a bot's, never a person's: "BOT ci".
 func TestHookMessageShownAsBot(t *testing.T) {
 	f := newFakeBackend("me")
 	f.add("general", chat.HookAuthor("ci"), "build *green*", fixedTime)
 	s := newTestScreen(100, 24)
 	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "BOT ci (via hook): build green")
+	s.waitText(t, "BOT ci: build green")
 }

@@ -57,7 +57,7 @@ const (
 	alignFrom     = 40
 	maxNameColumn = 12
 	// maxHookColumn is the widest the name column grows for a hook's
-	// name ("BOT grafana (via hook)").
+	// name ("BOT alertmanager").
 	maxHookColumn = 24
 )
 
@@ -237,11 +237,12 @@ func ellipsisEnd(s string, width int) string {
 	return s[:end] + "…"
 }
 
-// shownAuthor is how the log names an author: a hook as "BOT <name> (via
-// hook)", so that it never passes for a person.
+// shownAuthor is how the log names an author: a hook as "BOT <name>",
+// which no person's name can read as (names have no spaces), and short
+// enough for the name column.
 func shownAuthor(user string) string {
-	if _, hook := chat.HookName(user); hook {
-		return "BOT " + sanitize(chat.ShownAuthor(user))
+	if name, hook := chat.HookName(user); hook {
+		return "BOT " + name
 	}
 	return user
 }

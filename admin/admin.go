@@ -55,7 +55,7 @@ func GeneratePassword() string { return rand.Text() + rand.Text()[:6] }
 // checkName checks an account name: rtchat's naming rule, and not
 // "default" (Redis's own user).
 func checkName(name string) error {
-	if err := chat.ValidateName(name); err != nil {
+	if err := chat.ValidateAccount(name); err != nil {
 		return fmt.Errorf("account name: %w", err)
 	}
 	if name == "default" {
@@ -213,7 +213,7 @@ func (a *Admin) RemoveMembers(ctx context.Context, name string, members []string
 		return err
 	}
 	for _, m := range members {
-		if err := chat.ValidateName(m); err != nil {
+		if err := chat.ValidateAccount(m); err != nil {
 			return fmt.Errorf("member name: %w", err)
 		}
 	}

@@ -102,7 +102,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("new chat client: no Redis connection")
 	}
 	if _, hook := HookName(o.User); !hook {
-		if err := ValidateName(o.User); err != nil {
+		if err := ValidateAccount(o.User); err != nil {
 			return o, fmt.Errorf("user name: %w", err)
 		}
 	}

@@ -42,6 +42,9 @@ func PrivateName(conv string) (string, bool) { return strings.CutPrefix(conv, pr
 // "+" or "@" (see ValidateName).
 func ValidateConv(conv string) error {
 	if name, ok := PeerOf(conv); ok {
+		if _, bot := IntegrationName(name); bot {
+			return ErrBotDM
+		}
 		return ValidateName(name)
 	}
 	if name, ok := PrivateName(conv); ok {
@@ -226,7 +229,7 @@ func (c *Client) Prepare(ctx context.Context, name string, create bool) (Prepare
 // answers as Prepare does.
 func (c *Client) QueuePrepare(ctx context.Context, pipe redis.Pipeliner, name string, create bool) (finish func(context.Context) (Prepared, error)) {
 	name = strings.TrimPrefix(name, "#")
-	if err := ValidateConv(name); err != nil {
+	if err := checkConvFor(c.opts.User, name); err != nil {
 		return func(context.Context) (Prepared, error) { return Prepared{}, err }
 	}
 	_, dm := PeerOf(name)

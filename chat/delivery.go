@@ -171,7 +171,7 @@ func (fd *feed) openDM(ctx context.Context, conv string) error {
 // must exist (an admin makes those), and "@peer" opens the direct
 // conversation with peer. It returns the conversation.
 func (c *Client) Open(ctx context.Context, conv string) (Channel, error) {
-	if err := ValidateConv(conv); err != nil {
+	if err := checkConvFor(c.opts.User, conv); err != nil {
 		return Channel{}, err
 	}
 	if isDM(conv) {

@@ -26,20 +26,70 @@ func HookName(user string) (string, bool) {
 	return name, ok && validName(name)
 }
 
-// validAuthor reports whether user may author messages: a person's name,
-// or a hook's.
-func validAuthor(user string) bool {
-	if _, ok := HookName(user); ok {
-		return true
-	}
-	return validName(user)
+// A bot account ("bot:<name>") is an account of its own, made by an
+// admin with 'rtchat admin user add --bot NAME': a program that reads and
+// writes its channels as a person's client does (with accounts, as its
+// own ACL user, signing with its own key), but is shown as a bot and
+// never triggers other integrations. No person's name has a colon, so a
+// bot can never pass for a person either.
+
+// BotPrefix starts the name of a bot account.
+const BotPrefix = "bot:"
+
+// BotAuthor is the user name of bot account name.
+func BotAuthor(name string) string { return BotPrefix + name }
+
+// BotName says whether user is a bot account's name, and the bot's name.
+func BotName(user string) (string, bool) {
+	name, ok := strings.CutPrefix(user, BotPrefix)
+	return name, ok && validName(name)
 }
 
-// IsBot reports whether m comes from an integration rather than a person
-// (bots never trigger other integrations).
+// ValidateAccount checks the name of an account, one a client may run
+// as: a person's name, or a bot's ("bot:deploybot"). A hook's author is
+// not an account (its messages come only through rtchat hooks serve).
+func ValidateAccount(user string) error {
+	if _, ok := BotName(user); ok {
+		return nil
+	}
+	return ValidateName(user)
+}
+
+// IntegrationName says whether user is a hook's or a bot's, and the name
+// it goes by ("hook:grafana" and "bot:grafana" are both "grafana").
+func IntegrationName(user string) (string, bool) {
+	if name, ok := HookName(user); ok {
+		return name, true
+	}
+	return BotName(user)
+}
+
+// validAuthor reports whether user may author messages: a person's name,
+// a bot's or a hook's.
+func validAuthor(user string) bool {
+	_, bot := IntegrationName(user)
+	return bot || validName(user)
+}
+
+// IsBot reports whether m comes from an integration (a hook or a bot
+// account) rather than a person: bots never trigger other integrations.
 func (m *Message) IsBot() bool {
-	_, ok := HookName(m.User)
+	_, ok := IntegrationName(m.User)
 	return ok
+}
+
+// ErrBotDM refuses a direct conversation with a bot, either way (final:
+// not worth a retry).
+var ErrBotDM = errors.New("bots have no direct conversations; talk to a bot in a channel it is in")
+
+// checkConvFor is ValidateConv for conversations user may have: a bot
+// account has no direct conversations (nobody's client could name one
+// with it).
+func checkConvFor(user, conv string) error {
+	if _, bot := BotName(user); bot && isDM(conv) {
+		return ErrBotDM
+	}
+	return ValidateConv(conv)
 }
 
 // PrivateKey returns the signer's private key, encoded, for a tool that
@@ -57,18 +107,22 @@ func SignerFromKey(encoded string) (*Signer, error) {
 }
 
 // ShownAuthor is how an author is shown: a person by name, a hook as
-// "<name> (via hook)".
+// "<name> (via hook)", a bot account by its name (beside a BOT tag, as
+// for a hook).
 func ShownAuthor(user string) string {
 	if name, ok := HookName(user); ok {
 		return name + " (via hook)"
 	}
+	if name, ok := BotName(user); ok {
+		return name
+	}
 	return user
 }
 
-// validateAuthor is ValidateName for an author: a hook's name passes too
-// (an outgoing hook follows its channels as a member).
+// validateAuthor is ValidateName for an author: a hook's and a bot's
+// names pass too (an outgoing hook follows its channels as a member).
 func validateAuthor(user string) error {
-	if _, ok := HookName(user); ok {
+	if validAuthor(user) {
 		return nil
 	}
 	return ValidateName(user)

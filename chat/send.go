@@ -131,7 +131,7 @@ type aSend struct {
 // prepare checks d, signs its message and lays out the send script's
 // arguments.
 func (ob *outbox) prepare(ctx context.Context, d Draft, publish bool) (*aSend, error) {
-	if err := ValidateConv(d.Channel); err != nil {
+	if err := checkConvFor(ob.c.opts.User, d.Channel); err != nil {
 		return nil, err
 	}
 	text, err := cleanDraft(d, ob.c.opts.MaxMessageBytes)
@@ -472,7 +472,7 @@ func newOutbox(c *Client) *outbox {
 // the error that makes it unsendable (bad name, too long, no channel).
 // Validation errors are returned directly and nothing is queued.
 func (c *Client) Send(d Draft) (string, error) {
-	if err := ValidateConv(d.Channel); err != nil {
+	if err := checkConvFor(c.opts.User, d.Channel); err != nil {
 		return "", err
 	}
 	if _, err := cleanDraft(d, c.opts.MaxMessageBytes); err != nil {
@@ -522,7 +522,7 @@ func Retryable(err error) bool {
 		return false
 	}
 	for _, e := range []error{ErrInvalidName, ErrMessageTooLong, ErrEmptyMessage, ErrNoSuchChannel, ErrNoSuchUser, ErrNotOwner, ErrAdminOnly, ErrPrivateName,
-		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, ErrFileGone, ErrFileTooLarge, ErrFileMismatch, context.Canceled, context.DeadlineExceeded} {
+		ErrNoSuchMessage, ErrNotAuthor, ErrBadReaction, ErrDamaged, ErrNoLibrary, ErrFileGone, ErrFileTooLarge, ErrFileMismatch, ErrBotDM, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return false
 		}

@@ -468,7 +468,7 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if err := chat.ValidateName(c.User); err != nil {
+	if err := chat.ValidateAccount(c.User); err != nil {
 		bad("user", "%q is not a valid user name (%s); set RTCHAT_USER or --user", c.User, chat.NameHint)
 	}
 	c.validateRedis(bad)

@@ -449,6 +449,19 @@ func TestOutgoingHook(t *testing.T) {
 	if _, err := bot.BroadcastMessage(ctx, "ops", "deploy from a bot"); err != nil {
 		t.Fatal(err)
 	}
+	// A bot account's message is signed and verifies, and still never
+	// fires a hook (the loop rule).
+	account, err := chat.New(chat.Options{Redis: rdb, User: chat.BotAuthor("deploybot"), Signer: chat.NewSigner()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer account.Close()
+	if err := account.RegisterKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.BroadcastMessage(ctx, "ops", "deploy from a bot account"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := alice.BroadcastMessage(ctx, "ops", "deployment is not a trigger"); err != nil {
 		t.Fatal(err)
 	}

@@ -237,11 +237,11 @@ func ellipsisEnd(s string, width int) string {
 	return s[:end] + "…"
 }
 
-// shownAuthor is how the log names an author: a hook as "BOT <name>",
-// which no person's name can read as (names have no spaces), and short
-// enough for the name column.
+// shownAuthor is how the log names an author: a hook or a bot account as
+// "BOT <name>", which no person's name can read as (names have no
+// spaces), and short enough for the name column.
 func shownAuthor(user string) string {
-	if name, hook := chat.HookName(user); hook {
+	if name, bot := chat.IntegrationName(user); bot {
 		return "BOT " + name
 	}
 	return user

@@ -193,10 +193,10 @@ func (c *channelLog) intern(name string) uint32 {
 	n := uint32(len(c.names))
 	c.names = append(c.names, name)
 	c.index[name] = n
-	// A hook's name is shown whole ("BOT alertmanager": it must never
+	// A hook's or bot's name is shown whole ("BOT alertmanager": it must never
 	// read as a person's), so it may widen the column further.
 	w, limit := textWidth(name), maxNameColumn
-	if _, hook := chat.HookName(name); hook {
+	if _, bot := chat.IntegrationName(name); bot {
 		w, limit = textWidth(shownAuthor(name)), maxHookColumn
 	}
 	if w = min(w, limit); w > c.longest {

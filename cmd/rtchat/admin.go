@@ -19,6 +19,7 @@ const adminUsage = `Usage:
   rtchat admin install [--prune]                load this rtchat's functions, move old edits to their
                                                 authors, renew every account (after each upgrade)
   rtchat admin user add NAME [--password -]     make an account (prints a new password once; - reads one from stdin)
+  rtchat admin user add --bot NAME              make a bot account, bot:NAME (shown as a bot; never triggers hooks)
   rtchat admin user passwd NAME [--password -]  give an account a new password
   rtchat admin user del NAME                    remove an account (its messages stay)
   rtchat admin user renew NAME                  give an account this rtchat's rules again
@@ -44,6 +45,7 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	f.register(fs)
 	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")
 	members := fs.String("members", "", "comma-separated account `NAMES`")
+	bot := fs.Bool("bot", false, "with user add: make a bot account, bot:NAME, for a program (shown with a BOT tag; it never triggers hooks or bots)")
 	prune := fs.Bool("prune", false, "with install: remove the functions of older rtchat versions (their clients stop sending until upgraded)")
 	// "admin [common flags] hook …" has flags of its own.
 	lead := flag.NewFlagSet("", flag.ContinueOnError)
@@ -82,6 +84,9 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	case "channel delete":
 		return adminDone(ctx, a, std, a.DeleteChannel(ctx, name), "#%s deleted", name)
 	case "user add", "user passwd":
+		if _, already := chat.BotName(name); *bot && !already {
+			name = chat.BotAuthor(name)
+		}
 		return adminPassword(ctx, a, s, std, action, name, *password)
 	case "user del":
 		return adminDone(ctx, a, std, a.DeleteUser(ctx, name), "account %s removed", name)

@@ -160,7 +160,7 @@ func (c *conn) identify(ctx context.Context, cfg *config.Config) error {
 		return connectError(cfg, err)
 	case name == "default":
 		return nil
-	case chat.ValidateName(name) != nil:
+	case chat.ValidateAccount(name) != nil:
 		return fmt.Errorf("you are signed in to Redis as %q, which is not a valid rtchat user name (%s); ask an admin for an account made with 'rtchat admin user add'", name, chat.NameHint)
 	case cfg.UserSet && cfg.User != name:
 		return fmt.Errorf("you are signed in to Redis as account %s, so you are %s here, not %s; leave out --user, RTCHAT_USER and the config's user (or sign in with %s's account)", name, name, cfg.User, cfg.User)

@@ -43,7 +43,7 @@ func openSession(ctx context.Context, f *commonFlags, std stdio, ahead func(*cha
 		fmt.Fprintf(std.err, "rtchat: warning: %s\n", w)
 	}
 	log, closeLog := openLog(cfg, std.err)
-	if name := cfg.RedisUsername(); !cfg.UserSet && name != "" && name != "default" && chat.ValidateName(name) == nil {
+	if name := cfg.RedisUsername(); !cfg.UserSet && name != "" && name != "default" && chat.ValidateAccount(name) == nil {
 		// Signing in as an account, one is the account (identify checks
 		// it): its key, and the reads ahead, are its.
 		cfg.User = name

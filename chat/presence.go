@@ -449,6 +449,10 @@ func (pp *people) handleOwn(ctx context.Context, m *redis.Message) bool {
 			}
 			return true
 		}
+		if m.Payload == commandsChanged {
+			pp.c.emit(ctx, CommandsChangedEvent{})
+			return true
+		}
 		pp.c.emit(ctx, ChannelsChangedEvent{})
 	case pp.c.feed.plain.own[1]: // the user's own events
 		pp.c.prefs.handleUserEvent(ctx, m.Payload)

@@ -142,6 +142,10 @@ func (ps *prefs) countUnread(ctx context.Context, pages []*pageRead) error {
 // handleUserEvent turns a message on the user's events topic into a
 // ReadEvent ("channel\nid").
 func (ps *prefs) handleUserEvent(ctx context.Context, payload string) {
+	if raw, ok := strings.CutPrefix(payload, commandReplyMark); ok {
+		ps.handleCommandReply(raw)
+		return
+	}
 	channel, raw, ok := strings.Cut(payload, "\n")
 	if channel == settingsChanged && !ok {
 		ps.c.notices.add(settingsChanged, ps.handleSettings)

@@ -94,6 +94,8 @@ func (k Keys) AccountRights(user string, private []string, alsoRead ...string) [
 			Why: "list a new channel, number it"},
 		{Keys: prefixed("~", own), Commands: []string{"hset", "hsetnx", "hdel", "sadd", "srem", "zadd", "zrem", "zremrangebyscore", "pexpire"},
 			Why: "one's own record, channels, read markers, sessions, settings, signing keys, and list and inbox of direct conversations"},
+		{Channels: []string{"&" + k.CommandRuns()}, Commands: []string{"publish"},
+			Why: "run a server's slash command: hand it, signed, to rtchat hooks serve, which alone hears it (no account may subscribe: what is typed in a private channel stays there)"},
 		{Keys: []string{"%W~" + k.DMInbox("*")}, Commands: []string{"zadd"},
 			Why: "tell someone that one opened a conversation with them: add a notice to their inbox, which one may not read (ZADD tells nothing of what is there)"},
 	}

@@ -49,6 +49,7 @@ func (s *Server) NewDispatcher() *Dispatcher {
 // meanwhile and stopping the ones deleted.
 func (d *Dispatcher) Run(ctx context.Context) {
 	defer d.wg.Wait()
+	d.wg.Go(func() { d.takeCommands(ctx) }) // and the slash commands run
 	for {
 		if list, err := List(ctx, d.s.rdb); err == nil {
 			d.reconcile(ctx, list)

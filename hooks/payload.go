@@ -20,6 +20,9 @@ type payload struct {
 	Blocks      []block      `json:"blocks"`
 	// Mattermost's card and the like.
 	Props map[string]any `json:"props"`
+	// A slash command's answer: "ephemeral" (the default: to the person
+	// who ran it alone) or "in_channel".
+	ResponseType string `json:"response_type"`
 }
 
 type attachment struct {

@@ -8,6 +8,7 @@
 //
 //	rtchat:hooks          Set   hook ids
 //	rtchat:hook:<id>      Hash  name, channels, secret (its SHA-256), key (the hook's signing key), by, created
+//	                            [out, triggers, token: an outgoing hook; command, out, token: a slash command]
 //	rtchat:hook:<id>:seen:<sha256 of a body>  String  a POST stored in the last minute (its stream id)
 //	rtchat:hook:<id>:rate:<unix second>       String  POSTs this second
 package hooks
@@ -58,6 +59,10 @@ type Hook struct {
 	Target   string
 	Token    string
 
+	// Slash commands (Command set, "/deploy"): typed in any conversation,
+	// POSTed to Target with Token (Slack's fields). Channels is empty.
+	Command string
+
 	secretSum string // hex SHA-256 of the secret
 	key       string // the signing key (chat.Signer.PrivateKey)
 }
@@ -80,7 +85,7 @@ func sum(secret string) string {
 // admin by, and returns it with its secret: the URL's last part, shown
 // once (Redis keeps only its SHA-256).
 func Add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string) (*Hook, string, error) {
-	return add(ctx, rdb, name, channels, by, nil)
+	return add(ctx, rdb, name, channels, by, nil, "")
 }
 
 // Outgoing says where an outgoing hook POSTs, and on which words.
@@ -95,9 +100,8 @@ type Outgoing struct {
 // the message's thread. It returns the hook and the token its POSTs
 // carry, for the receiver to check.
 func AddOutgoing(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, out Outgoing, by string) (*Hook, string, error) {
-	u, err := url.Parse(out.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, "", fmt.Errorf("--url %q is not an http:// or https:// address", out.URL)
+	if err := checkURL(out.URL); err != nil {
+		return nil, "", err
 	}
 	var triggers []string
 	for _, w := range out.Triggers {
@@ -112,14 +116,23 @@ func AddOutgoing(ctx context.Context, rdb redis.UniversalClient, name string, ch
 		return nil, "", errors.New("an outgoing hook needs --trigger WORD[,WORD…]")
 	}
 	out.Triggers = triggers
-	return add(ctx, rdb, name, channels, by, &out)
+	return add(ctx, rdb, name, channels, by, &out, "")
 }
 
-func add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string, out *Outgoing) (*Hook, string, error) {
+// checkURL checks a URL rtchat POSTs to.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--url %q is not an http:// or https:// address", raw)
+	}
+	return nil
+}
+
+func add(ctx context.Context, rdb redis.UniversalClient, name string, channels []string, by string, out *Outgoing, command string) (*Hook, string, error) {
 	if err := chat.ValidateName(name); err != nil {
 		return nil, "", fmt.Errorf("hook name: %w", err)
 	}
-	if len(channels) == 0 {
+	if len(channels) == 0 && command == "" {
 		return nil, "", errors.New("a hook needs a channel to post to")
 	}
 	for i, c := range channels {
@@ -138,7 +151,10 @@ func add(ctx context.Context, rdb redis.UniversalClient, name string, channels [
 	}
 	for _, h := range hooks {
 		if h.Name == name {
-			return nil, "", fmt.Errorf("a hook called %s exists already (id %s); pick another name, or rotate its secret", name, h.ID)
+			return nil, "", fmt.Errorf("a hook called %s exists already (id %s); pick another name (--name), or rotate its secret", name, h.ID)
+		}
+		if command != "" && h.Command == command {
+			return nil, "", fmt.Errorf("the command %s exists already (hook %s); remove it first with 'rtchat admin command del %s'", command, h.Name, command)
 		}
 	}
 	var idb [8]byte
@@ -148,9 +164,14 @@ func add(ctx context.Context, rdb redis.UniversalClient, name string, channels [
 		secretSum: sum(secret), key: chat.NewSigner().PrivateKey()}
 	fields := []any{"name", h.Name, "channels", strings.Join(h.Channels, ","), "secret", h.secretSum,
 		"key", h.key, "by", h.By, "created", h.Created.Format(time.RFC3339)}
-	if out != nil {
+	if out != nil && command == "" {
 		h.Out, h.Target, h.Triggers, h.Token = true, out.URL, out.Triggers, newSecret()
 		fields = append(fields, "out", h.Target, "triggers", strings.Join(h.Triggers, ","), "token", h.Token)
+		secret = h.Token
+	}
+	if command != "" { // its URL is out.URL; its secret, the token
+		h.Command, h.Target, h.Token = command, out.URL, newSecret()
+		fields = append(fields, "command", h.Command, "out", h.Target, "token", h.Token)
 		secret = h.Token
 	}
 	pipe := rdb.TxPipeline()
@@ -177,12 +198,17 @@ func fromRecord(id string, v map[string]string) (*Hook, error) {
 		return nil, ErrNoHook
 	}
 	created, _ := time.Parse(time.RFC3339, v["created"])
-	h := &Hook{ID: id, Name: v["name"], Channels: strings.Split(v["channels"], ","), By: v["by"], Created: created,
-		secretSum: v["secret"], key: v["key"], Out: v["out"] != "", Target: v["out"], Token: v["token"]}
+	h := &Hook{ID: id, Name: v["name"], By: v["by"], Created: created,
+		secretSum: v["secret"], key: v["key"], Out: v["out"] != "" && v["command"] == "", Target: v["out"], Token: v["token"], Command: v["command"]}
+	if v["channels"] != "" {
+		h.Channels = strings.Split(v["channels"], ",")
+	}
 	if v["triggers"] != "" {
 		h.Triggers = strings.Split(v["triggers"], ",")
 	}
-	if _, ok := chat.HookName(chat.HookAuthor(h.Name)); !ok || h.secretSum == "" || h.key == "" || (h.Out && (len(h.Triggers) == 0 || h.Token == "")) {
+	damaged := h.secretSum == "" || h.key == "" || (h.Out && (len(h.Triggers) == 0 || h.Token == "")) ||
+		(h.Command != "" && (chat.ValidateCommand(h.Command) != nil || h.Token == "" || h.Target == "")) || (h.Command == "" && len(h.Channels) == 0)
+	if _, ok := chat.HookName(chat.HookAuthor(h.Name)); !ok || damaged {
 		return nil, fmt.Errorf("hook %s: its record is damaged; delete it and make it again", id)
 	}
 	return h, nil
@@ -227,19 +253,26 @@ func Find(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, 
 		return nil, err
 	}
 	for _, h := range hooks {
-		if h.ID == which || h.Name == which {
+		if h.ID == which || h.Name == which || (h.Command != "" && h.Command == which) {
 			return h, nil
 		}
 	}
 	return nil, fmt.Errorf("%w %q; 'rtchat admin hook list' lists them", ErrNoHook, which)
 }
 
-// Delete removes hook which (id or name): its URL stops working at once.
-// Its messages stay, signed.
-func Delete(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook, error) {
+// Delete removes hook which (id or name; a slash command by its name
+// too, "/deploy"): its URL stops working at once, and a command leaves
+// every window (keys: the schema its list is kept in). Its messages stay,
+// signed.
+func Delete(ctx context.Context, rdb redis.UniversalClient, keys chat.Keys, which string) (*Hook, error) {
 	h, err := Find(ctx, rdb, which)
 	if err != nil {
 		return nil, err
+	}
+	if h.Command != "" {
+		if err := chat.DeleteCommand(ctx, rdb, keys, h.Command); err != nil {
+			return nil, err
+		}
 	}
 	pipe := rdb.TxPipeline()
 	pipe.Del(ctx, recordKey(h.ID))
@@ -259,7 +292,7 @@ func Rotate(ctx context.Context, rdb redis.UniversalClient, which string) (*Hook
 	}
 	secret := newSecret()
 	field, value := "secret", sum(secret)
-	if h.Out { // an outgoing hook's secret is the token its POSTs carry
+	if h.Out || h.Command != "" { // an outgoing hook's secret is the token its POSTs carry
 		field, value, h.Token = "token", secret, secret
 	}
 	if err := rdb.HSet(ctx, recordKey(h.ID), field, value).Err(); err != nil {

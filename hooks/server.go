@@ -47,6 +47,9 @@ type ServerOptions struct {
 	MaxLen int64
 	// Logger receives one line per POST (never a secret).
 	Logger *slog.Logger
+	// PublicURL is where the services of slash commands reach this
+	// server, for their response_url (default http://127.0.0.1:8065).
+	PublicURL string
 }
 
 // Server answers incoming webhooks. It keeps nothing of its own between
@@ -62,8 +65,10 @@ type Server struct {
 
 type hookClient struct {
 	c        *chat.Client
+	signer   *chat.Signer
 	mu       sync.Mutex
 	prepared map[string]bool // channels whose id the client has
+	keyed    bool            // its key is registered
 }
 
 // NewServer returns a server storing messages on rdb.
@@ -79,6 +84,9 @@ func NewServer(rdb redis.UniversalClient, opts ServerOptions) *Server {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PublicURL == "" {
+		opts.PublicURL = "http://127.0.0.1:8065"
 	}
 	return &Server{rdb: rdb, opts: opts, clients: map[string]*hookClient{}}
 }
@@ -101,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Allow", http.MethodPost)
 		answer(w, http.StatusMethodNotAllowed, "invalid_method")
 	})
+	mux.HandleFunc("POST /commands/{trigger}/{secret}", s.respond)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.rdb.Ping(r.Context()).Err(); err != nil {
 			answer(w, http.StatusServiceUnavailable, "redis_unavailable")
@@ -155,8 +164,8 @@ func (s *Server) store(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	given := sum(secret)
 	match := subtle.ConstantTimeCompare([]byte(given), []byte(want)) == 1
-	if err == nil && h.Out {
-		err = ErrNoHook // an outgoing hook takes no POSTs
+	if err == nil && (h.Out || h.Command != "") {
+		err = ErrNoHook // an outgoing hook or a command takes no POSTs
 	}
 	switch {
 	case errors.Is(err, ErrNoHook):
@@ -282,7 +291,7 @@ func (s *Server) send(ctx context.Context, h *Hook, channel, text string) (chat.
 	if !ready {
 		// The hook's key is registered (again: an admin may have wiped
 		// it) before its first message a channel.
-		if err := hc.c.RegisterKey(ctx); err != nil {
+		if err := s.register(ctx, hc); err != nil {
 			return chat.Sent{}, err
 		}
 		if _, err := hc.c.Prepare(ctx, channel, false); err != nil {
@@ -293,6 +302,29 @@ func (s *Server) send(ctx context.Context, h *Hook, channel, text string) (chat.
 		hc.mu.Unlock()
 	}
 	return hc.c.Broadcast(ctx, chat.Draft{Channel: channel, Text: text})
+}
+
+// registered registers hc's key once (for the answers a command sends to
+// a person alone, which carry no channel).
+func (s *Server) registered(ctx context.Context, hc *hookClient) error {
+	hc.mu.Lock()
+	keyed := hc.keyed
+	hc.mu.Unlock()
+	if keyed {
+		return nil
+	}
+	return s.register(ctx, hc)
+}
+
+// register registers hc's key.
+func (s *Server) register(ctx context.Context, hc *hookClient) error {
+	if err := hc.c.RegisterKey(ctx); err != nil {
+		return err
+	}
+	hc.mu.Lock()
+	hc.keyed = true
+	hc.mu.Unlock()
+	return nil
 }
 
 // client is h's chat client, made on first use.
@@ -311,7 +343,7 @@ func (s *Server) client(h *Hook) (*hookClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &hookClient{c: c, prepared: map[string]bool{}}
+	hc := &hookClient{c: c, signer: signer, prepared: map[string]bool{}}
 	s.clients[h.ID+h.key] = hc
 	return hc, nil
 }

@@ -256,7 +256,7 @@ func TestHookRotateAndDelete(t *testing.T) {
 	if _, _, err := hooks.Add(ctx, rdb, "grafana", []string{"alerts"}, "admin"); err == nil {
 		t.Error("a second hook of the same name was made")
 	}
-	if _, err := hooks.Delete(ctx, rdb, h.ID); err != nil {
+	if _, err := hooks.Delete(ctx, rdb, chat.DefaultKeys(), h.ID); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, _ := post(t, h.URL(web.URL, fresh), "application/json", `{"text":"gone"}`); code != 404 {

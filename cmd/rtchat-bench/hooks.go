@@ -152,7 +152,7 @@ func (b *bench) webhooks(ctx context.Context, rdb *redis.Client, left *leftovers
 		if err != nil {
 			return result{}, err
 		}
-		defer hooks.Delete(context.WithoutCancel(ctx), rdb, h.ID)
+		defer hooks.Delete(context.WithoutCancel(ctx), rdb, chat.DefaultKeys(), h.ID)
 		urls = append(urls, h.URL(base, secret))
 	}
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}, Timeout: 10 * time.Second}

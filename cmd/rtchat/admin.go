@@ -29,6 +29,7 @@ const adminUsage = `Usage:
   rtchat admin channel remove-member NAME --members a,b
   rtchat admin channel delete NAME              delete a public channel and its history
   rtchat admin hook add|list|rotate|del …       incoming webhooks ('rtchat admin hook --help')
+  rtchat admin command add|list|rotate|del …    slash commands ('rtchat admin command --help')
 
 Run it as Redis's default user or one allowed ACL (REDIS_USERNAME,
 REDIS_PASSWORD); connection flags as for every command (--redis, --config).
@@ -52,9 +53,13 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	lead.SetOutput(io.Discard)
 	var lf commonFlags
 	lf.register(lead)
-	if lead.Parse(args) == nil && lead.NArg() > 0 && lead.Arg(0) == "hook" {
+	if lead.Parse(args) == nil && lead.NArg() > 0 && (lead.Arg(0) == "hook" || lead.Arg(0) == "command") {
 		rest := lead.Args()
-		return runAdminHook(ctx, append(slices.Clone(args[:len(args)-len(rest)]), rest[1:]...), std)
+		sub := append(slices.Clone(args[:len(args)-len(rest)]), rest[1:]...)
+		if lead.Arg(0) == "command" {
+			return runAdminCommand(ctx, sub, std)
+		}
+		return runAdminHook(ctx, sub, std)
 	}
 	pos, err := parse(fs, args)
 	if err != nil {

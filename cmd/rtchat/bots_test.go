@@ -7,8 +7,8 @@ import (
 
 // A bot account is an account of its own (a real ACL user): it sends
 // signed messages that read as a bot's, in the window, in tail and in
-// tail --json; it has no direct conversations either way; an account
-// made without --bot can never be one.
+// tail --json; it has no direct conversations either way, and may not
+// send as a person.
 func TestBotAccount(t *testing.T) {
 	isolate(t)
 	srv, pw := withAccounts(t, "alice")

@@ -111,8 +111,11 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 		}
 		for _, h := range list {
 			kind := "in"
-			if h.Out {
+			switch {
+			case h.Out:
 				kind = "out " + strings.Join(h.Triggers, ",") + " → " + h.Target
+			case h.Command != "":
+				kind = "command " + h.Command + " → " + h.Target
 			}
 			fmt.Fprintf(std.out, "%s\t%s\t%s\t%s\tby %s\t%s\n", h.ID, h.Name, strings.Join(h.Channels, ","), kind, h.By, h.Created.Format(time.DateOnly))
 		}
@@ -131,11 +134,119 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintln(std.out, h.URL(*base, secret))
 		return nil
 	case "del":
-		h, err := hooks.Delete(ctx, rdb, pos[1])
+		h, err := hooks.Delete(ctx, rdb, keysOf(cfg), pos[1])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(std.err, "hook %s removed; its URL no longer works (its messages stay)\n", h.Name)
+		return nil
+	}
+	fs.Usage()
+	return errUsage
+}
+
+// commandUsage lists what "rtchat admin command" does.
+const commandUsage = `Usage:
+  rtchat admin command add /NAME --url URL [--description TEXT] [--usage ARGS] [--name BOT]
+                                   add a slash command to every window: /NAME typed there is
+                                   POSTed to URL (Slack's fields) by 'rtchat hooks serve', and
+                                   the answer shown; prints the token POSTs carry once
+  rtchat admin command list        list the commands
+  rtchat admin command rotate /NAME  give a command a new token (prints it)
+  rtchat admin command del /NAME   remove a command from every window
+`
+
+// runAdminCommand manages slash commands.
+func runAdminCommand(ctx context.Context, args []string, std stdio) error {
+	var f commonFlags
+	fs := newFlagSet("admin command", "add|list|rotate|del …", "Manage the server's slash commands (Integrations in the README).", std.err)
+	fs.Usage = func() {
+		fmt.Fprint(std.err, commandUsage, "\nFlags:\n")
+		printFlags(std.err, fs)
+	}
+	f.register(fs)
+	target := fs.String("url", "", "with add: the `URL` a run is POSTed to")
+	desc := fs.String("description", "", "with add: what the command does, shown by F1")
+	usage := fs.String("usage", "", "with add: its arguments, shown by F1 (e.g. \"[branch]\")")
+	name := fs.String("name", "", "with add: who its answers in a conversation are from (default: the command's name; shown BOT NAME)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || (pos[0] != "list" && len(pos) != 2) {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := f.load()
+	if err != nil {
+		return err
+	}
+	log, closeLog := openLog(cfg, std.err)
+	defer closeLog()
+	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	rdb, keys := cn.rdb, keysOf(cfg)
+	command := ""
+	if len(pos) == 2 {
+		command = "/" + strings.TrimPrefix(pos[1], "/")
+	}
+	switch pos[0] {
+	case "add":
+		if *target == "" {
+			return errors.New("admin command add needs --url URL: where a run is POSTed")
+		}
+		h, token, err := hooks.AddCommand(ctx, rdb, keys, hooks.CommandSpec{Command: command, URL: *target, Name: *name, Description: *desc, Usage: *usage}, cfg.User)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "command %s (hook %s, id %s): runs go to %s while 'rtchat hooks serve' runs; answers come from BOT %s. The token its POSTs carry:\n",
+			h.Command, h.Name, h.ID, h.Target, h.Name)
+		fmt.Fprintln(std.out, token)
+		return nil
+	case "list":
+		list, err := chat.ListCommands(ctx, rdb, keys)
+		if err != nil {
+			return err
+		}
+		all, err := hooks.List(ctx, rdb)
+		if err != nil {
+			return err
+		}
+		for _, c := range list {
+			target := "(no hook: remove it with 'rtchat admin command del " + c.Name + "')"
+			for _, h := range all {
+				if h.Command == c.Name {
+					target = h.Target
+				}
+			}
+			fmt.Fprintf(std.out, "%s\t%s\t%s\t%s\n", c.Name, c.Usage, target, c.Description)
+		}
+		return nil
+	case "rotate":
+		h, token, err := hooks.Rotate(ctx, rdb, command)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "command %s's POSTs carry a new token:\n", h.Command)
+		fmt.Fprintln(std.out, token)
+		return nil
+	case "del":
+		h, err := hooks.Delete(ctx, rdb, keys, command)
+		if errors.Is(err, hooks.ErrNoHook) {
+			// A command whose hook went (deleted as a hook): its entry goes too.
+			if derr := chat.DeleteCommand(ctx, rdb, keys, command); derr != nil {
+				return derr
+			}
+			fmt.Fprintf(std.err, "command %s removed\n", command)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(std.err, "command %s removed from every window\n", h.Command)
 		return nil
 	}
 	fs.Usage()
@@ -153,6 +264,7 @@ func runHooks(ctx context.Context, args []string, std stdio) error {
 	cert := fs.String("tls-cert", "", "serve HTTPS with the certificate in `FILE` (with --tls-key)")
 	key := fs.String("tls-key", "", "the certificate's private key `FILE`")
 	rate := fs.Int("rate", hooks.DefaultRate, "POSTs a second one hook may make (429 over it)")
+	public := fs.String("url", "", "the `BASE` address services reach this server at, for slash commands' response_url (default: http(s)://ADDR)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -191,23 +303,29 @@ func runHooks(ctx context.Context, args []string, std stdio) error {
 	if cn.Embedded() {
 		opts.ScriptMode = chat.ScriptsEval
 	}
-	s := hooks.NewServer(cn.rdb, opts)
-	defer s.Close()
-	// Outgoing hooks fire while the server runs.
-	dctx, stopOut := context.WithCancel(ctx)
-	outDone := make(chan struct{})
-	go func() { s.NewDispatcher().Run(dctx); close(outDone) }()
-	defer func() { stopOut(); <-outDone }()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w; is something else there? choose another --addr", *addr, err)
 	}
-	web := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, ErrorLog: nil}
 	scheme := "http"
 	if *cert != "" {
-		web.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		scheme = "https"
+	}
+	opts.PublicURL = *public
+	if opts.PublicURL == "" {
+		opts.PublicURL = scheme + "://" + ln.Addr().String()
+	}
+	s := hooks.NewServer(cn.rdb, opts)
+	defer s.Close()
+	// Outgoing hooks fire, and slash commands run, while the server runs.
+	dctx, stopOut := context.WithCancel(ctx)
+	outDone := make(chan struct{})
+	go func() { s.NewDispatcher().Run(dctx); close(outDone) }()
+	defer func() { stopOut(); <-outDone }()
+	web := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, ErrorLog: nil}
+	if *cert != "" {
+		web.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	fmt.Fprintf(std.err, "rtchat: answering webhooks on %s://%s (Ctrl+C stops)\n", scheme, ln.Addr())
 	done := make(chan error, 1)

@@ -153,6 +153,7 @@ type App struct {
 	keep     *keeper
 	members  *memberPane
 	files    *transfers
+	servers  serverCommands // the server's slash commands (servercmds.go)
 
 	bindings map[string][]string // action → keys
 	keys     map[string]string   // key → action
@@ -539,6 +540,7 @@ func (a *App) startup() {
 	wg.Go(func() { a.readAway(mine) })
 	wg.Go(a.refreshChannels)
 	wg.Go(a.threads.loadThreadMarks)
+	wg.Go(a.loadServerCommands)
 	wg.Wait()
 }
 

@@ -22,6 +22,7 @@ type Backend interface {
 	People
 	Attention
 	Files
+	ServerCommands
 	// Verify says whether message id of channel is its author's (never
 	// blocks; a pending answer comes as a VerifiedEvent).
 	Verify(channel string, id chat.ID) chat.Verdict

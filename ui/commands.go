@@ -110,6 +110,9 @@ type parsed struct {
 	cmd     *commandSpec // the command, if the line is one
 	arg     string
 	problem string // what is wrong and what to type instead
+	// unknown is a command rtchat does not have ("/deploy"): maybe the
+	// server's (problem says what to do if not).
+	unknown string
 }
 
 // parseInput understands one line of input. It never fails: bad usage
@@ -134,7 +137,8 @@ func parseInput(text string) parsed {
 		}
 		return parsed{cmd: &c, arg: arg}
 	}
-	return parsed{problem: fmt.Sprintf("unknown command /%s; type /help for the list (start with // to send text beginning with /)", name)}
+	return parsed{unknown: "/" + name, arg: arg,
+		problem: fmt.Sprintf("unknown command /%s; type /help for the list (start with // to send text beginning with /)", name)}
 }
 
 // runInput handles one line of input: a command or a message, and shows
@@ -160,6 +164,14 @@ func (a *App) runInput(text string) bool {
 		return false
 	}
 	p := parseInput(text)
+	if p.unknown != "" && chat.ValidateCommand(p.unknown) == nil {
+		if _, known, unsure := a.serverCommand(p.unknown); known || unsure {
+			if err := a.runServerCommand(p.unknown, p.arg); err != nil {
+				a.errorLine("%v", err)
+			}
+			return true
+		}
+	}
 	switch {
 	case p.problem != "":
 		a.errorLine("%s", p.problem)
@@ -414,6 +426,9 @@ func (a *App) completions(text string) (prefix string, cands []string) {
 	if !strings.Contains(text, " ") && strings.HasPrefix(text, "/") {
 		for _, c := range commandTable() {
 			cands = append(cands, "/"+c.name+" ")
+		}
+		for _, c := range a.servers.list {
+			cands = append(cands, c.Name+" ")
 		}
 		return "", filterPrefix(cands, text)
 	}

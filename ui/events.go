@@ -44,6 +44,10 @@ func (a *App) handleEvent(ev chat.Event) {
 		a.model.online[e.User] = e.Online
 	case chat.ChannelsChangedEvent:
 		a.spawn(a.refreshChannels)
+	case chat.CommandsChangedEvent:
+		a.spawn(a.loadServerCommands)
+	case chat.CommandReplyEvent:
+		a.commandReply(e.Reply)
 	case chat.TruncatedEvent:
 		a.channel(e.Channel).log.append(newSystemLine(lineSystem, "history truncated: older messages were trimmed from the stream before this window could show them"))
 	case chat.ResetEvent:

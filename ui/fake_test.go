@@ -33,6 +33,10 @@ type fakeBackend struct {
 	// messages SendFile made.
 	files     map[string][]byte
 	sentFiles []chat.Message
+	// commands are the server's slash commands; runs what RunCommand
+	// took ("conv /command text").
+	commands []chat.ServerCommand
+	runs     []string
 }
 
 // lastDraft is the newest draft Send took (the zero Draft when none).

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -160,6 +161,9 @@ func (a *App) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 // the keys bound now.
 func (a *App) helpRows() []overlayRow {
 	sections := helpSections(a.bindings)
+	if sec, ok := a.serverCommandsHelp(); ok {
+		sections = slices.Insert(sections, 0, sec) // first: what is this server's own
+	}
 	left := 0
 	for _, sec := range sections {
 		for _, it := range sec.items {
@@ -170,7 +174,7 @@ func (a *App) helpRows() []overlayRow {
 	var rows []overlayRow
 	for i, sec := range sections {
 		if i > 0 {
-			rows = append(rows, overlayRow{})
+			rows = append(rows, overlayRow{style: a.st.log.base}) // the log's colours, not the terminal's
 		}
 		rows = append(rows, overlayRow{text: sec.title, style: a.st.log.system.Bold(true)})
 		for _, it := range sec.items {

@@ -130,6 +130,12 @@ func (f *benchBackend) SendFile(context.Context, chat.Upload) (chat.Sent, error)
 func (f *benchBackend) FetchFile(context.Context, string, chat.Message, io.Writer, func(int64, int64)) error {
 	return chat.ErrFileGone
 }
+
+// nor runs server commands.
+func (f *benchBackend) ServerCommands(context.Context) ([]chat.ServerCommand, error) { return nil, nil }
+func (f *benchBackend) RunCommand(context.Context, string, string, string) (string, error) {
+	return "", chat.ErrNoSuchCommand
+}
 func (f *benchBackend) MaxFileBytes() int64                                       { return chat.DefaultMaxFileBytes }
 func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                       { return chat.Verified }
 func (f *benchBackend) ChangeSettings(context.Context, chat.SettingsChange) error { return nil }

@@ -61,7 +61,7 @@ func commands() []command {
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
 		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},
 		{"serve", "[--addr 127.0.0.1:6379] [--password-file FILE] [--allow-remote]", "run the embedded in-memory server in the foreground", runServe},
-		{"hooks", "serve [--addr 127.0.0.1:8065] [--allow-remote] [--tls-cert F --tls-key F]", "answer incoming webhooks (Slack's and Mattermost's formats) into channels; 'rtchat admin hook add' makes them", runHooks},
+		{"hooks", "serve [--addr 127.0.0.1:8065] [--allow-remote] [--tls-cert F --tls-key F]", "answer incoming webhooks (Slack's and Mattermost's formats) into channels, fire outgoing hooks, run slash commands; 'rtchat admin hook add' and 'rtchat admin command add' make them", runHooks},
 		{"completion", "bash|zsh|fish", "print a shell completion script: commands, flags, channel names from the server", runCompletion},
 	}
 }

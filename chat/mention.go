@@ -50,3 +50,26 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// everyone are the words that call on everyone in a conversation, as
+// Slack's <!here>, <!channel> and <!everyone> (an incoming hook's alerts
+// use them).
+var everyone = []string{"here", "channel", "everyone"}
+
+// CallsEveryone reports whether text calls on everyone in its
+// conversation: "@here", "@channel" or "@everyone" as a word, in any
+// letter case (the bare words are not: "here" is just a word).
+func CallsEveryone(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' || (i > 0 && nameByte(lowerByte(text[i-1]))) {
+			continue
+		}
+		rest := text[i+1:]
+		for _, w := range everyone {
+			if len(rest) >= len(w) && hasFoldedPrefix(rest, w) && (len(rest) == len(w) || !nameByte(lowerByte(rest[len(w)]))) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -116,7 +116,7 @@ func (ps *prefs) countUnread(ctx context.Context, pages []*pageRead) error {
 				return // one's own, read, or not a line of the channel
 			}
 			u.Count++
-			if Mentions(m.Text, ps.c.opts.User) {
+			if Mentions(m.Text, ps.c.opts.User) || CallsEveryone(m.Text) {
 				u.Mentions++
 			}
 		}

@@ -38,6 +38,27 @@ func TestMentions(t *testing.T) {
 	}
 }
 
+// @here, @channel and @everyone (Slack's <!here> from a hook) call on
+// everyone; the bare words, or inside a word, do not.
+func TestCallsEveryone(t *testing.T) {
+	for text, want := range map[string]bool{
+		"@here the deploy failed": true,
+		"[FIRING] @channel":       true,
+		"ping @Everyone!":         true,
+		"(@here)":                 true,
+		"here we go":              false,
+		"channel 4":               false,
+		"mail@here.example":       false,
+		"@hereafter":              false,
+		"@":                       false,
+		"":                        false,
+	} {
+		if got := chat.CallsEveryone(text); got != want {
+			t.Errorf("CallsEveryone(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
 // history waits for the HistoryEvent of channel that r received.
 func history(r *recorder, channel string) chat.HistoryEvent {
 	r.t.Helper()

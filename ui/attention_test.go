@@ -39,7 +39,7 @@ func notification(title, body string) string {
 
 func TestNotificationsReachThePerson(t *testing.T) {
 	f := conversation()
-	f.mine = []string{"general", "random", "ops", "@bob"}
+	f.mine = []string{"general", "random", "ops", "@bob", "alerts"}
 	f.settings = chat.Settings{Levels: map[string]chat.Level{"ops": chat.LevelAll, "random": chat.LevelMute}, Pinned: map[string]bool{}}
 	s := newTestScreen(100, 30)
 	term := &testio.Buffer{}
@@ -81,6 +81,10 @@ func TestNotificationsReachThePerson(t *testing.T) {
 	s.key(tcell.KeyCtrlU, 0)
 	f.live("general", "carol", "the deploy is stuck")
 	expect("a highlight word", notification("carol in #general", "the deploy is stuck"))
+	// A hook's @here (Slack's <!here>) calls on everyone.
+	quiet("a bare here", func() { f.live("alerts", chat.HookAuthor("alertmanager"), "here we go") })
+	f.live("alerts", chat.HookAuthor("alertmanager"), "@here prod is down")
+	expect("@here", notification("BOT alertmanager in #alerts", "@here prod is down"))
 	if strings.Contains(term.String(), "hello alice") {
 		t.Fatal("a muted channel notified")
 	}

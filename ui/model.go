@@ -82,10 +82,10 @@ func (m *model) highlightWords(s chat.Settings) []string {
 	return words
 }
 
-// isMention reports whether text calls on the user: their name or a
-// highlight word.
+// isMention reports whether text calls on the user: their name, a
+// highlight word, or @here, @channel or @everyone.
 func (m *model) isMention(text string) bool {
-	return chat.Mentions(text, m.me) || m.highlighted(text)
+	return chat.Mentions(text, m.me) || chat.CallsEveryone(text) || m.highlighted(text)
 }
 
 // level is conv's notification level.

@@ -147,18 +147,21 @@ return {out, states, changes, odd}
 `
 
 // searchScriptSource scans a stream backwards from a cursor and returns
-// the entries whose text contains the needle (ASCII letters compared in
-// lower case).
+// the entries that match a query (see Query): every term in the text
+// (or a file's name), ASCII letters compared in lower case, and the
+// filters.
 //
 //	KEYS: 1 stream, 2 state Hash
-//	ARGV: 1 upper end of the scan ("+" or "(" id), 2 needle (lower case),
-//	      3 hits wanted, 4 entries to scan at most, 5 chunk size, 6 the
-//	      longest value returned
+//	ARGV: 1 upper end of the scan ("+" or "(" id), 2 the terms (lower
+//	      case, one a line), 3 hits wanted, 4 entries to scan at most, 5
+//	      chunk size, 6 the longest value returned, 7 the author ("" for
+//	      anyone), 8 lower end of the scan ("-" or an id), 9 flags: "l"
+//	      has a link, "f" has a file, "t" is in a thread
 //
 // Only messages are searched (thread replies too; not edits, deletes,
 // reactions). It returns {hits (entries as XREVRANGE gives them), id of
-// the last entry scanned, 1 when the start of the stream was reached,
-// entries scanned, the hits' states, their changes, odd keys}.
+// the last entry scanned, 1 when the lower end was reached, entries
+// scanned, the hits' states, their changes, odd keys}.
 const searchScriptSource = luaCommon + `
 local function EMPTY(odd) return {{}, '', 1, 0, {}, {}, odd} end
 ` + readGuard + `
@@ -168,22 +171,39 @@ local function finish(r)
   r[7] = odd
   return r
 end
+local terms = {}
+for t in string.gmatch(ARGV[2], '[^\n]+') do terms[#terms + 1] = t end
+local from, lo, flags = ARGV[7], ARGV[8], ARGV[9]
+local link, file, thread = string.find(flags, 'l', 1, true), string.find(flags, 'f', 1, true), string.find(flags, 't', 1, true)
+local function matches(f)
+  local text, user, fj, re, shown = nil, nil, nil, nil, true
+  for i = 1, #f, 2 do
+    local k = f[i]
+    if k == 'text' then text = f[i + 1]
+    elseif k == 'user' then user = f[i + 1]
+    elseif k == 'file' then fj = f[i + 1]
+    elseif k == 'thread' then re = f[i + 1]
+    elseif k == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action' then shown = false end
+  end
+  if not shown or not text then return false end
+  if (from ~= '' and user ~= from) or (file and not fj) or (thread and not re) then return false end
+  if #terms == 0 and not link then return true end
+  local hay = string.lower(text)
+  if fj then hay = hay .. ' ' .. string.lower(string.match(fj, '"name":"(.-)"') or '') end
+  for _, t in ipairs(terms) do
+    if not string.find(hay, t, 1, true) then return false end
+  end
+  return not link or string.find(hay, 'http://', 1, true) or string.find(hay, 'https://', 1, true)
+end
 local want, budget, chunk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local hi, hits, scanned, last = ARGV[1], {}, 0, ''
 while scanned < budget do
   local n = math.min(chunk, budget - scanned)
-  local batch = redis.call('XREVRANGE', KEYS[1], hi, '-', 'COUNT', n)
+  local batch = redis.call('XREVRANGE', KEYS[1], hi, lo, 'COUNT', n)
   for _, e in ipairs(batch) do
     scanned = scanned + 1
     last = e[1]
-    local f, text, shown = e[2], nil, true
-    for i = 1, #f, 2 do
-      if f[i] == 'text' then text = f[i + 1]
-      elseif f[i] == 'kind' and f[i + 1] ~= '' and f[i + 1] ~= 'action' then shown = false end
-    end
-    if shown and text and string.find(string.lower(text), ARGV[2], 1, true) then
-      hits[#hits + 1] = e
-    end
+    if matches(e[2]) then hits[#hits + 1] = e end
     if #hits >= want then return finish({hits, last, 0, scanned}) end
   end
   if #batch < n then return finish({hits, last, 1, scanned}) end

@@ -2,8 +2,11 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Search limits: one call scans at most SearchScan entries inside Redis
@@ -26,28 +29,72 @@ type SearchPage struct {
 	Scanned int
 }
 
-// Search looks for query in the text of channel's messages, newest first,
-// on the server: it returns up to limit hits found in the next SearchScan
-// entries before cursor (the zero ID starts at the newest entry). A page
-// may hold fewer hits and still not be Done; ask again with its Next.
+// Search looks for query (see ParseQuery: words, "phrases" and filters;
+// in: is ignored, the conversation is channel) in channel's messages,
+// newest first, on the server: it returns up to limit hits found in the
+// next SearchScan entries before cursor (the zero ID starts at the newest
+// entry). A page may hold fewer hits and still not be Done; ask again
+// with its Next.
 func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, limit int) (SearchPage, error) {
 	if err := ValidateConv(channel); err != nil {
 		return SearchPage{}, err
 	}
-	needle := asciiLower(strings.TrimSpace(query))
-	if needle == "" {
-		return SearchPage{}, fmt.Errorf("search %q: %w", channel, ErrEmptyMessage)
+	q, err := ParseQuery(query, time.Now())
+	if err != nil {
+		return SearchPage{}, err
 	}
 	if limit <= 0 {
 		limit = 50
 	}
-	stream := c.hist.streamOf(channel)
-	res, err := c.scripts.run(ctx, searchScript, []string{stream, stateKey(stream)}, cursor.exclusive("+"), needle, limit, SearchScan, searchChunk, c.hist.valueLimit()).Slice()
+	page, err := c.searchCall(ctx, c.rdb, channel, q, cursor, limit).result(ctx)
 	if err != nil {
-		return SearchPage{}, fmt.Errorf("search %q: %w", channel, CleanRedisError(err))
+		return SearchPage{}, fmt.Errorf("search %s: %w", Display(channel), err)
+	}
+	return page, nil
+}
+
+// queuedSearch is one search call queued on a pipeline.
+type queuedSearch struct {
+	c    *Client
+	conv string
+	q    queuedScript
+}
+
+// searchCall queues (or, on the client, runs) one bounded scan of conv
+// for q, below cursor.
+func (c *Client) searchCall(ctx context.Context, pipe processor, conv string, q Query, cursor ID, limit int) queuedSearch {
+	stream := c.hist.streamOf(conv)
+	lo := "-"
+	if !q.After.IsZero() {
+		lo = strconv.FormatInt(q.After.UnixMilli(), 10)
+	}
+	hi := cursor.exclusive("+")
+	if cursor.IsZero() && !q.Before.IsZero() {
+		hi = "(" + strconv.FormatInt(q.Before.UnixMilli(), 10)
+	}
+	var flags string
+	if q.HasLink {
+		flags += "l"
+	}
+	if q.HasFile {
+		flags += "f"
+	}
+	if q.IsThread {
+		flags += "t"
+	}
+	run := c.scripts.queue(ctx, pipe, searchScript, []string{stream, stateKey(stream)}, hi, strings.Join(q.Terms, "\n"), limit, SearchScan, searchChunk,
+		c.hist.valueLimit(), q.From, lo, flags)
+	return queuedSearch{c: c, conv: conv, q: run}
+}
+
+// result reads the call's page.
+func (s queuedSearch) result(ctx context.Context) (SearchPage, error) {
+	res, err := s.q.result(ctx).Slice()
+	if err != nil {
+		return SearchPage{}, CleanRedisError(err)
 	}
 	if len(res) != 7 {
-		return SearchPage{}, fmt.Errorf("search %q: unexpected reply", channel)
+		return SearchPage{}, errors.New("unexpected reply")
 	}
 	raw, _ := res[0].([]any)
 	last, _ := res[1].(string)
@@ -58,9 +105,9 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	states, _ := res[4].([]any)
 	changes, _ := res[5].([]any)
 	if odd := oddKeys(res[6]); odd != nil {
-		c.opts.Logger.Warn("searched without some keys", "channel", channel, "err", odd)
+		s.c.opts.Logger.Warn("searched without some keys", "channel", s.conv, "err", odd)
 	}
-	for _, m := range scriptMessages(channel, raw, states, changes, false) {
+	for _, m := range scriptMessages(s.conv, raw, states, changes, false) {
 		if m.State != nil && m.State.Deleted != nil {
 			continue // its author took it back
 		}

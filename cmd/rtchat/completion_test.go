@@ -44,7 +44,7 @@ func TestCompletionBash(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	if got := complete("rtchat", "se"); got != "send serve" {
+	if got := complete("rtchat", "se"); got != "send search serve" {
 		t.Errorf("rtchat se<Tab> = %q", got)
 	}
 	if got := complete("rtchat", "tail", "--j"); got != "--json" {

@@ -114,6 +114,9 @@ const openDMWarning = "this server has no accounts: anyone with its password can
 // switchTo shows channel name.
 func (a *App) switchTo(name string) {
 	prev := a.model.current
+	if name != a.searcher.backConv {
+		a.searcher.back = nil // Esc no longer leads back to a search
+	}
 	if prev != name {
 		a.keep.leave(prev)
 	}

@@ -226,6 +226,10 @@ type threads struct {
 type searcher struct {
 	a      *App
 	search *searchView
+	// back is the search whose result opened a message of backConv in
+	// the log: Esc there shows the results again.
+	back     *searchView
+	backConv string
 }
 
 // New builds the App's widgets; nothing runs until Run.

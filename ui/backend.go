@@ -60,9 +60,10 @@ type Reader interface {
 	Thread(ctx context.Context, channel string, root chat.ID) (chat.Message, []chat.Message, error)
 	// Around returns up to n messages each side of stream id id.
 	Around(ctx context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error)
-	// Search returns the next page of messages of channel containing
-	// query, newest first, before cursor (the zero ID for the newest).
-	Search(ctx context.Context, channel, query string, cursor chat.ID, limit int) (chat.SearchPage, error)
+	// SearchEverywhere returns the next page of messages matching q in
+	// every conversation the user may read (q.In narrows them), newest
+	// first, after cursor (the zero cursor starts).
+	SearchEverywhere(ctx context.Context, q chat.Query, cursor chat.SearchCursor, limit int) (chat.SearchResults, error)
 }
 
 // Sender sends; neither method blocks.

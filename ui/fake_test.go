@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -239,18 +240,32 @@ func (f *fakeBackend) typedCount() int {
 	return f.typed
 }
 
-func (f *fakeBackend) Search(_ context.Context, channel, query string, _ chat.ID, limit int) (chat.SearchPage, error) {
+// SearchEverywhere finds q's words (and author, and conversations) in
+// every conversation the fake holds, newest first, in one page.
+func (f *fakeBackend) SearchEverywhere(_ context.Context, q chat.Query, _ chat.SearchCursor, limit int) (chat.SearchResults, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var p chat.SearchPage
-	msgs := f.msgs[channel]
-	for i := len(msgs) - 1; i >= 0 && len(p.Hits) < limit; i-- {
-		if strings.Contains(strings.ToLower(msgs[i].Text), strings.ToLower(query)) {
-			p.Hits = append(p.Hits, msgs[i])
+	var res chat.SearchResults
+	for conv, msgs := range f.msgs {
+		if len(q.In) > 0 && !slices.Contains(q.In, conv) {
+			continue
+		}
+		res.Conversations++
+		for _, m := range msgs {
+			res.Scanned++
+			ok := q.From == "" || m.User == q.From
+			for _, t := range q.Terms {
+				ok = ok && strings.Contains(strings.ToLower(m.Text), t)
+			}
+			if ok {
+				res.Hits = append(res.Hits, m)
+			}
 		}
 	}
-	p.Done = true
-	return p, nil
+	slices.SortFunc(res.Hits, func(a, b chat.Message) int { return b.ID.Compare(a.ID) })
+	res.Hits = res.Hits[:min(len(res.Hits), limit)]
+	res.Done = true
+	return res, nil
 }
 
 func (f *fakeBackend) Around(_ context.Context, channel string, id chat.ID, n int64) ([]chat.Message, error) {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -16,6 +17,11 @@ type overlayRow struct {
 	pick  bool
 	// indent is where the continuation lines of a long row start.
 	indent int
+	// marks are words to draw in the mark style wherever the text has
+	// them (in any letter case): what a search matched. from is where
+	// they count from (a byte offset: not in the row's head).
+	marks []string
+	from  int
 }
 
 // overlay is a framed list drawn over the window: the help, the quick
@@ -152,7 +158,8 @@ func (o *overlay) Draw(screen tcell.Screen) {
 				col = min(o.rows[i].indent, w-1)
 				fill(screen, x, y+row, col, st)
 			}
-			used := drawText(screen, x+col, y+row, w-col, text[lines[i][2*k]:lines[i][2*k+1]], st)
+			a, b := int(lines[i][2*k]), int(lines[i][2*k+1])
+			used := drawMarked(screen, x+col, y+row, w-col, text, a, b, markSpans(text, o.rows[i].marks, o.rows[i].from), st, st.Reverse(true).Bold(true))
 			fill(screen, x+col+used, y+row, w-col-used, st)
 		}
 	}
@@ -317,6 +324,63 @@ func (a *App) closeOverlay() {
 
 // oneLine makes untrusted text safe to draw on one row: sanitized, with
 // line breaks shown as "⏎".
+// markSpans returns where words occur in text at or after from, as byte
+// ranges, ASCII letters compared in any case (as the search matched).
+func markSpans(text string, words []string, from int) [][2]int {
+	if len(words) == 0 {
+		return nil
+	}
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) {
+		lower = asciiLower(text) // keep the offsets of text
+	}
+	var spans [][2]int
+	for _, w := range words {
+		for at := from; w != "" && at < len(lower); {
+			i := strings.Index(lower[at:], w)
+			if i < 0 {
+				break
+			}
+			spans = append(spans, [2]int{at + i, at + i + len(w)})
+			at += i + len(w)
+		}
+	}
+	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
+	return spans
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// drawMarked draws text[from:to] at (x, y) in st, its parts inside spans
+// in mark, clipped to w cells; it returns the cells used.
+func drawMarked(screen tcell.Screen, x, y, w int, text string, from, to int, spans [][2]int, st, mark tcell.Style) int {
+	used := 0
+	for pos := from; pos < to && used < w; {
+		end, style := to, st
+		for _, sp := range spans {
+			if sp[0] <= pos && pos < sp[1] {
+				end, style = min(to, sp[1]), mark
+				break
+			}
+			if sp[0] > pos {
+				end = min(end, sp[0])
+				break
+			}
+		}
+		used += drawText(screen, x+used, y, w-used, text[pos:end], style)
+		pos = end
+	}
+	return used
+}
+
 func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ⏎ ", "\n", " ⏎ ", "\r", " ").Replace(sanitize(s))
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
@@ -10,36 +12,50 @@ import (
 // searchPage is how many hits one page of search results adds.
 const searchPage = 20
 
+// maxJumpPages is how many pages of history opening a hit loads, at
+// most, to reach it in the log; an older hit is shown in its context.
+const maxJumpPages = 25
+
 // searchView is a /search being shown: the hits so far and where the
 // server-side scan goes on from. Only the UI goroutine touches it.
 type searchView struct {
-	channel, query string
-	hits           []chat.Message
-	cursor         chat.ID // where the next call scans from
-	pageHits       int     // hits found for the page being filled
-	scanned        int
-	done, loading  bool
-	err            error
-	o              *overlay
+	query         string
+	q             chat.Query
+	hits          []chat.Message
+	cursor        chat.SearchCursor
+	scanned       int
+	convs         int
+	done, loading bool
+	err           error
+	o             *overlay
 }
 
-// cmdSearch searches the current channel's history for arg, newest first,
-// in the server, page by page: only the hits come to the client.
+// cmdSearch searches every conversation the user may read (in: narrows
+// it) for arg, newest first, on the server, page by page: only the hits
+// come to the client.
 func cmdSearch(a *App, arg string) error {
-	name := a.model.current
-	if name == "" {
-		return errNoChannel
+	q, err := chat.ParseQuery(arg, time.Now())
+	if err != nil {
+		return fmt.Errorf("%w; type /help for the filters", err)
 	}
-	s := &searchView{channel: name, query: arg}
-	s.o = newOverlay(a.st, fmt.Sprintf("search %s for %q · Enter: show in context · Esc closes", chat.Display(name), arg))
+	where := "everywhere"
+	if len(q.In) > 0 {
+		var names []string
+		for _, c := range q.In {
+			names = append(names, chat.Display(c))
+		}
+		where = "in " + strings.Join(names, ", ")
+	}
+	s := &searchView{query: arg, q: q}
+	s.o = newOverlay(a.st, fmt.Sprintf("search %s for %q · Enter: open it · Esc closes", where, arg))
 	s.o.onEnd = func() { a.searcher.searchNextPage(s) }
 	s.o.onPick = func(i int) {
 		if i < len(s.hits) {
-			a.searcher.showContext(s, s.hits[i])
+			a.searcher.open(s, s.hits[i])
 		}
 	}
 	s.o.onClose = func() {
-		a.searcher.search = nil
+		a.searcher.search, a.searcher.back = nil, nil
 		a.closeOverlay()
 	}
 	a.searcher.search = s
@@ -49,23 +65,16 @@ func cmdSearch(a *App, arg string) error {
 	return nil
 }
 
-// searchNextPage starts filling the next page of hits.
+// searchNextPage fetches the next page of hits.
 func (sr *searcher) searchNextPage(s *searchView) {
 	if s.loading || s.done || s.err != nil {
 		return
 	}
-	s.pageHits = 0
-	sr.searchStep(s)
-}
-
-// searchStep makes one bounded call to the server and shows what it found;
-// it goes on while the page has room and the stream has more.
-func (sr *searcher) searchStep(s *searchView) {
 	s.loading = true
 	sr.renderSearch(s)
-	cursor, want := s.cursor, searchPage-s.pageHits
+	cursor := s.cursor
 	sr.a.background(func(ctx context.Context) func() {
-		page, err := sr.a.be.Search(ctx, s.channel, s.query, cursor, want)
+		res, err := sr.a.be.SearchEverywhere(ctx, s.q, cursor, searchPage)
 		return func() {
 			s.loading = false
 			if sr.search != s {
@@ -76,37 +85,38 @@ func (sr *searcher) searchStep(s *searchView) {
 				sr.renderSearch(s)
 				return
 			}
-			s.hits = append(s.hits, page.Hits...)
-			s.pageHits += len(page.Hits)
-			s.scanned += page.Scanned
-			s.cursor, s.done = page.Next, page.Done
+			s.hits = append(s.hits, res.Hits...)
+			s.scanned += res.Scanned
+			s.convs = res.Conversations
+			s.cursor, s.done = res.Next, res.Done
 			sr.renderSearch(s)
-			if !s.done && s.pageHits < searchPage {
-				sr.searchStep(s)
-			}
 		}
 	})
 }
 
-// renderSearch shows the hits and the state of the scan.
+// renderSearch shows the hits, the words they matched marked, and the
+// state of the scan.
 func (sr *searcher) renderSearch(s *searchView) {
 	rows := make([]overlayRow, 0, len(s.hits)+1)
 	for _, m := range s.hits {
-		rows = append(rows, overlayRow{text: sr.messageRow(m), style: sr.a.st.log.base, pick: true, indent: 18})
+		head := chat.Display(m.Channel) + "  "
+		rows = append(rows, overlayRow{text: head + sr.messageRow(m), style: sr.a.st.log.base, pick: true, indent: 18,
+			marks: s.q.Terms, from: len(oneLine(head + m.Time.Local().Format("2006-01-02 15:04") + "  " + m.User + ": "))})
 	}
 	o := s.o
 	o.setRows(rows)
+	in := fmt.Sprintf("%d conversation%s", s.convs, plural(s.convs))
 	switch {
 	case s.err != nil:
 		o.footer = fmt.Sprintf("the search stopped: %v; press Esc and try /search again", s.err)
 	case s.loading:
 		o.footer = fmt.Sprintf("searching… %d found in %d messages", len(s.hits), s.scanned)
 	case s.done && len(s.hits) == 0:
-		o.footer = fmt.Sprintf("no message of %s contains %q", chat.Display(s.channel), s.query)
+		o.footer = fmt.Sprintf("nothing found for %q in %s", s.query, in)
 	case s.done:
-		o.footer = fmt.Sprintf("%d found in %d messages · the whole channel was searched", len(s.hits), s.scanned)
+		o.footer = fmt.Sprintf("%d found in %d messages of %s · all of them searched", len(s.hits), s.scanned, in)
 	default:
-		o.footer = fmt.Sprintf("%d found in %d messages · move past the last one for more", len(s.hits), s.scanned)
+		o.footer = fmt.Sprintf("%d found in %d messages of %s · move past the last one for more", len(s.hits), s.scanned, in)
 	}
 }
 
@@ -120,18 +130,80 @@ func (sr *searcher) messageRow(m chat.Message) string {
 	case m.State != nil && m.State.Edit != nil:
 		text += " (edited)"
 	}
+	if m.File != nil {
+		text = strings.TrimSpace("📎 " + m.File.Name + " " + text)
+	}
 	if !m.Thread.IsZero() {
 		text = "(in a thread) " + text
 	}
 	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), m.User, text)
 }
 
+// open opens hit's conversation with hit selected in its log, so that
+// the keys of a selected message work on it; Esc comes back to the
+// results. A hit too far back for the log is shown in its context.
+func (sr *searcher) open(s *searchView, hit chat.Message) {
+	sr.a.closeOverlay()
+	conv := hit.Channel
+	sr.back, sr.backConv = s, conv
+	if err := sr.a.join(conv, func() { sr.reach(s, conv, hit, 0) }); err != nil {
+		sr.a.errorLine("%v", err)
+	}
+}
+
+// reach selects hit in conv's log once it is there, loading older pages
+// (loaded so far: pages) until it is.
+func (sr *searcher) reach(s *searchView, conv string, hit chat.Message, pages int) {
+	if sr.back != s || sr.a.model.current != conv {
+		return // the person went elsewhere meanwhile
+	}
+	c := sr.a.model.channels[conv]
+	if c == nil {
+		return
+	}
+	l := c.log
+	if i := l.indexOf(hit.ID); i >= 0 && l.lines[i].stored {
+		sr.a.logv.selectLine(i)
+		sr.a.refreshBars()
+		return
+	}
+	switch {
+	case l.historyLoaded && !l.more, pages >= maxJumpPages:
+		sr.showContext(s, hit) // trimmed, or too far back
+		return
+	case l.historyLoaded && !l.loading:
+		sr.a.loadOlder(l)
+		pages++
+	}
+	sr.a.background(func(ctx context.Context) func() {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+		return func() { sr.reach(s, conv, hit, pages) }
+	})
+}
+
+// backToResults shows the results again (Esc on the message a result
+// opened); it reports false when no search is open.
+func (sr *searcher) backToResults() bool {
+	s := sr.back
+	if s == nil || sr.search != s {
+		return false
+	}
+	sr.back = nil
+	sr.a.showOverlay(s.o)
+	return true
+}
+
 // showContext shows hit with the messages around it; Esc returns to the
 // results.
 func (sr *searcher) showContext(s *searchView, hit chat.Message) {
-	title := fmt.Sprintf("%s around %s · Esc: back to the results", chat.Display(s.channel), hit.Time.Local().Format("2006-01-02 15:04"))
-	sr.a.sel.showAround(s.channel, hit.ID, title, func() {
+	title := fmt.Sprintf("%s around %s · too far back for the log · Esc: back to the results", chat.Display(hit.Channel), hit.Time.Local().Format("2006-01-02 15:04"))
+	sr.a.sel.showAround(hit.Channel, hit.ID, title, func() {
 		if sr.search == s {
+			sr.back = nil
 			sr.a.showOverlay(s.o)
 		}
 	})

@@ -110,6 +110,9 @@ func (s *selection) selectionKey(ev *tcell.EventKey) bool {
 	case "Esc":
 		v.endSelect()
 		s.a.refreshBars()
+		if v == s.a.logv {
+			s.a.searcher.backToResults() // a search's result: back to the results
+		}
 		return true
 	}
 	if run, ok := messageHandlers()[s.messageKeys[name]]; ok {

@@ -363,8 +363,6 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	ctx := context.Background()
-	w := openWindow(t, rdb, "alice", ui.Options{})
-	w.waitText(t, "#general · subscribed")
 	key := chat.DefaultKeys().Stream("general")
 	const total = 100_000
 	base := time.Now().Add(-time.Hour).UnixMilli()
@@ -381,7 +379,14 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.say(t, "/search deploy key", "search #general for \"deploy key\"")
+	if err := rdb.HSet(ctx, chat.DefaultKeys().Channel("general"), "id", "1", "name", "general").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.SAdd(ctx, chat.DefaultKeys().ChannelIndex(), "general")
+	w := openWindow(t, rdb, "alice", ui.Options{})
+	w.waitText(t, "#general · subscribed")
+	w.waitText(t, "filler message 99999")
+	w.say(t, "/search deploy key", "search everywhere for \"deploy key\"")
 	// The first page: 20 hits, newest first, and the scan stopped there.
 	w.waitText(t, "20 found in")
 	w.waitText(t, "KEY98007")
@@ -393,21 +398,33 @@ func TestSearchPagesThroughAHundredThousandMessages(t *testing.T) {
 		t.Fatalf("no way to more results:\n%s", footer)
 	}
 	// Moving past the last hit loads the rest, page by page.
-	const all = "50 found in 100000 messages · the whole channel was searched"
+	const all = "50 found in 100000 messages of 1 conversation · all of them searched"
 	for i := 0; i < 500 && !strings.Contains(w.text(), all); i++ {
 		w.key(tcell.KeyDown, tcell.ModNone)
 		time.Sleep(20 * time.Millisecond)
 	}
 	w.waitText(t, all)
-	// Enter shows the selected hit in its context.
+	// Enter opens the hit in the log (pages of history loaded up to it),
+	// selected, so a message's keys work on it; Esc: back to the results.
 	w.key(tcell.KeyHome, tcell.ModNone)
 	w.key(tcell.KeyEnter, tcell.ModNone)
-	w.waitText(t, "Esc: back to the results")
-	w.waitText(t, "filler message 98")
+	w.waitFor(t, "the hit selected in the log", func(s string) bool {
+		return strings.Contains(s, "message: r reply") && strings.Contains(s, "the deploy KEY98007 went out") && !strings.Contains(s, "search everywhere")
+	})
+	if x, y, ok := w.find("KEY98007"); !ok || w.style(x, y) == w.style(x, y+1) {
+		t.Fatalf("the hit is not drawn selected:\n%s", w.text())
+	}
 	w.key(tcell.KeyEscape, tcell.ModNone)
-	w.waitText(t, "search #general for")
+	w.waitText(t, "search everywhere for")
+	// The oldest hit is too far back for the log: shown in its context.
+	w.key(tcell.KeyEnd, tcell.ModNone)
+	w.key(tcell.KeyEnter, tcell.ModNone)
+	w.waitText(t, "too far back for the log")
+	w.waitText(t, "KEY00007")
 	w.key(tcell.KeyEscape, tcell.ModNone)
-	w.waitFor(t, "the search to close", func(s string) bool { return !strings.Contains(s, "search #general for") })
+	w.waitText(t, "search everywhere for")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	w.waitFor(t, "the search to close", func(s string) bool { return !strings.Contains(s, "search everywhere for") })
 }
 
 func TestOverlayWrapsLongRowsOnASmallScreen(t *testing.T) {

@@ -170,8 +170,8 @@ func (f *benchBackend) ReadMarkers(context.Context) (map[string]chat.ID, error) 
 	return map[string]chat.ID{}, nil
 }
 func (f *benchBackend) Typing(string) {}
-func (f *benchBackend) Search(context.Context, string, string, chat.ID, int) (chat.SearchPage, error) {
-	return chat.SearchPage{Done: true}, nil
+func (f *benchBackend) SearchEverywhere(context.Context, chat.Query, chat.SearchCursor, int) (chat.SearchResults, error) {
+	return chat.SearchResults{Done: true}, nil
 }
 func (f *benchBackend) Around(context.Context, string, chat.ID, int64) ([]chat.Message, error) {
 	return nil, nil

@@ -65,7 +65,7 @@ func scenarios() []scenario {
 		{"e2e", true, (*bench).e2e}, {"send", true, (*bench).send}, {"join", true, (*bench).join},
 		{"memory", true, (*bench).memory}, {"idle", true, (*bench).idle}, {"flood", true, (*bench).flood}, {"hugeflood", true, (*bench).hugeFlood},
 		{"ui", false, (*bench).ui}, {"remote", true, (*bench).remote}, {"files", true, (*bench).files},
-		{"hooks", true, (*bench).hooks},
+		{"hooks", true, (*bench).hooks}, {"search", true, (*bench).search},
 	}
 }
 

@@ -38,6 +38,7 @@ const (
 	JumpNew     = "jump_new"
 	Sidebar     = "toggle_sidebar"
 	Members     = "member_list"
+	Threads     = "threads"
 )
 
 // The message actions' names (see MessageActions).
@@ -62,6 +63,7 @@ var Actions = []Action{
 	{NextUnread, "Alt+A", "next channel with unread messages, mentions first"},
 	{MarkAllRead, "Shift+Esc, Alt+M", "mark every conversation read"},
 	{JumpNew, "Alt+N", "scroll to the \"new since you were here\" line"},
+	{Threads, "Alt+T", "the threads you are in, the most recent reply first, with what is new; Enter opens one"},
 	{NextChannel, "Ctrl+N, Alt+Down", "next joined channel"},
 	{PrevChannel, "Ctrl+P, Alt+Up", "previous joined channel"},
 	{ChannelList, "F2, Shift+Tab", "move to the channel list (Up/Down, Enter; Esc back)"},

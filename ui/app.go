@@ -219,6 +219,7 @@ type threads struct {
 	thread    *threadPane
 	marksRead bool
 	counted   map[string]bool
+	view      *threadsView // the threads view, while open (threadsview.go)
 }
 
 // searcher is the window's part that searches a conversation and shows

@@ -175,6 +175,13 @@ func (th *threads) threadReply(c *channel, m chat.Message) (mention bool) {
 	if mention {
 		c.threadMentions++
 	}
+	// A thread one is in gets its marker (read up to its root) at its
+	// first reply seen, so that the threads view (and the unread count)
+	// still knows it after a restart, when its root is long gone from
+	// the log.
+	if _, marked := th.a.model.threadMarks[chat.ThreadMarker(c.name, m.Thread)]; !marked && th.marksRead {
+		th.markThread(c.name, m.Thread, m.Thread)
+	}
 	return mention
 }
 
@@ -241,6 +248,9 @@ func (th *threads) loadThreadMarks() {
 		th.marksRead = true
 		for _, c := range th.a.model.channels {
 			th.countSince(c)
+		}
+		if th.view != nil {
+			th.fillThreads(th.view)
 		}
 	})
 }

@@ -1,0 +1,93 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
+	"github.com/rtchat/rtchat/internal/redistest"
+	"github.com/rtchat/rtchat/ui"
+)
+
+// Alt+T lists the threads the user is in across conversations, the most
+// recent reply first, with what is new; Enter opens one beside its log.
+// After a restart, a thread whose root is too far back for the log is
+// still there, read by the user's marker of it.
+func TestThreadsView(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	bob := startClient(t, rdb, "bob", signed)
+	chattest.Drain(bob)
+	if _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	w := openWindowSized(t, 140, 30, rdb, "alice", ui.Options{}, signed)
+	w.waitText(t, "#general · subscribed · connected")
+	w.say(t, "shall we ship it?", "alice: shall we ship it?")
+	w.waitFor(t, "it to be stored", func(s string) bool { return !strings.Contains(s, "unsent") })
+	root := lastID(t, rdb, "general")
+	reply := func(conv string, root chat.ID, text string) {
+		t.Helper()
+		if _, err := bob.Broadcast(ctx, chat.Draft{Channel: conv, Text: text, Thread: root}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply("general", root, "yes, after lunch")
+	w.waitText(t, "1 reply · last")
+	// A thread of bob's in #ops that alice wrote in, newer.
+	if _, err := bob.Broadcast(ctx, chat.Draft{Channel: "ops", Text: "db-2 is slow"}); err != nil {
+		t.Fatal(err)
+	}
+	w.say(t, "/join ops", "#ops · subscribed")
+	w.waitText(t, "bob: db-2 is slow")
+	w.altS()
+	w.press("t")
+	w.waitText(t, "thread · Esc closes")
+	w.say(t, "looking", "alice: looking")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	w.waitFor(t, "the pane to close", func(s string) bool { return !strings.Contains(s, "thread · Esc closes") })
+	w.waitText(t, "1 reply · last")
+
+	w.InjectKey(tcell.KeyRune, 't', tcell.ModAlt)
+	w.waitText(t, "threads you are in")
+	w.waitText(t, "2 threads · 1 new reply")
+	_, yOps, okOps := w.find("#ops  1 reply")
+	_, yGen, okGen := w.find("#general  1 reply · 1 new")
+	if !okOps || !okGen || yOps > yGen {
+		t.Fatalf("not the threads, newest reply first:\n%s", w.text())
+	}
+	w.key(tcell.KeyDown, tcell.ModNone)
+	w.key(tcell.KeyEnter, tcell.ModNone)
+	w.waitText(t, "thread · Esc closes")
+	w.waitText(t, "bob: yes, after lunch")
+	w.waitText(t, "#general")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	redistest.Eventually(t, 5*time.Second, "alice's marker of the thread", func() error {
+		return rdb.HGet(ctx, chat.DefaultKeys().ReadMarks("alice"), chat.ThreadMarker("general", root)).Err()
+	})
+	w.stop()
+
+	// 300 messages later, the root of #general's thread is not in a new
+	// window's log; the view still has it, by alice's marker.
+	pipe := rdb.Pipeline()
+	for i := range 300 {
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("general"), Values: []any{"user", "carol", "text", fmt.Sprint("filler ", i), "ts", 1}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reply("general", root, "and one more")
+	w2 := openWindowSized(t, 140, 30, rdb, "alice", ui.Options{}, signed)
+	w2.waitText(t, "filler 299")
+	w2.InjectKey(tcell.KeyRune, 't', tcell.ModAlt)
+	w2.waitText(t, "threads you are in")
+	w2.waitText(t, "#general  2 replies · 1 new")
+	w2.waitText(t, "alice: shall we ship it?")
+}

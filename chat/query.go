@@ -30,7 +30,7 @@ type Query struct {
 	In []string
 	// After and Before bound the messages' times: at or after After,
 	// before Before (zero: no bound).
-	After, Before time.Time
+	After, Before              time.Time
 	HasLink, HasFile, IsThread bool
 }
 

@@ -66,7 +66,7 @@ func (k Keys) AccountRights(user string, private []string, alsoRead ...string) [
 	fcallKeys := []string{k.ChannelPrefix + "*", k.MessagePrefix + "*", k.ReadMarks(user), mine[0], mine[1], mine[0] + ":*", mine[1] + ":*"}
 	fcallKeys = append(fcallKeys, priv(func(p string) []string { return []string{k.PrivateStream(p), k.PrivateStream(p) + ":*"} })...)
 	own := []string{k.User(user), k.UserChannels(user), k.ReadMarks(user), k.Online(user), k.UserSettings(user),
-		k.SigningKeys(user), k.DMList(user), k.DMInbox(user)}
+		k.SigningKeys(user), k.DMList(user), k.DMInbox(user), k.MentionsInbox(user)}
 	return []Right{
 		{Root: true, Commands: []string{"hello", "auth", "ping", "time", "acl|whoami", "cluster|slots", "cluster|shards", "readonly", "command", "multi", "exec", "discard"},
 			Why: "connect, sign in, learn who one is signed in as, find a cluster's nodes, read from replicas, batch commands"},
@@ -96,6 +96,8 @@ func (k Keys) AccountRights(user string, private []string, alsoRead ...string) [
 			Why: "one's own record, channels, read markers, sessions, settings, signing keys, and list and inbox of direct conversations"},
 		{Channels: []string{"&" + k.CommandRuns()}, Commands: []string{"publish"},
 			Why: "run a server's slash command: hand it, signed, to rtchat hooks serve, which alone hears it (no account may subscribe: what is typed in a private channel stays there)"},
+		{Keys: []string{"%W~" + k.MentionsInbox("*")}, Commands: []string{"zadd"},
+			Why: "tell someone a message calls on them (a mention, a direct message, a reply, a reaction): add a signed notice to their mentions inbox, which one may not read"},
 		{Keys: []string{"%W~" + k.DMInbox("*")}, Commands: []string{"zadd"},
 			Why: "tell someone that one opened a conversation with them: add a notice to their inbox, which one may not read (ZADD tells nothing of what is there)"},
 	}

@@ -402,7 +402,11 @@ func (c *Client) BroadcastMessage(ctx context.Context, channel, text string) (Se
 
 // Broadcast is BroadcastMessage for a whole Draft (kind, client-made id).
 func (c *Client) Broadcast(ctx context.Context, d Draft) (Sent, error) {
-	return c.out.store(ctx, d, true, within(c.opts.SendTimeout))
+	s, err := c.out.store(ctx, d, true, within(c.opts.SendTimeout))
+	if err == nil {
+		c.tellMentioned(ctx, d, s)
+	}
+	return s, err
 }
 
 // PublishMessage publishes text to channel's live subscribers without storing
@@ -509,6 +513,9 @@ func (ob *outbox) sendLoop(ctx context.Context) {
 				return
 			}
 			ob.c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, ID: s.ID, Err: err})
+			if err == nil {
+				ob.c.tellMentioned(ctx, d, s)
+			}
 		}
 	}
 }

@@ -39,6 +39,7 @@ const (
 	Sidebar     = "toggle_sidebar"
 	Members     = "member_list"
 	Threads     = "threads"
+	Mentions    = "mentions"
 )
 
 // The message actions' names (see MessageActions).
@@ -61,7 +62,8 @@ var Actions = []Action{
 	{Help, "F1", "show every key and command"},
 	{QuickSwitch, "Ctrl+K", "quick switcher: type to filter channels and people, Enter opens, Esc closes"},
 	{NextUnread, "Alt+A", "next channel with unread messages, mentions first"},
-	{MarkAllRead, "Shift+Esc, Alt+M", "mark every conversation read"},
+	{Mentions, "Alt+M", "your mentions inbox: others' @mentions, direct messages, replies and reactions, newest first; Enter opens one"},
+	{MarkAllRead, "Shift+Esc, Alt+R", "mark every conversation read"},
 	{JumpNew, "Alt+N", "scroll to the \"new since you were here\" line"},
 	{Threads, "Alt+T", "the threads you are in, the most recent reply first, with what is new; Enter opens one"},
 	{NextChannel, "Ctrl+N, Alt+Down", "next joined channel"},

@@ -227,9 +227,9 @@ type threads struct {
 type searcher struct {
 	a      *App
 	search *searchView
-	// back is the search whose result opened a message of backConv in
-	// the log: Esc there shows the results again.
-	back     *searchView
+	// back is the list (search results, mentions) that opened a message
+	// of backConv in the log: Esc there shows it again.
+	back     *overlay
 	backConv string
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/rtchat/rtchat/chat"
 )
@@ -96,4 +97,9 @@ type Attention interface {
 	// words or do-not-disturb (read with Opening; every terminal of the
 	// user hears of a change as a SettingsEvent).
 	ChangeSettings(ctx context.Context, ch chat.SettingsChange) error
+	// MentionInbox returns the newest entries of the user's mentions
+	// inbox (others' @mentions, direct messages, replies, reactions),
+	// newest first; MarkMentionsRead marks those up to a time read.
+	MentionInbox(ctx context.Context, limit int) ([]chat.Mention, error)
+	MarkMentionsRead(ctx context.Context, upTo time.Time) error
 }

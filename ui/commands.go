@@ -86,6 +86,7 @@ func commandTable() []commandSpec {
 		{"dnd", "[duration|off]", "do not disturb: hold notifications for a duration (default 1h)", argOptional, cmdDND},
 		{"pin", "", "pin this channel to the top of the list", argNone, cmdPin},
 		{"unpin", "", "unpin this channel", argNone, cmdUnpin},
+		{"mentions", "", "your mentions inbox: others' @mentions, direct messages, replies and reactions, newest first (also Alt+M); Enter opens one", argNone, cmdMentions},
 		{"threads", "", "the threads you are in, the most recent reply first, with what is new (also Alt+T); Enter opens one", argNone, cmdThreads},
 		{"search", "<query>", "search every conversation, newest first: words, \"a phrase\", from:NAME, in:#CHANNEL, before:/after:/on:DATE, has:link, has:file, is:thread; Enter opens a hit", argText, cmdSearch},
 		{"whoami", "", "show your user name and the server", argNone, cmdWhoami},

@@ -38,6 +38,25 @@ type fakeBackend struct {
 	// took ("conv /command text").
 	commands []chat.ServerCommand
 	runs     []string
+	// mentions is the mentions inbox.
+	mentions []chat.Mention
+}
+
+func (f *fakeBackend) MentionInbox(context.Context, int) ([]chat.Mention, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.mentions), nil
+}
+
+func (f *fakeBackend) MarkMentionsRead(_ context.Context, upTo time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.mentions {
+		if !f.mentions[i].Time.After(upTo) {
+			f.mentions[i].Unread = false
+		}
+	}
+	return nil
 }
 
 // lastDraft is the newest draft Send took (the zero Draft when none).

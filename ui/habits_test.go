@@ -135,7 +135,7 @@ func lastLogRow(text string) string {
 }
 
 // Coming back to many conversations: Alt+N scrolls to the "new since you
-// were here" line, Alt+M (Shift+Esc) marks every conversation read, in
+// were here" line, Alt+R (Shift+Esc) marks every conversation read, in
 // Redis too; a channel whose whole history is loaded says where it begins.
 func TestJumpToNewAndMarkAllRead(t *testing.T) {
 	_, rdb, bob := withBob(t)
@@ -170,7 +170,7 @@ func TestJumpToNewAndMarkAllRead(t *testing.T) {
 	w.waitFor(t, "the marker at the top", func(text string) bool {
 		return strings.Contains(strings.Split(text, "\n")[1], "new since you were here")
 	})
-	w.InjectKey(tcell.KeyRune, 'm', tcell.ModAlt)
+	w.InjectKey(tcell.KeyRune, 'r', tcell.ModAlt)
 	w.key(tcell.KeyEnd, 0)
 	w.waitText(t, "marked 1 conversation read") // #news was read when shown
 	w.waitList(t, "side", "")

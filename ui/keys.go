@@ -101,6 +101,7 @@ func actionHandlers() map[string]func(a *App) {
 		keymap.Sidebar:     func(a *App) { a.sidebarFlipped = !a.sidebarFlipped },
 		keymap.Members:     func(a *App) { a.members.toggle() },
 		keymap.Threads:     func(a *App) { a.threads.showThreads() },
+		keymap.Mentions:    func(a *App) { a.showMentions() },
 		keymap.PageUp:      func(a *App) { a.logv.PageUp() },
 		keymap.PageDown:    func(a *App) { a.logv.PageDown() },
 		keymap.Select:      func(a *App) { a.sel.startSelect() },

@@ -139,22 +139,29 @@ func (sr *searcher) messageRow(m chat.Message) string {
 	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), shownAuthor(m.User), text)
 }
 
-// open opens hit's conversation with hit selected in its log, so that
-// the keys of a selected message work on it; Esc comes back to the
-// results. A hit too far back for the log is shown in its context.
+// open opens hit's conversation with hit selected in its log (see
+// openAt); Esc comes back to the results.
 func (sr *searcher) open(s *searchView, hit chat.Message) {
+	sr.openAt(s.o, hit)
+}
+
+// openAt opens msg's conversation with msg selected in its log, so that
+// the keys of a selected message work on it; Esc there shows list (the
+// overlay it was picked from) again. A message too far back for the log
+// is shown in its context.
+func (sr *searcher) openAt(list *overlay, msg chat.Message) {
 	sr.a.closeOverlay()
-	conv := hit.Channel
-	sr.back, sr.backConv = s, conv
-	if err := sr.a.join(conv, func() { sr.reach(s, conv, hit, 0) }); err != nil {
+	conv := msg.Channel
+	sr.back, sr.backConv = list, conv
+	if err := sr.a.join(conv, func() { sr.reach(list, conv, msg, 0) }); err != nil {
 		sr.a.errorLine("%v", err)
 	}
 }
 
-// reach selects hit in conv's log once it is there, loading older pages
+// reach selects msg in conv's log once it is there, loading older pages
 // (loaded so far: pages) until it is.
-func (sr *searcher) reach(s *searchView, conv string, hit chat.Message, pages int) {
-	if sr.back != s || sr.a.model.current != conv {
+func (sr *searcher) reach(list *overlay, conv string, msg chat.Message, pages int) {
+	if sr.back != list || sr.a.model.current != conv {
 		return // the person went elsewhere meanwhile
 	}
 	c := sr.a.model.channels[conv]
@@ -162,14 +169,14 @@ func (sr *searcher) reach(s *searchView, conv string, hit chat.Message, pages in
 		return
 	}
 	l := c.log
-	if i := l.indexOf(hit.ID); i >= 0 && l.lines[i].stored {
+	if i := l.indexOf(msg.ID); i >= 0 && l.lines[i].stored {
 		sr.a.logv.selectLine(i)
 		sr.a.refreshBars()
 		return
 	}
 	switch {
 	case l.historyLoaded && !l.more, pages >= maxJumpPages:
-		sr.showContext(s, hit) // trimmed, or too far back
+		sr.showContext(list, msg) // trimmed, or too far back
 		return
 	case l.historyLoaded && !l.loading:
 		sr.a.loadOlder(l)
@@ -181,30 +188,30 @@ func (sr *searcher) reach(s *searchView, conv string, hit chat.Message, pages in
 			return nil
 		case <-time.After(20 * time.Millisecond):
 		}
-		return func() { sr.reach(s, conv, hit, pages) }
+		return func() { sr.reach(list, conv, msg, pages) }
 	})
 }
 
-// backToResults shows the results again (Esc on the message a result
-// opened); it reports false when no search is open.
+// backToResults shows the list a message was opened from again (Esc on
+// it); it reports false when there is none.
 func (sr *searcher) backToResults() bool {
-	s := sr.back
-	if s == nil || sr.search != s {
+	list := sr.back
+	if list == nil {
 		return false
 	}
 	sr.back = nil
-	sr.a.showOverlay(s.o)
+	sr.a.showOverlay(list)
 	return true
 }
 
-// showContext shows hit with the messages around it; Esc returns to the
-// results.
-func (sr *searcher) showContext(s *searchView, hit chat.Message) {
-	title := fmt.Sprintf("%s around %s · too far back for the log · Esc: back to the results", chat.Display(hit.Channel), hit.Time.Local().Format("2006-01-02 15:04"))
-	sr.a.sel.showAround(hit.Channel, hit.ID, title, func() {
-		if sr.search == s {
+// showContext shows msg with the messages around it; Esc returns to the
+// list.
+func (sr *searcher) showContext(list *overlay, msg chat.Message) {
+	title := fmt.Sprintf("%s around %s · too far back for the log · Esc: back to the list", chat.Display(msg.Channel), msg.Time.Local().Format("2006-01-02 15:04"))
+	sr.a.sel.showAround(msg.Channel, msg.ID, title, func() {
+		if sr.back == list {
 			sr.back = nil
-			sr.a.showOverlay(s.o)
+			sr.a.showOverlay(list)
 		}
 	})
 }

@@ -91,3 +91,48 @@ func TestThreadsView(t *testing.T) {
 	w2.waitText(t, "#general  2 replies · 1 new")
 	w2.waitText(t, "alice: shall we ship it?")
 }
+
+// Alt+M opens the mentions inbox: newest first, the unread in bold;
+// opening it marks them read; Enter opens one selected in its
+// conversation, and Esc comes back to the inbox.
+func TestMentionsInboxInTheWindow(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	bob := startClient(t, rdb, "bob", signed)
+	chattest.Drain(bob)
+	w := openWindowSized(t, 140, 30, rdb, "alice", ui.Options{}, signed)
+	w.waitText(t, "#general · subscribed · connected")
+	if _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []chat.Draft{{Channel: "ops", Text: "@alice the disk is full"}, {Channel: "@alice", Text: "psst"}} {
+		if _, err := bob.Broadcast(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	w.InjectKey(tcell.KeyRune, 'm', tcell.ModAlt)
+	w.waitText(t, "2 new · 2 in all")
+	_, y, ok := w.find("bob wrote to you: psst")
+	x2, y2, ok2 := w.find("bob mentioned you: @alice the disk is full")
+	if !ok || !ok2 || y > y2 || !boldAt(w, x2, y2) { // (the first row is the selected one)
+		t.Fatalf("the inbox:\n%s", w.text())
+	}
+	w.key(tcell.KeyDown, tcell.ModNone)
+	w.key(tcell.KeyEnter, tcell.ModNone)
+	w.waitFor(t, "#ops open with the mention selected", func(s string) bool {
+		return strings.Contains(s, "#ops · subscribed") && strings.Contains(s, "message: r reply")
+	})
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	w.waitText(t, "mentions, direct messages, replies and reactions")
+	w.key(tcell.KeyEscape, tcell.ModNone)
+	// Read now, in every terminal.
+	w.InjectKey(tcell.KeyRune, 'm', tcell.ModAlt)
+	w.waitText(t, "2 in all · nothing new")
+}
+
+func boldAt(w *window, x, y int) bool {
+	_, _, attr := w.style(x, y).Decompose()
+	return attr&tcell.AttrBold != 0
+}

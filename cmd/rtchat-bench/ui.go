@@ -139,6 +139,8 @@ func (f *benchBackend) RunCommand(context.Context, string, string, string) (stri
 func (f *benchBackend) MaxFileBytes() int64                                       { return chat.DefaultMaxFileBytes }
 func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                       { return chat.Verified }
 func (f *benchBackend) ChangeSettings(context.Context, chat.SettingsChange) error { return nil }
+func (f *benchBackend) MentionInbox(context.Context, int) ([]chat.Mention, error) { return nil, nil }
+func (f *benchBackend) MarkMentionsRead(context.Context, time.Time) error         { return nil }
 func (f *benchBackend) SetAway(context.Context, bool, string) error               { return nil }
 func (f *benchBackend) Away(context.Context, []string) (map[string]string, error) {
 	return map[string]string{}, nil

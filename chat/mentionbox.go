@@ -1,0 +1,251 @@
+package chat
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The mentions inbox is where others' sends tell a person what calls on
+// them: a message that mentions them by @name, every direct message, a
+// reply to their message (or in the thread of one), a reaction to one.
+// As with direct conversations' inbox (docs/DESIGN.md, "Conversations"),
+// anyone may add to it (ZADD) and only its owner may read it; each notice
+// is signed by its sender and names its recipient, and the reader shows
+// it only with the message it points at, read from its conversation (so
+// a notice of a conversation the reader may not read shows nothing):
+//
+//	user:{alice}:mentions  ZSet  signed notices, by time (ms)
+//	user:{alice}:read      Hash  "/mentions" → the newest notice read (ms)
+
+// The kinds of mention.
+const (
+	MentionName  = "mention" // @name in the text
+	MentionDM    = "dm"      // a direct message
+	MentionReply = "reply"   // a reply to one's message, or in its thread
+	MentionReact = "react"   // a reaction to one's message
+)
+
+// MentionsInbox is user's inbox of mentions.
+func (k Keys) MentionsInbox(user string) string { return k.UserPrefix + tag(user) + ":mentions" }
+
+// mentionsMark is the read-marker field of the inbox.
+const mentionsMark = "/mentions"
+
+// mentionsKeep is how many notices an owner's client keeps (the oldest go).
+const mentionsKeep = 1000
+
+// mentionNotice is one notice as stored.
+type mentionNotice struct {
+	To   string `json:"to"`
+	Conv string `json:"conv"` // as the recipient names it
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Reaction is the emoji of a MentionReact.
+	Reaction string `json:"reaction,omitempty"`
+	From     string `json:"from"`
+	TS       int64  `json:"ts"`
+	Key      string `json:"key"`
+	Sig      []byte `json:"sig"`
+}
+
+func (n *mentionNotice) signed() []byte {
+	return []byte(strings.Join([]string{"rtchat mention 1", n.To, n.Conv, n.ID, n.Kind, n.Reaction, n.From, strconv.FormatInt(n.TS, 10)}, "\x00"))
+}
+
+// Mention is one entry of the inbox, with the message it is about.
+type Mention struct {
+	Kind     string
+	Reaction string // a MentionReact's emoji
+	From     string
+	Time     time.Time
+	// Message is the message that calls on the user (for a reaction: the
+	// user's message reacted to), with its Channel as the user names it.
+	Message Message
+	// Unread is set for a notice newer than the user last looked.
+	Unread bool
+}
+
+// mentionsOf lists who a stored message calls on (recipient → kind):
+// the peer of a direct message, each account named with @, and the
+// author of the message it answers or reacts to (about, when known).
+func (c *Client) mentionsOf(d Draft, aboutAuthor string) map[string]string {
+	me := c.opts.User
+	out := map[string]string{}
+	if d.Kind == KindEdit || d.Kind == KindDelete {
+		return out // an edit says nothing new
+	}
+	if d.Kind == KindText || d.Kind == KindAction {
+		for _, w := range strings.FieldsFunc(d.Text, func(r rune) bool { return r > 127 || !nameByte(lowerByte(byte(r))) && r != '@' }) {
+			if name, ok := strings.CutPrefix(w, "@"); ok && validName(asciiLower(name)) && asciiLower(name) != me {
+				name = asciiLower(name)
+				out[name] = MentionName
+			}
+		}
+	}
+	if aboutAuthor != "" && aboutAuthor != me && validName(aboutAuthor) {
+		if d.Kind == KindReact {
+			out[aboutAuthor] = MentionReact
+		} else if d.Kind == KindText || d.Kind == KindAction {
+			out[aboutAuthor] = MentionReply
+		}
+	}
+	if peer, dm := PeerOf(d.Channel); dm {
+		for who := range out {
+			if who != peer {
+				delete(out, who) // nobody else may read the conversation
+			}
+		}
+		if _, ok := out[peer]; !ok && d.Kind != KindReact {
+			out[peer] = MentionDM
+		}
+	}
+	return out
+}
+
+// tellMentioned adds a notice of sent (d, stored) to the inbox of each
+// person it calls on. It is best effort: a notice lost only leaves the
+// inbox without it (the window's live notification still came).
+func (c *Client) tellMentioned(ctx context.Context, d Draft, sent Sent) {
+	if c.opts.Signer == nil || sent.Duplicate || sent.ID.IsZero() {
+		return
+	}
+	about := d.Ref
+	if d.Kind == KindText || d.Kind == KindAction {
+		about = d.ReplyTo
+		if about.IsZero() {
+			about = d.Thread
+		}
+	}
+	author := ""
+	if !about.IsZero() {
+		xs, err := c.rdb.XRange(ctx, c.hist.streamOf(d.Channel), about.String(), about.String()).Result()
+		if err == nil && len(xs) == 1 {
+			author, _ = xs[0].Values[fieldUser].(string)
+		}
+	}
+	whom := c.mentionsOf(d, author)
+	if len(whom) == 0 {
+		return
+	}
+	pipe := c.rdb.Pipeline()
+	for to, kind := range whom {
+		conv := d.Channel
+		if _, dm := PeerOf(conv); dm {
+			conv = DM(c.opts.User) // as the recipient names it
+		}
+		id := sent.ID
+		if kind == MentionReact {
+			id = d.Ref // the recipient's own message
+		}
+		n := mentionNotice{To: to, Conv: conv, ID: id.String(), Kind: kind, From: c.opts.User, TS: int64(sent.ID.MS), Key: c.opts.Signer.KeyID()}
+		if kind == MentionReact {
+			n.Reaction = d.Text
+		}
+		n.Sig = ed25519.Sign(c.opts.Signer.priv, n.signed())
+		raw, _ := json.Marshal(n)
+		pipe.ZAdd(ctx, c.keys.MentionsInbox(to), redis.Z{Score: float64(n.TS), Member: raw})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		c.opts.Logger.Debug("tell the mentioned", "channel", d.Channel, "err", err)
+	}
+}
+
+// MentionInbox returns the newest limit entries of the user's mentions
+// inbox, newest first: each notice checked (signed by its sender, for
+// this user) and shown only with its message, read from a conversation
+// the user may read. It keeps the inbox to its newest mentionsKeep notices.
+func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	me, inbox := c.opts.User, c.keys.MentionsInbox(c.opts.User)
+	pipe := c.rdb.Pipeline()
+	list := pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: inbox, Start: "+inf", Stop: "-inf", ByScore: true, Rev: true, Count: int64(limit)})
+	mark := pipe.HGet(ctx, c.keys.ReadMarks(me), mentionsMark)
+	oldest := pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: inbox, Start: mentionsKeep, Stop: mentionsKeep, Rev: true})
+	_, _ = pipe.Exec(ctx)
+	if err := list.Err(); err != nil {
+		return nil, fmt.Errorf("read your mentions: %w", CleanRedisError(err))
+	}
+	if o := oldest.Val(); len(o) == 1 {
+		_ = c.rdb.ZRemRangeByScore(ctx, inbox, "-inf", strconv.FormatFloat(o[0].Score, 'f', -1, 64)).Err()
+	}
+	seen, _ := strconv.ParseInt(strings.TrimPrefix(mark.Val(), "t"), 10, 64)
+	var notes []mentionNotice
+	for _, raw := range list.Val() {
+		var n mentionNotice
+		if json.Unmarshal([]byte(raw), &n) != nil || n.To != me || ValidateAccount(n.From) != nil || ValidateConv(n.Conv) != nil {
+			continue
+		}
+		if _, err := ParseID(n.ID); err != nil || len(n.Sig) != ed25519.SignatureSize {
+			continue
+		}
+		if peer, dm := PeerOf(n.Conv); dm && peer != n.From {
+			continue // a direct message is from its peer
+		}
+		notes = append(notes, n)
+	}
+	// The senders' keys and the messages, in one round trip.
+	pipe = c.rdb.Pipeline()
+	keys := make([]*redis.StringCmd, len(notes))
+	msgs := make([]*redis.XMessageSliceCmd, len(notes))
+	for i, n := range notes {
+		keys[i] = pipe.HGet(ctx, c.keys.SigningKeys(n.From), n.Key)
+		msgs[i] = pipe.XRange(ctx, c.hist.streamOf(n.Conv), n.ID, n.ID)
+	}
+	if len(notes) > 0 {
+		_, _ = pipe.Exec(ctx)
+	}
+	var out []Mention
+	for i, n := range notes {
+		pub, ok := parsePublicKey(n.Key, keys[i].Val())
+		if !ok || !ed25519.Verify(pub, n.signed(), n.Sig) {
+			continue
+		}
+		xs, err := msgs[i].Result()
+		if err != nil || len(xs) != 1 {
+			continue // gone, or not the user's to read
+		}
+		if _, private := PrivateName(n.Conv); private && !c.mayRead(ctx, n.Conv) {
+			continue
+		}
+		m := decodeEntry(n.Conv, xs[0].ID, xs[0].Values)
+		switch {
+		case n.Kind == MentionReact && m.User != me:
+			continue // a reaction is to one's own message
+		case n.Kind != MentionReact && m.User != n.From:
+			continue // the notice's sender wrote the message
+		}
+		out = append(out, Mention{Kind: n.Kind, Reaction: n.Reaction, From: n.From, Time: time.UnixMilli(n.TS), Message: m, Unread: n.TS > seen})
+	}
+	return out, nil
+}
+
+// mayRead reports whether the user belongs to private channel conv (both
+// records name them).
+func (c *Client) mayRead(ctx context.Context, conv string) bool {
+	name, _ := PrivateName(conv)
+	pipe := c.rdb.Pipeline()
+	mine := pipe.SIsMember(ctx, c.keys.UserPrivate(c.opts.User), name)
+	member := pipe.SIsMember(ctx, c.keys.PrivateMembers(name), c.opts.User)
+	_, _ = pipe.Exec(ctx)
+	return mine.Val() && member.Val()
+}
+
+// MarkMentionsRead records that the user has seen their mentions up to
+// the time of upTo (every terminal of theirs then shows them read).
+func (c *Client) MarkMentionsRead(ctx context.Context, upTo time.Time) error {
+	// "t" + ms: no stream id, so that no reader of the markers takes it
+	// for a conversation's.
+	if err := c.rdb.HSet(ctx, c.keys.ReadMarks(c.opts.User), mentionsMark, "t"+strconv.FormatInt(upTo.UnixMilli(), 10)).Err(); err != nil {
+		return fmt.Errorf("mark your mentions read: %w", CleanRedisError(err))
+	}
+	return nil
+}

@@ -58,6 +58,7 @@ func commands() []command {
 		{"get", "[flags] CHANNEL|@PERSON ID", "fetch the file of message ID (checked against its SHA-256) into the download folder; -o PATH, -o - for stdout", runGet},
 		{"tail", "[flags] CHANNEL|@PERSON", "print the last -n messages (default 20); -f follows live; --json for JSON lines", runTail},
 		{"search", "[flags] QUERY…", "search every conversation you may read, newest first (from:, in:, before:, after:, has:link, has:file, is:thread); --json for JSON lines", runSearch},
+		{"export", "[flags] CHANNEL|@PERSON", "write a conversation from Redis, oldest first (--format text|json, --since DATE)", runExport},
 		{"login", "[flags] [URL]", "sign in as an account: asks its password and keeps it in the config file (0600)", runLogin},
 		{"channels", "[flags]", "list channels with description and members; --json for JSON lines", runChannels},
 		{"admin", "user|channel ACTION NAME [flags]", "manage accounts (Redis ACL users) and private channels; 'rtchat admin --help' lists the actions", runAdmin},

@@ -61,3 +61,72 @@ func runSearch(ctx context.Context, args []string, std stdio) error {
 	}
 	return nil
 }
+
+// runExport writes a conversation from Redis, oldest first ("rtchat
+// export CHANNEL").
+func runExport(ctx context.Context, args []string, std stdio) error {
+	var f commonFlags
+	fs := newFlagSet("export", "[flags] CHANNEL|@PERSON", "Write a conversation's messages from Redis, oldest first, as they read now (edits applied, deleted ones left out), with their threads' replies.", std.err)
+	f.register(fs)
+	format := fs.String("format", "text", "text (as tail prints) or json (one object a line, as tail --json)")
+	since := fs.String("since", "", "only messages from this `DATE` on (2026-11-01, today, yesterday)")
+	pos, err := parseN(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("--format %q: use text or json", *format)
+	}
+	var from time.Time
+	if *since != "" {
+		q, err := chat.ParseQuery("on:"+*since, time.Now())
+		if err != nil {
+			return fmt.Errorf("--since %q is not a date; write it as 2026-11-01 (or today, yesterday)", *since)
+		}
+		from = q.After
+	}
+	channel := strings.TrimPrefix(pos[0], "#")
+	if err := chat.ValidateConv(channel); err != nil {
+		return fmt.Errorf("channel name (or @person): %w", err)
+	}
+	s, err := openSession(ctx, &f, std, nil)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if channel, err = s.client.Resolve(ctx, channel); err != nil {
+		return err
+	}
+	if _, err := s.client.Channel(ctx, channel); err != nil {
+		return noChannel(channel, err)
+	}
+	// Pages come newest first; written oldest first.
+	var pages [][]chat.Message
+	for before := (chat.ID{}); ; {
+		p, err := s.client.History(ctx, channel, before)
+		if err != nil {
+			return err
+		}
+		pages = append(pages, p.Messages)
+		if !p.More || len(p.Messages) == 0 || (!from.IsZero() && p.Messages[0].Time.Before(from)) {
+			break
+		}
+		before = p.Messages[0].ID
+	}
+	for i := len(pages) - 1; i >= 0; i-- {
+		msgs := pages[i]
+		verified, _, err := s.client.VerifyNow(ctx, msgs...)
+		if err != nil {
+			return err
+		}
+		for j, m := range msgs {
+			if m.Time.Before(from) || (m.State != nil && m.State.Deleted != nil) {
+				continue
+			}
+			if err := printMessage(std.out, m, verified[j], *format == "json"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

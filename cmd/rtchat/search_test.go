@@ -41,3 +41,41 @@ func TestSearchFromTheShell(t *testing.T) {
 		t.Fatalf("a bad query: %d %q", code, errs)
 	}
 }
+
+// "rtchat export" writes a conversation oldest first, as it reads now:
+// an edit applied, a deleted message left out; --since bounds it.
+func TestExportFromTheShell(t *testing.T) {
+	isolate(t)
+	srv := redistest.Start(t, redistest.RealOnly())
+	url := srv.URL()
+	var ids []string
+	for _, text := range []string{"first", "second, with a typo", "third, taken back", "fourth"} {
+		code, out, errs := rtchat(t, "", "send", "--redis", url, "--user", "alice", "ops", text)
+		if code != 0 {
+			t.Fatal(errs)
+		}
+		ids = append(ids, strings.TrimSpace(out))
+	}
+	if code, _, errs := rtchat(t, "", "edit", "--redis", url, "--user", "alice", "ops", ids[1], "second"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := rtchat(t, "", "delete", "--redis", url, "--user", "alice", "ops", ids[2]); code != 0 {
+		t.Fatal(errs)
+	}
+	_, out, errs := rtchat(t, "", "export", "--redis", url, "ops")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "alice: first") || !strings.Contains(lines[1], "alice: second") || !strings.HasSuffix(lines[2], "alice: fourth") {
+		t.Fatalf("export: %q %q", out, errs)
+	}
+	_, out, _ = rtchat(t, "", "export", "--redis", url, "--format", "json", "ops")
+	if m := jsonLines(t, out); len(m) != 3 || m[1]["text"] != "second" || m[1]["edited"] != "true" {
+		t.Fatalf("export --format json: %q", out)
+	}
+	tomorrow := time.Now().AddDate(0, 0, 1).Format(time.DateOnly)
+	if _, out, _ := rtchat(t, "", "export", "--redis", url, "--since", tomorrow, "ops"); out != "" {
+		t.Fatalf("--since tomorrow: %q", out)
+	}
+	if code, _, errs := rtchat(t, "", "export", "--redis", url, "--since", "soon", "ops"); code == 0 || !strings.Contains(errs, "not a date") {
+		t.Fatalf("a bad --since: %d %q", code, errs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -167,7 +168,11 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 	}
 	me, inbox := c.opts.User, c.keys.MentionsInbox(c.opts.User)
 	pipe := c.rdb.Pipeline()
-	list := pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: inbox, Start: "+inf", Stop: "-inf", ByScore: true, Rev: true, Count: int64(limit)})
+	// Anyone may add, so more than asked for are read (a flood of junk
+	// does not hide the real ones), none dated in the future, and what
+	// does not hold is taken out.
+	now := strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10)
+	list := pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: inbox, Start: now, Stop: "-inf", ByScore: true, Rev: true, Count: int64(max(limit*4, 200))})
 	mark := pipe.HGet(ctx, c.keys.ReadMarks(me), mentionsMark)
 	oldest := pipe.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{Key: inbox, Start: mentionsKeep, Stop: mentionsKeep, Rev: true})
 	_, _ = pipe.Exec(ctx)
@@ -179,18 +184,13 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 	}
 	seen, _ := strconv.ParseInt(strings.TrimPrefix(mark.Val(), "t"), 10, 64)
 	var notes []mentionNotice
+	var raws, junk []any
 	for _, raw := range list.Val() {
-		var n mentionNotice
-		if json.Unmarshal([]byte(raw), &n) != nil || n.To != me || ValidateAccount(n.From) != nil || ValidateConv(n.Conv) != nil {
-			continue
+		if n, ok := parseNotice(raw, me); ok {
+			notes, raws = append(notes, n), append(raws, raw)
+		} else {
+			junk = append(junk, raw)
 		}
-		if _, err := ParseID(n.ID); err != nil || len(n.Sig) != ed25519.SignatureSize {
-			continue
-		}
-		if peer, dm := PeerOf(n.Conv); dm && peer != n.From {
-			continue // a direct message is from its peer
-		}
-		notes = append(notes, n)
 	}
 	// The senders' keys and the messages, in one round trip.
 	pipe = c.rdb.Pipeline()
@@ -206,7 +206,11 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 	var out []Mention
 	for i, n := range notes {
 		pub, ok := parsePublicKey(n.Key, keys[i].Val())
-		if !ok || !ed25519.Verify(pub, n.signed(), n.Sig) {
+		if err := keys[i].Err(); (err == nil || errors.Is(err, redis.Nil)) && (!ok || !ed25519.Verify(pub, n.signed(), n.Sig)) {
+			junk = append(junk, raws[i]) // not its sender's
+			continue
+		}
+		if !ok || len(out) >= limit {
 			continue
 		}
 		xs, err := msgs[i].Result()
@@ -222,10 +226,31 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 			continue // a reaction is to one's own message
 		case n.Kind != MentionReact && m.User != n.From:
 			continue // the notice's sender wrote the message
+		case n.Kind == MentionName && !Mentions(m.Text, me):
+			continue // and it does mention the user
 		}
 		out = append(out, Mention{Kind: n.Kind, Reaction: n.Reaction, From: n.From, Time: time.UnixMilli(n.TS), Message: m, Unread: n.TS > seen})
 	}
+	if len(junk) > 0 {
+		_ = c.rdb.ZRem(ctx, inbox, junk...).Err()
+	}
 	return out, nil
+}
+
+// parseNotice reads a stored notice for me and checks its form (not its
+// signature).
+func parseNotice(raw, me string) (mentionNotice, bool) {
+	var n mentionNotice
+	if json.Unmarshal([]byte(raw), &n) != nil || n.To != me || !validAuthor(n.From) || ValidateConv(n.Conv) != nil || len(n.Sig) != ed25519.SignatureSize {
+		return n, false
+	}
+	if _, err := ParseID(n.ID); err != nil {
+		return n, false
+	}
+	if peer, dm := PeerOf(n.Conv); dm && peer != n.From {
+		return n, false // a direct message is from its peer
+	}
+	return n, true
 }
 
 // mayRead reports whether the user belongs to private channel conv (both

@@ -76,6 +76,10 @@ func TestMentionsInbox(t *testing.T) {
 			t.Fatalf("not unread: %+v", m)
 		}
 	}
+	// What does not hold is taken out of the inbox.
+	if err := a.admin.ZScore(c, chat.DefaultKeys().MentionsInbox("alice"), forged).Err(); err != redis.Nil {
+		t.Fatalf("the forged notice stays: %v", err)
+	}
 	// carol's notice is of a channel she is not in: nothing.
 	if got, err := carol.MentionInbox(c, 50); err != nil || len(got) != 0 {
 		t.Fatalf("carol's mentions: %q %v", mentionKinds(got), err)

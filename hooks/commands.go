@@ -86,6 +86,7 @@ func (d *Dispatcher) takeCommands(ctx context.Context) {
 	ps := d.s.rdb.Subscribe(ctx, d.s.opts.Keys.CommandRuns())
 	defer ps.Close()
 	running := make(chan struct{}, maxRunning)
+	var warned time.Time // any account may publish junk: a line in the log a minute at most
 	for ch := ps.Channel(); ; {
 		var m *redis.Message
 		select {
@@ -95,7 +96,10 @@ func (d *Dispatcher) takeCommands(ctx context.Context) {
 		}
 		r, err := chat.ParseCommandRun(m.Payload)
 		if err != nil {
-			d.s.opts.Logger.Warn("dropped a command run", "err", err)
+			if time.Since(warned) > time.Minute {
+				warned = time.Now()
+				d.s.opts.Logger.Warn("dropped a command run (more are dropped without a word for a minute)", "err", err)
+			}
 			continue
 		}
 		select {

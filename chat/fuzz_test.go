@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -164,5 +165,25 @@ func FuzzDecodeState(f *testing.F) {
 		}
 		_ = m.Current()
 		_ = s.Counts()
+	})
+}
+
+// FuzzParseQuery: any typed query parses or says why, never panics, and
+// what it hands the search function holds no line break (its terms are
+// passed one a line).
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{`deploy "disk full" from:alice in:#ops after:2026-11-01 has:link`, `"unclosed`, "on:today is:thread", "in:@bob x", "a:b:c", "\n\t\"\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := ParseQuery(s, time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+		if err != nil {
+			return
+		}
+		for _, term := range q.Terms {
+			if term == "" || strings.ContainsAny(term, "\r\n") {
+				t.Fatalf("%q: term %q", s, term)
+			}
+		}
 	})
 }

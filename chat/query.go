@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Query is a search, as people type it (Slack's forms):
@@ -124,7 +125,7 @@ func tokens(s string) []token {
 			s = rest
 			continue
 		}
-		end := strings.IndexAny(s, " \t\n")
+		end := strings.IndexFunc(s, unicode.IsSpace)
 		if end < 0 {
 			end = len(s)
 		}

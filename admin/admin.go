@@ -55,6 +55,9 @@ func GeneratePassword() string { return rand.Text() + rand.Text()[:6] }
 // checkName checks an account name: rtchat's naming rule, and not
 // "default" (Redis's own user).
 func checkName(name string) error {
+	if isHooksAccount(name) {
+		return nil
+	}
 	if err := chat.ValidateAccount(name); err != nil {
 		return fmt.Errorf("account name: %w", err)
 	}
@@ -101,6 +104,9 @@ func (a *Admin) AddUser(ctx context.Context, name, pw string) error {
 	// One ACL SETUSER: the account never exists half made.
 	if err := a.renew(ctx, name, "reset", "on", ">"+pw); err != nil {
 		return err
+	}
+	if isHooksAccount(name) {
+		return nil // a server, not someone to write to
 	}
 	// Recorded as a person at once, so that others may write to them
 	// before they first start rtchat.
@@ -274,11 +280,17 @@ func (a *Admin) Renew(ctx context.Context, name string) error {
 }
 
 func (a *Admin) renew(ctx context.Context, name string, first ...any) error {
+	args := append(first, "resetkeys", "resetchannels", "-@all", "clearselectors")
+	if isHooksAccount(name) {
+		for _, r := range HooksRules(a.keys) {
+			args = append(args, r)
+		}
+		return a.setUser(ctx, name, args...)
+	}
 	private, err := a.privateOf(ctx, name)
 	if err != nil {
 		return err
 	}
-	args := append(first, "resetkeys", "resetchannels", "-@all", "clearselectors")
 	for _, r := range Rules(a.keys, name, private) {
 		args = append(args, r)
 	}

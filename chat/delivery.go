@@ -58,10 +58,17 @@ type feed struct {
 
 func newFeed(c *Client) *feed {
 	k, user := c.opts.Keys, c.opts.User
+	patterns := k.dmPatterns(user)
+	if _, bot := IntegrationName(user); bot {
+		// A hook or a bot has no direct conversations: nothing to hear
+		// (and a hooks account may not subscribe to them, each hook's
+		// name being a pattern of its own).
+		patterns = nil
+	}
 	return &feed{
 		c:       c,
 		follows: map[string]*follow{},
-		plain:   &link{own: []string{k.ChannelEvents(), k.UserEvents(user), k.PresenceEvents()}, patterns: k.dmPatterns(user)},
+		plain:   &link{own: []string{k.ChannelEvents(), k.UserEvents(user), k.PresenceEvents()}, patterns: patterns},
 		shards:  map[string]*link{},
 		state:   StateEvent{State: StateConnecting},
 		wake:    make(chan struct{}, 1),

@@ -20,6 +20,7 @@ const adminUsage = `Usage:
                                                 authors, renew every account (after each upgrade)
   rtchat admin user add NAME [--password -]     make an account (prints a new password once; - reads one from stdin)
   rtchat admin user add --bot NAME              make a bot account, bot:NAME (shown as a bot; never triggers hooks)
+  rtchat admin user add --hooks NAME            make the account rtchat hooks serve runs as, hooks:NAME (no admin's rights)
   rtchat admin user passwd NAME [--password -]  give an account a new password
   rtchat admin user del NAME                    remove an account (its messages stay)
   rtchat admin user renew NAME                  give an account this rtchat's rules again
@@ -46,6 +47,7 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	f.register(fs)
 	password := fs.String("password", "", "`-` reads the password from standard input (one line) instead of making one")
 	members := fs.String("members", "", "comma-separated account `NAMES`")
+	hooksAccount := fs.Bool("hooks", false, "with user add: make the account rtchat hooks serve runs as, hooks:NAME: what the webhook server needs, no admin's rights")
 	bot := fs.Bool("bot", false, "with user add: make a bot account, bot:NAME, for a program (shown with a BOT tag; it never triggers hooks or bots)")
 	prune := fs.Bool("prune", false, "with install: remove the functions of older rtchat versions (their clients stop sending until upgraded)")
 	// "admin [common flags] hook …" has flags of its own.
@@ -91,6 +93,9 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 	case "user add", "user passwd":
 		if _, already := chat.BotName(name); *bot && !already {
 			name = chat.BotAuthor(name)
+		}
+		if *hooksAccount && !strings.HasPrefix(name, admin.HooksPrefix) {
+			name = admin.HooksAccount(name)
 		}
 		return adminPassword(ctx, a, s, std, action, name, *password)
 	case "user del":
@@ -168,7 +173,11 @@ func adminPassword(ctx context.Context, a *admin.Admin, s *session, std stdio, a
 	fmt.Fprintf(std.err, "rtchat: account %s %s\n", name, verb)
 	if made {
 		// Printed once, to standard output only, so that it can be piped.
-		fmt.Fprintf(std.err, "rtchat: its password (shown once; give it to %s privately, who runs rtchat with REDIS_USERNAME=%s REDIS_PASSWORD=…):\n", name, name)
+		who := "give it to " + name + " privately, who runs rtchat"
+		if strings.HasPrefix(name, admin.HooksPrefix) {
+			who = "for the machine that runs rtchat hooks serve"
+		}
+		fmt.Fprintf(std.err, "rtchat: its password (shown once; %s with REDIS_USERNAME=%s REDIS_PASSWORD=…):\n", who, name)
 		fmt.Fprintln(std.out, pw)
 	}
 	return persist(ctx, a, std)

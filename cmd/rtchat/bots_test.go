@@ -29,6 +29,10 @@ func TestBotAccount(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "account bot:deploybot made") || !strings.Contains(errs, "REDIS_USERNAME=bot:deploybot") || len(botPW) < 20 {
 		t.Fatalf("admin user add --bot: %d %q %q", code, out, errs)
 	}
+	code, out, errs = rtchat(t, "", "admin", "user", "add", "--hooks", "web", "--redis", url)
+	if code != 0 || !strings.Contains(errs, "account hooks:web made") || !strings.Contains(errs, "rtchat hooks serve with REDIS_USERNAME=hooks:web") {
+		t.Fatalf("admin user add --hooks: %d %q %q", code, out, errs)
+	}
 	if _, out, _ := rtchat(t, "", "admin", "user", "list", "--redis", url); !strings.Contains(out, "bot:deploybot\n") {
 		t.Fatalf("user list: %q", out)
 	}

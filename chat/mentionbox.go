@@ -51,13 +51,24 @@ type mentionNotice struct {
 	// Reaction is the emoji of a MentionReact.
 	Reaction string `json:"reaction,omitempty"`
 	From     string `json:"from"`
-	TS       int64  `json:"ts"`
-	Key      string `json:"key"`
-	Sig      []byte `json:"sig"`
+	// By is who signed it when not From: the recipient's own terminal,
+	// for what only it can tell calls on them (see RememberMention).
+	By  string `json:"by,omitempty"`
+	TS  int64  `json:"ts"`
+	Key string `json:"key"`
+	Sig []byte `json:"sig"`
 }
 
 func (n *mentionNotice) signed() []byte {
-	return []byte(strings.Join([]string{"rtchat mention 1", n.To, n.Conv, n.ID, n.Kind, n.Reaction, n.From, strconv.FormatInt(n.TS, 10)}, "\x00"))
+	return []byte(strings.Join([]string{"rtchat mention 1", n.To, n.Conv, n.ID, n.Kind, n.Reaction, n.From, n.By, strconv.FormatInt(n.TS, 10)}, "\x00"))
+}
+
+// signer is whose key signs n.
+func (n *mentionNotice) signer() string {
+	if n.By != "" {
+		return n.By
+	}
+	return n.From
 }
 
 // Mention is one entry of the inbox, with the message it is about.
@@ -197,13 +208,14 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 	keys := make([]*redis.StringCmd, len(notes))
 	msgs := make([]*redis.XMessageSliceCmd, len(notes))
 	for i, n := range notes {
-		keys[i] = pipe.HGet(ctx, c.keys.SigningKeys(n.From), n.Key)
+		keys[i] = pipe.HGet(ctx, c.keys.SigningKeys(n.signer()), n.Key)
 		msgs[i] = pipe.XRange(ctx, c.hist.streamOf(n.Conv), n.ID, n.ID)
 	}
 	if len(notes) > 0 {
 		_, _ = pipe.Exec(ctx)
 	}
 	var out []Mention
+	shown := map[string]bool{} // conversation and id: one entry a message
 	for i, n := range notes {
 		pub, ok := parsePublicKey(n.Key, keys[i].Val())
 		if err := keys[i].Err(); (err == nil || errors.Is(err, redis.Nil)) && (!ok || !ed25519.Verify(pub, n.signed(), n.Sig)) {
@@ -226,9 +238,12 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 			continue // a reaction is to one's own message
 		case n.Kind != MentionReact && m.User != n.From:
 			continue // the notice's sender wrote the message
-		case n.Kind == MentionName && !Mentions(m.Text, me):
-			continue // and it does mention the user
+		case n.Kind == MentionName && n.By == "" && !Mentions(m.Text, me):
+			continue // and it does mention the user (one's own terminal tells what else does)
+		case shown[n.Conv+" "+n.ID+" "+n.Kind+n.Reaction]:
+			continue
 		}
+		shown[n.Conv+" "+n.ID+" "+n.Kind+n.Reaction] = true
 		out = append(out, Mention{Kind: n.Kind, Reaction: n.Reaction, From: n.From, Time: time.UnixMilli(n.TS), Message: m, Unread: n.TS > seen})
 	}
 	if len(junk) > 0 {
@@ -250,6 +265,9 @@ func parseNotice(raw, me string) (mentionNotice, bool) {
 	if peer, dm := PeerOf(n.Conv); dm && peer != n.From {
 		return n, false // a direct message is from its peer
 	}
+	if n.By != "" && (n.By != me || n.Kind != MentionName) {
+		return n, false // only one's own terminal signs for another
+	}
 	return n, true
 }
 
@@ -262,6 +280,25 @@ func (c *Client) mayRead(ctx context.Context, conv string) bool {
 	member := pipe.SIsMember(ctx, c.keys.PrivateMembers(name), c.opts.User)
 	_, _ = pipe.Exec(ctx)
 	return mine.Val() && member.Val()
+}
+
+// RememberMention adds m to the user's own inbox: a message that calls on
+// them in a way only their terminal can tell (a bare name, @here, a
+// highlight word), which its sender's rtchat did not add. Signed by this
+// terminal's key; every terminal that saw it may add it, and the inbox
+// shows it once.
+func (c *Client) RememberMention(ctx context.Context, m Message) error {
+	me := c.opts.User
+	if c.opts.Signer == nil || m.ID.IsZero() || m.User == me || ValidateConv(m.Channel) != nil {
+		return nil
+	}
+	n := mentionNotice{To: me, Conv: m.Channel, ID: m.ID.String(), Kind: MentionName, From: m.User, By: me, TS: int64(m.ID.MS), Key: c.opts.Signer.KeyID()}
+	n.Sig = ed25519.Sign(c.opts.Signer.priv, n.signed())
+	raw, _ := json.Marshal(n)
+	if err := c.rdb.ZAdd(ctx, c.keys.MentionsInbox(me), redis.Z{Score: float64(n.TS), Member: raw}).Err(); err != nil {
+		return fmt.Errorf("keep a mention: %w", CleanRedisError(err))
+	}
+	return nil
 }
 
 // MarkMentionsRead records that the user has seen their mentions up to

@@ -1,12 +1,14 @@
 package chat_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/redistest"
 )
 
 func mentionKinds(ms []chat.Mention) []string {
@@ -57,11 +59,32 @@ func TestMentionsInbox(t *testing.T) {
 		t.Fatalf("carol reads alice's inbox: %v", err)
 	}
 
+	// A bare name: the sender's rtchat adds nothing; alice's windows, which
+	// tell it, add it (twice here: two terminals), and it shows once.
+	bare := say(carol, chat.Draft{Channel: "general", Text: "alice, are you around?"})
+	var bareMsg chat.Message
+	redistest.Eventually(t, 5*time.Second, "the bare mention", func() error {
+		page, err := alice.History(c, "general", chat.ID{})
+		for _, m := range page.Messages {
+			if m.ID == bare.ID {
+				bareMsg = m
+				return nil
+			}
+		}
+		return fmt.Errorf("not yet (%v)", err)
+	})
+	for _, r := range []*recorder{alice, a.person("alice")} {
+		if err := r.RememberMention(c, bareMsg); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	got, err := alice.MentionInbox(c, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
+		"mention carol general alice, are you around?",
 		"mention bob +team @carol is not here, @alice is",
 		"react bob general I'll take the deploy👍",
 		"reply bob general thanks",

@@ -102,4 +102,7 @@ type Attention interface {
 	// newest first; MarkMentionsRead marks those up to a time read.
 	MentionInbox(ctx context.Context, limit int) ([]chat.Mention, error)
 	MarkMentionsRead(ctx context.Context, upTo time.Time) error
+	// RememberMention keeps m in the inbox: it calls on the user in a way
+	// only their window can tell (a bare name, @here, a highlight word).
+	RememberMention(ctx context.Context, m chat.Message) error
 }

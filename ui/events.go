@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"time"
@@ -128,6 +129,12 @@ func (a *App) messageEvent(m chat.Message) {
 	}
 	if m.Target().IsZero() || !m.Thread.IsZero() {
 		a.att.attend(c, m, mention)
+		if mention && m.User != a.me && !m.ID.IsZero() && m.Kind.Shown() {
+			a.background(func(ctx context.Context) func() {
+				_ = a.be.RememberMention(ctx, m) // best effort: the notification came anyway
+				return nil
+			})
+		}
 	}
 	a.model.authors[m.User] = true
 }

@@ -38,14 +38,23 @@ type fakeBackend struct {
 	// took ("conv /command text").
 	commands []chat.ServerCommand
 	runs     []string
-	// mentions is the mentions inbox.
-	mentions []chat.Mention
+	// mentions is the mentions inbox; remembered the texts RememberMention
+	// took.
+	mentions   []chat.Mention
+	remembered []string
 }
 
 func (f *fakeBackend) MentionInbox(context.Context, int) ([]chat.Mention, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.mentions), nil
+}
+
+func (f *fakeBackend) RememberMention(_ context.Context, m chat.Message) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.remembered = append(f.remembered, m.Text)
+	return nil
 }
 
 func (f *fakeBackend) MarkMentionsRead(_ context.Context, upTo time.Time) error {

@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +136,26 @@ func TestMentionsInboxInTheWindow(t *testing.T) {
 func boldAt(w *window, x, y int) bool {
 	_, _, attr := w.style(x, y).Decompose()
 	return attr&tcell.AttrBold != 0
+}
+
+// A message that calls on the user in a way only their window can tell
+// (a bare name, a highlight word) goes into their mentions inbox from
+// the window; one that does not, does not.
+func TestWindowRemembersWhatCallsOnYou(t *testing.T) {
+	f := conversation()
+	s := newTestScreen(100, 24)
+	runApp(t, ui.Options{Backend: f, Screen: s, Highlights: []string{"deploy"}})
+	s.waitText(t, "#general · subscribed")
+	f.live("random", "carol", "alice, lunch?")
+	f.live("random", "carol", "nothing for anyone")
+	f.live("random", "carol", "the deploy is stuck")
+	f.barrier(t, s)
+	redistest.Eventually(t, 5*time.Second, "the window to remember", func() error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !slices.Equal(f.remembered, []string{"alice, lunch?", "the deploy is stuck"}) {
+			return fmt.Errorf("remembered %q", f.remembered)
+		}
+		return nil
+	})
 }

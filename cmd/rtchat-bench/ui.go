@@ -141,6 +141,7 @@ func (f *benchBackend) Verify(string, chat.ID) chat.Verdict                     
 func (f *benchBackend) ChangeSettings(context.Context, chat.SettingsChange) error { return nil }
 func (f *benchBackend) MentionInbox(context.Context, int) ([]chat.Mention, error) { return nil, nil }
 func (f *benchBackend) MarkMentionsRead(context.Context, time.Time) error         { return nil }
+func (f *benchBackend) RememberMention(context.Context, chat.Message) error       { return nil }
 func (f *benchBackend) SetAway(context.Context, bool, string) error               { return nil }
 func (f *benchBackend) Away(context.Context, []string) (map[string]string, error) {
 	return map[string]string{}, nil

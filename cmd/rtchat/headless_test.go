@@ -258,7 +258,7 @@ func TestSendAndTailOnACluster(t *testing.T) {
 // scenario says what they cost in time).
 func TestHeadlessRoundTrips(t *testing.T) {
 	isolate(t)
-	srv := redistest.Start(t)
+	srv := redistest.Start(t, redistest.RealOnly()) // a real server's counts (the embedded one runs EVAL)
 	proxy := faultproxy.Start(t, srv.Addr)
 	url := "redis://" + proxy.Addr
 	if code, _, errs := rtchat(t, "", "send", "--redis", url, "general", "warm"); code != 0 {

@@ -148,7 +148,7 @@ func (o *overlay) Draw(screen tcell.Screen) {
 	for i := o.offset; i < len(o.rows) && row < h; i++ {
 		st := o.rows[i].style
 		if i == o.sel {
-			st = o.st.channelSel
+			st = o.selectedStyle()
 		}
 		text := oneLine(o.rows[i].text)
 		n := count(i)
@@ -324,6 +324,18 @@ func (a *App) closeOverlay() {
 
 // oneLine makes untrusted text safe to draw on one row: sanitized, with
 // line breaks shown as "⏎".
+// selectedStyle is the selected row's style: the channel list's, unless
+// the theme draws that in the log's own background (the default theme
+// does), where it could not be seen; then the log's colours reversed.
+func (o *overlay) selectedStyle() tcell.Style {
+	_, selBg, _ := o.st.channelSel.Decompose()
+	_, logBg, _ := o.st.log.base.Decompose()
+	if selBg == logBg {
+		return o.st.log.base.Reverse(true)
+	}
+	return o.st.channelSel
+}
+
 // markSpans returns where words occur in text at or after from, as byte
 // ranges, ASCII letters compared in any case (as the search matched).
 func markSpans(text string, words []string, from int) [][2]int {

@@ -22,8 +22,14 @@ func TestSearchEverywhereInTheWindow(t *testing.T) {
 	if !ok || s.style(x, y) == s.style(x-2, y) {
 		t.Fatalf("the matched word is not marked:\n%s", s.text())
 	}
-	if _, yg, _ := s.find("#general  "); yg < y {
+	xg, yg, _ := s.find("#general  ")
+	if yg < y {
 		t.Fatal("not newest first")
+	}
+	// The selected row (the first) can be seen, in the default theme
+	// too, whose list selection has the log's background.
+	if xo, yo, _ := s.find("#ops  "); s.style(xo, yo) == s.style(xg, yg) {
+		t.Fatalf("the selected row looks like the others:\n%s", s.text())
 	}
 	s.key(tcell.KeyEnter, 0) // the first: #ops, not joined yet
 	s.waitFor(t, "#ops open with the hit selected", func(text string) bool {

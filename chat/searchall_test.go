@@ -66,7 +66,7 @@ func TestSearchEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice, bob := a.joinedAs(c, "alice", "general"), a.joinedAs(c, "bob", "general")
-	for _, conv := range []string{"ops", "+team"} {
+	for _, conv := range []string{"ops", "+team", "@bob"} { // as the window opens them
 		if _, err := alice.Join(c, conv); err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,10 @@ func nameByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b == '-'
 }
 
+// LowerASCII lowers A-Z only, as the search does (Lua's string.lower):
+// the result has s's byte offsets.
+func LowerASCII(s string) string { return asciiLower(s) }
+
 // asciiLower lowers A-Z only, like the search script's string.lower.
 func asciiLower(s string) string {
 	b := []byte(s)

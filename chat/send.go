@@ -514,7 +514,9 @@ func (ob *outbox) sendLoop(ctx context.Context) {
 			}
 			ob.c.emit(ctx, SendEvent{MsgID: d.MsgID, Channel: d.Channel, ID: s.ID, Err: err})
 			if err == nil {
-				ob.c.tellMentioned(ctx, d, s)
+				// Off the send loop: the next message does not wait for
+				// the notices (one round trip, two for a reply).
+				ob.c.done.Go(func() { ob.c.tellMentioned(ctx, d, s) })
 			}
 		}
 	}

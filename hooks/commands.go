@@ -275,15 +275,9 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) takeResponse(ctx context.Context, w http.ResponseWriter, req *http.Request, trigger, secret string) (int, string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			answer(w, http.StatusRequestEntityTooLarge, "request_too_large")
-			return http.StatusRequestEntityTooLarge, "request_too_large"
-		}
-		answer(w, http.StatusBadRequest, "invalid_payload")
-		return http.StatusBadRequest, "invalid_payload"
+	body, status, word := readBody(w, req)
+	if body == nil {
+		return status, word
 	}
 	record := hookPrefix + "reply:" + trigger
 	rec, err := s.rdb.HGetAll(ctx, record).Result()

@@ -127,6 +127,23 @@ func answer(w http.ResponseWriter, status int, word string) {
 	_, _ = io.WriteString(w, word)
 }
 
+// readBody reads a POST's body, MaxBody at most; when it cannot, it has
+// answered (413 over the limit), and returns nil and the answer for the
+// log.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	status, word := http.StatusBadRequest, "invalid_payload"
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return body, 0, ""
+	case errors.As(err, &tooBig):
+		status, word = http.StatusRequestEntityTooLarge, "request_too_large"
+	}
+	answer(w, status, word)
+	return nil, status, word
+}
+
 // unavailable says Redis is away: try again soon.
 func unavailable(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "5")
@@ -147,15 +164,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 // store does the work of a POST and answers it; it returns the answer
 // for the log.
 func (s *Server) store(ctx context.Context, w http.ResponseWriter, r *http.Request, id, secret string) (int, string) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			answer(w, http.StatusRequestEntityTooLarge, "request_too_large")
-			return http.StatusRequestEntityTooLarge, "request_too_large"
-		}
-		answer(w, http.StatusBadRequest, "invalid_payload")
-		return http.StatusBadRequest, "invalid_payload"
+	body, status, word := readBody(w, r)
+	if body == nil {
+		return status, word
 	}
 	h, err := Get(ctx, s.rdb, id)
 	want := dummySum

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+	"github.com/rtchat/rtchat/chat"
 )
 
 // overlayRow is one row of an overlay: plain text (never style tags; the
@@ -342,10 +343,7 @@ func markSpans(text string, words []string, from int) [][2]int {
 	if len(words) == 0 {
 		return nil
 	}
-	lower := strings.ToLower(text)
-	if len(lower) != len(text) {
-		lower = asciiLower(text) // keep the offsets of text
-	}
+	lower := chat.LowerASCII(text) // as the search folds; the offsets stay text's
 	var spans [][2]int
 	for _, w := range words {
 		for at := from; w != "" && at < len(lower); {
@@ -359,16 +357,6 @@ func markSpans(text string, words []string, from int) [][2]int {
 	}
 	slices.SortFunc(spans, func(a, b [2]int) int { return a[0] - b[0] })
 	return spans
-}
-
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // drawMarked draws text[from:to] at (x, y) in st, its parts inside spans

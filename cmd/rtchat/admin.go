@@ -122,6 +122,20 @@ func runAdmin(ctx context.Context, args []string, std stdio) error {
 // openAdmin connects for an admin command: a real Redis (the embedded
 // server has no accounts).
 func openAdmin(ctx context.Context, f *commonFlags, std stdio) (*session, error) {
+	s, err := openConn(ctx, f, std)
+	if err != nil {
+		return nil, err
+	}
+	if s.conn.Embedded() {
+		s.close()
+		return nil, errors.New("the embedded server has no accounts; run redis-server (7 or newer) and point rtchat at it with --redis")
+	}
+	return s, nil
+}
+
+// openConn loads the configuration and connects, for a command that
+// needs no chat client (its session's client is nil).
+func openConn(ctx context.Context, f *commonFlags, std stdio) (*session, error) {
 	cfg, err := f.load()
 	if err != nil {
 		return nil, err
@@ -131,11 +145,6 @@ func openAdmin(ctx context.Context, f *commonFlags, std stdio) (*session, error)
 	if err != nil {
 		closeLog()
 		return nil, err
-	}
-	if cn.Embedded() {
-		cn.Close()
-		closeLog()
-		return nil, errors.New("the embedded server has no accounts; run redis-server (7 or newer) and point rtchat at it with --redis")
 	}
 	return &session{cfg: cfg, log: log, conn: cn, close: func() { cn.Close(); closeLog() }}, nil
 }

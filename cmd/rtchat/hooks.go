@@ -56,18 +56,12 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 	if *base == "" && !out {
 		*base = "http://127.0.0.1:8065"
 	}
-	cfg, err := f.load()
+	sess, err := openConn(ctx, &f, std)
 	if err != nil {
 		return err
 	}
-	log, closeLog := openLog(cfg, std.err)
-	defer closeLog()
-	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
-	if err != nil {
-		return err
-	}
-	defer cn.Close()
-	rdb := cn.rdb
+	defer sess.close()
+	cfg, cn, log, rdb := sess.cfg, sess.conn, sess.log, sess.conn.rdb
 	switch pos[0] {
 	case "add", "out add":
 		if *name == "" {
@@ -177,18 +171,12 @@ func runAdminCommand(ctx context.Context, args []string, std stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := f.load()
+	sess, err := openConn(ctx, &f, std)
 	if err != nil {
 		return err
 	}
-	log, closeLog := openLog(cfg, std.err)
-	defer closeLog()
-	cn, err := connect(ctx, &cfg, log, std.err, nil, 0)
-	if err != nil {
-		return err
-	}
-	defer cn.Close()
-	rdb, keys := cn.rdb, keysOf(cfg)
+	defer sess.close()
+	cfg, rdb, keys := sess.cfg, sess.conn.rdb, keysOf(sess.cfg)
 	command := ""
 	if len(pos) == 2 {
 		command = "/" + strings.TrimPrefix(pos[1], "/")

@@ -36,6 +36,10 @@ const (
 // MentionsInbox is user's inbox of mentions.
 func (k Keys) MentionsInbox(user string) string { return k.UserPrefix + tag(user) + ":mentions" }
 
+// maxNotice is the longest notice read (a real one is a few hundred
+// bytes; anyone may add one).
+const maxNotice = 2048
+
 // mentionsMark is the read-marker field of the inbox.
 const mentionsMark = "/mentions"
 
@@ -256,7 +260,7 @@ func (c *Client) MentionInbox(ctx context.Context, limit int) ([]Mention, error)
 // signature).
 func parseNotice(raw, me string) (mentionNotice, bool) {
 	var n mentionNotice
-	if json.Unmarshal([]byte(raw), &n) != nil || n.To != me || !validAuthor(n.From) || ValidateConv(n.Conv) != nil || len(n.Sig) != ed25519.SignatureSize {
+	if len(raw) > maxNotice || json.Unmarshal([]byte(raw), &n) != nil || n.To != me || !validAuthor(n.From) || ValidateConv(n.Conv) != nil || len(n.Sig) != ed25519.SignatureSize {
 		return n, false
 	}
 	if _, err := ParseID(n.ID); err != nil {

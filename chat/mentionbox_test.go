@@ -3,6 +3,7 @@ package chat_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,10 @@ func TestMentionsInbox(t *testing.T) {
 	if err := a.conn("carol").ZAdd(c, chat.DefaultKeys().MentionsInbox("alice"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: forged}).Err(); err != nil {
 		t.Fatalf("anyone may add to an inbox: %v", err)
 	}
+	huge := `{"to":"alice","conv":"general","from":"carol","reaction":"` + strings.Repeat("x", 4000) + `"}`
+	if err := a.conn("carol").ZAdd(c, chat.DefaultKeys().MentionsInbox("alice"), redis.Z{Score: float64(time.Now().UnixMilli()), Member: huge}).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.conn("carol").ZRange(c, chat.DefaultKeys().MentionsInbox("alice"), 0, -1).Err(); !redis.IsPermissionError(err) {
 		t.Fatalf("carol reads alice's inbox: %v", err)
 	}
@@ -100,8 +105,10 @@ func TestMentionsInbox(t *testing.T) {
 		}
 	}
 	// What does not hold is taken out of the inbox.
-	if err := a.admin.ZScore(c, chat.DefaultKeys().MentionsInbox("alice"), forged).Err(); err != redis.Nil {
-		t.Fatalf("the forged notice stays: %v", err)
+	for _, junk := range []string{forged, huge} {
+		if err := a.admin.ZScore(c, chat.DefaultKeys().MentionsInbox("alice"), junk).Err(); err != redis.Nil {
+			t.Fatalf("a junk notice stays: %v", err)
+		}
 	}
 	// carol's notice is of a channel she is not in: nothing.
 	if got, err := carol.MentionInbox(c, 50); err != nil || len(got) != 0 {

@@ -450,7 +450,9 @@ func (pp *people) handleOwn(ctx context.Context, m *redis.Message) bool {
 			return true
 		}
 		if m.Payload == commandsChanged {
-			pp.c.emit(ctx, CommandsChangedEvent{})
+			// Any account may publish it: merged, as every notice is, so a
+			// flood costs a window one read of the list per noticeEvery.
+			pp.c.notices.add(commandsChanged, func(ctx context.Context) { pp.c.emit(ctx, CommandsChangedEvent{}) })
 			return true
 		}
 		pp.c.emit(ctx, ChannelsChangedEvent{})

@@ -92,6 +92,9 @@ type Options struct {
 	// Scripts says how rtchat's Lua programs run: ScriptsAuto (functions
 	// where the server has them) or ScriptsEval (the embedded server).
 	Scripts ScriptMode
+	// Index is a local copy of the user's conversations that a search
+	// everywhere reads first (nil: none; package archive keeps one).
+	Index Index
 	// Logger receives diagnostics (default: discarded).
 	Logger *slog.Logger
 }

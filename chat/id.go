@@ -44,6 +44,18 @@ func (id ID) IsZero() bool { return id == ID{} }
 // After reports whether id comes after o in stream order.
 func (id ID) After(o ID) bool { return id.MS > o.MS || (id.MS == o.MS && id.Seq > o.Seq) }
 
+// Prev is the last id that comes before id in stream order (the zero ID
+// for the first ones).
+func (id ID) Prev() ID {
+	switch {
+	case id.Seq > 0:
+		return ID{id.MS, id.Seq - 1}
+	case id.MS > 0:
+		return ID{id.MS - 1, ^uint64(0)}
+	}
+	return ID{}
+}
+
 // Compare returns -1, 0 or +1 as id sorts before, equal to or after o.
 func (id ID) Compare(o ID) int {
 	switch {

@@ -147,3 +147,29 @@ func parseDay(s string, now time.Time) (time.Time, error) {
 	}
 	return time.ParseInLocation(time.DateOnly, s, time.Local)
 }
+
+// Matches says whether m matches q as the server's search does: a
+// message shown as a line, every term inside its text or its file's name
+// (ASCII letters compared in lower case), and the filters (but In, which
+// names conversations, not messages).
+func (q Query) Matches(m Message) bool {
+	if !m.Kind.Shown() || (q.From != "" && m.User != q.From) || (q.HasFile && m.File == nil) || (q.IsThread && m.Thread.IsZero()) {
+		return false
+	}
+	if !q.After.IsZero() && m.ID.MS < uint64(q.After.UnixMilli()) {
+		return false
+	}
+	if !q.Before.IsZero() && m.ID.MS >= uint64(q.Before.UnixMilli()) {
+		return false
+	}
+	hay := asciiLower(m.Current())
+	if m.File != nil {
+		hay += " " + asciiLower(m.File.Name)
+	}
+	for _, t := range q.Terms {
+		if !strings.Contains(hay, t) {
+			return false
+		}
+	}
+	return !q.HasLink || strings.Contains(hay, "http://") || strings.Contains(hay, "https://")
+}

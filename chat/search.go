@@ -46,7 +46,7 @@ func (c *Client) Search(ctx context.Context, channel, query string, cursor ID, l
 	if limit <= 0 {
 		limit = 50
 	}
-	page, err := c.searchCall(ctx, c.rdb, channel, q, cursor, limit).result(ctx)
+	page, err := c.searchCall(ctx, c.rdb, channel, q, cursor, ID{}, limit).result(ctx)
 	if err != nil {
 		return SearchPage{}, fmt.Errorf("search %s: %w", Display(channel), err)
 	}
@@ -61,12 +61,16 @@ type queuedSearch struct {
 }
 
 // searchCall queues (or, on the client, runs) one bounded scan of conv
-// for q, below cursor.
-func (c *Client) searchCall(ctx context.Context, pipe processor, conv string, q Query, cursor ID, limit int) queuedSearch {
+// for q, below cursor and above floor (excluded; the zero ID: to the
+// stream's start or the query's after: day).
+func (c *Client) searchCall(ctx context.Context, pipe processor, conv string, q Query, cursor, floor ID, limit int) queuedSearch {
 	stream := c.hist.streamOf(conv)
 	lo := "-"
 	if !q.After.IsZero() {
 		lo = strconv.FormatInt(q.After.UnixMilli(), 10)
+	}
+	if !floor.IsZero() && (q.After.IsZero() || floor.Compare(ID{MS: uint64(q.After.UnixMilli())}) >= 0) {
+		lo = "(" + floor.String()
 	}
 	hi := cursor.exclusive("+")
 	if cursor.IsZero() && !q.Before.IsZero() {

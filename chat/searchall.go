@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,19 +20,70 @@ import (
 // has gone past it in time, so the order across conversations is right
 // whatever their sizes; the others wait in the cursor for the next
 // page.
+//
+// With an Index (a local archive), the part of a conversation it holds
+// whole is read from it instead: the server scans only what lies above
+// and below that part, and the index is one more source in the same
+// merge. Its hits are read again from the server, one round trip for
+// all of them, so that what is shown is what the server holds now (its
+// edit, its reactions, its signature to check) and a conversation the
+// user may no longer read shows nothing; a hit the server no longer
+// has (trimmed by retention) is shown as the archive kept it. When the
+// server does not answer at all, the index alone is searched and the
+// results say so (Offline).
+
+// An Index is a local copy of the user's conversations: what this client
+// saw and read of them. Its methods must be safe for concurrent use.
+type Index interface {
+	// Holds says which part of conv's stream the index holds whole: every
+	// message from stream id from to through, both included (from zero:
+	// from the stream's first entry); ok is false when it holds none.
+	Holds(conv string) (from, through ID, ok bool)
+	// Conversations lists the conversations it holds messages of.
+	Conversations() []string
+	// Search returns up to limit messages of convs matching q (q.In is
+	// ignored: convs says where), newest first, each after below in that
+	// order (the zero IndexMark: from the newest).
+	Search(ctx context.Context, q Query, convs []string, below IndexMark, limit int) ([]Message, error)
+}
+
+// IndexMark is a place in an index's order: newest first by stream id,
+// then by conversation name, last first.
+type IndexMark struct {
+	ID   ID
+	Conv string
+}
+
+// MarkOf is the place of m in an index's order.
+func MarkOf(m Message) IndexMark { return IndexMark{ID: m.ID, Conv: m.Channel} }
 
 // SearchCursor is where a search everywhere goes on from; its zero value
 // starts one. It is a value: keep the one each page returns.
 type SearchCursor struct {
 	started bool
+	offline bool
 	convs   []searchConv
+	local   *localSearch
 	held    []Message // found, not yet handed out (newest first)
 }
 
+// searchConv is the server's scan of one conversation: from next down
+// to floor (excluded; zero: to its start or the query's after: day),
+// then, when resume is set, on from resume down (the index holds what
+// lies between).
 type searchConv struct {
-	conv string
-	next ID
-	done bool
+	conv          string
+	next          ID
+	floor, resume ID
+	done          bool
+}
+
+// localSearch is the index's part of a search: the conversations it
+// holds, and how far it has handed out.
+type localSearch struct {
+	convs []string
+	below IndexMark
+	done  bool
 }
 
 // SearchResults is one page of a search everywhere.
@@ -42,9 +94,13 @@ type SearchResults struct {
 	// Done is set once every conversation was searched to its start (or
 	// to the query's after: day) and every hit handed out.
 	Done bool
-	// Scanned counts the entries this page looked at; Conversations how
-	// many are searched.
-	Scanned, Conversations int
+	// Scanned counts the entries this page looked at on the server;
+	// Local the hits that came from the index; Conversations how many are
+	// searched.
+	Scanned, Local, Conversations int
+	// Offline is set when the server did not answer and only the index
+	// was searched.
+	Offline bool
 }
 
 // SearchEverywhere returns the next page of up to limit hits of q across
@@ -54,29 +110,37 @@ func (c *Client) SearchEverywhere(ctx context.Context, q Query, cur SearchCursor
 		limit = 50
 	}
 	if !cur.started {
-		convs, err := c.searchable(ctx, q.In)
-		if err != nil {
+		var err error
+		if cur, err = c.startSearch(ctx, q); err != nil {
 			return SearchResults{}, err
-		}
-		cur = SearchCursor{started: true}
-		for _, conv := range convs {
-			cur.convs = append(cur.convs, searchConv{conv: conv})
 		}
 	} else {
 		cur.convs = slices.Clone(cur.convs)
 		cur.held = slices.Clone(cur.held)
+		if cur.local != nil {
+			l := *cur.local
+			cur.local = &l
+		}
 	}
-	res := SearchResults{Conversations: len(cur.convs)}
+	res := SearchResults{Conversations: len(cur.convs), Offline: cur.offline}
+	if cur.offline {
+		res.Conversations = len(cur.local.convs)
+	}
 	for {
-		// Hand out what no conversation still scanned can come before.
-		frontier, open := uint64(0), false
+		// Hand out what no source still read can come before: each one's
+		// next hits come before its cursor.
+		var frontier ID
+		open := false
 		for _, s := range cur.convs {
 			if !s.done {
-				frontier, open = max(frontier, s.next.MS), true
+				frontier, open = maxID(frontier, s.next), true
 			}
 		}
+		if l := cur.local; l != nil && !l.done {
+			frontier, open = maxID(frontier, l.below.ID), true
+		}
 		n := 0
-		for n < len(cur.held) && len(res.Hits) < limit && (!open || cur.held[n].ID.MS >= frontier) {
+		for n < len(cur.held) && len(res.Hits) < limit && (!open || cur.held[n].ID.Compare(frontier) >= 0) {
 			res.Hits = append(res.Hits, cur.held[n])
 			n++
 		}
@@ -86,24 +150,8 @@ func (c *Client) SearchEverywhere(ctx context.Context, q Query, cur SearchCursor
 			res.Done = !open && len(cur.held) == 0
 			return res, nil
 		}
-		// One round: a bounded scan of every open conversation, in one
-		// round trip.
-		pipe := c.rdb.Pipeline()
-		calls := map[int]queuedSearch{}
-		for i, s := range cur.convs {
-			if !s.done {
-				calls[i] = c.searchCall(ctx, pipe, s.conv, q, s.next, limit)
-			}
-		}
-		_, _ = pipe.Exec(ctx) // each reply is read below
-		for i, call := range calls {
-			page, err := call.result(ctx)
-			if err != nil {
-				return SearchResults{}, fmt.Errorf("search %s: %w", Display(cur.convs[i].conv), err)
-			}
-			res.Scanned += page.Scanned
-			cur.convs[i].next, cur.convs[i].done = page.Next, page.Done
-			cur.held = append(cur.held, page.Hits...)
+		if err := c.searchRound(ctx, q, &cur, limit, &res); err != nil {
+			return SearchResults{}, err
 		}
 		slices.SortStableFunc(cur.held, func(a, b Message) int { return b.ID.Compare(a.ID) })
 		if ctx.Err() != nil {
@@ -111,6 +159,172 @@ func (c *Client) SearchEverywhere(ctx context.Context, q Query, cur SearchCursor
 		}
 	}
 }
+
+// errOffline is the server not answering: the client is reconnecting.
+var errOffline = errors.New("the server does not answer")
+
+func maxID(a, b ID) ID {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// startSearch lists the conversations to search and what the index
+// holds of them; when the server does not answer, the index's own.
+func (c *Client) startSearch(ctx context.Context, q Query) (SearchCursor, error) {
+	cur := SearchCursor{started: true}
+	var convs []string
+	err := errOffline
+	if c.opts.Index == nil || c.State().State != StateReconnecting {
+		convs, err = c.searchable(ctx, q.In)
+	}
+	var reply redis.Error
+	switch {
+	case err != nil && c.opts.Index != nil && !errors.Is(err, ErrBadQuery) && !errors.As(err, &reply) && ctx.Err() == nil:
+		// No answer: the archive alone, for what it holds.
+		cur.offline = true
+		cur.local = &localSearch{convs: c.offlineConvs(q.In)}
+		cur.local.done = len(cur.local.convs) == 0
+		return cur, nil
+	case err != nil:
+		return SearchCursor{}, err
+	}
+	var local []string
+	for _, conv := range convs {
+		s := searchConv{conv: conv}
+		if c.opts.Index != nil {
+			if from, through, ok := c.opts.Index.Holds(conv); ok {
+				s.floor, s.resume = through, from
+				local = append(local, conv)
+				if from.IsZero() {
+					s.resume = ID{}
+				}
+			}
+		}
+		cur.convs = append(cur.convs, s)
+	}
+	if len(local) > 0 {
+		cur.local = &localSearch{convs: local}
+	}
+	return cur, nil
+}
+
+// offlineConvs is what the index holds of in (all it holds when in is
+// empty).
+func (c *Client) offlineConvs(in []string) []string {
+	held := c.opts.Index.Conversations()
+	if len(in) == 0 {
+		return held
+	}
+	var out []string
+	for _, want := range in {
+		for _, conv := range held {
+			if conv == want || (!isDM(want) && conv == Private(strings.TrimPrefix(want, privateMark))) {
+				out = append(out, conv)
+			}
+		}
+	}
+	return out
+}
+
+// searchRound reads once more from every source still open: a bounded
+// scan of each conversation on the server and a page of the index, in
+// one round trip (and one more to read the index's hits again).
+func (c *Client) searchRound(ctx context.Context, q Query, cur *SearchCursor, limit int, res *SearchResults) error {
+	calls := map[int]queuedSearch{}
+	if !cur.offline {
+		pipe := c.rdb.Pipeline()
+		for i, s := range cur.convs {
+			if !s.done {
+				calls[i] = c.searchCall(ctx, pipe, s.conv, q, s.next, s.floor, limit)
+			}
+		}
+		if len(calls) > 0 {
+			_, _ = pipe.Exec(ctx) // each reply is read below
+		}
+	}
+	for i, call := range calls {
+		page, err := call.result(ctx)
+		if err != nil {
+			return fmt.Errorf("search %s: %w", Display(cur.convs[i].conv), err)
+		}
+		res.Scanned += page.Scanned
+		s := &cur.convs[i]
+		s.next, s.done = page.Next, page.Done
+		if s.done && !s.resume.IsZero() {
+			// Above the index's part: on below it.
+			s.next, s.floor, s.resume, s.done = s.resume, ID{}, ID{}, false
+		}
+		cur.held = append(cur.held, page.Hits...)
+	}
+	if l := cur.local; l != nil && !l.done {
+		hits, err := c.opts.Index.Search(ctx, q, l.convs, l.below, limit)
+		if err != nil {
+			return fmt.Errorf("search the local archive: %w", err)
+		}
+		if len(hits) < limit {
+			l.done = true
+		} else {
+			l.below = MarkOf(hits[len(hits)-1])
+		}
+		if !cur.offline {
+			if hits, err = c.reread(ctx, hits); err != nil {
+				return err
+			}
+		}
+		res.Local += len(hits)
+		cur.held = append(cur.held, hits...)
+	}
+	return nil
+}
+
+// reread reads msgs again from the server, as it holds them now, in one
+// round trip: a message it no longer has (trimmed) stays as it was, one
+// deleted since, or of a conversation the user may no longer read, is
+// left out.
+func (c *Client) reread(ctx context.Context, msgs []Message) ([]Message, error) {
+	if len(msgs) == 0 {
+		return msgs, nil
+	}
+	pipe := c.rdb.Pipeline()
+	calls := make([]queuedScript, len(msgs))
+	for i, m := range msgs {
+		key := c.hist.streamOf(m.Channel)
+		calls[i] = c.scripts.queue(ctx, pipe, aroundScript, []string{key, stateKey(key)}, m.ID.String(), 0, 1, c.hist.valueLimit())
+	}
+	_, _ = pipe.Exec(ctx) // each reply is read below
+	out := make([]Message, 0, len(msgs))
+	for i, m := range msgs {
+		r, err := calls[i].result(ctx).Slice()
+		switch {
+		case redis.IsPermissionError(err):
+			continue // no longer theirs to read
+		case err != nil:
+			return nil, fmt.Errorf("read a search hit again: %w", CleanRedisError(err))
+		case len(r) != 4:
+			return nil, errors.New("read a search hit again: unexpected reply")
+		}
+		entries, _ := r[0].([]any)
+		states, _ := r[1].([]any)
+		changes, _ := r[2].([]any)
+		now := scriptMessages(m.Channel, entries, states, changes, false)
+		switch {
+		case len(now) == 0 || now[0].ID != m.ID:
+			out = append(out, m) // trimmed: the archive's copy
+		case now[0].State != nil && now[0].State.Deleted != nil:
+		default:
+			out = append(out, now[0])
+		}
+	}
+	c.verify.rememberAll(out)
+	return out, nil
+}
+
+// Readable lists the conversations the user may read now, sorted: every
+// public channel, the private channels both sides say they belong to,
+// their direct conversations.
+func (c *Client) Readable(ctx context.Context) ([]string, error) { return c.searchable(ctx, nil) }
 
 // searchable lists the conversations the user may read, sorted: every
 // public channel, each private channel both the user's list and its

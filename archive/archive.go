@@ -33,8 +33,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, "sqlite"
 )
 
-// DefaultMaxBytes bounds an archive when the config does not
-// (archive_max_bytes).
+// DefaultMaxBytes bounds an archive opened without a bound.
 const DefaultMaxBytes = 512 << 20
 
 // FileName is the archive's file in rtchat's state directory, per

@@ -47,7 +47,7 @@ type Keeper struct {
 	overflow atomic.Bool // an event could not be queued: read everything again
 
 	// Owned by Run.
-	follow  map[string]*followed
+	follow    map[string]*followed
 	sinceTrim int
 }
 

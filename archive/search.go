@@ -233,3 +233,34 @@ func ftsQuery(terms []string) string {
 func wordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }
+
+// Each calls fn with every message of conv the archive keeps from since
+// on (zero: all), oldest first, until fn returns an error.
+func (a *Archive) Each(ctx context.Context, conv string, since time.Time, fn func(chat.Message) error) error {
+	a.mu.Lock()
+	s := a.convs[conv]
+	a.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags FROM msgs
+		WHERE cid = ? AND ms >= ? ORDER BY ms, seq, cid`, s.cid, max(since.UnixMilli(), 0))
+	if err != nil {
+		return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags); err != nil {
+			return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
+		}
+		m, err := a.message(ctx, conv, r)
+		if err != nil {
+			return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

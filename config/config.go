@@ -124,6 +124,11 @@ type Config struct {
 	// "off" (a line like any file's), or a protocol named outright:
 	// "kitty", "iterm2", "sixel".
 	Images string `toml:"images"`
+	// Archive keeps a local copy of the person's conversations, which
+	// search reads first (archive; default true); ArchiveMaxBytes bounds
+	// it (archive_max_bytes; the oldest messages go first).
+	Archive         bool  `toml:"archive"`
+	ArchiveMaxBytes int64 `toml:"archive_max_bytes"`
 	// DownloadDir is where saved files go (download_dir; default
 	// $XDG_DOWNLOAD_DIR, else ~/Downloads).
 	DownloadDir string `toml:"download_dir"`
@@ -187,6 +192,10 @@ const EmbeddedRetention = 10000
 // configured (max_lines).
 const DefaultMaxLines = 5000
 
+// DefaultArchiveMaxBytes bounds the local archive (archive_max_bytes):
+// 512 MiB, some three million messages.
+const DefaultArchiveMaxBytes = 512 << 20
+
 // Default returns the configuration before any file, variable or flag.
 func Default() Config {
 	return Config{
@@ -202,6 +211,8 @@ func Default() Config {
 		MaxMessageBytes: chat.DefaultMaxMessageBytes,
 		MaxFileBytes:    chat.DefaultMaxFileBytes,
 		Images:          "auto",
+		Archive:         true,
+		ArchiveMaxBytes: DefaultArchiveMaxBytes,
 		MaxLines:        DefaultMaxLines,
 		ChannelPrefix:   "channel:",
 		MessagePrefix:   "message:",
@@ -486,6 +497,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxFileBytes < 1 || c.MaxFileBytes > 1<<30 {
 		bad("max_file_bytes", "%d is not between 1 and 1073741824", c.MaxFileBytes)
+	}
+	if c.ArchiveMaxBytes < 1<<20 || c.ArchiveMaxBytes > 1<<40 {
+		bad("archive_max_bytes", "%d is not between 1048576 (1 MiB) and 1099511627776 (1 TiB)", c.ArchiveMaxBytes)
 	}
 	switch c.Images {
 	case "auto", "blocks", "off", "kitty", "iterm2", "sixel":

@@ -47,6 +47,9 @@ func TestDefaults(t *testing.T) {
 	if c.AddressSet {
 		t.Fatal("no layer named an address, yet AddressSet is true")
 	}
+	if !c.Archive || c.ArchiveMaxBytes != config.DefaultArchiveMaxBytes {
+		t.Fatalf("archive %v, archive_max_bytes %d: want it kept, bounded by default", c.Archive, c.ArchiveMaxBytes)
+	}
 	if !strings.HasSuffix(c.LogFile, filepath.Join(".local", "state", "rtchat", "rtchat.log")) {
 		t.Fatalf("default log file = %q", c.LogFile)
 	}
@@ -210,6 +213,8 @@ func TestBadInputNamesWhereAndWhy(t *testing.T) {
 		"key twice":         {file: "[keys]\nhelp = \"F5\"\nquit = \"F5\"\n", want: []string{"config.toml", "F5", "also given"}},
 		"key not text":      {file: "[keys]\nhelp = 5\n", want: []string{"config.toml", "keys.help"}},
 		"bad log level":     {file: "log_level = \"loud\"\n", want: []string{"config.toml", "log_level", "loud"}},
+		"tiny archive":      {file: "archive_max_bytes = 1000\n", want: []string{"config.toml", "archive_max_bytes", "1000"}},
+		"archive no":        {file: "archive = \"no\"\n", want: []string{"config.toml", "archive: true or false"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			flags := tc.flags

@@ -24,6 +24,8 @@ type searchView struct {
 	hits          []chat.Message
 	cursor        chat.SearchCursor
 	scanned       int
+	local         int  // hits from the local archive
+	offline       bool // Redis did not answer: the archive alone
 	convs         int
 	done, loading bool
 	err           error
@@ -87,6 +89,8 @@ func (sr *searcher) searchNextPage(s *searchView) {
 			}
 			s.hits = append(s.hits, res.Hits...)
 			s.scanned += res.Scanned
+			s.local += res.Local
+			s.offline = s.offline || res.Offline
 			s.convs = res.Conversations
 			s.cursor, s.done = res.Next, res.Done
 			sr.renderSearch(s)
@@ -105,18 +109,24 @@ func (sr *searcher) renderSearch(s *searchView) {
 	}
 	o := s.o
 	o.setRows(rows)
-	in := fmt.Sprintf("%d conversation%s", s.convs, plural(s.convs))
+	in := fmt.Sprintf("%d messages of %d conversation%s", s.scanned, s.convs, plural(s.convs))
+	switch {
+	case s.offline:
+		in = "your local archive (Redis does not answer)"
+	case s.local > 0:
+		in += " and the local archive"
+	}
 	switch {
 	case s.err != nil:
 		o.footer = fmt.Sprintf("the search stopped: %v; press Esc and try /search again", s.err)
 	case s.loading:
-		o.footer = fmt.Sprintf("searching… %d found in %d messages", len(s.hits), s.scanned)
+		o.footer = fmt.Sprintf("searching… %d found in %s", len(s.hits), in)
 	case s.done && len(s.hits) == 0:
 		o.footer = fmt.Sprintf("nothing found for %q in %s", s.query, in)
 	case s.done:
-		o.footer = fmt.Sprintf("%d found in %d messages of %s · all of them searched", len(s.hits), s.scanned, in)
+		o.footer = fmt.Sprintf("%d found in %s · all of them searched", len(s.hits), in)
 	default:
-		o.footer = fmt.Sprintf("%d found in %d messages of %s · move past the last one for more", len(s.hits), s.scanned, in)
+		o.footer = fmt.Sprintf("%d found in %s · move past the last one for more", len(s.hits), in)
 	}
 }
 

@@ -79,7 +79,11 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	if err := cn.identify(ctx, &cfg); err != nil {
 		return err
 	}
-	client, err := newClient(cfg, cn, log, true)
+	kept := openArchive(cfg, true, log)
+	if kept != nil {
+		defer kept.Close()
+	}
+	client, err := newClient(cfg, cn, log, true, indexOf(kept))
 	if err != nil {
 		return err
 	}
@@ -99,10 +103,13 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	}
 	opts := windowOptions(&cfg, cn, theme, term, connNotices.String())
 	opts.Backend, opts.Screen, opts.Started = client, screen, true
+	var wg sync.WaitGroup
+	if kept != nil {
+		opts.Backend = keepArchive(ctx, &wg, client, kept, log)
+	}
 	opts.Graphics = gfx
 	handed = true
 	app := ui.New(opts)
-	var wg sync.WaitGroup
 	if cn.Embedded() && cn.addr != "" {
 		wg.Go(func() { watchEmbedded(ctx, cn, client, app, log) })
 	}

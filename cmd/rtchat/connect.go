@@ -260,6 +260,13 @@ func badCertificate(err error) bool {
 // connectError turns a failed first contact into one sentence that says
 // what to do. It never quotes the configuration, which may hold a
 // password; cfg.Server() has none.
+// noAnswer is a server that could not be reached or did not answer:
+// the commands that can do without it (search, export: from the local
+// archive) tell it by this.
+type noAnswer struct{ error }
+
+func (e noAnswer) Unwrap() error { return e.error }
+
 func connectError(cfg *config.Config, err error) error {
 	server := cfg.Server()
 	usesTLS := cfg.Redis.TLS || strings.HasPrefix(cfg.Redis.URL.Reveal(), "rediss://")
@@ -279,9 +286,9 @@ func connectError(cfg *config.Config, err error) error {
 	case tlsFailed(err):
 		return fmt.Errorf("TLS with Redis at %s failed; check that the server speaks TLS on that port (rediss://) or use redis:// for a plain one", server)
 	case dialFailed(err):
-		return fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", server)
+		return noAnswer{fmt.Errorf("cannot reach Redis at %s; start redis-server there, or point rtchat elsewhere with --redis or REDIS_URL", server)}
 	case unreachable(err):
-		return fmt.Errorf("Redis at %s accepted the connection but did not answer in time; it may be paused (CLIENT PAUSE), busy or overloaded — try again in a moment", server)
+		return noAnswer{fmt.Errorf("Redis at %s accepted the connection but did not answer in time; it may be paused (CLIENT PAUSE), busy or overloaded — try again in a moment", server)}
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("connecting to Redis at %s was interrupted", server)
 	}

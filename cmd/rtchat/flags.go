@@ -19,6 +19,9 @@ type commonFlags struct {
 	// patient: a configured server that does not answer is tried again
 	// for chat.DefaultSendTimeout (set by the commands that post).
 	patient bool
+	// archive: the command reads the person's local archive too, when
+	// there is one (set by search and export).
+	archive bool
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtchat/rtchat/archive"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
 	"github.com/rtchat/rtchat/internal/embedded"
@@ -24,7 +25,10 @@ type session struct {
 	log    *slog.Logger
 	conn   *conn
 	client *chat.Client
-	close  func()
+	// archive is the person's local archive, when the command asked for
+	// it (commonFlags.archive) and there is one.
+	archive *archive.Archive
+	close   func()
 	// ahead is set when the reads openSession's ahead queued rode on the
 	// first exchange, as the user the session is: their answers stand.
 	ahead bool
@@ -87,30 +91,44 @@ func openSession(ctx context.Context, f *commonFlags, std stdio, ahead func(*cha
 		closeLog()
 		return nil, err
 	}
-	client, err := newClientWith(cfg, cn, log, false, signer)
+	var index *archive.Archive
+	if f.archive {
+		index = openArchive(cfg, false, log)
+	}
+	client, err := newClientWith(cfg, cn, log, false, signer, indexOf(index))
 	if err != nil {
+		if index != nil {
+			index.Close()
+		}
 		cn.Close()
 		closeLog()
 		return nil, err
 	}
-	s := &session{cfg: cfg, log: log, conn: cn, client: client, close: func() { cn.Close(); closeLog() }}
+	s := &session{cfg: cfg, log: log, conn: cn, client: client, archive: index, close: func() {
+		if index != nil {
+			index.Close()
+		}
+		cn.Close()
+		closeLog()
+	}}
 	s.ahead = cn.aheadRan && aheadUser != "" && aheadUser == cfg.User
 	return s, nil
 }
 
 // newClient makes the chat client; autoJoin is for the full-screen client
 // (see chat.Options.AutoJoin).
-func newClient(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool) (*chat.Client, error) {
+func newClient(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool, index chat.Index) (*chat.Client, error) {
 	signer, err := loadSigner(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return newClientWith(cfg, cn, log, autoJoin, signer)
+	return newClientWith(cfg, cn, log, autoJoin, signer, index)
 }
 
 // newClientWith is newClient with the device's signer loaded.
-func newClientWith(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool, signer *chat.Signer) (*chat.Client, error) {
+func newClientWith(cfg config.Config, cn *conn, log *slog.Logger, autoJoin bool, signer *chat.Signer, index chat.Index) (*chat.Client, error) {
 	o := clientOptions(cfg, cn.rdb, signer, log)
+	o.Index = index
 	o.AutoJoin, o.Accounts = autoJoin, cn.accounts
 	if cn.Embedded() {
 		o.Scripts = chat.ScriptsEval // miniredis has no functions

@@ -68,7 +68,7 @@ func runAdminHook(ctx context.Context, args []string, std stdio) error {
 			return errors.New("admin hook add needs --name NAME: who its messages are from")
 		}
 		channels := strings.Split(pos[1], ",")
-		c, err := newClientWith(cfg, cn, log, false, nil)
+		c, err := newClientWith(cfg, cn, log, false, nil, nil)
 		if err != nil {
 			return err
 		}

@@ -41,13 +41,15 @@ const DefaultMaxBytes = 512 << 20
 const FileName = "archive"
 
 // schema is the archive's tables. msgs holds one row a message shown as
-// a line (thread replies too), its text as it reads now; its key orders
-// it in time across conversations. Users, conversations and device keys
+// a line (thread replies too), its text as it reads now; (ms, seq, cid)
+// names it (kept unique by Store) and orders it in time across
+// conversations, through an index of ms alone (the smallest that does:
+// the few rows of one millisecond are sorted as they are read). Users, conversations and device keys
 // are numbered once (ids), so a row holds small numbers, not names. fts
 // is the full-text index of the text and the file's name, contentless
-// (the text is in msgs) and without positions (detail=none): the
-// smallest FTS5 index, enough to find candidates, which the query's own
-// matcher then checks.
+// (the text is in msgs), without positions (detail=none) or sizes
+// (columnsize=0): the smallest FTS5 index, enough to find candidates,
+// which the query's own matcher then checks.
 const schema = `
 CREATE TABLE IF NOT EXISTS convs (
   cid INTEGER PRIMARY KEY,
@@ -72,9 +74,16 @@ CREATE TABLE IF NOT EXISTS msgs (
   thread TEXT,
   flags INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS msgs_at ON msgs (ms, seq, cid);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (body, content='', contentless_delete=1, detail=none);
+CREATE INDEX IF NOT EXISTS msgs_ms ON msgs (ms);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (body, content='', detail=none, columnsize=0);
 `
+
+// unindex takes the rows of msgs that follow it (a WHERE clause) out of
+// the full-text index: a contentless index is told what it indexed.
+const unindex = `INSERT INTO fts (fts, rowid, body) SELECT 'delete', rid, ` + bodyOf + ` FROM msgs `
+
+// bodyOf is what the full-text index holds of a row of msgs (see body).
+const bodyOf = `CASE WHEN file IS NULL THEN text ELSE text || ' ' || file END`
 
 // Row flags.
 const (
@@ -253,7 +262,7 @@ func (a *Archive) Forget(ctx context.Context, conv string) error {
 	}
 	defer tx.Rollback()
 	for _, q := range []string{
-		`DELETE FROM fts WHERE rowid IN (SELECT rid FROM msgs WHERE cid = ?)`,
+		unindex + `WHERE cid = ?`,
 		`DELETE FROM msgs WHERE cid = ?`,
 		`DELETE FROM convs WHERE cid = ?`,
 	} {
@@ -314,7 +323,7 @@ func (a *Archive) dropOldest(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	for _, q := range []string{
-		`DELETE FROM fts WHERE rowid IN (SELECT rid FROM msgs WHERE ms < ?)`,
+		unindex + `WHERE ms < ?`,
 		`DELETE FROM msgs WHERE ms < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, cut); err != nil {
@@ -338,6 +347,11 @@ func (a *Archive) dropOldest(ctx context.Context) error {
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		return err
+	}
+	// The index's pages that the deletes left half empty are merged, so
+	// that they can be given back too.
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
 		return err
 	}
 	a.mu.Lock()

@@ -168,14 +168,16 @@ func (w *writer) add(cid int64, m chat.Message) error {
 	if m.State != nil && m.State.Deleted != nil {
 		return nil
 	}
+	var held int
+	err = w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM msgs WHERE ms = ? AND seq = ? AND cid = ?`, int64(m.ID.MS), int64(m.ID.Seq), cid).Scan(&held)
+	if err != nil || held > 0 {
+		return err // kept already
+	}
 	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO msgs (ms, seq, cid, uid, kid, ts, text, file, thread, flags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		int64(m.ID.MS), int64(m.ID.Seq), cid, uid, kid, m.Time.UnixMilli()-int64(m.ID.MS), text, file, thread, flags)
 	if err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
 	}
 	rid, err := res.LastInsertId()
 	if err != nil {
@@ -191,9 +193,10 @@ func (w *writer) add(cid int64, m chat.Message) error {
 func (w *writer) change(cid int64, e chat.Message) error {
 	var rid, uid, kid int64
 	var flags int
+	var text string
 	var file sql.NullString
-	err := w.tx.QueryRowContext(w.ctx, `SELECT rid, uid, kid, file, flags FROM msgs WHERE ms = ? AND seq = ? AND cid = ?`,
-		int64(e.Ref.MS), int64(e.Ref.Seq), cid).Scan(&rid, &uid, &kid, &file, &flags)
+	err := w.tx.QueryRowContext(w.ctx, `SELECT rid, uid, kid, text, file, flags FROM msgs WHERE ms = ? AND seq = ? AND cid = ?`,
+		int64(e.Ref.MS), int64(e.Ref.Seq), cid).Scan(&rid, &uid, &kid, &text, &file, &flags)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // not held (before the part held, or deleted)
 	}
@@ -211,7 +214,7 @@ func (w *writer) change(cid int64, e chat.Message) error {
 	if euid != uid || (kid != 0 && ekid != kid) {
 		return nil // not its author's
 	}
-	if _, err := w.tx.ExecContext(w.ctx, `DELETE FROM fts WHERE rowid = ?`, rid); err != nil {
+	if _, err := w.tx.ExecContext(w.ctx, `INSERT INTO fts (fts, rowid, body) VALUES ('delete', ?, ?)`, rid, body(text, file.String)); err != nil {
 		return err
 	}
 	w.deleted = true
@@ -251,7 +254,7 @@ func (a *Archive) Retract(ctx context.Context, conv string, ids []chat.ID) error
 			low = id
 		}
 		for _, q := range []string{
-			`DELETE FROM fts WHERE rowid IN (SELECT rid FROM msgs WHERE ms = ? AND seq = ? AND cid = ?)`,
+			unindex + `WHERE ms = ? AND seq = ? AND cid = ?`,
 			`DELETE FROM msgs WHERE ms = ? AND seq = ? AND cid = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, int64(id.MS), int64(id.Seq), st.cid); err != nil {

@@ -88,7 +88,7 @@ func commandTable() []commandSpec {
 		{"unpin", "", "unpin this channel", argNone, cmdUnpin},
 		{"mentions", "", "your mentions inbox: others' @mentions, direct messages, replies and reactions, newest first (also Alt+M); Enter opens one", argNone, cmdMentions},
 		{"threads", "", "the threads you are in, the most recent reply first, with what is new (also Alt+T); Enter opens one", argNone, cmdThreads},
-		{"search", "<query>", "search every conversation, newest first: words, \"a phrase\", from:NAME, in:#CHANNEL, before:/after:/on:DATE, has:link, has:file, is:thread; Enter opens a hit", argText, cmdSearch},
+		{"search", "<query>", "search every conversation, newest first: words, \"a phrase\", from:NAME, in:#CHANNEL, before:/after:/on:DATE, has:link, has:file, is:thread; Enter opens a hit; your local archive first, and alone when Redis is down", argText, cmdSearch},
 		{"whoami", "", "show your user name and the server", argNone, cmdWhoami},
 		{"log", "", "show where the application log is", argNone, cmdLog},
 		{"help", "", "show every command and key (also F1; Esc closes)", argNone, cmdHelp},

@@ -84,7 +84,7 @@ func TestNotificationsReachThePerson(t *testing.T) {
 	// A hook's @here (Slack's <!here>) calls on everyone.
 	quiet("a bare here", func() { f.live("alerts", chat.HookAuthor("alertmanager"), "here we go") })
 	f.live("alerts", chat.HookAuthor("alertmanager"), "@here prod is down")
-	expect("@here", notification("BOT alertmanager in #alerts", "@here prod is down"))
+	expect("@here", notification("BOT alertmanager (via hook) in #alerts", "@here prod is down"))
 	if strings.Contains(term.String(), "hello alice") {
 		t.Fatal("a muted channel notified")
 	}

@@ -339,13 +339,13 @@ func TestOpenFileKey(t *testing.T) {
 }
 
 // A hook's or a bot account's message is drawn as a bot's, never a
-// person's: "BOT ci".
+// person's: "BOT ci (via hook)", "BOT deploybot".
 func TestHookMessageShownAsBot(t *testing.T) {
 	f := newFakeBackend("me")
 	f.add("general", chat.HookAuthor("ci"), "build *green*", fixedTime)
 	f.add("general", chat.BotAuthor("deploybot"), "deployed v1.2", fixedTime)
 	s := newTestScreen(100, 24)
 	runApp(t, ui.Options{Backend: f, Screen: s})
-	s.waitText(t, "BOT ci: build green")
+	s.waitText(t, "BOT ci (via hook): build green")
 	s.waitText(t, "BOT deploybot: deployed v1.2")
 }

@@ -237,12 +237,12 @@ func ellipsisEnd(s string, width int) string {
 	return s[:end] + "…"
 }
 
-// shownAuthor is how the log names an author: a hook or a bot account as
-// "BOT <name>", which no person's name can read as (names have no
-// spaces), and short enough for the name column.
+// shownAuthor is how the log names an author: a bot account as "BOT
+// <name>", a hook as "BOT <name> (via hook)" (as tail prints them), which
+// no person's name can read as (names have no spaces).
 func shownAuthor(user string) string {
-	if name, bot := chat.IntegrationName(user); bot {
-		return "BOT " + name
+	if _, bot := chat.IntegrationName(user); bot {
+		return "BOT " + chat.ShownAuthor(user)
 	}
 	return user
 }

@@ -81,6 +81,9 @@ func (a *App) runServerCommand(name, arg string) error {
 // conversation it was run in (else where the user is).
 func (a *App) commandReply(r chat.CommandReply) {
 	who := shownAuthor(r.From)
+	if name, ok := chat.IntegrationName(r.From); ok {
+		who = "BOT " + name // a command's answer: no "(via hook)" before "(only you see this)"
+	}
 	kind, text := lineSystem, who+" (only you see this): "+r.Text
 	if r.Failed {
 		kind, text = lineError, r.Text

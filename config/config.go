@@ -124,6 +124,11 @@ type Config struct {
 	// "off" (a line like any file's), or a protocol named outright:
 	// "kitty", "iterm2", "sixel".
 	Images string `toml:"images"`
+	// Bidi says who lays right-to-left text out: "auto" (default: the
+	// terminal when it is one known to do bidi itself, rtchat elsewhere,
+	// tmux included), "app" (rtchat), "terminal" or "off" (neither:
+	// drawn in logical order).
+	Bidi string `toml:"bidi"`
 	// Archive keeps a local copy of the person's conversations, which
 	// search reads first (archive; default true); ArchiveMaxBytes bounds
 	// it (archive_max_bytes; the oldest messages go first).
@@ -212,6 +217,7 @@ func Default() Config {
 		MaxFileBytes:    chat.DefaultMaxFileBytes,
 		Images:          "auto",
 		Archive:         true,
+		Bidi:            "auto",
 		ArchiveMaxBytes: DefaultArchiveMaxBytes,
 		MaxLines:        DefaultMaxLines,
 		ChannelPrefix:   "channel:",
@@ -500,6 +506,11 @@ func (c *Config) Validate() error {
 	}
 	if c.ArchiveMaxBytes < 1<<20 || c.ArchiveMaxBytes > 1<<40 {
 		bad("archive_max_bytes", "%d is not between 1048576 (1 MiB) and 1099511627776 (1 TiB)", c.ArchiveMaxBytes)
+	}
+	switch c.Bidi {
+	case "auto", "app", "terminal", "off":
+	default:
+		bad("bidi", "%q is not auto, app, terminal or off", c.Bidi)
 	}
 	switch c.Images {
 	case "auto", "blocks", "off", "kitty", "iterm2", "sixel":

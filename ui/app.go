@@ -50,6 +50,11 @@ type Options struct {
 	Layout string
 	// Mouse turns mouse support on.
 	Mouse bool
+	// Bidi makes the window lay right-to-left text (Persian, Arabic,
+	// Hebrew) out itself, in visual order with Arabic letters joined: the
+	// terminal does not (see internal/bidi). What is stored, sent and
+	// copied stays in logical order.
+	Bidi bool
 	// Bell rings the terminal bell when new messages mention the user.
 	Bell bool
 	// Keys binds actions to keys (see package keymap); nil means the
@@ -235,6 +240,7 @@ type searcher struct {
 
 // New builds the App's widgets; nothing runs until Run.
 func New(opts Options) *App {
+	bidiInApp.Store(opts.Bidi)
 	a := &App{
 		opts:     opts,
 		be:       opts.Backend,

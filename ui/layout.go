@@ -7,6 +7,7 @@ import (
 
 	"github.com/rivo/uniseg"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/bidi"
 )
 
 // layout is a line laid out for one width: the full text (time stamp,
@@ -21,6 +22,12 @@ type layout struct {
 	below []extraRow
 	// indent is how far every row but the first of the text is indented.
 	indent int
+	// head is where the text begins in full (after time and name);
+	// rightToLeft is set when the text holds what a terminal without bidi
+	// draws wrongly, dir then its paragraph direction (see drawVisual).
+	head        int
+	rightToLeft bool
+	dir         bidi.Direction
 }
 
 // run is a stretch of full, up to end, drawn as kind (url for links).
@@ -149,7 +156,10 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	} else {
 		runs = append(runs, run{end: len(full), kind: runBody})
 	}
-	lay := &layout{full: full, runs: runs, rows: wrapIndent(full, max(width, 2), indent, len(head)), indent: indent}
+	lay := &layout{full: full, runs: runs, rows: wrapIndent(full, max(width, 2), indent, len(head)), indent: indent, head: len(head)}
+	if bidi.NeedsLayout(full[len(head):]) {
+		lay.rightToLeft, lay.dir = true, bidi.DirectionOf(full[len(head):])
+	}
 	if x != nil {
 		lay.above, lay.below = x.rows(c.me, format, width, indent, l.text == "")
 	}

@@ -156,12 +156,24 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 		return v.drawExtra(screen, col, y, x+w-col, lay.below[r-len(lay.rows)/2], style) + col - x
 	}
 	start, end := int(lay.rows[2*r]), int(lay.rows[2*r+1])
-	// The row may cross runs of several styles.
-	from := 0
+	if lay.rightToLeft && bidiInApp.Load() {
+		// Time and name as they are, the text of the row in visual order.
+		at := min(max(start, lay.head), end)
+		col += drawRuns(screen, col, y, x+w-col, lay, start, at, style)
+		col += drawVisual(screen, col, y, x+w-col, lay, at, end, style)
+		return col - x
+	}
+	return drawRuns(screen, col, y, x+w-col, lay, start, end, style) + col - x
+}
+
+// drawRuns draws full[start:end] of lay as it comes, each stretch in its
+// run's style; the row may cross runs of several styles.
+func drawRuns(screen tcell.Screen, x, y, w int, lay *layout, start, end int, style func(runKind, string) tcell.Style) int {
+	col, from := x, 0
 	for _, rn := range lay.runs {
 		a, b := max(start, from), min(end, rn.end)
 		if a < b {
-			col += drawText(screen, col, y, x+w-col, lay.full[a:b], style(rn.kind, rn.url))
+			col += drawCells(screen, col, y, x+w-col, lay.full[a:b], style(rn.kind, rn.url))
 		}
 		from = rn.end
 		if from >= end {
@@ -169,6 +181,21 @@ func (v *logView) drawRow(screen tcell.Screen, x, y, w int, c *channelLog, l *li
 		}
 	}
 	return col - x
+}
+
+// drawVisual draws full[start:end] of lay, one wrapped row of a line's
+// text, in visual order (reordered in the paragraph direction of the
+// whole text), each character in the style of the run it comes from.
+func drawVisual(screen tcell.Screen, x, y, w int, lay *layout, start, end int, style func(runKind, string) tcell.Style) int {
+	return drawStyledVisual(screen, x, y, w, lay.full[start:end], lay.dir, func(off int) tcell.Style {
+		for _, rn := range lay.runs {
+			if start+off < rn.end {
+				return style(rn.kind, rn.url)
+			}
+		}
+		last := lay.runs[len(lay.runs)-1]
+		return style(last.kind, last.url)
+	})
 }
 
 // drawExtra draws a row above or below a line's text.

@@ -7,6 +7,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/bidi"
 )
 
 // overlayRow is one row of an overlay: plain text (never style tags; the
@@ -362,6 +363,16 @@ func markSpans(text string, words []string, from int) [][2]int {
 // drawMarked draws text[from:to] at (x, y) in st, its parts inside spans
 // in mark, clipped to w cells; it returns the cells used.
 func drawMarked(screen tcell.Screen, x, y, w int, text string, from, to int, spans [][2]int, st, mark tcell.Style) int {
+	if row := text[from:to]; bidiInApp.Load() && bidi.NeedsLayout(row) {
+		return drawStyledVisual(screen, x, y, w, row, bidi.DirectionOf(text), func(off int) tcell.Style {
+			for _, sp := range spans {
+				if sp[0] <= from+off && from+off < sp[1] {
+					return mark
+				}
+			}
+			return st
+		})
+	}
 	used := 0
 	for pos := from; pos < to && used < w; {
 		end, style := to, st

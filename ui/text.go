@@ -2,11 +2,13 @@ package ui
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"github.com/rivo/uniseg"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/bidi"
 )
 
 // sanitize neutralises control characters, terminal escapes and invalid
@@ -22,10 +24,69 @@ func escape(s string) string {
 	return tview.Escape(s)
 }
 
+// bidiInApp is set when rtchat lays right-to-left text out itself (the
+// terminal does not: Options.Bidi); one window a process sets it.
+var bidiInApp atomic.Bool
+
 // drawText draws s at (x, y) in style, grapheme by grapheme, clipped to
 // maxWidth cells, without interpreting anything in it. It returns the
-// number of cells used.
+// number of cells used. With bidiInApp a line holding right-to-left text
+// is clipped in logical order and then drawn in visual order, its Arabic
+// letters joined (internal/bidi).
 func drawText(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Style) int {
+	if bidiInApp.Load() && bidi.NeedsLayout(s) {
+		s = bidi.VisualString(clipCells(s, maxWidth), bidi.Auto)
+	}
+	return drawCells(screen, x, y, maxWidth, s, style)
+}
+
+// clipCells is the longest start of s that fits width cells.
+func clipCells(s string, width int) string {
+	used, state, at := 0, -1, 0
+	rest := s
+	for rest != "" {
+		var cluster string
+		var w int
+		cluster, rest, w, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if cluster == "\t" {
+			w = 1
+		}
+		if used+w > width {
+			break
+		}
+		used += w
+		at += len(cluster)
+	}
+	return s[:at]
+}
+
+// drawStyledVisual draws text (one row, clipped to w cells in logical
+// order) in visual order, in paragraph direction dir (internal/bidi:
+// reordered, Arabic letters joined, marks after their letters), each
+// character in styleAt of its byte offset in text; it returns the cells
+// used.
+func drawStyledVisual(screen tcell.Screen, x, y, w int, text string, dir bidi.Direction, styleAt func(off int) tcell.Style) int {
+	text = clipCells(text, w)
+	offs := make([]int, 0, len(text))
+	for i := range text {
+		offs = append(offs, i)
+	}
+	out, from := bidi.Visual([]rune(text), dir)
+	col := x
+	for k := 0; k < len(out); {
+		st := styleAt(offs[from[k]])
+		j := k + 1
+		for j < len(out) && styleAt(offs[from[j]]) == st {
+			j++
+		}
+		col += drawCells(screen, col, y, x+w-col, string(out[k:j]), st)
+		k = j
+	}
+	return col - x
+}
+
+// drawCells is drawText without the bidi layout: s is drawn as it comes.
+func drawCells(screen tcell.Screen, x, y, maxWidth int, s string, style tcell.Style) int {
 	used := 0
 	state := -1
 	for s != "" {

@@ -183,6 +183,7 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		Theme:           theme,
 		Layout:          cfg.Layout,
 		Mouse:           cfg.Mouse,
+		Bidi:            bidiInWindow(cfg.Bidi, os.Getenv),
 		Bell:            cfg.Bell,
 		Keys:            cfg.Bindings(),
 		MaxLines:        cfg.MaxLines,
@@ -193,6 +194,25 @@ func windowOptions(cfg *config.Config, cn *conn, theme themes.Theme, term io.Wri
 		Accounts:        cn.accounts,
 		Notices:         notices,
 	}
+}
+
+// bidiInWindow says whether the window lays right-to-left text out
+// itself, as the bidi setting says: with "auto", unless the terminal is
+// one known to do bidi on its own — VTE's (GNOME Terminal, Tilix, …:
+// VTE_VERSION), Konsole (KONSOLE_VERSION) or mlterm (MLTERM) — and rtchat
+// runs in it directly: inside tmux or screen the multiplexer draws the
+// cells, so rtchat does it.
+func bidiInWindow(setting string, getenv func(string) string) bool {
+	switch setting {
+	case "app":
+		return true
+	case "terminal", "off":
+		return false
+	}
+	if getenv("TMUX") != "" || getenv("STY") != "" {
+		return true
+	}
+	return getenv("VTE_VERSION") == "" && getenv("KONSOLE_VERSION") == "" && getenv("MLTERM") == ""
 }
 
 // watchEmbedded keeps an embedded chat going when the window hosting the

@@ -68,7 +68,8 @@ func main() {
 			v[i] = hex(f[0])
 			forms[b] = v
 		}
-		if len(d) == 3 && hex(d[1]) == 0x0644 && i < 2 {
+		alef := map[rune]bool{0x0622: true, 0x0623: true, 0x0625: true, 0x0627: true}
+		if len(d) == 3 && hex(d[1]) == 0x0644 && alef[hex(d[2])] && i < 2 {
 			a := hex(d[2])
 			v := lam[a]
 			v[i] = hex(f[0])

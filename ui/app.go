@@ -310,14 +310,14 @@ func (a *App) build() {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.bars.header, 1, 0, false).
 			AddItem(a.list, stackedListHeight, 0, false).
-			AddItem(a.input, 1, 0, true).
+			AddItem(rtlInput{a.input}, 1, 0, true).
 			AddItem(a.logv, 0, 1, false).
 			AddItem(a.bars.status, 1, 0, false)
 		body = a.inputRow
 	} else {
 		a.inputRow = tview.NewFlex().SetDirection(tview.FlexRow).
 			AddItem(a.logv, 0, 1, false).
-			AddItem(a.input, 1, 0, true)
+			AddItem(rtlInput{a.input}, 1, 0, true)
 		a.listShown = listWidth
 		a.middle = tview.NewFlex().
 			AddItem(a.list, listWidth, 0, false).

@@ -61,3 +61,24 @@ func TestRightToLeftLeftToTheTerminal(t *testing.T) {
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "alice: سلام دنیا — looks good")
 }
+
+// The draft is drawn in visual order too, the cursor after the last
+// letter typed (at its left, in Persian); what is sent is what was typed.
+func TestRightToLeftDraft(t *testing.T) {
+	f := newFakeBackend("me")
+	s := newTestScreen(60, 12)
+	runApp(t, ui.Options{Backend: f, Screen: s, Bidi: true})
+	s.waitText(t, "Type a message")
+	_, inputY, _ := s.find("Type a message")
+	s.typeText("سلام hi", false)
+	want := "hi " + bidi.VisualString("سلام", bidi.RightToLeft)
+	s.waitFor(t, "the draft in visual order", func(string) bool { return strings.Contains(s.row(inputY), want) })
+	x0, _, _ := s.find(want)
+	if cx, cy, _ := s.GetCursor(); cy != inputY || cx != x0+2 {
+		t.Fatalf("cursor at %d,%d; want it after \"hi\" at %d,%d", cx, cy, x0+2, inputY)
+	}
+	s.key(tcell.KeyEnter, tcell.ModNone)
+	s.waitFor(t, "the message sent", func(string) bool {
+		return f.lastDraft().Text == "سلام hi"
+	})
+}

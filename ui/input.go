@@ -163,7 +163,7 @@ func (pr *prompt) tabComplete(in *tview.TextArea, text string) {
 // resizeInput grows the input with the lines of a multi-line message.
 func (pr *prompt) resizeInput() {
 	n := strings.Count(pr.a.input.GetText(), "\n") + 1
-	pr.a.inputRow.ResizeItem(pr.a.input, min(n, 6), 0)
+	pr.a.inputRow.ResizeItem(rtlInput{pr.a.input}, min(n, 6), 0)
 	if n <= 6 {
 		// Everything fits: show it from the first line (the text area
 		// scrolled while it was one row high).

@@ -51,7 +51,7 @@ func (th *threads) openThread(conv string, root chat.ID) {
 		return th.a.prompt.keyIn(t.input, ev, func(text string) bool { return th.threadInput(t, text) })
 	})
 	th.a.styleInput(t.input)
-	t.box = tview.NewFlex().SetDirection(tview.FlexRow).AddItem(t.view, 0, 1, false).AddItem(t.input, 1, 0, true)
+	t.box = tview.NewFlex().SetDirection(tview.FlexRow).AddItem(t.view, 0, 1, false).AddItem(rtlInput{t.input}, 1, 0, true)
 	t.box.SetBorder(true).SetTitle(" thread · Esc closes ").SetBorderStyle(th.a.st.log.separator).
 		SetTitleColor(th.a.st.theme.Log.Foreground.Color).SetBackgroundColor(th.a.st.theme.Log.Background.Color)
 	_, _, width, _ := th.a.pages.GetRect()

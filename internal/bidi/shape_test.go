@@ -80,6 +80,8 @@ func TestVisual(t *testing.T) {
 		{"say שלום now", "say םולש now", Auto},
 		// A mark stays after its letter when the word is reversed.
 		{"אָב", "בא\u05B8", Auto},
+		// An emoji sequence stays whole in a right-to-left line.
+		{"שלום 👨\u200d👩\u200d👧 הי", "יה 👨\u200d👩\u200d👧 םולש", Auto},
 	} {
 		if got := VisualString(tc.in, tc.dir); got != tc.want {
 			t.Errorf("Visual(%q) = %q (%s), want %q (%s)", tc.in, got, hexes([]rune(got)), tc.want, hexes([]rune(tc.want)))

@@ -1,6 +1,10 @@
 package bidi
 
-import "unicode"
+import (
+	"unicode/utf8"
+
+	"github.com/rivo/uniseg"
+)
 
 // NeedsLayout says whether s holds anything that a terminal without bidi
 // draws wrongly: a right-to-left letter, an Arabic digit or an explicit
@@ -20,53 +24,53 @@ func NeedsLayout(s string) bool {
 
 // Visual lays out one line, text in logical order, for a terminal that
 // draws cells left to right: Arabic-script letters joined (Shape), the
-// runes reordered by the Bidirectional Algorithm in a paragraph of
+// line reordered by the Bidirectional Algorithm in a paragraph of
 // direction dir, mirrored characters mirrored where they run right to
-// left, and combining marks kept after the letter they belong to (L3, as
-// terminals draw them). It returns the runes to draw, left to right, and
-// for each the index in text of the rune it shows (a lam-alef ligature:
-// the lam's). Explicit direction controls are not drawn.
+// left. It reorders whole grapheme clusters, each at the level of its
+// first character, so that a letter keeps its marks after it (L3) and an
+// emoji sequence stays whole. It returns the runes to draw, left to
+// right, and for each the index in text of the rune it shows (a lam-alef
+// ligature: the lam's). Explicit direction controls are not drawn.
 func Visual(text []rune, dir Direction) (out []rune, from []int) {
 	levels, _ := Levels(text, dir)
 	shaped := Shape(text)
-	order := Order(levels)
-	out, from = make([]rune, 0, len(order)), make([]int, 0, len(order))
-	emit := func(i int) {
-		r := shaped[i]
-		if r == 0 {
-			return // joined into a ligature
-		}
-		if levels[i]&1 == 1 {
-			if m, ok := mirrors[r]; ok {
-				r = m
+	// The clusters, as [start, end) rune indexes, and their levels.
+	var bounds [][2]int
+	var clusterLevels []int8
+	rest, state, at := string(text), -1, 0
+	for rest != "" {
+		var c string
+		c, rest, _, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		n := utf8.RuneCountInString(c)
+		l := int8(-1)
+		for i := at; i < at+n; i++ {
+			if levels[i] >= 0 {
+				l = levels[i]
+				break
 			}
 		}
-		out, from = append(out, r), append(from, i)
+		bounds = append(bounds, [2]int{at, at + n})
+		clusterLevels = append(clusterLevels, l)
+		at += n
 	}
-	for k := 0; k < len(order); k++ {
-		i := order[k]
-		// Reversed, a letter's marks come before it: draw them after.
-		if levels[i]&1 == 1 && isMark(text[i]) {
-			end := k
-			for end < len(order) && levels[order[end]]&1 == 1 && isMark(text[order[end]]) {
-				end++
+	out, from = make([]rune, 0, len(text)), make([]int, 0, len(text))
+	for _, k := range Order(clusterLevels) {
+		lo, hi := bounds[k][0], bounds[k][1]
+		for i := lo; i < hi; i++ {
+			r := shaped[i]
+			if r == 0 || (levels[i] < 0 && classOf(text[i]) != cBN) {
+				continue // joined into a ligature, or a direction control
 			}
-			if end < len(order) && order[end] < i && levels[order[end]]&1 == 1 {
-				emit(order[end])
-				for j := end - 1; j >= k; j-- {
-					emit(order[j])
+			if hi-lo == 1 && clusterLevels[k]&1 == 1 {
+				if m, ok := mirrors[r]; ok {
+					r = m
 				}
-				k = end
-				continue
 			}
+			out, from = append(out, r), append(from, i)
 		}
-		emit(i)
 	}
 	return out, from
 }
-
-// isMark says whether r is a combining mark (drawn on the letter before it).
-func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) }
 
 // VisualString is Visual's runes as a string.
 func VisualString(s string, dir Direction) string {

@@ -221,7 +221,7 @@ func (b *bench) e2eRtchat(ctx context.Context, n, rate, total int) (side, error)
 	if err := warmUp(ctx, rs, func() error { _, err := sender.BroadcastMessage(ctx, channel, "warm"); return err }); err != nil {
 		return side{}, err
 	}
-	return withServerCost(ctx, sendRdb, total, []string{"evalsha", "eval"}, func() (side, error) {
+	return withServerCost(ctx, sendRdb, total, []string{"evalsha", "eval", "fcall"}, func() (side, error) {
 		return measureDelivery(ctx, rs, rate, total, func() error {
 			_, err := sender.BroadcastMessage(ctx, channel, stamp())
 			return err

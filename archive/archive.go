@@ -294,32 +294,36 @@ func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisec
 // maxBytes, the oldest tenth of its messages go (across conversations),
 // and what it holds of each conversation starts after them.
 func (a *Archive) Trim(ctx context.Context) error {
-	for range 10 {
+	for {
 		size, err := a.Size(ctx)
 		if err != nil || size <= a.maxBytes {
 			return err
 		}
-		if err := a.dropOldest(ctx); err != nil {
+		dropped, err := a.dropOldest(ctx)
+		if err != nil {
 			return fmt.Errorf("keep the local archive within archive_max_bytes: %w", err)
 		}
+		if !dropped {
+			return nil // nothing left to drop: the tables' own pages
+		}
 	}
-	return nil
 }
 
-// dropOldest removes the oldest tenth of the messages.
-func (a *Archive) dropOldest(ctx context.Context) error {
+// dropOldest removes the oldest tenth of the messages (at least a
+// millisecond's worth); it reports whether there was any.
+func (a *Archive) dropOldest(ctx context.Context) (bool, error) {
 	var cut int64
 	err := a.db.QueryRowContext(ctx, `SELECT ms FROM msgs ORDER BY ms, seq, cid LIMIT 1 OFFSET (SELECT count(*) / 10 FROM msgs)`).Scan(&cut)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	cut++ // at least one millisecond's worth goes
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	for _, q := range []string{
@@ -327,7 +331,7 @@ func (a *Archive) dropOldest(ctx context.Context) error {
 		`DELETE FROM msgs WHERE ms < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, cut); err != nil {
-			return err
+			return false, err
 		}
 	}
 	start := chat.ID{MS: uint64(cut)}
@@ -343,16 +347,16 @@ func (a *Archive) dropOldest(ctx context.Context) error {
 	a.mu.Unlock()
 	for _, c := range changed {
 		if _, err := tx.ExecContext(ctx, `UPDATE convs SET from_id = ? WHERE cid = ?`, c.from.String(), c.cid); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return false, err
 	}
 	// The index's pages that the deletes left half empty are merged, so
 	// that they can be given back too.
 	if _, err := a.db.ExecContext(ctx, `INSERT INTO fts (fts) VALUES ('optimize')`); err != nil {
-		return err
+		return false, err
 	}
 	a.mu.Lock()
 	for name, s := range a.convs {
@@ -365,7 +369,7 @@ func (a *Archive) dropOldest(ctx context.Context) error {
 	}
 	a.mu.Unlock()
 	a.scrub(ctx)
-	return nil
+	return true, nil
 }
 
 // Reader says which conversations the person may read now (a

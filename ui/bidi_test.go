@@ -50,6 +50,8 @@ func TestRightToLeftInTheWindow(t *testing.T) {
 
 	// Search results are drawn the same way.
 	s.say(t, "/search دنیا", "looks good — "+shaped(0xFE8E, 0xFBFF, 0xFEE7, 0xFEA9))
+	// The overlay's title, which holds the query, too.
+	s.waitText(t, "for \""+shaped(0xFE8E, 0xFBFF, 0xFEE7, 0xFEA9)+"\"")
 }
 
 // Without Bidi (a terminal that does it, or bidi = "off"), the text is

@@ -100,7 +100,11 @@ func (o *overlay) Draw(screen tcell.Screen) {
 	// The title is cut at its end with "…" to the frame's width (tview
 	// would cut a centred title at both ends, the start without a mark).
 	_, _, bw, _ := o.GetRect()
-	o.SetTitle(" " + escape(ellipsisEnd(o.title, bw-4)) + " ")
+	title := ellipsisEnd(o.title, bw-4)
+	if bidiInApp.Load() && bidi.NeedsLayout(title) {
+		title = bidi.VisualString(title, bidi.Auto) // tview draws it as it comes
+	}
+	o.SetTitle(" " + escape(title) + " ")
 	o.Box.DrawForSubclass(screen, o)
 	x, y, w, h := o.GetInnerRect()
 	if w <= 0 || h <= 0 {

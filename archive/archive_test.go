@@ -425,3 +425,57 @@ func TestPrivateChannelRemoval(t *testing.T) {
 		t.Fatal("the copy from before was kept at the next start")
 	}
 }
+
+// A live entry that is not in the stream never changes the archive: an
+// edit forged on a channel's topic (in alice's name, chained onto the last
+// real message, as anyone who may publish there can) leaves her message
+// as she wrote it, and a forged message goes once the stream says so.
+func TestForgedLiveEditLeavesTheArchiveAlone(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := ctxT(t)
+	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
+	chattest.Drain(alice)
+	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	first := say(t, alice, "ops", "the rollout is at noon")
+	last := say(t, alice, "ops", "bring coffee")
+	a := open(t, filepath.Join(t.TempDir(), "a.db"), 0)
+	bob, _ := keeping(t, rdb, "bob", a)
+	if _, err := bob.Join(ctx, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	holdsThrough(t, a, "ops", last)
+	field := func(name, value string) string { return fmt.Sprintf("%s:%d:%s", name, len(value), value) }
+	forged := chat.ID{MS: last.MS, Seq: last.Seq + 1}
+	body := field("mid", "m") + field("user", "alice") + field("ts", "1") + field("text", "FORGED the rollout is off") +
+		field("kind", "edit") + field("ref", first.String())
+	if err := rdb.Publish(ctx, chat.DefaultKeys().Topic("ops"), "v2\n"+forged.String()+"\n"+last.String()+"\n"+body).Err(); err != nil {
+		t.Fatal(err)
+	}
+	next := say(t, alice, "ops", "see you there")
+	holdsThrough(t, a, "ops", next)
+	if hits, _ := a.Search(ctx, query(t, "forged"), []string{"ops"}, chat.IndexMark{}, 10); len(hits) != 0 {
+		t.Fatalf("a forged edit reached the archive: %v", ids(hits))
+	}
+	if hits, _ := a.Search(ctx, query(t, "rollout noon"), []string{"ops"}, chat.IndexMark{}, 10); len(hits) != 1 {
+		t.Fatalf("alice's message as she wrote it: %v", ids(hits))
+	}
+	// A made-up message the archive kept (taken live before the stream
+	// was read) is never shown as a search hit: the server is asked again,
+	// and an older entry is still there, so it was never in the stream.
+	madeUp := chat.Message{ID: chat.ID{MS: first.MS, Seq: first.Seq + 1}, Channel: "ops", User: "alice", Text: "FORGED pay the invoice", Time: time.Now()}
+	if madeUp.ID == last {
+		madeUp.ID.Seq += 1000
+	}
+	if err := a.Store(ctx, "ops", []chat.Message{madeUp}, chat.ID{}, chat.ID{}); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ := a.Search(ctx, query(t, "invoice"), []string{"ops"}, chat.IndexMark{}, 10); len(hits) != 1 {
+		t.Fatalf("the made-up message is not in the archive: %v", ids(hits))
+	}
+	if got, _, _, _ := searchAll(t, bob, query(t, "invoice")); len(got) != 0 {
+		t.Fatalf("a made-up message is shown: %v", ids(got))
+	}
+}

@@ -206,10 +206,17 @@ func (k *Keeper) handle(ctx context.Context, v any) {
 // live keeps a message delivered live, when the fill of its conversation
 // has reached the end: the client delivers every entry after that in
 // stream order, so the part held grows by it. Before that the fill will
-// read it.
+// read it. An edit or a delete is read from the stream instead: a live
+// payload is only a claim (anyone who may publish on the topic can make
+// one up, in anyone's name), and while a made-up message is taken back
+// with a RetractedEvent, a change it made to a message kept would stay.
 func (k *Keeper) live(ctx context.Context, m chat.Message) {
 	f := k.follow[m.Channel]
 	if f == nil || !f.caughtUp || m.ID.IsZero() || m.Ephemeral {
+		return
+	}
+	if m.Kind == chat.KindEdit || m.Kind == chat.KindDelete {
+		f.caughtUp = false // the fill reads it, and what follows, from the stream
 		return
 	}
 	if !m.ID.After(k.a.readTo(m.Channel)) {

@@ -160,6 +160,10 @@ func (c *Client) SearchEverywhere(ctx context.Context, q Query, cur SearchCursor
 	}
 }
 
+// rereadScan is how many entries before a hit reread looks through for a
+// message shown as a line.
+const rereadScan = 20
+
 // errOffline is the server not answering: the client is reconnecting.
 var errOffline = errors.New("the server does not answer")
 
@@ -280,9 +284,10 @@ func (c *Client) searchRound(ctx context.Context, q Query, cur *SearchCursor, li
 }
 
 // reread reads msgs again from the server, as it holds them now, in one
-// round trip: a message it no longer has (trimmed) stays as it was, one
-// deleted since, or of a conversation the user may no longer read, is
-// left out.
+// round trip: a message it no longer has because retention trimmed it
+// (nothing older is left) stays as it was; one deleted since, one the
+// stream never held (a live payload someone made up), or one of a
+// conversation the user may no longer read, is left out.
 func (c *Client) reread(ctx context.Context, msgs []Message) ([]Message, error) {
 	if len(msgs) == 0 {
 		return msgs, nil
@@ -291,7 +296,9 @@ func (c *Client) reread(ctx context.Context, msgs []Message) ([]Message, error) 
 	calls := make([]queuedScript, len(msgs))
 	for i, m := range msgs {
 		key := c.hist.streamOf(m.Channel)
-		calls[i] = c.scripts.queue(ctx, pipe, aroundScript, []string{key, stateKey(key)}, m.ID.String(), 0, 1, c.hist.valueLimit())
+		// The message with one before it, if any: that tells trimmed from
+		// never there.
+		calls[i] = c.scripts.queue(ctx, pipe, aroundScript, []string{key, stateKey(key)}, m.ID.String(), 1, rereadScan, c.hist.valueLimit())
 	}
 	_, _ = pipe.Exec(ctx) // each reply is read below
 	out := make([]Message, 0, len(msgs))
@@ -309,12 +316,15 @@ func (c *Client) reread(ctx context.Context, msgs []Message) ([]Message, error) 
 		states, _ := r[1].([]any)
 		changes, _ := r[2].([]any)
 		now := scriptMessages(m.Channel, entries, states, changes, false)
+		at := slices.IndexFunc(now, func(n Message) bool { return n.ID == m.ID })
 		switch {
-		case len(now) == 0 || now[0].ID != m.ID:
-			out = append(out, m) // trimmed: the archive's copy
-		case now[0].State != nil && now[0].State.Deleted != nil:
+		case at >= 0 && now[at].State != nil && now[at].State.Deleted != nil:
+		case at >= 0:
+			out = append(out, now[at])
+		case len(now) > 0 && m.ID.After(now[0].ID):
+			// An older entry is still there: the stream never held it.
 		default:
-			out = append(out, now[0])
+			out = append(out, m) // trimmed (or all of it lost): the archive's copy
 		}
 	}
 	c.verify.rememberAll(out)

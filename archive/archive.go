@@ -26,7 +26,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
 	"github.com/rtchat/rtchat/chat"
@@ -283,12 +282,6 @@ func (a *Archive) scrub(ctx context.Context) {
 	_, _ = a.db.ExecContext(ctx, `PRAGMA incremental_vacuum`)
 	_, _ = a.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 }
-
-// ErrClosed says the archive was closed.
-var ErrClosed = errors.New("the local archive is closed")
-
-// since is how long ago t was, for logs.
-func since(t time.Time) time.Duration { return time.Since(t).Round(time.Millisecond) }
 
 // Trim keeps the archive within its bound: when its pages hold more than
 // maxBytes, the oldest tenth of its messages go (across conversations),

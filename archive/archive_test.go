@@ -34,22 +34,34 @@ func open(t *testing.T, path string, maxBytes int64) *archive.Archive {
 	return a
 }
 
-// keeping starts a client of user on rdb with a kept as its index and a
-// Keeper filling it, as the window runs them.
-func keeping(t *testing.T, rdb redis.UniversalClient, user string, a *archive.Archive, tweak ...func(*chat.Options)) (*chat.Client, *archive.Keeper) {
+// keeping starts a client of user on rdb with a as its index, kept as
+// the window keeps it (archive.Keep), its events read.
+func keeping(t *testing.T, rdb redis.UniversalClient, user string, a *archive.Archive, tweak ...func(*chat.Options)) *chat.Client {
 	t.Helper()
 	c := chattest.Start(t, chat.Options{Redis: rdb, User: user, Index: a, AutoJoin: true}, tweak...)
 	ctx, cancel := context.WithCancel(context.Background())
-	k := archive.NewKeeper(a, c, nil)
-	events := k.Watch(ctx, c.Events())
-	done := make(chan struct{})
-	go func() { defer close(done); k.Run(ctx) }()
+	kept := archive.Keep(ctx, c, a, nil)
 	go func() {
-		for range events {
+		for range kept.Events() {
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return c, k
+	t.Cleanup(func() { cancel(); kept.Wait() })
+	return c
+}
+
+// withChannels connects to srv and starts alice's client, which makes
+// the channels named.
+func withChannels(t *testing.T, srv *redistest.Server, names ...string) (*redis.Client, *chat.Client) {
+	t.Helper()
+	rdb := srv.Client(t)
+	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
+	chattest.Drain(alice)
+	for _, name := range names {
+		if _, _, err := alice.CreateChannel(ctxT(t), name, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rdb, alice
 }
 
 func say(t *testing.T, c *chat.Client, conv, text string) chat.ID {
@@ -133,14 +145,8 @@ func holdsThroughWithin(t *testing.T, a *archive.Archive, conv string, want chat
 // live messages; a search reads it instead of the server for what it
 // holds, and finds the same as a search of the server alone.
 func TestFillLiveAndSearch(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb, alice := withChannels(t, redistest.Start(t), "ops")
 	ctx := ctxT(t)
-	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
-	chattest.Drain(alice)
-	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
 	var last chat.ID
 	for i := range 1203 {
 		text := fmt.Sprintf("deploy step %d went fine", i)
@@ -151,7 +157,7 @@ func TestFillLiveAndSearch(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "archive.db")
 	a := open(t, path, 0)
-	bob, _ := keeping(t, rdb, "bob", a)
+	bob := keeping(t, rdb, "bob", a)
 	if _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
@@ -220,16 +226,8 @@ func TestFillLiveAndSearch(t *testing.T) {
 // conversation finds exactly what the server alone finds, in the same
 // order, with filters, across conversations.
 func TestPartialHoldMergesWithServer(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb, alice := withChannels(t, redistest.Start(t), "ops", "dev")
 	ctx := ctxT(t)
-	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
-	chattest.Drain(alice)
-	for _, ch := range []string{"ops", "dev"} {
-		if _, _, err := alice.CreateChannel(ctx, ch, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
 	bobC := chattest.Start(t, chat.Options{Redis: rdb, User: "bob"})
 	chattest.Drain(bobC)
 	for i := range 300 {
@@ -272,19 +270,14 @@ func TestPartialHoldMergesWithServer(t *testing.T) {
 // the results say so.
 func TestOfflineSearch(t *testing.T) {
 	srv := redistest.Start(t, redistest.RealOnly())
-	rdb := srv.Client(t)
+	rdb, alice := withChannels(t, srv, "ops")
 	ctx := ctxT(t)
-	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
-	chattest.Drain(alice)
-	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
 	var last chat.ID
 	for i := range 30 {
 		last = say(t, alice, "ops", fmt.Sprintf("note %d about the zanzibar release", i))
 	}
 	a := open(t, filepath.Join(t.TempDir(), "a.db"), 0)
-	bob, _ := keeping(t, rdb, "bob", a)
+	bob := keeping(t, rdb, "bob", a)
 	if _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
@@ -299,14 +292,8 @@ func TestOfflineSearch(t *testing.T) {
 // The archive stays within its bound; what it dropped is searched on the
 // server, so the results do not change.
 func TestBoundedArchive(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb, alice := withChannels(t, redistest.Start(t), "ops")
 	ctx := ctxT(t)
-	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
-	chattest.Drain(alice)
-	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
 	var last chat.ID
 	for i := range 3000 {
 		text := fmt.Sprintf("entry %d of a long day, with some words to make it weigh more than a short line would, so that a few thousand of them fill the bound", i)
@@ -317,7 +304,7 @@ func TestBoundedArchive(t *testing.T) {
 	}
 	const bound = 256 << 10
 	a := open(t, filepath.Join(t.TempDir(), "a.db"), bound)
-	bob, _ := keeping(t, rdb, "bob", a)
+	bob := keeping(t, rdb, "bob", a)
 	if _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +360,7 @@ func TestPrivateChannelRemoval(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "bob.db")
 	a := open(t, path, 0)
-	bob, _ := keeping(t, as("bob"), "bob", a, accounts)
+	bob := keeping(t, as("bob"), "bob", a, accounts)
 	if _, err := bob.Join(ctx, chat.Private("secret")); err != nil {
 		t.Fatal(err)
 	}
@@ -431,18 +418,12 @@ func TestPrivateChannelRemoval(t *testing.T) {
 // real message, as anyone who may publish there can) leaves her message
 // as she wrote it, and a forged message goes once the stream says so.
 func TestForgedLiveEditLeavesTheArchiveAlone(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
+	rdb, alice := withChannels(t, redistest.Start(t), "ops")
 	ctx := ctxT(t)
-	alice := chattest.Start(t, chat.Options{Redis: rdb, User: "alice"})
-	chattest.Drain(alice)
-	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
 	first := say(t, alice, "ops", "the rollout is at noon")
 	last := say(t, alice, "ops", "bring coffee")
 	a := open(t, filepath.Join(t.TempDir(), "a.db"), 0)
-	bob, _ := keeping(t, rdb, "bob", a)
+	bob := keeping(t, rdb, "bob", a)
 	if _, err := bob.Join(ctx, "ops"); err != nil {
 		t.Fatal(err)
 	}

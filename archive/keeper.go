@@ -104,11 +104,17 @@ func (k *Keeper) Unfollow(ctx context.Context, conv string) {
 // Run keeps the archive until ctx ends.
 func (k *Keeper) Run(ctx context.Context) {
 	var pause <-chan time.Time
+	retry := time.NewTimer(time.Hour) // one timer, set to the first retry due
+	defer retry.Stop()
 	for {
 		if pause == nil && k.pending(time.Now()) != "" {
 			pause = time.After(fillPause)
 		}
-		wait := k.nextRetry()
+		if first := k.firstRetry(time.Now()); first.IsZero() {
+			retry.Stop()
+		} else {
+			retry.Reset(time.Until(first))
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -119,7 +125,7 @@ func (k *Keeper) Run(ctx context.Context) {
 			if conv := k.pending(time.Now()); conv != "" {
 				k.fill(ctx, conv)
 			}
-		case <-wait:
+		case <-retry.C:
 		}
 		if k.overflow.Swap(false) {
 			k.restart()
@@ -127,19 +133,16 @@ func (k *Keeper) Run(ctx context.Context) {
 	}
 }
 
-// nextRetry fires when a conversation whose read failed may be read
-// again (nil: none waits).
-func (k *Keeper) nextRetry() <-chan time.Time {
+// firstRetry is when the first conversation whose read failed may be
+// read again, after now (zero: none waits; one due now is pending).
+func (k *Keeper) firstRetry(now time.Time) time.Time {
 	var first time.Time
 	for _, f := range k.follow {
-		if !f.caughtUp && !f.retry.IsZero() && (first.IsZero() || f.retry.Before(first)) {
+		if !f.caughtUp && f.retry.After(now) && (first.IsZero() || f.retry.Before(first)) {
 			first = f.retry
 		}
 	}
-	if first.IsZero() {
-		return nil
-	}
-	return time.After(time.Until(first))
+	return first
 }
 
 // pending is a conversation to fill now ("" for none), the one first in
@@ -270,3 +273,46 @@ func (k *Keeper) trimMaybe(ctx context.Context, added int) {
 		k.log.Warn("local archive", "err", err)
 	}
 }
+
+// Kept is a client whose events pass a Keeper on their way to the window
+// (Events), and whose Leave tells it: what the window runs on when it
+// keeps an archive.
+type Kept struct {
+	*chat.Client
+	keeper *Keeper
+	events <-chan chat.Event
+	done   chan struct{}
+}
+
+// Keep starts keeping a for client until ctx ends: first removing what
+// the person may no longer read (Reconcile), then filling it. Read the
+// events from the Kept it returns, not from client.
+func Keep(ctx context.Context, client *chat.Client, a *Archive, log *slog.Logger) *Kept {
+	k := NewKeeper(a, client, log)
+	kept := &Kept{Client: client, keeper: k, events: k.Watch(ctx, client.Events()), done: make(chan struct{})}
+	go func() {
+		defer close(kept.done)
+		// What was taken from the person while no window of theirs ran
+		// goes first.
+		if err := Reconcile(ctx, a, client); err != nil {
+			k.log.Info("local archive", "err", err)
+		}
+		k.Run(ctx)
+	}()
+	return kept
+}
+
+// Events are the client's, once the keeper saw them.
+func (k *Kept) Events() <-chan chat.Event { return k.events }
+
+// Leave leaves channel, and the archive stops growing it.
+func (k *Kept) Leave(ctx context.Context, channel string) error {
+	if err := k.Client.Leave(ctx, channel); err != nil {
+		return err
+	}
+	k.keeper.Unfollow(ctx, channel)
+	return nil
+}
+
+// Wait returns once the keeping stopped (its ctx ended).
+func (k *Kept) Wait() { <-k.done }

@@ -216,20 +216,33 @@ func (c *Client) startSearch(ctx context.Context, q Query) (SearchCursor, error)
 
 // offlineConvs is what the index holds of in (all it holds when in is
 // empty).
-func (c *Client) offlineConvs(in []string) []string {
-	held := c.opts.Index.Conversations()
+func (c *Client) offlineConvs(in []string) []string { return Narrow(c.opts.Index.Conversations(), in) }
+
+// Narrow is the conversations of convs that in names (see Among), each
+// once; all of them when in is empty.
+func Narrow(convs, in []string) []string {
 	if len(in) == 0 {
-		return held
+		return convs
 	}
 	var out []string
 	for _, want := range in {
-		for _, conv := range held {
-			if conv == want || (!isDM(want) && conv == Private(strings.TrimPrefix(want, privateMark))) {
-				out = append(out, conv)
-			}
+		if conv, ok := Among(convs, want); ok && !slices.Contains(out, conv) {
+			out = append(out, conv)
 		}
 	}
 	return out
+}
+
+// Among is the conversation of convs that name (as a person types it: a
+// channel "ops", a private one "ops" or "+ops", "@bob") stands for.
+func Among(convs []string, name string) (string, bool) {
+	found := ""
+	for _, conv := range convs {
+		if conv == name || (!isDM(name) && conv == Private(strings.TrimPrefix(name, privateMark))) {
+			found = conv
+		}
+	}
+	return found, found != ""
 }
 
 // searchRound reads once more from every source still open: a bounded
@@ -388,13 +401,8 @@ func (c *Client) searchable(ctx context.Context, in []string) ([]string, error) 
 	}
 	var out []string
 	for _, want := range in {
-		found := ""
-		for _, conv := range convs {
-			if conv == want || (!isDM(want) && conv == Private(strings.TrimPrefix(want, privateMark))) {
-				found = conv
-			}
-		}
-		if found == "" {
+		found, ok := Among(convs, want)
+		if !ok {
 			return nil, fmt.Errorf("%w: you cannot search %s: no such channel, or not one of yours", ErrBadQuery, Display(want))
 		}
 		if !slices.Contains(out, found) {

@@ -299,10 +299,9 @@ func (b *bench) e2eAnchor(ctx context.Context, n, rate, total int, floor bool) (
 			}
 		}()
 	}
-	sig := strings.Repeat("s", 86)
 	send := func(text string) error {
 		if floor {
-			return floorScript.Run(ctx, rdb, []string{key}, "sender", text, strconv.FormatInt(time.Now().UnixMilli(), 10), "k1234567", sig).Err()
+			return floorSend(ctx, rdb, key, text)
 		}
 		pipe := rdb.Pipeline()
 		pipe.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: []any{"text", text}})

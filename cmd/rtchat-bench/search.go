@@ -121,32 +121,11 @@ func (b *bench) search(ctx context.Context) ([]result, error) {
 	out := []result{r}
 	// The ends of the range: a common word (its page fills at once) and
 	// a word found nowhere (everything scanned, to the end).
-	for _, w := range []struct{ word, what string }{{"deploy", "a common word, first page of 20"}, {"nowhere-at-all", "a word found nowhere, the whole search"}} {
-		wq, _ := chat.ParseQuery(w.word, time.Now())
-		c, err := chat.New(chat.Options{Redis: rdb, User: "searcher"})
-		if err != nil {
-			return nil, err
-		}
-		start, total := time.Now(), 0
-		var cur chat.SearchCursor
-		for {
-			res, err := c.SearchEverywhere(ctx, wq, cur, 20)
-			if err != nil {
-				c.Close()
-				return nil, err
-			}
-			total += res.Scanned
-			if res.Done || len(res.Hits) >= 20 {
-				break
-			}
-			cur = res.Next
-		}
-		took := time.Since(start)
-		c.Close()
-		out = append(out, result{Scenario: "search", Case: w.what, Rtchat: summarize([]time.Duration{took}),
-			Target: "reported", Note: fmt.Sprintf("%d entries scanned", total)})
-		b.say("search: %s: %v, %d entries scanned", w.what, took.Round(time.Millisecond), total)
+	ends, err := b.searchEnds(ctx, rdb, nil, "")
+	if err != nil {
+		return nil, err
 	}
+	out = append(out, ends...)
 	var names []string
 	for c := range convs {
 		names = append(names, fmt.Sprintf("bench-search-%d-%d", tag, c))
@@ -165,15 +144,6 @@ func (b *bench) fillLimit() time.Duration {
 	}
 	return 10 * time.Minute
 }
-
-// keptBackend is the window's backend with a local archive kept, as
-// rtchat's own main wires it: the events pass the keeper first.
-type keptBackend struct {
-	*chat.Client
-	events <-chan chat.Event
-}
-
-func (k keptBackend) Events() <-chan chat.Event { return k.events }
 
 // searchArchive fills a local archive of names from the window, as it
 // does when a person opens them, timing the window's keystroke echo the
@@ -197,10 +167,7 @@ func (b *bench) searchArchive(ctx context.Context, rdb *redis.Client, dir string
 		return nil, err
 	}
 	kctx, stopKeeper := context.WithCancel(ctx)
-	k := archive.NewKeeper(a, c, nil)
-	be := keptBackend{Client: c, events: k.Watch(kctx, c.Events())}
-	kept := make(chan struct{})
-	go func() { defer close(kept); k.Run(kctx) }()
+	be := archive.Keep(kctx, c, a, nil) // as the window runs it
 	screen := newFrameScreen(120, 40)
 	var mu sync.Mutex
 	var typedAt []time.Time
@@ -214,7 +181,7 @@ func (b *bench) searchArchive(ctx context.Context, rdb *redis.Client, dir string
 		mu.Unlock()
 	}
 	stop := runUI(be, screen)
-	closeAll := func() { stop(); stopKeeper(); <-kept; c.Close(); a.Close() }
+	closeAll := func() { stop(); stopKeeper(); be.Wait(); c.Close(); a.Close() }
 	if err := waitFor(screen, func() bool { return strings.Contains(screen.row(-1), "subscribed") }, 10*time.Second); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start the window: %w", err)
@@ -358,9 +325,26 @@ func (b *bench) searchArchive(ctx context.Context, rdb *redis.Client, dir string
 		return nil, err
 	}
 	defer a.Close()
-	for _, w := range []struct{ word, what string }{{"deploy", "a common word, first page of 20, from the local archive"}, {"nowhere-at-all", "a word found nowhere, the whole search, from the local archive"}} {
+	ends, err := b.searchEnds(ctx, rdb, a, ", from the local archive")
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, ends...)
+	return out, nil
+}
+
+// searchEnds measures the ends of the range, with a client just started
+// (on index, when not nil): a common word, whose first page fills at
+// once, and a word found nowhere, everything searched.
+func (b *bench) searchEnds(ctx context.Context, rdb *redis.Client, index *archive.Archive, where string) ([]result, error) {
+	var out []result
+	for _, w := range []struct{ word, what string }{{"deploy", "a common word, first page of 20"}, {"nowhere-at-all", "a word found nowhere, the whole search"}} {
 		wq, _ := chat.ParseQuery(w.word, time.Now())
-		c, err := chat.New(chat.Options{Redis: rdb, User: "archivist", Index: a})
+		o := chat.Options{Redis: rdb, User: "searcher"}
+		if index != nil {
+			o.Index = index
+		}
+		c, err := chat.New(o)
 		if err != nil {
 			return nil, err
 		}
@@ -380,9 +364,12 @@ func (b *bench) searchArchive(ctx context.Context, rdb *redis.Client, dir string
 		}
 		took := time.Since(start)
 		c.Close()
-		out = append(out, result{Scenario: "search", Case: w.what, Rtchat: summarize([]time.Duration{took}),
-			Target: "reported", Note: fmt.Sprintf("%d hits from the archive, %d entries scanned on the server", local, scanned)})
-		b.say("search: %s: %v", w.what, took.Round(time.Millisecond))
+		note := fmt.Sprintf("%d entries scanned", scanned)
+		if index != nil {
+			note = fmt.Sprintf("%d hits from the archive, %d entries scanned on the server", local, scanned)
+		}
+		out = append(out, result{Scenario: "search", Case: w.what + where, Rtchat: summarize([]time.Duration{took}), Target: "reported", Note: note})
+		b.say("search: %s%s: %v, %d entries scanned", w.what, where, took.Round(time.Millisecond), scanned)
 	}
 	return out, nil
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"os"
-	"sync"
 
 	"github.com/rtchat/rtchat/archive"
 	"github.com/rtchat/rtchat/chat"
@@ -41,43 +39,6 @@ func openArchive(cfg config.Config, create bool, log *slog.Logger) *archive.Arch
 		return nil
 	}
 	return a
-}
-
-// archivedBackend is the window's backend with a local archive kept: the
-// client's events pass through the archive's keeper on their way to the
-// window, and leaving a conversation tells it too.
-type archivedBackend struct {
-	*chat.Client
-	events <-chan chat.Event
-	keeper *archive.Keeper
-}
-
-// keepArchive starts keeping a for client until ctx ends (wg waits for
-// it); the window reads the backend it returns.
-func keepArchive(ctx context.Context, wg *sync.WaitGroup, client *chat.Client, a *archive.Archive, log *slog.Logger) archivedBackend {
-	k := archive.NewKeeper(a, client, log)
-	b := archivedBackend{Client: client, events: k.Watch(ctx, client.Events()), keeper: k}
-	wg.Go(func() {
-		// What was taken from the person while no window of theirs ran
-		// goes first.
-		if err := archive.Reconcile(ctx, a, client); err != nil {
-			log.Info("local archive", "err", err)
-		}
-		k.Run(ctx)
-	})
-	return b
-}
-
-// Events are the client's, once the keeper saw them.
-func (b archivedBackend) Events() <-chan chat.Event { return b.events }
-
-// Leave leaves channel, and the archive stops growing it.
-func (b archivedBackend) Leave(ctx context.Context, channel string) error {
-	if err := b.Client.Leave(ctx, channel); err != nil {
-		return err
-	}
-	b.keeper.Unfollow(ctx, channel)
-	return nil
 }
 
 // indexOf is a as a chat.Index (nil when there is none: an interface

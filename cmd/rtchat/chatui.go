@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rtchat/rtchat/archive"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/config"
 	"github.com/rtchat/rtchat/internal/embedded"
@@ -105,7 +106,9 @@ func runChatOn(ctx context.Context, args []string, std stdio, screen tcell.Scree
 	opts.Backend, opts.Screen, opts.Started = client, screen, true
 	var wg sync.WaitGroup
 	if kept != nil {
-		opts.Backend = keepArchive(ctx, &wg, client, kept, log)
+		k := archive.Keep(ctx, client, kept, log)
+		opts.Backend = k
+		defer k.Wait() // after cancel, below
 	}
 	opts.Graphics = gfx
 	handed = true

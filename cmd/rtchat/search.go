@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -89,12 +88,7 @@ func printHits(std stdio, hits []chat.Message, verified []bool, asJSON bool) err
 
 // searchArchive prints up to n hits of q from the local archive alone.
 func searchArchive(ctx context.Context, a *archive.Archive, q chat.Query, n int, asJSON bool, std stdio) error {
-	var convs []string
-	for _, conv := range a.Conversations() {
-		if len(q.In) == 0 || slices.Contains(q.In, conv) || slices.Contains(q.In, strings.TrimPrefix(conv, "+")) {
-			convs = append(convs, conv)
-		}
-	}
+	convs := chat.Narrow(a.Conversations(), q.In)
 	var below chat.IndexMark
 	for left := n; left > 0; {
 		hits, err := a.Search(ctx, q, convs, below, min(left, 100))
@@ -205,11 +199,8 @@ func exportArchive(ctx context.Context, f *commonFlags, channel string, since ti
 		return fmt.Errorf("there is no local archive of %s for %s here; run rtchat once to keep one (archive = true)", cfg.Server(), cfg.User)
 	}
 	defer a.Close()
-	conv := channel
-	if !slices.Contains(a.Conversations(), conv) && slices.Contains(a.Conversations(), chat.Private(channel)) {
-		conv = chat.Private(channel)
-	}
-	if !slices.Contains(a.Conversations(), conv) {
+	conv, ok := chat.Among(a.Conversations(), channel)
+	if !ok {
 		return fmt.Errorf("your local archive holds nothing of %s; export it from Redis (leave out --archive)", chat.Display(channel))
 	}
 	return a.Each(ctx, conv, since, func(m chat.Message) error { return printMessage(std.out, m, false, asJSON) })

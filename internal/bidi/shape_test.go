@@ -80,6 +80,9 @@ func TestVisual(t *testing.T) {
 		{"say שלום now", "say םולש now", Auto},
 		// A mark stays after its letter when the word is reversed.
 		{"אָב", "בא\u05B8", Auto},
+		// ZWNJ keeps letters apart and is not drawn (a terminal gives it a
+		// cell of its own).
+		{"می\u200cخواهم", string([]rune{0xFEE2, 0xFEEB, 0xFE8D, 0xFEEE, 0xFEA7, 0xFBFD, 0xFEE3}), Auto},
 		// An emoji sequence stays whole in a right-to-left line.
 		{"שלום 👨\u200d👩\u200d👧 הי", "יה 👨\u200d👩\u200d👧 םולש", Auto},
 	} {

@@ -58,8 +58,8 @@ func Visual(text []rune, dir Direction) (out []rune, from []int) {
 		lo, hi := bounds[k][0], bounds[k][1]
 		for i := lo; i < hi; i++ {
 			r := shaped[i]
-			if r == 0 || (levels[i] < 0 && classOf(text[i]) != cBN) {
-				continue // joined into a ligature, or a direction control
+			if r == 0 || (levels[i] < 0 && r != zwj) {
+				continue // joined into a ligature, or a control (ZWNJ did its work in Shape; terminals draw it as a cell)
 			}
 			if hi-lo == 1 && clusterLevels[k]&1 == 1 {
 				if m, ok := mirrors[r]; ok {
@@ -71,6 +71,9 @@ func Visual(text []rune, dir Direction) (out []rune, from []int) {
 	}
 	return out, from
 }
+
+// zwj joins an emoji sequence: kept in its cluster.
+const zwj = 0x200D
 
 // VisualString is Visual's runes as a string.
 func VisualString(s string, dir Direction) string {

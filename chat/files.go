@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/internal/picture"
@@ -267,15 +268,38 @@ func (c *Client) SendFile(ctx context.Context, up Upload) (Sent, error) {
 // storeChunks writes up.Body into key's chunks, a few per round trip,
 // and returns their SHA-256. It shows the first bytes to started (for
 // guessing the type), which may return a writer that is given every byte
-// too. The hash of a batch is taken while the batch travels, so hashing
-// costs no time of its own where Redis is fast.
+// too. Hashing runs on a goroutine of its own, at most a few batches
+// behind the sends, so where Redis is fast an upload takes the longer of
+// the two, not their sum.
 func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started func(head []byte) io.Writer) ([]byte, error) {
+	const ring = 3 // batches the hash may be behind
 	h := sha256.New()
 	var tee io.Writer = h
+	free := make(chan []byte, ring)
+	for range ring {
+		free <- make([]byte, fileChunksInFlight*FileChunk)
+	}
+	toHash := make(chan []byte, ring)
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for b := range toHash {
+			tee.Write(b) // tee is set before the first batch is handed over
+			free <- b[:cap(b)]
+		}
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			close(toHash)
+			<-hashed
+		}
+	}
+	defer stop()
 	var done int64
-	bufs := [2][]byte{make([]byte, fileChunksInFlight*FileChunk), make([]byte, fileChunksInFlight*FileChunk)}
 	for n, batch := int64(0), 0; done < up.Size; batch++ {
-		buf := bufs[batch%2]
+		buf := <-free
 		got, err := io.ReadFull(up.Body, buf[:min(int64(len(buf)), up.Size-done)])
 		if err != nil {
 			return nil, fmt.Errorf("read the file: %w", err)
@@ -285,11 +309,9 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started
 				tee = io.MultiWriter(h, w)
 			}
 		}
-		hashed := make(chan struct{})
-		go func() {
-			tee.Write(buf[:got])
-			close(hashed)
-		}()
+		// The hash reads the batch while it travels; the buffer is read
+		// into again only after Exec is done with it.
+		toHash <- buf[:got]
 		pipe := c.rdb.Pipeline()
 		args := make([]any, 0, 2*fileChunksInFlight)
 		for off := 0; off < got; off += FileChunk {
@@ -300,9 +322,7 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started
 		if batch%64 == 0 {
 			pipe.PExpire(ctx, key, uploadTTL) // the first batch, and again now and then
 		}
-		_, err = pipe.Exec(ctx)
-		<-hashed
-		if err != nil {
+		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, fmt.Errorf("store the file in %s: %w", Display(up.Channel), CleanRedisError(err))
 		}
 		done += int64(got)
@@ -315,6 +335,7 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started
 	if n, _ := up.Body.Read(one[:]); n > 0 {
 		return nil, fmt.Errorf("the file grew while it was sent (it was %s); send it again when it is complete", FormatBytes(up.Size))
 	}
+	stop()
 	return h.Sum(nil), nil
 }
 
@@ -351,19 +372,41 @@ func (c *Client) FetchFile(ctx context.Context, conv string, m Message, w io.Wri
 		}
 		return nil
 	}
-	for i := int64(0); i < chunks; i += fileChunksInFlight {
-		fields := []string{}
-		for j := i; j < min(i+fileChunksInFlight, chunks); j++ {
-			fields = append(fields, strconv.FormatInt(j, 10))
+	// The next batches are read while this one is hashed and written, so
+	// where Redis is fast a download takes the longer of the two.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		vals []any
+		err  error
+	}
+	batches := make(chan batch, 2)
+	go func() {
+		defer close(batches)
+		for i := int64(0); i < chunks; i += fileChunksInFlight {
+			fields := make([]string, 0, fileChunksInFlight)
+			for j := i; j < min(i+fileChunksInFlight, chunks); j++ {
+				fields = append(fields, strconv.FormatInt(j, 10))
+			}
+			vals, err := c.rdb.HMGet(ctx, key, fields...).Result()
+			select {
+			case batches <- batch{vals, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		vals, err := c.rdb.HMGet(ctx, key, fields...).Result()
-		if err != nil {
+	}()
+	for b := range batches {
+		if err := b.err; err != nil {
 			if redis.HasErrorPrefix(err, "WRONGTYPE") {
 				return fmt.Errorf("%w: %s holds what another tool wrote", ErrFileMismatch, key)
 			}
 			return fmt.Errorf("read %q: %w", f.Name, CleanRedisError(err))
 		}
-		for _, v := range vals {
+		for _, v := range b.vals {
 			s, ok := v.(string)
 			if !ok {
 				return fmt.Errorf("%q: %w", f.Name, ErrFileGone)
@@ -371,7 +414,7 @@ func (c *Client) FetchFile(ctx context.Context, conv string, m Message, w io.Wri
 			if done+int64(len(s)) > f.Size {
 				return fmt.Errorf("%q: %w", f.Name, ErrFileMismatch)
 			}
-			h.Write([]byte(s))
+			h.Write(unsafe.Slice(unsafe.StringData(s), len(s))) // read only, not kept: no copy of 256 KiB
 			if _, err := io.WriteString(w, s); err != nil {
 				return fmt.Errorf("write %q: %w", f.Name, err)
 			}
@@ -380,6 +423,9 @@ func (c *Client) FetchFile(ctx context.Context, conv string, m Message, w io.Wri
 		if progress != nil {
 			progress(done, f.Size)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("read %q: %w", f.Name, err)
 	}
 	if done != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
 		return fmt.Errorf("%q: %w", f.Name, ErrFileMismatch)

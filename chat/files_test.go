@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -308,6 +309,55 @@ func TestInterruptedUpload(t *testing.T) {
 	if keys := fileKeys(t, rdb); len(keys) != 0 {
 		t.Fatalf("refused uploads left %v", keys)
 	}
+}
+
+// A download read ahead of its hashing stops cleanly when it is
+// cancelled, when its writer fails, and when a later chunk is gone.
+func TestInterruptedDownload(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	alice, bob := newRecorder(t, rdb, "alice"), newRecorder(t, rdb, "bob")
+	for _, r := range []*recorder{alice, bob} {
+		if _, err := r.Join(ctx, "general"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := make([]byte, 20*chat.FileChunk+7)
+	for i := range data {
+		data[i] = byte(rand.IntN(256))
+	}
+	m := sendFile(t, alice, bob, "general", "big.bin", data, "")
+
+	cctx, cancel := context.WithCancel(ctx)
+	var progressed int64
+	err := bob.FetchFile(cctx, "general", m, io.Discard, func(done, total int64) {
+		progressed = done
+		if done > total/3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || progressed >= int64(len(data)) {
+		t.Fatalf("a cancelled download: %v after %d bytes", err, progressed)
+	}
+	if err := bob.FetchFile(ctx, "general", m, &failingWriter{n: 5 * chat.FileChunk}, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("a failing writer: %v", err)
+	}
+	key := fileKeys(t, rdb)[0]
+	rdb.HDel(ctx, key, "17")
+	var got bytes.Buffer
+	if err := bob.FetchFile(ctx, "general", m, &got, nil); !errors.Is(err, chat.ErrFileGone) || got.Len() != 17*chat.FileChunk {
+		t.Fatalf("a later chunk gone: %v after %d bytes", err, got.Len())
+	}
+}
+
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n < len(p) {
+		return 0, errors.New("disk full")
+	}
+	w.n -= len(p)
+	return len(p), nil
 }
 
 // Bytes changed after the message was sent are refused; bytes removed

@@ -253,3 +253,59 @@ func TestClusterReplicaSubscribe(t *testing.T) {
 	r.waitCount("hot", len(want), 20*time.Second)
 	assertSameIDs(t, "reader", r.ids("hot"), want)
 }
+
+// TestClusterManyChannelsPerMaster: a window opens many channels at once
+// (JoinAll), so each master carries several, each on a slot of its own;
+// every one is live, and stays live after Redis drops the links.
+func TestClusterManyChannelsPerMaster(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	keys := chat.DefaultKeys()
+	var channels []string
+	perMaster := map[string]int{}
+	for i := range 12 {
+		name := fmt.Sprintf("many%d", i)
+		channels = append(channels, name)
+		perMaster[cl.MasterOf(t, keys.Stream(name))]++
+	}
+	if len(perMaster) != 3 {
+		t.Fatalf("the channels are on %d masters, want 3: %v", len(perMaster), perMaster)
+	}
+	writer := chattest.New(t, chat.Options{Redis: cl.Client(t), User: "writer"})
+	for _, ch := range channels {
+		if _, _, err := writer.CreateChannel(ctx, ch, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := newRecorder(t, cl.Client(t), "reader")
+	if _, errs := reader.JoinAll(ctx, channels); len(errs) > 0 {
+		t.Fatalf("join all: %v", errs)
+	}
+	send := func(round int) {
+		for _, ch := range channels {
+			if _, err := writer.BroadcastMessage(ctx, ch, fmt.Sprintf("round %d", round)); err != nil {
+				t.Fatalf("send to %s: %v", ch, err)
+			}
+		}
+		for _, ch := range channels {
+			reader.waitCount(ch, round, 20*time.Second)
+		}
+	}
+	send(1)
+	for _, addr := range cl.Addrs {
+		if err := cl.Node(addr).Client(t).ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(2)
+	for _, ch := range channels {
+		sub, err := cl.ShardSubscribers(ctx, keys.Topic(ch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sub[cl.MasterOf(t, keys.Stream(ch))]; n != 1 {
+			t.Errorf("%s has %d sharded subscribers on its master, want 1", ch, n)
+		}
+	}
+}

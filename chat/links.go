@@ -70,20 +70,34 @@ func (l *link) confirm(channel string) []string {
 	return due
 }
 
-// subscribe adds topics to ps.
+// subscribe adds topics to ps. One SSUBSCRIBE takes the channels of one
+// slot only (CROSSSLOT otherwise), and each conversation has a hash tag,
+// so a slot, of its own: a sharded link subscribes to each on its own
+// (the commands go out together; their confirmations come back on ps).
 func (l *link) subscribe(ctx context.Context, ps *redis.PubSub, topics ...string) error {
-	if l.sharded() {
-		return ps.SSubscribe(ctx, topics...)
+	if !l.sharded() {
+		return ps.Subscribe(ctx, topics...)
 	}
-	return ps.Subscribe(ctx, topics...)
+	for _, t := range topics {
+		if err := ps.SSubscribe(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// unsubscribe drops topics from ps.
+// unsubscribe drops topics from ps (one a command when sharded, as
+// subscribe).
 func (l *link) unsubscribe(ctx context.Context, ps *redis.PubSub, topics ...string) error {
-	if l.sharded() {
-		return ps.SUnsubscribe(ctx, topics...)
+	if !l.sharded() {
+		return ps.Unsubscribe(ctx, topics...)
 	}
-	return ps.Unsubscribe(ctx, topics...)
+	for _, t := range topics {
+		if err := ps.SUnsubscribe(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errSlotMoved says a sharded link lost a channel to another node.

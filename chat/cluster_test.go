@@ -278,9 +278,16 @@ func TestClusterManyChannelsPerMaster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reader := newRecorder(t, cl.Client(t), "reader")
-	if _, errs := reader.JoinAll(ctx, channels); len(errs) > 0 {
-		t.Fatalf("join all: %v", errs)
+	// Several readers, each joining at once: a channel carried while its
+	// link's session starts must not fall between the session's topics
+	// and its later subscriptions.
+	var readers []*recorder
+	for i := range 4 {
+		r := newRecorder(t, cl.Client(t), fmt.Sprint("reader", i))
+		if _, errs := r.JoinAll(ctx, channels); len(errs) > 0 {
+			t.Fatalf("join all: %v", errs)
+		}
+		readers = append(readers, r)
 	}
 	send := func(round int) {
 		for _, ch := range channels {
@@ -288,8 +295,10 @@ func TestClusterManyChannelsPerMaster(t *testing.T) {
 				t.Fatalf("send to %s: %v", ch, err)
 			}
 		}
-		for _, ch := range channels {
-			reader.waitCount(ch, round, 20*time.Second)
+		for _, r := range readers {
+			for _, ch := range channels {
+				r.waitCount(ch, round, 20*time.Second)
+			}
 		}
 	}
 	send(1)
@@ -304,8 +313,8 @@ func TestClusterManyChannelsPerMaster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := sub[cl.MasterOf(t, keys.Stream(ch))]; n != 1 {
-			t.Errorf("%s has %d sharded subscribers on its master, want 1", ch, n)
+		if n := sub[cl.MasterOf(t, keys.Stream(ch))]; n != int64(len(readers)) {
+			t.Errorf("%s has %d sharded subscribers on its master, want %d", ch, n, len(readers))
 		}
 	}
 }

@@ -216,10 +216,8 @@ func (fd *feed) unfollow(ctx context.Context, channel string) {
 	fd.nudgeWatcher()
 }
 
-// topicsOf returns every topic link l must carry now.
+// topicsOf returns every topic link l must carry now (under fd.mu).
 func (fd *feed) topicsOf(l *link) []string {
-	fd.mu.Lock()
-	defer fd.mu.Unlock()
 	topics := slices.Clone(l.own)
 	switch {
 	case l.sharded():

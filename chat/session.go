@@ -66,8 +66,11 @@ func (fd *feed) session(ctx context.Context, l *link, attempt *int) error {
 // subscribe opens a subscription for l with every topic it carries.
 func (fd *feed) subscribe(ctx context.Context, l *link) (*redis.PubSub, error) {
 	ps := l.open(ctx, fd.c.rdb)
-	topics := fd.topicsOf(l)
+	// The topics are read under the same lock that makes ps the link's:
+	// a channel carried before is in them, one carried after subscribes
+	// on ps itself (carry), so none falls between.
 	fd.mu.Lock()
+	topics := fd.topicsOf(l)
 	l.ps = ps
 	l.awaiting, l.confirmed = map[string]bool{}, nil
 	for _, t := range topics {

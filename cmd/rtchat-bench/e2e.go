@@ -157,7 +157,8 @@ func (b *bench) e2e(ctx context.Context) ([]result, error) {
 			Target: "p50 ≤ 1.2×, p99 ≤ 1.5× the floor (one script: XADD, PUBLISH with the id before it; receivers check the chain); 0 lost"}
 		f.Met = met(f.Ratio["p50"] <= 1.2 && f.Ratio["p99"] <= 1.5 && rt.Lost == 0 && fl.Lost == 0)
 		out = append(out, f)
-		b.say("%s: floor p50 %.0fµs p99 %.0fµs", f.Case, fl.P50, fl.P99)
+		b.say("%s: floor p50 %.0fµs p99 %.0fµs; the bench process's CPU per delivery: rtchat %.1fµs (%.2f of a core), floor %.1fµs (%.2f)",
+			f.Case, fl.P50, fl.P99, rt.Extra["process_cpu_us_per_delivery"], rt.Extra["process_cpu_core"], fl.Extra["process_cpu_us_per_delivery"], fl.Extra["process_cpu_core"])
 	}
 	return out, nil
 }
@@ -165,7 +166,7 @@ func (b *bench) e2e(ctx context.Context) ([]result, error) {
 // measureDelivery sends total stamped messages at rate, timing each send
 // call, then summarizes what the receivers got.
 func measureDelivery(ctx context.Context, rs []*receiver, rate, total int, send func() error) (side, error) {
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	sendLat := make([]time.Duration, 0, total)
 	err := pace(ctx, rate, total, func(int) error {
 		t := time.Now()
@@ -180,7 +181,11 @@ func measureDelivery(ctx context.Context, rs []*receiver, rate, total int, send 
 	s := summarize(lat)
 	s.Lost = lost
 	sl := summarize(sendLat)
-	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99}
+	// The sender and every receiver run in this process, on the cores
+	// Redis has too: what they spend is what each delivery costs a client.
+	used := processCPU() - cpu
+	s.Extra = map[string]float64{"send_call_p50_us": sl.P50, "send_call_p99_us": sl.P99,
+		"process_cpu_core": round(used / time.Since(start).Seconds()), "process_cpu_us_per_delivery": round(used * 1e6 / float64(max(1, len(lat))))}
 	s.Throughput = round(float64(len(lat)) / time.Since(start).Seconds())
 	return s, nil
 }

@@ -65,7 +65,7 @@ func scenarios() []scenario {
 		{"e2e", true, (*bench).e2e}, {"send", true, (*bench).send}, {"join", true, (*bench).join},
 		{"memory", true, (*bench).memory}, {"idle", true, (*bench).idle}, {"flood", true, (*bench).flood}, {"hugeflood", true, (*bench).hugeFlood},
 		{"ui", false, (*bench).ui}, {"remote", true, (*bench).remote}, {"files", true, (*bench).files},
-		{"hooks", true, (*bench).hooks}, {"search", true, (*bench).search},
+		{"hooks", true, (*bench).hooks}, {"search", true, (*bench).search}, {"crowd", false, (*bench).crowd},
 	}
 }
 
@@ -175,7 +175,7 @@ func (b *bench) servers(ctx context.Context, o options) (stop func(), err error)
 		b.opts = &redis.Options{Addr: srv.addr}
 	}
 	if o.cluster {
-		cl, err := startCluster(ctx)
+		cl, err := startCluster(ctx, 0)
 		if err != nil {
 			stop()
 			return func() {}, err

@@ -71,14 +71,14 @@ type localCluster struct {
 	procs []*redisProc
 }
 
-// startCluster starts three cluster-enabled redis-servers and joins them
-// with redis-cli --cluster create.
-func startCluster(ctx context.Context) (*localCluster, error) {
+// startCluster starts three cluster-enabled redis-servers, and replicas
+// replicas of each, and joins them with redis-cli --cluster create.
+func startCluster(ctx context.Context, replicas int) (*localCluster, error) {
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		return nil, fmt.Errorf("redis-cli is not on PATH; install it (redis-tools) for --cluster")
 	}
 	cl := &localCluster{}
-	for range 3 {
+	for range 3 * (1 + replicas) {
 		p, err := startRedis(ctx, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
 		if err != nil {
 			cl.stop()
@@ -88,7 +88,7 @@ func startCluster(ctx context.Context) (*localCluster, error) {
 		cl.addrs = append(cl.addrs, p.addr)
 	}
 	args := append([]string{"--cluster", "create"}, cl.addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	if out, err := exec.CommandContext(ctx, "redis-cli", args...).CombinedOutput(); err != nil {
 		cl.stop()
 		return nil, fmt.Errorf("redis-cli --cluster create: %w: %s", err, out)
@@ -99,8 +99,10 @@ func startCluster(ctx context.Context) (*localCluster, error) {
 		for _, a := range cl.addrs {
 			c := redis.NewClient(&redis.Options{Addr: a})
 			info, err := c.ClusterInfo(ctx).Result()
+			repl, rerr := c.Info(ctx, "replication").Result()
 			_ = c.Close()
-			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok") &&
+				rerr == nil && (strings.Contains(repl, "role:master") || strings.Contains(repl, "master_link_status:up"))
 		}
 		if ok {
 			return cl, nil

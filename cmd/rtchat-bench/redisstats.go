@@ -18,11 +18,17 @@ type serverStats struct {
 	cpuSec float64
 	// calls and usec are INFO commandstats per command ("evalsha" …).
 	calls, usec map[string]float64
+	// at is the server's clock (server_time_usec), in seconds: CPU time
+	// over it is the share of a core, whatever the reading's own delay.
+	at float64
+	// clients and maxOutput are INFO clients' connected_clients and
+	// client_recent_max_output_buffer.
+	clients, maxOutput int64
 }
 
-// readStats reads INFO memory, cpu and commandstats.
+// readStats reads INFO server, clients, memory, cpu and commandstats.
 func readStats(ctx context.Context, rdb redis.UniversalClient) (serverStats, error) {
-	txt, err := rdb.Info(ctx, "memory", "cpu", "commandstats").Result()
+	txt, err := rdb.Info(ctx, "server", "clients", "memory", "cpu", "commandstats").Result()
 	if err != nil {
 		return serverStats{}, err
 	}
@@ -35,6 +41,13 @@ func readStats(ctx context.Context, rdb redis.UniversalClient) (serverStats, err
 		switch {
 		case k == "used_memory":
 			s.usedMemory, _ = strconv.ParseInt(v, 10, 64)
+		case k == "server_time_usec":
+			us, _ := strconv.ParseFloat(v, 64)
+			s.at = us / 1e6
+		case k == "connected_clients":
+			s.clients, _ = strconv.ParseInt(v, 10, 64)
+		case k == "client_recent_max_output_buffer":
+			s.maxOutput, _ = strconv.ParseInt(v, 10, 64)
 		case k == "used_cpu_sys", k == "used_cpu_user":
 			f, _ := strconv.ParseFloat(v, 64)
 			s.cpuSec += f

@@ -39,6 +39,32 @@ func (h *history) consume(ctx context.Context, channel string, after ID, count i
 	return msgs, nil
 }
 
+// idsAfter returns the ids of up to count entries of channel's stream
+// after after, oldest first (the ids only: see idsScriptSource).
+func (h *history) idsAfter(ctx context.Context, channel string, after ID, count int64) ([]ID, error) {
+	res, err := h.c.scripts.queue(ctx, h.c.rdb, idsScript, []string{h.streamOf(channel)}, after.exclusive("-"), count).result(ctx).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", channel, CleanRedisError(err))
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("read %q: unexpected reply", channel)
+	}
+	if odd := oddKeys(res[1]); odd != nil {
+		h.c.opts.Logger.Warn("read around a key of the wrong type", "channel", channel, "err", odd)
+	}
+	raw, _ := res[0].([]any)
+	ids := make([]ID, 0, len(raw))
+	for _, r := range raw {
+		s, _ := r.(string)
+		id, ok := parseID(s)
+		if !ok {
+			return nil, fmt.Errorf("read %q: an entry id %q", channel, s)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // valueLimit is the longest value a read returns (see clip in
 // luaCommon): four times the message limit, so that what another rtchat
 // with a larger limit sent still reads whole.

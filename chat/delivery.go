@@ -590,9 +590,13 @@ func (fd *feed) handleLive(ctx context.Context, m *redis.Message) error {
 	case deliverIt:
 		settle := f.chain.delivered(msg.ID)
 		fd.c.emit(ctx, MessageEvent{Message: msg})
-		if !settle {
+		switch {
+		case !settle:
 			return nil
+		case time.Now().Before(f.nextRead):
+			return fd.readSoon(ctx, name, f) // due: a whole read, soon
 		}
+		return fd.settleLocked(ctx, name, f)
 	case dropIt:
 		return nil
 	case refuseIt:
@@ -750,6 +754,53 @@ func (fd *feed) deliverCaughtUp(ctx context.Context, channel string, f *follow, 
 		}
 		full = len(msgs) == catchUpBatch
 	}
+	fd.settled(ctx, channel, f, newest, floor, wiped)
+	return nil
+}
+
+// settleLocked settles f's chain as a read after the floor does, reading
+// only the ids the stream holds there, up to the last entry shown: when
+// each was shown live, as nearly always, that is all a read would have
+// found, and live entries the stream does not hold are taken back (f.mu
+// held). Any other case (an entry not shown, more than a page, a server
+// that lost its data) reads the entries whole.
+func (fd *feed) settleLocked(ctx context.Context, channel string, f *follow) error {
+	if f.reset {
+		return fd.catchUpLocked(ctx, channel, f)
+	}
+	f.due, f.nextRead = false, time.Now().Add(oddReadEvery)
+	floor := f.chain.floor
+	ids, err := fd.c.hist.idsAfter(ctx, channel, floor, catchUpBatch)
+	if err != nil {
+		return fmt.Errorf("settle: %w", err)
+	}
+	if len(ids) == catchUpBatch {
+		return fd.catchUpLocked(ctx, channel, f)
+	}
+	// Entries after the last one shown are on their way live (their
+	// payloads queue behind this one): only those up to it settle now.
+	shown := f.chain.last
+	n := 0
+	for n < len(ids) && !ids[n].After(shown) {
+		if !f.chain.deliveredLive(ids[n]) {
+			return fd.catchUpLocked(ctx, channel, f) // one hidden: read them whole
+		}
+		n++
+	}
+	newest := ID{}
+	for _, id := range ids[:n] {
+		f.chain.shouldDeliver(id) // confirms it: it was shown live
+		newest = id
+	}
+	fd.settled(ctx, channel, f, newest, floor, false)
+	return nil
+}
+
+// settled ends a read of f's stream after floor, up to its end, whose
+// newest entry is newest: it takes back live entries the stream does not
+// hold (lost with the server's data when wiped is set, made up by someone
+// otherwise) and moves the floor (f.mu held).
+func (fd *feed) settled(ctx context.Context, channel string, f *follow, newest, floor ID, wiped bool) {
 	fd.clock.observe(newest.MS)
 	switch phantoms := f.chain.read(newest); {
 	case wiped && (len(phantoms) > 0 || !floor.IsZero()):
@@ -760,7 +811,6 @@ func (fd *feed) deliverCaughtUp(ctx context.Context, channel string, f *follow, 
 		fd.c.emit(ctx, RetractedEvent{Channel: channel, IDs: phantoms})
 	}
 	fd.c.out.noteKnown(channel, f.chain.floor)
-	return nil
 }
 
 // trimmedPast reports whether a stream was trimmed past last, the newest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,95 @@ func TestPasswordAddedWhileRunning(t *testing.T) {
 	srv.RequirePassword(t, "")
 	alice.waitCount("general", 1, 20*time.Second)
 	assertSameIDs(t, "alice", alice.ids("general"), streamIDs(t, rdb, "general"))
+}
+
+// TestForgedChainIsSettled: payloads that chain onto each other from the
+// last entry shown pass the live check, so the client settles every 256
+// of them against the stream: the ones the stream does not hold are taken
+// back, and a real entry they hid (stored, its live copy not yet
+// published) is shown.
+func TestForgedChainIsSettled(t *testing.T) {
+	_, rdb := startRedis(t)
+	ctx := ctxT(t)
+	alice := newRecorder(t, rdb, "alice")
+	joinAll(t, ctx, "general", alice)
+	alice.waitConnected()
+	bob := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
+	forgeChain := func(after chat.ID, n int) map[string]bool {
+		t.Helper()
+		ids := map[string]bool{}
+		field := func(name, value string) string { return fmt.Sprintf("%s:%d:%s", name, len(value), value) }
+		// Past the client's pause between two reads of a stream, so that
+		// the 256th settles at once (the path a busy channel takes).
+		time.Sleep(150 * time.Millisecond)
+		pipe := rdb.Pipeline()
+		prev, ms := after.String(), time.Now().UnixMilli()+1
+		for i := range n {
+			id := fmt.Sprintf("%d-%d", ms, i)
+			payload := "v2\n" + id + "\n" + prev + "\n" + field("mid", "forged") + field("channel_id", "1") +
+				field("user", "bob") + field("ts", fmt.Sprint(ms)) + field("text", "FORGED chained")
+			pipe.Publish(ctx, chat.DefaultKeys().Topic("general"), payload)
+			ids[id], prev = true, id
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	taken := func(forged map[string]bool) int {
+		n := 0
+		alice.mu.Lock()
+		defer alice.mu.Unlock()
+		for _, ev := range alice.evs {
+			if r, ok := ev.(chat.RetractedEvent); ok {
+				for _, id := range r.IDs {
+					if forged[id.String()] {
+						n++
+					}
+				}
+			}
+		}
+		return n
+	}
+	waitTaken := func(forged map[string]bool, want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for taken(forged) < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d forged entries taken back", taken(forged), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Nothing hidden: the settle after 256 takes back what it showed.
+	first, err := bob.BroadcastMessage(ctx, "general", "real one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCount("general", 1, 5*time.Second)
+	// (The settle comes at the 256th live entry since the last read, the
+	// real one included: the last forged one waits for the next.)
+	waitTaken(forgeChain(first.ID, 256), 200)
+
+	// A real entry hidden behind the chain is shown by the settle.
+	second, err := bob.BroadcastMessage(ctx, "general", "real two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.waitCount("general", 2, 5*time.Second)
+	hidden, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("general"),
+		Values: []any{"user", "carol", "text", "stored, not yet published", "ts", fmt.Sprint(time.Now().UnixMilli()), "mid", "hiddenmid123", "channel_id", "1"}}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := forgeChain(second.ID, 256)
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(alice.ids("general"), hidden) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hidden entry %s was not shown: %v", hidden, alice.ids("general")[:3])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitTaken(forged, 200)
 }

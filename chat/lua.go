@@ -61,10 +61,11 @@ var (
 	aroundScript = newScript("around", aroundScriptSource, true)
 	searchScript = newScript("search", searchScriptSource, true)
 	rangeScript  = newScript("range", rangeScriptSource, true)
+	idsScript    = newScript("ids", idsScriptSource, true)
 )
 
 func programs() []*script {
-	return []*script{sendScript, createScript, topicScript, markScript, pageScript, threadScript, aroundScript, searchScript, rangeScript}
+	return []*script{sendScript, createScript, topicScript, markScript, pageScript, threadScript, aroundScript, searchScript, rangeScript, idsScript}
 }
 
 // libraryVersion is the hash that names this build's library: the first

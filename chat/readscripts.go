@@ -229,3 +229,24 @@ if stype ~= 'stream' then
 end
 return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[3])), tonumber(ARGV[4])), odd}
 `
+
+// idsScriptSource reads the ids of a stream's entries as XRANGE takes
+// them, without their fields: what settling a chain needs (see
+// feed.settleLocked), at half the cost of the entries in Redis and none
+// of their bytes on the wire.
+//
+//	KEYS: 1 stream
+//	ARGV: 1 start, 2 count
+//
+// It returns {ids, odd keys}.
+const idsScriptSource = luaCommon + `
+local odd = {}
+local stype = keytype(KEYS[1])
+if stype ~= 'stream' then
+  if stype ~= 'none' then odd[1] = KEYS[1] end
+  return {{}, odd}
+end
+local ids = {}
+for i, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))) do ids[i] = e[1] end
+return {ids, odd}
+`

@@ -171,7 +171,8 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	got := &deliveries{}
 	var wg sync.WaitGroup
 	var failed atomic.Int64
-	var firstErr atomic.Value
+	var errMu sync.Mutex
+	var firstErr error
 	stormStart := time.Now()
 	peak := sampleCPU(ctx, nodes, 200*time.Millisecond)
 	for i, m := range members {
@@ -179,8 +180,11 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 		wg.Go(func() {
 			time.Sleep(time.Until(at))
 			if err := m.start(ctx, srv, p.replica, got); err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err)
+				if failed.Add(1) == 1 {
+					errMu.Lock()
+					firstErr = err
+					errMu.Unlock()
+				}
 			}
 		})
 	}
@@ -199,10 +203,10 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	}()
 	gaveUp := failed.Load()
 	if gaveUp > 0 {
-		b.say("%d of %d clients gave up starting, the first: %v", gaveUp, p.n, firstErr.Load())
+		b.say("%d of %d clients gave up starting, the first: %v", gaveUp, p.n, firstErr)
 		members = slices.DeleteFunc(slices.Clone(members), func(m *crowdMember) bool { return m.live == 0 })
 		if len(members) < p.n/2 {
-			return nil, fmt.Errorf("%d of %d clients gave up starting, the first: %v", gaveUp, p.n, firstErr.Load())
+			return nil, fmt.Errorf("%d of %d clients gave up starting, the first: %v", gaveUp, p.n, firstErr)
 		}
 	}
 	// Live: every member has received a message sent after the start.
@@ -276,11 +280,9 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	}
 	got.mu.Lock()
 	lat := slices.Clone(got.lat)
-	got.mu.Unlock()
-	e2e := summarize(lat)
-	got.mu.Lock()
 	toAll := summarize(got.allHands)
 	got.mu.Unlock()
+	e2e := summarize(lat)
 	e2e.Lost = expected - int64(len(lat))
 	busy := idleTo.to(busyTo)
 	seconds := p.traffic.Seconds()

@@ -39,8 +39,8 @@ func (h *history) consume(ctx context.Context, channel string, after ID, count i
 	return msgs, nil
 }
 
-// idsAfter returns the ids of up to count entries of channel's stream
-// after after, oldest first (the ids only: see idsScriptSource).
+// idsAfter returns the ids of up to count (≤ 1000) entries of channel's
+// stream after after, oldest first (the ids only: see idsScriptSource).
 func (h *history) idsAfter(ctx context.Context, channel string, after ID, count int64) ([]ID, error) {
 	res, err := h.c.scripts.queue(ctx, h.c.rdb, idsScript, []string{h.streamOf(channel)}, after.exclusive("-"), count).result(ctx).Slice()
 	if err != nil {

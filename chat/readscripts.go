@@ -236,7 +236,8 @@ return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(A
 // of their bytes on the wire.
 //
 //	KEYS: 1 stream
-//	ARGV: 1 start, 2 count
+//	ARGV: 1 start, 2 count (at most 1000: an account calling it by hand
+//	      holds Redis no longer than a client does)
 //
 // It returns {ids, odd keys}.
 const idsScriptSource = luaCommon + `
@@ -247,6 +248,7 @@ if stype ~= 'stream' then
   return {{}, odd}
 end
 local ids = {}
-for i, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))) do ids[i] = e[1] end
+local count = math.max(1, math.min(tonumber(ARGV[2]) or 1, 1000))
+for i, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', count)) do ids[i] = e[1] end
 return {ids, odd}
 `

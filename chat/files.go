@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -288,14 +289,7 @@ func (c *Client) storeChunks(ctx context.Context, key string, up Upload, started
 			free <- b[:cap(b)]
 		}
 	}()
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			close(toHash)
-			<-hashed
-		}
-	}
+	stop := sync.OnceFunc(func() { close(toHash); <-hashed })
 	defer stop()
 	var done int64
 	for n, batch := int64(0), 0; done < up.Size; batch++ {

@@ -317,11 +317,7 @@ func TestInterruptedDownload(t *testing.T) {
 	_, rdb := startRedis(t)
 	ctx := ctxT(t)
 	alice, bob := newRecorder(t, rdb, "alice"), newRecorder(t, rdb, "bob")
-	for _, r := range []*recorder{alice, bob} {
-		if _, err := r.Join(ctx, "general"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	joinAll(t, ctx, "general", alice, bob)
 	data := make([]byte, 20*chat.FileChunk+7)
 	for i := range data {
 		data[i] = byte(rand.IntN(256))
@@ -366,11 +362,7 @@ func TestFileMismatchAndDelete(t *testing.T) {
 	_, rdb := startRedis(t)
 	ctx := ctxT(t)
 	alice, bob := newRecorder(t, rdb, "alice"), newRecorder(t, rdb, "bob")
-	for _, r := range []*recorder{alice, bob} {
-		if _, err := r.Join(ctx, "general"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	joinAll(t, ctx, "general", alice, bob)
 	data := bytes.Repeat([]byte("genuine "), 100000)
 	m := sendFile(t, alice, bob, "general", "notes.txt", data, "")
 	keys := fileKeys(t, rdb)

@@ -78,12 +78,7 @@ func (l *link) subscribe(ctx context.Context, ps *redis.PubSub, topics ...string
 	if !l.sharded() {
 		return ps.Subscribe(ctx, topics...)
 	}
-	for _, t := range topics {
-		if err := ps.SSubscribe(ctx, t); err != nil {
-			return err
-		}
-	}
-	return nil
+	return oneByOne(ctx, ps.SSubscribe, topics)
 }
 
 // unsubscribe drops topics from ps (one a command when sharded, as
@@ -92,8 +87,13 @@ func (l *link) unsubscribe(ctx context.Context, ps *redis.PubSub, topics ...stri
 	if !l.sharded() {
 		return ps.Unsubscribe(ctx, topics...)
 	}
+	return oneByOne(ctx, ps.SUnsubscribe, topics)
+}
+
+// oneByOne runs command once for each topic, stopping at the first error.
+func oneByOne(ctx context.Context, command func(context.Context, ...string) error, topics []string) error {
 	for _, t := range topics {
-		if err := ps.SUnsubscribe(ctx, t); err != nil {
+		if err := command(ctx, t); err != nil {
 			return err
 		}
 	}

@@ -221,12 +221,8 @@ return finish({hits, last, 0, scanned})
 //
 // It returns {entries, odd keys}.
 const rangeScriptSource = luaCommon + `
-local odd = {}
-local stype = keytype(KEYS[1])
-if stype ~= 'stream' then
-  if stype ~= 'none' then odd[1] = KEYS[1] end
-  return {{}, odd}
-end
+local function EMPTY(odd) return {{}, odd} end
+` + readGuard + `
 return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[3])), tonumber(ARGV[4])), odd}
 `
 
@@ -241,12 +237,8 @@ return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(A
 //
 // It returns {ids, odd keys}.
 const idsScriptSource = luaCommon + `
-local odd = {}
-local stype = keytype(KEYS[1])
-if stype ~= 'stream' then
-  if stype ~= 'none' then odd[1] = KEYS[1] end
-  return {{}, odd}
-end
+local function EMPTY(odd) return {{}, odd} end
+` + readGuard + `
 local ids = {}
 local count = math.max(1, math.min(tonumber(ARGV[2]) or 1, 1000))
 for i, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', count)) do ids[i] = e[1] end

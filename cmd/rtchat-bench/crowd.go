@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -122,28 +121,6 @@ type crowdMember struct {
 	recv, sent map[string]int // stamped messages received and sent, by channel
 }
 
-// deliveries collects the latency of every message a member received,
-// and apart those in the channel of all (its fan-out is N at once).
-type deliveries struct {
-	mu            sync.Mutex
-	lat, allHands []time.Duration
-}
-
-func (d *deliveries) add(x time.Duration, toAll bool) {
-	d.mu.Lock()
-	d.lat = append(d.lat, x)
-	if toAll {
-		d.allHands = append(d.allHands, x)
-	}
-	d.mu.Unlock()
-}
-
-func (d *deliveries) count() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.lat)
-}
-
 func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -168,7 +145,9 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	heapBefore := rt.HeapInuse
 
 	// The start storm.
-	got := &deliveries{}
+	// Every delivery's latency, and apart those in the channel of all
+	// (its fan-out is N at once).
+	got, toAll := &receiver{}, &receiver{}
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	var errMu sync.Mutex
@@ -179,7 +158,7 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 		at := stormStart.Add(time.Duration(i) * p.storm / time.Duration(p.n))
 		wg.Go(func() {
 			time.Sleep(time.Until(at))
-			if err := m.start(ctx, srv, p.replica, got); err != nil {
+			if err := m.start(ctx, srv, p.replica, got, toAll); err != nil {
 				if failed.Add(1) == 1 {
 					errMu.Lock()
 					firstErr = err
@@ -280,9 +259,11 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	}
 	got.mu.Lock()
 	lat := slices.Clone(got.lat)
-	toAll := summarize(got.allHands)
 	got.mu.Unlock()
 	e2e := summarize(lat)
+	toAll.mu.Lock()
+	allHands := summarize(toAll.lat)
+	toAll.mu.Unlock()
 	e2e.Lost = expected - int64(len(lat))
 	busy := idleTo.to(busyTo)
 	seconds := p.traffic.Seconds()
@@ -294,7 +275,7 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	b.say("%s: idle %.1f commands a minute each (Redis CPU %.1f%% of a core), %.2f connections each (%d in all), Redis %.0f B each, client heap %.0f KiB each",
 		where, perClientMin, idleCPU*100, float64(conns)/float64(p.n), conns, memPerClient, heapPerClient/1024)
 	b.say("%s: %d messages, %d deliveries: p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, %d lost (the channel of all: p50 %.0f µs, p99 %.0f µs); Redis CPU %.0f%% (busiest node %.0f%%), the clients' process %.0f%%, largest output buffer %d B",
-		where, sent, len(lat), e2e.P50, e2e.P99, e2e.P999, e2e.Lost, toAll.P50, toAll.P99, busyShare*100, busy.peakCPU*100, clientCPU*100, busyTo.maxOutput)
+		where, sent, len(lat), e2e.P50, e2e.P99, e2e.P999, e2e.Lost, allHands.P50, allHands.P99, busyShare*100, busy.peakCPU*100, clientCPU*100, busyTo.maxOutput)
 
 	storm := result{Scenario: "crowd", Case: fmt.Sprintf("start storm, %s", where),
 		Rtchat: side{P50: liveSide.P50, P99: liveSide.P99, P999: liveSide.P999, Samples: p.n, Extra: map[string]float64{
@@ -315,7 +296,7 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 		"idle_commands_per_minute_per_client": round(perClientMin), "idle_redis_cpu_core": round(idleCPU*1000) / 1000, "connections_per_client": round(float64(conns) / float64(p.n)),
 		"connections": float64(conns), "redis_memory_per_client_b": round(memPerClient), "client_heap_per_client_b": round(heapPerClient),
 		"redis_cpu_core": round(busyShare), "redis_cpu_busiest_node_core": round(busy.peakCPU),
-		"all_channel_p50_us": toAll.P50, "all_channel_p99_us": toAll.P99,
+		"all_channel_p50_us": allHands.P50, "all_channel_p99_us": allHands.P99,
 		"max_output_buffer_b": float64(busyTo.maxOutput), "messages": float64(sent), "clients_process_cpu_core": round(clientCPU),
 	}
 	day.Met = met(e2e.Lost == 0)
@@ -381,7 +362,7 @@ func crowdSetup(ctx context.Context, rdb redis.UniversalClient, p crowdPlan) ([]
 func talkerCount(n int) int { return max(1, n/20) }
 
 // start runs what a window runs at its start, and then takes its events.
-func (m *crowdMember) start(ctx context.Context, srv crowdServer, replica bool, got *deliveries) error {
+func (m *crowdMember) start(ctx context.Context, srv crowdServer, replica bool, got, toAll *receiver) error {
 	t0 := time.Now()
 	m.rdb = srv.client()
 	c, err := chat.New(chat.Options{Redis: m.rdb, User: m.user, AutoJoin: true, ReplicaSubscribe: replica})
@@ -398,8 +379,11 @@ func (m *crowdMember) start(ctx context.Context, srv crowdServer, replica bool, 
 				m.probed.Store(true)
 			case msg.Message.User == m.user:
 			default:
-				if t, ok := sentAt(msg.Message.Text); ok {
-					got.add(time.Since(t), msg.Message.Channel == m.chans[0])
+				if _, ok := sentAt(msg.Message.Text); ok {
+					got.got(msg.Message.Text)
+					if msg.Message.Channel == m.chans[0] {
+						toAll.got(msg.Message.Text)
+					}
 					m.mu.Lock()
 					m.recv[msg.Message.Channel]++
 					m.mu.Unlock()
@@ -455,16 +439,6 @@ func missingDeliveries(ms []*crowdMember) []string {
 		m.mu.Unlock()
 	}
 	return out
-}
-
-// processCPU is the CPU time this process used so far, in seconds: the
-// clients' side, which on one machine shares its cores with Redis.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func allProbed(ms []*crowdMember) bool {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -92,4 +93,14 @@ func printTable(w io.Writer, rep report) {
 			fmt.Fprintf(w, "%-6s   note: %s\n", "", r.Note)
 		}
 	}
+}
+
+// processCPU is the CPU time this process used so far, in seconds: the
+// clients' side, which on one machine shares its cores with Redis.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -130,7 +130,15 @@ func (p *Proxy) accept() {
 		l.answered.Store(true)
 		p.trips.Add(1) // the TCP handshake
 		l.cond = sync.NewCond(&l.mu)
+		// Down may have come while we dialled: a link it did not see
+		// to cut would outlive it.
 		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			_ = c.Close()
+			_ = s.Close()
+			continue
+		}
 		p.conns[l] = struct{}{}
 		p.mu.Unlock()
 		p.wg.Add(2)

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -32,6 +33,9 @@ type Dispatcher struct {
 	Refresh time.Duration
 	http    *http.Client
 
+	// token marks the claims this server made.
+	token string
+
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // by hook id and key
 	wg      sync.WaitGroup
@@ -42,7 +46,8 @@ const fireTimeout = 5 * time.Second
 
 // NewDispatcher fires the outgoing hooks with s's connection and options.
 func (s *Server) NewDispatcher() *Dispatcher {
-	return &Dispatcher{s: s, Refresh: 10 * time.Second, http: &http.Client{Timeout: fireTimeout}, running: map[string]context.CancelFunc{}}
+	return &Dispatcher{s: s, Refresh: 10 * time.Second, http: &http.Client{Timeout: fireTimeout},
+		token: rand.Text(), running: map[string]context.CancelFunc{}}
 }
 
 // Run follows the outgoing hooks until ctx ends, starting the ones made
@@ -134,18 +139,71 @@ func (d *Dispatcher) follow(ctx context.Context, h *Hook) {
 		if !slices.Contains(h.Triggers, word) {
 			continue
 		}
-		// Only a message signed by its author fires: the service may act
-		// on user_name, and anyone who may write the channel can add an
-		// entry in another's name.
-		if ok, _, err := c.VerifyNow(ctx, m); err != nil || !ok[0] {
-			log.Warn("an outgoing hook skipped a message not known to be its author's", "message", m.ID.String(), "user", m.User)
-			continue
+		d.wg.Go(func() {
+			if d.take(ctx, c, h, m) {
+				d.fire(ctx, c, h, m, word)
+			}
+		})
+	}
+}
+
+// Claims of a fired message live claimTTL; a server asks Redis for up to
+// claimPatience (a restart, a dropped link) before it leaves a message
+// unfired.
+const (
+	claimTTL      = 10 * time.Minute
+	claimPatience = time.Minute
+)
+
+// take reports whether this server fires m: only a message signed by its
+// author fires (the service may act on user_name, and anyone who may
+// write the channel can add an entry in another's name), and only the
+// first server to claim it. A question Redis did not answer is asked
+// again; a claim that a try whose answer was lost made is known by this
+// server's own token.
+func (d *Dispatcher) take(ctx context.Context, c *chat.Client, h *Hook, m chat.Message) bool {
+	log := d.s.opts.Logger.With("hook", h.ID, "message", m.ID.String())
+	key := recordKey(h.ID) + ":fired:" + m.Channel + ":" + m.ID.String()
+	verified := false
+	until := time.Now().Add(claimPatience)
+	for attempt := 1; ; attempt++ {
+		var err error
+		if !verified {
+			var ok []bool
+			if ok, _, err = c.VerifyNow(ctx, m); err == nil {
+				if !ok[0] {
+					log.Warn("an outgoing hook skipped a message not known to be its author's", "user", m.User)
+					return false
+				}
+				verified = true
+			}
 		}
-		claimed, err := d.s.rdb.SetNX(ctx, recordKey(h.ID)+":fired:"+m.Channel+":"+m.ID.String(), "1", 10*time.Minute).Result()
-		if err != nil || !claimed {
-			continue // another server fires it; with Redis away, it is not fired (left in the note)
+		if verified {
+			var claimed bool
+			if claimed, err = d.s.rdb.SetNX(ctx, key, d.token, claimTTL).Result(); err == nil {
+				if claimed {
+					return true
+				}
+				// Another server's, or ours from a try whose answer was
+				// lost (go-redis retries a cut command on its own).
+				var owner string
+				if owner, err = d.s.rdb.Get(ctx, key).Result(); err == nil {
+					return owner == d.token
+				}
+			}
 		}
-		d.wg.Go(func() { d.fire(ctx, c, h, m, word) })
+		if ctx.Err() != nil {
+			return false
+		}
+		if time.Now().After(until) {
+			log.Warn("an outgoing hook could not claim a message: Redis did not answer", "err", err)
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(chat.Backoff(attempt, 5*time.Second)):
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/rtchat/rtchat/admin"
 	"github.com/rtchat/rtchat/chat"
 	"github.com/rtchat/rtchat/hooks"
+	"github.com/rtchat/rtchat/internal/faultproxy"
 	"github.com/rtchat/rtchat/internal/redistest"
 	"github.com/rtchat/rtchat/internal/testio"
 )
@@ -402,6 +404,61 @@ func TestHooksWithAccounts(t *testing.T) {
 // trigger (Mattermost's fields) and posts the answer in its thread, as
 // the hook; a bot's message and an entry forged in a person's name never
 // fire it; two servers fire it once.
+// A message whose claim's answer was lost (the link cut after Redis set
+// it) still fires, once: the server knows the claim by its token.
+func TestOutgoingHookClaimThroughAFault(t *testing.T) {
+	srv := redistest.Start(t, redistest.RealOnly())
+	rdb := srv.Client(t)
+	ctx := ctxT(t)
+	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	if err := alice.RegisterKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	var posts atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		_, _ = io.WriteString(w, `{"text":"on it"}`)
+	}))
+	defer receiver.Close()
+	if _, _, err := hooks.AddOutgoing(ctx, rdb, "deployer", []string{"ops"}, hooks.Outgoing{URL: receiver.URL, Triggers: []string{"deploy"}}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	proxy := faultproxy.Start(t, srv.Addr)
+	s := hooks.NewServer(redistest.ClientAt(t, proxy.Addr), hooks.ServerOptions{})
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.NewDispatcher().Run(dctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done; s.Close() })
+	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Stream("ops"), 1)
+
+	proxy.CutReplyTo(":fired:")
+	sent, err := alice.BroadcastMessage(ctx, "ops", "deploy prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redistest.Eventually(t, 15*time.Second, "the answer in the thread", func() error {
+		_, replies, err := alice.Thread(ctx, "ops", sent.ID)
+		if err == nil && len(replies) != 1 {
+			err = fmt.Errorf("%d answers", len(replies))
+		}
+		return err
+	})
+	if proxy.Armed() {
+		t.Fatal("the claim's answer was never cut")
+	}
+	time.Sleep(300 * time.Millisecond) // room for a second, wrong firing
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("the URL got %d POSTs, want 1", n)
+	}
+}
+
 func TestOutgoingHook(t *testing.T) {
 	srv := redistest.Start(t, redistest.RealOnly())
 	rdb := srv.Client(t)

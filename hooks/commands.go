@@ -123,7 +123,7 @@ func (s *Server) runCommand(ctx context.Context, client *http.Client, r chat.Com
 		log.Warn("dropped a command run not known to be its user's", "err", err)
 		return
 	}
-	claimed, err := s.rdb.SetNX(ctx, hookPrefix+"run:"+r.Trigger, "1", 5*time.Minute).Result()
+	claimed, err := s.claim(ctx, hookPrefix+"run:"+r.Trigger, s.token, 5*time.Minute)
 	if err != nil || !claimed {
 		return // another server takes it (with Redis away, nobody can answer)
 	}

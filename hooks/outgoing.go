@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,9 +32,6 @@ type Dispatcher struct {
 	Refresh time.Duration
 	http    *http.Client
 
-	// token marks the claims this server made.
-	token string
-
 	mu      sync.Mutex
 	running map[string]context.CancelFunc // by hook id and key
 	wg      sync.WaitGroup
@@ -47,7 +43,7 @@ const fireTimeout = 5 * time.Second
 // NewDispatcher fires the outgoing hooks with s's connection and options.
 func (s *Server) NewDispatcher() *Dispatcher {
 	return &Dispatcher{s: s, Refresh: 10 * time.Second, http: &http.Client{Timeout: fireTimeout},
-		token: rand.Text(), running: map[string]context.CancelFunc{}}
+		running: map[string]context.CancelFunc{}}
 }
 
 // Run follows the outgoing hooks until ctx ends, starting the ones made
@@ -159,8 +155,7 @@ const (
 // author fires (the service may act on user_name, and anyone who may
 // write the channel can add an entry in another's name), and only the
 // first server to claim it. A question Redis did not answer is asked
-// again; a claim that a try whose answer was lost made is known by this
-// server's own token.
+// again.
 func (d *Dispatcher) take(ctx context.Context, c *chat.Client, h *Hook, m chat.Message) bool {
 	log := d.s.opts.Logger.With("hook", h.ID, "message", m.ID.String())
 	key := recordKey(h.ID) + ":fired:" + m.Channel + ":" + m.ID.String()
@@ -180,16 +175,8 @@ func (d *Dispatcher) take(ctx context.Context, c *chat.Client, h *Hook, m chat.M
 		}
 		if verified {
 			var claimed bool
-			if claimed, err = d.s.rdb.SetNX(ctx, key, d.token, claimTTL).Result(); err == nil {
-				if claimed {
-					return true
-				}
-				// Another server's, or ours from a try whose answer was
-				// lost (go-redis retries a cut command on its own).
-				var owner string
-				if owner, err = d.s.rdb.Get(ctx, key).Result(); err == nil {
-					return owner == d.token
-				}
+			if claimed, err = d.s.claim(ctx, key, d.s.token, claimTTL); err == nil {
+				return claimed // false: another server fires it
 			}
 		}
 		if ctx.Err() != nil {

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -29,6 +30,9 @@ const (
 	// dedupeFor is how long a POST's body is remembered: the same body
 	// again within it (a sender that timed out and resent) is stored once.
 	dedupeFor = time.Minute
+	// pendingClaim starts the value of a body's claim while its message
+	// is being stored (then the value is the stream id).
+	pendingClaim = "pending "
 )
 
 // ServerOptions configure a Server.
@@ -58,6 +62,8 @@ type ServerOptions struct {
 type Server struct {
 	rdb  redis.UniversalClient
 	opts ServerOptions
+	// token marks the claims this server made (claim).
+	token string
 
 	mu      sync.Mutex
 	clients map[string]*hookClient // by hook id and key
@@ -88,7 +94,24 @@ func NewServer(rdb redis.UniversalClient, opts ServerOptions) *Server {
 	if opts.PublicURL == "" {
 		opts.PublicURL = "http://127.0.0.1:8065"
 	}
-	return &Server{rdb: rdb, opts: opts, clients: map[string]*hookClient{}}
+	return &Server{rdb: rdb, opts: opts, token: rand.Text(), clients: map[string]*hookClient{}}
+}
+
+// claim sets key to token for ttl unless it is set, and reports whether
+// the key is token's: the first of several servers (or requests) to ask
+// has it. go-redis tries a command again on its own when the link is
+// cut, so a SET NX whose first answer was lost answers "not set" to the
+// one that set it; the value tells.
+func (s *Server) claim(ctx context.Context, key, token string, ttl time.Duration) (bool, error) {
+	claimed, err := s.rdb.SetNX(ctx, key, token, ttl).Result()
+	if err != nil || claimed {
+		return claimed, err
+	}
+	owner, err := s.rdb.Get(ctx, key).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil // it ran out meanwhile: not ours
+	}
+	return owner == token, err
 }
 
 // Close closes the hooks' chat clients.
@@ -225,14 +248,26 @@ func (s *Server) store(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	// POST claims it; a second waits for the first's outcome.
 	bodySum := sha256.Sum256(append([]byte(channel+"\n"), body...))
 	seen := recordKey(h.ID) + ":seen:" + hex.EncodeToString(bodySum[:])
+	// The claim is this request's own ("pending <token>"): go-redis may
+	// have set it on a try whose answer was lost.
+	pending := pendingClaim + rand.Text()
+	failed := 0
+claim:
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		claimed, err := s.rdb.SetNX(ctx, seen, "pending", dedupeFor).Result()
+		claimed, err := s.rdb.SetNX(ctx, seen, pending, dedupeFor).Result()
 		if err != nil {
+			// Asked again at once: a lost answer may have left the claim
+			// set, and then it would hold this body's resends off for
+			// dedupeFor. Redis away answers 503 after a few tries.
+			if failed++; failed < 3 && ctx.Err() == nil {
+				time.Sleep(chat.Backoff(failed, 200*time.Millisecond))
+				continue
+			}
 			unavailable(w)
 			return http.StatusServiceUnavailable, "redis_unavailable"
 		}
 		if claimed {
-			break
+			break claim
 		}
 		v, err := s.rdb.Get(ctx, seen).Result()
 		switch {
@@ -241,7 +276,9 @@ func (s *Server) store(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		case err != nil:
 			unavailable(w)
 			return http.StatusServiceUnavailable, "redis_unavailable"
-		case v != "pending":
+		case v == pending:
+			break claim // a try whose answer was lost set it
+		case !strings.HasPrefix(v, pendingClaim):
 			answer(w, http.StatusOK, "ok")
 			return http.StatusOK, "ok (stored before as " + v + ")"
 		}

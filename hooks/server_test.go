@@ -192,6 +192,39 @@ func TestHookRetryStoredOnceAndHostileText(t *testing.T) {
 	}
 }
 
+// A POST whose claim's answer was lost (the link cut after Redis set it)
+// is stored at once and once, whether go-redis tried the claim again on
+// its own (as rtchat hooks serve's connection does) or the server did.
+func TestHookClaimThroughAFault(t *testing.T) {
+	srv, rdb, h, secret, _ := setup(t, hooks.ServerOptions{}, "alerts")
+	for i, retries := range []bool{true, false} {
+		proxy := faultproxy.Start(t, srv.Addr)
+		opts := []func(*redis.Options){}
+		if !retries {
+			opts = append(opts, redistest.NoRetries)
+		}
+		s := hooks.NewServer(redistest.ClientAt(t, proxy.Addr, opts...), hooks.ServerOptions{})
+		t.Cleanup(s.Close)
+		web := httptest.NewServer(s.Handler())
+		t.Cleanup(web.Close)
+		body := fmt.Sprintf(`{"text":"disk full on node-%d"}`, i)
+		proxy.CutReplyTo(":seen:")
+		start := time.Now()
+		if code, word, _ := post(t, h.URL(web.URL, secret), "application/json", body); code != 200 || word != "ok" {
+			t.Fatalf("retries %v: POST: %d %q", retries, code, word)
+		}
+		if took := time.Since(start); proxy.Armed() || took > 3*time.Second {
+			t.Fatalf("retries %v: the claim was cut: %v, answered after %v", retries, !proxy.Armed(), took)
+		}
+		if code, word, _ := post(t, h.URL(web.URL, secret), "application/json", body); code != 200 || word != "ok" {
+			t.Fatalf("retries %v: the resend: %d %q", retries, code, word)
+		}
+		if xs := entries(t, rdb, "alerts"); len(xs) != i+1 {
+			t.Fatalf("retries %v: %d messages stored, want %d", retries, len(xs), i+1)
+		}
+	}
+}
+
 // Over the rate a hook gets 429 with Retry-After; the next second it
 // posts again.
 func TestHookRateLimit(t *testing.T) {

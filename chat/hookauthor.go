@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"unicode/utf8"
 )
 
 // A message from an integration (an incoming webhook) has an author of
@@ -109,14 +110,40 @@ func SignerFromKey(encoded string) (*Signer, error) {
 // ShownAuthor is how an author is shown: a person by name, a hook as
 // "<name> (via hook)", a bot account by its name (beside a BOT tag, as
 // for a hook).
-func ShownAuthor(user string) string {
+func ShownAuthor(user string) string { return ShownName(user, "") }
+
+// ShownName is ShownAuthor for a message that a hook gave a name of its
+// own (Message.As): "<as> (via hook <name>)", so that it never reads as a
+// person nor as another hook.
+func ShownName(user, as string) string {
 	if name, ok := HookName(user); ok {
+		if as != "" && as != name {
+			return as + " (via hook " + name + ")"
+		}
 		return name + " (via hook)"
 	}
 	if name, ok := BotName(user); ok {
 		return name
 	}
 	return user
+}
+
+// maxAsBytes bounds the name a hook gives a message.
+const maxAsBytes = 64
+
+// CleanAs makes a name a hook gives one message fit to show: one line
+// with its runs of spaces made one, escapes shown (Printable), cut at
+// maxAsBytes on a character's edge.
+func CleanAs(s string) string {
+	s = Printable(strings.Join(strings.Fields(s), " "))
+	if len(s) <= maxAsBytes {
+		return s
+	}
+	cut := maxAsBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut])
 }
 
 // validateAuthor is ValidateName for an author: a hook's and a bot's

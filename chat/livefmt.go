@@ -52,6 +52,9 @@ func liveFields(m Message) string {
 	if m.File != nil {
 		b = appendField(b, fieldFile, m.File.raw)
 	}
+	if m.As != "" {
+		b = appendField(b, fieldAs, m.As)
+	}
 	if m.Malformed != "" {
 		b = appendField(b, fieldOdd, m.Malformed)
 	}

@@ -87,6 +87,10 @@ type Message struct {
 	// File is the file the message carries (nil: none); its description
 	// is signed with the text.
 	File *FileInfo
+	// As is the name a hook gave this one message (Slack's username and
+	// icon_emoji; see CleanAs), signed with it; only a hook's message
+	// carries one, and it is shown beside the hook's own (ShownName).
+	As string
 	// Quote is the message ReplyTo names, when a page read it along (it
 	// lay outside the page).
 	Quote *Message
@@ -112,6 +116,7 @@ const (
 	fieldRef       = "ref"
 	fieldReply     = "reply"
 	fieldThread    = "thread"
+	fieldAs        = "as"
 )
 
 // maxTimestamp is the last millisecond of the year 9999: a ts beyond it (or
@@ -142,7 +147,7 @@ func decodeEntry(channel, rawID string, values map[string]any) Message {
 		}
 		return s
 	}
-	for _, name := range [...]string{fieldMsgID, fieldChannelID, fieldUser, fieldText, fieldKey, fieldSig} {
+	for _, name := range [...]string{fieldMsgID, fieldChannelID, fieldUser, fieldText, fieldKey, fieldSig, fieldAs} {
 		*m.textField(name) = str(name, name == fieldUser || name == fieldText)
 	}
 	m.Kind = Kind(str(fieldKind, false))
@@ -196,6 +201,9 @@ func entryMore(m Message) []any {
 	if m.File != nil {
 		f = append(f, fieldFile, m.File.raw)
 	}
+	if m.As != "" {
+		f = append(f, fieldAs, m.As)
+	}
 	if m.Sig != "" {
 		f = append(f, fieldKey, m.Key, fieldSig, m.Sig)
 	}
@@ -244,6 +252,8 @@ func (m *Message) textField(name string) *string {
 		return &m.Key
 	case fieldSig:
 		return &m.Sig
+	case fieldAs:
+		return &m.As
 	}
 	return nil
 }
@@ -267,6 +277,12 @@ func (m *Message) idField(name string) *ID {
 func checkUserKind(m *Message, problems []string) []string {
 	if m.User != "" && !validAuthor(m.User) {
 		problems = append(problems, "user is not a valid name")
+	}
+	if m.As != "" {
+		if _, hook := HookName(m.User); !hook || m.As != CleanAs(m.As) {
+			problems = append(problems, "as is not a hook's name for its message")
+			m.As = ""
+		}
 	}
 	if !m.Kind.known() {
 		problems = append(problems, "unknown kind "+strconv.Quote(truncateForError(string(m.Kind))))

@@ -44,6 +44,9 @@ type Draft struct {
 	// ReplyTo is the message this one answers; Thread the root of the
 	// thread it goes to (zero: none).
 	ReplyTo, Thread ID
+	// As is the name a hook gives this message (Message.As); only a
+	// hook's client may give one. It is cleaned (CleanAs).
+	As string
 	// file is the file whose bytes SendFile stored for this message.
 	file *FileInfo
 }
@@ -141,7 +144,12 @@ func (ob *outbox) prepare(ctx context.Context, d Draft, publish bool) (*aSend, e
 	if d.MsgID == "" {
 		d.MsgID = newMsgID()
 	}
-	m := Message{User: ob.c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread, File: d.file}
+	if d.As != "" {
+		if _, hook := HookName(ob.c.opts.User); !hook {
+			return nil, errors.New("only a hook's message carries a name of its own")
+		}
+	}
+	m := Message{User: ob.c.opts.User, Text: text, Time: time.Now(), Kind: d.Kind, MsgID: d.MsgID, Ref: d.Ref, ReplyTo: d.ReplyTo, Thread: d.Thread, File: d.file, As: CleanAs(d.As)}
 	if ob.c.opts.Signer != nil {
 		ob.c.opts.Signer.sign(ob.c.verify.canonical(d.Channel), &m)
 	}

@@ -83,7 +83,8 @@ func parsePublicKey(id, value string) (ed25519.PublicKey, bool) {
 // canonicalConv names it), the client message id, the user, the time, the
 // kind, the references to other messages (ref, reply, thread: only those
 // set, so signatures made before they existed stay good), the file's
-// description (name, size, type, SHA-256; when there is one) and the text,
+// description (name, size, type, SHA-256; when there is one), the name a
+// hook gave the message (when it gave one) and the text,
 // each written name:length:value.
 func signedBytes(canon string, m *Message) []byte {
 	b := make([]byte, 0, len(m.Text)+len(m.User)+len(canon)+80)
@@ -98,6 +99,9 @@ func signedBytes(canon string, m *Message) []byte {
 	}
 	if m.File != nil {
 		b = appendField(b, fieldFile, m.File.raw)
+	}
+	if m.As != "" {
+		b = appendField(b, fieldAs, m.As)
 	}
 	return appendField(b, fieldText, m.Text)
 }

@@ -243,7 +243,7 @@ func (s *Server) deliver(ctx context.Context, h *Hook, r chat.CommandRun, conten
 	}
 	text = cut(text, s.opts.MaxMessageBytes-200)
 	if _, dm := chat.PeerOf(r.Conv); inChannel && !dm {
-		_, err := s.send(ctx, h, r.Conv, fmt.Sprintf("%s ran `%s`\n%s", r.User, strings.TrimSpace(r.Command+" "+r.Text), text))
+		_, err := s.send(ctx, h, r.Conv, fmt.Sprintf("%s ran `%s`\n%s", r.User, strings.TrimSpace(r.Command+" "+r.Text), text), "")
 		return err
 	}
 	return s.reply(ctx, h, r, text, false)

@@ -6,16 +6,19 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/rtchat/rtchat/chat"
 )
 
 // payload is what Slack's and Mattermost's incoming webhooks take; the
-// fields rtchat draws. Others (icon_emoji, icon_url, username, color,
-// unfurl_links…) are accepted and left out: the message is the hook's,
-// under its own name.
+// fields rtchat draws. Others (icon_url, color, unfurl_links…) are
+// accepted and left out. username and icon_emoji name the one message,
+// beside the hook's own name, never instead of it (chat.ShownName).
 type payload struct {
 	Text        string       `json:"text"`
 	Channel     string       `json:"channel"`
 	Username    string       `json:"username"`
+	IconEmoji   string       `json:"icon_emoji"`
 	Attachments []attachment `json:"attachments"`
 	Blocks      []block      `json:"blocks"`
 	// Mattermost's card and the like.
@@ -74,6 +77,13 @@ func parsePayload(contentType string, body []byte) (*payload, error) {
 		return nil, errInvalidPayload
 	}
 	return &p, nil
+}
+
+// as is the name the payload gives its message: the icon_emoji's emoji
+// (a shortcode rtchat knows) and the username, cleaned (chat.CleanAs).
+func (p *payload) as() string {
+	icon, _ := chat.Emoji(strings.TrimSpace(p.IconEmoji))
+	return chat.CleanAs(icon + " " + p.Username)
 }
 
 // message is the text the payload makes, in rtchat's own markup (which

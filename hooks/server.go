@@ -292,7 +292,7 @@ claim:
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	sent, err := s.send(ctx, h, channel, text)
+	sent, err := s.send(ctx, h, channel, text, p.as())
 	if err != nil {
 		// Nothing stored: a resend must not be taken for a duplicate.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -327,8 +327,9 @@ func (s *Server) allow(ctx context.Context, h *Hook) (bool, error) {
 	return n.Val() <= int64(s.opts.Rate), nil
 }
 
-// send stores text in channel as hook h's message, signed with its key.
-func (s *Server) send(ctx context.Context, h *Hook, channel, text string) (chat.Sent, error) {
+// send stores text in channel as hook h's message, signed with its key;
+// as is the name the payload gave it ("": none).
+func (s *Server) send(ctx context.Context, h *Hook, channel, text, as string) (chat.Sent, error) {
 	hc, err := s.client(h)
 	if err != nil {
 		return chat.Sent{}, err
@@ -349,7 +350,7 @@ func (s *Server) send(ctx context.Context, h *Hook, channel, text string) (chat.
 		hc.prepared[channel] = true
 		hc.mu.Unlock()
 	}
-	return hc.c.Broadcast(ctx, chat.Draft{Channel: channel, Text: text})
+	return hc.c.Broadcast(ctx, chat.Draft{Channel: channel, Text: text, As: as})
 }
 
 // registered registers hc's key once (for the answers a command sends to

@@ -120,6 +120,11 @@ func TestSlackPayloadStored(t *testing.T) {
 	if !m.IsBot() || m.Malformed != "" {
 		t.Fatalf("read back as %+v", m)
 	}
+	// The payload's username and icon_emoji name the message beside the
+	// hook's own name: never as the person it names.
+	if m.As != "👻 alice" || chat.ShownName(m.User, m.As) != "👻 alice (via hook grafana)" {
+		t.Fatalf("the message's own name: %q, shown as %q", m.As, chat.ShownName(m.User, m.As))
+	}
 	// Mattermost's form body, to the other channel it may post to.
 	form := url.Values{"payload": {`{"text":"from mattermost","channel":"#ops"}`}}.Encode()
 	if code, word, _ := post(t, h.URL(web.URL, secret), "application/x-www-form-urlencoded", form); code != 200 {

@@ -97,7 +97,7 @@ func (at *attention) notify(conv string, m chat.Message) {
 		return
 	}
 	n.last[conv] = now
-	title := shownAuthor(m.User) + " in " + chat.Display(conv)
+	title := shownAuthor(m.User, m.As) + " in " + chat.Display(conv)
 	if peer, dm := chat.PeerOf(conv); dm {
 		title = peer + " (direct)"
 	}

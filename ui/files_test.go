@@ -339,13 +339,29 @@ func TestOpenFileKey(t *testing.T) {
 }
 
 // A hook's or a bot account's message is drawn as a bot's, never a
-// person's: "BOT ci (via hook)", "BOT deploybot".
+// person's: "BOT ci (via hook)", "BOT deploybot"; a name a hook gave one
+// message stands beside the hook's, and when the column is too narrow
+// for both, the hook's stays whole.
 func TestHookMessageShownAsBot(t *testing.T) {
 	f := newFakeBackend("me")
 	f.add("general", chat.HookAuthor("ci"), "build *green*", fixedTime)
 	f.add("general", chat.BotAuthor("deploybot"), "deployed v1.2", fixedTime)
-	s := newTestScreen(100, 24)
+	named := func(as, text string) {
+		m := f.add("general", chat.HookAuthor("ci"), text, fixedTime)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for i := range f.msgs["general"] {
+			if f.msgs["general"][i].ID == m.ID {
+				f.msgs["general"][i].As = as
+			}
+		}
+	}
+	named("me", "as me")
+	named("🚨 Alertmanager of the production cluster", "firing")
+	s := newTestScreen(140, 24) // a name column of 24 cells
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "BOT ci (via hook): build green")
 	s.waitText(t, "BOT deploybot: deployed v1.2")
+	s.waitText(t, "BOT me (via hook ci): as me")
+	s.waitText(t, "BOT 🚨 Al… (via hook ci): firing")
 }

@@ -97,7 +97,7 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	if l.isMessage() && l.verdict == chat.Unverified {
 		mark = unverifiedMark
 	}
-	author := shownAuthor(c.user(l))
+	author := c.shown(l)
 	switch l.kind {
 	case lineMessage:
 		name = author + ": "
@@ -110,13 +110,12 @@ func (c *channelLog) layout(l *line, width int) *layout {
 	}
 	pad, indent := "", contIndent(width)
 	if col := c.nameColumn(width); col > 0 && l.isMessage() {
-		who, sep := author, ": "
+		who, sep := fitAuthor(c.user(l), c.as[l.who], col), ": "
 		if l.kind == lineAction {
-			who, sep = "* "+who, " "
+			who, sep = ellipsisEnd("* "+fitAuthor(c.user(l), c.as[l.who], col-2), col), " "
 		}
 		// The column holds the mark's place too, so that a marked line's
 		// text starts where the others' do.
-		who = ellipsisEnd(who, col)
 		pad = strings.Repeat(" ", max(col+textWidth(unverifiedMark)-textWidth(mark)-textWidth(who), 0))
 		name = who + sep
 		if in := textWidth(stamp) + textWidth(unverifiedMark) + col + len(sep); in < width-10 {
@@ -247,12 +246,30 @@ func ellipsisEnd(s string, width int) string {
 	return s[:end] + "…"
 }
 
+// fitAuthor is shownAuthor cut to col cells. A hook's own name stays
+// whole where it can and the name it gave the message is cut first, so
+// that a cut name still says which hook spoke.
+func fitAuthor(user, as string, col int) string {
+	whole := shownAuthor(user, as)
+	if textWidth(whole) <= col {
+		return whole
+	}
+	if name, hook := chat.HookName(user); hook && as != "" && as != name {
+		tail := " (via hook " + name + ")"
+		if room := col - textWidth("BOT ") - textWidth(tail); room >= 2 {
+			return "BOT " + ellipsisEnd(as, room) + tail
+		}
+	}
+	return ellipsisEnd(whole, col)
+}
+
 // shownAuthor is how the log names an author: a bot account as "BOT
-// <name>", a hook as "BOT <name> (via hook)" (as tail prints them), which
-// no person's name can read as (names have no spaces).
-func shownAuthor(user string) string {
+// <name>", a hook as "BOT <name> (via hook)", or "BOT <as> (via hook
+// <name>)" for a message the hook gave a name of its own (as tail prints
+// them), which no person's name can read as (names have no spaces).
+func shownAuthor(user, as string) string {
 	if _, bot := chat.IntegrationName(user); bot {
-		return "BOT " + chat.ShownAuthor(user)
+		return "BOT " + chat.ShownName(user, as)
 	}
 	return user
 }

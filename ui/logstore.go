@@ -110,10 +110,12 @@ type channelLog struct {
 	unreadMore       bool
 	// newSince is true while the "new since you were here" line is shown.
 	newSince bool
-	// names are the authors of the lines (names[0] is ""), index their
-	// numbers, so that a line holds a number, not a string.
-	names []string
-	index map[string]uint32
+	// names are the authors of the lines (names[0] is ""), as the name
+	// a hook gave a message beside them (chat.Message.As; mostly ""),
+	// index their numbers by name and as, so that a line holds a number,
+	// not a string.
+	names, as []string
+	index     map[[2]string]uint32
 	// longest is the widest of names, for the name column (layout.go).
 	longest int
 	// lays are the layouts of the lines drawn lately, by line seq, at
@@ -142,7 +144,7 @@ type channelLog struct {
 }
 
 func newChannelLog(name string) *channelLog {
-	return &channelLog{name: name, follow: true, names: []string{""}, index: map[string]uint32{"": 0},
+	return &channelLog{name: name, follow: true, names: []string{""}, as: []string{""}, index: map[[2]string]uint32{{}: 0},
 		pending: map[string]uint64{}, lays: map[uint32]*layout{}}
 }
 
@@ -153,7 +155,7 @@ const maxLayouts = 1024
 // newLine makes the line of a chat message m.
 func (c *channelLog) newLine(m chat.Message, me string) line {
 	own := m.User == me
-	l := line{kind: lineMessage, who: c.intern(sanitize(m.User)), own: own, text: sanitize(chat.TidyBlankLines(m.Text)),
+	l := line{kind: lineMessage, who: c.intern(sanitize(m.User), sanitize(m.As)), own: own, text: sanitize(chat.TidyBlankLines(m.Text)),
 		mention: !own && c.isMention(m.Text, me)}
 	if !m.ID.IsZero() {
 		l.id, l.stored = m.ID, true // its time is when Redis stored it
@@ -182,22 +184,23 @@ func (c *channelLog) isMention(text, me string) bool {
 	return chat.Mentions(text, me)
 }
 
-// intern returns the number of author name ("?" for none).
-func (c *channelLog) intern(name string) uint32 {
+// intern returns the number of author name ("?" for none) with the name
+// as a hook gave the message.
+func (c *channelLog) intern(name, as string) uint32 {
 	if name == "" {
 		name = "?"
 	}
-	if n, ok := c.index[name]; ok {
+	if n, ok := c.index[[2]string{name, as}]; ok {
 		return n
 	}
 	n := uint32(len(c.names))
-	c.names = append(c.names, name)
-	c.index[name] = n
+	c.names, c.as = append(c.names, name), append(c.as, as)
+	c.index[[2]string{name, as}] = n
 	// A hook's or bot's name is shown whole ("BOT alertmanager": it must never
 	// read as a person's), so it may widen the column further.
 	w, limit := textWidth(name), maxNameColumn
 	if _, bot := chat.IntegrationName(name); bot {
-		w, limit = textWidth(shownAuthor(name)), maxHookColumn
+		w, limit = textWidth(shownAuthor(name, as)), maxHookColumn
 	}
 	if w = min(w, limit); w > c.longest {
 		c.longest = w
@@ -208,6 +211,9 @@ func (c *channelLog) intern(name string) uint32 {
 
 // user returns the author of l.
 func (c *channelLog) user(l *line) string { return c.names[l.who] }
+
+// shown returns the author of l as the log shows it (shownAuthor).
+func (c *channelLog) shown(l *line) string { return shownAuthor(c.names[l.who], c.as[l.who]) }
 
 // number gives l its seq, the key of its layout.
 func (c *channelLog) number(l *line) {

@@ -107,7 +107,7 @@ func (p *memberPane) Draw(screen tcell.Screen) {
 	for i := 1; i < h; i++ {
 		used := 0
 		if r := i - 1; r < len(rows) {
-			text := " " + marks[rows[r].state] + sanitize(shownAuthor(rows[r].name))
+			text := " " + marks[rows[r].state] + sanitize(shownAuthor(rows[r].name, ""))
 			style := base
 			switch {
 			case rows[r].name == p.a.me:

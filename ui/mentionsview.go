@@ -83,7 +83,7 @@ func mentionRow(m chat.Mention) string {
 	var how string
 	switch m.Kind {
 	case chat.MentionReact:
-		how = fmt.Sprintf("%s reacted %s to", shownAuthor(m.From), m.Reaction)
+		how = fmt.Sprintf("%s reacted %s to", shownAuthor(m.From, ""), m.Reaction)
 		return fmt.Sprintf("%s  %s  %s: %s", chat.Display(msg.Channel), m.Time.Local().Format(time.DateTime[:16]), how, what)
 	case chat.MentionReply:
 		how = "replied"
@@ -92,5 +92,5 @@ func mentionRow(m chat.Mention) string {
 	default:
 		how = "mentioned you"
 	}
-	return fmt.Sprintf("%s  %s  %s %s: %s", chat.Display(msg.Channel), m.Time.Local().Format(time.DateTime[:16]), shownAuthor(m.From), how, what)
+	return fmt.Sprintf("%s  %s  %s %s: %s", chat.Display(msg.Channel), m.Time.Local().Format(time.DateTime[:16]), shownAuthor(m.From, ""), how, what)
 }

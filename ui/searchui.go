@@ -105,7 +105,7 @@ func (sr *searcher) renderSearch(s *searchView) {
 	for _, m := range s.hits {
 		head := chat.Display(m.Channel) + "  "
 		rows = append(rows, overlayRow{text: head + sr.messageRow(m), style: sr.a.st.log.base, pick: true, indent: 18,
-			marks: s.q.Terms, from: len(oneLine(head + m.Time.Local().Format("2006-01-02 15:04") + "  " + shownAuthor(m.User) + ": "))})
+			marks: s.q.Terms, from: len(oneLine(head + m.Time.Local().Format("2006-01-02 15:04") + "  " + shownAuthor(m.User, m.As) + ": "))})
 	}
 	o := s.o
 	o.setRows(rows)
@@ -146,7 +146,7 @@ func (sr *searcher) messageRow(m chat.Message) string {
 	if !m.Thread.IsZero() {
 		text = "(in a thread) " + text
 	}
-	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), shownAuthor(m.User), text)
+	return fmt.Sprintf("%s  %s: %s", m.Time.Local().Format("2006-01-02 15:04"), shownAuthor(m.User, m.As), text)
 }
 
 // open opens hit's conversation with hit selected in its log (see

@@ -80,7 +80,7 @@ func (a *App) runServerCommand(name, arg string) error {
 // commandReply shows a command's answer for the user alone in the
 // conversation it was run in (else where the user is).
 func (a *App) commandReply(r chat.CommandReply) {
-	who := shownAuthor(r.From)
+	who := shownAuthor(r.From, "")
 	if name, ok := chat.IntegrationName(r.From); ok {
 		who = "BOT " + name // a command's answer: no "(via hook)" before "(only you see this)"
 	}
@@ -101,7 +101,7 @@ func (a *App) serverCommandsHelp() (helpSection, bool) {
 	for _, c := range a.servers.list {
 		what := c.Description
 		if what == "" {
-			what = "answered by " + shownAuthor(c.Hook)
+			what = "answered by " + shownAuthor(c.Hook, "")
 		}
 		sec.items = append(sec.items, [2]string{sanitize(strings.TrimSpace(c.Name + " " + c.Usage)), sanitize(what)})
 	}

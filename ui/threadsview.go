@@ -155,7 +155,7 @@ func (th *threads) renderThreads(v *threadsView) {
 		if text == "" && !it.reading {
 			text = "(the message is not in the window)"
 		}
-		rows = append(rows, overlayRow{text: fmt.Sprintf("%s  %s%s  %s: %s", chat.Display(it.conv), counts, when, shownAuthor(it.author), text),
+		rows = append(rows, overlayRow{text: fmt.Sprintf("%s  %s%s  %s: %s", chat.Display(it.conv), counts, when, shownAuthor(it.author, ""), text),
 			style: style, pick: true, indent: 4})
 	}
 	v.o.setRows(rows)

@@ -412,6 +412,20 @@ func TestHooksFromTheShell(t *testing.T) {
 	if !strings.Contains(out, `"user":"hook:ci"`) || !strings.Contains(out, `"verified":true,"bot":true`) {
 		t.Fatalf("tail --json: %q", out)
 	}
+	// A payload's username and icon name its message beside the hook's.
+	resp, err = http.Post(base+hookPath, "application/json", strings.NewReader(`{"text":"firing","username":"Alertmanager","icon_emoji":":rotating_light:"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, out, _ = rtchat(t, "", "tail", "-n", "1", "--redis", url, "alerts")
+	if !strings.Contains(out, "BOT 🚨 Alertmanager (via hook ci): firing") {
+		t.Fatalf("tail of a named message: %q", out)
+	}
+	_, out, _ = rtchat(t, "", "tail", "-n", "1", "--json", "--redis", url, "alerts")
+	if !strings.Contains(out, `"user":"hook:ci"`) || !strings.Contains(out, `"bot":true,"as":"🚨 Alertmanager"`) {
+		t.Fatalf("tail --json of a named message: %q", out)
+	}
 	_, out, _ = rtchat(t, "", "admin", "hook", "list", "--redis", url)
 	if !strings.Contains(out, "\tci\talerts\t") || strings.Contains(out, strings.TrimPrefix(hookPath, "/hooks/")) {
 		t.Fatalf("hook list: %q", out)

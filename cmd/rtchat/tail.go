@@ -25,6 +25,9 @@ type jsonMessage struct {
 	// Bot is true for a message of an integration (a hook), never a
 	// person's: a bot reading tail --json must not answer it.
 	Bot bool `json:"bot,omitempty"`
+	// As is the name a hook gave this message (Slack's username and
+	// icon_emoji), shown beside the hook's own.
+	As string `json:"as,omitempty"`
 	// ReplyTo is the message it answers, Thread the root of the thread it
 	// is in.
 	ReplyTo *chat.ID `json:"reply_to,omitempty"`
@@ -45,7 +48,7 @@ func runTail(ctx context.Context, args []string, std stdio) error {
 	f.register(fs)
 	n := fs.Int("n", 20, "how many recent messages to print")
 	follow := fs.Bool("f", false, "follow: keep printing new messages")
-	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"} and, where they apply, "reply_to","thread","edited","deleted","reactions","replies","file"`)
+	asJSON := fs.Bool("json", false, `print one JSON object a line: {"id","channel","user","text","ts","verified"} and, where they apply, "bot","as","reply_to","thread","edited","deleted","reactions","replies","file"`)
 	thread := fs.String("thread", "", "print the thread of message `ID` (its root, then its replies) instead of the channel")
 	pos, err := parseN(fs, args, 1, 1)
 	if err != nil {
@@ -422,7 +425,7 @@ type jsonFile struct {
 
 // jsonOf is m as tail --json prints it.
 func jsonOf(m chat.Message, verified bool) jsonMessage {
-	j := jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Current(), TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed, Bot: m.IsBot()}
+	j := jsonMessage{ID: m.ID, Channel: m.Channel, User: m.User, Text: m.Current(), TS: m.Time.UTC().Format(rfc3339Milli), Verified: verified, Odd: m.Malformed, Bot: m.IsBot(), As: m.As}
 	if !m.ReplyTo.IsZero() {
 		j.ReplyTo = &m.ReplyTo
 	}
@@ -450,7 +453,7 @@ func plainOf(m chat.Message, verified bool) string {
 	stamp := "[" + m.Time.Local().Format("2006-01-02 15:04") + "] "
 	who := m.User
 	if m.IsBot() {
-		who = "BOT " + chat.ShownAuthor(m.User)
+		who = "BOT " + chat.ShownName(m.User, m.As)
 	}
 	head := who + ": "
 	if m.Kind == chat.KindAction {

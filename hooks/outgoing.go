@@ -42,8 +42,7 @@ const fireTimeout = 5 * time.Second
 
 // NewDispatcher fires the outgoing hooks with s's connection and options.
 func (s *Server) NewDispatcher() *Dispatcher {
-	return &Dispatcher{s: s, Refresh: 10 * time.Second, http: &http.Client{Timeout: fireTimeout},
-		running: map[string]context.CancelFunc{}}
+	return &Dispatcher{s: s, Refresh: 10 * time.Second, http: &http.Client{Timeout: fireTimeout}, running: map[string]context.CancelFunc{}}
 }
 
 // Run follows the outgoing hooks until ctx ends, starting the ones made

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,10 +136,20 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	if err != nil {
 		return nil, err
 	}
+	// The servers' own idle cost, before any client starts, which the
+	// idle figures are net of: a cluster's nodes ping each other and
+	// their replicas, and every server runs its cron.
+	baseFrom, err := nodeStats(ctx, nodes)
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(max(p.idle/3, 2*time.Second))
 	before, err := nodeStats(ctx, nodes)
 	if err != nil {
 		return nil, err
 	}
+	base := baseFrom.to(before)
+	baseFor := before.at[0] - baseFrom.at[0]
 	var rt runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&rt)
@@ -232,8 +243,18 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	}
 	idle := idleFrom.to(idleTo)
 	perStart := before.to(idleFrom).cpuSec / float64(p.n) // Redis CPU seconds a window's start cost, all told
-	perClientMin := idle.calls * 60 / p.idle.Seconds() / float64(p.n)
-	idleCPU := idle.cpuSec / (idleTo.at[0] - idleFrom.at[0]) // share of a core, all nodes
+	idleFor := idleTo.at[0] - idleFrom.at[0]
+	// Commands and CPU of the clients alone: the servers' own taken off.
+	for name, v := range base.byCommand {
+		idle.byCommand[name] = max(idle.byCommand[name]-v*idleFor/baseFor, 0)
+	}
+	idle.calls = 0
+	for _, v := range idle.byCommand {
+		idle.calls += v
+	}
+	perClientMin := idle.calls * 60 / idleFor / float64(p.n)
+	serversCPU := base.cpuSec / baseFor               // share of a core, all nodes, no client
+	idleCPU := max(idle.cpuSec/idleFor-serversCPU, 0) // the clients' share, all nodes
 	conns := idleTo.conns - before.conns
 	memPerClient := float64(idleTo.memory-before.memory) / float64(p.n)
 	runtime.ReadMemStats(&rt)
@@ -272,8 +293,10 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 	where := fmt.Sprintf("%d clients, %s", p.n, srv.name)
 	b.say("%s: all joined in %.1fs, all live in %.1fs (start p50 %.0f ms, p99 %.0f ms), peak Redis CPU %.0f%% of a core, %.2f ms of Redis CPU a start",
 		where, joined.Seconds(), allLive.Seconds(), liveSide.P50/1e3, liveSide.P99/1e3, peakCPU*100, perStart*1e3)
-	b.say("%s: idle %.1f commands a minute each (Redis CPU %.1f%% of a core), %.2f connections each (%d in all), Redis %.0f B each, client heap %.0f KiB each",
-		where, perClientMin, idleCPU*100, float64(conns)/float64(p.n), conns, memPerClient, heapPerClient/1024)
+	b.say("%s: idle %.1f commands a minute each (Redis CPU %.1f%% of a core for them, the servers alone %.1f%%), %.2f connections each (%d in all), Redis %.0f B each, client heap %.0f KiB each",
+		where, perClientMin, idleCPU*100, serversCPU*100, float64(conns)/float64(p.n), conns, memPerClient, heapPerClient/1024)
+	idleBy := perMinute(idle.byCommand, idleFor, p.n)
+	b.say("%s: idle commands a minute each, by command: %s", where, topCommands(idleBy, 8))
 	b.say("%s: %d messages, %d deliveries: p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs, %d lost (the channel of all: p50 %.0f µs, p99 %.0f µs); Redis CPU %.0f%% (busiest node %.0f%%), the clients' process %.0f%%, largest output buffer %d B",
 		where, sent, len(lat), e2e.P50, e2e.P99, e2e.P999, e2e.Lost, allHands.P50, allHands.P99, busyShare*100, busy.peakCPU*100, clientCPU*100, busyTo.maxOutput)
 
@@ -293,11 +316,14 @@ func (b *bench) crowdRun(ctx context.Context, p crowdPlan, srv crowdServer) ([]r
 			sent, len(lat), float64(len(lat))/seconds, perClientMin, float64(conns)/float64(p.n), conns, memPerClient, heapPerClient/1024, busyTo.maxOutput)}
 	day.Rtchat.Throughput = round(float64(len(lat)) / seconds)
 	day.Rtchat.Extra = map[string]float64{
-		"idle_commands_per_minute_per_client": round(perClientMin), "idle_redis_cpu_core": round(idleCPU*1000) / 1000, "connections_per_client": round(float64(conns) / float64(p.n)),
+		"idle_commands_per_minute_per_client": round(perClientMin), "idle_redis_cpu_core": round(idleCPU*1000) / 1000, "servers_alone_cpu_core": round(serversCPU*1000) / 1000, "connections_per_client": round(float64(conns) / float64(p.n)),
 		"connections": float64(conns), "redis_memory_per_client_b": round(memPerClient), "client_heap_per_client_b": round(heapPerClient),
 		"redis_cpu_core": round(busyShare), "redis_cpu_busiest_node_core": round(busy.peakCPU),
 		"all_channel_p50_us": allHands.P50, "all_channel_p99_us": allHands.P99,
 		"max_output_buffer_b": float64(busyTo.maxOutput), "messages": float64(sent), "clients_process_cpu_core": round(clientCPU),
+	}
+	for name, v := range idleBy {
+		day.Rtchat.Extra["idle_per_minute_per_client_"+name] = v
 	}
 	day.Met = met(e2e.Lost == 0)
 	return []result{storm, day}, nil
@@ -519,10 +545,11 @@ type nodesState struct {
 	memory, conns, maxOutput int64
 	cpu, at                  []float64 // each node's CPU seconds, and its clock
 	calls                    float64   // commands run, the bench's INFO left out
+	byCommand                map[string]float64
 }
 
 func nodeStats(ctx context.Context, nodes []*redis.Client) (nodesState, error) {
-	var s nodesState
+	s := nodesState{byCommand: map[string]float64{}}
 	for _, n := range nodes {
 		st, err := readStats(ctx, n)
 		if err != nil {
@@ -533,6 +560,7 @@ func nodeStats(ctx context.Context, nodes []*redis.Client) (nodesState, error) {
 		for k, v := range st.calls {
 			if k != "info" {
 				s.calls += v
+				s.byCommand[k] += v
 			}
 		}
 		s.conns += st.clients - 1 // the reading's own
@@ -547,10 +575,16 @@ type nodesDelta struct {
 	// of a core over the time between the readings, on its own clock.
 	cpuSec, peakCPU float64
 	calls           float64
+	byCommand       map[string]float64
 }
 
 func (a nodesState) to(b nodesState) nodesDelta {
-	d := nodesDelta{calls: b.calls - a.calls}
+	d := nodesDelta{calls: b.calls - a.calls, byCommand: map[string]float64{}}
+	for k, v := range b.byCommand {
+		if v > a.byCommand[k] {
+			d.byCommand[k] = v - a.byCommand[k]
+		}
+	}
 	for i := range b.cpu {
 		x := b.cpu[i] - a.cpu[i]
 		d.cpuSec += x
@@ -588,4 +622,32 @@ func sampleCPU(ctx context.Context, nodes []*redis.Client, step time.Duration) (
 		<-done
 		return peak
 	}
+}
+
+// perMinute turns commands counted over d by n clients into commands a
+// minute a client.
+func perMinute(calls map[string]float64, seconds float64, n int) map[string]float64 {
+	out := make(map[string]float64, len(calls))
+	for k, v := range calls {
+		if v = round(v * 60 / seconds / float64(n)); v >= 0.05 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// topCommands lists the k commands with the most calls, most first
+// ("ping 12, evalsha 4, …").
+func topCommands(calls map[string]float64, k int) string {
+	names := slices.SortedFunc(maps.Keys(calls), func(a, b string) int {
+		if c := cmp.Compare(calls[b], calls[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, k)
+	for _, name := range names[:min(k, len(names))] {
+		parts = append(parts, fmt.Sprintf("%s %.1f", name, calls[name]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -358,10 +358,18 @@ func TestHookMessageShownAsBot(t *testing.T) {
 	}
 	named("me", "as me")
 	named("🚨 Alertmanager of the production cluster", "firing")
+	f.add("general", chat.HookAuthor("alertmanager"), "from its own", fixedTime)
+	f.add("general", chat.HookAuthor("alertmanager"), "given", fixedTime)
+	f.mu.Lock()
+	f.msgs["general"][len(f.msgs["general"])-1].As = "Prometheus"
+	f.mu.Unlock()
 	s := newTestScreen(140, 24) // a name column of 24 cells
 	runApp(t, ui.Options{Backend: f, Screen: s})
 	s.waitText(t, "BOT ci (via hook): build green")
 	s.waitText(t, "BOT deploybot: deployed v1.2")
 	s.waitText(t, "BOT me (via hook ci): as me")
 	s.waitText(t, "BOT 🚨 Al… (via hook ci): firing")
+	// A long hook name: the shorter tail; its own message is cut as ever.
+	s.waitText(t, "BOT Prom… (alertmanager): given")
+	s.waitText(t, "BOT alertmanager (via h…: from its own")
 }

@@ -246,19 +246,24 @@ func ellipsisEnd(s string, width int) string {
 	return s[:end] + "…"
 }
 
-// fitAuthor is shownAuthor cut to col cells. A hook's own name stays
-// whole where it can and the name it gave the message is cut first, so
-// that a cut name still says which hook spoke.
+// fitAuthor is shownAuthor cut to col cells. For a message a hook gave
+// a name of its own, the hook's name stays whole where it can and the
+// given name is cut first ("BOT 🚨 Prom… (via hook alertmanager)", then
+// "BOT 🚨 Prom… (alertmanager)"); where not even that fits, the hook's
+// own name is shown and the given one left out, so that a cut name
+// always says which hook spoke.
 func fitAuthor(user, as string, col int) string {
 	whole := shownAuthor(user, as)
 	if textWidth(whole) <= col {
 		return whole
 	}
 	if name, hook := chat.HookName(user); hook && as != "" && as != name {
-		tail := " (via hook " + name + ")"
-		if room := col - textWidth("BOT ") - textWidth(tail); room >= 2 {
-			return "BOT " + ellipsisEnd(as, room) + tail
+		for _, tail := range []string{" (via hook " + name + ")", " (" + name + ")"} {
+			if room := col - textWidth("BOT ") - textWidth(tail); room >= 2 {
+				return "BOT " + ellipsisEnd(as, room) + tail
+			}
 		}
+		whole = shownAuthor(user, "")
 	}
 	return ellipsisEnd(whole, col)
 }

@@ -223,3 +223,26 @@ func TestLogKeepsAtMostMaxLines(t *testing.T) {
 		t.Fatalf("follow %v, %d lines after the flood", l.follow, len(l.lines))
 	}
 }
+
+// A hook's message with a name of its own is cut so that the hook's name
+// stays: the long tail, the short one, then the hook's own name alone.
+func TestFitAuthor(t *testing.T) {
+	hook := chat.HookAuthor("alertmanager")
+	for _, c := range []struct {
+		user, as string
+		col      int
+		want     string
+	}{
+		{"alice", "", 12, "alice"},
+		{hook, "Prometheus", 60, "BOT Prometheus (via hook alertmanager)"},
+		{hook, "Prometheus", 33, "BOT Prom… (via hook alertmanager)"},
+		{hook, "Prometheus", 24, "BOT Prom… (alertmanager)"},
+		{hook, "Prometheus", 20, "BOT alertmanager (v…"},
+		{hook, "", 20, "BOT alertmanager (v…"},
+		{chat.HookAuthor("ci"), "🚨 Alertmanager", 22, "BOT 🚨 … (via hook ci)"},
+	} {
+		if got := fitAuthor(c.user, c.as, c.col); got != c.want || textWidth(got) > c.col {
+			t.Errorf("fitAuthor(%q, %q, %d) = %q (%d cells), want %q", c.user, c.as, c.col, got, textWidth(got), c.want)
+		}
+	}
+}

@@ -438,13 +438,10 @@ func TestHooksWithAccounts(t *testing.T) {
 	}
 }
 
-// An outgoing hook POSTs a person's signed message that starts with its
-// trigger (Mattermost's fields) and posts the answer in its thread, as
-// the hook; a bot's message and an entry forged in a person's name never
-// fire it; two servers fire it once.
-// A message whose claim's answer was lost (the link cut after Redis set
-// it) still fires, once: the server knows the claim by its token.
-func TestOutgoingHookClaimThroughAFault(t *testing.T) {
+// aliceInOps starts a real redis-server with #ops and alice, signing,
+// in it: what the outgoing hooks' tests start from.
+func aliceInOps(t *testing.T) (*redistest.Server, *redis.Client, context.Context, *chat.Client) {
+	t.Helper()
 	srv := redistest.Start(t, redistest.RealOnly())
 	rdb := srv.Client(t)
 	ctx := ctxT(t)
@@ -452,13 +449,20 @@ func TestOutgoingHookClaimThroughAFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer alice.Close()
+	t.Cleanup(func() { _ = alice.Close() })
 	if err := alice.RegisterKey(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
+	return srv, rdb, ctx, alice
+}
+
+// A message whose claim's answer was lost (the link cut after Redis set
+// it) still fires, once: the server knows the claim by its token.
+func TestOutgoingHookClaimThroughAFault(t *testing.T) {
+	srv, rdb, ctx, alice := aliceInOps(t)
 	var posts atomic.Int32
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		posts.Add(1)
@@ -497,21 +501,12 @@ func TestOutgoingHookClaimThroughAFault(t *testing.T) {
 	}
 }
 
+// An outgoing hook POSTs a person's signed message that starts with its
+// trigger (Mattermost's fields) and posts the answer in its thread, as
+// the hook; a bot's message and an entry forged in a person's name never
+// fire it; two servers fire it once.
 func TestOutgoingHook(t *testing.T) {
-	srv := redistest.Start(t, redistest.RealOnly())
-	rdb := srv.Client(t)
-	ctx := ctxT(t)
-	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice", Signer: chat.NewSigner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alice.Close()
-	if err := alice.RegisterKey(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := alice.CreateChannel(ctx, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
+	srv, rdb, ctx, alice := aliceInOps(t)
 	var mu sync.Mutex
 	var got []url.Values
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

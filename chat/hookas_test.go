@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 )
 
 // The name a hook gives one message reaches readers live and in history,
@@ -19,11 +20,7 @@ func TestHookGivesAMessageAName(t *testing.T) {
 	if _, err := bob.Join(ctx, "alerts"); err != nil {
 		t.Fatal(err)
 	}
-	hook, err := chat.New(chat.Options{Redis: rdb, User: chat.HookAuthor("grafana"), Signer: chat.NewSigner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hook.Close()
+	hook := chattest.New(t, chat.Options{Redis: rdb, User: chat.HookAuthor("grafana"), Signer: chat.NewSigner()})
 	if err := hook.RegisterKey(ctx); err != nil {
 		t.Fatal(err)
 	}

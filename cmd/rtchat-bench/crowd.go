@@ -624,11 +624,14 @@ func sampleCPU(ctx context.Context, nodes []*redis.Client, step time.Duration) (
 	}
 }
 
-// perMinute turns commands counted over d by n clients into commands a
-// minute a client.
+// perMinute turns commands counted over seconds by n clients into
+// commands a minute a client, the bench's own (INFO, CONFIG) left out.
 func perMinute(calls map[string]float64, seconds float64, n int) map[string]float64 {
 	out := make(map[string]float64, len(calls))
 	for k, v := range calls {
+		if k == "info" || strings.HasPrefix(k, "config") {
+			continue
+		}
 		if v = round(v * 60 / seconds / float64(n)); v >= 0.05 {
 			out[k] = v
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -57,10 +55,8 @@ func (b *bench) idle(ctx context.Context) ([]result, error) {
 	d := before.to(after)
 	perMin := round(d.totalCalls() * float64(time.Minute) / float64(wait))
 	rt := side{Extra: map[string]float64{"commands_per_minute": perMin}}
-	for _, k := range slices.Sorted(maps.Keys(d.calls)) {
-		if v := d.calls[k]; v > 0 && k != "info" && !strings.HasPrefix(k, "config") {
-			rt.Extra["per_minute_"+k] = round(v * float64(time.Minute) / float64(wait))
-		}
+	for k, v := range perMinute(d.calls, wait.Seconds(), 1) {
+		rt.Extra["per_minute_"+k] = v
 	}
 	r := result{Scenario: "idle", Case: fmt.Sprintf("a window in %d channels, showing one of %d members, %v", channels, members+1, wait),
 		Rtchat: rt, Ratio: map[string]float64{}, Target: "≤ 60 commands a minute"}

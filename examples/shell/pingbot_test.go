@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -45,21 +46,9 @@ func TestShellPingBot(t *testing.T) {
 	// The pipeline's processes share a group of their own: stop them all.
 	bot.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 
-	alice, err := chat.New(chat.Options{Redis: rdb, User: "alice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alice.Close()
-	hook, err := chat.New(chat.Options{Redis: rdb, User: chat.HookAuthor("ci")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hook.Close()
-	itself, err := chat.New(chat.Options{Redis: rdb, User: "pingbot"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer itself.Close()
+	alice := chattest.New(t, chat.Options{Redis: rdb, User: "alice"})
+	hook := chattest.New(t, chat.Options{Redis: rdb, User: chat.HookAuthor("ci")})
+	itself := chattest.New(t, chat.Options{Redis: rdb, User: "pingbot"})
 	if _, _, err := alice.CreateChannel(ctx, "general", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -73,22 +62,16 @@ func TestShellPingBot(t *testing.T) {
 	// tail -f is live once it subscribed to the channel.
 	redistest.WaitSubscribers(t, rdb, chat.DefaultKeys().Stream("general"), 1)
 
-	fromHook, err := hook.BroadcastMessage(ctx, "general", "!ping")
-	if err != nil {
-		t.Fatal(err)
+	say := func(c *chat.Client, text string) chat.Sent {
+		t.Helper()
+		sent, err := c.BroadcastMessage(ctx, "general", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sent
 	}
-	fromItself, err := itself.BroadcastMessage(ctx, "general", "!ping")
-	if err != nil {
-		t.Fatal(err)
-	}
-	notPing, err := alice.BroadcastMessage(ctx, "general", "!ping now")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ping, err := alice.BroadcastMessage(ctx, "general", "!ping")
-	if err != nil {
-		t.Fatal(err)
-	}
+	fromHook, fromItself, notPing := say(hook, "!ping"), say(itself, "!ping"), say(alice, "!ping now")
+	ping := say(alice, "!ping")
 	var pong chat.Message
 	redistest.Eventually(t, 30*time.Second, "the bot's pong", func() error {
 		_, replies, err := alice.Thread(ctx, "general", ping.ID)

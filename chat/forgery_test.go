@@ -201,12 +201,21 @@ func TestForgedChainIsSettled(t *testing.T) {
 	// real one included: the last forged one waits for the next.)
 	waitTaken(forgeChain(first.ID, 256), 200)
 
-	// A real entry hidden behind the chain is shown by the settle.
+	// A real entry hidden behind the chain is shown by the settle. The
+	// last forged entry above asked for a read of the stream, put off
+	// while the settle's was recent: past that pause, the next entry to
+	// arrive (the real one) does it before it is shown, so that read
+	// cannot come between the hidden entry and the chain (it would show
+	// the hidden one, and refuse the chain, before the path under test).
+	// (The forged entries count as shown: wait for the real one itself.)
+	time.Sleep(150 * time.Millisecond)
 	second, err := bob.BroadcastMessage(ctx, "general", "real two")
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice.waitCount("general", 2, 5*time.Second)
+	alice.waitFor(5*time.Second, "the second real message", func() bool {
+		return slices.ContainsFunc(alice.msgs["general"], func(m chat.Message) bool { return m.ID == second.ID })
+	})
 	hidden, err := rdb.XAdd(ctx, &redis.XAddArgs{Stream: chat.DefaultKeys().Stream("general"),
 		Values: []any{"user", "carol", "text", "stored, not yet published", "ts", fmt.Sprint(time.Now().UnixMilli()), "mid", "hiddenmid123", "channel_id", "1"}}).Result()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rtchat/rtchat/chat"
+	"github.com/rtchat/rtchat/internal/chattest"
 	"github.com/rtchat/rtchat/internal/redistest"
 )
 
@@ -478,4 +479,45 @@ func TestAttackMembersNoticeFlood(t *testing.T) {
 			return ok && m.Channel == "general" && slices.Contains(m.Members, "bob")
 		})
 	})
+}
+
+// Attack 7 on the send itself: the send asks a key's type only when a
+// command on it fails, and then refuses, naming the key, before writing
+// anything: a stream that is a string, a channel record that is one.
+// (alice only makes the channels.)
+func TestAttackWrongTypeKeysRefuseASend(t *testing.T) {
+	_, rdb := startRedis(t, redistest.RealOnly())
+	ctx := ctxT(t)
+	k := chat.DefaultKeys()
+	alice := newRecorder(t, rdb, "alice")
+	for _, name := range []string{"random", "other"} {
+		if _, err := alice.Join(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := alice.Broadcast(ctx, chat.Draft{Channel: name, Text: "before"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ channel, key string }{
+		{"random", k.Stream("random")},
+		{"other", k.Channel("other")},
+	} {
+		if err := rdb.Del(ctx, tc.key).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.Set(ctx, tc.key, "written by another tool", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		before := rdb.XLen(ctx, k.Stream(tc.channel)).Val()
+		// (A client that has not joined: it does not know the channel's
+		// id, so the send reads it from the channel's record.)
+		bob := chattest.New(t, chat.Options{Redis: rdb, User: "bob"})
+		_, err := bob.Broadcast(ctx, chat.Draft{Channel: tc.channel, Text: "after"})
+		if !errors.Is(err, chat.ErrDamaged) || !strings.Contains(err.Error(), tc.key) || !strings.Contains(err.Error(), "string") {
+			t.Fatalf("a send with %s a string: %v", tc.key, err)
+		}
+		if after := rdb.XLen(ctx, k.Stream(tc.channel)).Val(); after != before {
+			t.Fatalf("the refused send wrote %d entries", after-before)
+		}
+	}
 }

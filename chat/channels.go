@@ -38,7 +38,7 @@ const LegacyPrivateField = "private"
 // gives a hash without an id (written by another tool) the id it is
 // offered; it returns 1 when it created the channel. A key of another
 // type is refused (see luaCommon).
-const createScriptSource = luaCommon + `
+const createScriptSource = `
 if KEYS[2] ~= KEYS[1] .. ':private' then
   return redis.error_reply('ERR the second key must be the first one\'s claim (' .. KEYS[1] .. ':private)')
 end
@@ -189,7 +189,7 @@ func (m *ChannelManager) UpdateDescription(ctx context.Context, name, descriptio
 
 // topicScriptSource sets the description of the channel whose Hash is
 // KEYS[1] to ARGV[1]; it returns 0 when there is no such channel.
-const topicScriptSource = luaCommon + `
+const topicScriptSource = `
 if need(KEYS[1], 'hash') == 'none' then return 0 end
 redis.call('HSET', KEYS[1], 'description', ARGV[1])
 return 1

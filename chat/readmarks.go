@@ -17,7 +17,7 @@ const UnreadLimit = 999
 //	ARGV: 1 channel, 2 stream id, 3 the user's events topic
 //
 // It returns 1 when the marker moved, 0 when it was already there or later.
-const markScriptSource = luaCommon + `
+const markScriptSource = `
 local function parse(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)

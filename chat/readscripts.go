@@ -30,7 +30,7 @@ end
 // entries remain, the newest entry scanned ("" when none), odd keys, 1
 // when no older entries remain but retention removed some (the send
 // script marks the state Hash's "trimmed" field when it trims)}.
-const pageScriptSource = luaCommon + `
+const pageScriptSource = `
 local function EMPTY(odd) return {{}, {}, {}, {}, 0, '', odd, 0} end
 ` + readGuard + `
 local hi, want, budget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -62,7 +62,7 @@ end
 local seen = {}
 for _, e in ipairs(out) do seen[e[1]] = true end
 clip(out, tonumber(ARGV[4]))
-local states, changes = annotate(out, odd)
+local states, changes = annotate(KEYS, out, odd)
 local quoted = {}
 if replies then
   for _, e in ipairs(out) do
@@ -90,7 +90,7 @@ return {out, states, changes, quoted, more, top, odd, trimmed}
 //
 // It returns {root (as XRANGE gives it), replies (newest first), states,
 // changes (the root's first, then the replies'), odd keys}.
-const threadScriptSource = luaCommon + `
+const threadScriptSource = `
 local function EMPTY(odd) return {{}, {}, {}, {}, odd} end
 ` + readGuard + `
 local root = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
@@ -106,7 +106,7 @@ clip(replies, tonumber(ARGV[3]))
 local all = {}
 if root[1] then all[1] = root[1] end
 for _, e in ipairs(replies) do all[#all + 1] = e end
-local states, changes = annotate(all, odd)
+local states, changes = annotate(KEYS, all, odd)
 return {root, replies, states, changes, odd}
 `
 
@@ -119,7 +119,7 @@ return {root, replies, states, changes, odd}
 //	      value returned
 //
 // It returns {entries (oldest first), states, changes, odd keys}.
-const aroundScriptSource = luaCommon + `
+const aroundScriptSource = `
 local function EMPTY(odd) return {{}, {}, {}, odd} end
 ` + readGuard + `
 local function shown(e)
@@ -142,7 +142,7 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', scan)) d
   if e[1] == ARGV[1] or shown(e) then out[#out + 1] = e end
 end
 clip(out, tonumber(ARGV[4]))
-local states, changes = annotate(out, odd)
+local states, changes = annotate(KEYS, out, odd)
 return {out, states, changes, odd}
 `
 
@@ -162,12 +162,12 @@ return {out, states, changes, odd}
 // reactions). It returns {hits (entries as XREVRANGE gives them), id of
 // the last entry scanned, 1 when the lower end was reached, entries
 // scanned, the hits' states, their changes, odd keys}.
-const searchScriptSource = luaCommon + `
+const searchScriptSource = `
 local function EMPTY(odd) return {{}, '', 1, 0, {}, {}, odd} end
 ` + readGuard + `
 local function finish(r)
   clip(r[1], tonumber(ARGV[6]))
-  r[5], r[6] = annotate(r[1], odd)
+  r[5], r[6] = annotate(KEYS, r[1], odd)
   r[7] = odd
   return r
 end
@@ -220,7 +220,7 @@ return finish({hits, last, 0, scanned})
 //	ARGV: 1 start, 2 end, 3 count, 4 the longest value returned
 //
 // It returns {entries, odd keys}.
-const rangeScriptSource = luaCommon + `
+const rangeScriptSource = `
 local function EMPTY(odd) return {{}, odd} end
 ` + readGuard + `
 return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(ARGV[3])), tonumber(ARGV[4])), odd}
@@ -236,7 +236,7 @@ return {clip(redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[2], 'COUNT', tonumber(A
 //	      holds Redis no longer than a client does)
 //
 // It returns {ids, odd keys}.
-const idsScriptSource = luaCommon + `
+const idsScriptSource = `
 local function EMPTY(odd) return {{}, odd} end
 ` + readGuard + `
 local ids = {}

@@ -7,7 +7,8 @@ import "strconv"
 // changes of entries (docs/DESIGN.md, "Structure"). A key of the wrong
 // type (written by another tool) is never used: the writers refuse with
 // an error that names it, the readers go on without it and name it in
-// their reply.
+// their reply. It uses nothing of a call but what it is given (the
+// library defines it once: see script).
 const luaCommon = `
 local function keytype(k) return redis.call('TYPE', k)['ok'] end
 local function field(e, name)
@@ -40,11 +41,11 @@ local function clip(entries, limit)
   end
   return entries
 end
--- annotate reads, for entries of the stream KEYS[1], the state of each
--- (Hash KEYS[2]) and its author's changes of it (Hash KEYS[1]..':by:'..user),
+-- annotate reads, for entries of the stream keys[1], the state of each
+-- (Hash keys[2]) and its author's changes of it (Hash keys[1]..':by:'..user),
 -- aligned with entries (false where there is none); keys of the wrong
 -- type are skipped and listed in odd.
-local function annotate(entries, odd)
+local function annotate(KEYS, entries, odd)
   local states, changes, ids, byUser = {}, {}, {}, {}
   for k, e in ipairs(entries) do
     ids[k], states[k], changes[k] = e[1], false, false
@@ -69,6 +70,41 @@ local function annotate(entries, odd)
     elseif t ~= 'none' then odd[#odd + 1] = key end
   end
   return states, changes
+end
+`
+
+// sendPrelude is the send's own functions (see script): the checks of
+// the records a change reads, and try, which runs a write after the entry
+// is stored and keeps its failure as a warning.
+const sendPrelude = `
+local function strings(v)
+  if type(v) ~= 'table' then return false end
+  for k, x in pairs(v) do if type(k) ~= 'number' or type(x) ~= 'string' then return false end end
+  return true
+end
+-- decoded is the record raw of message target in key, refused when
+-- damaged (check says what a good one holds); {} when there is none.
+local function decoded(target, key, raw, check)
+  if not raw then return {} end
+  local ok, v = pcall(cjson.decode, raw)
+  if not ok or type(v) ~= 'table' or not check(v) then
+    refuse('BADSTATE the record of message ' .. target .. ' in ' .. key .. ' is damaged (written by another tool?); an admin can remove it with HDEL ' .. key .. ' ' .. target)
+  end
+  return v
+end
+local function goodState(v)
+  if v.r ~= nil then
+    if type(v.r) ~= 'table' then return false end
+    for e, us in pairs(v.r) do if type(e) ~= 'string' or not strings(us) then return false end end
+  end
+  return (v.n == nil or type(v.n) == 'number') and (v.l == nil or type(v.l) == 'string') and (v.p == nil or strings(v.p))
+end
+local function goodChanges(v)
+  return (v.e == nil or type(v.e) == 'table') and (v.d == nil or type(v.d) == 'table')
+end
+local function try(warnings, ...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err then warnings[#warnings + 1] = r.err end
 end
 `
 
@@ -104,8 +140,12 @@ end
 // channel id, warning ("" none)}. The previous id is read with XREVRANGE
 // rather than kept in a key of its own, so entries other tools add show
 // up as a gap at the next live entry.
-const sendScriptSource = luaCommon + `
-need(KEYS[1], 'stream')
+const sendScriptSource = `
+-- A key's type is asked only when a command on it fails (TYPE costs
+-- 0.5 µs a call): need then names what holds it.
+local top = redis.pcall('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if top.err then need(KEYS[1], 'stream') return top end
+local prev = top[1] and top[1][1] or ''
 if ARGV[5] ~= '' then
   local seen, first, last = string.match(ARGV[5], '^(%S*) (%d+) (%d+)$')
   if not first then return redis.error_reply('ERR bad retry window') end
@@ -127,36 +167,11 @@ if ARGV[5] ~= '' then
 end
 local cid = ARGV[10]
 if cid == '' then
-  need(KEYS[2], 'hash')
-  cid = redis.call('HGET', KEYS[2], 'id')
+  cid = redis.pcall('HGET', KEYS[2], 'id')
+  if type(cid) == 'table' then need(KEYS[2], 'hash') return cid end
   if not cid then return redis.error_reply('NOCHANNEL channel does not exist') end
 end
 local op, target, st, changes, targetFile = ARGV[11], ARGV[12], nil, nil, nil
-local function strings(v)
-  if type(v) ~= 'table' then return false end
-  for k, x in pairs(v) do if type(k) ~= 'number' or type(x) ~= 'string' then return false end end
-  return true
-end
-local function decoded(key, raw, check)
-  if not raw then return {} end
-  local ok, v = pcall(cjson.decode, raw)
-  if not ok or type(v) ~= 'table' or not check(v) then
-    refuse('BADSTATE the record of message ' .. target .. ' in ' .. key .. ' is damaged (written by another tool?); an admin can remove it with HDEL ' .. key .. ' ' .. target)
-  end
-  return v
-end
-local function goodState(v)
-  if v.r ~= nil then
-    if type(v.r) ~= 'table' then return false end
-    for e, us in pairs(v.r) do if type(e) ~= 'string' or not strings(us) then return false end end
-  end
-  return (v.n == nil or type(v.n) == 'number') and (v.l == nil or type(v.l) == 'string') and (v.p == nil or strings(v.p))
-end
-local function goodChanges(v)
-  return (v.e == nil or type(v.e) == 'table') and (v.d == nil or type(v.d) == 'table')
-end
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local prev = top[1] and top[1][1] or ''
 if op ~= '' then
   local t = redis.call('XRANGE', KEYS[1], target, target)
   if not t[1] then return redis.error_reply('NOMESSAGE no such message') end
@@ -168,11 +183,11 @@ if op ~= '' then
   local byAuthor = KEYS[1] .. ':by:' .. tu
   if op == 'edit' or op == 'delete' then byAuthor = KEYS[5] end
   need(byAuthor, 'hash')
-  changes = decoded(byAuthor, redis.call('HGET', byAuthor, target), goodChanges)
+  changes = decoded(target, byAuthor, redis.call('HGET', byAuthor, target), goodChanges)
   if changes.d and op ~= 'thread' then return redis.error_reply('NOMESSAGE that message was deleted') end
   if op == 'react' or op == 'thread' then
     need(KEYS[3], 'hash')
-    st = decoded(KEYS[3], redis.call('HGET', KEYS[3], target), goodState)
+    st = decoded(target, KEYS[3], redis.call('HGET', KEYS[3], target), goodState)
   end
   if op == 'thread' then
     need(KEYS[4], 'stream')
@@ -216,28 +231,19 @@ if fileRaw then
   end
   need(KEYS[7], 'zset')
 end
-local id, first
+local id, before
 if ARGV[1] ~= '0' then
-  -- Whether this XADD trims: its stream's oldest entry changes (read
-  -- only until the state Hash says the stream was once trimmed).
-  local ok, mark = pcall(redis.call, 'HGET', KEYS[3], 'trimmed')
-  if not (ok and mark == '1') then
-    local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-    first = f[1] and f[1][1]
-  end
+  -- Whether this XADD trims: only a stream at its limit can be, and then
+  -- it is shorter after than before.
+  before = redis.call('XLEN', KEYS[1])
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 else
   id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 end
 local warnings = {}
-local function try(...)
-  local r = redis.pcall(...)
-  if type(r) == 'table' and r.err then warnings[#warnings + 1] = r.err end
-end
 -- Retention removed older entries: readers say so where history starts.
-if first then
-  local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  if f[1] and f[1][1] ~= first then try('HSET', KEYS[3], 'trimmed', '1') end
+if before and before >= tonumber(ARGV[1]) and redis.call('XLEN', KEYS[1]) <= before then
+  try(warnings, 'HSET', KEYS[3], 'trimmed', '1')
 end
 -- Retention trimmed messages: their files go with them (a few a send).
 if ARGV[1] ~= '0' and keytype(KEYS[7]) == 'zset' then
@@ -245,26 +251,26 @@ if ARGV[1] ~= '0' and keytype(KEYS[7]) == 'zset' then
   local oldest = f[1] and string.match(f[1][1], '^(%d+)')
   if oldest then
     for _, k in ipairs(redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. oldest, 'LIMIT', 0, 16)) do
-      if string.sub(k, 1, #KEYS[1] + 6) == KEYS[1] .. ':file:' then try('UNLINK', k) end
-      try('ZREM', KEYS[7], k)
+      if string.sub(k, 1, #KEYS[1] + 6) == KEYS[1] .. ':file:' then try(warnings, 'UNLINK', k) end
+      try(warnings, 'ZREM', KEYS[7], k)
     end
   end
 end
 if fileRaw then
-  try('PERSIST', KEYS[6])
-  try('ZADD', KEYS[7], string.match(id, '^(%d+)'), KEYS[6])
+  try(warnings, 'PERSIST', KEYS[6])
+  try(warnings, 'ZADD', KEYS[7], string.match(id, '^(%d+)'), KEYS[6])
 end
 if op == 'edit' or op == 'delete' then
   local c = cjson.decode(ARGV[13])
   c.id = id
   if op == 'edit' then changes.e = c else changes.d, changes.e = c, nil end
-  try('HSET', KEYS[5], target, cjson.encode(changes))
+  try(warnings, 'HSET', KEYS[5], target, cjson.encode(changes))
   -- Deleting a file message deletes its bytes.
   local ok, f = pcall(cjson.decode, targetFile or '')
   if op == 'delete' and ok and type(f) == 'table' and type(f.id) == 'string' then
     local fk = KEYS[1] .. ':file:' .. ARGV[6] .. ':' .. f.id
-    try('UNLINK', fk)
-    try('ZREM', KEYS[7], fk)
+    try(warnings, 'UNLINK', fk)
+    try(warnings, 'ZREM', KEYS[7], fk)
   end
 elseif op == 'react' then
   st.r = type(st.r) == 'table' and st.r or {}
@@ -273,14 +279,14 @@ elseif op == 'react' then
   if at then table.remove(us, at) else us[#us + 1] = ARGV[6] end
   if #us == 0 then st.r[ARGV[7]] = nil else st.r[ARGV[7]] = us end
   if next(st.r) == nil then st.r = nil end
-  try('HSET', KEYS[3], target, cjson.encode(st))
+  try(warnings, 'HSET', KEYS[3], target, cjson.encode(st))
 elseif op == 'thread' then
   st.n, st.l = (tonumber(st.n) or 0) + 1, id
   local known = false
   for _, u in ipairs(st.p) do if u == ARGV[6] then known = true end end
   if not known then st.p[#st.p + 1] = ARGV[6] end
-  try('XADD', KEYS[4], id, 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
-  try('HSET', KEYS[3], target, cjson.encode(st))
+  try(warnings, 'XADD', KEYS[4], id, 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
+  try(warnings, 'HSET', KEYS[3], target, cjson.encode(st))
 end
 local n = 0
 if ARGV[3] ~= '0' then

@@ -272,9 +272,9 @@ func connectError(cfg *config.Config, err error) error {
 	usesTLS := cfg.Redis.TLS || strings.HasPrefix(cfg.Redis.URL.Reveal(), "rediss://")
 	switch {
 	case redis.HasErrorPrefix(err, "NOAUTH"):
-		return fmt.Errorf("Redis at %s needs a password; set REDIS_PASSWORD or the redis.password key", server)
+		return fmt.Errorf("Redis at %s needs a password; sign in with 'rtchat login %s' if you have an account there, or set REDIS_PASSWORD or the redis.password key", server, server)
 	case redis.IsAuthError(err):
-		return fmt.Errorf("Redis at %s refused the user name or password; check REDIS_PASSWORD (and REDIS_USERNAME) or the redis.password key", server)
+		return fmt.Errorf("Redis at %s refused the user name or password; sign in with 'rtchat login %s' if you have an account there, or check REDIS_PASSWORD (and REDIS_USERNAME) or the redis.password key", server, server)
 	case redis.IsPermissionError(err):
 		return fmt.Errorf("Redis at %s does not allow this user rtchat's commands; see the README's ACL recipe", server)
 	case redis.IsLoadingError(err):

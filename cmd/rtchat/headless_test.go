@@ -146,7 +146,7 @@ func TestWrongPasswordIsExplained(t *testing.T) {
 	srv := redistest.Start(t, redistest.WithPassword("right-pass"))
 	t.Setenv("REDIS_PASSWORD", "wrong-pass")
 	code, out, errs := rtchat(t, "", "channels", "--redis", "redis://"+srv.Addr)
-	if code == 0 || !strings.Contains(errs, "refused the user name or password") {
+	if code == 0 || !strings.Contains(errs, "refused the user name or password") || !strings.Contains(errs, "'rtchat login redis://"+srv.Addr+"'") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	if strings.Contains(out+errs, "wrong-pass") || strings.Contains(out+errs, "right-pass") {

@@ -40,7 +40,8 @@ const DefaultMaxBytes = 512 << 20
 const FileName = "archive"
 
 // schema is the archive's tables. msgs holds one row a message shown as
-// a line (thread replies too), its text as it reads now; (ms, seq, cid)
+// a line (thread replies too), its text as it reads now, and the name a
+// hook gave it (aid, numbered in ids; 0 for none); (ms, seq, cid)
 // names it (kept unique by Store) and orders it in time across
 // conversations, through an index of ms alone (the smallest that does:
 // the few rows of one millisecond are sorted as they are read). Users, conversations and device keys
@@ -71,7 +72,8 @@ CREATE TABLE IF NOT EXISTS msgs (
   text TEXT NOT NULL,
   file TEXT,
   thread TEXT,
-  flags INTEGER NOT NULL
+  flags INTEGER NOT NULL,
+  aid INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS msgs_ms ON msgs (ms);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (body, content='', detail=none, columnsize=0);
@@ -164,6 +166,16 @@ func (a *Archive) load() error {
 	ctx := context.Background()
 	if _, err := a.db.ExecContext(ctx, schema); err != nil {
 		return err
+	}
+	// An archive made before hooks could name their messages has no aid.
+	var hasAid int
+	if err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('msgs') WHERE name = 'aid'`).Scan(&hasAid); err != nil {
+		return err
+	}
+	if hasAid == 0 {
+		if _, err := a.db.ExecContext(ctx, `ALTER TABLE msgs ADD COLUMN aid INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return err
+		}
 	}
 	// A deleted message's words go from the index too, not only its
 	// row's text (secure_delete zeroes the freed pages).

@@ -2,6 +2,7 @@ package archive_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -459,4 +460,61 @@ func TestForgedLiveEditLeavesTheArchiveAlone(t *testing.T) {
 	if got, _, _, _ := searchAll(t, bob, query(t, "invoice")); len(got) != 0 {
 		t.Fatalf("a made-up message is shown: %v", ids(got))
 	}
+}
+
+// The name a hook gave its message is kept with it, and comes back from
+// the archive as the server gives it (shown "Prometheus (via hook
+// alertmanager)" offline too); an archive made before that was kept
+// gains the column and keeps its rows.
+func TestArchiveKeepsAHooksNameForItsMessage(t *testing.T) {
+	ctx := ctxT(t)
+	path := filepath.Join(t.TempDir(), "a.db")
+	// The msgs table as archives had it before (no aid), with a row.
+	old, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE msgs (rid INTEGER PRIMARY KEY, ms INTEGER NOT NULL, seq INTEGER NOT NULL, cid INTEGER NOT NULL,
+			uid INTEGER NOT NULL, kid INTEGER NOT NULL, ts INTEGER NOT NULL, text TEXT NOT NULL, file TEXT, thread TEXT, flags INTEGER NOT NULL)`,
+		`CREATE TABLE convs (cid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, from_id TEXT NOT NULL DEFAULT '', through_id TEXT NOT NULL DEFAULT '')`,
+		`CREATE TABLE ids (n INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE)`,
+		`INSERT INTO convs (cid, name) VALUES (1, 'alerts')`,
+		`INSERT INTO ids (n, s) VALUES (1, 'u:alice')`,
+		`INSERT INTO msgs (ms, seq, cid, uid, kid, ts, text, flags) VALUES (1000, 0, 1, 1, 0, 0, 'kept before', 0)`,
+	} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	a := open(t, path, 0)
+	at := time.UnixMilli(2000)
+	msgs := []chat.Message{
+		{ID: chat.ID{MS: 2000}, Channel: "alerts", User: chat.HookAuthor("alertmanager"), As: "🚨 Prometheus", Text: "disk full", Time: at},
+		{ID: chat.ID{MS: 2001}, Channel: "alerts", User: "bob", Text: "on it", Time: at},
+	}
+	if err := a.Store(ctx, "alerts", msgs, chat.ID{MS: 1000}, chat.ID{MS: 2001}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(a *archive.Archive) {
+		t.Helper()
+		var got []chat.Message
+		if err := a.Each(ctx, "alerts", time.Time{}, func(m chat.Message) error { got = append(got, m); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || got[0].Text != "kept before" || got[0].User != "alice" || got[0].As != "" {
+			t.Fatalf("kept: %+v", got)
+		}
+		if got[1].User != msgs[0].User || got[1].As != "🚨 Prometheus" || got[2].User != "bob" || got[2].As != "" {
+			t.Fatalf("read back as %q %q, %q %q", got[1].User, got[1].As, got[2].User, got[2].As)
+		}
+		if shown := chat.ShownName(got[1].User, got[1].As); shown != "🚨 Prometheus (via hook alertmanager)" {
+			t.Fatalf("shown as %q", shown)
+		}
+	}
+	check(a)
+	_ = a.Close()
+	check(open(t, path, 0)) // and again, opened anew
 }

@@ -109,7 +109,7 @@ func (a *Archive) search(ctx context.Context, q chat.Query, convs []string, belo
 	}
 	for {
 		batch := append(args[:len(args):len(args)], at[0], at[1], at[2], searchBatch)
-		rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags FROM msgs
+		rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid FROM msgs
 			WHERE `+strings.Join(where, " AND ")+` AND (ms, seq, cid) < (?, ?, ?)
 			ORDER BY ms DESC, seq DESC, cid DESC LIMIT ?`, batch...)
 		if err != nil {
@@ -119,7 +119,7 @@ func (a *Archive) search(ctx context.Context, q chat.Query, convs []string, belo
 		for rows.Next() {
 			n++
 			var r row
-			if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags); err != nil {
+			if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags, &r.aid); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -162,10 +162,10 @@ type convPart struct {
 
 // row is a row of msgs.
 type row struct {
-	ms, seq, cid, uid, kid, ts int64
-	text                       string
-	file, thread               sql.NullString
-	flags                      int
+	ms, seq, cid, uid, kid, ts, aid int64
+	text                            string
+	file, thread                    sql.NullString
+	flags                           int
 }
 
 // message is r as a message of conv: what the archive keeps of it (its
@@ -194,10 +194,16 @@ func (a *Archive) message(ctx context.Context, conv string, r row) (chat.Message
 	if r.thread.Valid {
 		m.Thread, _ = chat.ParseID(r.thread.String)
 	}
+	if r.aid != 0 {
+		if m.As, err = a.name(ctx, r.aid); err != nil {
+			return chat.Message{}, err
+		}
+	}
 	return m, nil
 }
 
-// name is the user name numbered n.
+// name is the name numbered n (a user's, or a hook's for its message),
+// without its kind.
 func (a *Archive) name(ctx context.Context, n int64) (string, error) {
 	a.mu.Lock()
 	s, ok := a.names[n]
@@ -208,7 +214,7 @@ func (a *Archive) name(ctx context.Context, n int64) (string, error) {
 	if err := a.db.QueryRowContext(ctx, `SELECT s FROM ids WHERE n = ?`, n).Scan(&s); err != nil {
 		return "", err
 	}
-	s = strings.TrimPrefix(s, "u:")
+	s = s[strings.IndexByte(s, ':')+1:]
 	a.mu.Lock()
 	a.names[n] = s
 	a.mu.Unlock()
@@ -243,7 +249,7 @@ func (a *Archive) Each(ctx context.Context, conv string, since time.Time, fn fun
 	if s == nil {
 		return nil
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags FROM msgs
+	rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid FROM msgs
 		WHERE cid = ? AND ms >= ? ORDER BY ms, seq, cid`, s.cid, max(since.UnixMilli(), 0))
 	if err != nil {
 		return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
@@ -251,7 +257,7 @@ func (a *Archive) Each(ctx context.Context, conv string, since time.Time, fn fun
 	defer rows.Close()
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags); err != nil {
+		if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags, &r.aid); err != nil {
 			return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
 		}
 		m, err := a.message(ctx, conv, r)

@@ -106,7 +106,8 @@ func (w *writer) conv(name string) (*convState, error) {
 	return &c, nil
 }
 
-// id numbers s (a user name or a key id, marked by kind).
+// id numbers s (a user name, a key id or a hook's name for its
+// message, marked by kind: "u:", "k:", "a:"); 0 for "".
 func (w *writer) id(kind, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
@@ -150,6 +151,10 @@ func (w *writer) add(cid int64, m chat.Message) error {
 	if err != nil {
 		return err
 	}
+	aid, err := w.id("a:", m.As)
+	if err != nil {
+		return err
+	}
 	var file, thread any
 	if m.File != nil {
 		file = m.File.Name
@@ -173,9 +178,9 @@ func (w *writer) add(cid int64, m chat.Message) error {
 	if err != nil || held > 0 {
 		return err // kept already
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO msgs (ms, seq, cid, uid, kid, ts, text, file, thread, flags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		int64(m.ID.MS), int64(m.ID.Seq), cid, uid, kid, m.Time.UnixMilli()-int64(m.ID.MS), text, file, thread, flags)
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO msgs (ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		int64(m.ID.MS), int64(m.ID.Seq), cid, uid, kid, m.Time.UnixMilli()-int64(m.ID.MS), text, file, thread, flags, aid)
 	if err != nil {
 		return err
 	}

@@ -168,13 +168,19 @@ func (a *Archive) load() error {
 		return err
 	}
 	// An archive made before hooks could name their messages has no aid.
-	var hasAid int
-	if err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('msgs') WHERE name = 'aid'`).Scan(&hasAid); err != nil {
-		return err
+	// (Another window opening it at the same moment may add it first.)
+	hasAid := func() (bool, error) {
+		var n int
+		err := a.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('msgs') WHERE name = 'aid'`).Scan(&n)
+		return n > 0, err
 	}
-	if hasAid == 0 {
+	if has, err := hasAid(); err != nil {
+		return err
+	} else if !has {
 		if _, err := a.db.ExecContext(ctx, `ALTER TABLE msgs ADD COLUMN aid INTEGER NOT NULL DEFAULT 0`); err != nil {
-			return err
+			if has, _ := hasAid(); !has {
+				return err
+			}
 		}
 	}
 	// A deleted message's words go from the index too, not only its

@@ -41,6 +41,12 @@ func (b *bench) crowd(ctx context.Context) ([]result, error) {
 			busy: 2, busyRate: 20, trickle: 5, allRate: 2, seed: 3}
 		sizes, clusterN = []int{40}, 30
 	}
+	if b.crowdSizes != nil {
+		sizes = b.crowdSizes
+	}
+	if b.crowdCluster > 0 {
+		clusterN = b.crowdCluster
+	}
 	var out []result
 	for _, n := range sizes {
 		srv, err := startRedis(ctx)

@@ -2,7 +2,7 @@
 // same process and run, and prints the ratios: on a shared machine only a
 // side-by-side run is honest.
 //
-//	go run ./cmd/rtchat-bench [--json] [--quick] [--redis URL] [--scenarios e2e,send,join,ui]
+//	go run ./cmd/rtchat-bench [--json] [--quick] [--redis URL] [--scenarios e2e,send,join,ui] [--crowd-sizes 100,300 --crowd-cluster 1000]
 //
 // Without --redis it starts its own redis-server on a free loopback port.
 // See docs/PERFORMANCE.md for the scenarios and the targets.
@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,10 @@ type options struct {
 	cluster    bool
 	cpuProfile string
 	scenarios  map[string]bool
+	// crowdSizes and crowdCluster are the crowd's sizes on one Redis and
+	// on the cluster (nil, 0: the scenario's own).
+	crowdSizes   []int
+	crowdCluster int
 }
 
 // scenario is one thing the bench measures; needsRedis says it needs a
@@ -89,8 +94,27 @@ func parseOptions(args []string, errw io.Writer) (options, error) {
 	fs.StringVar(&scen, "scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (go tool pprof)")
 	fs.BoolVar(&o.cluster, "cluster", false, "run e2e against a local 3-master Redis Cluster it starts (sharded Pub/Sub on both paths)")
+	var sizes string
+	fs.StringVar(&sizes, "crowd-sizes", "", "the crowd's sizes on one Redis, comma-separated (default 100,300,1000; `none` runs only the cluster)")
+	fs.IntVar(&o.crowdCluster, "crowd-cluster", 0, "the crowd's size on the cluster (default 300)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.crowdCluster < 0 {
+		return o, fmt.Errorf("--crowd-cluster %d: give a number of clients", o.crowdCluster)
+	}
+	switch sizes {
+	case "":
+	case "none":
+		o.crowdSizes = []int{}
+	default:
+		for _, f := range strings.Split(sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				return o, fmt.Errorf("--crowd-sizes %q: give numbers of clients, such as 100,300,1000", sizes)
+			}
+			o.crowdSizes = append(o.crowdSizes, n)
+		}
 	}
 	o.scenarios = map[string]bool{}
 	for _, s := range strings.Split(scen, ",") {
@@ -122,7 +146,7 @@ func run(ctx context.Context, args []string, out, errw io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	b := &bench{quick: o.quick, log: errw}
+	b := &bench{quick: o.quick, log: errw, crowdSizes: o.crowdSizes, crowdCluster: o.crowdCluster}
 	stop, err := b.servers(ctx, o)
 	if err != nil {
 		return err
@@ -214,6 +238,9 @@ type bench struct {
 	cluster []string // node addresses when e2e runs on a cluster
 	quick   bool
 	log     io.Writer
+	// crowdSizes and crowdCluster override the crowd's sizes (options).
+	crowdSizes   []int
+	crowdCluster int
 }
 
 // dropCounter notes whether the server has a channel id counter now; the

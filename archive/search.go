@@ -109,7 +109,7 @@ func (a *Archive) search(ctx context.Context, q chat.Query, convs []string, belo
 	}
 	for {
 		batch := append(args[:len(args):len(args)], at[0], at[1], at[2], searchBatch)
-		rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid FROM msgs
+		rows, err := a.db.QueryContext(ctx, `SELECT `+rowColumns+` FROM msgs
 			WHERE `+strings.Join(where, " AND ")+` AND (ms, seq, cid) < (?, ?, ?)
 			ORDER BY ms DESC, seq DESC, cid DESC LIMIT ?`, batch...)
 		if err != nil {
@@ -118,8 +118,8 @@ func (a *Archive) search(ctx context.Context, q chat.Query, convs []string, belo
 		n := 0
 		for rows.Next() {
 			n++
-			var r row
-			if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags, &r.aid); err != nil {
+			r, err := scanRow(rows)
+			if err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -166,6 +166,16 @@ type row struct {
 	text                            string
 	file, thread                    sql.NullString
 	flags                           int
+}
+
+// rowColumns are the columns of msgs that make a row, in scanRow's order.
+const rowColumns = `ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid`
+
+// scanRow reads the row rows is at, selected as rowColumns.
+func scanRow(rows *sql.Rows) (row, error) {
+	var r row
+	err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags, &r.aid)
+	return r, err
 }
 
 // message is r as a message of conv: what the archive keeps of it (its
@@ -249,15 +259,15 @@ func (a *Archive) Each(ctx context.Context, conv string, since time.Time, fn fun
 	if s == nil {
 		return nil
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT ms, seq, cid, uid, kid, ts, text, file, thread, flags, aid FROM msgs
+	rows, err := a.db.QueryContext(ctx, `SELECT `+rowColumns+` FROM msgs
 		WHERE cid = ? AND ms >= ? ORDER BY ms, seq, cid`, s.cid, max(since.UnixMilli(), 0))
 	if err != nil {
 		return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.ms, &r.seq, &r.cid, &r.uid, &r.kid, &r.ts, &r.text, &r.file, &r.thread, &r.flags, &r.aid); err != nil {
+		r, err := scanRow(rows)
+		if err != nil {
 			return fmt.Errorf("read %s from the local archive: %w", chat.Display(conv), err)
 		}
 		m, err := a.message(ctx, conv, r)

@@ -576,3 +576,27 @@ func TestRemovedAccountIsAnAuthError(t *testing.T) {
 		})
 	})
 }
+
+// An account's sends under retention run only the commands its rules
+// allow: every one is stored, the stream is trimmed, and the trim is
+// marked where history starts.
+func TestAccountSendsUnderRetention(t *testing.T) {
+	a := withAccounts(t, "alice")
+	ctx := ctxT(t)
+	alice := newRecorder(t, a.conn("alice"), "alice", func(o *chat.Options) {
+		o.Accounts, o.Signer, o.AutoJoin, o.MaxLen = true, chat.NewSigner(), true, 10
+	})
+	if _, err := alice.Join(ctx, "general"); err != nil {
+		t.Fatal(err)
+	}
+	// 250 entries over a retention of 10 trim at least one stream node.
+	for i := range 250 {
+		post(t, alice, chat.Draft{Channel: "general", Text: fmt.Sprint("line ", i)})
+	}
+	if n := a.admin.XLen(ctx, chat.DefaultKeys().Stream("general")).Val(); n >= 250 {
+		t.Fatalf("the stream was not trimmed: %d entries", n)
+	}
+	if mark := a.admin.HGet(ctx, chat.DefaultKeys().Stream("general")+":state", "trimmed").Val(); mark != "1" {
+		t.Fatalf("the trim is not marked: %q", mark)
+	}
+}

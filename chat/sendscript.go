@@ -231,19 +231,25 @@ if fileRaw then
   end
   need(KEYS[7], 'zset')
 end
-local id, before
+local id, first
 if ARGV[1] ~= '0' then
-  -- Whether this XADD trims: only a stream at its limit can be, and then
-  -- it is shorter after than before.
-  before = redis.call('XLEN', KEYS[1])
+  -- Whether this XADD trims: its stream's oldest entry changes (read
+  -- only until the state Hash says the stream was once trimmed). Only
+  -- commands an account's rules allow: not XLEN (chat/rules.go).
+  local ok, mark = pcall(redis.call, 'HGET', KEYS[3], 'trimmed')
+  if not (ok and mark == '1') then
+    local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+    first = f[1] and f[1][1]
+  end
   id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 else
   id = redis.call('XADD', KEYS[1], '*', 'user', ARGV[6], 'text', ARGV[7], 'ts', ARGV[8], 'mid', ARGV[9], 'channel_id', cid, unpack(ARGV, 14))
 end
 local warnings = {}
 -- Retention removed older entries: readers say so where history starts.
-if before and before >= tonumber(ARGV[1]) and redis.call('XLEN', KEYS[1]) <= before then
-  try(warnings, 'HSET', KEYS[3], 'trimmed', '1')
+if first then
+  local f = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  if f[1] and f[1][1] ~= first then try(warnings, 'HSET', KEYS[3], 'trimmed', '1') end
 end
 -- Retention trimmed messages: their files go with them (a few a send).
 if ARGV[1] ~= '0' and keytype(KEYS[7]) == 'zset' then
